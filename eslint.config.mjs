@@ -1,0 +1,62 @@
+import nx from '@nx/eslint-plugin';
+
+/**
+ * One lint configuration for the workspace. The module-boundary rule keeps the architecture
+ * honest: `type:domain` libraries (the footprint engine, the normalisers) may depend only on other
+ * domain libraries, and the banned imports below keep frameworks and I/O out of them.
+ */
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  { ignores: ['**/dist', '**/dist-bench', '**/out-tsc', '**/vite.config.*.timestamp*', '**/vitest.config.*.timestamp*', '.data/**'] },
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:domain', 'type:infra'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:infra'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.ts', '**/*.mts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Benchmarks measure the built package exactly as its consumers import it.
+    files: ['libs/*/bench/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // With noUncheckedIndexedAccess on, `arr[i]!` inside a checked loop bound is the idiom.
+    files: ['**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // Domain code: no frameworks, no network, no files, no process.
+    files: ['libs/footprint/src/**/*.ts', 'libs/normalizers/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*', 'nats', '@nats-io/*', '@clickhouse/*', 'socket.io*', 'ws', 'vue', 'echarts'], message: 'domain libraries stay free of frameworks and I/O' },
+            { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process'], message: 'domain libraries do no I/O' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout', 'setInterval'],
+    },
+  },
+];

@@ -1,0 +1,208 @@
+/**
+ * Binance aggregate trade streams, spot and USDT-M futures.
+ * - Spot: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#aggregate-trade-streams
+ * - USDT-M futures: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Aggregate-Trade-Streams
+ *
+ * `m` is "is the buyer the market maker?". When it is true the buyer was resting and the SELLER
+ * crossed the spread: the aggressor side is 'sell'. Getting this backwards inverts every delta.
+ *
+ * Pure: text in, trade out. Sockets, REST and reconnects live in the collector app.
+ */
+import { type Instrument, type Trade, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
+import { NormalizeError } from './normalize.error.js';
+
+export type BinanceExchange = 'binance' | 'binance-futures';
+
+/** An aggTrade: the ids of the first and last underlying trades are kept for gap checks (f = previous l + 1). */
+export interface BinanceAggTrade extends Trade {
+  readonly firstTradeId: string;
+  readonly lastTradeId: string;
+}
+
+/** A frame that is not a trade: a subscription reply ({"result":null,"id":1}) or an error reply. */
+export interface ControlFrame {
+  readonly control: true;
+  readonly payload: unknown;
+}
+
+export interface BinanceNormalizeOptions {
+  exchange: BinanceExchange;
+  /** Instruments by exchange symbol ("BTCUSDT"). */
+  instruments: ReadonlyMap<string, Instrument>;
+  /** Spot streams opened with timeUnit=MICROSECOND send E and T in µs. Default 'ms'. */
+  timeUnit?: 'ms' | 'us';
+}
+
+/**
+ * Normalises one WebSocket text frame of a raw (`/ws/<symbol>@aggTrade`) or combined
+ * (`/stream?streams=...`) aggTrade stream. Throws NormalizeError for anything malformed.
+ *
+ * Speed: a strict matcher reads Binance's canonical frame (fixed field order, no whitespace) in one
+ * pass without JSON.parse, which on this machine is several times slower than the whole rest of the
+ * pipeline. The matcher accepts only text that is valid JSON of exactly that shape; any other
+ * frame (new fields, reordered keys, whitespace) goes through JSON.parse and a field-by-field check.
+ */
+export function normalizeBinanceAggTrade(text: string, options: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | ControlFrame {
+  const fast = matchCanonical(text, options, receiveTimeMs);
+  return fast ?? normalizeParsed(text, options, receiveTimeMs);
+}
+
+// ---- fast path ----------------------------------------------------------------------------
+
+/**
+ * Binance's canonical aggTrade frame, raw or in a combined-stream envelope, up to the `m` flag.
+ * V8's compiled regular-expression engine reads it several times faster per character than a
+ * JavaScript loop over charCodeAt (measured: about 1 ns against 2.2 ns a character on the
+ * benchmark machine), so the frame is matched here and only the captured fields are converted.
+ * Integers are JSON integers (no leading zeros); lengths and the tail are checked in code below.
+ */
+const CANONICAL =
+  /^(?:\{"stream":"[\w@.-]+","data":)?\{"e":"aggTrade","E":(?:0|[1-9]\d*),"s":"([\w-]+)","a":(0|[1-9]\d*),"p":"([\d.]+)","q":"([\d.]+)","f":(0|[1-9]\d*),"l":(0|[1-9]\d*),"T":(0|[1-9]\d*),"m":(?:(t)rue|false)/;
+
+/**
+ * Reads a canonical frame, or returns undefined for anything else (new fields, another key order,
+ * whitespace), which then goes through JSON.parse. It accepts only text that is valid JSON of
+ * exactly the canonical shape, so the two paths never disagree (a property test checks).
+ */
+function matchCanonical(text: string, o: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | undefined {
+  const m = CANONICAL.exec(text);
+  if (m === null) return undefined;
+  // The tail: an optional "M" flag, the closing brace, and the envelope's when there is one.
+  let i = m[0].length;
+  if (text.startsWith(',"M":', i)) {
+    i += 5;
+    if (text.startsWith('true', i)) i += 4;
+    else if (text.startsWith('false', i)) i += 5;
+    else return undefined;
+  }
+  const combined = text.charCodeAt(2) === 115; // {"s(tream)
+  if (text.charCodeAt(i++) !== 125 || (combined && text.charCodeAt(i++) !== 125) || i !== text.length) return undefined;
+  const a = m[2]!;
+  const f = m[5]!;
+  const l = m[6]!;
+  const t = m[7]!;
+  // JSON numbers beyond 2^53 lose digits in JSON.parse: both paths refuse them.
+  if (a.length > 15 || f.length > 15 || l.length > 15 || t.length > 15) {
+    if (!safeDigits(a) || !safeDigits(f) || !safeDigits(l) || !safeDigits(t)) return undefined;
+  }
+  const instrument = instrumentOf(m[1]!, o);
+  const p = m[3]!;
+  const q = m[4]!;
+  return build(
+    o,
+    instrument,
+    a,
+    decimal(p, 0, p.length, instrument.priceScale, 'p'),
+    decimal(q, 0, q.length, instrument.quantityScale, 'q'),
+    m[8] !== undefined,
+    Number(t),
+    f,
+    l,
+    receiveTimeMs,
+  );
+}
+
+function safeDigits(digits: string): boolean {
+  return digits.length <= 16 && Number.isSafeInteger(Number(digits));
+}
+
+// The last symbol seen and its instrument: frames of one stream repeat the symbol, and comparing
+// two short strings is much cheaper than hashing a freshly sliced one into the instruments map.
+let lastSymbol = '';
+let lastInstrument: Instrument | undefined;
+let lastInstruments: ReadonlyMap<string, Instrument> | undefined;
+
+function instrumentOf(symbol: string, o: BinanceNormalizeOptions): Instrument {
+  if (symbol === lastSymbol && o.instruments === lastInstruments) return lastInstrument!;
+  const instrument = o.instruments.get(symbol);
+  if (instrument === undefined) throw new NormalizeError('UNKNOWN_SYMBOL', `symbol ${symbol.slice(0, 40)} is not configured for ${o.exchange}`);
+  lastSymbol = symbol;
+  lastInstrument = instrument;
+  lastInstruments = o.instruments;
+  return instrument;
+}
+
+function decimal(text: string, start: number, end: number, scale: number, field: string): number {
+  try {
+    return parseFixedRange(text, start, end, scale);
+  } catch (e) {
+    throw new NormalizeError('INVALID_FIELD', `${field}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function build(
+  o: BinanceNormalizeOptions,
+  instrument: Instrument,
+  id: string,
+  price: number,
+  quantity: number,
+  buyerIsMaker: boolean,
+  time: number,
+  firstTradeId: string,
+  lastTradeId: string,
+  receiveTimeMs: number,
+): BinanceAggTrade {
+  const side = buyerIsMaker ? 'sell' : 'buy';
+  const exchangeTimeUs = o.timeUnit === 'us' ? time : time * 1000;
+  const reason = priceQtySideTimeRejectReason(price, quantity, side, exchangeTimeUs);
+  if (reason !== null) throw new NormalizeError('INVALID_FIELD', reason);
+  return {
+    exchange: o.exchange,
+    symbol: instrument.symbol,
+    id,
+    price,
+    quantity,
+    side,
+    exchangeTimeUs,
+    receiveTimeMs,
+    firstTradeId,
+    lastTradeId,
+  };
+}
+
+// ---- general path -------------------------------------------------------------------------
+
+function normalizeParsed(text: string, o: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | ControlFrame {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new NormalizeError('MALFORMED_JSON', `not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isObject(root)) throw new NormalizeError('UNEXPECTED_SHAPE', 'frame is not a JSON object');
+  if ('result' in root || 'error' in root) return { control: true, payload: root };
+  let data: unknown = root;
+  if ('stream' in root || 'data' in root) {
+    if (typeof root['stream'] !== 'string' || !isObject(root['data'])) {
+      throw new NormalizeError('UNEXPECTED_SHAPE', 'combined-stream frame needs a string "stream" and an object "data"');
+    }
+    data = root['data'];
+  }
+  const d = data as Record<string, unknown>;
+  if (d['e'] !== 'aggTrade') throw new NormalizeError('UNEXPECTED_SHAPE', `event type ${JSON.stringify(d['e'])} is not aggTrade`);
+  const symbol = d['s'];
+  if (typeof symbol !== 'string') throw new NormalizeError('INVALID_FIELD', 's (symbol) must be a string');
+  const instrument = instrumentOf(symbol, o);
+  const a = idField(d, 'a');
+  const f = idField(d, 'f');
+  const l = idField(d, 'l');
+  const time = d['T'];
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new NormalizeError('INVALID_FIELD', 'T (trade time) must be a non-negative integer');
+  const p = d['p'];
+  const q = d['q'];
+  if (typeof p !== 'string') throw new NormalizeError('INVALID_FIELD', 'p (price) must be a decimal string');
+  if (typeof q !== 'string') throw new NormalizeError('INVALID_FIELD', 'q (quantity) must be a decimal string');
+  const m = d['m'];
+  if (typeof m !== 'boolean') throw new NormalizeError('INVALID_FIELD', 'm (buyer is maker) must be a boolean');
+  return build(o, instrument, a, decimal(p, 0, p.length, instrument.priceScale, 'p'), decimal(q, 0, q.length, instrument.quantityScale, 'q'), m, time, f, l, receiveTimeMs);
+}
+
+function idField(d: Record<string, unknown>, key: string): string {
+  const v = d[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new NormalizeError('INVALID_FIELD', `${key} must be a non-negative integer id`);
+  return String(v);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,836 @@
+#!/usr/bin/env node
+// Infrastructure helpers for the order-flow platform: NATS (JetStream) and ClickHouse.
+//
+// Library use (integration tests start their own servers on spare ports in temp dirs):
+//   import { startClickHouse, startNats, isListening, getFreePort } from '../../scripts/lib/services.mjs';
+//   const ch = await startClickHouse({ httpPort: 18123, tcpPort: 19000, dataDir: '/tmp/ch-x', password: '' });
+//   const nats = await startNats({ port: 14222, storeDir: '/tmp/nats-x' });
+//   ... ch.url === 'http://127.0.0.1:18123', nats.url === 'nats://127.0.0.1:14222'
+//   await ch.stop(); await nats.stop();
+// Every option is optional: ports default to free ports, directories to fresh temp dirs
+// (removed again by stop() when they were created by us).
+//
+// CLI use (called by scripts/setup.sh, scripts/test.sh and scripts/platform.mjs):
+//   node scripts/lib/services.mjs ensure               start NATS / ClickHouse under $ORDERFLOW_DATA_DIR if absent
+//   node scripts/lib/services.mjs stop-started FILE    stop the servers listed (as pid files) in FILE
+//   node scripts/lib/services.mjs stop PIDFILE...      stop the servers recorded in these pid files
+//   node scripts/lib/services.mjs status               print what answers on the configured ports
+//
+// Only Node built-ins are used, so this runs before `npm ci`.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+);
+const LOOPBACK = '127.0.0.1';
+
+// ---------------------------------------------------------------------------
+// small utilities
+// ---------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves true when a TCP connection to host:port can be opened within timeoutMs. */
+export function isListening(host, port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: Number(port) });
+    const done = (result) => {
+      socket.removeAllListeners();
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Asks the kernel for a currently free TCP port on 127.0.0.1. */
+export function getFreePort(host = LOOPBACK) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Minimal HTTP request helper; resolves { status, body } or rejects on network errors. */
+export function httpRequest(
+  url,
+  { method = 'GET', body, headers = {}, timeoutMs = 2000 } = {},
+) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method, headers, timeout: timeoutMs },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)),
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** True when GET <url>/ping answers "Ok." (ClickHouse's health endpoint). */
+export async function clickHousePing(url, timeoutMs = 1000) {
+  try {
+    const res = await httpRequest(`${url.replace(/\/$/, '')}/ping`, {
+      timeoutMs,
+    });
+    return res.status === 200 && res.body.trim() === 'Ok.';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Connects to a NATS server and resolves its INFO object (or null if the port does not
+ * speak NATS). A NATS server sends `INFO {json}\r\n` immediately after accept.
+ */
+export function natsInfo(host, port, timeoutMs = 1500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: Number(port) });
+    let buf = '';
+    const done = (result) => {
+      socket.removeAllListeners();
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done(null));
+    socket.on('error', () => done(null));
+    socket.on('data', (d) => {
+      buf += d.toString('utf8');
+      const eol = buf.indexOf('\r\n');
+      if (eol === -1) return;
+      const line = buf.slice(0, eol);
+      if (!line.startsWith('INFO ')) return done(null);
+      try {
+        done(JSON.parse(line.slice(5)));
+      } catch {
+        done(null);
+      }
+    });
+  });
+}
+
+function tailFile(file, lines = 30) {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+function findBinary(name, envVar) {
+  if (envVar && process.env[envVar]) return process.env[envVar];
+  const dirs = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .concat([
+      '/usr/local/sbin',
+      '/usr/local/bin',
+      '/usr/sbin',
+      '/usr/bin',
+      '/sbin',
+      '/bin',
+    ]);
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* keep looking */
+    }
+  }
+  throw new Error(
+    `${name} not found on PATH (run scripts/setup.sh to install it)`,
+  );
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+function processCmdline(pid) {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
+async function waitForExit(pid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    // a zombie child of ours still "exists" but is dead for our purposes
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) return true;
+    } catch {
+      return true;
+    }
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+/** SIGTERM, wait, then SIGKILL. Resolves when the process is gone. */
+async function terminate(pid, { graceMs = 15000 } = {}) {
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  if (await waitForExit(pid, graceMs)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  await waitForExit(pid, 5000);
+}
+
+const xmlEscape = (s) =>
+  String(s).replace(
+    /[<>&'"]/g,
+    (c) =>
+      ({
+        '<': '&lt;',
+        '>': '&gt;',
+        '&': '&amp;',
+        "'": '&apos;',
+        '"': '&quot;',
+      })[c],
+  );
+
+// Children that must not outlive this Node process (library mode, not detached).
+const ownedChildren = new Set();
+process.once('exit', () => {
+  for (const child of ownedChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* ignore */
+    }
+  }
+});
+
+function spawnServer(bin, args, { logFile, detached, cwd }) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(bin, args, { cwd, detached, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  if (detached) {
+    child.unref();
+  } else {
+    ownedChildren.add(child);
+    child.once('exit', () => ownedChildren.delete(child));
+  }
+  return child;
+}
+
+/** Polls `check()` until true; fails early if the child exits; rejects after timeoutMs. */
+async function waitReady(child, check, { timeoutMs, what, logFiles }) {
+  let exited = null;
+  const onExit = (code, signal) => (exited = { code, signal });
+  child.once('exit', onExit);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      if (exited) break;
+      if (await check()) return;
+      await sleep(200);
+    }
+  } finally {
+    child.removeListener('exit', onExit);
+  }
+  const reason = exited
+    ? `exited early (code ${exited.code}, signal ${exited.signal})`
+    : `did not become ready within ${Math.round(timeoutMs / 1000)} s`;
+  const tails = logFiles
+    .map((f) => `--- last lines of ${f} ---\n${tailFile(f)}`)
+    .join('\n');
+  if (!exited) child.kill('SIGKILL');
+  throw new Error(`${what} ${reason}\n${tails}`);
+}
+
+// ---------------------------------------------------------------------------
+// ClickHouse
+// ---------------------------------------------------------------------------
+
+/**
+ * Writes a self-contained ClickHouse config (18.16-compatible, root element <yandex>)
+ * under `dataDir`: config.xml, users.xml and the data/tmp/user_files/format_schemas dirs.
+ * Returns the path of config.xml.
+ */
+export function writeClickHouseConfig({
+  dataDir,
+  httpPort,
+  tcpPort,
+  password = '',
+  user = 'default',
+  listenHost = LOOPBACK,
+  logDir = path.join(dataDir, 'log'),
+  logLevel = 'information',
+}) {
+  dataDir = path.resolve(dataDir);
+  logDir = path.resolve(logDir);
+  const dirs = {
+    path: path.join(dataDir, 'data') + '/',
+    tmp: path.join(dataDir, 'tmp') + '/',
+    userFiles: path.join(dataDir, 'user_files') + '/',
+    formatSchemas: path.join(dataDir, 'format_schemas') + '/',
+  };
+  for (const d of [dataDir, logDir, ...Object.values(dirs)])
+    fs.mkdirSync(d, { recursive: true });
+
+  const configXml = `<?xml version="1.0"?>
+<!-- Generated by scripts/lib/services.mjs; rewritten on every start. -->
+<yandex>
+    <logger>
+        <level>${xmlEscape(logLevel)}</level>
+        <log>${xmlEscape(path.join(logDir, 'clickhouse-server.log'))}</log>
+        <errorlog>${xmlEscape(path.join(logDir, 'clickhouse-server.err.log'))}</errorlog>
+        <size>100M</size>
+        <count>3</count>
+    </logger>
+
+    <listen_host>${xmlEscape(listenHost)}</listen_host>
+    <http_port>${Number(httpPort)}</http_port>
+    <tcp_port>${Number(tcpPort)}</tcp_port>
+    <!-- no interserver_http_port: replication is not used, and omitting it disables the listener -->
+
+    <max_connections>1024</max_connections>
+    <keep_alive_timeout>3</keep_alive_timeout>
+    <max_concurrent_queries>100</max_concurrent_queries>
+    <uncompressed_cache_size>268435456</uncompressed_cache_size>
+    <mark_cache_size>268435456</mark_cache_size>
+
+    <path>${xmlEscape(dirs.path)}</path>
+    <tmp_path>${xmlEscape(dirs.tmp)}</tmp_path>
+    <user_files_path>${xmlEscape(dirs.userFiles)}</user_files_path>
+    <format_schema_path>${xmlEscape(dirs.formatSchemas)}</format_schema_path>
+
+    <users_config>${xmlEscape(path.join(dataDir, 'users.xml'))}</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <umask>022</umask>
+    <mlock_executable>false</mlock_executable>
+
+    <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
+    <max_session_timeout>3600</max_session_timeout>
+    <default_session_timeout>60</default_session_timeout>
+</yandex>
+`;
+
+  const userXml = (name) => `        <${name}>
+            <password>${xmlEscape(password)}</password>
+            <networks>
+                <ip>::1</ip>
+                <ip>127.0.0.1</ip>
+            </networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </${name}>
+`;
+  const usersXml = `<?xml version="1.0"?>
+<!-- Generated by scripts/lib/services.mjs; rewritten on every start. -->
+<yandex>
+    <profiles>
+        <default>
+            <max_memory_usage>4000000000</max_memory_usage>
+            <use_uncompressed_cache>0</use_uncompressed_cache>
+            <load_balancing>random</load_balancing>
+        </default>
+    </profiles>
+
+    <users>
+${userXml('default')}${user && user !== 'default' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(user) ? userXml(user) : ''}    </users>
+
+    <quotas>
+        <default>
+            <interval>
+                <duration>3600</duration>
+                <queries>0</queries>
+                <errors>0</errors>
+                <result_rows>0</result_rows>
+                <read_rows>0</read_rows>
+                <execution_time>0</execution_time>
+            </interval>
+        </default>
+    </quotas>
+</yandex>
+`;
+  const configFile = path.join(dataDir, 'config.xml');
+  fs.writeFileSync(path.join(dataDir, 'users.xml'), usersXml, { mode: 0o600 });
+  fs.writeFileSync(configFile, configXml);
+  return configFile;
+}
+
+/**
+ * Starts a ClickHouse server with its own config in `dataDir` and waits for /ping.
+ * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string, password: string,
+ *   dataDir: string, pid: number, logFile: string, stop: () => Promise<void>}>}
+ */
+export async function startClickHouse({
+  httpPort,
+  tcpPort,
+  dataDir,
+  password = '',
+  user = 'default',
+  logDir,
+  timeoutMs = 60000,
+  detached = false,
+} = {}) {
+  httpPort = Number(httpPort || (await getFreePort()));
+  tcpPort = Number(tcpPort || (await getFreePort()));
+  const ownsDir = !dataDir;
+  dataDir = path.resolve(
+    dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-ch-')),
+  );
+  logDir = path.resolve(logDir ?? path.join(dataDir, 'log'));
+  const url = `http://${LOOPBACK}:${httpPort}`;
+
+  for (const [what, port] of [
+    ['HTTP port', httpPort],
+    ['TCP (native) port', tcpPort],
+  ]) {
+    if (await isListening(LOOPBACK, port))
+      throw new Error(
+        `ClickHouse: ${what} ${port} on ${LOOPBACK} is already in use`,
+      );
+  }
+
+  const configFile = writeClickHouseConfig({
+    dataDir,
+    httpPort,
+    tcpPort,
+    password,
+    user,
+    logDir,
+  });
+  const bin = findBinary('clickhouse-server', 'CLICKHOUSE_SERVER_BIN');
+  const stdoutLog = path.join(logDir, 'clickhouse-server.stdout.log');
+  // cwd = dataDir: some ClickHouse versions drop files relative to the working directory
+  const child = spawnServer(bin, [`--config-file=${configFile}`], {
+    logFile: stdoutLog,
+    detached,
+    cwd: dataDir,
+  });
+  const logFile = path.join(logDir, 'clickhouse-server.log');
+
+  await waitReady(child, () => clickHousePing(url), {
+    timeoutMs,
+    what: `ClickHouse (${url}, config ${configFile})`,
+    logFiles: [path.join(logDir, 'clickhouse-server.err.log'), stdoutLog],
+  });
+
+  let stopped = null;
+  return {
+    url,
+    httpPort,
+    tcpPort,
+    user,
+    password,
+    dataDir,
+    pid: child.pid,
+    logFile,
+    stop() {
+      stopped ??= (async () => {
+        await terminate(child.pid, { graceMs: 20000 });
+        if (ownsDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// NATS
+// ---------------------------------------------------------------------------
+
+/**
+ * Starts nats-server with JetStream (store in `storeDir`) and waits until it answers INFO
+ * with JetStream enabled.
+ * @returns {Promise<{url: string, port: number, storeDir: string, pid: number, logFile: string,
+ *   stop: () => Promise<void>}>}
+ */
+export async function startNats({
+  port,
+  storeDir,
+  host = LOOPBACK,
+  logFile,
+  timeoutMs = 30000,
+  detached = false,
+} = {}) {
+  port = Number(port || (await getFreePort()));
+  const ownsDir = !storeDir;
+  storeDir = path.resolve(
+    storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-nats-')),
+  );
+  fs.mkdirSync(storeDir, { recursive: true });
+  logFile = path.resolve(logFile ?? path.join(storeDir, 'nats-server.log'));
+  const url = `nats://${host}:${port}`;
+
+  if (await isListening(host, port))
+    throw new Error(`NATS: port ${port} on ${host} is already in use`);
+
+  const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
+  const child = spawnServer(
+    bin,
+    ['-a', host, '-p', String(port), '-js', '-sd', storeDir],
+    {
+      logFile,
+      detached,
+      cwd: storeDir,
+    },
+  );
+
+  await waitReady(
+    child,
+    async () => {
+      const info = await natsInfo(host, port);
+      return Boolean(info && info.jetstream);
+    },
+    {
+      timeoutMs,
+      what: `NATS (${url}, store ${storeDir})`,
+      logFiles: [logFile],
+    },
+  );
+
+  let stopped = null;
+  return {
+    url,
+    port,
+    storeDir,
+    pid: child.pid,
+    logFile,
+    stop() {
+      stopped ??= (async () => {
+        await terminate(child.pid, { graceMs: 10000 });
+        if (ownsDir) fs.rmSync(storeDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// pid files (persistent servers started by setup.sh)
+// ---------------------------------------------------------------------------
+
+const EXPECTED_BINARY = { nats: 'nats-server', clickhouse: 'clickhouse' };
+
+function writePidFile(file, pid) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${pid}\n`);
+}
+
+/** Returns the live pid recorded in `file` if it still belongs to the expected server. */
+function readPidFile(file) {
+  let pid;
+  try {
+    pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return null;
+  const kind = path.basename(file, '.pid');
+  const expected = EXPECTED_BINARY[kind];
+  const cmd = processCmdline(pid);
+  // guard against pid reuse: only ever signal the server binary we started
+  if (
+    !cmd ||
+    (expected && !cmd.some((arg) => path.basename(arg).startsWith(expected)))
+  )
+    return null;
+  return pid;
+}
+
+/** Stops the servers recorded in the given pid files (only if they are still ours). */
+export async function stopPidFiles(files, log = console.log) {
+  await Promise.all(
+    files.map(async (file) => {
+      const pid = readPidFile(file);
+      if (pid) {
+        log(`stopping ${path.basename(file, '.pid')} (pid ${pid})`);
+        await terminate(pid, { graceMs: 20000 });
+      }
+      fs.rmSync(file, { force: true });
+    }),
+  );
+}
+
+/** Stops every pid file listed (one per line) in `startedFile`, then empties it. */
+export async function stopStarted(startedFile, log = console.log) {
+  if (!startedFile || !fs.existsSync(startedFile)) return;
+  const files = fs
+    .readFileSync(startedFile, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  await stopPidFiles([...new Set(files)], log);
+  fs.writeFileSync(startedFile, '');
+}
+
+// ---------------------------------------------------------------------------
+// configuration from the environment
+// ---------------------------------------------------------------------------
+
+export function envConfig(env = process.env) {
+  const dataDir = path.resolve(REPO_ROOT, env.ORDERFLOW_DATA_DIR || '.data');
+  const natsHost = env.NATS_HOST || LOOPBACK;
+  const natsPort = Number(env.NATS_PORT || 4222);
+  const chHost = env.CLICKHOUSE_HOST || LOOPBACK;
+  const chPort = Number(env.CLICKHOUSE_PORT || 8123);
+  return {
+    dataDir,
+    natsHost,
+    natsPort,
+    natsUrl: env.NATS_URL || `nats://${natsHost}:${natsPort}`,
+    clickhouseHost: chHost,
+    clickhousePort: chPort,
+    clickhouseTcpPort: Number(env.CLICKHOUSE_TCP_PORT || 9000),
+    clickhouseUrl: env.CLICKHOUSE_URL || `http://${chHost}:${chPort}`,
+    clickhouseUser: env.CLICKHOUSE_USER || 'default',
+    clickhousePassword: env.CLICKHOUSE_PASSWORD ?? '',
+    clickhouseDatabase: env.CLICKHOUSE_DATABASE || 'orderflow',
+    dashboardHost: env.DASHBOARD_HOST || LOOPBACK,
+    dashboardPort: Number(env.DASHBOARD_PORT || 8080),
+    pidFiles: {
+      nats: path.join(dataDir, 'run', 'nats.pid'),
+      clickhouse: path.join(dataDir, 'run', 'clickhouse.pid'),
+    },
+  };
+}
+
+/** Environment with every platform variable filled in (passed to services by platform.mjs). */
+export function platformEnv(env = process.env) {
+  const c = envConfig(env);
+  return {
+    ...env,
+    ORDERFLOW_DATA_DIR: c.dataDir,
+    NATS_HOST: c.natsHost,
+    NATS_PORT: String(c.natsPort),
+    NATS_URL: c.natsUrl,
+    CLICKHOUSE_HOST: c.clickhouseHost,
+    CLICKHOUSE_PORT: String(c.clickhousePort),
+    CLICKHOUSE_TCP_PORT: String(c.clickhouseTcpPort),
+    CLICKHOUSE_URL: c.clickhouseUrl,
+    CLICKHOUSE_USER: c.clickhouseUser,
+    CLICKHOUSE_PASSWORD: c.clickhousePassword,
+    CLICKHOUSE_DATABASE: c.clickhouseDatabase,
+    DASHBOARD_PORT: String(c.dashboardPort),
+  };
+}
+
+/** Path for messages: relative inside the repo, absolute elsewhere. */
+const show = (p) =>
+  p.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, p) : p;
+
+const isLocal = (host) =>
+  ['127.0.0.1', 'localhost', '::1', '0.0.0.0'].includes(host);
+
+function recordStarted(pidFile) {
+  const startedFile = process.env.ORDERFLOW_STARTED_FILE;
+  if (startedFile) fs.appendFileSync(startedFile, `${pidFile}\n`);
+}
+
+async function ensureNats(c, log) {
+  const where = `${c.natsHost}:${c.natsPort}`;
+  if (await isListening(c.natsHost, c.natsPort)) {
+    log(`NATS: already listening on ${where}, leaving it alone`);
+    return;
+  }
+  if (!isLocal(c.natsHost))
+    throw new Error(
+      `NATS: nothing listens on ${where} and it is not a local address, cannot start it`,
+    );
+  const storeDir = path.join(c.dataDir, 'nats');
+  const logFile = path.join(c.dataDir, 'logs', 'nats.log');
+  log(
+    `NATS: starting nats-server -js on ${where} (store ${show(storeDir)}, log ${show(logFile)})`,
+  );
+  const nats = await startNats({
+    host: c.natsHost,
+    port: c.natsPort,
+    storeDir,
+    logFile,
+    detached: true,
+  });
+  writePidFile(c.pidFiles.nats, nats.pid);
+  recordStarted(c.pidFiles.nats);
+  log(`NATS: ready at ${nats.url} (pid ${nats.pid})`);
+}
+
+async function ensureClickHouse(c, log) {
+  const url = `http://${c.clickhouseHost}:${c.clickhousePort}`;
+  if (await clickHousePing(url)) {
+    log(`ClickHouse: already answering ${url}/ping, leaving it alone`);
+  } else {
+    // one of ours may still be starting up (e.g. a concurrent setup run)
+    const existing = readPidFile(c.pidFiles.clickhouse);
+    if (existing) {
+      log(
+        `ClickHouse: pid ${existing} from a previous setup is starting, waiting for ${url}/ping`,
+      );
+      const deadline = Date.now() + 60000;
+      while (
+        Date.now() < deadline &&
+        !(await clickHousePing(url)) &&
+        isAlive(existing)
+      )
+        await sleep(300);
+    }
+    if (!(await clickHousePing(url))) {
+      if (!isLocal(c.clickhouseHost))
+        throw new Error(
+          `ClickHouse: ${url}/ping does not answer and it is not a local address, cannot start it`,
+        );
+      const dataDir = path.join(c.dataDir, 'clickhouse');
+      const logDir = path.join(c.dataDir, 'logs');
+      log(
+        `ClickHouse: starting clickhouse-server on ${url} (tcp ${c.clickhouseTcpPort}, config ${show(dataDir)}/config.xml, logs ${show(logDir)}/)`,
+      );
+      const ch = await startClickHouse({
+        httpPort: c.clickhousePort,
+        tcpPort: c.clickhouseTcpPort,
+        dataDir,
+        logDir,
+        password: c.clickhousePassword,
+        user: c.clickhouseUser,
+        detached: true,
+      }).catch((err) => {
+        if (/already in use/.test(err.message))
+          err.message +=
+            ' (choose other ports with CLICKHOUSE_PORT / CLICKHOUSE_TCP_PORT)';
+        throw err;
+      });
+      writePidFile(c.pidFiles.clickhouse, ch.pid);
+      recordStarted(c.pidFiles.clickhouse);
+      log(`ClickHouse: ready at ${ch.url} (pid ${ch.pid})`);
+    }
+  }
+  // the platform's database; harmless if it exists already
+  const auth =
+    'Basic ' +
+    Buffer.from(`${c.clickhouseUser}:${c.clickhousePassword}`).toString(
+      'base64',
+    );
+  try {
+    const res = await httpRequest(`${url}/`, {
+      method: 'POST',
+      headers: { Authorization: auth },
+      body: `CREATE DATABASE IF NOT EXISTS ${c.clickhouseDatabase}`,
+      timeoutMs: 10000,
+    });
+    if (res.status !== 200)
+      throw new Error(`HTTP ${res.status}: ${res.body.trim().split('\n')[0]}`);
+    log(`ClickHouse: database ${c.clickhouseDatabase} exists`);
+  } catch (err) {
+    log(
+      `ClickHouse: WARNING could not create database ${c.clickhouseDatabase} as ${c.clickhouseUser}: ${err.message}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------
+
+async function main(argv) {
+  const [cmd, ...args] = argv;
+  const log = (msg) => console.log(`setup: ${msg}`);
+  const c = envConfig();
+  switch (cmd) {
+    case 'ensure': {
+      const only = args.length
+        ? new Set(args)
+        : new Set(['nats', 'clickhouse']);
+      if (only.has('nats')) await ensureNats(c, log);
+      if (only.has('clickhouse')) await ensureClickHouse(c, log);
+      return 0;
+    }
+    case 'stop':
+      await stopPidFiles(args.length ? args : Object.values(c.pidFiles), (m) =>
+        console.log(`services: ${m}`),
+      );
+      return 0;
+    case 'stop-started':
+      await stopStarted(args[0] ?? process.env.ORDERFLOW_STARTED_FILE, (m) =>
+        console.log(`services: ${m}`),
+      );
+      return 0;
+    case 'status': {
+      const nats = await natsInfo(c.natsHost, c.natsPort);
+      const ch = await clickHousePing(c.clickhouseUrl);
+      console.log(
+        `NATS ${c.natsUrl}: ${nats ? `up (version ${nats.version}, jetstream ${Boolean(nats.jetstream)})` : 'down'}`,
+      );
+      console.log(`ClickHouse ${c.clickhouseUrl}: ${ch ? 'up' : 'down'}`);
+      return nats && ch ? 0 : 1;
+    }
+    default:
+      console.error(
+        'usage: node scripts/lib/services.mjs ensure [nats] [clickhouse] | stop [PIDFILE...] | stop-started FILE | status',
+      );
+      return 2;
+  }
+}
+
+if (
+  process.argv[1] &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`error: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Idempotent set-up of the order-flow platform's local prerequisites.
+#
+#   bash scripts/setup.sh      or      source scripts/setup.sh   (from start.sh / test.sh)
+#
+# 1. npm ci, only when node_modules is missing or package-lock.json changed since the last install
+# 2. installs nats-server / clickhouse-server with apt-get when they are not on PATH
+# 3. starts NATS (JetStream) and ClickHouse under $ORDERFLOW_DATA_DIR when nothing answers on
+#    their ports (see scripts/lib/services.mjs `ensure`); pid files go to $ORDERFLOW_DATA_DIR/run/.
+#    When ORDERFLOW_STARTED_FILE is set, the pid files of servers started by THIS run are appended
+#    to it, so that start.sh / test.sh can stop exactly those (and nothing else) afterwards.
+#
+# When sourced, the platform's environment variables are exported with their defaults filled in.
+# A second run with everything in place is a fast no-op.
+
+_orderflow_setup() (
+  set -euo pipefail
+
+  # sbin dirs are not on a non-root PATH on Debian, but nats-server / clickhouse-server live there
+  export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  cd "$root"
+
+  say() { echo "setup: $*"; }
+
+  # --- 1. npm dependencies -------------------------------------------------------------------
+  if [[ -f package-lock.json ]]; then
+    if [[ ! -d node_modules ]]; then
+      say "npm ci (node_modules is missing)"
+      npm ci --no-audit --no-fund
+      touch node_modules/.package-lock.json
+    elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+      say "npm ci (package-lock.json is newer than node_modules)"
+      npm ci --no-audit --no-fund
+      touch node_modules/.package-lock.json
+    else
+      say "node_modules is up to date, skipping npm ci"
+    fi
+  elif [[ ! -d node_modules ]]; then
+    say "npm install (no package-lock.json, node_modules is missing)"
+    npm install --no-audit --no-fund
+    touch node_modules/.package-lock.json
+  else
+    say "node_modules present (no package-lock.json), skipping npm install"
+  fi
+
+  # --- 2. system packages ----------------------------------------------------------------------
+  local sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else sudo=(false); fi
+  fi
+  local apt_updated=0
+  apt_install() {
+    if [[ ${sudo[0]:-} == false ]]; then
+      echo "setup: error: need root or sudo to apt-get install $*" >&2
+      return 1
+    fi
+    if [[ $apt_updated -eq 0 ]]; then
+      say "apt-get update"
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+      apt_updated=1
+    fi
+    say "apt-get install -y $*"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+  }
+
+  if command -v nats-server >/dev/null 2>&1; then
+    say "nats-server found at $(command -v nats-server)"
+  else
+    apt_install nats-server
+  fi
+  if command -v clickhouse-server >/dev/null 2>&1; then
+    say "clickhouse-server found at $(command -v clickhouse-server)"
+  else
+    apt_install clickhouse-server clickhouse-client
+  fi
+
+  # --- 3. servers ------------------------------------------------------------------------------
+  export ORDERFLOW_DATA_DIR="${ORDERFLOW_DATA_DIR:-$root/.data}"
+  mkdir -p "$ORDERFLOW_DATA_DIR/logs" "$ORDERFLOW_DATA_DIR/run"
+  node scripts/lib/services.mjs ensure
+)
+
+_orderflow_export_env() {
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  export ORDERFLOW_DATA_DIR="${ORDERFLOW_DATA_DIR:-$root/.data}"
+  export NATS_HOST="${NATS_HOST:-127.0.0.1}"
+  export NATS_PORT="${NATS_PORT:-4222}"
+  export NATS_URL="${NATS_URL:-nats://$NATS_HOST:$NATS_PORT}"
+  export CLICKHOUSE_HOST="${CLICKHOUSE_HOST:-127.0.0.1}"
+  export CLICKHOUSE_PORT="${CLICKHOUSE_PORT:-8123}"
+  export CLICKHOUSE_TCP_PORT="${CLICKHOUSE_TCP_PORT:-9000}"
+  export CLICKHOUSE_URL="${CLICKHOUSE_URL:-http://$CLICKHOUSE_HOST:$CLICKHOUSE_PORT}"
+  export CLICKHOUSE_USER="${CLICKHOUSE_USER:-default}"
+  export CLICKHOUSE_PASSWORD="${CLICKHOUSE_PASSWORD:-}"
+  export CLICKHOUSE_DATABASE="${CLICKHOUSE_DATABASE:-orderflow}"
+  export DASHBOARD_PORT="${DASHBOARD_PORT:-8080}"
+}
+
+if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
+  # sourced: do not touch the caller's shell options; export the environment on success
+  _orderflow_setup && _orderflow_export_env
+  _orderflow_setup_rc=$?
+  unset -f _orderflow_setup _orderflow_export_env
+  return $_orderflow_setup_rc
+else
+  _orderflow_setup
+fi

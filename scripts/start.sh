@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm start: set-up (deps, NATS, ClickHouse), build everything, then run the services listed in
+# scripts/services.json via scripts/platform.mjs until Ctrl-C / SIGTERM.
+# Only what this run started is stopped at the end (services + servers setup started now).
+# ORDERFLOW_SKIP_BUILD=1 skips the nx build (quick restart after a build).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# setup appends the pid files of the servers it starts in this run to this file
+ORDERFLOW_STARTED_FILE="$(mktemp "${TMPDIR:-/tmp}/orderflow-started.XXXXXX")"
+export ORDERFLOW_STARTED_FILE
+cleanup() {
+  node scripts/lib/services.mjs stop-started "$ORDERFLOW_STARTED_FILE" || true
+  rm -f "$ORDERFLOW_STARTED_FILE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+source scripts/setup.sh
+
+if [[ "${ORDERFLOW_SKIP_BUILD:-0}" != 1 ]]; then
+  echo "start: npx nx run-many -t build"
+  npx nx run-many -t build
+fi
+
+# from here on platform.mjs owns the clean-up (it reads ORDERFLOW_STARTED_FILE)
+trap - EXIT INT TERM
+exec node scripts/platform.mjs
