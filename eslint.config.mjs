@@ -33,8 +33,9 @@ export default [
     },
   },
   {
-    // Benchmarks measure the built package exactly as its consumers import it.
-    files: ['libs/*/bench/**/*.ts'],
+    // Benchmarks measure the built package exactly as its consumers import it; tool configs share
+    // the workspace's vitest.shared.ts.
+    files: ['libs/*/bench/**/*.ts', '**/vitest.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

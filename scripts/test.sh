@@ -16,8 +16,13 @@ trap 'exit 143' TERM
 
 source scripts/setup.sh
 
-echo "test: npx nx run-many -t build typecheck lint test --outputStyle=static"
+# Tests always run for real (no replay from the Nx cache); each vitest run writes a JSON summary.
+export ORDERFLOW_TEST_RESULTS_DIR="$PWD/.data/test-results"
+rm -rf "$ORDERFLOW_TEST_RESULTS_DIR"
+mkdir -p "$ORDERFLOW_TEST_RESULTS_DIR"
+echo "test: npx nx run-many -t build typecheck lint test --skip-nx-cache --outputStyle=static"
 status=0
-npx nx run-many -t build typecheck lint test --outputStyle=static || status=$?
+npx nx run-many -t build typecheck lint test --skip-nx-cache --outputStyle=static || status=$?
 echo "test: nx exited with status $status"
+node scripts/test-summary.mjs "$ORDERFLOW_TEST_RESULTS_DIR" || status=1
 exit "$status"

@@ -1,11 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { projectVitestConfig } from '../../vitest.shared';
 
-export default defineConfig({
-  // Resolve workspace packages to their TypeScript sources (the "@orderflow/source" export condition).
-  resolve: { conditions: ['@orderflow/source'] },
-  ssr: { resolve: { conditions: ['@orderflow/source'] } },
-  test: {
-    include: ['src/**/*.spec.ts'],
-    environment: 'node',
-  },
-});
+export default projectVitestConfig(import.meta.dirname);

@@ -1,0 +1,21 @@
+import { basename, resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The vitest configuration every project shares. Workspace packages resolve to their TypeScript
+ * sources (the "@orderflow/source" export condition), and each run also writes a JSON summary to
+ * .data/test-results/<project>.json, which `npm test` adds up into its closing line.
+ */
+export function projectVitestConfig(projectDir: string, include: string[] = ['src/**/*.spec.ts']) {
+  const results = process.env['ORDERFLOW_TEST_RESULTS_DIR'] ?? resolve(projectDir, '../../.data/test-results');
+  return defineConfig({
+    resolve: { conditions: ['@orderflow/source'] },
+    ssr: { resolve: { conditions: ['@orderflow/source'] } },
+    test: {
+      include,
+      environment: 'node',
+      reporters: ['default', 'json'],
+      outputFile: { json: resolve(results, `${basename(projectDir)}.json`) },
+    },
+  });
+}
