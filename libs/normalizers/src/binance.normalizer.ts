@@ -11,7 +11,8 @@
 import { type Instrument, type Trade, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import { NormalizeError } from './normalize.error.js';
 
-export type BinanceExchange = 'binance' | 'binance-futures';
+/** The exchange id stamped on trades: 'binance', 'binance-futures', or a simulator's 'sim-...' id. */
+export type BinanceExchange = string;
 
 /** An aggTrade: the ids of the first and last underlying trades are kept for gap checks (f = previous l + 1). */
 export interface BinanceAggTrade extends Trade {
