@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { formatFixed, formatFixedTrimmed, instrumentFromSteps, type Instrument } from '@orderflow/footprint';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BinanceAggTrade, normalizeBinanceAggTrade } from './binance.normalizer.js';
+import { type BinanceAggTrade, normalizeBinanceAggTrade, normalizeBinanceRestAggTrades, parseBinanceExchangeInfo } from './binance.normalizer.js';
 import { NormalizeError } from './normalize.error.js';
 
 const instruments = new Map<string, Instrument>([
@@ -156,3 +156,36 @@ describe.skipIf(!haveArchive)('recorded Binance archive (5,000 real aggTrades)',
 function trimZeros(decimal: string): string {
   return decimal.includes('.') ? decimal.replace(/0+$/, '').replace(/\.$/, '') : decimal;
 }
+
+describe('Binance REST aggTrades', () => {
+  it('reads the documented response in order, with the same side rule', () => {
+    const body = '[{"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,"l":27781,"T":1498793709153,"m":true,"M":true},{"a":26130,"p":"0.01633103","q":"1","f":27782,"l":27783,"T":1498793709154,"m":false,"M":true}]';
+    const ins = new Map([['ETHBTC', instrumentFromSteps('binance', 'ETHBTC', '0.00000001', '0.00000001')]]);
+    const trades = normalizeBinanceRestAggTrades(body, 'ETHBTC', { exchange: 'binance', instruments: ins }, RECV);
+    expect(trades.map((t) => [t.id, t.price, t.quantity, t.side, t.firstTradeId, t.lastTradeId])).toEqual([
+      ['26129', 1_633_102, 470_443_515, 'sell', '27781', '27781'],
+      ['26130', 1_633_103, 100_000_000, 'buy', '27782', '27783'],
+    ]);
+  });
+
+  it('names the exchange error when the response is one', () => {
+    expect(() => normalizeBinanceRestAggTrades('{"code":-1121,"msg":"Invalid symbol."}', 'BTCUSDT', spot, RECV)).toThrow(/not an array: Invalid symbol/);
+    expect(() => normalizeBinanceRestAggTrades('[{"a":1}]', 'BTCUSDT', spot, RECV)).toThrow(NormalizeError);
+  });
+});
+
+describe('Binance exchangeInfo', () => {
+  const info = JSON.stringify({
+    symbols: [
+      { symbol: 'BTCUSDT', filters: [{ filterType: 'PRICE_FILTER', tickSize: '0.01000000' }, { filterType: 'LOT_SIZE', stepSize: '0.00001000' }] },
+      { symbol: 'ETHUSDT', filters: [{ filterType: 'PRICE_FILTER', tickSize: '0.01000000' }, { filterType: 'LOT_SIZE', stepSize: '0.00010000' }] },
+    ],
+  });
+  it('takes tick size and quantity step from the filters', () => {
+    const m = parseBinanceExchangeInfo(info, 'binance', ['BTCUSDT']);
+    expect([...m.values()]).toEqual([{ exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 }]);
+  });
+  it('names symbols the exchange does not list', () => {
+    expect(() => parseBinanceExchangeInfo(info, 'binance', ['BTCUSDT', 'NOPEUSDT'])).toThrow(/binance does not list NOPEUSDT/);
+  });
+});

@@ -8,7 +8,7 @@
  *
  * Pure: text in, trade out. Sockets, REST and reconnects live in the collector app.
  */
-import { type Instrument, type Trade, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
+import { type Instrument, type Trade, instrumentFromSteps, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import { NormalizeError } from './normalize.error.js';
 
 /** The exchange id stamped on trades: 'binance', 'binance-futures', or a simulator's 'sim-...' id. */
@@ -206,4 +206,89 @@ function idField(d: Record<string, unknown>, key: string): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ---- REST ---------------------------------------------------------------------------------
+
+/**
+ * The response of `GET /api/v3/aggTrades` (spot) or `/fapi/v1/aggTrades` (USDT-M futures): an
+ * array of `{"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,"l":27781,"T":1498793709153,"m":true,"M":true}`
+ * in ascending id order, for one symbol (the request's). Used to backfill gaps and at start-up.
+ * https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#compressedaggregate-trades-list
+ */
+export function normalizeBinanceRestAggTrades(jsonText: string, symbol: string, options: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade[] {
+  let rows: unknown;
+  try {
+    rows = JSON.parse(jsonText);
+  } catch (e) {
+    throw new NormalizeError('MALFORMED_JSON', `aggTrades response is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!Array.isArray(rows)) {
+    const msg = isObject(rows) && typeof rows['msg'] === 'string' ? `: ${rows['msg']}` : '';
+    throw new NormalizeError('UNEXPECTED_SHAPE', `aggTrades response is not an array${msg}`);
+  }
+  const instrument = instrumentOf(symbol, options);
+  const out: BinanceAggTrade[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const d = rows[i];
+    if (!isObject(d)) throw new NormalizeError('UNEXPECTED_SHAPE', `aggTrades row ${i} is not an object`);
+    const time = d['T'];
+    if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new NormalizeError('INVALID_FIELD', `row ${i}: T must be a non-negative integer`);
+    const p = d['p'];
+    const q = d['q'];
+    const m = d['m'];
+    if (typeof p !== 'string' || typeof q !== 'string') throw new NormalizeError('INVALID_FIELD', `row ${i}: p and q must be decimal strings`);
+    if (typeof m !== 'boolean') throw new NormalizeError('INVALID_FIELD', `row ${i}: m must be a boolean`);
+    out[i] = build(
+      options,
+      instrument,
+      idField(d, 'a'),
+      decimal(p, 0, p.length, instrument.priceScale, 'p'),
+      decimal(q, 0, q.length, instrument.quantityScale, 'q'),
+      m,
+      time,
+      idField(d, 'f'),
+      idField(d, 'l'),
+      receiveTimeMs,
+    );
+  }
+  return out;
+}
+
+/**
+ * Instruments from `GET /api/v3/exchangeInfo` or `/fapi/v1/exchangeInfo`: the PRICE_FILTER
+ * tickSize and LOT_SIZE stepSize of each requested symbol ("0.01000000" -> 2 decimals).
+ */
+export function parseBinanceExchangeInfo(jsonText: string, exchange: string, symbols: readonly string[]): Map<string, Instrument> {
+  let info: unknown;
+  try {
+    info = JSON.parse(jsonText);
+  } catch (e) {
+    throw new NormalizeError('MALFORMED_JSON', `exchangeInfo is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isObject(info) || !Array.isArray(info['symbols'])) throw new NormalizeError('UNEXPECTED_SHAPE', 'exchangeInfo has no symbols array');
+  const wanted = new Set(symbols);
+  const out = new Map<string, Instrument>();
+  for (const s of info['symbols'] as unknown[]) {
+    if (!isObject(s) || typeof s['symbol'] !== 'string' || !wanted.has(s['symbol'])) continue;
+    const filters = Array.isArray(s['filters']) ? (s['filters'] as unknown[]).filter(isObject) : [];
+    const tick = filters.find((f) => f['filterType'] === 'PRICE_FILTER')?.['tickSize'];
+    const step = filters.find((f) => f['filterType'] === 'LOT_SIZE')?.['stepSize'];
+    if (typeof tick !== 'string' || typeof step !== 'string') {
+      throw new NormalizeError('INVALID_FIELD', `exchangeInfo for ${s['symbol']} lacks PRICE_FILTER tickSize or LOT_SIZE stepSize`);
+    }
+    out.set(s['symbol'], instrumentFromSteps(exchange, s['symbol'], trimDecimal(tick), trimDecimal(step)));
+  }
+  const missing = symbols.filter((s) => !out.has(s));
+  if (missing.length > 0) throw new NormalizeError('UNKNOWN_SYMBOL', `${exchange} does not list ${missing.join(', ')}`);
+  return out;
+}
+
+/** "0.01000000" -> "0.01", "1.00000000" -> "1". */
+export function trimDecimal(text: string): string {
+  if (!text.includes('.')) return text;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48) end--;
+  if (text.charCodeAt(end - 1) === 46) end--;
+  return text.slice(0, end);
 }

@@ -1,0 +1,80 @@
+import type { Instrument } from '@orderflow/footprint';
+import { EventPublisher, TradePublisher, connectNats, drainNats, ensureStreams } from '@orderflow/nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { CollectorConfig } from './config/collector.config.js';
+import { BinanceFeed } from './feeds/binance.feed.js';
+import type { Feed, FeedLogger } from './feeds/feed.types.js';
+import { loadInstruments } from './instruments.loader.js';
+
+/**
+ * Everything the collector runs, wired together: NATS connection and streams, the publishers, the
+ * instruments and the exchange feed. Kept apart from NestJS so tests can run it directly.
+ */
+export class CollectorRuntime {
+  nc: NatsConnection | null = null;
+  publisher: TradePublisher | null = null;
+  events: EventPublisher | null = null;
+  feed: Feed | null = null;
+  instruments = new Map<string, Instrument>();
+  private started = false;
+
+  constructor(
+    readonly config: CollectorConfig,
+    private readonly logger: FeedLogger,
+  ) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const natsLogger = { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m), error: (m: string) => this.logger.error(m) };
+    this.nc = await connectNats({ servers: c.natsUrl, name: `collector-${c.exchange.id}`, logger: natsLogger });
+    for (const s of await ensureStreams(this.nc, { ...c.stream, storage: 'file' })) this.logger.log(`stream ${s.stream}: ${s.action}`);
+    const js = jetstream(this.nc);
+    this.publisher = new TradePublisher(js, { ...c.publisher, logger: natsLogger });
+    this.events = new EventPublisher(js, { logger: natsLogger });
+    this.instruments = await loadInstruments(c, this.logger);
+    this.feed = this.createFeed();
+    await this.feed.start();
+    this.started = true;
+  }
+
+  private createFeed(): Feed {
+    const c = this.config;
+    const common = { exchange: c.exchange.id, wsUrl: c.wsUrl, restUrl: c.restUrl, instruments: this.instruments, sink: this.publisher!, events: this.events!, logger: this.logger };
+    switch (c.exchange.protocol) {
+      case 'binance-spot':
+      case 'binance-usdm':
+        return new BinanceFeed({
+          ...common,
+          market: c.exchange.protocol === 'binance-spot' ? 'spot' : 'usdm',
+          startupBackfillMinutes: c.startupBackfillMinutes,
+          plannedReconnectMs: c.plannedReconnectMs,
+          idleTimeoutMs: c.idleTimeoutMs,
+          restWeightPerMinute: c.restWeightPerMinute,
+        });
+      default:
+        throw new Error(`no feed for protocol ${c.exchange.protocol} yet`);
+    }
+  }
+
+  /** Ready: NATS connected, the exchange connected, the publisher not saturated. */
+  ready(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.started) reasons.push('starting');
+    if (!this.nc || this.nc.isClosed()) reasons.push('NATS not connected');
+    if (this.feed && !this.feed.status().connected) reasons.push(`${this.config.exchange.id} not connected`);
+    if (this.publisher?.saturated) reasons.push('publisher buffer full');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Stops the feed, then waits (bounded) until JetStream acknowledged everything it published. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    await this.feed?.stop();
+    try {
+      await this.publisher?.close({ timeoutMs });
+      await this.events?.close({ timeoutMs: 5000 });
+    } finally {
+      if (this.nc) await drainNats(this.nc);
+    }
+  }
+}

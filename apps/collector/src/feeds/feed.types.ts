@@ -1,0 +1,54 @@
+import type { DeadLetter, GapEvent } from '@orderflow/contracts';
+import type { Instrument, Trade } from '@orderflow/footprint';
+
+/** Where normalised trades go (the JetStream publisher in production, an array in unit tests). */
+export interface TradeSink {
+  add(instrument: Instrument, trade: Trade): void;
+  /** True when the sink's bounded buffer is full: the feed pauses its sockets until onceDrained(). */
+  readonly saturated: boolean;
+  onceDrained(): Promise<void>;
+}
+
+/** Where malformed frames and gap records go (the COLLECTOR_EVENTS stream). */
+export interface EventSink {
+  deadLetter(d: DeadLetter): void;
+  gap(g: GapEvent): void;
+}
+
+export interface FeedLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Counters a feed keeps; exported as Prometheus metrics by the app. */
+export interface FeedCounters {
+  frames: number;
+  trades: number;
+  malformed: Record<string, number>;
+  duplicates: number;
+  backfilledTrades: number;
+  gapsDetected: number;
+  gapsFilled: number;
+  gapsUnfilled: number;
+  reconnects: number;
+  restRequests: number;
+}
+
+export interface FeedStatus {
+  exchange: string;
+  connected: boolean;
+  connections: number;
+  symbols: { symbol: string; nextId: string | null; filling: boolean; queued: number; lastTradeAtMs: number | null }[];
+  counters: FeedCounters;
+}
+
+export interface Feed {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): FeedStatus;
+}
+
+export function newCounters(): FeedCounters {
+  return { frames: 0, trades: 0, malformed: {}, duplicates: 0, backfilledTrades: 0, gapsDetected: 0, gapsFilled: 0, gapsUnfilled: 0, reconnects: 0, restRequests: 0 };
+}

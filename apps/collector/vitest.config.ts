@@ -1,0 +1,3 @@
+import { projectVitestConfig } from '../../vitest.shared';
+
+export default projectVitestConfig(import.meta.dirname);

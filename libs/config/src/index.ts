@@ -1,0 +1,2 @@
+/** @orderflow/config: configuration read once from the environment, with errors that name the variable. */
+export * from './env.reader.js';

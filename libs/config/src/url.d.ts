@@ -1,0 +1,6 @@
+// URL is a global of every JavaScript runtime (Node, browsers) but of no `lib` a pure ES2022
+// library includes; declare just what the reader uses.
+declare class URL {
+  constructor(input: string);
+  readonly protocol: string;
+}
