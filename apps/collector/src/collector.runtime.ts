@@ -4,6 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CollectorConfig } from './config/collector.config.js';
 import { BinanceFeed } from './feeds/binance.feed.js';
+import { OkxFeed } from './feeds/okx.feed.js';
 import type { Feed, FeedLogger } from './feeds/feed.types.js';
 import { loadInstruments } from './instruments.loader.js';
 
@@ -52,6 +53,17 @@ export class CollectorRuntime {
           idleTimeoutMs: c.idleTimeoutMs,
           restWeightPerMinute: c.restWeightPerMinute,
         });
+      case 'okx':
+        return new OkxFeed(
+          {
+            ...common,
+            startupBackfillMinutes: c.startupBackfillMinutes,
+            plannedReconnectMs: c.plannedReconnectMs,
+            idleTimeoutMs: c.idleTimeoutMs,
+            restWeightPerMinute: c.restWeightPerMinute,
+          },
+          c.okxChannel,
+        );
       default:
         throw new Error(`no feed for protocol ${c.exchange.protocol} yet`);
     }

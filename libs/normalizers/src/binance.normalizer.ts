@@ -123,6 +123,11 @@ function instrumentOf(symbol: string, o: BinanceNormalizeOptions): Instrument {
   return instrument;
 }
 
+/** A whole decimal string at a scale, or a NormalizeError naming the field (for other Binance formats). */
+export function decimalField(text: string, scale: number, field: string): number {
+  return decimal(text, 0, text.length, scale, field);
+}
+
 function decimal(text: string, start: number, end: number, scale: number, field: string): number {
   try {
     return parseFixedRange(text, start, end, scale);
@@ -130,6 +135,9 @@ function decimal(text: string, start: number, end: number, scale: number, field:
     throw new NormalizeError('INVALID_FIELD', `${field}: ${(e as Error).message}`, { cause: e });
   }
 }
+
+/** Builds and validates one aggTrade (shared by the stream, REST and archive readers). */
+export { build as buildBinanceTrade };
 
 function build(
   o: BinanceNormalizeOptions,

@@ -7,7 +7,7 @@ const ENDPOINTS: Record<ExchangeInfo['protocol'], { ws: string; rest: string; re
   'binance-usdm': { ws: 'wss://fstream.binance.com', rest: 'https://fapi.binance.com', restWeightPerMinute: 2400 },
   'bybit-spot': { ws: 'wss://stream.bybit.com/v5/public/spot', rest: 'https://api.bybit.com', restWeightPerMinute: 600 },
   'bybit-linear': { ws: 'wss://stream.bybit.com/v5/public/linear', rest: 'https://api.bybit.com', restWeightPerMinute: 600 },
-  okx: { ws: 'wss://ws.okx.com:8443/ws/v5/public', rest: 'https://www.okx.com', restWeightPerMinute: 600 },
+  okx: { ws: 'wss://ws.okx.com:8443/ws/v5/business', rest: 'https://www.okx.com', restWeightPerMinute: 600 },
 };
 
 export interface CollectorConfig {
@@ -18,6 +18,8 @@ export interface CollectorConfig {
   restWeightPerMinute: number;
   /** "BTCUSDT:0.01:0.00001,..." overrides the exchange's tick size and quantity step. */
   instrumentOverrides: Map<string, { tickSize: string; quantityStep: string }>;
+  /** OKX channel: 'trades-all' (every fill, contiguous ids; on /ws/v5/business) or 'trades' (merged fills). */
+  okxChannel: 'trades-all' | 'trades';
   natsUrl: string;
   httpHost: string;
   httpPort: number;
@@ -54,6 +56,7 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
     restUrl: r.url('COLLECTOR_REST_URL', defaults?.rest, ['http:', 'https:']),
     restWeightPerMinute: r.int('COLLECTOR_REST_WEIGHT_PER_MINUTE', defaults?.restWeightPerMinute ?? 6000, 1, 1_000_000),
     instrumentOverrides: overrides,
+    okxChannel: r.oneOf('COLLECTOR_OKX_CHANNEL', ['trades-all', 'trades'] as const, 'trades-all'),
     natsUrl: r.url('NATS_URL', `nats://${natsHost}:${natsPort}`, ['nats:', 'tls:']),
     httpHost: r.string('COLLECTOR_HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('COLLECTOR_HTTP_PORT', 9300, 0, 65535),

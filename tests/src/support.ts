@@ -1,0 +1,102 @@
+/**
+ * Shared pieces of the system tests: real servers, reading JetStream back, the recordings.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type DeadLetter, type GapEvent, TRADES_STREAM, EVENTS_STREAM, decodeTradeBatch } from '@orderflow/contracts';
+import type { Trade } from '@orderflow/footprint';
+
+export const SHARED_DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+export const haveSharedData = existsSync(SHARED_DATA);
+if (!haveSharedData) console.warn(`system tests that replay recordings are skipped: ${SHARED_DATA} is not present (it exists only on the project's machines)`);
+
+interface ServicesModule {
+  startNats(o?: { port?: number; storeDir?: string }): Promise<{ url: string; port: number; storeDir: string; stop(): Promise<void> }>;
+}
+const SERVICES_URL = new URL('../../scripts/lib/services.mjs', import.meta.url).href;
+
+export async function startNats(o: { port?: number; storeDir?: string } = {}) {
+  const services = (await import(SERVICES_URL)) as ServicesModule;
+  return services.startNats(o);
+}
+
+/** A `@trade` JSONL recording: the ground truth the pipeline must reproduce. */
+export interface RecordedTrade {
+  id: string;
+  price: string;
+  quantity: string;
+  side: 'buy' | 'sell';
+  timeMs: number;
+}
+
+export function readTradeJsonl(file: string): RecordedTrade[] {
+  return readFileSync(SHARED_DATA + file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const r = JSON.parse(line) as { t: number; p: string; q: string; T: number; m: boolean };
+      return { id: String(r.t), price: r.p, quantity: r.q, side: r.m ? 'sell' : 'buy', timeMs: r.T };
+    });
+}
+
+/** Every trade in the TRADES stream, in stream order, decoded from its batches. */
+export async function readTrades(nc: NatsConnection): Promise<{ trades: Trade[]; scales: { priceScale: number; quantityScale: number } | null }> {
+  const trades: Trade[] = [];
+  let scales: { priceScale: number; quantityScale: number } | null = null;
+  for (const text of await readStreamTexts(nc, TRADES_STREAM)) {
+    const b = decodeTradeBatch(text);
+    scales = { priceScale: b.priceScale, quantityScale: b.quantityScale };
+    trades.push(...b.trades);
+  }
+  return { trades, scales };
+}
+
+export async function readEvents(nc: NatsConnection): Promise<{ deadLetters: DeadLetter[]; gaps: GapEvent[] }> {
+  const deadLetters: DeadLetter[] = [];
+  const gaps: GapEvent[] = [];
+  for (const { subject, text } of await readStream(nc, EVENTS_STREAM)) {
+    if (subject.startsWith('deadletter.')) deadLetters.push(JSON.parse(text) as DeadLetter);
+    else gaps.push(JSON.parse(text) as GapEvent);
+  }
+  return { deadLetters, gaps };
+}
+
+async function readStreamTexts(nc: NatsConnection, stream: string): Promise<string[]> {
+  return (await readStream(nc, stream)).map((m) => m.text);
+}
+
+async function readStream(nc: NatsConnection, stream: string): Promise<{ subject: string; text: string }[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream).catch(() => null);
+  if (!info || info.state.messages === 0) return [];
+  const consumer = await jetstream(nc).consumers.get(stream);
+  const out: { subject: string; text: string }[] = [];
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    out.push({ subject: m.subject, text: m.string() });
+    if (m.info.pending === 0) break;
+  }
+  return out;
+}
+
+export async function connectTo(url: string): Promise<NatsConnection> {
+  return connect({ servers: url, name: 'system-test' });
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes (then fails with `what`). */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** "64123.10000000" -> "64123.1": decimals compared as text, trailing zeros aside. */
+export function trimZeros(decimal: string): string {
+  return decimal.includes('.') ? decimal.replace(/0+$/, '').replace(/\.$/, '') : decimal;
+}
