@@ -4,6 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CollectorConfig } from './config/collector.config.js';
 import { BinanceFeed } from './feeds/binance.feed.js';
+import { BybitFeed } from './feeds/bybit.feed.js';
 import { OkxFeed } from './feeds/okx.feed.js';
 import type { Feed, FeedLogger } from './feeds/feed.types.js';
 import { loadInstruments } from './instruments.loader.js';
@@ -64,8 +65,16 @@ export class CollectorRuntime {
           },
           c.okxChannel,
         );
-      default:
-        throw new Error(`no feed for protocol ${c.exchange.protocol} yet`);
+      case 'bybit-spot':
+      case 'bybit-linear':
+        return new BybitFeed({
+          ...common,
+          category: c.exchange.protocol === 'bybit-spot' ? 'spot' : 'linear',
+          startupBackfillMinutes: c.startupBackfillMinutes,
+          plannedReconnectMs: c.plannedReconnectMs,
+          idleTimeoutMs: c.idleTimeoutMs,
+          restWeightPerMinute: c.restWeightPerMinute,
+        });
     }
   }
 

@@ -1,5 +1,5 @@
 import { type Instrument, instrumentFromSteps } from '@orderflow/footprint';
-import { parseBinanceExchangeInfo } from '@orderflow/normalizers';
+import { parseBinanceExchangeInfo, parseBybitInstruments, parseOkxInstruments } from '@orderflow/normalizers';
 import type { CollectorConfig } from './config/collector.config.js';
 import type { FeedLogger } from './feeds/feed.types.js';
 import { RestClient } from './feeds/rest.client.js';
@@ -26,8 +26,18 @@ export async function loadInstruments(config: CollectorConfig, logger: FeedLogge
       for (const [s, i] of listed) out.set(s, i);
       break;
     }
-    default:
-      throw new Error(`${exchange}: set COLLECTOR_INSTRUMENTS for ${missing.join(', ')} (instrument listing for ${config.exchange.protocol} is not read yet)`);
+    case 'bybit-spot':
+    case 'bybit-linear': {
+      const category = config.exchange.protocol === 'bybit-spot' ? 'spot' : 'linear';
+      for (const s of missing) out.set(s, parseBybitInstruments(await rest.getText(`/v5/market/instruments-info?category=${category}&symbol=${s}`), exchange, s));
+      break;
+    }
+    case 'okx':
+      for (const s of missing) {
+        const instType = s.endsWith('-SWAP') ? 'SWAP' : 'SPOT';
+        out.set(s, parseOkxInstruments(await rest.getText(`/api/v5/public/instruments?instType=${instType}&instId=${s}`), exchange, s));
+      }
+      break;
   }
   for (const i of out.values()) logger.log(`${exchange} ${i.symbol}: price scale ${i.priceScale}, tick ${i.tick} units, quantity scale ${i.quantityScale}`);
   return out;

@@ -4,3 +4,4 @@ export * from './binance.normalizer.js';
 export * from './bybit.normalizer.js';
 export * from './okx.normalizer.js';
 export * from './binance-archive.normalizer.js';
+export * from './instruments.normalizer.js';

@@ -1,37 +1,23 @@
 /**
- * The shared machinery of feeds whose trade ids are contiguous integers per symbol (Binance
- * aggregate ids, OKX trade ids): WebSocket connections with the shared reconnect policy, frames
- * through the exchange's pure normaliser, malformed frames to the dead-letter subject, id order
- * kept by IdSequencer, gaps filled from REST before the live trades behind them, every gap
- * recorded, and backpressure from the publisher to the sockets. Each exchange supplies its
- * connections, its normaliser and its REST paging (see binance.feed.ts, okx.feed.ts).
+ * Feeds whose trade ids are contiguous integers per symbol (Binance aggregate ids, OKX trade ids):
+ * id order kept by IdSequencer, gaps filled from REST before the live trades behind them are
+ * published, every gap recorded with its outcome. Each exchange supplies its connections, its
+ * normaliser and its REST paging (see binance.feed.ts, okx.feed.ts).
  */
-import { type GapEvent } from '@orderflow/contracts';
 import { IdSequencer } from '@orderflow/feeds';
 import type { Instrument, Trade } from '@orderflow/footprint';
-import { NormalizeError } from '@orderflow/normalizers';
-import { type EventSink, type Feed, type FeedCounters, type FeedLogger, type FeedStatus, type TradeSink, newCounters } from './feed.types.js';
-import { RestClient, sleep } from './rest.client.js';
-import { WsConnection, type WsConnectionOptions } from './ws.connection.js';
+import { BaseFeed, type BaseFeedOptions, type ConnectionSpec } from './base.feed.js';
+import type { FeedStatus } from './feed.types.js';
+import { sleep } from './rest.client.js';
 
-export interface SequencedFeedOptions {
-  exchange: string;
-  wsUrl: string;
-  restUrl: string;
-  instruments: ReadonlyMap<string, Instrument>;
+export type { ConnectionSpec } from './base.feed.js';
+
+export interface SequencedFeedOptions extends BaseFeedOptions {
   /** Backfill this many minutes of history from REST at start (0: start with the live stream). */
   startupBackfillMinutes: number;
-  plannedReconnectMs: number;
-  idleTimeoutMs: number;
-  restWeightPerMinute: number;
   /** REST attempts for one gap before it is recorded as unfilled. */
   backfillAttempts?: number;
-  sink: TradeSink;
-  events: EventSink;
-  logger: FeedLogger;
 }
-
-export type ConnectionSpec = Pick<WsConnectionOptions, 'name' | 'url' | 'onOpen' | 'appPing'>;
 
 interface Seq<T> {
   readonly seq: number;
@@ -47,21 +33,11 @@ export interface SymbolState<T> {
   extra: { lastUnderlying?: number };
 }
 
-export abstract class SequencedFeed<T extends Trade> implements Feed {
-  protected readonly counters: FeedCounters = newCounters();
+export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
   protected readonly symbols = new Map<string, SymbolState<T>>();
-  private readonly connections: WsConnection[] = [];
-  protected readonly rest: RestClient;
-  private stopped = false;
-  private pausedForBackpressure = false;
 
-  constructor(protected readonly o: SequencedFeedOptions) {
-    this.rest = new RestClient({
-      baseUrl: o.restUrl,
-      weightPerMinute: o.restWeightPerMinute,
-      logger: o.logger,
-      onRequest: () => this.counters.restRequests++,
-    });
+  constructor(protected override readonly o: SequencedFeedOptions) {
+    super(o);
   }
 
   /** The WebSocket connections covering these symbols (subscriptions in the URL or sent on open). */
@@ -84,43 +60,25 @@ export abstract class SequencedFeed<T extends Trade> implements Feed {
       if (this.o.startupBackfillMinutes > 0) startAt = await this.firstIdSince(s, Date.now() - this.o.startupBackfillMinutes * 60_000);
       this.symbols.set(s, { instrument: this.o.instruments.get(s)!, sequencer: new IdSequencer<Seq<T>>(startAt), lastTradeAtMs: null, backfilling: null, extra: {} });
     }
-    for (const spec of this.connectionSpecs(symbols)) {
-      const conn = new WsConnection({
-        ...spec,
-        logger: this.o.logger,
-        idleTimeoutMs: this.o.idleTimeoutMs,
-        plannedReconnectMs: this.o.plannedReconnectMs,
-        onMessage: (text, at) => this.onFrame(text, at),
-        onReconnect: () => this.counters.reconnects++,
-      });
-      this.connections.push(conn);
-      conn.start();
-    }
+    this.openConnections(this.connectionSpecs(symbols));
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.connections.map((c) => c.stop()));
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.all([...this.symbols.values()].map((s) => s.backfilling?.catch(() => undefined)));
   }
 
-  status(): FeedStatus {
-    return {
-      exchange: this.o.exchange,
-      connected: this.connections.length > 0 && this.connections.every((c) => c.connected),
-      connections: this.connections.filter((c) => c.connected).length,
-      symbols: [...this.symbols.entries()].map(([symbol, s]) => ({
-        symbol,
-        nextId: s.sequencer.nextId === null ? null : String(s.sequencer.nextId),
-        filling: s.sequencer.filling,
-        queued: s.sequencer.queued,
-        lastTradeAtMs: s.lastTradeAtMs,
-      })),
-      counters: this.counters,
-    };
+  protected symbolStatuses(): FeedStatus['symbols'] {
+    return [...this.symbols.entries()].map(([symbol, s]) => ({
+      symbol,
+      nextId: s.sequencer.nextId === null ? null : String(s.sequencer.nextId),
+      filling: s.sequencer.filling,
+      queued: s.sequencer.queued,
+      lastTradeAtMs: s.lastTradeAtMs,
+    }));
   }
 
-  private onFrame(text: string, receivedAtMs: number): void {
+  protected onFrame(text: string, receivedAtMs: number): void {
     this.counters.frames++;
     let result;
     try {
@@ -143,44 +101,15 @@ export abstract class SequencedFeed<T extends Trade> implements Feed {
     }
   }
 
-  protected malformed(text: string, receivedAtMs: number, e: unknown): void {
-    const code = e instanceof NormalizeError ? e.code : 'INTERNAL';
-    const reason = e instanceof NormalizeError ? e.reason : String(e);
-    this.counters.malformed[code] = (this.counters.malformed[code] ?? 0) + 1;
-    this.o.logger.warn(`${this.o.exchange}: malformed frame (${code}): ${reason}`);
-    this.o.events.deadLetter({ exchange: this.o.exchange, receivedAtMs, code, reason, raw: text.slice(0, 65_536) });
-  }
-
   private publish(state: SymbolState<T>, items: Seq<T>[]): void {
     for (const { trade } of items) {
       this.checkContinuity(state, trade);
       state.lastTradeAtMs = trade.receiveTimeMs;
-      try {
-        this.o.sink.add(state.instrument, trade);
-        this.counters.trades++;
-      } catch (e) {
-        // The publisher refuses what could not be decoded downstream: set it aside, go on.
-        this.malformed(JSON.stringify(trade), trade.receiveTimeMs, e);
-      }
+      this.emit(state.instrument, trade);
     }
-    if (this.o.sink.saturated) this.applyBackpressure();
+    this.checkBackpressure();
   }
 
-  private applyBackpressure(): void {
-    if (this.pausedForBackpressure) return;
-    this.pausedForBackpressure = true;
-    this.o.logger.warn(`${this.o.exchange}: publisher buffer full, pausing the exchange sockets until it drains`);
-    for (const c of this.connections) c.pause();
-    void this.o.sink.onceDrained().then(() => {
-      this.pausedForBackpressure = false;
-      this.o.logger.log(`${this.o.exchange}: publisher drained, resuming`);
-      for (const c of this.connections) c.resume();
-    });
-  }
-
-  protected gapEvent(symbol: string, fromId: string, toId: string, missing: number, status: GapEvent['status'], reason: string): GapEvent {
-    return { exchange: this.o.exchange, symbol, fromId, toId, missing, detectedAtMs: Date.now(), status, reason };
-  }
   private startBackfill(symbol: string, state: SymbolState<T>, gap: { from: number; to: number }): void {
     this.counters.gapsDetected++;
     this.o.logger.warn(`${this.o.exchange} ${symbol}: gap of ${gap.to - gap.from + 1} aggregate ids (${gap.from}..${gap.to}), backfilling from REST`);
