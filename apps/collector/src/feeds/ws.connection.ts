@@ -37,6 +37,7 @@ export class WsConnection {
   private paused = false;
   private readonly backoff: Backoff;
   private idleTimer: NodeJS.Timeout | null = null;
+  private lastReceivedAt = 0;
   private pingTimer: NodeJS.Timeout | null = null;
   private plannedTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -82,7 +83,7 @@ export class WsConnection {
   resume(): void {
     this.paused = false;
     this.ws?.resume();
-    this.touch();
+    this.lastReceivedAt = Date.now(); // the pause was ours, not the exchange's silence
   }
 
   private open(replacing?: WebSocket): void {
@@ -149,7 +150,7 @@ export class WsConnection {
 
   private armTimers(ws: WebSocket): void {
     this.clearTimers();
-    this.touch();
+    this.armIdleCheck(ws);
     if (this.o.appPing) {
       const { intervalMs, payload } = this.o.appPing;
       this.pingTimer = setInterval(() => {
@@ -171,21 +172,30 @@ export class WsConnection {
     }, this.o.plannedReconnectMs);
   }
 
-  /** Something arrived: the connection is alive, and reconnect delays start from the beginning. */
+  /**
+   * Something arrived: the connection is alive, and reconnect delays start from the beginning.
+   * Runs for every frame, so it only stores a time; one interval timer per connection compares
+   * it with the idle limit (re-arming a timeout per frame costs more than parsing the frame).
+   */
   private touch(): void {
-    if (this.everConnected) this.backoff.reset();
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    const ws = this.ws;
-    this.idleTimer = setTimeout(() => {
-      if (this.paused || this.stopped || !ws || this.ws !== ws) return;
+    this.lastReceivedAt = Date.now();
+    if (this.everConnected && this.backoff.attempts > 0) this.backoff.reset();
+  }
+
+  private armIdleCheck(ws: WebSocket): void {
+    this.touch();
+    const every = Math.max(250, Math.floor(this.o.idleTimeoutMs / 4));
+    this.idleTimer = setInterval(() => {
+      if (this.paused || this.stopped || this.ws !== ws) return;
+      if (Date.now() - this.lastReceivedAt < this.o.idleTimeoutMs) return;
       this.o.logger.warn(`${this.o.name}: nothing received for ${this.o.idleTimeoutMs} ms, reconnecting`);
       ws.terminate();
-    }, this.o.idleTimeoutMs);
+    }, every);
   }
 
   private clearTimers(): void {
-    for (const t of [this.idleTimer, this.reconnectTimer, this.plannedTimer]) if (t) clearTimeout(t);
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    for (const t of [this.reconnectTimer, this.plannedTimer]) if (t) clearTimeout(t);
+    for (const t of [this.pingTimer, this.idleTimer]) if (t) clearInterval(t);
     this.idleTimer = this.pingTimer = this.plannedTimer = this.reconnectTimer = null;
   }
 }
