@@ -1,0 +1,7 @@
+/** @orderflow/nats: the NATS connection, the JetStream streams and the collectors' publishers. */
+export * from './event.publisher.js';
+export * from './logger.js';
+export * from './nats.connection.js';
+export * from './retry.js';
+export * from './streams.js';
+export * from './trade.publisher.js';
