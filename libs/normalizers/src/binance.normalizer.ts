@@ -10,6 +10,7 @@
  */
 import { type Instrument, type Trade, instrumentFromSteps, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import { NormalizeError } from './normalize.error.js';
+import { isObject } from './normalize.shared.js';
 
 /** The exchange id stamped on trades: 'binance', 'binance-futures', or a simulator's 'sim-...' id. */
 export type BinanceExchange = string;
@@ -212,9 +213,6 @@ function idField(d: Record<string, unknown>, key: string): string {
   return String(v);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 // ---- REST ---------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@
 import { type Instrument, type Side, type Trade, parseFixed, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import type { ControlFrame } from './binance.normalizer.js';
 import { NormalizeError } from './normalize.error.js';
+import { isObject, parseJsonObject } from './normalize.shared.js';
 
 export interface BybitNormalizeOptions {
   /** The exchange id stamped on trades: 'bybit', 'bybit-linear', or a simulator's 'sim-bybit'. */
@@ -37,7 +38,7 @@ const MAX_ID_LENGTH = 64;
  * malformed; one bad trade rejects the whole frame, so a frame is never half-applied.
  */
 export function normalizeBybitTrades(text: string, options: BybitNormalizeOptions, receiveTimeMs: number): Trade[] | ControlFrame {
-  const root = parseObject(text);
+  const root = parseJsonObject(text);
   // Replies to our requests carry `op` (subscribe, ping, pong) and `success`; pushes carry `topic`.
   if ('op' in root || 'success' in root) return { control: true, payload: root };
   const topic = root['topic'];
@@ -94,7 +95,7 @@ export function normalizeBybitTrades(text: string, options: BybitNormalizeOption
  * `retCode` throws NormalizeError (UNEXPECTED_SHAPE) carrying Bybit's `retMsg`.
  */
 export function normalizeBybitRecentTrades(jsonText: string, options: BybitNormalizeOptions, receiveTimeMs: number): Trade[] {
-  const root = parseObject(jsonText);
+  const root = parseJsonObject(jsonText);
   const retCode = root['retCode'];
   if (typeof retCode !== 'number') throw new NormalizeError('UNEXPECTED_SHAPE', 'response needs a numeric "retCode"');
   if (retCode !== 0) {
@@ -147,16 +148,6 @@ export function normalizeBybitRecentTrades(jsonText: string, options: BybitNorma
 
 // ---- helpers ------------------------------------------------------------------------------
 
-function parseObject(text: string): Record<string, unknown> {
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (e) {
-    throw new NormalizeError('MALFORMED_JSON', `not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  if (!isObject(root)) throw new NormalizeError('UNEXPECTED_SHAPE', 'frame is not a JSON object');
-  return root;
-}
 
 function instrumentOf(symbol: string, o: BybitNormalizeOptions): Instrument {
   const instrument = o.instruments.get(symbol);
@@ -224,6 +215,3 @@ function show(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

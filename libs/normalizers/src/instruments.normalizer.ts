@@ -10,22 +10,13 @@
 import { type Instrument, instrumentFromSteps } from '@orderflow/footprint';
 import { trimDecimal } from './binance.normalizer.js';
 import { NormalizeError } from './normalize.error.js';
+import { isObject, parseJsonObject } from './normalize.shared.js';
 
-function parse(jsonText: string, what: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(jsonText);
-  } catch (e) {
-    throw new NormalizeError('MALFORMED_JSON', `${what} is not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new NormalizeError('UNEXPECTED_SHAPE', `${what} is not an object`);
-  return v as Record<string, unknown>;
-}
 
-const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined => (isObject(v) ? v : undefined);
 
 export function parseBybitInstruments(jsonText: string, exchange: string, symbol: string): Instrument {
-  const r = parse(jsonText, 'Bybit instruments-info');
+  const r = parseJsonObject(jsonText, 'Bybit instruments-info');
   if (r['retCode'] !== 0) throw new NormalizeError('UNEXPECTED_SHAPE', `Bybit instruments-info: ${String(r['retMsg'])}`);
   const list = obj(r['result'])?.['list'];
   const row = Array.isArray(list) ? list.map(obj).find((x) => x?.['symbol'] === symbol) : undefined;
@@ -38,7 +29,7 @@ export function parseBybitInstruments(jsonText: string, exchange: string, symbol
 }
 
 export function parseOkxInstruments(jsonText: string, exchange: string, instId: string): Instrument {
-  const r = parse(jsonText, 'OKX instruments');
+  const r = parseJsonObject(jsonText, 'OKX instruments');
   if (r['code'] !== '0') throw new NormalizeError('UNEXPECTED_SHAPE', `OKX instruments: ${String(r['msg'])}`);
   const data = r['data'];
   const row = Array.isArray(data) ? data.map(obj).find((x) => x?.['instId'] === instId) : undefined;

@@ -24,6 +24,7 @@
 import { type Instrument, type Side, type Trade, parseFixed, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import type { ControlFrame } from './binance.normalizer.js';
 import { NormalizeError } from './normalize.error.js';
+import { isObject, parseJsonObject } from './normalize.shared.js';
 
 export interface OkxNormalizeOptions {
   /** The exchange id stamped on trades: 'okx', 'okx-swap', or a simulator's 'sim-okx'. */
@@ -44,7 +45,7 @@ const MAX_ID_LENGTH = 64;
  */
 export function normalizeOkxTrades(text: string, options: OkxNormalizeOptions, receiveTimeMs: number): Trade[] | ControlFrame {
   if (text === 'pong') return { control: true, payload: 'pong' };
-  const root = parseObject(text);
+  const root = parseJsonObject(text);
   if ('event' in root) return { control: true, payload: root };
   const arg = root['arg'];
   if (!isObject(arg)) throw new NormalizeError('UNEXPECTED_SHAPE', 'frame has neither "event" nor an "arg" object');
@@ -63,7 +64,7 @@ export function normalizeOkxTrades(text: string, options: OkxNormalizeOptions, r
  * oldest first. A `code` other than "0" throws NormalizeError (UNEXPECTED_SHAPE) carrying OKX's `msg`.
  */
 export function normalizeOkxHistoryTrades(jsonText: string, options: OkxNormalizeOptions, receiveTimeMs: number): Trade[] {
-  const root = parseObject(jsonText);
+  const root = parseJsonObject(jsonText);
   const code = root['code'];
   if (typeof code !== 'string') throw new NormalizeError('UNEXPECTED_SHAPE', 'response needs a string "code"');
   if (code !== '0') throw new NormalizeError('UNEXPECTED_SHAPE', `OKX error code ${show(code)}: ${show(root['msg'])}`);
@@ -127,16 +128,6 @@ function tradesOf(data: readonly unknown[], o: OkxNormalizeOptions, receiveTimeM
   return trades;
 }
 
-function parseObject(text: string): Record<string, unknown> {
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (e) {
-    throw new NormalizeError('MALFORMED_JSON', `not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  if (!isObject(root)) throw new NormalizeError('UNEXPECTED_SHAPE', 'frame is not a JSON object');
-  return root;
-}
 
 /** `ts`: milliseconds sent as a string of digits ("1630048897897"). */
 function msDigits(v: unknown, i: number): number {
@@ -167,6 +158,3 @@ function show(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -1,0 +1,18 @@
+/** Small pieces every normaliser uses; the exchange-specific reading stays in each exchange's file. */
+import { NormalizeError } from './normalize.error.js';
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSON.parse of a frame or response that must be an object; `what` names it in errors. */
+export function parseJsonObject(text: string, what = 'frame'): Record<string, unknown> {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new NormalizeError('MALFORMED_JSON', `${what === 'frame' ? '' : `${what} is `}not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isObject(root)) throw new NormalizeError('UNEXPECTED_SHAPE', `${what} is not a JSON object`);
+  return root;
+}
