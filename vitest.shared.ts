@@ -14,6 +14,9 @@ export function projectVitestConfig(projectDir: string, include: string[] = ['sr
     test: {
       include,
       environment: 'node',
+      // Property and fuzz tests run tens of thousands of cases; under `nx run-many` on two cores
+      // they share the CPU with other projects' tasks, so the 5 s default is too tight.
+      testTimeout: 60_000,
       reporters: ['default', 'json'],
       outputFile: { json: resolve(results, `${basename(projectDir)}.json`) },
     },
