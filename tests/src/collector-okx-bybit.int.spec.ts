@@ -11,7 +11,7 @@ import { type SimHandle, startBybitSim, startOkxSim } from '@orderflow/exchange-
 import { formatFixedTrimmed } from '@orderflow/footprint';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RecordedTrade, SHARED_DATA, connectTo, haveSharedData, quietLogger, readTradeJsonl, readTrades, startNats, trimZeros, waitFor } from './support.js';
+import { type RecordedTrade, SHARED_DATA, connectTo, haveSharedData, quietLogger, readEvents, readTradeJsonl, readTrades, startNats, trimZeros, waitFor } from './support.js';
 
 const FILE = 'binance-futures_BTCUSDT_trade-ws_2023-04-04T2358.jsonl';
 
@@ -75,7 +75,7 @@ describe.skipIf(!haveSharedData).each(venues)('collector: $name, recorded trades
     await runtime.start();
     const nc: NatsConnection = await connectTo(nats.url);
     cleanup.push(() => nc.close());
-    return { sim, runtime, nc };
+    return { nats, sim, runtime, nc };
   }
 
   async function expectExactly(nc: NatsConnection, runtime: CollectorRuntime, want: RecordedTrade[]) {
@@ -105,5 +105,31 @@ describe.skipIf(!haveSharedData).each(venues)('collector: $name, recorded trades
     await expectExactly(nc, runtime, want);
     expect(runtime.feed!.status().counters.reconnects).toBeGreaterThanOrEqual(1);
     expect(runtime.feed!.status().counters.backfilledTrades).toBeGreaterThan(0);
+  });
+
+  it('malformed frames go to the dead-letter subject with a reason; the stream goes on', async () => {
+    const want = readTradeJsonl(FILE);
+    const { sim, runtime, nc } = await setUp(10_000);
+    await waitFor('the replay under way', () => sim.controls.stats().tradesSent > 1000);
+    const bad = ['{"topic":"publicTrade.BTCUSDT","data":[{"p":"1"', '{"arg":{"channel":"trades"},"data":[{"px":"-5"}]}', 'garbage'];
+    for (const text of bad) expect(sim.controls.sendMalformed(text)).toBe(1);
+    await sim.controls.replayFinished();
+    await expectExactly(nc, runtime, want);
+    const { deadLetters } = await readEvents(nc);
+    expect(deadLetters.map((d) => d.raw)).toEqual(bad);
+    expect(deadLetters.every((d) => d.reason.length > 0 && d.code.length > 0 && d.exchange === venue.exchange)).toBe(true);
+  });
+
+  it('a NATS restart mid-stream loses nothing and doubles nothing', async () => {
+    const want = readTradeJsonl(FILE);
+    const { nats, sim, runtime, nc } = await setUp(3_000);
+    await waitFor('the replay under way', () => runtime.publisher!.stats().tradesAcked > 2000);
+    const { port, storeDir } = nats;
+    await nats.stop(); // SIGTERM while publishes are in flight
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await startNats({ port, storeDir });
+    cleanup.push(() => again.stop());
+    await sim.controls.replayFinished();
+    await expectExactly(nc, runtime, want);
   });
 });
