@@ -44,7 +44,10 @@ async function main(): Promise<number> {
   const nc = await connectNats({ servers: config.natsUrl, name: `import-${config.exchange.id}`, logger: natsLogger, firstConnectTimeoutMs: 10_000 });
   try {
     await ensureStreams(nc, { ...config.stream, storage: 'file' });
-    const publisher = new TradePublisher(jetstream(nc), { ...config.publisher, logger: natsLogger });
+    // Batches sealed by size only (and the last one by flush): the same file always gives the same
+    // batches, so a re-import carries the same Nats-Msg-Ids and JetStream drops it within its
+    // duplicate window. Beyond that window, consumers drop trades they have seen by id.
+    const publisher = new TradePublisher(jetstream(nc), { ...config.publisher, maxBatchDelayMs: 3_600_000, logger: natsLogger });
     const tty = process.stderr.isTTY;
     const result = await importBinanceArchives({
       exchange: config.exchange.id,
