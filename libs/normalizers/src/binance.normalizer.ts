@@ -9,6 +9,7 @@
  * Pure: text in, trade out. Sockets, REST and reconnects live in the collector app.
  */
 import { type Instrument, type Trade, instrumentFromSteps, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
+import { BINANCE_FRAME_WASM } from './binance-frame.wasm.js';
 import { NormalizeError } from './normalize.error.js';
 import { isObject } from './normalize.shared.js';
 
@@ -45,11 +46,57 @@ export interface BinanceNormalizeOptions {
  * frame (new fields, reordered keys, whitespace) goes through JSON.parse and a field-by-field check.
  */
 export function normalizeBinanceAggTrade(text: string, options: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | ControlFrame {
-  const fast = matchCanonical(text, options, receiveTimeMs);
+  const fast = scanner === null ? matchCanonical(text, options, receiveTimeMs) : scanCanonical(scanner, text, options, receiveTimeMs);
   return fast ?? normalizeParsed(text, options, receiveTimeMs);
 }
 
 // ---- fast path ----------------------------------------------------------------------------
+
+/**
+ * The frame scanner compiled to WebAssembly (../wasm/binance-frame.wat): the same strict match as
+ * matchCanonical below, over the frame's bytes, several times faster than any JavaScript loop
+ * over the string on the benchmark machine. The text is copied in with TextEncoder.encodeInto;
+ * positions equal string indices because a canonical frame is ASCII (anything else falls back).
+ */
+interface FrameScanner {
+  scan(length: number): number;
+  dec(start: number, end: number, scale: number): number;
+  input: Uint8Array;
+  out: Int32Array;
+  time: Float64Array;
+}
+
+const MAX_SCANNED = 60_000;
+const encoder = new TextEncoder();
+const scanner: FrameScanner | null = createScanner();
+
+/** Which fast path this runtime uses ('wasm' wherever WebAssembly exists, so Node and browsers). */
+export const binanceFrameScanner: 'wasm' | 'js' = scanner === null ? 'js' : 'wasm';
+
+function createScanner(): FrameScanner | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  const e = new WebAssembly.Instance(new WebAssembly.Module(BINANCE_FRAME_WASM)).exports as {
+    memory: WebAssembly.Memory;
+    scan(length: number): number;
+    dec(start: number, end: number, scale: number): number;
+  };
+  const buffer = e.memory.buffer;
+  return { scan: e.scan, dec: e.dec, input: new Uint8Array(buffer, 0, MAX_SCANNED), out: new Int32Array(buffer, 65536, 13), time: new Float64Array(buffer, 65600, 1) };
+}
+
+function scanCanonical(s: FrameScanner, text: string, o: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | undefined {
+  if (text.length > MAX_SCANNED) return matchCanonical(text, o, receiveTimeMs);
+  const { read, written } = encoder.encodeInto(text, s.input);
+  if (read !== text.length || written !== text.length) return matchCanonical(text, o, receiveTimeMs); // not ASCII
+  if (s.scan(written) !== 1) return undefined;
+  const out = s.out;
+  const instrument = instrumentAt(text, out[0]!, out[1]!, o);
+  const price = s.dec(out[4]!, out[5]!, instrument.priceScale);
+  const quantity = s.dec(out[6]!, out[7]!, instrument.quantityScale);
+  // A decimal the scanner refuses: the JavaScript path produces the precise error.
+  if (price < 0 || quantity < 0) return matchCanonical(text, o, receiveTimeMs);
+  return build(o, instrument, text.slice(out[2], out[3]), price, quantity, out[12] === 1, s.time[0]!, text.slice(out[8], out[9]), text.slice(out[10], out[11]), receiveTimeMs);
+}
 
 /**
  * Binance's canonical aggTrade frame, raw or in a combined-stream envelope, as a test without
