@@ -1,0 +1,25 @@
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+
+export interface ClickHouseOptions {
+  /** HTTP URL, e.g. http://127.0.0.1:8123. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * A client for the HTTP interface. Works with ClickHouse 18.16 (these machines) and current
+ * versions as long as callers avoid what 18.16 lacks: query parameters, async_insert,
+ * JSONCompactEachRow, decimals sent as strings (see docs/design/clickhouse-storage.md).
+ */
+export function connectClickHouse(o: ClickHouseOptions): ClickHouseClient {
+  return createClient({
+    url: o.url,
+    username: o.username ?? 'default',
+    password: o.password ?? '',
+    request_timeout: o.requestTimeoutMs ?? 30_000,
+    compression: { request: false, response: false },
+  });
+}

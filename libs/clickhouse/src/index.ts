@@ -1,0 +1,4 @@
+/** @orderflow/clickhouse: the client, SQL helpers and the versioned schema migrations. */
+export * from './clickhouse.connection.js';
+export * from './migrations.js';
+export * from './sql.js';
