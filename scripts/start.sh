@@ -7,15 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # setup appends the pid files of the servers it starts in this run to this file
-ORDERFLOW_STARTED_FILE="$(mktemp "${TMPDIR:-/tmp}/orderflow-started.XXXXXX")"
-export ORDERFLOW_STARTED_FILE
-cleanup() {
-  node scripts/lib/services.mjs stop-started "$ORDERFLOW_STARTED_FILE" || true
-  rm -f "$ORDERFLOW_STARTED_FILE"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source scripts/lib/started.sh
 
 source scripts/setup.sh
 

@@ -4,51 +4,29 @@
  * JetStream must equal the recording exactly: count, ids, price, quantity, aggressor side, in
  * order, no duplicates, whatever happens to the connections on the way.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CollectorRuntime, loadCollectorConfig } from '@orderflow/collector';
+import type { CollectorRuntime } from '@orderflow/collector';
 import { formatFixedTrimmed } from '@orderflow/footprint';
 import { type SimHandle, startBinanceFuturesSim } from '@orderflow/exchange-sim';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RecordedTrade, SHARED_DATA, connectTo, haveSharedData, quietLogger, readEvents, readTradeJsonl, readTrades, startNats, trimZeros, waitFor } from './support.js';
+import { type Cleanup, type RecordedTrade, SHARED_DATA, allAcknowledged, haveSharedData, readEvents, readTradeJsonl, readTrades, runCleanup, startCollector, startNats, startNatsWithStore, trimZeros, waitFor } from './support.js';
 
 const FILE = 'binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl';
 
 describe.skipIf(!haveSharedData)('collector: Binance USDT-M futures, recorded trades through the simulator onto JetStream', () => {
-  let cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c().catch(() => undefined);
-    cleanup = [];
-  });
+  const cleanup: Cleanup = [];
+  afterEach(() => runCleanup(cleanup));
 
-  async function setUp(o: { replayRate: number; paused?: boolean }) {
-    // An explicit store directory: it survives a server restart (a temp one of startNats' own does not).
-    const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-system-nats-'));
-    cleanup.push(async () => rmSync(storeDir, { recursive: true, force: true }));
-    const nats = await startNats({ storeDir });
-    cleanup.push(() => nats.stop());
+  async function setUp(o: { replayRate: number }) {
+    const nats = await startNatsWithStore(cleanup);
     const sim: SimHandle = await startBinanceFuturesSim({ replay: { file: SHARED_DATA + FILE }, replayRate: o.replayRate, startAfterClients: 1 });
     cleanup.push(() => sim.stop());
-    const config = loadCollectorConfig({
-      COLLECTOR_EXCHANGE: 'sim-binance-futures',
-      COLLECTOR_SYMBOLS: 'BTCUSDT',
-      COLLECTOR_WS_URL: sim.wsUrl,
-      COLLECTOR_REST_URL: sim.restUrl,
-      COLLECTOR_BACKFILL_MINUTES: '0',
-      NATS_URL: nats.url,
-    });
-    const runtime = new CollectorRuntime(config, process.env['SYSTEM_TEST_LOGS'] ? { log: console.log, warn: console.warn, error: console.error } : quietLogger);
-    cleanup.push(() => runtime.stop(10_000));
-    await runtime.start();
-    const nc: NatsConnection = await connectTo(nats.url);
-    cleanup.push(() => nc.close());
+    const { runtime, nc } = await startCollector(cleanup, nats.url, { COLLECTOR_EXCHANGE: 'sim-binance-futures', COLLECTOR_SYMBOLS: 'BTCUSDT', COLLECTOR_WS_URL: sim.wsUrl, COLLECTOR_REST_URL: sim.restUrl });
     return { nats, sim, runtime, nc };
   }
 
   async function expectExactly(nc: NatsConnection, runtime: CollectorRuntime, want: RecordedTrade[]) {
-    await waitFor('every trade acknowledged', () => runtime.publisher!.stats().tradesAcked >= want.length && runtime.publisher!.stats().buffered === 0);
+    await allAcknowledged(runtime, want.length);
     const { trades, scales } = await readTrades(nc);
     expect(trades.length).toBe(want.length);
     const got = trades.map((t) => [t.id, formatFixedTrimmed(t.price, scales!.priceScale), formatFixedTrimmed(t.quantity, scales!.quantityScale), t.side, t.exchangeTimeUs / 1000]);

@@ -3,15 +3,12 @@
  * each exchange's own wire format), onto a real nats-server: what lands in JetStream equals the
  * recording exactly, after a clean run and after a dropped connection.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CollectorRuntime, loadCollectorConfig } from '@orderflow/collector';
+import type { CollectorRuntime } from '@orderflow/collector';
 import { type SimHandle, startBybitSim, startOkxSim } from '@orderflow/exchange-sim';
 import { formatFixedTrimmed } from '@orderflow/footprint';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RecordedTrade, SHARED_DATA, connectTo, haveSharedData, quietLogger, readEvents, readTradeJsonl, readTrades, startNats, trimZeros, waitFor } from './support.js';
+import { type Cleanup, type RecordedTrade, SHARED_DATA, allAcknowledged, haveSharedData, readEvents, readTradeJsonl, readTrades, runCleanup, startCollector, startNats, startNatsWithStore, trimZeros, waitFor } from './support.js';
 
 const FILE = 'binance-futures_BTCUSDT_trade-ws_2023-04-04T2358.jsonl';
 
@@ -49,37 +46,19 @@ const venues: Venue[] = [
 ];
 
 describe.skipIf(!haveSharedData).each(venues)('collector: $name, recorded trades through the simulator onto JetStream', (venue) => {
-  let cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c().catch(() => undefined);
-    cleanup = [];
-  });
+  const cleanup: Cleanup = [];
+  afterEach(() => runCleanup(cleanup));
 
   async function setUp(replayRate: number) {
-    const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-system-nats-'));
-    cleanup.push(async () => rmSync(storeDir, { recursive: true, force: true }));
-    const nats = await startNats({ storeDir });
-    cleanup.push(() => nats.stop());
+    const nats = await startNatsWithStore(cleanup);
     const sim = await venue.start(replayRate);
     cleanup.push(() => sim.stop());
-    const config = loadCollectorConfig({
-      COLLECTOR_EXCHANGE: venue.exchange,
-      COLLECTOR_SYMBOLS: venue.symbol,
-      COLLECTOR_REST_URL: sim.restUrl,
-      COLLECTOR_BACKFILL_MINUTES: '0',
-      NATS_URL: nats.url,
-      ...venue.env(sim),
-    });
-    const runtime = new CollectorRuntime(config, process.env['SYSTEM_TEST_LOGS'] ? { log: console.log, warn: console.warn, error: console.error } : quietLogger);
-    cleanup.push(() => runtime.stop(10_000));
-    await runtime.start();
-    const nc: NatsConnection = await connectTo(nats.url);
-    cleanup.push(() => nc.close());
+    const { runtime, nc } = await startCollector(cleanup, nats.url, { COLLECTOR_EXCHANGE: venue.exchange, COLLECTOR_SYMBOLS: venue.symbol, COLLECTOR_REST_URL: sim.restUrl, ...venue.env(sim) });
     return { nats, sim, runtime, nc };
   }
 
   async function expectExactly(nc: NatsConnection, runtime: CollectorRuntime, want: RecordedTrade[]) {
-    await waitFor('every trade acknowledged', () => runtime.publisher!.stats().tradesAcked >= want.length && runtime.publisher!.stats().buffered === 0);
+    await allAcknowledged(runtime, want.length);
     const { trades, scales } = await readTrades(nc);
     expect(trades.length).toBe(want.length);
     // Ids are the venue's own (OKX: the recording's ids; Bybit: UUIDs): compare the market data,

@@ -1,8 +1,11 @@
 /**
  * Shared pieces of the system tests: real servers, reading JetStream back, the recordings.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CollectorConfig, CollectorRuntime, loadCollectorConfig } from '@orderflow/collector';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type DeadLetter, type GapEvent, TRADES_STREAM, EVENTS_STREAM, decodeTradeBatch } from '@orderflow/contracts';
@@ -94,9 +97,49 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-export const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** "64123.10000000" -> "64123.1": decimals compared as text, trailing zeros aside. */
 export function trimZeros(decimal: string): string {
   return decimal.includes('.') ? decimal.replace(/0+$/, '').replace(/\.$/, '') : decimal;
+}
+
+/** Clean-up steps of a test, run in reverse order by `runCleanup`. */
+export type Cleanup = (() => Promise<void>)[];
+
+export async function runCleanup(cleanup: Cleanup): Promise<void> {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  cleanup.length = 0;
+}
+
+/** A nats-server with a store directory of our own (it survives a restart of the server). */
+export async function startNatsWithStore(cleanup: Cleanup) {
+  const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-system-nats-'));
+  cleanup.push(async () => rmSync(storeDir, { recursive: true, force: true }));
+  const nats = await startNats({ storeDir });
+  cleanup.push(() => nats.stop());
+  return nats;
+}
+
+/**
+ * The real collector runtime (the code main.ts runs) on `env`, its NATS connection for reading
+ * the streams back, and everything registered for clean-up. Logs go to the console with
+ * SYSTEM_TEST_LOGS=1, else into `lines`.
+ */
+export async function startCollector(cleanup: Cleanup, natsUrl: string, env: Record<string, string>, tweak?: (c: CollectorConfig) => void) {
+  const config = loadCollectorConfig({ COLLECTOR_BACKFILL_MINUTES: '0', ...env, NATS_URL: natsUrl });
+  tweak?.(config);
+  const lines: string[] = [];
+  const keep = (m: string) => void lines.push(m);
+  const logger = process.env['SYSTEM_TEST_LOGS'] ? { log: console.log, warn: console.warn, error: console.error } : { log: keep, warn: keep, error: keep };
+  const runtime = new CollectorRuntime(config, logger);
+  cleanup.push(() => runtime.stop(10_000));
+  await runtime.start();
+  const nc = await connectTo(natsUrl);
+  cleanup.push(() => nc.close());
+  return { runtime, nc, lines };
+}
+
+/** Waits until the collector's publisher has every trade acknowledged. */
+export function allAcknowledged(runtime: CollectorRuntime, count: number): Promise<void> {
+  return waitFor('every trade acknowledged', () => runtime.publisher!.stats().tradesAcked >= count && runtime.publisher!.stats().buffered === 0);
 }
