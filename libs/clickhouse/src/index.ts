@@ -2,3 +2,4 @@
 export * from './clickhouse.connection.js';
 export * from './migrations.js';
 export * from './sql.js';
+export * from './footprint.rows.js';

@@ -33,7 +33,7 @@ describe('ClickHouse migrations', () => {
     expect(await migrate(ch, 'of_migrate')).toEqual({ applied: all, skipped: [] });
     expect(await migrate(ch, 'of_migrate')).toEqual({ applied: [], skipped: all });
     const tables = await (await ch.query({ query: "SELECT name FROM system.tables WHERE database = 'of_migrate' ORDER BY name", format: 'JSONEachRow' })).json<{ name: string }>();
-    expect(tables.map((t) => t.name)).toEqual(['instruments', 'schema_migrations', 'trades']);
+    expect(tables.map((t) => t.name)).toEqual(['candles_1m', 'footprint_1m', 'instruments', 'schema_migrations', 'trades']);
   });
 
   it('refuses a migration whose content changed after it was applied', async () => {
