@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type FootprintCandle, FootprintSeries, parseFixed } from '@orderflow/footprint';
+import { type FootprintCandle, FootprintSeries, TIMEFRAMES, type Timeframe, parseFixed } from '@orderflow/footprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { footprintRows } from './footprint.rows.js';
@@ -68,5 +68,39 @@ describe.skipIf(!haveFile)('1m footprints in ClickHouse', () => {
       candles.map((c) => [c.open, c.high, c.low, c.close, c.buyVolume, c.sellVolume, c.maxDelta, c.minDelta]),
     );
     expect(candles.reduce((n, c) => n + c.trades, 0)).toBe(lines.length);
+  });
+
+  it('rolls the 1m rows up to every timeframe in the analyst views, equal to the engine’s own aggregation', async () => {
+    // the same stream as above, already written (stale, full, full again, stale again)
+    const byTf = new Map<Timeframe, FootprintCandle[]>();
+    const series = new FootprintSeries({ timeframes: TIMEFRAMES, onClose: (c) => byTf.set(c.timeframe, [...(byTf.get(c.timeframe) ?? []), c]) });
+    for (const line of readFileSync(FILE, 'utf8').trim().split('\n')) {
+      const r = JSON.parse(line) as { p: string; q: string; T: number; m: boolean };
+      series.add(parseFixed(r.p, 2), parseFixed(r.q, 3), r.m ? 'sell' : 'buy', r.T * 1000);
+    }
+    series.flush();
+    const settings = { enable_optimize_predicate_expression: 1 } as Record<string, unknown>;
+    for (const tf of TIMEFRAMES) {
+      const cells = await (
+        await ch.query({
+          query: `SELECT toUnixTimestamp(bucket) * 1000 AS t, price, toUInt64(buy_volume) AS b, toUInt64(sell_volume) AS s, buy_trades AS bt, sell_trades AS st FROM of_rows.footprint WHERE timeframe = '${tf}' ORDER BY bucket, price`,
+          format: 'JSONEachRow',
+          clickhouse_settings: settings,
+        })
+      ).json<Record<string, string | number>>();
+      const want = (byTf.get(tf) ?? []).flatMap((c) => c.sortedLevels().map((l) => [c.openTime, l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades]));
+      expect(cells.map((r) => [r['t'], r['price'], r['b'], r['s'], r['bt'], r['st']].map(Number)), `footprint ${tf}`).toEqual(want);
+      const candles = await (
+        await ch.query({
+          query: `SELECT toUnixTimestamp(bucket) * 1000 AS t, open, high, low, close, toUInt64(buy_volume) AS b, toUInt64(sell_volume) AS s, max_delta, min_delta FROM of_rows.candles WHERE timeframe = '${tf}' ORDER BY bucket`,
+          format: 'JSONEachRow',
+          clickhouse_settings: settings,
+        })
+      ).json<Record<string, string | number>>();
+      expect(
+        candles.map((r) => [r['t'], r['open'], r['high'], r['low'], r['close'], r['b'], r['s'], r['max_delta'], r['min_delta']].map(Number)),
+        `candles ${tf}`,
+      ).toEqual((byTf.get(tf) ?? []).map((c) => [c.openTime, c.open, c.high, c.low, c.close, c.buyVolume, c.sellVolume, c.maxDelta, c.minDelta]));
+    }
   });
 });
