@@ -2,3 +2,4 @@
 export * from './exchanges.js';
 export * from './subjects.js';
 export * from './trade-batch.js';
+export * from './live.js';

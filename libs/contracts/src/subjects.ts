@@ -59,6 +59,12 @@ export interface GapEvent {
   fromId: string;
   toId: string;
   missing: number;
+  /**
+   * Exchange times (µs) of the last trade before and the first trade after the gap: the missing
+   * trades happened between them. Absent when unknown (older collectors).
+   */
+  fromTimeUs?: number;
+  toTimeUs?: number;
   detectedAtMs: number;
   /** 'detected' when found; 'filled' once REST delivered every missing id; 'unfilled' when it gave up. */
   status: 'detected' | 'filled' | 'unfilled';

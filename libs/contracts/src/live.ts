@@ -1,0 +1,120 @@
+import type { CandleData, PriceLevel, Timeframe } from '@orderflow/footprint';
+import { assertToken } from './subjects.js';
+
+/**
+ * Live output of the aggregator (issue 5), consumed by the gateway (issue 6).
+ *
+ * Ownership: each (exchange, symbol) is owned by exactly one aggregator shard, `shardOf(...)`.
+ * Every service that needs the owner (aggregator, gateway) computes it from the same shard count.
+ *
+ * Updates: core NATS (not JetStream: they are ephemeral, ClickHouse holds history) on
+ * `live.<exchange>.<symbol>.<timeframe>`, JSON `LiveUpdate`. At most one per (symbol, timeframe)
+ * every AGG_LIVE_INTERVAL_MS (default 50 ms), conflated: an update carries the changed levels'
+ * full values (never increments), so applying the latest of each level is exact. `seq` grows by
+ * exactly 1 per update of that (symbol, timeframe) stream within one actor `epoch`; a receiver that
+ * sees a seq jump or a new epoch has missed something and must re-snapshot.
+ *
+ * Snapshot: request/reply (the @nestjs/microservices NATS transport, so the body is Nest's packet
+ * `{ pattern, data, id }` and the reply `{ response, isDisposed, id }` or `{ err, ... }`) on
+ * `orderflow.agg.<shard>.snapshot` with data `SnapshotRequest`; the response is `SymbolSnapshot`.
+ */
+
+/** Stable 32-bit FNV-1a of a string's UTF-16 code units (symbols and exchange ids are ASCII). */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** The shard (0..shards-1) that owns an (exchange, symbol). Deterministic across processes and versions. */
+export function shardOf(exchange: string, symbol: string, shards: number): number {
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024) throw new Error(`shard count must be an integer 1..1024, got ${shards}`);
+  return fnv1a32(`${exchange}.${symbol}`) % shards;
+}
+
+export function liveSubject(exchange: string, symbol: string, timeframe: Timeframe): string {
+  return `live.${assertToken(exchange, 'exchange')}.${assertToken(symbol, 'symbol')}.${timeframe}`;
+}
+
+/** Nest message pattern (= NATS subject) of a shard's snapshot handler. */
+export function snapshotPattern(shard: number): string {
+  if (!Number.isInteger(shard) || shard < 0 || shard > 1023) throw new Error(`shard index must be an integer 0..1023, got ${shard}`);
+  return `orderflow.agg.${shard}.snapshot`;
+}
+
+/** Scales of an instrument: price = units / 10^priceScale; tick in price units. */
+export interface InstrumentScales {
+  priceScale: number;
+  quantityScale: number;
+  tick: number;
+}
+
+/** Session (UTC day) metrics at the time of an update, from the day's native-tick profile. */
+export interface SessionSummary {
+  /** UTC midnight (ms) of the session. */
+  startMs: number;
+  /** Price units; null before the first trade of the session. */
+  poc: number | null;
+  vah: number | null;
+  val: number | null;
+  /** Session volume-weighted average price as an exact decimal string (rounded half-even to 12 digits), or null. */
+  vwap: string | null;
+  /** Cumulative volume delta of the session (quantity units). */
+  cvd: number;
+  volume: number;
+  trades: number;
+}
+
+/** A candle's summary without its levels. */
+export type CandleSummary = Omit<CandleData, 'levels'>;
+
+export interface LiveUpdate {
+  v: 1;
+  exchange: string;
+  symbol: string;
+  timeframe: Timeframe;
+  /** Random id of the actor incarnation; a new epoch means seq restarted (re-snapshot). */
+  epoch: string;
+  /** 1, 2, 3, ... per (exchange, symbol, timeframe) within an epoch. */
+  seq: number;
+  scales: InstrumentScales;
+  /** The candle this update is about (usually the open one; a late trade can touch an older one). */
+  candle: CandleSummary;
+  /** Levels of that candle that changed since the previous update, with their full values. */
+  cells: PriceLevel[];
+  session: SessionSummary;
+  /** Aggregator publish time (ms). */
+  sentAtMs: number;
+}
+
+export interface SnapshotRequest {
+  exchange: string;
+  symbol: string;
+  /** Timeframes wanted (default: all). */
+  timeframes?: Timeframe[];
+}
+
+export interface SymbolSnapshot {
+  v: 1;
+  exchange: string;
+  symbol: string;
+  epoch: string;
+  scales: InstrumentScales;
+  /**
+   * Per timeframe: the seq of the last update published (apply updates with a higher seq), and
+   * the candles the actor holds that ClickHouse may not have yet (the open one and any closed but
+   * not yet durable), complete with levels, ascending by openTime. Newer than ClickHouse: a
+   * gateway prefers these over stored rows of the same openTime.
+   */
+  timeframes: Partial<Record<Timeframe, { seq: number; candles: CandleData[] }>>;
+  session: SessionSummary;
+}
+
+/** The error reply when the shard asked does not own the symbol or does not know it. */
+export interface SnapshotError {
+  error: 'not-owner' | 'unknown-symbol' | 'bad-request';
+  message: string;
+}
