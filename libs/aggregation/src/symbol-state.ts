@@ -1,0 +1,496 @@
+import {
+  type CandleData,
+  FootprintCandle,
+  type PriceLevel,
+  TIMEFRAMES,
+  TIMEFRAME_MS,
+  type Timeframe,
+  type Trade,
+  buildProfile,
+  formatRatio,
+  profileMetrics,
+  tradeRejectReason,
+} from '@orderflow/footprint';
+import type { CandleSummary, InstrumentScales, SessionSummary } from '@orderflow/contracts';
+
+/** A trade as the aggregator applied it: `ingestSeq` orders trades of one symbol as they were applied. */
+export interface IngestedTrade extends Trade {
+  /** JetStream stream sequence * 65536 + index in its batch (a safe integer). */
+  readonly ingestSeq: number;
+}
+
+export const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+const HIGHER: readonly Timeframe[] = TIMEFRAMES.filter((tf) => tf !== '1m');
+
+export const bucketOf = (ms: number, tf: Timeframe): number => ms - (ms % TIMEFRAME_MS[tf]);
+
+/** price * quantity summed over a candle's levels (exact; levels are exact trade prices at native ticks). */
+export function notionalOf(c: FootprintCandle | CandleData): bigint {
+  let n = 0n;
+  const levels: Iterable<PriceLevel> = c.levels instanceof Map ? c.levels.values() : c.levels;
+  for (const l of levels) n += BigInt(l.price) * BigInt(l.buyVolume + l.sellVolume);
+  return n;
+}
+
+/** A 1m candle built from trades in the order given (the order they were applied). */
+export function minuteFromTrades(minute: number, trades: Iterable<Trade>): FootprintCandle {
+  const c = new FootprintCandle('1m', minute, 1, 'nearest');
+  for (const t of trades) c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+  return c;
+}
+
+export function summaryOf(c: FootprintCandle | CandleData): CandleSummary {
+  return {
+    timeframe: c.timeframe,
+    openTime: c.openTime,
+    step: c.step,
+    mode: c.mode,
+    open: c.open,
+    high: c.high,
+    low: c.low,
+    close: c.close,
+    buyVolume: c.buyVolume,
+    sellVolume: c.sellVolume,
+    buyTrades: c.buyTrades,
+    sellTrades: c.sellTrades,
+    delta: c.buyVolume - c.sellVolume,
+    maxDelta: c.maxDelta,
+    minDelta: c.minDelta,
+    firstTimeUs: c.firstTimeUs,
+    lastTimeUs: c.lastTimeUs,
+    onGrid: c.onGrid,
+  };
+}
+
+/** A recent minute: its candle, the ids of its trades (dedupe) and what is written of it. */
+interface Slot {
+  candle: FootprintCandle;
+  ids: Set<string>;
+  notional: bigint;
+  /** Trade count known to be in ClickHouse (trades and the 1m rows). */
+  durable: number;
+  /** Changed since it was last handed to a flush. */
+  dirty: boolean;
+  /** Prices changed since the last live update (null: every level, e.g. after a correction). */
+  changed: Set<number> | null;
+  live: boolean;
+}
+
+export interface ApplyResult {
+  applied: number;
+  duplicates: number;
+  /** Trades of minutes no longer held in memory: the caller merges them with the stored minute. */
+  outOfWindow: IngestedTrade[];
+  rejected: { trade: IngestedTrade; reason: string }[];
+}
+
+export interface FlushBatch {
+  trades: IngestedTrade[];
+  minutes: CandleData[];
+  /** Opaque: hand back to flushed() or flushFailed(). */
+  readonly token: { readonly versions: ReadonlyMap<number, number>; readonly trades: IngestedTrade[] };
+}
+
+export interface LiveChange {
+  timeframe: Timeframe;
+  candle: CandleSummary;
+  cells: PriceLevel[];
+}
+
+export interface SymbolStateOptions {
+  exchange: string;
+  symbol: string;
+  scales: InstrumentScales;
+  /** Closed minutes kept in memory with their trade ids, for exact dedupe of late repeats (default 5). */
+  windowMinutes?: number;
+}
+
+/**
+ * The state of one symbol's actor (pure: no I/O). Trades go in with apply(); the 1m candles and
+ * raw trades to write come out with takeFlush(); live changes with takeLiveChanges().
+ *
+ * Memory: the minutes of the current UTC day (candles only) plus, for the newest minutes (the
+ * open one and `windowMinutes` before it), the ids of their trades. A repeated trade of a minute
+ * in memory is dropped by id; a trade of an older minute is returned as `outOfWindow` for the
+ * caller to merge with the stored minute (exact: ClickHouse keeps the raw trades). A minute
+ * leaves the window only once everything it holds is durable.
+ *
+ * Higher timeframes: one accumulator per timeframe holds the minutes of the current bucket that
+ * left the window; a candle of the bucket = accumulator + the window's minutes in the bucket.
+ */
+export class SymbolState {
+  readonly exchange: string;
+  readonly symbol: string;
+  scales: InstrumentScales;
+  private readonly windowMs: number;
+  /** Every minute held (today's and the window's), by open time. */
+  private readonly minutes = new Map<number, FootprintCandle>();
+  private readonly notionals = new Map<number, bigint>();
+  private readonly slots = new Map<number, Slot>();
+  /** Minutes before this may have left memory: their trades go to the caller (outOfWindow). */
+  private evictedBefore = 0;
+  /** The newest minute seen. */
+  private newest = -1;
+  private readonly acc = new Map<Timeframe, FootprintCandle>();
+  private accDirty = false;
+  private pending: IngestedTrade[] = [];
+  private readonly liveBuckets = new Map<Timeframe, Map<number, Set<number> | null>>();
+  counters = { applied: 0, duplicates: 0, outOfWindow: 0, rejected: 0, corrections: 0 };
+
+  constructor(o: SymbolStateOptions) {
+    this.exchange = o.exchange;
+    this.symbol = o.symbol;
+    this.scales = o.scales;
+    const w = o.windowMinutes ?? 5;
+    if (!Number.isInteger(w) || w < 1 || w > 1440) throw new Error(`windowMinutes must be 1..1440, got ${w}`);
+    this.windowMs = w * MINUTE_MS;
+  }
+
+  /**
+   * Rebuilds after a restart: `stored` = the day's stored 1m candles before `windowStart`,
+   * `trades` = every stored raw trade from `windowStart` on (ingest order). The window's minutes
+   * are rebuilt from the raw trades (exact even if a crash came between the two inserts) and
+   * re-written by the next flush (same or higher version: harmless).
+   */
+  restore(windowStart: number, stored: readonly CandleData[], trades: readonly IngestedTrade[]): void {
+    if (this.newest >= 0) throw new Error('restore() must come before any trade');
+    if (windowStart % MINUTE_MS !== 0) throw new Error('windowStart must be a whole minute');
+    for (const d of stored) {
+      if (d.openTime >= windowStart) continue;
+      this.minutes.set(d.openTime, FootprintCandle.fromData(d));
+      this.notionals.set(d.openTime, notionalOf(d));
+      this.newest = Math.max(this.newest, d.openTime);
+    }
+    this.evictedBefore = windowStart;
+    for (const t of trades) {
+      const m = t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000);
+      const minute = m / 1000;
+      if (minute < windowStart) continue;
+      const s = this.slot(minute);
+      if (s.ids.has(t.id)) continue;
+      s.ids.add(t.id);
+      s.candle.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+      s.notional += BigInt(t.price) * BigInt(t.quantity);
+      s.durable = s.candle.trades;
+    }
+    this.pruneDay();
+    this.accDirty = true;
+  }
+
+  /** Applies trades in order. Never throws for bad input: invalid trades come back as rejected. */
+  apply(trades: readonly IngestedTrade[]): ApplyResult {
+    const r: ApplyResult = { applied: 0, duplicates: 0, outOfWindow: [], rejected: [] };
+    for (const t of trades) {
+      const reason = tradeRejectReason(t);
+      if (reason !== null) {
+        r.rejected.push({ trade: t, reason });
+        continue;
+      }
+      const minute = (t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000)) / 1000;
+      let s = this.slots.get(minute);
+      if (s === undefined) {
+        if (minute < this.evictedBefore) {
+          r.outOfWindow.push(t);
+          continue;
+        }
+        s = this.slot(minute);
+      }
+      if (s.ids.has(t.id)) {
+        r.duplicates++;
+        continue;
+      }
+      s.ids.add(t.id);
+      s.candle.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+      s.notional += BigInt(t.price) * BigInt(t.quantity);
+      s.dirty = true;
+      if (s.changed !== null) s.changed.add(t.price);
+      s.live = true;
+      this.pending.push(t);
+      r.applied++;
+    }
+    this.counters.applied += r.applied;
+    this.counters.duplicates += r.duplicates;
+    this.counters.outOfWindow += r.outOfWindow.length;
+    this.counters.rejected += r.rejected.length;
+    return r;
+  }
+
+  /**
+   * The merged state of a minute that was out of the window (computed by the caller from the
+   * stored raw trades plus the new ones, and already written). Updates the day's candles.
+   */
+  applyCorrection(candle: FootprintCandle): void {
+    if (candle.timeframe !== '1m') throw new Error('corrections are 1m candles');
+    const minute = candle.openTime;
+    if (this.slots.has(minute)) throw new Error(`minute ${minute} is in the window: apply its trades instead`);
+    this.counters.corrections++;
+    if (minute < this.dayStart() - DAY_MS) return; // too old to matter for the live state
+    this.minutes.set(minute, candle);
+    this.notionals.set(minute, notionalOf(candle));
+    this.accDirty = true;
+    for (const tf of TIMEFRAMES) this.markLive(tf, bucketOf(minute, tf), null);
+  }
+
+  /** Number of raw trades waiting for a flush. */
+  get pendingTrades(): number {
+    return this.pending.length;
+  }
+
+  /** What to write now: the raw trades applied since the last flush and the changed minutes (complete state). */
+  takeFlush(): FlushBatch | null {
+    const versions = new Map<number, number>();
+    const minutes: CandleData[] = [];
+    for (const [minute, s] of this.slots) {
+      if (!s.dirty) continue;
+      s.dirty = false;
+      versions.set(minute, s.candle.trades);
+      minutes.push(s.candle.toData());
+    }
+    if (minutes.length === 0 && this.pending.length === 0) return null;
+    const trades = this.pending;
+    this.pending = [];
+    return { trades, minutes, token: { versions, trades } };
+  }
+
+  /** The batch is in ClickHouse: its minutes may leave the window. */
+  flushed(batch: FlushBatch): void {
+    for (const [minute, v] of batch.token.versions) {
+      const s = this.slots.get(minute);
+      if (s && v > s.durable) s.durable = v;
+    }
+    this.evict();
+  }
+
+  /** The batch could not be written: everything in it goes back to be written again. */
+  flushFailed(batch: FlushBatch): void {
+    this.pending = batch.token.trades.concat(this.pending);
+    for (const minute of batch.token.versions.keys()) {
+      const s = this.slots.get(minute);
+      if (s) s.dirty = true;
+    }
+  }
+
+  /** The open candle of each kept minute... of a timeframe's current bucket (with levels), or null. */
+  openCandle(tf: Timeframe): FootprintCandle | null {
+    if (this.newest < 0) return null;
+    const c = this.bucketCandle(tf, bucketOf(this.newest, tf));
+    return c === null || c.isEmpty ? null : c;
+  }
+
+  /**
+   * Candles of `tf` that may not be durable yet (each bucket holding a window minute), with
+   * levels, ascending: what a snapshot must add to ClickHouse's rows.
+   */
+  recentCandles(tf: Timeframe): CandleData[] {
+    const buckets = new Set<number>();
+    for (const minute of this.slots.keys()) buckets.add(bucketOf(minute, tf));
+    if (this.newest >= 0) buckets.add(bucketOf(this.newest, tf));
+    const out: CandleData[] = [];
+    for (const b of [...buckets].sort((a, b2) => a - b2)) {
+      const c = this.bucketCandle(tf, b);
+      if (c !== null && !c.isEmpty) out.push(c.toData());
+    }
+    return out;
+  }
+
+  /** Changes since the last call, per timeframe and candle, with the changed levels' full values. */
+  takeLiveChanges(): LiveChange[] {
+    for (const [minute, s] of this.slots) {
+      if (!s.live) continue;
+      for (const tf of TIMEFRAMES) this.markLive(tf, bucketOf(minute, tf), s.changed);
+      s.live = false;
+      s.changed = new Set();
+    }
+    const out: LiveChange[] = [];
+    for (const tf of TIMEFRAMES) {
+      const buckets = this.liveBuckets.get(tf);
+      if (!buckets || buckets.size === 0) continue;
+      for (const [bucket, prices] of [...buckets].sort((a, b) => a[0] - b[0])) {
+        const change = prices === null ? this.fullChange(tf, bucket) : this.partialChange(tf, bucket, prices);
+        if (change !== null) out.push(change);
+      }
+      buckets.clear();
+    }
+    return out;
+  }
+
+  /** Session (UTC day of the newest minute) metrics. `profile` false skips the POC/VA pass (cheap summary only). */
+  session(profile = true, previous?: SessionSummary): SessionSummary {
+    const start = this.dayStart();
+    const day = this.newest < 0 ? null : this.bucketCandle('1d', start);
+    let notional = 0n;
+    for (const [minute, n] of this.notionals) if (minute >= start && minute < start + DAY_MS && !this.slots.has(minute)) notional += n;
+    for (const [minute, s] of this.slots) if (minute >= start && minute < start + DAY_MS) notional += s.notional;
+    if (day === null || day.isEmpty) return { startMs: start, poc: null, vah: null, val: null, vwap: null, cvd: 0, volume: 0, trades: 0 };
+    let poc = previous?.startMs === start ? previous.poc : null;
+    let vah = previous?.startMs === start ? previous.vah : null;
+    let val = previous?.startMs === start ? previous.val : null;
+    if (profile) {
+      const m = profileMetrics(buildProfile([day], { step: this.scales.tick }));
+      poc = m.poc;
+      vah = m.valueAreaHigh;
+      val = m.valueAreaLow;
+    }
+    const vwap = formatRatio(notional, BigInt(day.volume) * 10n ** BigInt(this.scales.priceScale), this.scales.priceScale + 4);
+    return { startMs: start, poc, vah, val, vwap, cvd: day.delta, volume: day.volume, trades: day.trades };
+  }
+
+  /** Minutes held in the window (with ids) and in all; for metrics. */
+  get sizes(): { windowMinutes: number; dayMinutes: number; ids: number } {
+    let ids = 0;
+    for (const s of this.slots.values()) ids += s.ids.size;
+    return { windowMinutes: this.slots.size, dayMinutes: this.minutes.size, ids };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private dayStart(): number {
+    return this.newest < 0 ? 0 : this.newest - (this.newest % DAY_MS);
+  }
+
+  private slot(minute: number): Slot {
+    let s = this.slots.get(minute);
+    if (s !== undefined) return s;
+    const candle = new FootprintCandle('1m', minute, 1, 'nearest');
+    s = { candle, ids: new Set(), notional: 0n, durable: 0, dirty: false, changed: new Set(), live: false };
+    this.slots.set(minute, s);
+    this.minutes.set(minute, candle);
+    if (minute > this.newest) {
+      const oldDay = this.dayStart();
+      const oldNewest = this.newest;
+      this.newest = minute;
+      if (oldNewest < 0 || HIGHER.some((tf) => bucketOf(oldNewest, tf) !== bucketOf(minute, tf))) this.accDirty = true;
+      if (this.dayStart() !== oldDay) this.pruneDay();
+    }
+    return s;
+  }
+
+  /** Moves durable minutes older than the window out of it, oldest first. */
+  private evict(): void {
+    const limit = this.newest - this.windowMs;
+    const order = [...this.slots.keys()].sort((a, b) => a - b);
+    for (const minute of order) {
+      if (minute >= limit) break;
+      const s = this.slots.get(minute)!;
+      if (s.dirty || s.durable < s.candle.trades) break;
+      if (s.live) for (const tf of TIMEFRAMES) this.markLive(tf, bucketOf(minute, tf), s.changed);
+      this.slots.delete(minute);
+      this.notionals.set(minute, s.notional);
+      this.evictedBefore = minute + MINUTE_MS;
+      if (!this.accDirty) {
+        for (const acc of this.acc.values()) {
+          if (minute >= acc.openTime && minute < acc.openTime + TIMEFRAME_MS[acc.timeframe]) acc.append(s.candle);
+        }
+      }
+    }
+    const first = [...this.slots.keys()].reduce((a, b) => Math.min(a, b), Infinity);
+    const next = Math.min(first, limit - (limit % MINUTE_MS));
+    if (next > this.evictedBefore) this.evictedBefore = next;
+    this.pruneDay();
+  }
+
+  /** Drops candles of earlier days that are out of the window (the day before stays until the window passes midnight). */
+  private pruneDay(): void {
+    const keepFrom = Math.min(this.dayStart(), this.evictedBefore - (this.evictedBefore % DAY_MS));
+    for (const minute of this.minutes.keys()) {
+      if (minute < keepFrom && !this.slots.has(minute)) {
+        this.minutes.delete(minute);
+        this.notionals.delete(minute);
+      }
+    }
+  }
+
+  private rebuildAcc(): void {
+    this.accDirty = false;
+    this.acc.clear();
+    if (this.newest < 0) return;
+    const ordered = [...this.minutes.keys()].filter((m) => !this.slots.has(m)).sort((a, b) => a - b);
+    for (const tf of HIGHER) {
+      const b = bucketOf(this.newest, tf);
+      const acc = new FootprintCandle(tf, b, 1, 'nearest');
+      for (const m of ordered) if (m >= b && m < b + TIMEFRAME_MS[tf]) acc.append(this.minutes.get(m)!);
+      this.acc.set(tf, acc);
+    }
+  }
+
+  /** The candle of `tf` starting at `bucket` from what is held (null when nothing is held for it). */
+  private bucketCandle(tf: Timeframe, bucket: number): FootprintCandle | null {
+    if (tf === '1m') return this.minutes.get(bucket)?.clone() ?? null;
+    if (this.accDirty) this.rebuildAcc();
+    const end = bucket + TIMEFRAME_MS[tf];
+    const acc = this.acc.get(tf);
+    let out: FootprintCandle;
+    let inSlots: number[];
+    if (acc && acc.openTime === bucket) {
+      out = acc.clone();
+      inSlots = [...this.slots.keys()].filter((m) => m >= bucket && m < end);
+    } else {
+      out = new FootprintCandle(tf, bucket, 1, 'nearest');
+      inSlots = [...this.minutes.keys()].filter((m) => m >= bucket && m < end);
+    }
+    if (inSlots.length === 0 && out.isEmpty) return null;
+    for (const m of inSlots.sort((a, b) => a - b)) out.append(this.minutes.get(m)!);
+    return out;
+  }
+
+  private fullChange(tf: Timeframe, bucket: number): LiveChange | null {
+    const c = this.bucketCandle(tf, bucket);
+    if (c === null || c.isEmpty) return null;
+    return { timeframe: tf, candle: summaryOf(c), cells: c.sortedLevels().map((l) => ({ ...l })) };
+  }
+
+  /**
+   * Summary and the given levels of a bucket without building the whole candle: for the current
+   * bucket of a large timeframe (a day at native ticks can hold 10^5 levels) this is the
+   * accumulator's level plus the window minutes' levels at each changed price.
+   */
+  private partialChange(tf: Timeframe, bucket: number, prices: Set<number>): LiveChange | null {
+    if (this.accDirty) this.rebuildAcc();
+    const acc = tf === '1m' ? undefined : this.acc.get(tf);
+    if (acc === undefined || acc.openTime !== bucket) {
+      const c = this.bucketCandle(tf, bucket);
+      if (c === null || c.isEmpty) return null;
+      const cells: PriceLevel[] = [];
+      for (const p of [...prices].sort((a, b) => a - b)) {
+        const l = c.levels.get(p);
+        if (l) cells.push({ ...l });
+      }
+      return { timeframe: tf, candle: summaryOf(c), cells };
+    }
+    const end = bucket + TIMEFRAME_MS[tf];
+    const parts = [...this.slots.keys()].filter((m) => m >= bucket && m < end).sort((a, b) => a - b).map((m) => this.slots.get(m)!.candle);
+    const sum = new FootprintCandle(tf, bucket, 1, 'nearest');
+    sum.append({ ...summaryOf(acc), levels: [] });
+    for (const c of parts) sum.append({ ...summaryOf(c), levels: [] });
+    if (sum.isEmpty) return null;
+    const cells: PriceLevel[] = [];
+    for (const p of [...prices].sort((a, b) => a - b)) {
+      const l: PriceLevel = { price: p, buyVolume: 0, sellVolume: 0, buyTrades: 0, sellTrades: 0 };
+      for (const c of [acc, ...parts]) {
+        const x = c.levels.get(p);
+        if (x) {
+          l.buyVolume += x.buyVolume;
+          l.sellVolume += x.sellVolume;
+          l.buyTrades += x.buyTrades;
+          l.sellTrades += x.sellTrades;
+        }
+      }
+      if (l.buyTrades + l.sellTrades > 0) cells.push(l);
+    }
+    return { timeframe: tf, candle: summaryOf(sum), cells };
+  }
+
+  private markLive(tf: Timeframe, bucket: number, prices: Set<number> | null): void {
+    let m = this.liveBuckets.get(tf);
+    if (!m) this.liveBuckets.set(tf, (m = new Map()));
+    const prev = m.get(bucket);
+    if (prev === null) return;
+    if (prices === null) {
+      m.set(bucket, null);
+      return;
+    }
+    if (prev === undefined) m.set(bucket, new Set(prices));
+    else for (const p of prices) prev.add(p);
+  }
+}
