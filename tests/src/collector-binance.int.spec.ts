@@ -52,6 +52,12 @@ describe.skipIf(!haveSharedData)('collector: Binance USDT-M futures, recorded tr
     const { gaps } = await readEvents(nc);
     expect(gaps.filter((g) => g.status === 'detected').length).toBeGreaterThanOrEqual(1);
     expect(gaps.filter((g) => g.status === 'filled').reduce((n, g) => n + g.missing, 0)).toBe(3000);
+    // a detected gap carries the exchange times of the trades either side of it
+    for (const g of gaps.filter((x) => x.status === 'detected')) {
+      const before = want.find((w) => Number(w.id) === Number(g.fromId) - 1)!;
+      const after = want.find((w) => Number(w.id) > Number(g.toId))!;
+      expect([g.fromTimeUs, g.toTimeUs]).toEqual([before.timeMs * 1000, after.timeMs * 1000]);
+    }
     expect(runtime.feed!.status().counters.backfilledTrades).toBe(3000);
   });
 

@@ -173,6 +173,7 @@ export class SymbolState {
       s.candle.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
       s.notional += BigInt(t.price) * BigInt(t.quantity);
       s.durable = s.candle.trades;
+      s.dirty = true;
     }
     this.pruneDay();
     this.accDirty = true;

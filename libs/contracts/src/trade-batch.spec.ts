@@ -25,6 +25,9 @@ describe('trade batches', () => {
     );
     expect(decodeTradeBatch(text)).toEqual(batch);
     expect(batchMsgId(batch)).toBe('binance:BTCUSDT:3358000001:3358000002:2');
+    const withTick = { ...batch, tick: 5 };
+    expect(encodeTradeBatch(withTick)).toContain('"quantityScale":5,"tick":5,"trades":');
+    expect(decodeTradeBatch(encodeTradeBatch(withTick))).toEqual(withTick);
   });
 
   it('round-trips any batch', () => {
@@ -53,6 +56,8 @@ describe('trade batches', () => {
     ['not json', /not JSON/],
     ['{"v":2}', /unsupported trade batch version 2/],
     ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"trades":[["1",0,1,"b",1,1]]}', /trade 0: price and quantity/],
+    ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"tick":0,"trades":[]}', /tick must be a positive integer/],
+    ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"tick":"5","trades":[]}', /tick must be a positive integer/],
     ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"trades":[["1",1,1,"buy",1,1]]}', /side must be "b" or "s"/],
     ['{"v":1,"exchange":"x","symbol":"Y","priceScale":20,"quantityScale":2,"trades":[]}', /priceScale/],
   ])('rejects %s', (text, reason) => {

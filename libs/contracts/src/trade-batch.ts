@@ -15,6 +15,8 @@ export interface TradeBatch {
   symbol: string;
   priceScale: number;
   quantityScale: number;
+  /** The instrument's tick in price units (optional: older collectors did not send it). */
+  tick?: number;
   trades: Trade[];
 }
 
@@ -32,7 +34,7 @@ export function encodeTradeBatch(batch: TradeBatch): string {
   }
   return (
     `{"v":${TRADE_BATCH_VERSION},"exchange":${JSON.stringify(batch.exchange)},"symbol":${JSON.stringify(batch.symbol)},` +
-    `"priceScale":${batch.priceScale},"quantityScale":${batch.quantityScale},"trades":[${rows}]}`
+    `"priceScale":${batch.priceScale},"quantityScale":${batch.quantityScale},${batch.tick === undefined ? '' : `"tick":${batch.tick},`}"trades":[${rows}]}`
   );
 }
 
@@ -54,6 +56,8 @@ export function decodeTradeBatch(text: string): TradeBatch {
   if (typeof exchange !== 'string' || typeof symbol !== 'string') throw new TradeBatchError('exchange and symbol must be strings');
   if (!isScale(priceScale) || !isScale(quantityScale)) throw new TradeBatchError('priceScale and quantityScale must be integers 0..15');
   if (!Array.isArray(trades)) throw new TradeBatchError('trades must be an array');
+  const tick = b['tick'];
+  if (tick !== undefined && !isUnits(tick)) throw new TradeBatchError('tick must be a positive integer of price units');
   const out: Trade[] = new Array(trades.length);
   for (let i = 0; i < trades.length; i++) {
     const r = trades[i] as unknown[];
@@ -66,7 +70,7 @@ export function decodeTradeBatch(text: string): TradeBatch {
     const s: Side = side === 'b' ? 'buy' : 'sell';
     out[i] = { exchange, symbol, id, price, quantity, side: s, exchangeTimeUs: timeUs, receiveTimeMs: recvMs };
   }
-  return { exchange, symbol, priceScale, quantityScale, trades: out };
+  return tick === undefined ? { exchange, symbol, priceScale, quantityScale, trades: out } : { exchange, symbol, priceScale, quantityScale, tick, trades: out };
 }
 
 /**

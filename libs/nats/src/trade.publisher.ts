@@ -61,6 +61,7 @@ interface Lane {
   readonly subject: string;
   priceScale: number;
   quantityScale: number;
+  tick: number;
   open: Trade[];
   openTimer: NodeJS.Timeout | undefined;
   /** Sealed batches, oldest first, from `head`. */
@@ -162,7 +163,7 @@ export class TradePublisher {
     }
     const reason = tradeRejectReason(trade) ?? (Number.isSafeInteger(trade.receiveTimeMs) ? null : `receive time must be integer ms, got ${trade.receiveTimeMs}`);
     if (reason !== null) throw new Error(`TradePublisher: ${lane.exchange} ${lane.symbol} trade ${String(trade.id)}: ${reason}`);
-    if (instrument.priceScale !== lane.priceScale || instrument.quantityScale !== lane.quantityScale) {
+    if (instrument.priceScale !== lane.priceScale || instrument.quantityScale !== lane.quantityScale || instrument.tick !== lane.tick) {
       // a batch has one pair of scales: the trades so far go out with the old ones
       this.seal(lane);
       this.setScales(lane, instrument);
@@ -253,6 +254,7 @@ export class TradePublisher {
         subject: tradeSubject(instrument.exchange, instrument.symbol),
         priceScale: 0,
         quantityScale: 0,
+        tick: 1,
         open: [],
         openTimer: undefined,
         queue: [],
@@ -275,6 +277,7 @@ export class TradePublisher {
     }
     lane.priceScale = instrument.priceScale;
     lane.quantityScale = instrument.quantityScale;
+    lane.tick = Number.isSafeInteger(instrument.tick) && instrument.tick > 0 ? instrument.tick : 1;
   }
 
   private seal(lane: Lane): void {
@@ -288,6 +291,7 @@ export class TradePublisher {
       symbol: lane.symbol,
       priceScale: lane.priceScale,
       quantityScale: lane.quantityScale,
+      tick: lane.tick,
       trades: lane.open,
     };
     lane.open = [];

@@ -111,7 +111,11 @@ export abstract class BaseFeed implements Feed {
     });
   }
 
-  protected gapEvent(symbol: string, fromId: string, toId: string, missing: number, status: GapEvent['status'], reason: string): GapEvent {
-    return { exchange: this.o.exchange, symbol, fromId, toId, missing, detectedAtMs: Date.now(), status, reason };
+  /** `times`: exchange times (µs) of the trades on either side of the gap, when known. */
+  protected gapEvent(symbol: string, fromId: string, toId: string, missing: number, status: GapEvent['status'], reason: string, times?: { fromTimeUs?: number | null; toTimeUs?: number | null }): GapEvent {
+    const e: GapEvent = { exchange: this.o.exchange, symbol, fromId, toId, missing, detectedAtMs: Date.now(), status, reason };
+    if (times?.fromTimeUs != null) e.fromTimeUs = times.fromTimeUs;
+    if (times?.toTimeUs != null) e.toTimeUs = times.toTimeUs;
+    return e;
   }
 }

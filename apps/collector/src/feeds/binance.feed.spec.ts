@@ -45,6 +45,8 @@ describe('BinanceFeed frame handling', () => {
     await feed.stop();
     expect(trades.map((t) => t.id)).toEqual(['1', '2', '3']);
     expect(gaps).toMatchObject([{ symbol: 'BTCUSDT', fromId: '14', toId: '15', missing: 2, status: 'unfilled', reason: 'underlying trade ids: f != previous l + 1' }]);
+    // the missing trades happened between the two trades around them (both at T here)
+    expect(gaps[0]).toMatchObject({ fromTimeUs: 1735689600099000, toTimeUs: 1735689600099000 });
   });
 
   it('counts, logs and dead-letters a malformed frame, and goes on', async () => {

@@ -64,7 +64,7 @@ export class BinanceFeed extends SequencedFeed<BinanceAggTrade> {
     if (last !== undefined && f !== last + 1) {
       // Aggregate ids are contiguous but the underlying trade ids are not: nothing to backfill,
       // but the record says the stream was not what Binance documents.
-      this.o.events.gap(this.gapEvent(trade.symbol, String(last + 1), String(f - 1), f - last - 1, 'unfilled', 'underlying trade ids: f != previous l + 1'));
+      this.o.events.gap(this.gapEvent(trade.symbol, String(last + 1), String(f - 1), f - last - 1, 'unfilled', 'underlying trade ids: f != previous l + 1', { fromTimeUs: state.lastTimeUs, toTimeUs: trade.exchangeTimeUs }));
     }
     state.extra.lastUnderlying = Number(trade.lastTradeId);
   }

@@ -134,7 +134,7 @@ export class BybitFeed extends BaseFeed {
             this.counters.gapsDetected++;
             this.counters.gapsUnfilled++;
             this.o.events.gap(
-              this.gapEvent(symbol, s.lastId ?? '', oldest.id, 0, 'unfilled', `trades between ${new Date(since / 1000).toISOString()} and ${new Date(oldest.exchangeTimeUs / 1000).toISOString()} are older than Bybit's recent-trade window (count unknown: ids are not sequential)`),
+              this.gapEvent(symbol, s.lastId ?? '', oldest.id, 0, 'unfilled', `trades between ${new Date(since / 1000).toISOString()} and ${new Date(oldest.exchangeTimeUs / 1000).toISOString()} are older than Bybit's recent-trade window (count unknown: ids are not sequential)`, { fromTimeUs: since, toTimeUs: oldest.exchangeTimeUs }),
             );
           }
           let recovered = 0;

@@ -28,6 +28,8 @@ export interface SymbolState<T> {
   instrument: Instrument;
   sequencer: IdSequencer<Seq<T>>;
   lastTradeAtMs: number | null;
+  /** Exchange time (µs) of the last trade published: one side of a gap's time range. */
+  lastTimeUs: number | null;
   backfilling: Promise<void> | null;
   /** Per-exchange continuity bookkeeping (Binance: the last underlying trade id). */
   extra: { lastUnderlying?: number };
@@ -58,7 +60,7 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
     for (const s of symbols) {
       let startAt: number | null = null;
       if (this.o.startupBackfillMinutes > 0) startAt = await this.firstIdSince(s, Date.now() - this.o.startupBackfillMinutes * 60_000);
-      this.symbols.set(s, { instrument: this.o.instruments.get(s)!, sequencer: new IdSequencer<Seq<T>>(startAt), lastTradeAtMs: null, backfilling: null, extra: {} });
+      this.symbols.set(s, { instrument: this.o.instruments.get(s)!, sequencer: new IdSequencer<Seq<T>>(startAt), lastTradeAtMs: null, lastTimeUs: null, backfilling: null, extra: {} });
     }
     this.openConnections(this.connectionSpecs(symbols));
   }
@@ -97,7 +99,7 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
       const r = state.sequencer.offer({ seq: Number(trade.id), trade });
       this.counters.duplicates += r.duplicates;
       this.publish(state, r.publish);
-      if (r.gap) this.startBackfill(trade.symbol, state, r.gap);
+      if (r.gap) this.startBackfill(trade.symbol, state, r.gap, trade.exchangeTimeUs);
     }
   }
 
@@ -105,15 +107,16 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
     for (const { trade } of items) {
       this.checkContinuity(state, trade);
       state.lastTradeAtMs = trade.receiveTimeMs;
+      state.lastTimeUs = trade.exchangeTimeUs;
       this.emit(state.instrument, trade);
     }
     this.checkBackpressure();
   }
 
-  private startBackfill(symbol: string, state: SymbolState<T>, gap: { from: number; to: number }): void {
+  private startBackfill(symbol: string, state: SymbolState<T>, gap: { from: number; to: number }, afterTimeUs: number): void {
     this.counters.gapsDetected++;
     this.o.logger.warn(`${this.o.exchange} ${symbol}: gap of ${gap.to - gap.from + 1} aggregate ids (${gap.from}..${gap.to}), backfilling from REST`);
-    this.o.events.gap(this.gapEvent(symbol, String(gap.from), String(gap.to), gap.to - gap.from + 1, 'detected', 'id gap in the live stream'));
+    this.o.events.gap(this.gapEvent(symbol, String(gap.from), String(gap.to), gap.to - gap.from + 1, 'detected', 'id gap in the live stream', { fromTimeUs: state.lastTimeUs, toTimeUs: afterTimeUs }));
     if (state.backfilling) return; // the running loop continues with the sequencer's open gap
     state.backfilling = this.backfillLoop(symbol, state).finally(() => {
       state.backfilling = null;
@@ -156,7 +159,8 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
         this.counters.gapsUnfilled++;
         if (g.skipped) {
           this.o.logger.error(`${this.o.exchange} ${symbol}: gap ${g.skipped.from}..${g.skipped.to} could not be filled: ${(e as Error).message}`);
-          this.o.events.gap(this.gapEvent(symbol, String(g.skipped.from), String(g.skipped.to), g.skipped.to - g.skipped.from + 1, 'unfilled', (e as Error).message));
+          const times = { fromTimeUs: state.lastTimeUs, toTimeUs: g.publish[0]?.trade.exchangeTimeUs ?? null };
+          this.o.events.gap(this.gapEvent(symbol, String(g.skipped.from), String(g.skipped.to), g.skipped.to - g.skipped.from + 1, 'unfilled', (e as Error).message, times));
         }
         this.publish(state, g.publish);
       }
