@@ -1,0 +1,162 @@
+/**
+ * The Dockerfile rules that matter here, after hadolint's (which cannot be installed on these
+ * machines): pinned base images (DL3006, DL3007, plus a full x.y.z version or a digest), a
+ * multi-stage build whose runtime stage starts from the base image again (not from the build
+ * stage), a non-root final USER given numerically (DL3002; Kubernetes' runAsNonRoot can only
+ * verify a numeric user), COPY rather than ADD and never ADD of a URL (DL3020), `npm ci` rather
+ * than `npm install` (reproducible from the lockfile), no `curl | sh`, JSON-form CMD/ENTRYPOINT
+ * (DL3025), absolute WORKDIR (DL3000), no `cd` in RUN (DL3003), apt-get with
+ * --no-install-recommends (DL3015), no credentials in ENV/ARG, and a runtime stage with
+ * NODE_ENV=production and only production dependencies.
+ */
+
+export interface Instruction {
+  line: number;
+  keyword: string;
+  args: string;
+}
+
+export interface Violation {
+  rule: string;
+  line: number;
+  message: string;
+}
+
+/** Instructions with continuation lines joined and comments dropped. */
+export function parseDockerfile(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const first = lines[i]!;
+    if (/^\s*(#|$)/.test(first)) continue;
+    const start = i;
+    let joined = first;
+    let open = /\\\s*$/.test(joined);
+    while (open && i + 1 < lines.length) {
+      joined = joined.replace(/\\\s*$/, ' ');
+      i++;
+      if (/^\s*#/.test(lines[i]!)) continue; // a comment inside a continued instruction
+      joined += lines[i]!;
+      open = /\\\s*$/.test(joined);
+    }
+    const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(joined);
+    if (m) out.push({ line: start + 1, keyword: m[1]!.toUpperCase(), args: m[2]!.replace(/\s+/g, ' ').trim() });
+  }
+  return out;
+}
+
+interface Stage {
+  line: number;
+  image: string;
+  name?: string;
+  instructions: Instruction[];
+}
+
+function substitute(s: string, vars: Map<string, string>): string {
+  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string, dflt: string | undefined, b: string) => {
+    const name = a ?? b;
+    return vars.get(name) ?? dflt ?? '';
+  });
+}
+
+/** An image reference is pinned: a digest, or a tag carrying a full version (20.20.2, 25.8.1-alpine). */
+export function isPinned(image: string): boolean {
+  if (/@sha256:[a-f0-9]{64}$/.test(image)) return true;
+  const tag = /:([^/:@]+)$/.exec(image)?.[1];
+  if (!tag || tag === 'latest') return false;
+  return /^v?\d+\.\d+\.\d+/.test(tag);
+}
+
+export function lintDockerfile(text: string): Violation[] {
+  const v: Violation[] = [];
+  const instructions = parseDockerfile(text);
+  const globalArgs = new Map<string, string>();
+  const stages: Stage[] = [];
+  for (const ins of instructions) {
+    if (ins.keyword === 'FROM') {
+      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args);
+      if (!m) {
+        v.push({ rule: 'syntax', line: ins.line, message: `cannot read FROM ${ins.args}` });
+        continue;
+      }
+      stages.push({ line: ins.line, image: substitute(m[1]!, globalArgs), name: m[2]?.toLowerCase(), instructions: [] });
+    } else if (stages.length === 0) {
+      if (ins.keyword === 'ARG') {
+        const [name, ...rest] = ins.args.split('=');
+        globalArgs.set(name!.trim(), rest.join('=').trim());
+      }
+    } else {
+      stages.at(-1)!.instructions.push(ins);
+    }
+  }
+
+  if (stages.length < 2) v.push({ rule: 'multi-stage', line: 1, message: 'build in one stage and run in another (multi-stage build)' });
+  const stageNames = new Set<string>();
+  for (const st of stages) {
+    if (!stageNames.has(st.image.toLowerCase()) && !isPinned(st.image)) {
+      v.push({ rule: 'DL3006/DL3007', line: st.line, message: `base image "${st.image}" is not pinned to a full version or a digest` });
+    }
+    if (st.name) stageNames.add(st.name);
+  }
+
+  for (const st of stages) {
+    for (const ins of st.instructions) {
+      const a = ins.args;
+      if (ins.keyword === 'ADD') {
+        v.push({
+          rule: 'DL3020',
+          line: ins.line,
+          message: /https?:\/\//.test(a) ? 'ADD of a URL: download in a RUN with a checksum, or COPY a vendored file' : 'use COPY for files and folders',
+        });
+      }
+      if (ins.keyword === 'RUN') {
+        if (/\bnpm\s+(install|i|add)\b/.test(a)) v.push({ rule: 'npm-ci', line: ins.line, message: 'use `npm ci` (the lockfile), not `npm install`' });
+        if (/\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b/.test(a)) v.push({ rule: 'DL4006', line: ins.line, message: 'do not pipe a download into a shell' });
+        if (/(^|&&|;)\s*cd\s/.test(a)) v.push({ rule: 'DL3003', line: ins.line, message: 'use WORKDIR instead of cd' });
+        if (/\bapt-get\s+install\b/.test(a) && !/--no-install-recommends/.test(a)) {
+          v.push({ rule: 'DL3015', line: ins.line, message: 'apt-get install needs --no-install-recommends' });
+        }
+        if (/\bapt-get\s+install\b/.test(a) && !/rm -rf \/var\/lib\/apt\/lists/.test(a)) {
+          v.push({ rule: 'DL3009', line: ins.line, message: 'delete the apt lists after apt-get install' });
+        }
+        if (/\bsudo\b/.test(a)) v.push({ rule: 'DL3004', line: ins.line, message: 'do not use sudo' });
+      }
+      if ((ins.keyword === 'CMD' || ins.keyword === 'ENTRYPOINT') && !a.startsWith('[')) {
+        v.push({ rule: 'DL3025', line: ins.line, message: `${ins.keyword} in JSON (exec) form, so that signals reach the process` });
+      }
+      if (ins.keyword === 'WORKDIR' && !a.startsWith('/') && !a.startsWith('$')) v.push({ rule: 'DL3000', line: ins.line, message: 'WORKDIR must be absolute' });
+      if ((ins.keyword === 'ENV' || ins.keyword === 'ARG') && /\b[A-Z_]*(PASSWORD|SECRET|TOKEN|API_KEY)[A-Z_]*\s*=/.test(a)) {
+        v.push({ rule: 'secrets', line: ins.line, message: 'credentials do not belong in ENV or ARG (they stay in the image history)' });
+      }
+    }
+  }
+
+  const final = stages.at(-1);
+  if (final) {
+    if (stageNames.has(final.image.toLowerCase())) {
+      v.push({ rule: 'slim-runtime', line: final.line, message: `the runtime stage starts from the stage "${final.image}": start from the base image and copy only what runs` });
+    }
+    const users = final.instructions.filter((i) => i.keyword === 'USER');
+    const user = users.at(-1)?.args;
+    if (!user) v.push({ rule: 'DL3002', line: final.line, message: 'the runtime stage sets no USER (it would run as root)' });
+    else if (/^(root|0)(:|$)/.test(user)) v.push({ rule: 'DL3002', line: users.at(-1)!.line, message: 'the last USER is root' });
+    else if (!/^\d+(:\d+)?$/.test(user)) v.push({ rule: 'numeric-user', line: users.at(-1)!.line, message: 'give USER as uid[:gid] so that runAsNonRoot can verify it' });
+    const env = final.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    if (!/NODE_ENV=production\b/.test(env)) v.push({ rule: 'node-env', line: final.line, message: 'the runtime stage sets NODE_ENV=production' });
+    for (const ins of final.instructions.filter((i) => i.keyword === 'RUN' && /\bnpm\s+ci\b/.test(i.args))) {
+      if (!/--omit=dev\b/.test(ins.args)) v.push({ rule: 'prod-deps', line: ins.line, message: 'the runtime stage installs production dependencies only (npm ci --omit=dev)' });
+    }
+    if (!final.instructions.some((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT')) {
+      v.push({ rule: 'cmd', line: final.line, message: 'the runtime stage has no CMD or ENTRYPOINT' });
+    }
+  }
+  return v;
+}
+
+/** Patterns the build context must exclude. */
+export const REQUIRED_DOCKERIGNORE = ['.git', '.data', '**/node_modules', '**/dist'];
+
+export function lintDockerignore(text: string): string[] {
+  const entries = new Set(text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+  return REQUIRED_DOCKERIGNORE.filter((p) => !entries.has(p)).map((p) => `.dockerignore must exclude ${p}`);
+}

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { ensureHelm } from '../scripts/helm.mjs';
+
+const run = promisify(execFile);
+
+export const DEPLOY_DIR = resolve(import.meta.dirname, '..');
+export const REPO_ROOT = resolve(DEPLOY_DIR, '..');
+export const CHART_DIR = join(DEPLOY_DIR, 'helm', 'orderflow');
+export const PRODUCTION_VALUES = join(CHART_DIR, 'values-production.yaml');
+const NATS_STANDIN = join(DEPLOY_DIR, 'test', 'nats-standin');
+
+/** A rendered Kubernetes object, with the template it came from. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  data?: Record<string, string>;
+  [k: string]: unknown;
+  /** Not part of the object: the "# Source:" template path. */
+  source: string;
+}
+
+let chartCopy: string | undefined;
+
+/**
+ * The chart, copied to a temporary directory where its NATS dependency is satisfied: by the real
+ * chart when `helm dependency update` put it into charts/ (online), else by the test stand-in
+ * (deploy/test/nats-standin), since helm will not render a chart whose dependency is missing.
+ */
+export function chartForRendering(): { dir: string; natsIsStandIn: boolean } {
+  const real = existsSync(join(CHART_DIR, 'charts')) && readdirSync(join(CHART_DIR, 'charts')).some((f) => /^nats(-[\d.]+\.tgz)?$/.test(f));
+  if (!chartCopy) {
+    const dir = mkdtempSync(join(tmpdir(), 'orderflow-chart-'));
+    chartCopy = join(dir, 'orderflow');
+    cpSync(CHART_DIR, chartCopy, { recursive: true });
+    if (!real) cpSync(NATS_STANDIN, join(chartCopy, 'charts', 'nats'), { recursive: true });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return { dir: chartCopy, natsIsStandIn: !real };
+}
+
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function helm(args: string[]): Promise<HelmResult> {
+  const bin = await ensureHelm();
+  try {
+    const { stdout, stderr } = await run(bin, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'orderflow-helm-cache') } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? String(e) };
+  }
+}
+
+export interface RenderOptions {
+  valuesFiles?: string[];
+  /** Values given as an object (written to a temporary file, after valuesFiles). */
+  values?: Record<string, unknown>;
+  set?: Record<string, string | number | boolean>;
+  release?: string;
+  namespace?: string;
+}
+
+function templateArgs(o: RenderOptions): string[] {
+  const args = ['template', o.release ?? 'orderflow', chartForRendering().dir, '--namespace', o.namespace ?? 'orderflow'];
+  for (const f of o.valuesFiles ?? []) args.push('--values', f);
+  if (o.values) {
+    const file = join(mkdtempSync(join(tmpdir(), 'orderflow-values-')), 'values.json');
+    writeFileSync(file, JSON.stringify(o.values));
+    args.push('--values', file);
+  }
+  for (const [k, v] of Object.entries(o.set ?? {})) args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`);
+  return args;
+}
+
+/** `helm template` of the chart; throws with helm's message when it fails. */
+export async function render(o: RenderOptions = {}): Promise<Manifest[]> {
+  const r = await helm(templateArgs(o));
+  if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr.trim()}`);
+  return parseManifests(r.stdout);
+}
+
+/** `helm template` expected to fail: its error text. */
+export async function renderError(o: RenderOptions = {}): Promise<string> {
+  const r = await helm(templateArgs(o));
+  if (r.code === 0) throw new Error('helm template succeeded, a failure was expected');
+  return r.stderr;
+}
+
+export function parseManifests(text: string): Manifest[] {
+  const out: Manifest[] = [];
+  // helm separates objects with "---" lines and names each one's template in a "# Source:" line.
+  for (const chunk of text.split(/^---\s*$/m)) {
+    const source = /^# Source: (\S+)/m.exec(chunk)?.[1] ?? '?';
+    for (const doc of parseAllDocuments(chunk)) {
+      if (doc.errors.length) throw new Error(`rendered YAML of ${source} does not parse: ${doc.errors[0]!.message}`);
+      const value = doc.toJS() as Omit<Manifest, 'source'> | null;
+      if (value !== null) out.push({ ...value, source } as Manifest);
+    }
+  }
+  return out;
+}
+
+/** The one manifest of this kind and name (suffix match on the name); throws otherwise. */
+export function find(manifests: Manifest[], kind: string, nameSuffix: string): Manifest {
+  const hits = manifests.filter((m) => m.kind === kind && m.metadata.name.endsWith(nameSuffix));
+  if (hits.length !== 1) throw new Error(`expected one ${kind} *${nameSuffix}, found ${hits.map((m) => m.metadata.name).join(', ') || 'none'}`);
+  return hits[0]!;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** Pod templates of the workloads (Deployment, StatefulSet, Job), with their owner. */
+export function podSpecs(manifests: Manifest[]): { owner: Manifest; pod: any }[] {
+  return manifests.filter((m) => ['Deployment', 'StatefulSet', 'Job', 'DaemonSet'].includes(m.kind)).map((owner) => ({ owner, pod: owner.spec.template.spec }));
+}
+
+/** Containers (and init containers) of the workloads. */
+export function containers(manifests: Manifest[]): { owner: Manifest; pod: any; container: any; init: boolean }[] {
+  return podSpecs(manifests).flatMap(({ owner, pod }) => [
+    ...(pod.containers ?? []).map((container: any) => ({ owner, pod, container, init: false })),
+    ...(pod.initContainers ?? []).map((container: any) => ({ owner, pod, container, init: true })),
+  ]);
+}
+
+/** A container's env as a map (value, or "secret:<name>/<key>" for secretKeyRef). */
+export function envOf(container: any): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    if (e.name in out) throw new Error(`env ${e.name} is set twice in container ${container.name}`);
+    out[e.name] = e.valueFrom?.secretKeyRef ? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}` : e.value;
+  }
+  return out;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
