@@ -19,6 +19,7 @@
 // Only Node built-ins are used, so this runs before `npm ci`.
 
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import http from 'node:http';
@@ -300,10 +301,108 @@ async function waitReady(child, check, { timeoutMs, what, logFiles }) {
 // ClickHouse
 // ---------------------------------------------------------------------------
 
+const ANALYST_NETWORK = /^[0-9A-Fa-f:.]{2,45}(\/\d{1,3})?$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * The read-only analyst user as a users.d file (ClickHouse 18.16 has no CREATE USER; the server
+ * re-reads users.d without a restart). A copy of analystUsersXml in libs/clickhouse/src/analyst.ts
+ * (this file runs before `npm ci`, so it cannot import it); a test keeps the two identical.
+ */
+export function analystUsersXml({
+  password,
+  database,
+  maxExecutionSeconds,
+  maxResultRows,
+  user = 'analyst',
+  networks = ['::1', '127.0.0.1'],
+}) {
+  if (typeof password !== 'string' || password.length === 0)
+    throw new Error('analyst password must be a non-empty string');
+  for (const [v, what] of [
+    [maxExecutionSeconds, 'maxExecutionSeconds'],
+    [maxResultRows, 'maxResultRows'],
+  ])
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new Error(`${what} must be a positive integer, got ${String(v)}`);
+  if (networks.length === 0)
+    throw new Error('analyst networks must not be empty');
+  for (const n of networks)
+    if (!ANALYST_NETWORK.test(n))
+      throw new Error(
+        `analyst network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`,
+      );
+  for (const [v, what] of [
+    [user, 'analyst user'],
+    [database, 'database'],
+  ])
+    if (!IDENTIFIER.test(v))
+      throw new Error(
+        `${what} "${String(v).slice(0, 80)}" must match ${IDENTIFIER}`,
+      );
+  const hash = crypto
+    .createHash('sha256')
+    .update(password, 'utf8')
+    .digest('hex');
+  return `<?xml version="1.0"?>
+<!-- The read-only analyst user. Generated (libs/clickhouse/src/analyst.ts, scripts/lib/services.mjs); do not edit. -->
+<yandex>
+    <profiles>
+        <${user}>
+            <readonly>1</readonly>
+            <max_execution_time>${maxExecutionSeconds}</max_execution_time>
+            <max_result_rows>${maxResultRows}</max_result_rows>
+            <result_overflow_mode>throw</result_overflow_mode>
+            <enable_optimize_predicate_expression>1</enable_optimize_predicate_expression>
+        </${user}>
+    </profiles>
+    <users>
+        <${user}>
+            <password_sha256_hex>${hash}</password_sha256_hex>
+            <networks>
+${networks.map((n) => `                <ip>${n}</ip>\n`).join('')}            </networks>
+            <profile>${user}</profile>
+            <quota>default</quota>
+            <allow_databases>
+                <database>${database}</database>
+            </allow_databases>
+        </${user}>
+    </users>
+</yandex>
+`;
+}
+
+/** The analyst user's settings from the environment (CLICKHOUSE_ANALYST_PASSWORD, default "analyst"). */
+export function analystFromEnv(env = process.env) {
+  return {
+    password: env.CLICKHOUSE_ANALYST_PASSWORD || 'analyst',
+    database: env.CLICKHOUSE_DATABASE || 'orderflow',
+    maxExecutionSeconds: 60,
+    maxResultRows: 1_000_000,
+  };
+}
+
+/**
+ * Writes (or, with `analyst` false, removes) <dataDir>/users.d/analyst.xml, the analyst user of
+ * a server whose users.xml is <dataDir>/users.xml. A running server picks it up within seconds.
+ */
+export function writeAnalystUser(dataDir, analyst) {
+  const file = path.join(path.resolve(dataDir), 'users.d', 'analyst.xml');
+  if (!analyst) {
+    fs.rmSync(file, { force: true });
+    return null;
+  }
+  const xml = analystUsersXml(analyst);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, xml, { mode: 0o600 });
+  return file;
+}
+
 /**
  * Writes a self-contained ClickHouse config (18.16-compatible, root element <yandex>)
- * under `dataDir`: config.xml, users.xml and the data/tmp/user_files/format_schemas dirs.
- * Returns the path of config.xml.
+ * under `dataDir`: config.xml, users.xml, users.d/analyst.xml (the read-only analyst user, see
+ * analystUsersXml; `analyst: false` leaves it out) and the data/tmp/user_files/format_schemas
+ * dirs. Returns the path of config.xml.
  */
 export function writeClickHouseConfig({
   dataDir,
@@ -314,9 +413,14 @@ export function writeClickHouseConfig({
   listenHost = LOOPBACK,
   logDir = path.join(dataDir, 'log'),
   logLevel = 'information',
+  analyst = analystFromEnv(),
 }) {
   dataDir = path.resolve(dataDir);
   logDir = path.resolve(logDir);
+  if (analyst && (analyst.user ?? 'analyst') === user)
+    throw new Error(
+      `ClickHouse: the service user "${user}" cannot also be the read-only analyst user`,
+    );
   const dirs = {
     path: path.join(dataDir, 'data') + '/',
     tmp: path.join(dataDir, 'tmp') + '/',
@@ -406,12 +510,15 @@ ${userXml('default')}${user && user !== 'default' && /^[A-Za-z_][A-Za-z0-9_]*$/.
 `;
   const configFile = path.join(dataDir, 'config.xml');
   fs.writeFileSync(path.join(dataDir, 'users.xml'), usersXml, { mode: 0o600 });
+  writeAnalystUser(dataDir, analyst);
   fs.writeFileSync(configFile, configXml);
   return configFile;
 }
 
 /**
  * Starts a ClickHouse server with its own config in `dataDir` and waits for /ping.
+ * `analyst`: options of the read-only analyst user written to users.d (default analystFromEnv():
+ * user analyst, password $CLICKHOUSE_ANALYST_PASSWORD or "analyst"), or false for none.
  * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string, password: string,
  *   dataDir: string, pid: number, logFile: string, stop: () => Promise<void>}>}
  */
@@ -424,6 +531,7 @@ export async function startClickHouse({
   logDir,
   timeoutMs = 60000,
   detached = false,
+  analyst = analystFromEnv(),
 } = {}) {
   httpPort = Number(httpPort || (await getFreePort()));
   tcpPort = Number(tcpPort || (await getFreePort()));
@@ -451,6 +559,7 @@ export async function startClickHouse({
     password,
     user,
     logDir,
+    analyst,
   });
   const bin = findBinary('clickhouse-server', 'CLICKHOUSE_SERVER_BIN');
   const stdoutLog = path.join(logDir, 'clickhouse-server.stdout.log');
@@ -639,6 +748,7 @@ export function envConfig(env = process.env) {
     clickhouseUser: env.CLICKHOUSE_USER || 'default',
     clickhousePassword: env.CLICKHOUSE_PASSWORD ?? '',
     clickhouseDatabase: env.CLICKHOUSE_DATABASE || 'orderflow',
+    clickhouseAnalyst: analystFromEnv(env),
     dashboardHost: env.DASHBOARD_HOST || LOOPBACK,
     dashboardPort: Number(env.DASHBOARD_PORT || 8080),
     pidFiles: {
@@ -711,6 +821,15 @@ async function ensureClickHouse(c, log) {
   const url = `http://${c.clickhouseHost}:${c.clickhousePort}`;
   if (await clickHousePing(url)) {
     log(`ClickHouse: already answering ${url}/ping, leaving it alone`);
+    // a server started by an earlier setup reads our users.xml: refresh its analyst user
+    // (users.d is re-read without a restart)
+    const ours = path.join(c.dataDir, 'clickhouse');
+    if (fs.existsSync(path.join(ours, 'users.xml'))) {
+      writeAnalystUser(ours, c.clickhouseAnalyst);
+      log(
+        `ClickHouse: analyst user written to ${show(ours)}/users.d/analyst.xml`,
+      );
+    }
   } else {
     // one of ours may still be starting up (e.g. a concurrent setup run)
     const existing = readPidFile(c.pidFiles.clickhouse);
@@ -743,6 +862,7 @@ async function ensureClickHouse(c, log) {
         logDir,
         password: c.clickhousePassword,
         user: c.clickhouseUser,
+        analyst: c.clickhouseAnalyst,
         detached: true,
       }).catch((err) => {
         if (/already in use/.test(err.message))

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { type CandleData, FootprintCandle, TIMEFRAMES, TIMEFRAME_MS, type PriceLevel, type Timeframe, rollUp } from '@orderflow/footprint';
 import { describe, expect, it } from 'vitest';
-import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, bucketOf, minuteFromTrades } from './symbol-state.js';
+import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, bucketOf, compareIds, minuteFromTrades } from './symbol-state.js';
 
 const SCALES = { priceScale: 2, quantityScale: 3, tick: 1 };
 // 2024-08-08 23:40 UTC: the stream crosses an hour, 4h and day boundary.
@@ -250,6 +250,31 @@ describe('SymbolState', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('the same trades delivered in any order (redeliveries after a crash) give the same minutes', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 30 }), fc.infiniteStream(fc.nat()), (steps, chunk, rnd) => {
+        const stream = buildStream(steps.map((x) => ({ ...x, repeat: -1 })));
+        const shuffled = [...stream];
+        const r = rnd[Symbol.iterator]();
+        // a local shuffle: each trade moves by up to 40 places (a redelivered batch arriving late)
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = Math.max(0, i - (r.next().value! % 40));
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        const a = run(stream, chunk, 1_000_000, 10).store.minutes;
+        const b = run(shuffled, chunk, 1_000_000, 10).store.minutes;
+        expect(new Map([...b].sort((x, y) => x[0] - y[0]))).toEqual(new Map([...a].sort((x, y) => x[0] - y[0])));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('orders trade ids numerically when they are integers, as text otherwise', () => {
+    expect(['10', '9', '100', '09a', '011'].sort(compareIds)).toEqual(['9', '10', '011', '100', '09a']);
+    expect(compareIds('3358000002', '3358000001')).toBeGreaterThan(0);
+    expect(compareIds('b3c2-uuid', 'a7f1-uuid')).toBeGreaterThan(0);
   });
 
   it('rejects invalid trades with a reason and applies the rest', () => {

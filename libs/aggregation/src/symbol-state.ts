@@ -33,10 +33,33 @@ export function notionalOf(c: FootprintCandle | CandleData): bigint {
   return n;
 }
 
-/** A 1m candle built from trades in the order given (the order they were applied). */
+/** Trade ids in exchange order: numerically when both are integers (Binance, OKX), else as text (Bybit UUIDs). */
+export function compareIds(a: string, b: string): number {
+  const an = /^\d+$/.test(a);
+  const bn = /^\d+$/.test(b);
+  if (an !== bn) return an ? -1 : 1; // integers first (a feed never mixes the two)
+  if (an) {
+    const x = a.replace(/^0+(?=\d)/, '');
+    const y = b.replace(/^0+(?=\d)/, '');
+    if (x.length !== y.length) return x.length - y.length;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The order trades are applied in within a candle: exchange time, then id. It depends only on
+ * the trades, never on how they were delivered (redeliveries, replays, a restart), so the same
+ * set of trades always gives the same candle, open and close and delta extremes included.
+ */
+export function compareTrades(a: Trade, b: Trade): number {
+  return a.exchangeTimeUs - b.exchangeTimeUs || compareIds(a.id, b.id);
+}
+
+/** A 1m candle of a set of trades (each id once), applied in compareTrades order. */
 export function minuteFromTrades(minute: number, trades: Iterable<Trade>): FootprintCandle {
   const c = new FootprintCandle('1m', minute, 1, 'nearest');
-  for (const t of trades) c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+  for (const t of [...trades].sort(compareTrades)) c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
   return c;
 }
 
@@ -67,6 +90,11 @@ export function summaryOf(c: FootprintCandle | CandleData): CandleSummary {
 interface Slot {
   candle: FootprintCandle;
   ids: Set<string>;
+  /** Its trades, to rebuild the candle when one arrives out of order. */
+  trades: IngestedTrade[];
+  /** The greatest trade (compareTrades) applied so far. */
+  last: IngestedTrade | null;
+  reorder: boolean;
   notional: bigint;
   /** Trade count known to be in ClickHouse (trades and the 1m rows). */
   durable: number;
@@ -169,12 +197,11 @@ export class SymbolState {
       if (minute < windowStart) continue;
       const s = this.slot(minute);
       if (s.ids.has(t.id)) continue;
-      s.ids.add(t.id);
-      s.candle.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
-      s.notional += BigInt(t.price) * BigInt(t.quantity);
-      s.durable = s.candle.trades;
+      this.accept(s, t);
+      s.durable = s.trades.length;
       s.dirty = true;
     }
+    this.reorderSlots();
     this.pruneDay();
     this.accDirty = true;
   }
@@ -201,15 +228,14 @@ export class SymbolState {
         r.duplicates++;
         continue;
       }
-      s.ids.add(t.id);
-      s.candle.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
-      s.notional += BigInt(t.price) * BigInt(t.quantity);
+      this.accept(s, t);
       s.dirty = true;
       if (s.changed !== null) s.changed.add(t.price);
       s.live = true;
       this.pending.push(t);
       r.applied++;
     }
+    this.reorderSlots();
     this.counters.applied += r.applied;
     this.counters.duplicates += r.duplicates;
     this.counters.outOfWindow += r.outOfWindow.length;
@@ -350,11 +376,36 @@ export class SymbolState {
     return this.newest < 0 ? 0 : this.newest - (this.newest % DAY_MS);
   }
 
+  private accept(s: Slot, t: IngestedTrade): void {
+    s.ids.add(t.id);
+    s.trades.push(t);
+    s.notional += BigInt(t.price) * BigInt(t.quantity);
+    if (s.last !== null && compareTrades(t, s.last) < 0) {
+      s.reorder = true; // an older trade after a newer one: rebuilt in order below
+      return;
+    }
+    s.last = t;
+    if (!s.reorder) s.candle.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+  }
+
+  /** Rebuilds, in compareTrades order, the minutes that received a trade out of order. */
+  private reorderSlots(): void {
+    for (const [minute, s] of this.slots) {
+      if (!s.reorder) continue;
+      s.reorder = false;
+      s.candle = minuteFromTrades(minute, s.trades);
+      s.last = s.trades.reduce((a, b) => (compareTrades(a, b) >= 0 ? a : b));
+      this.minutes.set(minute, s.candle);
+      s.changed = null;
+      s.live = true;
+    }
+  }
+
   private slot(minute: number): Slot {
     let s = this.slots.get(minute);
     if (s !== undefined) return s;
     const candle = new FootprintCandle('1m', minute, 1, 'nearest');
-    s = { candle, ids: new Set(), notional: 0n, durable: 0, dirty: false, changed: new Set(), live: false };
+    s = { candle, ids: new Set(), trades: [], last: null, reorder: false, notional: 0n, durable: 0, dirty: false, changed: new Set(), live: false };
     this.slots.set(minute, s);
     this.minutes.set(minute, candle);
     if (minute > this.newest) {

@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 
 export interface ClickHouseOptions {
   /** HTTP URL, e.g. http://127.0.0.1:8123. */
@@ -21,5 +21,8 @@ export function connectClickHouse(o: ClickHouseOptions): ClickHouseClient {
     password: o.password ?? '',
     request_timeout: o.requestTimeoutMs ?? 30_000,
     compression: { request: false, response: false },
+    // failures reach the caller as errors, and the services log them with their context; the
+    // client's own ERROR lines would print every refused connection of an outage twice
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }

@@ -3,3 +3,5 @@ export * from './clickhouse.connection.js';
 export * from './migrations.js';
 export * from './sql.js';
 export * from './footprint.rows.js';
+export * from './footprint.store.js';
+export * from './analyst.js';

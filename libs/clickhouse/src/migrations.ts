@@ -19,6 +19,46 @@ export interface Migration {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
+/** One statement of a migration file and, if it has one, the query that decides whether it runs. */
+export interface MigrationStep {
+  query: string;
+  /** `-- @if <SELECT ...>` on the line(s) before the statement: it runs only when this query's single value is not 0. */
+  guard?: string;
+}
+
+const GUARD_LINE = /^\s*--\s*@if\s+(.+?)\s*$/;
+const GUARD_MARK = '\u0000@if ';
+
+/**
+ * The statements of a migration file (split as by splitStatements), each with its guard: a
+ * comment line `-- @if SELECT ...` makes the next statement conditional. 18.16 has no
+ * `ADD COLUMN IF NOT EXISTS` (nor IF EXISTS for RENAME), so statements that cannot be repeated
+ * say when they apply, e.g. `-- @if SELECT count() = 0 FROM system.columns WHERE ...`. The guard
+ * is one line and must not end with `;`. Several guard lines before one statement must all hold.
+ */
+export function migrationSteps(sql: string): MigrationStep[] {
+  const marked = sql
+    .split('\n')
+    .map((line) => {
+      const m = GUARD_LINE.exec(line);
+      if (!m) return line;
+      if (m[1]!.endsWith(';')) throw new Error(`a migration guard must not end with ";": ${line.trim()}`);
+      return GUARD_MARK + m[1]!;
+    })
+    .join('\n');
+  return splitStatements(marked).map((stmt) => {
+    const lines = stmt.split('\n');
+    const guards = lines.filter((l) => l.startsWith(GUARD_MARK)).map((l) => l.slice(GUARD_MARK.length));
+    const query = lines
+      .filter((l) => !l.startsWith(GUARD_MARK))
+      .join('\n')
+      .trim();
+    if (query.length === 0) throw new Error(`a migration guard is not followed by a statement: ${guards[0] ?? ''}`);
+    if (guards.length === 0) return { query };
+    return { query, guard: guards.length === 1 ? guards[0]! : `SELECT ${guards.map((g) => `(${g})`).join(' AND ')}` };
+  });
+}
+
 /** The migration files `NNNN_name.sql` of a directory, in version order. */
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const out: Migration[] = [];
@@ -43,6 +83,8 @@ export interface MigrateResult {
  * name is validated). Idempotent: each file's statements are IF NOT EXISTS, a file is recorded
  * (version, name, sha256) only after its last statement, so a run that died midway is completed by
  * the next one. A recorded file whose content changed is refused: write a new migration instead.
+ * Statements that cannot simply be repeated carry a guard (`-- @if <SELECT>`, see migrationSteps)
+ * that is evaluated right before the statement, so a re-run skips what the failed run did.
  */
 export async function migrate(ch: SqlRunner, database: string, o: { migrations?: Migration[]; log?: (m: string) => void } = {}): Promise<MigrateResult> {
   const db = assertIdentifier(database, 'database');
@@ -67,9 +109,14 @@ export async function migrate(ch: SqlRunner, database: string, o: { migrations?:
       result.skipped.push(m.version);
       continue;
     }
-    const statements = splitStatements(m.sql.replaceAll('{db}', db));
-    for (const [i, query] of statements.entries()) {
+    const statements = migrationSteps(m.sql.replaceAll('{db}', db));
+    let skippedSteps = 0;
+    for (const [i, { query, guard }] of statements.entries()) {
       try {
+        if (guard !== undefined && !(await guardHolds(ch, guard))) {
+          skippedSteps++;
+          continue;
+        }
         await ch.command({ query });
       } catch (e) {
         throw new Error(`migration ${m.file}, statement ${i + 1} of ${statements.length} failed: ${(e as Error).message}`, { cause: e });
@@ -78,8 +125,18 @@ export async function migrate(ch: SqlRunner, database: string, o: { migrations?:
     await ch.command({
       query: `INSERT INTO ${db}.schema_migrations (version, name, checksum, applied_at) VALUES (${m.version}, '${m.name}', '${m.checksum}', now())`,
     });
-    log(`migration ${m.file} applied (${statements.length} statements)`);
+    log(`migration ${m.file} applied (${statements.length} statements${skippedSteps > 0 ? `, ${skippedSteps} skipped by their guard` : ''})`);
     result.applied.push(m.version);
   }
   return result;
+}
+
+/** A guard query's single value, as a boolean (any non-zero number is true). */
+async function guardHolds(ch: SqlRunner, guard: string): Promise<boolean> {
+  const rows = await (await ch.query({ query: guard, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+  const values = rows.length === 1 ? Object.values(rows[0]!) : [];
+  if (values.length !== 1) throw new Error(`guard must return one row with one value, got ${JSON.stringify(rows).slice(0, 200)}: ${guard}`);
+  const v = Number(values[0]);
+  if (!Number.isFinite(v)) throw new Error(`guard must return a number, got ${JSON.stringify(values[0])}: ${guard}`);
+  return v !== 0;
 }

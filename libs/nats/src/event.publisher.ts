@@ -111,6 +111,8 @@ export class EventPublisher {
       status: g.status,
       reason: g.reason,
     };
+    if (g.fromTimeUs !== undefined) body.fromTimeUs = g.fromTimeUs;
+    if (g.toTimeUs !== undefined) body.toTimeUs = g.toTimeUs;
     this.enqueue({
       kind: 'gap',
       subject: gapSubject(g.exchange, g.symbol),

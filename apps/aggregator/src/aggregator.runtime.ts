@@ -1,0 +1,348 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { FootprintStore, assertGapEvent, connectClickHouse, migrate } from '@orderflow/clickhouse';
+import {
+  type DeadLetter,
+  EVENTS_STREAM,
+  type GapEvent,
+  type SnapshotError,
+  type SnapshotRequest,
+  type SymbolSnapshot,
+  TRADES_STREAM,
+  assertToken,
+  deadLetterSubject,
+  parseTradeSubject,
+  shardOf,
+} from '@orderflow/contracts';
+import { Backoff } from '@orderflow/feeds';
+import { isTimeframe } from '@orderflow/footprint';
+import { connectNats, drainNats } from '@orderflow/nats';
+import type { AggregatorConfig } from './config/aggregator.config.js';
+import type { AggregatorStore } from './store.port.js';
+import { type ActorContext, type ActorLogger, SymbolActor } from './symbol.actor.js';
+
+export interface WriterStats {
+  flushes: number;
+  failedFlushes: number;
+  tradesWritten: number;
+  minutesWritten: number;
+  lastFlushMs: number;
+  lastFlushAt: number;
+  /** Since when writing has failed (0 when the last attempt worked). */
+  failingSince: number;
+  lastError: string | null;
+  gapsWritten: number;
+  deadLetters: number;
+}
+
+const GAPS_CONSUMER = 'agg_gaps';
+
+/**
+ * One aggregator shard: owns the symbols whose shardOf(...) is its index, runs an actor per
+ * symbol, writes their batches to ClickHouse and only then acknowledges the messages, publishes
+ * live updates and answers snapshot requests (through the Nest controller).
+ */
+export class AggregatorRuntime {
+  nc: NatsConnection | null = null;
+  js: JetStreamClient | null = null;
+  jsm: JetStreamManager | null = null;
+  ch: ClickHouseClient | null = null;
+  store: AggregatorStore | null = null;
+  readonly actors = new Map<string, SymbolActor>();
+  readonly stats: WriterStats = { flushes: 0, failedFlushes: 0, tradesWritten: 0, minutesWritten: 0, lastFlushMs: 0, lastFlushAt: 0, failingSince: 0, lastError: null, gapsWritten: 0, deadLetters: 0 };
+  /** Consumer lag per symbol (messages not yet delivered), read at each discovery. */
+  readonly lag = new Map<string, number>();
+  migrated = false;
+  private stopped = false;
+  private timers: NodeJS.Timeout[] = [];
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
+  private gateWaiters: (() => void)[] = [];
+  private writeBackoff = new Backoff({ initialMs: 250, maxMs: 15_000 });
+  private nextWriteAt = 0;
+  private gapsLoop: Promise<void> | null = null;
+  private discoverRunning = false;
+
+  constructor(
+    readonly config: AggregatorConfig,
+    private readonly logger: ActorLogger,
+    /** Tests inject a store; by default one is made on the configured ClickHouse. */
+    private readonly makeStore?: (ch: ClickHouseClient) => AggregatorStore,
+  ) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${c.natsUrl}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}`);
+    this.ch = connectClickHouse({ url: c.clickhouse.url, username: c.clickhouse.username, password: c.clickhouse.password });
+    if (c.migrate) await this.migrateWithRetry();
+    else this.migrated = true;
+    this.store = this.makeStore ? this.makeStore(this.ch) : new FootprintStore(this.ch, c.clickhouse.database);
+    this.nc = await connectNats({ servers: c.natsUrl, name: `aggregator-${c.shardIndex}`, logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } });
+    this.js = jetstream(this.nc);
+    this.jsm = await jetstreamManager(this.nc);
+    await this.discover();
+    this.timers.push(setInterval(() => void this.discover(), c.discoverIntervalMs));
+    this.timers.push(setInterval(() => this.requestFlush(), c.flushIntervalMs));
+    this.timers.push(setInterval(() => this.publishLive(), c.liveIntervalMs));
+    this.timers.push(setInterval(() => this.extendHeld(), Math.max(1000, Math.floor(c.ackWaitMs / 3))));
+    if (c.shardIndex === 0) this.gapsLoop = this.runGaps();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all([...this.actors.values()].map((a) => a.stop()));
+    // what was handled is written (and acknowledged) before leaving, if ClickHouse lets us
+    await this.flushing;
+    try {
+      await this.flushOnce();
+    } catch (e) {
+      this.logger.warn(`final write failed (${(e as Error).message}): the unacknowledged messages will be redelivered`);
+    }
+    this.releaseGate();
+    await this.gapsLoop?.catch(() => undefined);
+    if (this.nc) await drainNats(this.nc).catch(() => undefined);
+    await this.ch?.close();
+  }
+
+  private async migrateWithRetry(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+    for (;;) {
+      try {
+        const r = await migrate(this.ch!, this.config.clickhouse.database, { log: (m) => this.logger.log(m) });
+        this.logger.log(`migrations: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`);
+        this.migrated = true;
+        return;
+      } catch (e) {
+        if (this.stopped) throw e;
+        const wait = backoff.next();
+        this.stats.lastError = `migrations: ${(e as Error).message}`;
+        this.logger.warn(`${this.stats.lastError}; again in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  owns(exchange: string, symbol: string): boolean {
+    return shardOf(exchange, symbol, this.config.shards) === this.config.shardIndex;
+  }
+
+  /** Finds the symbols in the TRADES stream that this shard owns and starts their actors; reads lag. */
+  async discover(): Promise<void> {
+    if (this.discoverRunning || this.stopped || !this.jsm) return;
+    this.discoverRunning = true;
+    try {
+      const info = await this.jsm.streams.info(TRADES_STREAM, { subjects_filter: 'trades.>' });
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const p = parseTradeSubject(subject);
+        if (p === null || !this.owns(p.exchange, p.symbol)) continue;
+        const key = `${p.exchange}.${p.symbol}`;
+        if (this.actors.has(key)) continue;
+        const actor = new SymbolActor(p.exchange, p.symbol, this.actorContext());
+        this.actors.set(key, actor);
+        this.logger.log(`owning ${p.exchange} ${p.symbol} (consumer ${actor.durable})`);
+        actor.start();
+      }
+      for (const [key, actor] of this.actors) {
+        const ci = await this.jsm.consumers.info(TRADES_STREAM, actor.durable).catch(() => null);
+        if (ci) this.lag.set(key, ci.num_pending);
+      }
+    } catch (e) {
+      if (!/stream not found/i.test((e as Error).message)) this.logger.warn(`discovery: ${(e as Error).message}`);
+    } finally {
+      this.discoverRunning = false;
+    }
+  }
+
+  private actorContext(): ActorContext {
+    return {
+      config: this.config,
+      js: this.js!,
+      jsm: this.jsm!,
+      store: this.store!,
+      logger: this.logger,
+      gate: () => this.gate(),
+      poke: () => this.requestFlush(),
+      deadLetter: (exchange, code, reason, raw) => this.deadLetter(exchange, code, reason, raw),
+      publish: (subject, data) => this.nc?.publish(subject, data),
+    };
+  }
+
+  private async deadLetter(exchange: string, code: string, reason: string, raw: string): Promise<void> {
+    const d: DeadLetter = { exchange, receivedAtMs: Date.now(), code: `aggregator-${code}`, reason, raw: raw.slice(0, 65_536) };
+    await this.js!.publish(deadLetterSubject(assertToken(exchange, 'exchange')), JSON.stringify(d));
+    this.stats.deadLetters++;
+  }
+
+  /** Unwritten trades held by all actors. */
+  pendingTrades(): number {
+    let n = 0;
+    for (const a of this.actors.values()) n += a.pending;
+    return n;
+  }
+
+  private gate(): Promise<void> {
+    if (this.stopped || this.pendingTrades() < this.config.maxPendingTrades) return Promise.resolve();
+    this.requestFlush();
+    return new Promise((r) => this.gateWaiters.push(r));
+  }
+
+  private releaseGate(): void {
+    if (!this.stopped && this.pendingTrades() >= this.config.maxPendingTrades) return;
+    const w = this.gateWaiters;
+    this.gateWaiters = [];
+    for (const r of w) r();
+  }
+
+  /** Starts a write now unless one is running (then another follows it). */
+  requestFlush(): void {
+    if (this.stopped) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    if (Date.now() < this.nextWriteAt) return; // backing off after a failure
+    this.flushing = this.flushOnce()
+      .catch(() => undefined)
+      .finally(() => {
+        this.flushing = null;
+        if (this.flushAgain) {
+          this.flushAgain = false;
+          this.requestFlush();
+        }
+      });
+  }
+
+  /**
+   * One write: every actor's changed minutes (complete state), then the raw trades, then the
+   * acknowledgements. Minutes go first so that a raw trade in ClickHouse always means its minute
+   * row counts it (a crash between the two leaves nothing that a redelivery cannot repair).
+   */
+  private async flushOnce(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const parts: { actor: SymbolActor; part: NonNullable<ReturnType<SymbolActor['takeFlush']>> }[] = [];
+    for (const actor of this.actors.values()) {
+      const part = actor.takeFlush();
+      if (part) parts.push({ actor, part });
+    }
+    if (parts.length === 0) return;
+    const started = Date.now();
+    try {
+      let minutes = 0;
+      for (const { actor, part } of parts) {
+        if (part.batch && part.batch.minutes.length > 0) {
+          await store.insertMinutes(actor.exchange, actor.symbol, part.batch.minutes);
+          minutes += part.batch.minutes.length;
+        }
+      }
+      const trades = parts.flatMap(({ part }) => part.batch?.trades ?? []);
+      if (trades.length > 0) await store.insertTrades(trades);
+      for (const { actor, part } of parts) actor.flushed(part);
+      this.stats.flushes++;
+      this.stats.tradesWritten += trades.length;
+      this.stats.minutesWritten += minutes;
+      this.stats.lastFlushMs = Date.now() - started;
+      this.stats.lastFlushAt = Date.now();
+      if (this.stats.failingSince !== 0) this.logger.log(`writing to ClickHouse works again after ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s`);
+      this.stats.failingSince = 0;
+      this.stats.lastError = null;
+      this.writeBackoff.reset();
+      this.nextWriteAt = 0;
+      this.releaseGate();
+    } catch (e) {
+      for (const { actor, part } of parts) actor.flushFailed(part);
+      this.stats.failedFlushes++;
+      this.stats.lastError = (e as Error).message;
+      if (this.stats.failingSince === 0) this.stats.failingSince = Date.now();
+      const wait = this.writeBackoff.next();
+      this.nextWriteAt = Date.now() + wait;
+      this.logger.warn(`write to ClickHouse failed (${this.stats.lastError}); holding ${this.pendingTrades()} trades, again in ${wait} ms`);
+      setTimeout(() => this.requestFlush(), wait).unref();
+      throw e;
+    }
+  }
+
+  private extendHeld(): void {
+    for (const a of this.actors.values()) a.extendHeld();
+  }
+
+  private publishLive(): void {
+    const now = Date.now();
+    for (const a of this.actors.values()) {
+      try {
+        a.publishLive(now);
+      } catch (e) {
+        this.logger.error(`${a.exchange} ${a.symbol}: live update failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Gap events (shard 0 only): into ClickHouse, so that candles can say whether they are complete. */
+  private async runGaps(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+    while (!this.stopped) {
+      try {
+        try {
+          await this.jsm!.consumers.info(EVENTS_STREAM, GAPS_CONSUMER);
+        } catch (e) {
+          if (!/not found/i.test((e as Error).message)) throw e;
+          await this.jsm!.consumers.add(EVENTS_STREAM, { durable_name: GAPS_CONSUMER, filter_subject: 'gaps.>', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: nanos(60_000) });
+        }
+        const consumer = await this.js!.consumers.get(EVENTS_STREAM, GAPS_CONSUMER);
+        while (!this.stopped) {
+          const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
+          const msgs = [];
+          const events: GapEvent[] = [];
+          for await (const m of batch) {
+            msgs.push(m);
+            try {
+              const g = JSON.parse(m.string()) as GapEvent;
+              assertGapEvent(g);
+              events.push(g);
+            } catch (e) {
+              this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`);
+            }
+          }
+          if (events.length > 0) {
+            await this.store!.insertGaps(events);
+            this.stats.gapsWritten += events.length;
+          }
+          for (const m of msgs) m.ack();
+          backoff.reset();
+        }
+      } catch (e) {
+        if (this.stopped) break;
+        const wait = backoff.next();
+        this.logger.warn(`gap events: ${(e as Error).message}; again in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** The snapshot reply for the gateway (through the Nest NATS transport). */
+  snapshot(req: SnapshotRequest): SymbolSnapshot | SnapshotError {
+    if (typeof req !== 'object' || req === null || typeof req.exchange !== 'string' || typeof req.symbol !== 'string') {
+      return { error: 'bad-request', message: 'a snapshot request needs exchange and symbol strings' };
+    }
+    if (req.timeframes !== undefined && (!Array.isArray(req.timeframes) || !req.timeframes.every(isTimeframe))) {
+      return { error: 'bad-request', message: 'timeframes must be a list of 1m, 5m, 15m, 30m, 1h, 4h, 1d' };
+    }
+    if (!this.owns(req.exchange, req.symbol)) {
+      return { error: 'not-owner', message: `shard ${this.config.shardIndex} of ${this.config.shards} does not own ${req.exchange} ${req.symbol}` };
+    }
+    const snap = this.actors.get(`${req.exchange}.${req.symbol}`)?.snapshot(req.timeframes);
+    return snap ?? { error: 'unknown-symbol', message: `no trades of ${req.exchange} ${req.symbol} have been seen by this shard` };
+  }
+
+  ready(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.migrated) reasons.push(`migrations not applied${this.stats.lastError ? `: ${this.stats.lastError}` : ''}`);
+    if (!this.nc || this.nc.isClosed()) reasons.push('not connected to NATS');
+    if (this.stats.failingSince !== 0) reasons.push(`cannot write to ClickHouse for ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s: ${this.stats.lastError}`);
+    for (const a of this.actors.values()) if (a.lastError) reasons.push(`${a.exchange} ${a.symbol}: ${a.lastError}`);
+    return { ready: reasons.length === 0, reasons };
+  }
+}

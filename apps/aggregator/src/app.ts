@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { AggregatorModule } from './aggregator.module.js';
+import { AGGREGATOR_RUNTIME } from './aggregator.tokens.js';
+import type { AggregatorRuntime } from './aggregator.runtime.js';
+import type { AggregatorConfig } from './config/aggregator.config.js';
+import { bindSnapshotPattern } from './snapshot.controller.js';
+
+/**
+ * The whole shard as main.ts runs it: HTTP (health, metrics, status) and the snapshot handler on
+ * the Nest NATS transport, started and listening. Tests use it to run a real shard in-process.
+ */
+export async function startAggregatorApp(config: AggregatorConfig, o: { logger?: false } = {}): Promise<{ app: INestApplication; runtime: AggregatorRuntime; url: string }> {
+  bindSnapshotPattern(config.shardIndex);
+  const app = await NestFactory.create(AggregatorModule.forConfig(config), { bufferLogs: false, ...(o.logger === false ? { logger: false } : {}) });
+  app.enableShutdownHooks();
+  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: `aggregator-${config.shardIndex}-rpc` } });
+  await app.startAllMicroservices();
+  await app.listen(config.httpPort, config.httpHost);
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, runtime: app.get<AggregatorRuntime>(AGGREGATOR_RUNTIME), url: `http://${config.httpHost}:${address.port}` };
+}

@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, minuteFromTrades } from '@orderflow/aggregation';
+import {
+  type InstrumentScales,
+  type LiveUpdate,
+  type SessionSummary,
+  type SymbolSnapshot,
+  TRADES_STREAM,
+  type TradeBatch,
+  decodeTradeBatch,
+  liveSubject,
+  tradeSubject,
+} from '@orderflow/contracts';
+import { TIMEFRAMES, type Timeframe } from '@orderflow/footprint';
+import { Backoff } from '@orderflow/feeds';
+import type { AggregatorConfig } from './config/aggregator.config.js';
+import type { AggregatorStore } from './store.port.js';
+
+export interface ActorLogger {
+  log(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+}
+
+/** What an actor gets from its shard. */
+export interface ActorContext {
+  config: AggregatorConfig;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  store: AggregatorStore;
+  logger: ActorLogger;
+  /** Resolves when the shard has room for more unwritten trades (backpressure). */
+  gate(): Promise<void>;
+  /** Asks the shard to write soon (this actor holds many unwritten trades). */
+  poke(): void;
+  /** Sets a message aside on `deadletter.<exchange>` (durably); resolves once stored. */
+  deadLetter(exchange: string, code: string, reason: string, raw: string): Promise<void>;
+  publish(subject: string, data: string): void;
+}
+
+export interface ActorCounters {
+  messages: number;
+  trades: number;
+  applied: number;
+  duplicates: number;
+  rejected: number;
+  malformed: number;
+  outOfWindow: number;
+  corrections: number;
+  liveUpdates: number;
+}
+
+/** Durable consumer name of a symbol: per symbol, not per shard, so that a new owner resumes where the old one acknowledged. */
+export function consumerName(exchange: string, symbol: string): string {
+  return `agg_${exchange}_${symbol}`;
+}
+
+/** ingestSeq = stream sequence * 65536 + index in the batch: the order trades were applied in. */
+export const MAX_BATCH_TRADES = 65_536;
+
+/**
+ * One (exchange, symbol): its durable JetStream consumer, a mailbox (messages are handled one at
+ * a time, in stream order) and its SymbolState. Messages are acknowledged by the shard's writer
+ * once what they contributed is in ClickHouse.
+ */
+export class SymbolActor {
+  readonly epoch = randomUUID();
+  state: SymbolState | null = null;
+  readonly counters: ActorCounters = { messages: 0, trades: 0, applied: 0, duplicates: 0, rejected: 0, malformed: 0, outOfWindow: 0, corrections: 0, liveUpdates: 0 };
+  /** Handled, not yet acknowledged (waiting for the write that makes them durable). */
+  private unacked: JsMsg[] = [];
+  private readonly seqs = new Map<Timeframe, number>();
+  private session: SessionSummary | null = null;
+  private sessionAt = 0;
+  private messages: ConsumerMessages | null = null;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  /** Set while the consumer cannot be read (for readiness). */
+  lastError: string | null = null;
+  pending = 0;
+
+  constructor(
+    readonly exchange: string,
+    readonly symbol: string,
+    private readonly ctx: ActorContext,
+  ) {}
+
+  get durable(): string {
+    return consumerName(this.exchange, this.symbol);
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  /** Creates or updates the symbol's durable consumer. */
+  async ensureConsumer(): Promise<void> {
+    const c = this.ctx.config;
+    const want: Partial<ConsumerConfig> = {
+      durable_name: this.durable,
+      filter_subject: tradeSubject(this.exchange, this.symbol),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(c.ackWaitMs),
+      max_ack_pending: c.maxAckPending,
+      max_deliver: -1,
+    };
+    try {
+      const info = await this.ctx.jsm.consumers.info(TRADES_STREAM, this.durable);
+      if (info.config.ack_wait !== want.ack_wait || info.config.max_ack_pending !== want.max_ack_pending) {
+        await this.ctx.jsm.consumers.update(TRADES_STREAM, this.durable, { ack_wait: want.ack_wait!, max_ack_pending: want.max_ack_pending! });
+      }
+    } catch (e) {
+      if (!/consumer not found/i.test((e as Error).message)) throw e;
+      await this.ctx.jsm.consumers.add(TRADES_STREAM, want);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+    while (!this.stopped) {
+      try {
+        await this.ensureConsumer();
+        const consumer = await this.ctx.js.consumers.get(TRADES_STREAM, this.durable);
+        this.messages = await consumer.consume({ max_messages: 64 });
+        this.lastError = null;
+        for await (const m of this.messages) {
+          await this.ctx.gate();
+          await this.handle(m);
+          backoff.reset();
+          if (this.stopped) break;
+        }
+      } catch (e) {
+        if (this.stopped) break;
+        this.lastError = (e as Error).message;
+        const wait = backoff.next();
+        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${this.lastError}); again in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** One message: decode, apply, merge out-of-window trades with ClickHouse, keep for acknowledgement. */
+  async handle(m: JsMsg): Promise<void> {
+    this.counters.messages++;
+    let batch: TradeBatch;
+    const text = m.string();
+    try {
+      batch = decodeTradeBatch(text);
+      if (batch.exchange !== this.exchange || batch.symbol !== this.symbol) {
+        throw new Error(`batch says ${batch.exchange} ${batch.symbol} but came on ${m.subject}`);
+      }
+      if (batch.trades.length >= MAX_BATCH_TRADES) throw new Error(`batch of ${batch.trades.length} trades (at most ${MAX_BATCH_TRADES - 1})`);
+      if (batch.trades.length === 0) throw new Error('empty batch');
+    } catch (e) {
+      this.counters.malformed++;
+      await this.setAside(m, 'bad-batch', (e as Error).message, text);
+      return;
+    }
+    if (this.state === null) await this.init(batch);
+    const state = this.state!;
+    if (batch.priceScale !== state.scales.priceScale || batch.quantityScale !== state.scales.quantityScale) {
+      this.counters.malformed++;
+      await this.setAside(m, 'scale-changed', `scales ${batch.priceScale}/${batch.quantityScale} differ from the stored ${state.scales.priceScale}/${state.scales.quantityScale}: re-scaling an instrument needs an operator`, text);
+      return;
+    }
+    const base = m.seq * MAX_BATCH_TRADES;
+    const trades: IngestedTrade[] = new Array(batch.trades.length);
+    for (let i = 0; i < batch.trades.length; i++) {
+      const t = batch.trades[i]!;
+      trades[i] = { exchange: t.exchange, symbol: t.symbol, id: t.id, price: t.price, quantity: t.quantity, side: t.side, exchangeTimeUs: t.exchangeTimeUs, receiveTimeMs: t.receiveTimeMs, ingestSeq: base + i };
+    }
+    this.counters.trades += trades.length;
+    const r = state.apply(trades);
+    this.counters.applied += r.applied;
+    this.counters.duplicates += r.duplicates;
+    if (r.rejected.length > 0) {
+      this.counters.rejected += r.rejected.length;
+      const reasons = r.rejected.map((x) => `${x.trade.id}: ${x.reason}`).join('; ');
+      await this.ctx.deadLetter(this.exchange, 'invalid-trade', `${r.rejected.length} of ${trades.length} trades of ${m.subject} (stream seq ${m.seq}) rejected: ${reasons.slice(0, 2000)}`, JSON.stringify(r.rejected.map((x) => x.trade)));
+    }
+    if (r.outOfWindow.length > 0) {
+      this.counters.outOfWindow += r.outOfWindow.length;
+      await this.merge(r.outOfWindow);
+    }
+    this.unacked.push(m);
+    this.pending = state.pendingTrades;
+    if (this.pending >= this.ctx.config.flushMaxTrades) this.ctx.poke();
+  }
+
+  private async setAside(m: JsMsg, code: string, reason: string, raw: string): Promise<void> {
+    this.ctx.logger.warn(`${m.subject} stream seq ${m.seq}: ${code}: ${reason}`);
+    await this.retry(`dead-letter of seq ${m.seq}`, () => this.ctx.deadLetter(this.exchange, code, `${m.subject} stream seq ${m.seq}: ${reason}`, raw));
+    m.ack();
+  }
+
+  /** First message: rebuild from ClickHouse (the day's minutes and the window's raw trades), then go on. */
+  private async init(batch: TradeBatch): Promise<void> {
+    const scales: InstrumentScales = { priceScale: batch.priceScale, quantityScale: batch.quantityScale, tick: batch.tick ?? 1 };
+    const state = new SymbolState({ exchange: this.exchange, symbol: this.symbol, scales, windowMinutes: this.ctx.config.windowMinutes });
+    await this.retry('restore', async () => {
+      await this.ctx.store.upsertInstruments([{ exchange: this.exchange, symbol: this.symbol, ...scales }]);
+      const latestUs = await this.ctx.store.latestTimeUs(this.exchange, this.symbol);
+      if (latestUs === null) return;
+      const latest = Math.floor(latestUs / 1000);
+      const windowStart = latest - (latest % MINUTE_MS) - this.ctx.config.windowMinutes * MINUTE_MS;
+      const dayStart = windowStart - (windowStart % 86_400_000);
+      const stored = await this.ctx.store.loadMinutes(this.exchange, this.symbol, dayStart, windowStart);
+      const trades = await this.ctx.store.loadTrades(this.exchange, this.symbol, windowStart * 1000, Number.MAX_SAFE_INTEGER);
+      state.restore(windowStart, stored, trades);
+      this.ctx.logger.log(`${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}`);
+    });
+    this.state = state;
+  }
+
+  /**
+   * Trades of minutes no longer in memory: merged with the stored minute (raw trades by id), the
+   * minute re-written (complete state, higher version), then the new raw trades. The 1m row goes
+   * first so that a raw trade in ClickHouse always means its minute row counts it (what makes a
+   * retry after a crash here exact).
+   */
+  private async merge(trades: IngestedTrade[]): Promise<void> {
+    const byMinute = new Map<number, IngestedTrade[]>();
+    for (const t of trades) {
+      const minute = (t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000)) / 1000;
+      let l = byMinute.get(minute);
+      if (!l) byMinute.set(minute, (l = []));
+      l.push(t);
+    }
+    for (const [minute, ts] of [...byMinute].sort((a, b) => a[0] - b[0])) {
+      await this.retry(`merge of ${new Date(minute).toISOString()}`, async () => {
+        const stored = await this.ctx.store.loadTrades(this.exchange, this.symbol, minute * 1000, (minute + MINUTE_MS) * 1000);
+        const ids = new Set(stored.map((t) => t.id));
+        const fresh: IngestedTrade[] = [];
+        for (const t of ts) {
+          if (ids.has(t.id)) continue;
+          ids.add(t.id);
+          fresh.push(t);
+        }
+        this.counters.duplicates += ts.length - fresh.length;
+        if (fresh.length === 0) return;
+        const candle = minuteFromTrades(minute, [...stored, ...fresh]);
+        await this.ctx.store.insertMinutes(this.exchange, this.symbol, [candle.toData()]);
+        await this.ctx.store.insertTrades(fresh);
+        this.counters.corrections++;
+        this.counters.applied += fresh.length;
+        this.state!.applyCorrection(candle);
+      });
+    }
+  }
+
+  /** Retries a ClickHouse step until it works (the mailbox waits: that is the backpressure). */
+  private async retry(what: string, step: () => Promise<void>): Promise<void> {
+    const backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await step();
+        this.lastError = null;
+        return;
+      } catch (e) {
+        this.lastError = `${what}: ${(e as Error).message}`;
+        if (this.stopped) throw e;
+        const wait = backoff.next();
+        if (attempt === 1 || attempt % 10 === 0) this.ctx.logger.warn(`${this.exchange} ${this.symbol}: ${this.lastError} (attempt ${attempt}, again in ${wait} ms)`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** For the writer: what to write and the messages it makes durable. */
+  takeFlush(): { batch: FlushBatch | null; messages: JsMsg[] } | null {
+    if (this.state === null || this.unacked.length === 0) {
+      const batch = this.state?.takeFlush() ?? null;
+      return batch === null ? null : { batch, messages: [] };
+    }
+    const batch = this.state.takeFlush();
+    const messages = this.unacked;
+    this.unacked = [];
+    return { batch, messages };
+  }
+
+  flushed(part: { batch: FlushBatch | null; messages: JsMsg[] }): void {
+    if (part.batch) this.state!.flushed(part.batch);
+    for (const m of part.messages) m.ack();
+    this.pending = this.state?.pendingTrades ?? 0;
+  }
+
+  flushFailed(part: { batch: FlushBatch | null; messages: JsMsg[] }): void {
+    if (part.batch) this.state!.flushFailed(part.batch);
+    this.unacked = part.messages.concat(this.unacked);
+  }
+
+  /** Keeps held messages from being redelivered while the writer cannot write. */
+  extendHeld(): void {
+    for (const m of this.unacked) m.working();
+  }
+
+  /** Publishes what changed since the last call: one update per timeframe and touched candle. */
+  publishLive(now: number): void {
+    const state = this.state;
+    if (state === null) return;
+    const changes = state.takeLiveChanges();
+    if (changes.length === 0) return;
+    const full = now - this.sessionAt >= this.ctx.config.sessionIntervalMs;
+    this.session = state.session(full, this.session ?? undefined);
+    if (full) this.sessionAt = now;
+    for (const c of changes) {
+      const seq = (this.seqs.get(c.timeframe) ?? 0) + 1;
+      this.seqs.set(c.timeframe, seq);
+      const u: LiveUpdate = {
+        v: 1,
+        exchange: this.exchange,
+        symbol: this.symbol,
+        timeframe: c.timeframe,
+        epoch: this.epoch,
+        seq,
+        scales: state.scales,
+        candle: c.candle,
+        cells: c.cells,
+        session: this.session,
+        sentAtMs: now,
+      };
+      this.ctx.publish(liveSubject(this.exchange, this.symbol, c.timeframe), JSON.stringify(u));
+      this.counters.liveUpdates++;
+    }
+  }
+
+  snapshot(timeframes: readonly Timeframe[] = TIMEFRAMES): SymbolSnapshot | null {
+    const state = this.state;
+    if (state === null) return null;
+    const out: SymbolSnapshot = { v: 1, exchange: this.exchange, symbol: this.symbol, epoch: this.epoch, scales: state.scales, timeframes: {}, session: state.session(true) };
+    for (const tf of timeframes) out.timeframes[tf] = { seq: this.seqs.get(tf) ?? 0, candles: state.recentCandles(tf) };
+    return out;
+  }
+}
