@@ -79,7 +79,9 @@ export class SymbolActor {
   private loop: Promise<void> | null = null;
   /** Set while the consumer cannot be read (for readiness). */
   lastError: string | null = null;
+  /** Trades handled and not yet written: waiting for a write, or in the write under way. */
   pending = 0;
+  private writing = 0;
 
   constructor(
     readonly exchange: string,
@@ -192,8 +194,8 @@ export class SymbolActor {
       await this.merge(r.outOfWindow);
     }
     this.unacked.push(m);
-    this.pending = state.pendingTrades;
-    if (this.pending >= this.ctx.config.flushMaxTrades) this.ctx.poke();
+    this.pending = state.pendingTrades + this.writing;
+    if (state.pendingTrades >= this.ctx.config.flushMaxTrades) this.ctx.poke();
   }
 
   private async setAside(m: JsMsg, code: string, reason: string, raw: string): Promise<void> {
@@ -277,25 +279,27 @@ export class SymbolActor {
 
   /** For the writer: what to write and the messages it makes durable. */
   takeFlush(): { batch: FlushBatch | null; messages: JsMsg[] } | null {
-    if (this.state === null || this.unacked.length === 0) {
-      const batch = this.state?.takeFlush() ?? null;
-      return batch === null ? null : { batch, messages: [] };
-    }
+    if (this.state === null) return null;
     const batch = this.state.takeFlush();
+    if (batch === null && this.unacked.length === 0) return null;
     const messages = this.unacked;
     this.unacked = [];
+    this.writing = batch?.trades.length ?? 0;
     return { batch, messages };
   }
 
   flushed(part: { batch: FlushBatch | null; messages: JsMsg[] }): void {
     if (part.batch) this.state!.flushed(part.batch);
     for (const m of part.messages) m.ack();
+    this.writing = 0;
     this.pending = this.state?.pendingTrades ?? 0;
   }
 
   flushFailed(part: { batch: FlushBatch | null; messages: JsMsg[] }): void {
     if (part.batch) this.state!.flushFailed(part.batch);
     this.unacked = part.messages.concat(this.unacked);
+    this.writing = 0;
+    this.pending = this.state?.pendingTrades ?? 0;
   }
 
   /** Keeps held messages from being redelivered while the writer cannot write. */
