@@ -7,9 +7,11 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { firstValueFrom, timeout } from 'rxjs';
 import { type AggregatorConfig, AggregatorRuntime, consumerName, loadAggregatorConfig } from '@orderflow/aggregator';
 import { connectClickHouse } from '@orderflow/clickhouse';
-import { type DeadLetter, type GapEvent, type LiveUpdate, TRADES_STREAM, gapSubject, shardOf, tradeSubject } from '@orderflow/contracts';
+import { type DeadLetter, type GapEvent, type LiveUpdate, type SnapshotError, type SymbolSnapshot, TRADES_STREAM, gapSubject, shardOf, snapshotPattern, tradeSubject } from '@orderflow/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClickHouseServer,
@@ -215,5 +217,26 @@ describe.skipIf(!haveSharedData)('aggregator', () => {
     await waitAllAcked(nc, [consumer], 120_000);
     await expectExact(client, 'agg_kill', spot);
     expect(proc.output.join('')).toMatch(/restored \d+ stored minutes and \d+ raw trades/);
+
+    // the restarted shard answers snapshot requests (Nest NATS transport) with candles equal to the reference
+    const rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [nats.url] } });
+    cleanup.push(() => rpc.close());
+    const ask = (data: unknown) => firstValueFrom(rpc.send<SymbolSnapshot | SnapshotError>(snapshotPattern(0), data).pipe(timeout(10_000)));
+    const snap = (await ask({ exchange: spot.exchange, symbol: spot.symbol })) as SymbolSnapshot;
+    // everything is written by now: each timeframe's recent candles come with their summary (equal
+    // to the reference) and no unwritten levels
+    const ref = reference(spot);
+    for (const tf of ['1m', '5m', '15m', '30m', '1h', '4h', '1d'] as const) {
+      const candles = snap.timeframes[tf]!.candles;
+      expect(candles.length).toBeGreaterThan(0);
+      for (const c of candles) {
+        expect(ref.candles).toContain(`${tf} ${c.openTime / 1000} ${c.open} ${c.high} ${c.low} ${c.close} ${c.buyVolume} ${c.sellVolume} ${c.buyTrades + c.sellTrades}`);
+        expect(c.levels).toEqual([]);
+      }
+    }
+    expect(snap.scales).toEqual({ priceScale: 2, quantityScale: 5, tick: 1 });
+    expect(await ask({ exchange: spot.exchange, symbol: 'NOPEUSDT' })).toMatchObject({ error: 'unknown-symbol' });
+    expect(await ask({ exchange: spot.exchange, symbol: spot.symbol, timeframes: ['2m'] })).toMatchObject({ error: 'bad-request' });
+    expect(await ask('garbage')).toMatchObject({ error: 'bad-request' });
   }, 240_000);
 });

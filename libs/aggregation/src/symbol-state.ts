@@ -100,6 +100,9 @@ interface Slot {
   durable: number;
   /** Changed since it was last handed to a flush. */
   dirty: boolean;
+  /** Prices whose values are not in ClickHouse yet: changed since the last write, and in the write under way. */
+  unwritten: Set<number>;
+  writing: Set<number>;
   /** Prices changed since the last live update (null: every level, e.g. after a correction). */
   changed: Set<number> | null;
   live: boolean;
@@ -200,6 +203,7 @@ export class SymbolState {
       this.accept(s, t);
       s.durable = s.trades.length;
       s.dirty = true;
+      s.unwritten.add(t.price); // the stored minute row may predate these trades (a crash between the two writes)
     }
     this.reorderSlots();
     this.pruneDay();
@@ -231,6 +235,7 @@ export class SymbolState {
       this.accept(s, t);
       s.dirty = true;
       if (s.changed !== null) s.changed.add(t.price);
+      s.unwritten.add(t.price);
       s.live = true;
       this.pending.push(t);
       r.applied++;
@@ -272,6 +277,8 @@ export class SymbolState {
       if (!s.dirty) continue;
       s.dirty = false;
       versions.set(minute, s.candle.trades);
+      for (const p of s.unwritten) s.writing.add(p);
+      s.unwritten = new Set();
       minutes.push(s.candle.toData());
     }
     if (minutes.length === 0 && this.pending.length === 0) return null;
@@ -285,6 +292,7 @@ export class SymbolState {
     for (const [minute, v] of batch.token.versions) {
       const s = this.slots.get(minute);
       if (s && v > s.durable) s.durable = v;
+      if (s) s.writing.clear();
     }
     this.evict();
   }
@@ -294,7 +302,11 @@ export class SymbolState {
     this.pending = batch.token.trades.concat(this.pending);
     for (const minute of batch.token.versions.keys()) {
       const s = this.slots.get(minute);
-      if (s) s.dirty = true;
+      if (s) {
+        s.dirty = true;
+        for (const p of s.writing) s.unwritten.add(p);
+        s.writing.clear();
+      }
     }
   }
 
@@ -306,17 +318,32 @@ export class SymbolState {
   }
 
   /**
-   * Candles of `tf` that may not be durable yet (each bucket holding a window minute), with
-   * levels, ascending: what a snapshot must add to ClickHouse's rows.
+   * For a snapshot: the candles of `tf` that hold a minute still in memory, ascending, each with
+   * its full summary but only the levels whose values ClickHouse may not have yet (changed since
+   * the last completed write). Stored rows read after this call, overlaid with these levels and
+   * then with every live update of a later seq, give the exact candle (a level not in here and not
+   * updated later is as stored). Small whatever the candle's size: a day at native ticks can hold
+   * 10^5 levels, far beyond a NATS message.
    */
   recentCandles(tf: Timeframe): CandleData[] {
-    const buckets = new Set<number>();
-    for (const minute of this.slots.keys()) buckets.add(bucketOf(minute, tf));
-    if (this.newest >= 0) buckets.add(bucketOf(this.newest, tf));
+    const buckets = new Map<number, Set<number>>();
+    for (const [minute, s] of this.slots) {
+      const b = bucketOf(minute, tf);
+      let prices = buckets.get(b);
+      if (!prices) buckets.set(b, (prices = new Set()));
+      for (const p of s.unwritten) prices.add(p);
+      for (const p of s.writing) prices.add(p);
+    }
     const out: CandleData[] = [];
-    for (const b of [...buckets].sort((a, b2) => a - b2)) {
+    for (const [b, prices] of [...buckets].sort((x, y) => x[0] - y[0])) {
       const c = this.bucketCandle(tf, b);
-      if (c !== null && !c.isEmpty) out.push(c.toData());
+      if (c === null || c.isEmpty) continue;
+      const d = { ...summaryOf(c), levels: [] as PriceLevel[] };
+      for (const p of [...prices].sort((x, y) => x - y)) {
+        const l = c.levels.get(p);
+        if (l) d.levels.push({ ...l });
+      }
+      out.push(d);
     }
     return out;
   }
@@ -405,7 +432,7 @@ export class SymbolState {
     let s = this.slots.get(minute);
     if (s !== undefined) return s;
     const candle = new FootprintCandle('1m', minute, 1, 'nearest');
-    s = { candle, ids: new Set(), trades: [], last: null, reorder: false, notional: 0n, durable: 0, dirty: false, changed: new Set(), live: false };
+    s = { candle, ids: new Set(), trades: [], last: null, reorder: false, notional: 0n, durable: 0, dirty: false, unwritten: new Set(), writing: new Set(), changed: new Set(), live: false };
     this.slots.set(minute, s);
     this.minutes.set(minute, candle);
     if (minute > this.newest) {

@@ -104,10 +104,13 @@ export interface SymbolSnapshot {
   epoch: string;
   scales: InstrumentScales;
   /**
-   * Per timeframe: the seq of the last update published (apply updates with a higher seq), and
-   * the candles the actor holds that ClickHouse may not have yet (the open one and any closed but
-   * not yet durable), complete with levels, ascending by openTime. Newer than ClickHouse: a
-   * gateway prefers these over stored rows of the same openTime.
+   * Per timeframe: the seq of the last update published, and the candles that hold a minute the
+   * actor still has in memory (the open one, recent ones), ascending by openTime, each with its
+   * full summary but ONLY the levels whose values ClickHouse may not have yet. To build a candle:
+   * take this snapshot, THEN read the stored levels from ClickHouse, overlay this snapshot's
+   * levels and summary, then apply every update with a higher seq. A level that is in neither
+   * the snapshot nor a later update is exactly as stored. (A whole day at native ticks can hold
+   * 10^5 levels: far more than a NATS message takes, so the snapshot never carries them all.)
    */
   timeframes: Partial<Record<Timeframe, { seq: number; candles: CandleData[] }>>;
   session: SessionSummary;
@@ -115,6 +118,6 @@ export interface SymbolSnapshot {
 
 /** The error reply when the shard asked does not own the symbol or does not know it. */
 export interface SnapshotError {
-  error: 'not-owner' | 'unknown-symbol' | 'bad-request';
+  error: 'not-owner' | 'unknown-symbol' | 'bad-request' | 'too-large';
   message: string;
 }
