@@ -455,6 +455,8 @@ export class SymbolState {
       if (s.dirty || s.durable < s.candle.trades) break;
       if (s.live) for (const tf of TIMEFRAMES) this.markLive(tf, bucketOf(minute, tf), s.changed);
       this.slots.delete(minute);
+      // a closed minute keeps its levels but not the builder's index (a 512-slot array per candle)
+      this.minutes.set(minute, FootprintCandle.fromData(s.candle.toData()));
       this.notionals.set(minute, s.notional);
       this.evictedBefore = minute + MINUTE_MS;
       if (!this.accDirty) {
