@@ -57,6 +57,9 @@ export function consumerName(exchange: string, symbol: string): string {
   return `agg_${exchange}_${symbol}`;
 }
 
+/** Sessions looked back at for naked POCs after a restart. */
+const NAKED_POC_DAYS = 14;
+
 /** ingestSeq = stream sequence * 65536 + index in the batch: the order trades were applied in. */
 export const MAX_BATCH_TRADES = 65_536;
 
@@ -217,8 +220,9 @@ export class SymbolActor {
       const dayStart = windowStart - (windowStart % 86_400_000);
       const stored = await this.ctx.store.loadMinutes(this.exchange, this.symbol, dayStart, windowStart);
       const trades = await this.ctx.store.loadTrades(this.exchange, this.symbol, windowStart * 1000, Number.MAX_SAFE_INTEGER);
-      state.restore(windowStart, stored, trades);
-      this.ctx.logger.log(`${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}`);
+      const priorDays = await this.ctx.store.loadDailyLevels(this.exchange, this.symbol, dayStart - NAKED_POC_DAYS * 86_400_000, dayStart);
+      state.restore(windowStart, stored, trades, priorDays);
+      this.ctx.logger.log(`${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}, ${priorDays.length} prior sessions`);
     });
     this.state = state;
   }

@@ -63,6 +63,26 @@ export function minuteFromTrades(minute: number, trades: Iterable<Trade>): Footp
   return c;
 }
 
+function rangeOf(levels: readonly PriceLevel[]): { low: number; high: number } {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const l of levels) {
+    if (l.price < low) low = l.price;
+    if (l.price > high) high = l.price;
+  }
+  return { low, high };
+}
+
+/** The POC of a session's levels (native ticks) grouped to `step`, by the engine's rules (profileMetrics). */
+export function pocOf(levels: readonly PriceLevel[], step: number): number | null {
+  if (levels.length === 0) return null;
+  const c = FootprintCandle.fromData({
+    timeframe: '1d', openTime: 0, step: 1, mode: 'nearest', open: 0, high: 0, low: 0, close: 0, buyVolume: 0, sellVolume: 0, buyTrades: 0, sellTrades: 0,
+    delta: 0, maxDelta: 0, minDelta: 0, firstTimeUs: 0, lastTimeUs: 0, onGrid: true, levels: [...levels].sort((a, b) => a.price - b.price),
+  });
+  return profileMetrics(buildProfile([c], { step })).poc;
+}
+
 export function summaryOf(c: FootprintCandle | CandleData): CandleSummary {
   return {
     timeframe: c.timeframe,
@@ -167,6 +187,8 @@ export class SymbolState {
   private accDirty = false;
   private pending: IngestedTrade[] = [];
   private readonly liveBuckets = new Map<Timeframe, Map<number, Set<number> | null>>();
+  /** POCs of earlier sessions not traded through since, oldest first (at most 64 kept). */
+  private naked: { sessionStartMs: number; price: number }[] = [];
   counters = { applied: 0, duplicates: 0, outOfWindow: 0, rejected: 0, corrections: 0 };
 
   constructor(o: SymbolStateOptions) {
@@ -184,7 +206,7 @@ export class SymbolState {
    * are rebuilt from the raw trades (exact even if a crash came between the two inserts) and
    * re-written by the next flush (same or higher version: harmless).
    */
-  restore(windowStart: number, stored: readonly CandleData[], trades: readonly IngestedTrade[]): void {
+  restore(windowStart: number, stored: readonly CandleData[], trades: readonly IngestedTrade[], priorDays: readonly { dayMs: number; levels: readonly PriceLevel[] }[] = []): void {
     if (this.newest >= 0) throw new Error('restore() must come before any trade');
     if (windowStart % MINUTE_MS !== 0) throw new Error('windowStart must be a whole minute');
     for (const d of stored) {
@@ -194,6 +216,15 @@ export class SymbolState {
       this.newest = Math.max(this.newest, d.openTime);
     }
     this.evictedBefore = windowStart;
+    // earlier sessions: each one's POC is naked unless a later session's range covers it
+    const days = [...priorDays].filter((d) => d.levels.length > 0).sort((a, b) => a.dayMs - b.dayMs);
+    for (const [i, d] of days.entries()) {
+      const poc = pocOf(d.levels, this.scales.tick);
+      if (poc === null) continue;
+      if (days.slice(i + 1).some((later) => rangeOf(later.levels).low <= poc && poc <= rangeOf(later.levels).high)) continue;
+      this.naked.push({ sessionStartMs: d.dayMs, price: poc });
+    }
+    for (const c of stored) this.touch(c.low, c.high, c.openTime);
     for (const t of trades) {
       const m = t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000);
       const minute = m / 1000;
@@ -204,6 +235,7 @@ export class SymbolState {
       s.durable = s.trades.length;
       s.dirty = true;
       s.unwritten.add(t.price); // the stored minute row may predate these trades (a crash between the two writes)
+      this.touch(t.price, t.price, minute);
     }
     this.reorderSlots();
     this.pruneDay();
@@ -237,6 +269,7 @@ export class SymbolState {
       if (s.changed !== null) s.changed.add(t.price);
       s.unwritten.add(t.price);
       s.live = true;
+      if (this.naked.length > 0) this.touch(t.price, t.price, minute);
       this.pending.push(t);
       r.applied++;
     }
@@ -376,7 +409,8 @@ export class SymbolState {
     let notional = 0n;
     for (const [minute, n] of this.notionals) if (minute >= start && minute < start + DAY_MS && !this.slots.has(minute)) notional += n;
     for (const [minute, s] of this.slots) if (minute >= start && minute < start + DAY_MS) notional += s.notional;
-    if (day === null || day.isEmpty) return { startMs: start, poc: null, vah: null, val: null, vwap: null, cvd: 0, volume: 0, trades: 0 };
+    const nakedPocs = this.naked.map((n) => ({ ...n }));
+    if (day === null || day.isEmpty) return { startMs: start, poc: null, vah: null, val: null, vwap: null, cvd: 0, volume: 0, trades: 0, nakedPocs };
     let poc = previous?.startMs === start ? previous.poc : null;
     let vah = previous?.startMs === start ? previous.vah : null;
     let val = previous?.startMs === start ? previous.val : null;
@@ -387,7 +421,7 @@ export class SymbolState {
       val = m.valueAreaLow;
     }
     const vwap = formatRatio(notional, BigInt(day.volume) * 10n ** BigInt(this.scales.priceScale), this.scales.priceScale + 4);
-    return { startMs: start, poc, vah, val, vwap, cvd: day.delta, volume: day.volume, trades: day.trades };
+    return { startMs: start, poc, vah, val, vwap, cvd: day.delta, volume: day.volume, trades: day.trades, nakedPocs };
   }
 
   /** Minutes held in the window (with ids) and in all; for metrics. */
@@ -398,6 +432,22 @@ export class SymbolState {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** A session ended: its POC is naked until a later trade reaches it. */
+  private closeSession(dayMs: number): void {
+    const day = this.bucketCandle('1d', dayMs);
+    if (day === null || day.isEmpty) return;
+    const poc = pocOf(day.sortedLevels(), this.scales.tick);
+    if (poc === null) return;
+    this.naked.push({ sessionStartMs: dayMs, price: poc });
+    if (this.naked.length > 64) this.naked.shift();
+  }
+
+  /** Trades at low..high at `atMs`: POCs of earlier sessions in that range are no longer naked. */
+  private touch(low: number, high: number, atMs: number): void {
+    if (this.naked.length === 0) return;
+    this.naked = this.naked.filter((n) => !(atMs >= n.sessionStartMs + DAY_MS && low <= n.price && n.price <= high));
+  }
 
   private dayStart(): number {
     return this.newest < 0 ? 0 : this.newest - (this.newest % DAY_MS);
@@ -440,7 +490,10 @@ export class SymbolState {
       const oldNewest = this.newest;
       this.newest = minute;
       if (oldNewest < 0 || HIGHER.some((tf) => bucketOf(oldNewest, tf) !== bucketOf(minute, tf))) this.accDirty = true;
-      if (this.dayStart() !== oldDay) this.pruneDay();
+      if (this.dayStart() !== oldDay) {
+        if (oldNewest >= 0) this.closeSession(oldDay);
+        this.pruneDay();
+      }
     }
     return s;
   }

@@ -179,6 +179,14 @@ describe.skipIf(!haveLtc)('FootprintStore on ClickHouse with a real recording', 
     );
   });
 
+  it('loadDailyLevels: the 1d levels of each session, equal to the engine’s roll-up', async () => {
+    const days = rollUp(minutes, '1d');
+    expect(days.length).toBeGreaterThan(1);
+    const got = await store.loadDailyLevels(LTC.exchange, LTC.symbol, 0, 4_102_444_800_000);
+    expect(got).toEqual(days.map((d) => ({ dayMs: d.openTime, levels: d.toData().levels })));
+    expect(await store.loadDailyLevels(LTC.exchange, LTC.symbol, days[1]!.openTime, days[1]!.openTime + 86_400_000)).toEqual([{ dayMs: days[1]!.openTime, levels: days[1]!.toData().levels }]);
+  });
+
   it('equals a direct SQL aggregation of the raw trades, some of them ingested twice', async () => {
     await merges(false);
     const t = rec.trades;

@@ -350,6 +350,39 @@ ORDER BY m, version, price`);
     return trade === null ? candle : Math.max(candle, trade);
   }
 
+  /**
+   * The daily (1d) footprint levels of a symbol for the sessions starting in [fromMs, toMs),
+   * ascending by day and price, from the analyst view `footprint` (final rows whatever merges
+   * have run). What the aggregator needs to know the prior sessions' POCs after a restart.
+   */
+  async loadDailyLevels(exchange: string, symbol: string, fromMs: number, toMs: number): Promise<{ dayMs: number; levels: PriceLevel[] }[]> {
+    assertToken(exchange, 'exchange');
+    assertToken(symbol, 'symbol');
+    assertInt(fromMs, 0, MAX_TIME_US / 1000, 'fromMs');
+    assertInt(toMs, 0, MAX_TIME_US / 1000, 'toMs');
+    const rows = await this.selectTsv(`SELECT toUInt32(bucket), price, toString(buy_volume), toString(sell_volume), buy_trades, sell_trades
+FROM ${this.db}.footprint
+WHERE exchange = ${quoteString(exchange)} AND symbol = ${quoteString(symbol)} AND timeframe = '1d'
+  AND bucket >= toDateTime(${Math.floor(fromMs / 1000)}) AND bucket < toDateTime(${Math.ceil(toMs / 1000)})
+ORDER BY bucket, price
+SETTINGS enable_optimize_predicate_expression = 1`);
+    const out: { dayMs: number; levels: PriceLevel[] }[] = [];
+    for (const f of rows) {
+      const dayMs = tsvInt(f[0], 'day') * 1000;
+      const level: PriceLevel = {
+        price: tsvInt(f[1], 'price'),
+        buyVolume: tsvInt(f[2], 'buy volume'),
+        sellVolume: tsvInt(f[3], 'sell volume'),
+        buyTrades: tsvInt(f[4], 'buy trades'),
+        sellTrades: tsvInt(f[5], 'sell trades'),
+      };
+      const last = out[out.length - 1];
+      if (last && last.dayMs === dayMs) last.levels.push(level);
+      else out.push({ dayMs, levels: [level] });
+    }
+    return out;
+  }
+
   /** The latest row of every instrument, ordered by exchange and symbol. */
   async loadInstruments(): Promise<InstrumentRow[]> {
     return (await this.instrumentsWithTime()).map((s) => s.row);

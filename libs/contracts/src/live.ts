@@ -66,6 +66,8 @@ export interface SessionSummary {
   cvd: number;
   volume: number;
   trades: number;
+  /** POCs of earlier sessions that no later trade has touched yet (price units), oldest first. */
+  nakedPocs: { sessionStartMs: number; price: number }[];
 }
 
 /** A candle's summary without its levels. */
