@@ -11,7 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { TRADES_STREAM } from '@orderflow/contracts';
-import { type Instrument, type Trade, instrumentFromSteps } from '@orderflow/footprint';
+import { type FootprintCandle, FootprintSeries, type Instrument, TIMEFRAMES, type Trade, instrumentFromSteps } from '@orderflow/footprint';
 import { TradePublisher, ensureStreams, silentLogger } from '@orderflow/nats';
 import { type Cleanup, type RecordedTrade, readTradeJsonl, waitFor } from './support.js';
 
@@ -150,6 +150,22 @@ export function reference(rec: Recording): { cells: string[]; candles: string[] 
     }
     for (const [key, c] of cellMap) cells.push(`${tf} ${key} ${c[0]} ${c[1]} ${c[2]} ${c[3]}`);
     for (const [bucket, k] of candleMap) candles.push(`${tf} ${bucket} ${k.o} ${k.h} ${k.l} ${k.c} ${k.b} ${k.s} ${k.n}`);
+  }
+  return { cells: cells.sort(), candles: candles.sort() };
+}
+
+/** The engine's own result (FootprintSeries over the recording, all timeframes at once), in the reference's line format. */
+export function engineLines(rec: Recording): { cells: string[]; candles: string[] } {
+  const closed: FootprintCandle[] = [];
+  const series = new FootprintSeries({ timeframes: TIMEFRAMES, onClose: (c) => closed.push(c) });
+  for (const t of rec.trades) series.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+  series.flush();
+  const cells: string[] = [];
+  const candles: string[] = [];
+  for (const c of closed) {
+    const b = c.openTime / 1000;
+    for (const l of c.sortedLevels()) cells.push(`${c.timeframe} ${b} ${l.price} ${l.buyVolume} ${l.sellVolume} ${l.buyTrades} ${l.sellTrades}`);
+    candles.push(`${c.timeframe} ${b} ${c.open} ${c.high} ${c.low} ${c.close} ${c.buyVolume} ${c.sellVolume} ${c.trades}`);
   }
   return { cells: cells.sort(), candles: candles.sort() };
 }

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClickHouseServer,
   type Recording,
+  engineLines,
   ensureTradeStreams,
   publish,
   readRawAggregation,
@@ -46,6 +47,9 @@ async function expectExact(ch: ClickHouseClient, db: string, rec: Recording): Pr
   expect(views.cells).toEqual(ref.cells);
   expect(views.candles).toEqual(ref.candles);
   expect(await readRawAggregation(ch, db, rec.exchange, rec.symbol)).toEqual(ref.cells);
+  const engine = engineLines(rec);
+  expect(views.cells).toEqual(engine.cells);
+  expect(views.candles).toEqual(engine.candles);
 }
 
 describe.skipIf(!haveSharedData)('aggregator', () => {
