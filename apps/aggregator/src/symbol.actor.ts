@@ -57,6 +57,9 @@ export function consumerName(exchange: string, symbol: string): string {
   return `agg_${exchange}_${symbol}`;
 }
 
+/** Cells per live update message at most (about 80 bytes each in JSON). */
+export const LIVE_MAX_CELLS = 5000;
+
 /** Sessions looked back at for naked POCs after a restart. */
 const NAKED_POC_DAYS = 14;
 
@@ -321,23 +324,32 @@ export class SymbolActor {
     this.session = state.session(full, this.session ?? undefined);
     if (full) this.sessionAt = now;
     for (const c of changes) {
-      const seq = (this.seqs.get(c.timeframe) ?? 0) + 1;
-      this.seqs.set(c.timeframe, seq);
-      const u: LiveUpdate = {
-        v: 1,
-        exchange: this.exchange,
-        symbol: this.symbol,
-        timeframe: c.timeframe,
-        epoch: this.epoch,
-        seq,
-        scales: state.scales,
-        candle: c.candle,
-        cells: c.cells,
-        session: this.session,
-        sentAtMs: now,
-      };
-      this.ctx.publish(liveSubject(this.exchange, this.symbol, c.timeframe), JSON.stringify(u));
-      this.counters.liveUpdates++;
+      // a correction of a day at native ticks can list 10^5 levels: split so that every message
+      // stays far below NATS's max_payload (values are full, so the parts apply in any grouping)
+      for (let i = 0; i === 0 || i < c.cells.length; i += LIVE_MAX_CELLS) {
+        const seq = (this.seqs.get(c.timeframe) ?? 0) + 1;
+        this.seqs.set(c.timeframe, seq);
+        const u: LiveUpdate = {
+          v: 1,
+          exchange: this.exchange,
+          symbol: this.symbol,
+          timeframe: c.timeframe,
+          epoch: this.epoch,
+          seq,
+          scales: state.scales,
+          candle: c.candle,
+          cells: c.cells.slice(i, i + LIVE_MAX_CELLS),
+          session: this.session,
+          sentAtMs: now,
+        };
+        try {
+          this.ctx.publish(liveSubject(this.exchange, this.symbol, c.timeframe), JSON.stringify(u));
+          this.counters.liveUpdates++;
+        } catch (e) {
+          // the seq is spent: a receiver sees the gap and asks for a snapshot
+          this.ctx.logger.warn(`${this.exchange} ${this.symbol} ${c.timeframe}: live update ${seq} not published: ${(e as Error).message}`);
+        }
+      }
     }
   }
 

@@ -1,0 +1,87 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { GatewayConfig } from './config/gateway.config.js';
+import { GATEWAY_RUNTIME } from './gateway.tokens.js';
+import { GatewayModule } from './gateway.module.js';
+import type { GatewayRuntime } from './gateway.runtime.js';
+import { GatewayErrorsFilter } from './http/errors.filter.js';
+import { GatewayIoAdapter, tokenMatches } from './live/live.gateway.js';
+
+type Next = (err?: unknown) => void;
+type Req = IncomingMessage & { route?: { path?: string }; baseUrl?: string; originalUrl?: string };
+
+const OPEN_API_PATHS = new Set(['/api/openapi.json', '/api/docs', '/api/docs/']);
+const NOT_STATIC = /^\/(api|health|metrics|status|socket\.io)(\/|$)/;
+
+const DESCRIPTION = `History and analysis of footprints (volume by price), candles, profiles, VWAP, CVD, TPO and imbalances,
+for single instruments and merged cross-exchange views (exchange \`merged\` / \`merged-perp\`, symbol \`BASE-QUOTE\`).
+Prices and quantities in JSON are integer units of the \`scales\` in each response (price = units / 10^priceScale); CSV prints exact decimals.
+
+Live data: Socket.IO at path \`/socket.io\` (WebSocket transport). Emit \`subscribe\` {exchange, symbol, timeframe, ticks, candles, mode?}
+(optional acknowledgement callback); receive \`snapshot\` {subscriptionId, seq: 0, epoch, scales, step, candles, session, live, history}, then
+\`update\` {subscriptionId, seq, epoch, candle, cells, replace, session, lastTradeUs, sourceSentAtMs}; \`unsubscribe\` {subscriptionId}.
+A refused request gets \`error\` {code, reason, request} and the connection stays usable. When the gateway has a token, connect with
+\`auth: { token }\` and call this API with \`Authorization: Bearer <token>\`.`;
+
+/**
+ * The whole gateway as main.ts runs it, listening: HTTP API (with OpenAPI at /api/docs and
+ * /api/openapi.json), health and metrics, the Socket.IO server and, when configured, the
+ * dashboard's build at /. Tests run it in-process.
+ */
+export async function startGatewayApp(config: GatewayConfig, o: { logger?: false } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string }> {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), { bufferLogs: false, ...(o.logger === false ? { logger: false } : {}) });
+  app.enableShutdownHooks();
+  app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
+  app.useGlobalFilters(new GatewayErrorsFilter());
+  const runtime = app.get<GatewayRuntime>(GATEWAY_RUNTIME);
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  // request latency by matched route (unmatched paths share one label)
+  app.use((req: Req, res: ServerResponse, next: Next) => {
+    const started = performance.now();
+    res.once('close', () => {
+      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : NOT_STATIC.test(req.url ?? '') ? 'unmatched' : 'static';
+      runtime.metrics.httpLatency.observe({ route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+    });
+    next();
+  });
+
+  if (config.authToken !== null) {
+    const token = config.authToken;
+    app.use('/api', (req: Req, res: ServerResponse, next: Next) => {
+      const path = (req.originalUrl ?? req.url ?? '').split('?')[0]!;
+      if (OPEN_API_PATHS.has(path) || path.startsWith('/api/docs/')) return next();
+      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+      if (m && tokenMatches(m[1], token)) return next();
+      res.statusCode = 401;
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'this gateway needs Authorization: Bearer <GATEWAY_AUTH_TOKEN>' }));
+    });
+  }
+
+  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Order-flow gateway').setDescription(DESCRIPTION).setVersion('1').addBearerAuth().build());
+  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/openapi.json' });
+
+  if (config.staticDir !== null) {
+    const dir = config.staticDir;
+    app.useStaticAssets(dir, { index: 'index.html' });
+    const index = join(dir, 'index.html');
+    // a single-page app: other GET paths that are not the API get its index.html
+    app.use((req: Req & { method?: string }, res: ServerResponse & { sendFile?: (p: string) => void }, next: Next) => {
+      if (req.method !== 'GET' || NOT_STATIC.test(req.url ?? '') || !existsSync(index) || !(req.headers.accept ?? '').includes('text/html')) return next();
+      res.sendFile!(index);
+    });
+  }
+
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, runtime, url: `http://${config.host}:${address.port}` };
+}

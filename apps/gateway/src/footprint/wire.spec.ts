@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { echo } from '../request.error.js';
+import { type SummaryPart, candleMetrics, mergeSummaries } from './wire.js';
+
+const part = (o: Partial<SummaryPart>): SummaryPart => ({ open: 10, high: 12, low: 9, close: 11, buyVolume: 5, sellVolume: 3, buyTrades: 2, sellTrades: 1, maxDelta: 4, minDelta: -1, firstTimeUs: 100, lastTimeUs: 200, ...o });
+
+describe('wire candles', () => {
+  it('one traded member: its summary exactly; several: sums, earliest open, latest close, no delta extremes', () => {
+    expect(mergeSummaries([undefined, part({})])).toEqual(part({}));
+    const m = mergeSummaries([part({}), part({ open: 20, high: 30, low: 8, close: 21, firstTimeUs: 50, lastTimeUs: 250, buyVolume: 1 })])!;
+    expect(m).toEqual({ open: 20, high: 30, low: 8, close: 21, buyVolume: 6, sellVolume: 6, buyTrades: 4, sellTrades: 2, maxDelta: null, minDelta: null, firstTimeUs: 50, lastTimeUs: 250 });
+    // ties go to the earlier member
+    expect(mergeSummaries([part({}), part({ open: 99, close: 98 })])!).toMatchObject({ open: 10, close: 11 });
+    expect(mergeSummaries([undefined, undefined])).toBeNull();
+  });
+
+  it('candle metrics are the engine profile metrics of its cells', () => {
+    expect(candleMetrics([], 1, 'nearest')).toEqual({ poc: null, vah: null, val: null });
+    expect(candleMetrics([[100, 5, 0, 1, 0], [101, 5, 5, 1, 1], [102, 1, 0, 1, 0]], 1, 'nearest')).toEqual({ poc: 101, vah: 101, val: 100 });
+    expect(candleMetrics([[100, 5, 0, 1, 0], [101, 10, 10, 1, 1], [102, 1, 0, 1, 0]], 1, 'nearest')).toEqual({ poc: 101, vah: 101, val: 101 });
+  });
+
+  it('errors echo a bounded copy of the request', () => {
+    expect(echo({ a: 'x'.repeat(500), b: [1, 2, { c: { d: 1 } }], n: Infinity })).toEqual({ a: `${'x'.repeat(200)}...`, b: [1, 2, '{...}'], n: 'Infinity' });
+    const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i]));
+    expect(Object.keys(echo(many) as object)).toHaveLength(12);
+  });
+});

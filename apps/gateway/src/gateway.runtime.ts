@@ -1,0 +1,118 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { FootprintStore, connectClickHouse } from '@orderflow/clickhouse';
+import { connectNats, drainNats } from '@orderflow/nats';
+import type { GatewayConfig } from './config/gateway.config.js';
+import { HistoryService } from './history/history.service.js';
+import { InstrumentCatalog } from './instruments/instrument.catalog.js';
+import type { Scales } from './instruments/instrument.view.js';
+import type { ClientSession } from './live/client.session.js';
+import { LiveHub } from './live/live.hub.js';
+import { SnapshotClient } from './live/snapshot.client.js';
+import { GatewayMetrics } from './metrics/gateway.metrics.js';
+
+export interface GatewayLogger {
+  log(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+}
+
+/**
+ * Everything a gateway process holds, apart from NestJS: the NATS connection (live subjects), the
+ * snapshot client (Nest NATS transport), ClickHouse (history, instruments), the live hub and the
+ * connected sessions. Stateless across replicas: nothing here is shared or needs to be.
+ */
+export class GatewayRuntime {
+  readonly ch: ClickHouseClient;
+  readonly history: HistoryService;
+  readonly catalog: InstrumentCatalog;
+  readonly snapshots: SnapshotClient;
+  readonly hub: LiveHub;
+  readonly metrics: GatewayMetrics;
+  readonly sessions = new Set<ClientSession>();
+  nc: NatsConnection | null = null;
+  private readonly ncPromise: Promise<NatsConnection>;
+  private resolveNc!: (nc: NatsConnection) => void;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private chOk = { at: 0, ok: false };
+  private readonly probeMisses = new Map<string, number>();
+
+  constructor(
+    readonly config: GatewayConfig,
+    readonly logger: GatewayLogger,
+  ) {
+    this.ch = connectClickHouse({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, requestTimeoutMs: config.queryTimeoutMs + 5000 });
+    this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs);
+    this.snapshots = new SnapshotClient(config.natsUrl, config.aggShards, config.snapshotTimeoutMs);
+    this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) => this.probe(e, s));
+    this.ncPromise = new Promise((r) => (this.resolveNc = r));
+    this.ncPromise.catch(() => undefined);
+    this.metrics = new GatewayMetrics({
+      clients: () => this.sessions.size,
+      subscriptions: () => this.hub.subscriptionCount,
+      streams: () => this.hub.streamCount,
+      views: () => this.hub.viewCount,
+      congestedClients: () => [...this.sessions].filter((s) => s.congestedSince !== null).length,
+      pendingCandles: () => [...this.sessions].reduce((n, s) => n + s.outbox.size, 0),
+    });
+    this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
+  }
+
+  /** Starts connecting (NATS in the background: the HTTP API works without it) and reads the instruments. */
+  async start(): Promise<void> {
+    const c = this.config;
+    this.logger.log(`NATS ${c.natsUrl}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
+    void connectNats({ servers: c.natsUrl, name: 'gateway', logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } }).then(
+      (nc) => {
+        if (this.stopped) {
+          void nc.close();
+          return;
+        }
+        this.nc = nc;
+        this.resolveNc(nc);
+      },
+      (e: unknown) => this.logger.error(`NATS: ${(e as Error).message}`),
+    );
+    await this.catalog.refresh().catch((e: unknown) => this.logger.warn(`instruments: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`));
+    const t = setInterval(() => void this.catalog.refresh().catch(() => undefined), c.instrumentsRefreshMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const s of this.sessions) s.close();
+    await this.hub.stop();
+    await this.snapshots.close().catch(() => undefined);
+    if (this.nc) await drainNats(this.nc).catch(() => undefined);
+    await this.ch.close().catch(() => undefined);
+  }
+
+  /** An instrument ClickHouse does not list yet but its owning shard trades (negative answers cached 10 s). */
+  private async probe(exchange: string, symbol: string): Promise<Scales | null> {
+    const k = `${exchange}\t${symbol}`;
+    const missed = this.probeMisses.get(k);
+    if (missed !== undefined && Date.now() - missed < 10_000) return null;
+    if (this.probeMisses.size > 10_000) this.probeMisses.clear();
+    const snap = await this.snapshots.request(exchange, symbol, ['1m']).catch(() => null);
+    if (snap === null || 'error' in snap) {
+      this.probeMisses.set(k, Date.now());
+      return null;
+    }
+    const s = snap.scales;
+    const ok = [s.priceScale, s.quantityScale].every((x) => Number.isInteger(x) && x >= 0 && x <= 15) && Number.isSafeInteger(s.tick) && s.tick > 0;
+    return ok ? { priceScale: s.priceScale, quantityScale: s.quantityScale, tick: s.tick } : null;
+  }
+
+  /** Ready: NATS connected and ClickHouse answering (its ping cached for a second). */
+  async ready(): Promise<{ ready: boolean; reasons: string[] }> {
+    const reasons: string[] = [];
+    if (!this.nc || this.nc.isClosed()) reasons.push('not connected to NATS');
+    if (Date.now() - this.chOk.at > 1000) this.chOk = { at: Date.now(), ok: await this.history.ping() };
+    if (!this.chOk.ok) reasons.push(`ClickHouse ${this.config.clickhouse.url} does not answer`);
+    return { ready: reasons.length === 0, reasons };
+  }
+}

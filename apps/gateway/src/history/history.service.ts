@@ -1,0 +1,349 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+import { type SummaryPart, type WireCell, type WireFootprintCandle, candleMetrics, mergeSummaries, wireCandle } from '../footprint/wire.js';
+import type { InstrumentView } from '../instruments/instrument.view.js';
+import type { MemberPart } from '../live/grouped-view.js';
+import { RequestError } from '../request.error.js';
+import { IntTsvError, IntTsvParser } from './int-tsv.parser.js';
+import { scaleUnits } from '../instruments/instrument.view.js';
+import {
+  type CandleColumns,
+  QUERY_SETTINGS,
+  type SqlMember,
+  candleColumnsSql,
+  candlesSql,
+  firstLastSql,
+  footprintCellsSql,
+  latestMinuteSql,
+  rangeLevelsSql,
+  tilingTimeframe,
+} from './history.sql.js';
+
+/** A stored candle summary in a view's units, with what the schema offers beyond it. */
+export interface HistoryCandle extends SummaryPart {
+  openTime: number;
+  /** Sum of price units x quantity units of the candle's trades (schema v2), exact; null when the schema has no notional. */
+  notional: bigint | null;
+  /** False when a minute of the candle lies in a gap the collector could not fill (schema v2); null when unknown. */
+  complete: boolean | null;
+}
+
+/** ClickHouse answered with something that is not the expected rows (an error text in a streamed body, a schema change). */
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError';
+}
+
+/** An integer TabSeparated field (prices, volumes, counts: all within 2^53 - 1 or refused). */
+export function intField(row: readonly string[], i: number, what: string): number {
+  const f = row[i];
+  if (f === undefined || !/^-?\d+$/.test(f)) {
+    const text = row.join('\t');
+    if (/^Code: \d+/.test(text) || text.includes('DB::Exception')) throw new HistoryError(`ClickHouse: ${text.slice(0, 500)}`);
+    throw new HistoryError(`${what}: expected an integer, got ${JSON.stringify(f)}`);
+  }
+  const n = Number(f);
+  if (!Number.isSafeInteger(n)) throw new HistoryError(`${what}: ${f} is beyond 2^53 - 1 units: use a coarser range or grouping`);
+  return n;
+}
+
+function members(view: InstrumentView): SqlMember[] {
+  return view.members.map((m) => ({ exchange: m.exchange, symbol: m.symbol, priceFactor: m.priceFactor, quantityFactor: m.quantityFactor }));
+}
+
+/**
+ * Reads history from the analyst views for a view (one instrument, or a merged sum), in the view's
+ * units. Rows come as TabSeparated text: exact for Decimal128 sums, the same on 18.16 and current
+ * servers (docs/design/clickhouse-storage.md §5).
+ */
+export class HistoryService {
+  private columns: Promise<CandleColumns> | null = null;
+
+  constructor(
+    private readonly ch: ClickHouseClient,
+    readonly db: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async ping(): Promise<boolean> {
+    try {
+      const r = await this.ch.ping();
+      return r.success;
+    } catch {
+      return false;
+    }
+  }
+
+  private settings(): Record<string, number> {
+    return { ...QUERY_SETTINGS, max_execution_time: Math.ceil(this.timeoutMs / 1000) };
+  }
+
+  async rows(query: string, signal?: AbortSignal): Promise<string[][]> {
+    const rs = await this.ch.query({ query, format: 'TabSeparated', clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const text = await rs.text();
+    if (text.length === 0) return [];
+    return (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n').map((l) => l.split('\t'));
+  }
+
+  /** Rows as ClickHouse sends them (nothing buffered beyond a network chunk). */
+  async *stream(query: string, signal?: AbortSignal): AsyncGenerator<string[]> {
+    const rs = await this.ch.query({ query, format: 'TabSeparated', clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const s = rs.stream();
+    try {
+      for await (const rows of s as AsyncIterable<{ text: string }[]>) for (const r of rows) yield r.text.split('\t');
+    } finally {
+      s.destroy();
+    }
+  }
+
+  /**
+   * Integer rows parsed from the response bytes as they arrive (IntTsvParser), a network chunk's
+   * rows at a time: the path for cells, where rows are many.
+   */
+  async *intRows(query: string, columns: number, signal?: AbortSignal): AsyncGenerator<number[][]> {
+    const { stream } = await this.ch.exec({ query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const parser = new IntTsvParser(columns);
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const batch: number[][] = [];
+        parser.push(chunk, (r) => batch.push(r));
+        if (batch.length > 0) yield batch;
+      }
+      parser.end();
+    } catch (e) {
+      if (e instanceof IntTsvError) throw /beyond 2\^53/.test(e.message) ? new RequestError('bad-request', e.message) : new HistoryError(e.message);
+      throw e;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** Which optional columns the candles view has (read once; schema v1 lacks notional and complete). */
+  candleColumns(): Promise<CandleColumns> {
+    if (this.columns === null) {
+      this.columns = this.rows(candleColumnsSql(this.db)).then(
+        (rows) => {
+          const names = new Set(rows.map((r) => r[0]));
+          return { notional: names.has('notional'), complete: names.has('complete') };
+        },
+        (e: unknown) => {
+          this.columns = null;
+          throw e;
+        },
+      );
+    }
+    return this.columns;
+  }
+
+  /** The newest stored minute (ms) of any member, or null. */
+  async latestMinute(view: InstrumentView, signal?: AbortSignal): Promise<number | null> {
+    const rows = await this.rows(latestMinuteSql(this.db, members(view)), signal);
+    const s = rows.length > 0 ? intField(rows[0]!, 0, 'latest minute') : 0;
+    return s > 0 ? s * 1000 : null;
+  }
+
+  /**
+   * Candle summaries of [fromMs, toMs) by open time. A merged view adds its members' candles
+   * (see mergeSummaries; first/last trade times read from candles_1m order their opens and closes).
+   */
+  async summaries(view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns, withTimes = false): Promise<Map<number, HistoryCandle>> {
+    const cols = extra ?? { notional: false, complete: false };
+    const merged = view.members.length > 1;
+    const perMember = await Promise.all(
+      members(view).map(async (m) => {
+        const [rows, times] = await Promise.all([
+          this.rows(candlesSql(this.db, m, timeframe, fromMs, toMs, cols), signal),
+          merged || withTimes ? this.rows(firstLastSql(this.db, m, timeframe, fromMs, toMs), signal) : Promise.resolve([]),
+        ]);
+        const firstLast = new Map(times.map((r) => [intField(r, 0, 'bucket') * 1000, [intField(r, 1, 'first time'), intField(r, 2, 'last time')] as const]));
+        const out = new Map<number, HistoryCandle>();
+        for (const r of rows) {
+          const c = summaryRow(r, m, cols, firstLast.get(intField(r, 0, 'bucket') * 1000));
+          out.set(c.openTime, c);
+        }
+        return out;
+      }),
+    );
+    if (!merged) return perMember[0]!;
+    const times = new Set<number>();
+    for (const m of perMember) for (const t of m.keys()) times.add(t);
+    const out = new Map<number, HistoryCandle>();
+    for (const t of [...times].sort((a, b) => a - b)) {
+      const parts = perMember.map((m) => m.get(t));
+      const s = mergeSummaries(parts);
+      if (s === null) continue;
+      let notional: bigint | null = cols.notional ? 0n : null;
+      let complete: boolean | null = cols.complete ? true : null;
+      for (const p of parts) {
+        if (p === undefined) continue;
+        if (notional !== null) notional += p.notional ?? 0n;
+        if (complete !== null) complete = complete && p.complete !== false;
+      }
+      out.set(t, { ...s, openTime: t, notional, complete });
+    }
+    return out;
+  }
+
+  /** Candle summaries as ClickHouse returns them (one member), or merged (several: read whole, then merged). */
+  async *streamSummaries(view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns): AsyncGenerator<HistoryCandle> {
+    if (view.members.length > 1) {
+      yield* (await this.summaries(view, timeframe, fromMs, toMs, signal, extra)).values();
+      return;
+    }
+    const cols = extra ?? { notional: false, complete: false };
+    const m = members(view)[0]!;
+    for await (const r of this.stream(candlesSql(this.db, m, timeframe, fromMs, toMs, cols), signal)) yield summaryRow(r, m, cols, undefined);
+  }
+
+  /**
+   * Footprint candles of [fromMs, toMs) at a grouping of `step` view price units, streamed candle by
+   * candle (cells come ordered by bucket and price; summaries, one row per candle, are read first).
+   * A candle's volumes and counts are those of the cells read, so each candle is self-consistent
+   * even when a write lands between the two queries.
+   */
+  async *footprint(view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
+    const summariesP = this.summaries(view, timeframe, fromMs, toMs, signal);
+    summariesP.catch(() => undefined);
+    const batches = this.intRows(footprintCellsSql(this.db, members(view), timeframe, fromMs, toMs, step, mode), 6, signal);
+    let summaries: Map<number, HistoryCandle> | null = null;
+    let current: { t: number; cells: WireCell[] } | null = null;
+    const finish = (c: { t: number; cells: WireCell[] }): WireFootprintCandle | null => {
+      const s = summaries!.get(c.t);
+      if (s === undefined) return null; // its summary row was not written yet: the candle is being written
+      let buy = 0;
+      let sell = 0;
+      let bt = 0;
+      let st = 0;
+      for (const x of c.cells) {
+        buy += x[1];
+        sell += x[2];
+        bt += x[3];
+        st += x[4];
+      }
+      const part: SummaryPart = { ...s, buyVolume: buy, sellVolume: sell, buyTrades: bt, sellTrades: st };
+      return { ...wireCandle(c.t, part, candleMetrics(c.cells, step, mode)), cells: c.cells };
+    };
+    for await (const batch of batches) {
+      if (summaries === null) summaries = await summariesP;
+      for (const r of batch) {
+        const t = r[0]! * 1000;
+        if (current === null || current.t !== t) {
+          if (current !== null) {
+            const c = finish(current);
+            if (c) yield c;
+          }
+          current = { t, cells: [] };
+        }
+        current.cells.push([r[1]!, r[2]!, r[3]!, r[4]!, r[5]!]);
+      }
+    }
+    if (current !== null) {
+      if (summaries === null) summaries = await summariesP;
+      const c = finish(current);
+      if (c) yield c;
+    }
+    if (summaries === null) await summariesP;
+  }
+
+  async footprintList(view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): Promise<WireFootprintCandle[]> {
+    const out: WireFootprintCandle[] = [];
+    for await (const c of this.footprint(view, timeframe, fromMs, toMs, step, mode, signal)) out.push(c);
+    return out;
+  }
+
+  /**
+   * One member's part of each candle of [fromMs, toMs) at a grouping, in the view's units, with
+   * first/last trade times: what a merged live view is seeded with.
+   */
+  async memberParts(view: InstrumentView, member: number, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): Promise<Map<number, MemberPart>> {
+    const one: InstrumentView = { ...view, members: [view.members[member]!] };
+    const rows: number[][] = [];
+    const [sums] = await Promise.all([
+      this.summaries(one, timeframe, fromMs, toMs, signal, undefined, true),
+      (async () => {
+        for await (const batch of this.intRows(footprintCellsSql(this.db, members(one), timeframe, fromMs, toMs, step, mode), 6, signal)) for (const r of batch) rows.push(r);
+      })(),
+    ]);
+    const out = new Map<number, MemberPart>();
+    for (const r of rows) {
+      const t = r[0]! * 1000;
+      const s = sums.get(t);
+      if (s === undefined) continue;
+      let p = out.get(t);
+      if (!p) {
+        const { openTime: _t, notional: _n, complete: _c, ...summary } = s;
+        out.set(t, (p = { summary, levels: new Map() }));
+      }
+      p.levels.set(r[1]!, [r[1]!, r[2]!, r[3]!, r[4]!, r[5]!]);
+    }
+    return out;
+  }
+
+  /**
+   * The stored native levels of one instrument's candles of `timeframe` that open at `openTimes`,
+   * by open time: what an owner's snapshot (which carries only the levels ClickHouse may not have
+   * yet) is overlaid on. Must be read after the snapshot was taken (libs/contracts live.ts).
+   */
+  async storedLevels(exchange: string, symbol: string, timeframe: Timeframe, openTimes: readonly number[], signal?: AbortSignal): Promise<Map<number, PriceLevel[]>> {
+    const out = new Map<number, PriceLevel[]>();
+    if (openTimes.length === 0) return out;
+    const wanted = new Set(openTimes);
+    const from = openTimes.reduce((a, b) => Math.min(a, b));
+    const to = openTimes.reduce((a, b) => Math.max(a, b)) + TIMEFRAME_MS[timeframe];
+    const sql = footprintCellsSql(this.db, [{ exchange, symbol, priceFactor: 1, quantityFactor: 1 }], timeframe, from, to, 1, 'nearest');
+    for await (const batch of this.intRows(sql, 6, signal)) {
+      for (const r of batch) {
+        const t = r[0]! * 1000;
+        if (!wanted.has(t)) continue;
+        let list = out.get(t);
+        if (!list) out.set(t, (list = []));
+        list.push({ price: r[1]!, buyVolume: r[2]!, sellVolume: r[3]!, buyTrades: r[4]!, sellTrades: r[5]! });
+      }
+    }
+    return out;
+  }
+
+  /** Native-price totals (view units) over [fromMs, toMs) (minute-aligned), read from the coarsest timeframe that tiles it. */
+  async rangeLevels(view: InstrumentView, fromMs: number, toMs: number, signal?: AbortSignal): Promise<PriceLevel[]> {
+    const out: PriceLevel[] = [];
+    for await (const batch of this.intRows(rangeLevelsSql(this.db, members(view), tilingTimeframe(fromMs, toMs), fromMs, toMs), 5, signal)) {
+      for (const r of batch) out.push({ price: r[0]!, buyVolume: r[1]!, sellVolume: r[2]!, buyTrades: r[3]!, sellTrades: r[4]! });
+    }
+    return out;
+  }
+}
+
+/** A candles-view row (candlesSql's columns) in the view's units. */
+function summaryRow(r: readonly string[], m: SqlMember, cols: CandleColumns, fl: readonly [number, number] | undefined): HistoryCandle {
+  const pf = m.priceFactor;
+  const qf = m.quantityFactor;
+  let k = 11;
+  let notional: bigint | null = null;
+  if (cols.notional) {
+    const text = r[k++] ?? '';
+    if (!/^\d+$/.test(text)) throw new HistoryError(`notional: expected an integer, got ${JSON.stringify(text.slice(0, 80))}`);
+    notional = BigInt(text) * BigInt(pf) * BigInt(qf);
+  }
+  const complete = cols.complete ? r[k] === '1' : null;
+  return {
+    openTime: intField(r, 0, 'bucket') * 1000,
+    open: scaleUnits(intField(r, 1, 'open'), pf, 'price'),
+    high: scaleUnits(intField(r, 2, 'high'), pf, 'price'),
+    low: scaleUnits(intField(r, 3, 'low'), pf, 'price'),
+    close: scaleUnits(intField(r, 4, 'close'), pf, 'price'),
+    buyVolume: scaleUnits(intField(r, 5, 'buy volume'), qf, 'volume'),
+    sellVolume: scaleUnits(intField(r, 6, 'sell volume'), qf, 'volume'),
+    buyTrades: intField(r, 7, 'buy trades'),
+    sellTrades: intField(r, 8, 'sell trades'),
+    maxDelta: scaleUnits(intField(r, 9, 'max delta'), qf, 'delta'),
+    minDelta: scaleUnits(intField(r, 10, 'min delta'), qf, 'delta'),
+    firstTimeUs: fl ? fl[0] : null,
+    lastTimeUs: fl ? fl[1] : null,
+    notional,
+    complete,
+  };
+}
+
+/** Bucket start of `ms` for a timeframe. */
+export function bucketOf(ms: number, timeframe: Timeframe): number {
+  return ms - (ms % TIMEFRAME_MS[timeframe]);
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { candlesSql, footprintCellsSql, groupSql, latestMinuteSql, rangeLevelsSql, tilingTimeframe } from './history.sql.js';
+
+const m = { exchange: 'binance', symbol: 'BTCUSDT', priceFactor: 1, quantityFactor: 1 };
+
+describe('history SQL', () => {
+  it('groups as groupPrice does: identity at step 1, floor in down mode, half-to-even otherwise', () => {
+    expect(groupSql('price', 1, 'nearest')).toBe('price');
+    expect(groupSql('price', 10, 'down')).toBe('(price - price % toInt64(10))');
+    expect(groupSql('p', 4, 'nearest')).toBe(
+      'multiIf(2 * (p % toInt64(4)) < toInt64(4), (p - p % toInt64(4)), 2 * (p % toInt64(4)) > toInt64(4), (p - p % toInt64(4)) + toInt64(4), intDiv((p - p % toInt64(4)), toInt64(4)) % 2 = 0, (p - p % toInt64(4)), (p - p % toInt64(4)) + toInt64(4))',
+    );
+    expect(() => groupSql('p', 0, 'nearest')).toThrow(/step/);
+    expect(() => groupSql('p', 1.5, 'nearest')).toThrow(/step/);
+  });
+
+  it('reads the view at one timeframe and bucket range, values quoted or checked', () => {
+    const q = footprintCellsSql('orderflow', [m], '1m', Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 9), 1, 'nearest');
+    expect(q).toContain("FROM orderflow.footprint\nWHERE exchange = 'binance' AND symbol = 'BTCUSDT' AND timeframe = '1m' AND bucket >= toDateTime(1723075200, 'UTC') AND bucket < toDateTime(1723161600, 'UTC')");
+    expect(q).toContain('ORDER BY bucket, price');
+    const merged = footprintCellsSql('orderflow', [m, { exchange: 'bybit', symbol: 'BTCUSDT', priceFactor: 10, quantityFactor: 100 }], '5m', 0, 300_000, 10, 'down');
+    expect(merged).toContain('UNION ALL');
+    expect(merged).toContain('price * toInt64(10)');
+    expect(merged).toContain('buy_volume * toDecimal128(100, 0)');
+    expect(merged).toContain('GROUP BY b, p\nORDER BY b, p');
+  });
+
+  it('refuses anything that could change the statement', () => {
+    expect(() => footprintCellsSql('orderflow; DROP TABLE x', [m], '1m', 0, 60_000, 1, 'nearest')).toThrow(/database/);
+    expect(() => footprintCellsSql('orderflow', [{ ...m, symbol: "BTC' OR 1=1 --" }], '1m', 0, 60_000, 1, 'nearest')).toThrow(/symbol/);
+    expect(() => footprintCellsSql('orderflow', [m], "1m' OR '1" as never, 0, 60_000, 1, 'nearest')).toThrow(/timeframe/);
+    expect(() => footprintCellsSql('orderflow', [m], '1m', 0.5, 60_000, 1, 'nearest')).toThrow(/from/);
+    expect(() => footprintCellsSql('orderflow', [{ ...m, priceFactor: -1 }], '1m', 0, 60_000, 2, 'nearest')).toThrow(/price factor/);
+    expect(() => candlesSql('db', { ...m, exchange: 'x y' }, '1m', 0, 60_000, { notional: true, complete: false })).toThrow(/exchange/);
+    expect(latestMinuteSql('db', [m])).toBe("SELECT toUInt32(max(minute)) FROM db.candles_1m WHERE (exchange = 'binance' AND symbol = 'BTCUSDT')");
+    expect(rangeLevelsSql('db', [m], '1d', 0, 86_400_000)).toContain("timeframe = '1d'");
+  });
+
+  it('range sums read the coarsest timeframe that tiles the range', () => {
+    expect(tilingTimeframe(Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 10))).toBe('1d');
+    expect(tilingTimeframe(Date.UTC(2024, 7, 8, 4), Date.UTC(2024, 7, 8, 12))).toBe('4h');
+    expect(tilingTimeframe(Date.UTC(2024, 7, 8, 23, 56), Date.UTC(2024, 7, 9, 0, 3))).toBe('1m');
+    expect(() => tilingTimeframe(1, 60_000)).toThrow(/not aligned/);
+  });
+});

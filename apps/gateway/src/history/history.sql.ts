@@ -1,0 +1,170 @@
+import { assertIdentifier, quoteString } from '@orderflow/clickhouse';
+import { assertToken } from '@orderflow/contracts';
+import { type GroupingMode, TIMEFRAMES, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+
+/**
+ * SQL text for the analyst views (`{db}.footprint`, `{db}.candles`) and `{db}.candles_1m`.
+ * ClickHouse 18.16 has no query parameters, so every value placed in the text is checked here
+ * again, whatever the caller validated: identifiers by pattern, strings quoted by quoteString,
+ * numbers as safe integers, timeframes from the enum. Queries run with
+ * enable_optimize_predicate_expression = 1 (see QUERY_SETTINGS) so that the view reads only the
+ * timeframe, symbol and buckets asked for.
+ */
+export const QUERY_SETTINGS = { enable_optimize_predicate_expression: 1 } as const;
+
+export interface SqlMember {
+  exchange: string;
+  symbol: string;
+  priceFactor: number;
+  quantityFactor: number;
+}
+
+function int(n: number, what: string, min = 0): string {
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${what} must be a safe integer >= ${min}, got ${String(n)}`);
+  return String(n);
+}
+
+function tf(t: Timeframe): string {
+  if (!(TIMEFRAMES as readonly string[]).includes(t)) throw new Error(`timeframe ${String(t)} is not one of ${TIMEFRAMES.join(', ')}`);
+  return quoteString(t);
+}
+
+function seconds(ms: number, what: string): string {
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms % 1000 !== 0) throw new Error(`${what} must be whole seconds of ms, got ${String(ms)}`);
+  return String(ms / 1000);
+}
+
+function who(m: SqlMember, column = 'exchange', symbolColumn = 'symbol'): string {
+  return `${column} = ${quoteString(assertToken(m.exchange, 'exchange'))} AND ${symbolColumn} = ${quoteString(assertToken(m.symbol, 'symbol'))}`;
+}
+
+function bucketRange(fromMs: number, toMs: number, column = 'bucket'): string {
+  return `${column} >= toDateTime(${seconds(fromMs, 'from')}, 'UTC') AND ${column} < toDateTime(${seconds(toMs, 'to')}, 'UTC')`;
+}
+
+/** `price` in the view's units (member units x a power of ten), as Int64. */
+function priceIn(m: SqlMember): string {
+  return m.priceFactor === 1 ? 'price' : `price * toInt64(${int(m.priceFactor, 'price factor', 1)})`;
+}
+
+function volumeIn(column: string, m: SqlMember): string {
+  return m.quantityFactor === 1 ? column : `${column} * toDecimal128(${int(m.quantityFactor, 'quantity factor', 1)}, 0)`;
+}
+
+/**
+ * The level of price expression `p` at a grouping of `step` price units, computed exactly as
+ * @orderflow/footprint groupPrice does: 'down' = the multiple at or below; 'nearest' = the nearest
+ * multiple, ties to the even multiple. Prices are positive, so `%` is the plain remainder.
+ */
+export function groupSql(p: string, step: number, mode: GroupingMode): string {
+  int(step, 'step', 1);
+  if (step === 1) return p;
+  const s = `toInt64(${step})`;
+  const base = `(${p} - ${p} % ${s})`;
+  if (mode === 'down') return base;
+  if (mode !== 'nearest') throw new Error(`grouping mode must be nearest or down, got ${String(mode)}`);
+  return `multiIf(2 * (${p} % ${s}) < ${s}, ${base}, 2 * (${p} % ${s}) > ${s}, ${base} + ${s}, intDiv(${base}, ${s}) % 2 = 0, ${base}, ${base} + ${s})`;
+}
+
+/**
+ * Footprint cells of a view (one member or the sum of several) at a grouping, one row per
+ * (bucket, level): `bucket_seconds, price, buy_volume, sell_volume, buy_trades, sell_trades`,
+ * ordered by bucket then price (so that a reader can stream candle after candle).
+ */
+export function footprintCellsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode): string {
+  assertIdentifier(db, 'database');
+  if (members.length === 0) throw new Error('no members');
+  const where = (m: SqlMember) => `${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`;
+  if (members.length === 1 && step === 1 && members[0]!.priceFactor === 1 && members[0]!.quantityFactor === 1) {
+    return `SELECT toUInt32(bucket), price, buy_volume, sell_volume, buy_trades, sell_trades
+FROM ${db}.footprint
+WHERE ${where(members[0]!)}
+ORDER BY bucket, price`;
+  }
+  const branches = members.map(
+    (m) => `    SELECT toUInt32(bucket) AS b, ${groupSql(`(${priceIn(m)})`, step, mode)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
+    FROM ${db}.footprint
+    WHERE ${where(m)}`,
+  );
+  return `SELECT b, p, sum(bv), sum(sv), sum(bt), sum(st)
+FROM
+(
+${branches.join('\n    UNION ALL\n')}
+)
+GROUP BY b, p
+ORDER BY b, p`;
+}
+
+export interface CandleColumns {
+  notional: boolean;
+  complete: boolean;
+}
+
+/**
+ * One member's candle summaries: `bucket_seconds, open, high, low, close, buy_volume, sell_volume,
+ * buy_trades, sell_trades, max_delta, min_delta` [, notional] [, complete], ordered by bucket.
+ */
+export function candlesSql(db: string, m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, extra: CandleColumns): string {
+  assertIdentifier(db, 'database');
+  const more = `${extra.notional ? ', notional' : ''}${extra.complete ? ', complete' : ''}`;
+  return `SELECT toUInt32(bucket), open, high, low, close, buy_volume, sell_volume, buy_trades, sell_trades, max_delta, min_delta${more}
+FROM ${db}.candles
+WHERE ${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}
+ORDER BY bucket`;
+}
+
+/**
+ * First and last trade time (µs) per bucket of one member, from the latest version of each stored
+ * minute: what orders the members' opens and closes in a merged candle.
+ */
+export function firstLastSql(db: string, m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number): string {
+  assertIdentifier(db, 'database');
+  const len = int(TIMEFRAME_MS[timeframe] / 1000, 'timeframe seconds', 60);
+  return `SELECT intDiv(toUInt32(minute), ${len}) * ${len} AS b, min(c.1), max(c.2)
+FROM
+(
+    SELECT minute, argMax(tuple(first_time_us, last_time_us), version) AS c
+    FROM ${db}.candles_1m
+    WHERE ${who(m)} AND ${bucketRange(fromMs, toMs, 'minute')}
+    GROUP BY minute
+)
+GROUP BY b
+ORDER BY b`;
+}
+
+/** The newest stored minute (seconds; 0 when none) of any of the members. */
+export function latestMinuteSql(db: string, members: readonly SqlMember[]): string {
+  assertIdentifier(db, 'database');
+  return `SELECT toUInt32(max(minute)) FROM ${db}.candles_1m WHERE ${members.map((m) => `(${who(m)})`).join(' OR ')}`;
+}
+
+/** Native-price sums over a range of buckets of `timeframe`: `price, buy_volume, sell_volume, buy_trades, sell_trades`, ascending. */
+export function rangeLevelsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number): string {
+  assertIdentifier(db, 'database');
+  const branches = members.map(
+    (m) => `    SELECT ${priceIn(m)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
+    FROM ${db}.footprint
+    WHERE ${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`,
+  );
+  return `SELECT p, sum(bv), sum(sv), sum(bt), sum(st)
+FROM
+(
+${branches.join('\n    UNION ALL\n')}
+)
+GROUP BY p
+ORDER BY p`;
+}
+
+/** Columns of the candles view (schema versions differ: `notional` and `complete` came with v2). */
+export function candleColumnsSql(db: string): string {
+  return `SELECT name FROM system.columns WHERE database = ${quoteString(assertIdentifier(db, 'database'))} AND table = 'candles'`;
+}
+
+/** The largest timeframe whose buckets tile [fromMs, toMs) exactly (both ends aligned), for range sums. */
+export function tilingTimeframe(fromMs: number, toMs: number): Timeframe {
+  for (const t of [...TIMEFRAMES].reverse()) {
+    const len = TIMEFRAME_MS[t];
+    if (fromMs % len === 0 && toMs % len === 0) return t;
+  }
+  throw new Error(`range ${fromMs}..${toMs} is not aligned to whole minutes`);
+}

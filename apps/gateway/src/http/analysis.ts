@@ -1,0 +1,219 @@
+import {
+  type CandleData,
+  type GroupingMode,
+  type PriceLevel,
+  type ProfileMetricOptions,
+  type Timeframe,
+  TIMEFRAME_MS,
+  buildProfile,
+  cumulativeDelta,
+  imbalances,
+  nakedPocs,
+  profileMetrics,
+  tpoProfiles,
+  vwapBands as engineVwapBands,
+} from '@orderflow/footprint';
+import { type WireFootprintCandle, asCandleData } from '../footprint/wire.js';
+import type { HistoryCandle, HistoryService } from '../history/history.service.js';
+import type { InstrumentView } from '../instruments/instrument.view.js';
+
+/**
+ * The analysis endpoints' computations: history from ClickHouse in the view's units, then the
+ * engine's own functions (libs/footprint), so that the API and the engine can never disagree.
+ */
+
+export interface ProfileResult {
+  from: number;
+  to: number;
+  step: number;
+  poc: number | null;
+  pocVolume: number;
+  vah: number | null;
+  val: number | null;
+  valueAreaVolume: number;
+  volume: number;
+  buyVolume: number;
+  sellVolume: number;
+  hvnThreshold: number;
+  lvnThreshold: number;
+  hvn: number[];
+  lvn: number[];
+  hvnZones: { low: number; high: number }[];
+  lvnZones: { low: number; high: number }[];
+  /** Traded levels at the grouping: [price, buyVolume, sellVolume, trades]. */
+  levels: [number, number, number, number][];
+}
+
+/**
+ * Volume profile of [from, to) (whole minutes): the native-price totals (one ClickHouse read, from
+ * the coarsest timeframe that tiles the range), grouped by the engine (buildProfile, exact on
+ * native prices), then profileMetrics.
+ */
+export async function rangeProfile(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, options: ProfileMetricOptions, signal?: AbortSignal): Promise<ProfileResult> {
+  const levels = await history.rangeLevels(view, from, to, signal);
+  const native = nativeCandle(from, levels);
+  const profile = buildProfile(native ? [native] : [], { step, mode });
+  const m = profileMetrics(profile, options);
+  return {
+    from,
+    to,
+    step,
+    poc: m.poc,
+    pocVolume: m.pocVolume,
+    vah: m.valueAreaHigh,
+    val: m.valueAreaLow,
+    valueAreaVolume: m.valueAreaVolume,
+    volume: profile.volume,
+    buyVolume: profile.buyVolume,
+    sellVolume: profile.sellVolume,
+    hvnThreshold: m.hvnThreshold,
+    lvnThreshold: m.lvnThreshold,
+    hvn: m.hvn,
+    lvn: m.lvn,
+    hvnZones: m.hvnZones,
+    lvnZones: m.lvnZones,
+    levels: profile.levels.filter((l) => l.volume > 0).map((l) => [l.price, l.buyVolume, l.sellVolume, l.trades]),
+  };
+}
+
+/** Native levels of a range as one native-tick candle (what buildProfile regroups exactly). */
+function nativeCandle(from: number, levels: PriceLevel[]): CandleData | null {
+  if (levels.length === 0) return null;
+  let buy = 0;
+  let sell = 0;
+  let bt = 0;
+  let st = 0;
+  for (const l of levels) {
+    buy += l.buyVolume;
+    sell += l.sellVolume;
+    bt += l.buyTrades;
+    st += l.sellTrades;
+  }
+  const low = levels[0]!.price;
+  const high = levels[levels.length - 1]!.price;
+  return {
+    timeframe: '1m',
+    openTime: from - (from % TIMEFRAME_MS['1m']),
+    step: 1,
+    mode: 'nearest',
+    open: low,
+    high,
+    low,
+    close: high,
+    buyVolume: buy,
+    sellVolume: sell,
+    buyTrades: bt,
+    sellTrades: st,
+    delta: buy - sell,
+    maxDelta: 0,
+    minDelta: 0,
+    firstTimeUs: 0,
+    lastTimeUs: 0,
+    onGrid: true,
+    levels,
+  };
+}
+
+export interface VwapOut {
+  openTime: number;
+  vwap: string;
+  stdDev: string;
+  upper: [string, string, string];
+  lower: [string, string, string];
+}
+
+/** VWAP with 1-3 sigma bands on native-price candles (the engine's vwapBands), exact decimals. */
+export async function vwapPoints(
+  history: HistoryService,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  from: number,
+  to: number,
+  o: { anchorTime?: number; resetEachSession: boolean; decimals?: number },
+  signal?: AbortSignal,
+): Promise<VwapOut[]> {
+  const candles = await history.footprintList(view, timeframe, from, to, 1, 'nearest', signal);
+  const data = candles.map((c) => asCandleData(c, timeframe, 1, 'nearest'));
+  return engineVwapBands(data, {
+    priceScale: view.scales.priceScale,
+    resetEachSession: o.resetEachSession,
+    ...(o.anchorTime !== undefined ? { anchorTime: o.anchorTime } : {}),
+    ...(o.decimals !== undefined ? { decimals: o.decimals } : {}),
+  }).map((p) => ({ openTime: p.openTime, vwap: p.vwap, stdDev: p.stdDev, upper: p.upper, lower: p.lower }));
+}
+
+export interface CvdOut {
+  openTime: number;
+  delta: number;
+  cvd: number;
+  cvdOpen: number;
+  /** Null for merged candles whose delta extremes are unknown. */
+  cvdHigh: number | null;
+  cvdLow: number | null;
+}
+
+function summaryCandle(c: HistoryCandle, timeframe: Timeframe): CandleData {
+  return {
+    timeframe,
+    openTime: c.openTime,
+    step: 1,
+    mode: 'nearest',
+    open: c.open,
+    high: c.high,
+    low: c.low,
+    close: c.close,
+    buyVolume: c.buyVolume,
+    sellVolume: c.sellVolume,
+    buyTrades: c.buyTrades,
+    sellTrades: c.sellTrades,
+    delta: c.buyVolume - c.sellVolume,
+    maxDelta: c.maxDelta ?? 0,
+    minDelta: c.minDelta ?? 0,
+    firstTimeUs: 0,
+    lastTimeUs: 0,
+    onGrid: true,
+    levels: [],
+  };
+}
+
+export async function cvd(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, resetEachSession: boolean, signal?: AbortSignal): Promise<CvdOut[]> {
+  const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
+  const points = cumulativeDelta(
+    rows.map((c) => summaryCandle(c, timeframe)),
+    { resetEachSession },
+  );
+  return points.map((p, i) => {
+    const known = rows[i]!.maxDelta !== null;
+    return { openTime: p.openTime, delta: p.delta, cvd: p.cvd, cvdOpen: p.cvdOpen, cvdHigh: known ? p.cvdHigh : null, cvdLow: known ? p.cvdLow : null };
+  });
+}
+
+/** Market profile per UTC session from candles of the period's length (each period's low/high). */
+export async function tpo(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, periodMs: number, initialBalancePeriods: number, signal?: AbortSignal) {
+  const timeframe: Timeframe = periodMs === TIMEFRAME_MS['1h'] ? '1h' : '30m';
+  const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
+  return tpoProfiles(
+    rows.map((c) => summaryCandle(c, timeframe)),
+    { step, mode, periodMs, initialBalancePeriods },
+  );
+}
+
+export async function imbalanceList(
+  history: HistoryService,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  from: number,
+  to: number,
+  step: number,
+  mode: GroupingMode,
+  o: { ratio: number; minVolume: number; stackCount: number },
+  signal?: AbortSignal,
+) {
+  const candles = await history.footprintList(view, timeframe, from, to, step, mode, signal);
+  return candles.map((c: WireFootprintCandle) => ({ openTime: c.openTime, ...imbalances(asCandleData(c, timeframe, step, mode), { ratio: o.ratio, minVolume: o.minVolume, stackCount: o.stackCount }) }));
+}
+
+export async function nakedPocList(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, step: number, mode: GroupingMode, signal?: AbortSignal) {
+  const candles = await history.footprintList(view, timeframe, from, to, step, mode, signal);
+  return nakedPocs(candles.map((c) => asCandleData(c, timeframe, step, mode)));
+}

@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { FootprintError } from '@orderflow/footprint';
+import { HistoryError } from '../history/history.service.js';
+import { RequestError, httpStatusOf } from '../request.error.js';
+
+const REASON: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/** A ClickHouse client failure (connection refused, timeout, server error) rather than a bad request. */
+function isStoreFailure(e: unknown): boolean {
+  if (e instanceof HistoryError) return true;
+  const err = e as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof err?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(err.code)) return true;
+  return typeof err?.message === 'string' && /ClickHouse|Timeout error|socket hang up|ECONNREFUSED/i.test(err.message);
+}
+
+/**
+ * Every error as `{ statusCode, error, message }`: refused requests 400 (401, 429) with the reason,
+ * engine refusals (a profile too wide, an overflow) 400, ClickHouse unreachable 503, anything else
+ * 500 without internals. A streamed response that fails after its first byte is cut short instead.
+ */
+@Catch()
+export class GatewayErrorsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(e: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<ServerResponse>();
+    let status: number;
+    let body: Record<string, unknown>;
+    if (e instanceof HttpException) {
+      status = e.getStatus();
+      const r = e.getResponse();
+      body = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : { statusCode: status, error: REASON[status] ?? 'Error', message: String(r) };
+    } else {
+      if (e instanceof RequestError) status = httpStatusOf(e.code);
+      else if (e instanceof FootprintError && e.code !== 'INVALID_TRADE') status = 400;
+      else if (isStoreFailure(e)) status = 503;
+      else status = 500;
+      let message: string;
+      if (status === 500) {
+        message = 'internal error';
+        this.logger.error((e as Error)?.stack ?? String(e));
+      } else if (status === 503) {
+        message = `history store unavailable: ${(e as Error).message}`.slice(0, 500);
+        this.logger.warn(message);
+      } else message = (e as Error).message;
+      body = { statusCode: status, error: REASON[status] ?? 'Error', message };
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.end(JSON.stringify(body));
+  }
+}

@@ -1,0 +1,239 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSnapshot, liveSubject } from '@orderflow/contracts';
+import type { CandleData, PriceLevel, Timeframe } from '@orderflow/footprint';
+import { Backoff } from '@orderflow/feeds';
+import { type HeldCandle, type NativeEvent, NativeCandles } from './native-candles.js';
+import type { SnapshotClient } from './snapshot.client.js';
+import { StreamSync } from './stream-sync.js';
+
+export interface StreamLogger {
+  log(m: string): void;
+  warn(m: string): void;
+}
+
+export interface StreamHooks {
+  resync(reason: string): void;
+  malformed(): void;
+}
+
+export type StreamListener = (ev: NativeEvent, held: HeldCandle | undefined, sentAtMs: number | null) => void;
+
+/** Stored native levels by open time (HistoryService.storedLevels). */
+export type StoredLevels = (exchange: string, symbol: string, timeframe: Timeframe, openTimes: readonly number[]) => Promise<Map<number, PriceLevel[]>>;
+
+/**
+ * A snapshot candle made whole: the stored levels, overlaid with the snapshot's (the levels
+ * ClickHouse may not have yet) and its summary. Later updates (seq > the snapshot's) complete it.
+ */
+export function overlayStored(c: CandleData, stored: readonly PriceLevel[] | undefined): CandleData {
+  const levels = new Map<number, PriceLevel>();
+  for (const l of stored ?? []) levels.set(l.price, l);
+  for (const l of c.levels) levels.set(l.price, l);
+  return { ...c, levels: [...levels.values()].sort((a, b) => a.price - b.price) };
+}
+
+/**
+ * One `live.<exchange>.<symbol>.<tf>` subject, subscribed once on core NATS for every client of
+ * the gateway, with the owner's snapshot kept current by the updates (NativeCandles, StreamSync).
+ * A seq gap, a new epoch or an update it cannot apply makes it ask the owner again; the new
+ * snapshot reaches listeners as `replace` events of the candles it holds.
+ */
+export class LiveStream {
+  readonly subject: string;
+  readonly sync = new StreamSync();
+  readonly native: NativeCandles;
+  session: SessionSummary | null = null;
+  /** True once the owner answered (with a snapshot, or "holds nothing"); false while it cannot be reached. */
+  synced = false;
+  lastError: string | null = null;
+  private sub: Subscription | null = null;
+  private readonly listeners = new Set<StreamListener>();
+  private resyncing = false;
+  private again = false;
+  private stopped = false;
+  private readonly backoff = new Backoff({ initialMs: 200, maxMs: 15_000 });
+  private firstAttempt: Promise<void>;
+  private resolveFirst!: () => void;
+  private evictTimer: NodeJS.Timeout | null = null;
+  updates = 0;
+  resyncs = 0;
+
+  constructor(
+    readonly exchange: string,
+    readonly symbol: string,
+    readonly timeframe: Timeframe,
+    private readonly nats: () => Promise<NatsConnection>,
+    private readonly snapshots: SnapshotClient,
+    private readonly stored: StoredLevels,
+    private readonly logger: StreamLogger,
+    private readonly hooks: StreamHooks,
+  ) {
+    this.subject = liveSubject(exchange, symbol, timeframe);
+    this.native = new NativeCandles(timeframe);
+    this.firstAttempt = new Promise((r) => (this.resolveFirst = r));
+  }
+
+  /** Subscribes (confirmed by the server before the snapshot is asked for), then syncs. */
+  start(): void {
+    this.evictTimer = setInterval(() => this.native.evict(), 10_000);
+    this.evictTimer.unref();
+    void (async () => {
+      const nc = await this.nats();
+      if (this.stopped) return;
+      this.sub = nc.subscribe(this.subject, { callback: (err, m) => (err ? undefined : this.onMessage(m.string())) });
+      // the SUB must be registered before the owner takes the snapshot, or an update could fall between them
+      await nc.flush();
+      this.resync('start');
+    })().catch((e: unknown) => {
+      this.lastError = (e as Error).message;
+      this.resolveFirst();
+    });
+  }
+
+  /** Resolves once the first sync attempt ended (successfully or not), or after `ms`. */
+  async ready(ms: number): Promise<void> {
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.firstAttempt, new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+    clearTimeout(t);
+  }
+
+  listen(l: StreamListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.evictTimer) clearInterval(this.evictTimer);
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.listeners.clear();
+  }
+
+  private onMessage(text: string): void {
+    let u: LiveUpdate;
+    try {
+      u = JSON.parse(text) as LiveUpdate;
+      if (typeof u !== 'object' || u === null || u.v !== 1 || typeof u.epoch !== 'string' || !Number.isSafeInteger(u.seq) || u.exchange !== this.exchange || u.symbol !== this.symbol || u.timeframe !== this.timeframe) {
+        throw new Error('not a LiveUpdate of this stream');
+      }
+    } catch {
+      this.hooks.malformed();
+      return;
+    }
+    this.updates++;
+    const action = this.sync.onUpdate(u);
+    if (action === 'apply') this.applyUpdate(u);
+    else if (action === 'resync') this.resync(u.epoch !== this.sync.epoch ? `epoch ${u.epoch}` : `seq ${u.seq} after ${this.sync.seq}`);
+  }
+
+  private applyUpdate(u: LiveUpdate): boolean {
+    const ev = this.native.apply(u);
+    if ('refused' in ev) {
+      this.resync(ev.refused);
+      return false;
+    }
+    if (u.session && typeof u.session === 'object') this.session = u.session;
+    this.emit(ev, u.sentAtMs);
+    return true;
+  }
+
+  private emit(ev: NativeEvent, sentAtMs: number | null): void {
+    const held = this.native.candles.get(ev.openTime);
+    for (const l of this.listeners) l(ev, held, sentAtMs);
+  }
+
+  /** Asks the owner for a snapshot (one request at a time; a request made meanwhile runs after it). */
+  resync(reason: string): void {
+    if (this.stopped) return;
+    if (reason !== 'start') {
+      this.resyncs++;
+      this.hooks.resync(reason);
+    }
+    if (this.resyncing) {
+      this.again = true;
+      return;
+    }
+    this.resyncing = true;
+    void this.resyncLoop();
+  }
+
+  private async resyncLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        this.sync.beginResync();
+        let snap: Awaited<ReturnType<SnapshotClient['request']>> | null = null;
+        try {
+          snap = await this.snapshots.request(this.exchange, this.symbol, [this.timeframe]);
+        } catch (e) {
+          this.lastError = `snapshot from shard ${this.snapshots.shardOf(this.exchange, this.symbol)}: ${(e as Error).message}`;
+          this.synced = false;
+        }
+        if (this.stopped) return;
+        if (snap !== null && 'error' in snap && snap.error !== 'unknown-symbol') {
+          this.lastError = `shard ${this.snapshots.shardOf(this.exchange, this.symbol)}: ${snap.error}: ${snap.message}`;
+          this.synced = false;
+          snap = null;
+        }
+        let candles: CandleData[] = [];
+        if (snap !== null && !('error' in snap)) {
+          // the snapshot first, then the stored levels it does not carry (the contract's order)
+          const tfSnap = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
+          try {
+            const stored = await this.stored(this.exchange, this.symbol, this.timeframe, tfSnap.candles.map((c) => c.openTime));
+            candles = tfSnap.candles.map((c) => overlayStored(c, stored.get(c.openTime)));
+          } catch (e) {
+            this.lastError = `stored levels of the snapshot's candles: ${(e as Error).message}`;
+            this.synced = false;
+            snap = null;
+          }
+          if (this.stopped) return;
+        }
+        if (snap === null) {
+          this.resolveFirst();
+          const wait = this.backoff.next();
+          this.logger.warn(`${this.subject}: ${this.lastError}; again in ${wait} ms`);
+          await new Promise((r) => setTimeout(r, wait));
+          this.again = true;
+          continue;
+        }
+        this.adopt(snap, candles);
+        this.resolveFirst();
+        if (this.again) await new Promise((r) => setTimeout(r, Math.min(this.backoff.next(), 1000)));
+        else this.backoff.reset();
+      } while (this.again && !this.stopped);
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  private adopt(snap: SymbolSnapshot | SnapshotError, candles: CandleData[]): void {
+    let events: NativeEvent[];
+    let outcome;
+    if ('error' in snap) {
+      outcome = this.sync.onSnapshot(null, 0);
+      events = this.native.reset([]);
+    } else {
+      const tf = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
+      try {
+        events = this.native.reset(candles);
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        this.again = true;
+        return;
+      }
+      outcome = this.sync.onSnapshot(snap.epoch, tf.seq);
+      this.session = snap.session ?? null;
+    }
+    this.synced = true;
+    this.lastError = null;
+    for (const ev of events) this.emit(ev, null);
+    for (const u of outcome.apply) if (!this.applyUpdate(u)) return;
+    if (outcome.resync !== null) this.resync(outcome.resync);
+  }
+}

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from './rate-limiter.js';
+
+describe('RateLimiter', () => {
+  it('allows a second worth of messages, refuses the excess without debt, refills continuously', () => {
+    const r = new RateLimiter(5, 0);
+    expect(Array.from({ length: 8 }, () => r.tryTake(0))).toEqual([true, true, true, true, true, false, false, false]);
+    expect(r.refused).toBe(3);
+    expect(r.tryTake(100)).toBe(false); // 0.5 token
+    expect(r.tryTake(200)).toBe(true); // 1 token: refusals cost nothing
+    expect(r.tryTake(10_000)).toBe(true);
+    expect(Array.from({ length: 5 }, () => r.tryTake(10_000)).filter(Boolean)).toHaveLength(4);
+  });
+});

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GaugeSources {
+  clients(): number;
+  subscriptions(): number;
+  streams(): number;
+  views(): number;
+  congestedClients(): number;
+  pendingCandles(): number;
+}
+
+/**
+ * The gateway's Prometheus metrics. Counters on the hot path are pre-bound label children (one
+ * property increment); gauges are read from the live state at each scrape.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly messagesOut: Record<'snapshot' | 'update' | 'error', ReturnType<Counter['labels']>>;
+  readonly conflated: Counter;
+  readonly resyncs: Counter;
+  readonly malformedUpdates: Counter;
+  readonly refusedRequests: Counter;
+  readonly slowDisconnects: Counter;
+  readonly httpLatency: Histogram;
+  readonly snapshotLatency: Histogram;
+  readonly updateDelay: Histogram;
+
+  constructor(sources: GaugeSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r });
+    const out = new Counter({ name: 'gateway_messages_out_total', help: 'Socket.IO messages sent, by event', labelNames: ['event'], registers: [r] });
+    this.messagesOut = { snapshot: out.labels('snapshot'), update: out.labels('update'), error: out.labels('error') };
+    this.conflated = new Counter({ name: 'gateway_updates_conflated_total', help: 'Updates merged into one already waiting for a slow or rate-capped client (dropped by conflation)', registers: [r] });
+    this.resyncs = new Counter({ name: 'gateway_stream_resyncs_total', help: 'Owner snapshots re-requested after a seq gap, an epoch change or an update that could not be applied', registers: [r] });
+    this.malformedUpdates = new Counter({ name: 'gateway_malformed_updates_total', help: 'Live messages that were not LiveUpdates of their subject', registers: [r] });
+    this.refusedRequests = new Counter({ name: 'gateway_refused_requests_total', help: 'Socket.IO requests refused, by code', labelNames: ['code'], registers: [r] });
+    this.slowDisconnects = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because they could not keep up', registers: [r] });
+    this.httpLatency = new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'HTTP request latency (to the last byte for streamed responses)',
+      labelNames: ['route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
+      registers: [r],
+    });
+    this.snapshotLatency = new Histogram({ name: 'gateway_subscribe_duration_seconds', help: 'From a subscribe request to its snapshot sent', buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5], registers: [r] });
+    this.updateDelay = new Histogram({
+      name: 'gateway_update_delay_seconds',
+      help: 'From the aggregator publishing an update to the gateway writing it to a client (conflation included)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [r],
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('gateway_connected_clients', 'Socket.IO connections', () => sources.clients());
+    gauge('gateway_subscriptions', 'Live subscriptions', () => sources.subscriptions());
+    gauge('gateway_live_streams', 'live.<exchange>.<symbol>.<tf> subjects subscribed on NATS', () => sources.streams());
+    gauge('gateway_live_views', 'Shared grouped views (view, timeframe, grouping)', () => sources.views());
+    gauge('gateway_congested_clients', 'Clients whose socket holds more than GATEWAY_MAX_BUFFERED_BYTES', () => sources.congestedClients());
+    gauge('gateway_pending_candles', 'Candle updates waiting in clients\' conflation buffers', () => sources.pendingCandles());
+  }
+}
