@@ -40,12 +40,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const running = [];
 let shuttingDown = false;
 
+/** "${NAME}" in a services.json value is the platform's variable NAME (e.g. "${DASHBOARD_PORT}"). */
+function expand(value) {
+  return value.replace(/\$\{(\w+)\}/g, (_, n) => baseEnv[n] ?? '');
+}
+
 function loadServices() {
   const list = JSON.parse(fs.readFileSync(SERVICES_FILE, 'utf8'));
   if (!Array.isArray(list))
     throw new Error(`${SERVICES_FILE} must contain a JSON array`);
   const names = new Set();
   for (const s of list) {
+    if (s && typeof s.readyUrl === 'string') s.readyUrl = expand(s.readyUrl);
     if (!s || typeof s.name !== 'string' || !s.name)
       throw new Error(`${SERVICES_FILE}: every entry needs a "name"`);
     if (
@@ -80,7 +86,7 @@ function pipeWithPrefix(stream, prefix, out) {
 function startService(service, width) {
   const prefix = `[${service.name.padEnd(width)}] `;
   const env = { ...baseEnv };
-  for (const [k, v] of Object.entries(service.env ?? {})) env[k] = String(v);
+  for (const [k, v] of Object.entries(service.env ?? {})) env[k] = expand(String(v));
   const child = spawn(service.cmd[0], service.cmd.slice(1), {
     cwd: path.resolve(ROOT, service.cwd ?? '.'),
     env,
@@ -230,13 +236,14 @@ async function main() {
     clickHousePing(cfg.clickhouseUrl),
   ]);
   const infra = `NATS ${cfg.natsUrl} (${nats ? 'up' : 'DOWN'}), ClickHouse ${cfg.clickhouseUrl} (${ch ? 'up' : 'DOWN'})`;
-  if (started.includes('dashboard')) {
+  const dashboardBuilt = fs.existsSync(path.join(ROOT, 'apps/dashboard/dist/index.html'));
+  if (started.includes('gateway') && dashboardBuilt) {
     console.log(
       `Order-flow platform ready: dashboard at http://${cfg.dashboardHost}:${cfg.dashboardPort}/`,
     );
   } else {
     console.log(
-      `Order-flow platform ready: the dashboard is not built yet; running: ${infra}; services: ${started.length ? started.join(', ') : 'none'}`,
+      `Order-flow platform ready: the dashboard is not built yet${started.includes('gateway') ? ` (the gateway's API is at http://${cfg.dashboardHost}:${cfg.dashboardPort}/api/docs)` : ''}; running: ${infra}; services: ${started.length ? started.join(', ') : 'none'}`,
     );
   }
   say('press Ctrl-C to stop');
