@@ -76,6 +76,14 @@ _orderflow_setup() (
   else
     apt_install clickhouse-server clickhouse-client
   fi
+  # the dashboard's browser tests and benchmark drive Debian's Chromium (never a downloaded browser)
+  if [[ -x /usr/bin/chromium ]]; then
+    say "chromium found at /usr/bin/chromium"
+  elif [[ "${ORDERFLOW_SKIP_CHROMIUM:-0}" == 1 ]]; then
+    say "ORDERFLOW_SKIP_CHROMIUM=1: not installing chromium (the browser tests will skip)"
+  else
+    apt_install chromium
+  fi
 
   # --- 3. servers ------------------------------------------------------------------------------
   export ORDERFLOW_DATA_DIR="${ORDERFLOW_DATA_DIR:-$root/.data}"
