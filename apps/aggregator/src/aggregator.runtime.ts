@@ -232,12 +232,16 @@ export class AggregatorRuntime {
     const started = Date.now();
     try {
       let minutes = 0;
+      const writes: Promise<void>[] = [];
       for (const { actor, part } of parts) {
         if (part.batch && part.batch.minutes.length > 0) {
-          await store.insertMinutes(actor.exchange, actor.symbol, part.batch.minutes);
+          writes.push(store.insertMinutes(actor.exchange, actor.symbol, part.batch.minutes));
           minutes += part.batch.minutes.length;
         }
       }
+      // every symbol's minutes at once, and all of them before any raw trade (see above)
+      const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
       const trades = parts.flatMap(({ part }) => part.batch?.trades ?? []);
       if (trades.length > 0) await store.insertTrades(trades);
       for (const { actor, part } of parts) actor.flushed(part);
