@@ -15,9 +15,12 @@ describe('history SQL', () => {
   });
 
   it('reads the view at one timeframe and bucket range, values quoted or checked', () => {
-    const q = footprintCellsSql('orderflow', [m], '1m', Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 9), 1, 'nearest');
-    expect(q).toContain("FROM orderflow.footprint\nWHERE exchange = 'binance' AND symbol = 'BTCUSDT' AND timeframe = '1m' AND bucket >= toDateTime(1723075200, 'UTC') AND bucket < toDateTime(1723161600, 'UTC')");
+    const q = footprintCellsSql('orderflow', [m], '5m', Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 9), 1, 'nearest');
+    expect(q).toContain("FROM orderflow.footprint\nWHERE exchange = 'binance' AND symbol = 'BTCUSDT' AND timeframe = '5m' AND bucket >= toDateTime(1723075200, 'UTC') AND bucket < toDateTime(1723161600, 'UTC')");
     expect(q).toContain('ORDER BY bucket, price');
+    // 1m: the 1m table's final rows (the view's 1m branch, faster on 18.16)
+    const q1 = footprintCellsSql('orderflow', [m], '1m', Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 9), 1, 'nearest');
+    expect(q1).toContain("FROM orderflow.footprint_1m FINAL\n        WHERE exchange = 'binance' AND symbol = 'BTCUSDT' AND minute >= toDateTime(1723075200, 'UTC') AND minute < toDateTime(1723161600, 'UTC')");
     const merged = footprintCellsSql('orderflow', [m, { exchange: 'bybit', symbol: 'BTCUSDT', priceFactor: 10, quantityFactor: 100 }], '5m', 0, 300_000, 10, 'down');
     expect(merged).toContain('UNION ALL');
     expect(merged).toContain('price * toInt64(10)');

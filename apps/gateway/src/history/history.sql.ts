@@ -71,19 +71,36 @@ export function groupSql(p: string, step: number, mode: GroupingMode): string {
  * (bucket, level): `bucket_seconds, price, buy_volume, sell_volume, buy_trades, sell_trades`,
  * ordered by bucket then price (so that a reader can stream candle after candle).
  */
+/**
+ * Where one member's cells of a timeframe come from. 1m reads `footprint_1m FINAL`: the same
+ * rows as the view's argMax-by-version (every row is a minute's complete state, version = its
+ * trade count, and a price level never disappears from a later version), about 2.5 times faster
+ * on 18.16; the larger timeframes read the view's roll-ups.
+ */
+function cellSource(db: string, m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number): string {
+  if (timeframe === '1m') {
+    return `(
+        SELECT minute AS bucket, price, toDecimal128(buy_volume, 0) AS buy_volume, toDecimal128(sell_volume, 0) AS sell_volume, toUInt64(buy_trades) AS buy_trades, toUInt64(sell_trades) AS sell_trades
+        FROM ${db}.footprint_1m FINAL
+        WHERE ${who(m)} AND ${bucketRange(fromMs, toMs, 'minute')}
+    )`;
+  }
+  return `${db}.footprint`;
+}
+
 export function footprintCellsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode): string {
   assertIdentifier(db, 'database');
   if (members.length === 0) throw new Error('no members');
-  const where = (m: SqlMember) => `${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`;
+  const where = (m: SqlMember) => (timeframe === '1m' ? bucketRange(fromMs, toMs) : `${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`);
   if (members.length === 1 && step === 1 && members[0]!.priceFactor === 1 && members[0]!.quantityFactor === 1) {
     return `SELECT toUInt32(bucket), price, buy_volume, sell_volume, buy_trades, sell_trades
-FROM ${db}.footprint
+FROM ${cellSource(db, members[0]!, timeframe, fromMs, toMs)}
 WHERE ${where(members[0]!)}
 ORDER BY bucket, price`;
   }
   const branches = members.map(
     (m) => `    SELECT toUInt32(bucket) AS b, ${groupSql(`(${priceIn(m)})`, step, mode)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
-    FROM ${db}.footprint
+    FROM ${cellSource(db, m, timeframe, fromMs, toMs)}
     WHERE ${where(m)}`,
   );
   return `SELECT b, p, sum(bv), sum(sv), sum(bt), sum(st)
