@@ -111,7 +111,7 @@ export class AggregatorRuntime {
     const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
     for (;;) {
       try {
-        const r = await migrate(this.ch!, this.config.clickhouse.database, { log: (m) => this.logger.log(m) });
+        const r = await migrate(this.ch!, this.config.clickhouse.database, { log: (m) => this.logger.log(m), cluster: this.config.clickhouse.cluster });
         this.logger.log(`migrations: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`);
         this.migrated = true;
         return;

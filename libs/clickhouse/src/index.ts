@@ -5,3 +5,4 @@ export * from './sql.js';
 export * from './footprint.rows.js';
 export * from './footprint.store.js';
 export * from './analyst.js';
+export * from './cluster.variant.js';

@@ -33,6 +33,8 @@ describe('ClickHouse migrations', () => {
     const all = loadMigrations().map((m) => m.version);
     expect(await migrate(ch, 'of_migrate')).toEqual({ applied: all, skipped: [] });
     expect(await migrate(ch, 'of_migrate')).toEqual({ applied: [], skipped: all });
+    // the replicated variant is never applied over a single-node database (nor the other way round)
+    await expect(migrate(ch, 'of_migrate', { cluster: 'orderflow' })).rejects.toThrow(/created on a single node: its tables are not replicated/);
     const tables = await (await ch.query({ query: "SELECT name FROM system.tables WHERE database = 'of_migrate' ORDER BY name", format: 'JSONEachRow' })).json<{ name: string }>();
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['candles', 'candles_1m', 'candles_1d', 'footprint', 'footprint_1m', 'footprint_5m', 'footprint_5m_mv', 'instruments', 'schema_migrations', 'trades']));
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['gaps', 'gap_minutes', 'gap_status', 'incomplete_minutes']));

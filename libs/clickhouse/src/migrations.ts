@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { clusterStatement } from './cluster.variant.js';
 import { assertIdentifier, splitStatements } from './sql.js';
 
 /** What the runner needs of a ClickHouse client (satisfied by @clickhouse/client's). */
@@ -86,12 +87,23 @@ export interface MigrateResult {
  * Statements that cannot simply be repeated carry a guard (`-- @if <SELECT>`, see migrationSteps)
  * that is evaluated right before the statement, so a re-run skips what the failed run did.
  */
-export async function migrate(ch: SqlRunner, database: string, o: { migrations?: Migration[]; log?: (m: string) => void } = {}): Promise<MigrateResult> {
+export async function migrate(ch: SqlRunner, database: string, o: { migrations?: Migration[]; log?: (m: string) => void; cluster?: string } = {}): Promise<MigrateResult> {
   const db = assertIdentifier(database, 'database');
   const log = o.log ?? (() => undefined);
-  await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  // CLICKHOUSE_CLUSTER: the replicated variant of every statement (cluster.variant.ts)
+  const variant = (q: string) => (o.cluster ? clusterStatement(q, o.cluster) : q);
+  const engines = await (await ch.query({ query: `SELECT engine FROM system.tables WHERE database = '${db}' AND name = 'schema_migrations'`, format: 'JSONEachRow' })).json<{ engine: string }>();
+  const replicated = engines[0]?.engine.startsWith('Replicated');
+  if (engines.length > 0 && replicated !== Boolean(o.cluster)) {
+    throw new Error(
+      o.cluster
+        ? `database ${db} was created on a single node: its tables are not replicated, and migrating it with CLICKHOUSE_CLUSTER=${o.cluster} would mix the two (copy it into a new database instead, k8s/clickhouse/README.md)`
+        : `database ${db} was created with replicated tables: set CLICKHOUSE_CLUSTER to its cluster`,
+    );
+  }
+  await ch.command({ query: variant(`CREATE DATABASE IF NOT EXISTS ${db}`) });
   await ch.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
+    query: variant(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`),
   });
   const rows = await (await ch.query({ query: `SELECT version, name, checksum FROM ${db}.schema_migrations FINAL`, format: 'JSONEachRow' })).json<{
     version: number;
@@ -117,7 +129,7 @@ export async function migrate(ch: SqlRunner, database: string, o: { migrations?:
           skippedSteps++;
           continue;
         }
-        await ch.command({ query });
+        await ch.command({ query: variant(query) });
       } catch (e) {
         throw new Error(`migration ${m.file}, statement ${i + 1} of ${statements.length} failed: ${(e as Error).message}`, { cause: e });
       }

@@ -2,7 +2,8 @@ import { type Env, EnvReader } from '@orderflow/config';
 
 export interface AggregatorConfig {
   natsUrl: string;
-  clickhouse: { url: string; username: string; password: string; database: string };
+  /** `cluster`: CLICKHOUSE_CLUSTER, the replicated variant of the schema (k8s/clickhouse/README.md). */
+  clickhouse: { url: string; username: string; password: string; database: string; cluster?: string };
   /** Number of shards and this process's index (0..shards-1). */
   shards: number;
   shardIndex: number;
@@ -56,6 +57,8 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
   if (shardIndex >= shards) r.problem(`the shard index ${shardIndex} must be below AGG_SHARDS (${shards})`);
   const database = r.string('CLICKHOUSE_DATABASE', 'orderflow');
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
+  const cluster = r.optionalString('CLICKHOUSE_CLUSTER');
+  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(cluster)) r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
   const config: AggregatorConfig = {
     natsUrl: r.url('NATS_URL', `nats://${natsHost}:${natsPort}`, ['nats:', 'tls:']),
     clickhouse: {
@@ -63,6 +66,7 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
       username: r.string('CLICKHOUSE_USER', 'default'),
       password: r.optionalString('CLICKHOUSE_PASSWORD') ?? '',
       database,
+      ...(cluster === undefined ? {} : { cluster }),
     },
     shards,
     shardIndex,
