@@ -11,7 +11,7 @@
 import { type Instrument, type Trade, instrumentFromSteps, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import { BINANCE_FRAME_WASM } from './binance-frame.wasm.js';
 import { NormalizeError } from './normalize.error.js';
-import { isObject } from './normalize.shared.js';
+import { describeValue, isObject } from './normalize.shared.js';
 
 /** The exchange id stamped on trades: 'binance', 'binance-futures', or a simulator's 'sim-...' id. */
 export type BinanceExchange = string;
@@ -249,7 +249,7 @@ function normalizeParsed(text: string, o: BinanceNormalizeOptions, receiveTimeMs
     data = root['data'];
   }
   const d = data as Record<string, unknown>;
-  if (d['e'] !== 'aggTrade') throw new NormalizeError('UNEXPECTED_SHAPE', `event type ${JSON.stringify(d['e'])} is not aggTrade`);
+  if (d['e'] !== 'aggTrade') throw new NormalizeError('UNEXPECTED_SHAPE', `event type ${describeValue(d['e'])} is not aggTrade`);
   const symbol = d['s'];
   if (typeof symbol !== 'string') throw new NormalizeError('INVALID_FIELD', 's (symbol) must be a string');
   const instrument = instrumentOf(symbol, o);

@@ -18,7 +18,7 @@
 import { type Instrument, type Side, type Trade, parseFixed, priceQtySideTimeRejectReason } from '@orderflow/footprint';
 import type { ControlFrame } from './binance.normalizer.js';
 import { NormalizeError } from './normalize.error.js';
-import { isObject, parseJsonObject } from './normalize.shared.js';
+import { describeValue, isObject, parseJsonObject } from './normalize.shared.js';
 
 export interface BybitNormalizeOptions {
   /** The exchange id stamped on trades: 'bybit', 'bybit-linear', or a simulator's 'sim-bybit'. */
@@ -211,7 +211,6 @@ function build(
 
 /** A value for an error reason, bounded so hostile frames cannot bloat logs. */
 function show(v: unknown): string {
-  const s = String(JSON.stringify(v));
-  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+  return describeValue(v);
 }
 

@@ -1,0 +1,20 @@
+// CPU and memory of a process from /proc (Linux): cumulative CPU seconds and resident set size.
+import fs from 'node:fs';
+
+const TICK = 100; // USER_HZ on Linux
+
+export function procSample(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(f[11]) + Number(f[12])) / TICK; // utime + stime
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { t: Date.now(), cpuS, rssMb: rssKb / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU % (of one core) between two samples. */
+export const cpuPct = (a, b) => (a && b ? (100 * (b.cpuS - a.cpuS)) / ((b.t - a.t) / 1000) : 0);

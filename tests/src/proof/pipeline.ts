@@ -1,0 +1,384 @@
+/**
+ * The platform as `npm start` runs it, on spare ports in temp dirs: nats-server (JetStream) and
+ * ClickHouse (scripts/lib/services.mjs), and the services as separate processes: the exchange
+ * simulator's CLI replaying the proof stream over the Binance spot protocol (WebSocket + REST), the
+ * collector, and two aggregator shards. Faults are applied to those processes; `measure()` compares
+ * ClickHouse with the reference and counts what was lost or counted twice.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { TRADES_STREAM, decodeTradeBatch, tradeSubject } from '@orderflow/contracts';
+import { type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
+import { type Cleanup, connectTo, waitFor } from '../support.js';
+import { EXCHANGE, STEP, TICK, type StreamTrade, asRecording, writeReplayFile } from './stream.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SIM_MAIN = join(ROOT, 'apps/exchange-sim/dist/main.js');
+const COLLECTOR_MAIN = join(ROOT, 'apps/collector/dist/main.js');
+const AGGREGATOR_MAIN = join(ROOT, 'apps/aggregator/dist/main.js');
+const LOGS = Boolean(process.env['SYSTEM_TEST_LOGS']);
+
+interface Services {
+  startNats(o?: { port?: number; storeDir?: string }): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }>;
+  getFreePort(): Promise<number>;
+}
+export const services = async () => (await import(SERVICES_URL)) as Services;
+
+export class Proc {
+  readonly output: string[] = [];
+  readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (d: Buffer) => {
+      const s = d.toString();
+      this.output.push(s);
+      if (this.output.length > 2000) this.output.splice(0, 1000);
+      if (LOGS) process.stdout.write(`[${name}] ${s}`);
+    };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    this.exited = new Promise((r) => this.child.once('exit', () => r()));
+  }
+  get pid(): number {
+    return this.child.pid!;
+  }
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.alive) this.child.kill(signal);
+    const t = setTimeout(() => this.alive && this.child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+  tail(n = 20): string {
+    return this.output.join('').split('\n').slice(-n).join('\n');
+  }
+}
+
+async function get<T = unknown>(url: string): Promise<{ status: number; body: T | null }> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return { status: r.status, body: (await r.json().catch(() => null)) as T | null };
+  } catch {
+    return { status: 0, body: null };
+  }
+}
+
+interface SimStats {
+  state: string;
+  tradesProduced: number;
+  tradesSent: number;
+  tradesSkipped: number;
+}
+
+interface CollectorStatus {
+  publisher?: { buffered: number };
+  feed?: { symbols?: { filling: boolean; queued: number }[] };
+}
+
+export interface Market {
+  symbol: string;
+  trades: StreamTrade[];
+}
+
+export interface PipelineOptions {
+  db: string;
+  clickhouseUrl: string;
+  markets: Market[];
+  /** --replay-rate of the simulator (trades/s) */
+  rate: number;
+  cleanup: Cleanup;
+  aggEnv?: Record<string, string>;
+}
+
+export interface Measurement {
+  symbol: string;
+  tradesIn: number;
+  tradesInClickHouse: number;
+  lost: number;
+  countedTwice: number;
+  foreign: number;
+  cellDiffs: number;
+  candleDiffs: number;
+  rawDiffs: number;
+  volumeDiff: string;
+}
+
+export class Pipeline {
+  sim!: Proc;
+  collector!: Proc;
+  shards: Proc[] = [];
+  nats!: { url: string; port: number; stop(): Promise<void> };
+  nc!: NatsConnection;
+  simPort = 0;
+  collectorPort = 0;
+  aggPorts: number[] = [];
+  dir = '';
+  natsStore = '';
+  readonly recordings: Recording[];
+  private collectorBackfillMinutes = '0';
+
+  constructor(readonly o: PipelineOptions) {
+    this.recordings = o.markets.map((m) => asRecording(m.symbol, m.trades));
+  }
+
+  get total(): number {
+    return this.o.markets.reduce((n, m) => n + m.trades.length, 0);
+  }
+
+  async start(): Promise<void> {
+    const svc = await services();
+    const { cleanup } = this.o;
+    this.dir = mkdtempSync(join(tmpdir(), 'orderflow-proof-'));
+    cleanup.push(async () => rmSync(this.dir, { recursive: true, force: true }));
+    this.natsStore = join(this.dir, 'nats');
+    this.nats = await svc.startNats({ storeDir: this.natsStore });
+    cleanup.push(() => this.nats.stop());
+    this.nc = await connectTo(this.nats.url);
+    cleanup.push(() => this.nc.close().catch(() => undefined));
+    [this.simPort, this.collectorPort, ...this.aggPorts] = await Promise.all([svc.getFreePort(), svc.getFreePort(), svc.getFreePort(), svc.getFreePort()]);
+    const files = this.o.markets.map((m) => writeReplayFile(this.dir, m.symbol, m.trades));
+    this.sim = new Proc(
+      'exchange-sim',
+      [SIM_MAIN, '--protocol', 'binance-spot', '--port', String(this.simPort), ...files.flatMap((f) => ['--replay', f]), '--replay-rate', String(this.o.rate), '--paused', '--history', String(Math.max(200_000, ...this.o.markets.map((m) => m.trades.length + 1000))), '--no-rate-limit', '--quiet'],
+      {},
+    );
+    cleanup.push(() => this.sim.kill('SIGKILL'));
+    await waitFor('the simulator', async () => (await get(`http://127.0.0.1:${this.simPort}/health`)).status === 200 || !this.sim.alive, 60_000);
+    if (!this.sim.alive) throw new Error(`simulator exited:\n${this.sim.tail()}`);
+    await this.startCollector();
+    cleanup.push(() => this.collector.kill('SIGKILL'));
+    for (const i of [0, 1]) {
+      await this.startShard(i);
+      cleanup.push(() => this.shards[i]!.kill('SIGKILL'));
+    }
+    await this.waitReady();
+    await this.simControl('resume');
+  }
+
+  collectorEnv(): Record<string, string> {
+    return {
+      NATS_URL: this.nats.url,
+      COLLECTOR_EXCHANGE: EXCHANGE,
+      COLLECTOR_SYMBOLS: this.o.markets.map((m) => m.symbol).join(','),
+      COLLECTOR_WS_URL: `ws://127.0.0.1:${this.simPort}`,
+      COLLECTOR_REST_URL: `http://127.0.0.1:${this.simPort}`,
+      COLLECTOR_INSTRUMENTS: this.o.markets.map((m) => `${m.symbol}:${TICK}:${STEP}`).join(','),
+      COLLECTOR_HTTP_PORT: String(this.collectorPort),
+      COLLECTOR_BACKFILL_MINUTES: this.collectorBackfillMinutes,
+      COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
+    };
+  }
+
+  async startCollector(backfillMinutes = '0'): Promise<void> {
+    this.collectorBackfillMinutes = backfillMinutes;
+    this.collector = new Proc('collector', [COLLECTOR_MAIN], this.collectorEnv());
+  }
+
+  async startShard(i: number): Promise<void> {
+    this.shards[i] = new Proc(`aggregator-${i}`, [AGGREGATOR_MAIN], {
+      NATS_URL: this.nats.url,
+      CLICKHOUSE_URL: this.o.clickhouseUrl,
+      CLICKHOUSE_DATABASE: this.o.db,
+      AGG_SHARDS: '2',
+      AGG_SHARD_INDEX: String(i),
+      AGG_HTTP_PORT: String(this.aggPorts[i]),
+      AGG_DISCOVER_INTERVAL_MS: '500',
+      AGG_FLUSH_INTERVAL_MS: '500',
+      AGG_ACK_WAIT_SECONDS: '5',
+      ...this.o.aggEnv,
+    });
+    // shard 0 applies the migrations first; the other waits for it (no concurrent DDL on a new database)
+    if (i === 0) await this.waitUrl(`http://127.0.0.1:${this.aggPorts[0]}/health/live`, this.shards[0]!);
+  }
+
+  private async waitUrl(url: string, p: Proc, timeoutMs = 90_000): Promise<void> {
+    await waitFor(`${p.name} at ${url}`, async () => !p.alive || (await get(url)).status === 200, timeoutMs);
+    if (!p.alive) throw new Error(`${p.name} exited:\n${p.tail()}`);
+  }
+
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    await this.waitUrl(`http://127.0.0.1:${this.collectorPort}/health/ready`, this.collector, timeoutMs);
+    for (const i of [0, 1]) await this.waitUrl(`http://127.0.0.1:${this.aggPorts[i]}/health/ready`, this.shards[i]!, timeoutMs);
+  }
+
+  async simControl(action: string, params: Record<string, string | number> = {}): Promise<unknown> {
+    const q = new URLSearchParams(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])));
+    const r = await fetch(`http://127.0.0.1:${this.simPort}/__sim/${action}?${q}`, { method: 'POST', body: '' });
+    const body: unknown = await r.json();
+    if (r.status !== 200) throw new Error(`sim ${action}: ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  async simStats(): Promise<SimStats> {
+    return (await get<SimStats>(`http://127.0.0.1:${this.simPort}/__sim/stats`)).body ?? { state: 'unknown', tradesProduced: 0, tradesSent: 0, tradesSkipped: 0 };
+  }
+
+  async collectorStatus(): Promise<CollectorStatus | null> {
+    return (await get<CollectorStatus>(`http://127.0.0.1:${this.collectorPort}/status`)).body;
+  }
+
+  /** Resolves once the simulator has produced at least `n` trades. */
+  async producedAtLeast(n: number, timeoutMs = 600_000): Promise<void> {
+    await waitFor(`${n} trades produced`, async () => ((await this.simStats())?.tradesProduced ?? 0) >= n, timeoutMs);
+  }
+
+  /** Time (µs) of the newest trade the collector has in TRADES, the oldest over the symbols. */
+  async lastPublishedTimeUs(): Promise<number> {
+    const jsm = await jetstreamManager(this.nc);
+    let min = Infinity;
+    for (const m of this.o.markets) {
+      const msg = await jsm.streams.getMessage(TRADES_STREAM, { last_by_subj: tradeSubject(EXCHANGE, m.symbol) }).catch(() => null);
+      if (!msg) return 0;
+      const b = decodeTradeBatch(msg.string());
+      min = Math.min(min, b.trades.at(-1)!.exchangeTimeUs);
+    }
+    return min;
+  }
+
+  /** kill -9 the collector; restart it with a start-up backfill reaching 1-2 minutes (trade time) before what it had published. */
+  async killCollector(downMs: number): Promise<number> {
+    await this.collector.kill('SIGKILL');
+    const lastUs = await this.lastPublishedTimeUs();
+    await sleep(downMs);
+    const minutes = lastUs === 0 ? 0 : Math.ceil((Date.now() - lastUs / 1000) / 60_000) + 1;
+    const restartAt = Date.now();
+    await this.startCollector(String(minutes));
+    return restartAt;
+  }
+
+  async killShard(i: number, downMs: number): Promise<number> {
+    await this.shards[i]!.kill('SIGKILL');
+    await sleep(downMs);
+    const restartAt = Date.now();
+    await this.startShard(i);
+    return restartAt;
+  }
+
+  async restartNats(downMs: number): Promise<number> {
+    await this.nats.stop();
+    await sleep(downMs);
+    const svc = await services();
+    const restartAt = Date.now();
+    this.nats = await svc.startNats({ port: this.nats.port, storeDir: this.natsStore });
+    return restartAt;
+  }
+
+  /** Trades written to ClickHouse (distinct ids). */
+  async storedTrades(ch: ClickHouseClient): Promise<number> {
+    try {
+      const rs = await ch.query({ query: `SELECT uniqExact(symbol, trade_id) FROM ${this.o.db}.trades`, format: 'TabSeparated' });
+      return Number((await rs.text()).trim());
+    } catch {
+      return 0;
+    }
+  }
+
+  /** ms from `sinceMs` until ClickHouse holds as many trades as the simulator had produced at `sinceMs` (wall clock). */
+  async recoveryMs(ch: ClickHouseClient, sinceMs: number, producedThen: number, timeoutMs = 600_000): Promise<number | null> {
+    const until = sinceMs + timeoutMs;
+    const target = Math.min(producedThen, this.recordings.reduce((n, r) => n + new Set(r.recorded.map((t) => t.id)).size, 0));
+    while (Date.now() < until) {
+      if ((await this.storedTrades(ch)) >= target) return Date.now() - sinceMs;
+      await sleep(250);
+    }
+    return null;
+  }
+
+  /**
+   * Waits until the replay is over and everything has settled: the simulator is done, the collector
+   * has nothing buffered or being filled, every symbol's consumer is fully acknowledged, and
+   * nothing changed for two polls.
+   */
+  async settle(timeoutMs = 900_000): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    let last = '';
+    let stable = 0;
+    await waitFor(
+      'the pipeline to settle',
+      async () => {
+        const sim = await this.simStats();
+        if (sim.state !== 'done') return false;
+        const st = await this.collectorStatus();
+        if (!st || st.publisher?.buffered !== 0 || st.feed?.symbols?.some((s) => s.filling || s.queued > 0)) return false;
+        const parts: string[] = [];
+        for (const m of this.o.markets) {
+          const info = await jsm.consumers.info(TRADES_STREAM, `agg_${EXCHANGE}_${m.symbol}`).catch(() => null);
+          if (!info || info.num_pending > 0 || info.num_ack_pending > 0) return false;
+          parts.push(String(info.delivered.stream_seq));
+        }
+        const s = (await jsm.streams.info(TRADES_STREAM)).state.last_seq + ' ' + parts.join(' ');
+        stable = s === last ? stable + 1 : 0;
+        last = s;
+        if (stable < 2) await sleep(700);
+        return stable >= 2;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Compares ClickHouse with the reference of each market. */
+  async measure(ch: ClickHouseClient): Promise<Measurement[]> {
+    const out: Measurement[] = [];
+    for (const rec of this.recordings) {
+      const ref = reference(rec);
+      const views = await readViews(ch, this.o.db, rec.exchange, rec.symbol);
+      const raw = await readRawAggregation(ch, this.o.db, rec.exchange, rec.symbol);
+      const refIds = new Set(rec.recorded.map((t) => t.id));
+      const rs = await ch.query({ query: `SELECT DISTINCT trade_id FROM ${this.o.db}.trades WHERE exchange = '${rec.exchange}' AND symbol = '${rec.symbol}'`, format: 'TabSeparated' });
+      const stored = new Set((await rs.text()).split('\n').filter(Boolean));
+      let lost = 0;
+      for (const id of refIds) if (!stored.has(id)) lost++;
+      let foreign = 0;
+      for (const id of stored) if (!refIds.has(id)) foreign++;
+      const sum = (cells: string[], tf: string) => {
+        let n = 0n;
+        let v = 0n;
+        for (const c of cells) {
+          const f = c.split(' ');
+          if (f[0] !== tf) continue;
+          v += BigInt(f[3]!) + BigInt(f[4]!);
+          n += BigInt(f[5]!) + BigInt(f[6]!);
+        }
+        return { n, v };
+      };
+      const inCh = sum(views.cells, '1m');
+      const inRef = sum(ref.cells, '1m');
+      const diff = (a: string[], b: string[]) => {
+        const sa = new Set(a);
+        const sb = new Set(b);
+        let d = 0;
+        for (const x of sa) if (!sb.has(x)) d++;
+        for (const x of sb) if (!sa.has(x)) d++;
+        return d;
+      };
+      out.push({
+        symbol: rec.symbol,
+        tradesIn: refIds.size,
+        tradesInClickHouse: Number(inCh.n),
+        lost,
+        countedTwice: Math.max(0, Number(inCh.n) - (refIds.size - lost) - foreign),
+        foreign,
+        cellDiffs: diff(views.cells, ref.cells),
+        candleDiffs: diff(views.candles, ref.candles),
+        rawDiffs: diff(raw, ref.cells),
+        volumeDiff: String(inCh.v - inRef.v),
+      });
+    }
+    return out;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
