@@ -28,6 +28,8 @@ export interface BybitNormalizeOptions {
 }
 
 const TOPIC_PREFIX = 'publicTrade.';
+/** Bybit trade ids: decimal digits (spot) or UUIDs (derivatives). */
+const BYBIT_ID = /^[0-9A-Za-z-]+$/;
 /** Longest trade id accepted: UUIDs are 36 characters, spot ids 19 digits. */
 const MAX_ID_LENGTH = 64;
 
@@ -60,8 +62,8 @@ export function normalizeBybitTrades(text: string, options: BybitNormalizeOption
       lastSymbol = symbol;
     }
     const id = d['i'];
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new NormalizeError('INVALID_FIELD', `data[${i}].i (trade id) must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+    if (typeof id !== 'string' || id.length > MAX_ID_LENGTH || !BYBIT_ID.test(id)) {
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].i (trade id) must be 1 to ${MAX_ID_LENGTH} characters of 0-9 a-z A-Z -, got ${describeValue(id)}`);
     }
     const p = d['p'];
     const v = d['v'];
@@ -119,8 +121,8 @@ export function normalizeBybitRecentTrades(jsonText: string, options: BybitNorma
       lastSymbol = symbol;
     }
     const id = d['execId'];
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new NormalizeError('INVALID_FIELD', `list[${i}].execId (trade id) must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+    if (typeof id !== 'string' || id.length > MAX_ID_LENGTH || !BYBIT_ID.test(id)) {
+      throw new NormalizeError('INVALID_FIELD', `list[${i}].execId (trade id) must be 1 to ${MAX_ID_LENGTH} characters of 0-9 a-z A-Z -, got ${describeValue(id)}`);
     }
     const price = d['price'];
     const size = d['size'];

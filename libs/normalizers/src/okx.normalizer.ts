@@ -33,6 +33,8 @@ export interface OkxNormalizeOptions {
   instruments: ReadonlyMap<string, Instrument>;
 }
 
+/** OKX trade ids are decimal numbers (the collector sequences them as integers). */
+const OKX_ID = /^[0-9]{1,20}$/;
 /** Longest trade id accepted (OKX ids are decimal numbers of up to 19 digits). */
 const MAX_ID_LENGTH = 64;
 
@@ -97,8 +99,8 @@ function tradesOf(data: readonly unknown[], o: OkxNormalizeOptions, receiveTimeM
       lastInstId = instId;
     }
     const id = d['tradeId'];
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new NormalizeError('INVALID_FIELD', `data[${i}].tradeId must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+    if (typeof id !== 'string' || !OKX_ID.test(id)) {
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].tradeId must be a string of 1 to ${MAX_ID_LENGTH} decimal digits, got ${describeValue(id)}`);
     }
     const px = d['px'];
     const sz = d['sz'];

@@ -135,7 +135,7 @@ interface Tally {
   stackOverflows: number;
   /** Must stay 0: reasons over 2,000 characters (raw input echoed into a reason) */
   longReasons: number;
-  /** Known, counted and reported: accepted trade ids that are not plain [0-9A-Za-z-] (NUL, spaces, full-width digits, "0.0") */
+  /** Must stay 0: accepted trade ids that are not plain [0-9A-Za-z-] (NUL, spaces, full-width digits, "0.0") */
   oddIds: number;
   oddIdExamples: string[];
   accepted: number;
@@ -210,6 +210,7 @@ describe('hostile frames against every exchange normaliser', () => {
       // no escape from the normaliser and no input echoed at length into a reason
       expect(tally.stackOverflows).toBe(0);
       expect(tally.longReasons).toBe(0);
+      expect(tally.oddIdExamples).toEqual([]); // ids are plain [0-9A-Za-z-] (OKX: digits)
       expect(Object.keys(tally.rejected).length).toBeGreaterThan(1);
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
       expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false);
