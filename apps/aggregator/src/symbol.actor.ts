@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, minuteFromTrades } from '@orderflow/aggregation';
+import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, minuteFromTrades, minuteOfUs } from '@orderflow/aggregation';
 import {
   type InstrumentScales,
   type LiveUpdate,
@@ -239,7 +239,7 @@ export class SymbolActor {
   private async merge(trades: IngestedTrade[]): Promise<void> {
     const byMinute = new Map<number, IngestedTrade[]>();
     for (const t of trades) {
-      const minute = (t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000)) / 1000;
+      const minute = minuteOfUs(t.exchangeTimeUs);
       let l = byMinute.get(minute);
       if (!l) byMinute.set(minute, (l = []));
       l.push(t);

@@ -11,7 +11,11 @@ import {
   profileMetrics,
   tradeRejectReason,
 } from '@orderflow/footprint';
-import type { CandleSummary, InstrumentScales, SessionSummary } from '@orderflow/contracts';
+import type {
+  CandleSummary,
+  InstrumentScales,
+  SessionSummary,
+} from '@orderflow/contracts';
 
 /** A trade as the aggregator applied it: `ingestSeq` orders trades of one symbol as they were applied. */
 export interface IngestedTrade extends Trade {
@@ -23,13 +27,20 @@ export const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const HIGHER: readonly Timeframe[] = TIMEFRAMES.filter((tf) => tf !== '1m');
 
-export const bucketOf = (ms: number, tf: Timeframe): number => ms - (ms % TIMEFRAME_MS[tf]);
+export const bucketOf = (ms: number, tf: Timeframe): number =>
+  ms - (ms % TIMEFRAME_MS[tf]);
+
+/** Open time (ms) of the minute an exchange time (µs) falls in. */
+export const minuteOfUs = (us: number): number =>
+  (us - (us % 60_000_000)) / 1000;
 
 /** price * quantity summed over a candle's levels (exact; levels are exact trade prices at native ticks). */
 export function notionalOf(c: FootprintCandle | CandleData): bigint {
   let n = 0n;
-  const levels: Iterable<PriceLevel> = c.levels instanceof Map ? c.levels.values() : c.levels;
-  for (const l of levels) n += BigInt(l.price) * BigInt(l.buyVolume + l.sellVolume);
+  const levels: Iterable<PriceLevel> =
+    c.levels instanceof Map ? c.levels.values() : c.levels;
+  for (const l of levels)
+    n += BigInt(l.price) * BigInt(l.buyVolume + l.sellVolume);
   return n;
 }
 
@@ -57,9 +68,13 @@ export function compareTrades(a: Trade, b: Trade): number {
 }
 
 /** A 1m candle of a set of trades (each id once), applied in compareTrades order. */
-export function minuteFromTrades(minute: number, trades: Iterable<Trade>): FootprintCandle {
+export function minuteFromTrades(
+  minute: number,
+  trades: Iterable<Trade>,
+): FootprintCandle {
   const c = new FootprintCandle('1m', minute, 1, 'nearest');
-  for (const t of [...trades].sort(compareTrades)) c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+  for (const t of [...trades].sort(compareTrades))
+    c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
   return c;
 }
 
@@ -74,11 +89,31 @@ function rangeOf(levels: readonly PriceLevel[]): { low: number; high: number } {
 }
 
 /** The POC of a session's levels (native ticks) grouped to `step`, by the engine's rules (profileMetrics). */
-export function pocOf(levels: readonly PriceLevel[], step: number): number | null {
+export function pocOf(
+  levels: readonly PriceLevel[],
+  step: number,
+): number | null {
   if (levels.length === 0) return null;
   const c = FootprintCandle.fromData({
-    timeframe: '1d', openTime: 0, step: 1, mode: 'nearest', open: 0, high: 0, low: 0, close: 0, buyVolume: 0, sellVolume: 0, buyTrades: 0, sellTrades: 0,
-    delta: 0, maxDelta: 0, minDelta: 0, firstTimeUs: 0, lastTimeUs: 0, onGrid: true, levels: [...levels].sort((a, b) => a.price - b.price),
+    timeframe: '1d',
+    openTime: 0,
+    step: 1,
+    mode: 'nearest',
+    open: 0,
+    high: 0,
+    low: 0,
+    close: 0,
+    buyVolume: 0,
+    sellVolume: 0,
+    buyTrades: 0,
+    sellTrades: 0,
+    delta: 0,
+    maxDelta: 0,
+    minDelta: 0,
+    firstTimeUs: 0,
+    lastTimeUs: 0,
+    onGrid: true,
+    levels: [...levels].sort((a, b) => a.price - b.price),
   });
   return profileMetrics(buildProfile([c], { step })).poc;
 }
@@ -140,7 +175,10 @@ export interface FlushBatch {
   trades: IngestedTrade[];
   minutes: CandleData[];
   /** Opaque: hand back to flushed() or flushFailed(). */
-  readonly token: { readonly versions: ReadonlyMap<number, number>; readonly trades: IngestedTrade[] };
+  readonly token: {
+    readonly versions: ReadonlyMap<number, number>;
+    readonly trades: IngestedTrade[];
+  };
 }
 
 export interface LiveChange {
@@ -186,17 +224,27 @@ export class SymbolState {
   private readonly acc = new Map<Timeframe, FootprintCandle>();
   private accDirty = false;
   private pending: IngestedTrade[] = [];
-  private readonly liveBuckets = new Map<Timeframe, Map<number, Set<number> | null>>();
+  private readonly liveBuckets = new Map<
+    Timeframe,
+    Map<number, Set<number> | null>
+  >();
   /** POCs of earlier sessions not traded through since, oldest first (at most 64 kept). */
   private naked: { sessionStartMs: number; price: number }[] = [];
-  counters = { applied: 0, duplicates: 0, outOfWindow: 0, rejected: 0, corrections: 0 };
+  counters = {
+    applied: 0,
+    duplicates: 0,
+    outOfWindow: 0,
+    rejected: 0,
+    corrections: 0,
+  };
 
   constructor(o: SymbolStateOptions) {
     this.exchange = o.exchange;
     this.symbol = o.symbol;
     this.scales = o.scales;
     const w = o.windowMinutes ?? 5;
-    if (!Number.isInteger(w) || w < 1 || w > 1440) throw new Error(`windowMinutes must be 1..1440, got ${w}`);
+    if (!Number.isInteger(w) || w < 1 || w > 1440)
+      throw new Error(`windowMinutes must be 1..1440, got ${w}`);
     this.windowMs = w * MINUTE_MS;
   }
 
@@ -206,9 +254,16 @@ export class SymbolState {
    * are rebuilt from the raw trades (exact even if a crash came between the two inserts) and
    * re-written by the next flush (same or higher version: harmless).
    */
-  restore(windowStart: number, stored: readonly CandleData[], trades: readonly IngestedTrade[], priorDays: readonly { dayMs: number; levels: readonly PriceLevel[] }[] = []): void {
-    if (this.newest >= 0) throw new Error('restore() must come before any trade');
-    if (windowStart % MINUTE_MS !== 0) throw new Error('windowStart must be a whole minute');
+  restore(
+    windowStart: number,
+    stored: readonly CandleData[],
+    trades: readonly IngestedTrade[],
+    priorDays: readonly { dayMs: number; levels: readonly PriceLevel[] }[] = [],
+  ): void {
+    if (this.newest >= 0)
+      throw new Error('restore() must come before any trade');
+    if (windowStart % MINUTE_MS !== 0)
+      throw new Error('windowStart must be a whole minute');
     for (const d of stored) {
       if (d.openTime >= windowStart) continue;
       this.minutes.set(d.openTime, FootprintCandle.fromData(d));
@@ -217,17 +272,24 @@ export class SymbolState {
     }
     this.evictedBefore = windowStart;
     // earlier sessions: each one's POC is naked unless a later session's range covers it
-    const days = [...priorDays].filter((d) => d.levels.length > 0).sort((a, b) => a.dayMs - b.dayMs);
+    const days = [...priorDays]
+      .filter((d) => d.levels.length > 0)
+      .sort((a, b) => a.dayMs - b.dayMs);
     for (const [i, d] of days.entries()) {
       const poc = pocOf(d.levels, this.scales.tick);
       if (poc === null) continue;
-      if (days.slice(i + 1).some((later) => rangeOf(later.levels).low <= poc && poc <= rangeOf(later.levels).high)) continue;
+      if (
+        days.slice(i + 1).some((later) => {
+          const r = rangeOf(later.levels);
+          return r.low <= poc && poc <= r.high;
+        })
+      )
+        continue;
       this.naked.push({ sessionStartMs: d.dayMs, price: poc });
     }
     for (const c of stored) this.touch(c.low, c.high, c.openTime);
     for (const t of trades) {
-      const m = t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000);
-      const minute = m / 1000;
+      const minute = minuteOfUs(t.exchangeTimeUs);
       if (minute < windowStart) continue;
       const s = this.slot(minute);
       if (s.ids.has(t.id)) continue;
@@ -244,14 +306,19 @@ export class SymbolState {
 
   /** Applies trades in order. Never throws for bad input: invalid trades come back as rejected. */
   apply(trades: readonly IngestedTrade[]): ApplyResult {
-    const r: ApplyResult = { applied: 0, duplicates: 0, outOfWindow: [], rejected: [] };
+    const r: ApplyResult = {
+      applied: 0,
+      duplicates: 0,
+      outOfWindow: [],
+      rejected: [],
+    };
     for (const t of trades) {
       const reason = tradeRejectReason(t);
       if (reason !== null) {
         r.rejected.push({ trade: t, reason });
         continue;
       }
-      const minute = (t.exchangeTimeUs - (t.exchangeTimeUs % 60_000_000)) / 1000;
+      const minute = minuteOfUs(t.exchangeTimeUs);
       let s = this.slots.get(minute);
       if (s === undefined) {
         if (minute < this.evictedBefore) {
@@ -286,9 +353,13 @@ export class SymbolState {
    * stored raw trades plus the new ones, and already written). Updates the day's candles.
    */
   applyCorrection(candle: FootprintCandle): void {
-    if (candle.timeframe !== '1m') throw new Error('corrections are 1m candles');
+    if (candle.timeframe !== '1m')
+      throw new Error('corrections are 1m candles');
     const minute = candle.openTime;
-    if (this.slots.has(minute)) throw new Error(`minute ${minute} is in the window: apply its trades instead`);
+    if (this.slots.has(minute))
+      throw new Error(
+        `minute ${minute} is in the window: apply its trades instead`,
+      );
     this.counters.corrections++;
     if (minute < this.dayStart() - DAY_MS) return; // too old to matter for the live state
     this.minutes.set(minute, candle);
@@ -385,7 +456,8 @@ export class SymbolState {
   takeLiveChanges(): LiveChange[] {
     for (const [minute, s] of this.slots) {
       if (!s.live) continue;
-      for (const tf of TIMEFRAMES) this.markLive(tf, bucketOf(minute, tf), s.changed);
+      for (const tf of TIMEFRAMES)
+        this.markLive(tf, bucketOf(minute, tf), s.changed);
       s.live = false;
       s.changed = new Set();
     }
@@ -394,7 +466,10 @@ export class SymbolState {
       const buckets = this.liveBuckets.get(tf);
       if (!buckets || buckets.size === 0) continue;
       for (const [bucket, prices] of [...buckets].sort((a, b) => a[0] - b[0])) {
-        const change = prices === null ? this.fullChange(tf, bucket) : this.partialChange(tf, bucket, prices);
+        const change =
+          prices === null
+            ? this.fullChange(tf, bucket)
+            : this.partialChange(tf, bucket, prices);
         if (change !== null) out.push(change);
       }
       buckets.clear();
@@ -407,10 +482,24 @@ export class SymbolState {
     const start = this.dayStart();
     const day = this.newest < 0 ? null : this.bucketCandle('1d', start);
     let notional = 0n;
-    for (const [minute, n] of this.notionals) if (minute >= start && minute < start + DAY_MS && !this.slots.has(minute)) notional += n;
-    for (const [minute, s] of this.slots) if (minute >= start && minute < start + DAY_MS) notional += s.notional;
+    for (const [minute, n] of this.notionals)
+      if (minute >= start && minute < start + DAY_MS && !this.slots.has(minute))
+        notional += n;
+    for (const [minute, s] of this.slots)
+      if (minute >= start && minute < start + DAY_MS) notional += s.notional;
     const nakedPocs = this.naked.map((n) => ({ ...n }));
-    if (day === null || day.isEmpty) return { startMs: start, poc: null, vah: null, val: null, vwap: null, cvd: 0, volume: 0, trades: 0, nakedPocs };
+    if (day === null || day.isEmpty)
+      return {
+        startMs: start,
+        poc: null,
+        vah: null,
+        val: null,
+        vwap: null,
+        cvd: 0,
+        volume: 0,
+        trades: 0,
+        nakedPocs,
+      };
     let poc = previous?.startMs === start ? previous.poc : null;
     let vah = previous?.startMs === start ? previous.vah : null;
     let val = previous?.startMs === start ? previous.val : null;
@@ -420,15 +509,33 @@ export class SymbolState {
       vah = m.valueAreaHigh;
       val = m.valueAreaLow;
     }
-    const vwap = formatRatio(notional, BigInt(day.volume) * 10n ** BigInt(this.scales.priceScale), this.scales.priceScale + 4);
-    return { startMs: start, poc, vah, val, vwap, cvd: day.delta, volume: day.volume, trades: day.trades, nakedPocs };
+    const vwap = formatRatio(
+      notional,
+      BigInt(day.volume) * 10n ** BigInt(this.scales.priceScale),
+      this.scales.priceScale + 4,
+    );
+    return {
+      startMs: start,
+      poc,
+      vah,
+      val,
+      vwap,
+      cvd: day.delta,
+      volume: day.volume,
+      trades: day.trades,
+      nakedPocs,
+    };
   }
 
   /** Minutes held in the window (with ids) and in all; for metrics. */
   get sizes(): { windowMinutes: number; dayMinutes: number; ids: number } {
     let ids = 0;
     for (const s of this.slots.values()) ids += s.ids.size;
-    return { windowMinutes: this.slots.size, dayMinutes: this.minutes.size, ids };
+    return {
+      windowMinutes: this.slots.size,
+      dayMinutes: this.minutes.size,
+      ids,
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -446,7 +553,14 @@ export class SymbolState {
   /** Trades at low..high at `atMs`: POCs of earlier sessions in that range are no longer naked. */
   private touch(low: number, high: number, atMs: number): void {
     if (this.naked.length === 0) return;
-    this.naked = this.naked.filter((n) => !(atMs >= n.sessionStartMs + DAY_MS && low <= n.price && n.price <= high));
+    this.naked = this.naked.filter(
+      (n) =>
+        !(
+          atMs >= n.sessionStartMs + DAY_MS &&
+          low <= n.price &&
+          n.price <= high
+        ),
+    );
   }
 
   private dayStart(): number {
@@ -482,14 +596,31 @@ export class SymbolState {
     let s = this.slots.get(minute);
     if (s !== undefined) return s;
     const candle = new FootprintCandle('1m', minute, 1, 'nearest');
-    s = { candle, ids: new Set(), trades: [], last: null, reorder: false, notional: 0n, durable: 0, dirty: false, unwritten: new Set(), writing: new Set(), changed: new Set(), live: false };
+    s = {
+      candle,
+      ids: new Set(),
+      trades: [],
+      last: null,
+      reorder: false,
+      notional: 0n,
+      durable: 0,
+      dirty: false,
+      unwritten: new Set(),
+      writing: new Set(),
+      changed: new Set(),
+      live: false,
+    };
     this.slots.set(minute, s);
     this.minutes.set(minute, candle);
     if (minute > this.newest) {
       const oldDay = this.dayStart();
       const oldNewest = this.newest;
       this.newest = minute;
-      if (oldNewest < 0 || HIGHER.some((tf) => bucketOf(oldNewest, tf) !== bucketOf(minute, tf))) this.accDirty = true;
+      if (
+        oldNewest < 0 ||
+        HIGHER.some((tf) => bucketOf(oldNewest, tf) !== bucketOf(minute, tf))
+      )
+        this.accDirty = true;
       if (this.dayStart() !== oldDay) {
         if (oldNewest >= 0) this.closeSession(oldDay);
         this.pruneDay();
@@ -506,7 +637,9 @@ export class SymbolState {
       if (minute >= limit) break;
       const s = this.slots.get(minute)!;
       if (s.dirty || s.durable < s.candle.trades) break;
-      if (s.live) for (const tf of TIMEFRAMES) this.markLive(tf, bucketOf(minute, tf), s.changed);
+      if (s.live)
+        for (const tf of TIMEFRAMES)
+          this.markLive(tf, bucketOf(minute, tf), s.changed);
       this.slots.delete(minute);
       // a closed minute keeps its levels but not the builder's index (a 512-slot array per candle)
       this.minutes.set(minute, FootprintCandle.fromData(s.candle.toData()));
@@ -514,11 +647,18 @@ export class SymbolState {
       this.evictedBefore = minute + MINUTE_MS;
       if (!this.accDirty) {
         for (const acc of this.acc.values()) {
-          if (minute >= acc.openTime && minute < acc.openTime + TIMEFRAME_MS[acc.timeframe]) acc.append(s.candle);
+          if (
+            minute >= acc.openTime &&
+            minute < acc.openTime + TIMEFRAME_MS[acc.timeframe]
+          )
+            acc.append(s.candle);
         }
       }
     }
-    const first = [...this.slots.keys()].reduce((a, b) => Math.min(a, b), Infinity);
+    const first = [...this.slots.keys()].reduce(
+      (a, b) => Math.min(a, b),
+      Infinity,
+    );
     const next = Math.min(first, limit - (limit % MINUTE_MS));
     if (next > this.evictedBefore) this.evictedBefore = next;
     this.pruneDay();
@@ -526,7 +666,10 @@ export class SymbolState {
 
   /** Drops candles of earlier days that are out of the window (the day before stays until the window passes midnight). */
   private pruneDay(): void {
-    const keepFrom = Math.min(this.dayStart(), this.evictedBefore - (this.evictedBefore % DAY_MS));
+    const keepFrom = Math.min(
+      this.dayStart(),
+      this.evictedBefore - (this.evictedBefore % DAY_MS),
+    );
     for (const minute of this.minutes.keys()) {
       if (minute < keepFrom && !this.slots.has(minute)) {
         this.minutes.delete(minute);
@@ -539,11 +682,15 @@ export class SymbolState {
     this.accDirty = false;
     this.acc.clear();
     if (this.newest < 0) return;
-    const ordered = [...this.minutes.keys()].filter((m) => !this.slots.has(m)).sort((a, b) => a - b);
+    const ordered = [...this.minutes.keys()]
+      .filter((m) => !this.slots.has(m))
+      .sort((a, b) => a - b);
     for (const tf of HIGHER) {
       const b = bucketOf(this.newest, tf);
       const acc = new FootprintCandle(tf, b, 1, 'nearest');
-      for (const m of ordered) if (m >= b && m < b + TIMEFRAME_MS[tf]) acc.append(this.minutes.get(m)!);
+      for (const m of ordered)
+        if (m >= b && m < b + TIMEFRAME_MS[tf])
+          acc.append(this.minutes.get(m)!);
       this.acc.set(tf, acc);
     }
   }
@@ -564,14 +711,19 @@ export class SymbolState {
       inSlots = [...this.minutes.keys()].filter((m) => m >= bucket && m < end);
     }
     if (inSlots.length === 0 && out.isEmpty) return null;
-    for (const m of inSlots.sort((a, b) => a - b)) out.append(this.minutes.get(m)!);
+    for (const m of inSlots.sort((a, b) => a - b))
+      out.append(this.minutes.get(m)!);
     return out;
   }
 
   private fullChange(tf: Timeframe, bucket: number): LiveChange | null {
     const c = this.bucketCandle(tf, bucket);
     if (c === null || c.isEmpty) return null;
-    return { timeframe: tf, candle: summaryOf(c), cells: c.sortedLevels().map((l) => ({ ...l })) };
+    return {
+      timeframe: tf,
+      candle: summaryOf(c),
+      cells: c.sortedLevels().map((l) => ({ ...l })),
+    };
   }
 
   /**
@@ -579,7 +731,11 @@ export class SymbolState {
    * bucket of a large timeframe (a day at native ticks can hold 10^5 levels) this is the
    * accumulator's level plus the window minutes' levels at each changed price.
    */
-  private partialChange(tf: Timeframe, bucket: number, prices: Set<number>): LiveChange | null {
+  private partialChange(
+    tf: Timeframe,
+    bucket: number,
+    prices: Set<number>,
+  ): LiveChange | null {
     if (this.accDirty) this.rebuildAcc();
     const acc = tf === '1m' ? undefined : this.acc.get(tf);
     if (acc === undefined || acc.openTime !== bucket) {
@@ -593,14 +749,23 @@ export class SymbolState {
       return { timeframe: tf, candle: summaryOf(c), cells };
     }
     const end = bucket + TIMEFRAME_MS[tf];
-    const parts = [...this.slots.keys()].filter((m) => m >= bucket && m < end).sort((a, b) => a - b).map((m) => this.slots.get(m)!.candle);
+    const parts = [...this.slots.keys()]
+      .filter((m) => m >= bucket && m < end)
+      .sort((a, b) => a - b)
+      .map((m) => this.slots.get(m)!.candle);
     const sum = new FootprintCandle(tf, bucket, 1, 'nearest');
     sum.append({ ...summaryOf(acc), levels: [] });
     for (const c of parts) sum.append({ ...summaryOf(c), levels: [] });
     if (sum.isEmpty) return null;
     const cells: PriceLevel[] = [];
     for (const p of [...prices].sort((a, b) => a - b)) {
-      const l: PriceLevel = { price: p, buyVolume: 0, sellVolume: 0, buyTrades: 0, sellTrades: 0 };
+      const l: PriceLevel = {
+        price: p,
+        buyVolume: 0,
+        sellVolume: 0,
+        buyTrades: 0,
+        sellTrades: 0,
+      };
       for (const c of [acc, ...parts]) {
         const x = c.levels.get(p);
         if (x) {
@@ -615,7 +780,11 @@ export class SymbolState {
     return { timeframe: tf, candle: summaryOf(sum), cells };
   }
 
-  private markLive(tf: Timeframe, bucket: number, prices: Set<number> | null): void {
+  private markLive(
+    tf: Timeframe,
+    bucket: number,
+    prices: Set<number> | null,
+  ): void {
     let m = this.liveBuckets.get(tf);
     if (!m) this.liveBuckets.set(tf, (m = new Map()));
     const prev = m.get(bucket);

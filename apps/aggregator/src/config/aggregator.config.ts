@@ -33,6 +33,9 @@ export interface AggregatorConfig {
   ackWaitMs: number;
 }
 
+/** A ClickHouse database or cluster name that may go into SQL text as it is. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 /** `orderflow-aggregator-3` → 3: a StatefulSet pod's ordinal. */
 export function ordinalOf(hostname: string | undefined): number | undefined {
   const m = /-(\d+)$/.exec(hostname ?? '');
@@ -56,9 +59,9 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
   }
   if (shardIndex >= shards) r.problem(`the shard index ${shardIndex} must be below AGG_SHARDS (${shards})`);
   const database = r.string('CLICKHOUSE_DATABASE', 'orderflow');
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
+  if (!IDENTIFIER.test(database)) r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
   const cluster = r.optionalString('CLICKHOUSE_CLUSTER');
-  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(cluster)) r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
+  if (cluster !== undefined && !IDENTIFIER.test(cluster)) r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
   const config: AggregatorConfig = {
     natsUrl: r.url('NATS_URL', `nats://${natsHost}:${natsPort}`, ['nats:', 'tls:']),
     clickhouse: {
