@@ -17,7 +17,8 @@
  *    written with FootprintStore, then GET /api/footprint for the 24 h (native and grouped, JSON and
  *    CSV) and a 1,440-candle Socket.IO snapshot, timed to the last byte.
  *
- * BENCH_SECONDS (default 15) is the measurement time of phases 1 and 2 (after a 3 s warm-up).
+ * BENCH_PHASES (default latency,fanout,history) picks the phases; BENCH_GATEWAY_NODE_ARGS are given to
+ * the gateway's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). BENCH_SECONDS (default 15) is the measurement time of phases 1 and 2 (after a 3 s warm-up).
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,14 +61,17 @@ if (process.argv[2] === '--clients-worker') {
     );
   }
   const lag = monitorEventLoopDelay({ resolution: 10 });
+  let cpuAt = process.cpuUsage();
   process.on('message', (m) => {
     if (m === 'record') {
       record = true;
+      cpuAt = process.cpuUsage();
       lag.enable();
     } else if (m === 'stop') {
       record = false;
       lag.disable();
-      process.send({ delays, updates, lagP99: lag.percentile(99) / 1e6 }, () => {
+      const cpu = process.cpuUsage(cpuAt);
+      process.send({ delays, updates, lagP99: lag.percentile(99) / 1e6, cpuSeconds: (cpu.user + cpu.system) / 1e6 }, () => {
         for (const s of sockets) s.close();
         process.exit(0);
       });
@@ -85,6 +89,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const LEVELS = (process.env.BENCH_LEVELS ?? '100,300').split(',').map(Number);
 const FANOUT_RATES = (process.env.BENCH_FANOUT_RATES ?? '2000,10000').split(',').map(Number);
 const DB = 'gwbench';
+/** Which phases run (BENCH_PHASES=latency,fanout,history; default all). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,fanout,history').split(','));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (v, p) => {
   if (v.length === 0) return NaN;
@@ -109,8 +115,8 @@ async function waitHttp(url, what, timeoutMs = 60_000) {
   }
 }
 
-function service(name, main, env) {
-  const child = spawn(process.execPath, [join(root, main)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function service(name, main, env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, main)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = [];
   const keep = (d) => {
     out.push(d.toString());
@@ -125,6 +131,12 @@ function service(name, main, env) {
   cleanup.push(() => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))));
   children.push(child);
   return child;
+}
+
+/** Live updates received from the aggregator so far and re-snapshots, summed over the gateway's streams (/status). */
+async function streamTotals(url) {
+  const { streams } = await (await fetch(`${url}/status`)).json();
+  return { updates: streams.reduce((n, s) => n + s.updates, 0), resyncs: streams.reduce((n, s) => n + s.resyncs, 0), streams: streams.length };
 }
 
 async function metrics(url) {
@@ -175,7 +187,7 @@ service('gateway', 'apps/gateway/dist/main.js', {
   GATEWAY_PORT: String(gwPort),
   GATEWAY_MAX_CLIENTS: String(CLIENTS + 100),
   GATEWAY_MAX_MESSAGES_PER_SECOND: '1000',
-});
+}, (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean));
 await waitHttp(`${gwUrl}/health/ready`, 'gateway');
 
 const instrument = instrumentFromSteps('binance', 'BTCUSDT', '0.01', '0.00001');
@@ -233,7 +245,7 @@ await sleep(500);
 console.log(`gateway benchmark, node ${process.version}, ${(await import('node:os')).cpus().length} cores; nats-server, ClickHouse, aggregator and gateway each in their own process`);
 
 // ---- 1. latency at RATE trades/s ------------------------------------------------------------
-{
+if (PHASES.has('latency')) {
   const delays = [];
   let record = false;
   const clients = Array.from({ length: 10 }, () => client({ exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 1, candles: 10 }, (d) => record && delays.push(d)));
@@ -253,7 +265,7 @@ console.log(`gateway benchmark, node ${process.version}, ${(await import('node:o
 }
 
 // ---- 2. fan-out to CLIENTS clients -----------------------------------------------------------
-for (const rate of FANOUT_RATES) {
+for (const rate of PHASES.has('fanout') ? FANOUT_RATES : []) {
   const views = [
     { exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 1, candles: 60 },
     { exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 10, candles: 60 },
@@ -276,25 +288,29 @@ for (const rate of FANOUT_RATES) {
   p = startPublishing(rate);
   await sleep(3000);
   const before = await metrics(gwUrl);
+  const streamsBefore = await streamTotals(gwUrl);
   for (const w of workers) w.send('record');
   await sleep(SECONDS * 1000);
+  const streamsAfter = await streamTotals(gwUrl);
   const reports = await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('message', resolve), w.send('stop')))));
   const after = await metrics(gwUrl);
   const delays = reports.flatMap((r) => r.delays);
   const updates = reports.reduce((n, r) => n + r.updates, 0);
   const lagP99 = max(reports.map((r) => r.lagP99));
+  const clientCpu = reports.reduce((n, r) => n + r.cpuSeconds, 0);
   const { sent, seconds } = await p.stop();
   const mb = (b) => `${(b / 1048576).toFixed(0)} MB`;
   if (rate === FANOUT_RATES[0]) console.log(`2. ${CLIENTS} concurrent clients on one gateway (in ${PROCESSES} client processes), 4 views (1m x1, 1m x10, 5m x10, 1h x100), trade published -> update received by every client`);
   console.log(`   at ${Math.round(sent / seconds).toLocaleString('en')} trades/s:`);
   console.log(`   connected and subscribed in ${connectSeconds.toFixed(1)} s; ${updates.toLocaleString('en')} updates received in ${SECONDS} s (${Math.round(updates / SECONDS).toLocaleString('en')}/s); p50 ${ms(pct(delays, 50))}, p99 ${ms(pct(delays, 99))}, max ${ms(max(delays))} (target p99 <= 200 ms)`);
   console.log(`   gateway memory: RSS ${mb(idle.rss)} idle -> ${mb(connected.rss)} with the clients (${((connected.rss - idle.rss) / 1024 / CLIENTS).toFixed(0)} KiB a client) -> ${mb(after.rss)} under load; heap ${mb(idle.heap)} -> ${mb(after.heap)}; gateway CPU ${(((after.cpu - before.cpu) / SECONDS) * 100).toFixed(0)}% of a core; updates conflated ${after.conflated - before.conflated}`);
-  console.log(`   load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on this machine; client processes' event-loop delay p99 ${lagP99.toFixed(0)} ms`);
+  console.log(`   the gateway took ${Math.round((streamsAfter.updates - streamsBefore.updates) / SECONDS)} live updates/s from the aggregator over ${streamsAfter.streams} streams (${streamsAfter.resyncs - streamsBefore.resyncs} re-snapshots)`);
+  console.log(`   load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on this machine; client processes' event-loop delay p99 ${lagP99.toFixed(0)} ms, their CPU ${((clientCpu / SECONDS) * 100).toFixed(0)}% of a core in all`);
   await sleep(1000);
 }
 
 // ---- 3. history: 24 h of 1m footprints -------------------------------------------------------
-for (const LEVEL of LEVELS) {
+for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
   const SYMBOL = `DAY${LEVEL}USDT`;
   const chc = connectClickHouse({ url: ch.url });
   const store = new FootprintStore(chc, DB);

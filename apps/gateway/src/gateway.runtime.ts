@@ -7,6 +7,7 @@ import { HistoryService } from './history/history.service.js';
 import { InstrumentCatalog } from './instruments/instrument.catalog.js';
 import type { Scales } from './instruments/instrument.view.js';
 import type { ClientSession } from './live/client.session.js';
+import { FlushClock } from './live/flush-clock.js';
 import { LiveHub } from './live/live.hub.js';
 import { SnapshotClient } from './live/snapshot.client.js';
 import { GatewayMetrics } from './metrics/gateway.metrics.js';
@@ -30,6 +31,8 @@ export class GatewayRuntime {
   readonly hub: LiveHub;
   readonly metrics: GatewayMetrics;
   readonly sessions = new Set<ClientSession>();
+  /** The one flush pass of every connection (GATEWAY_CONFLATION_MS). */
+  readonly clock: FlushClock;
   nc: NatsConnection | null = null;
   private readonly ncPromise: Promise<NatsConnection>;
   private resolveNc!: (nc: NatsConnection) => void;
@@ -43,7 +46,7 @@ export class GatewayRuntime {
     readonly logger: GatewayLogger,
   ) {
     this.ch = connectClickHouse({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, requestTimeoutMs: config.queryTimeoutMs + 5000 });
-    this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs);
+    this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs, config.historyCacheBytes);
     this.snapshots = new SnapshotClient(config.natsUrl, config.aggShards, config.snapshotTimeoutMs);
     this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) => this.probe(e, s));
     this.ncPromise = new Promise((r) => (this.resolveNc = r));
@@ -55,7 +58,9 @@ export class GatewayRuntime {
       views: () => this.hub.viewCount,
       congestedClients: () => [...this.sessions].filter((s) => s.congestedSince !== null).length,
       pendingCandles: () => [...this.sessions].reduce((n, s) => n + s.outbox.size, 0),
+      historyCache: () => ({ bytes: this.history.cache.bytes, candles: this.history.cache.count, hits: this.history.cache.hits, misses: this.history.cache.misses }),
     });
+    this.clock = new FlushClock(config.limits.conflationMs);
     this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
   }
 
@@ -85,6 +90,7 @@ export class GatewayRuntime {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const s of this.sessions) s.close();
+    this.clock.stop();
     await this.hub.stop();
     await this.snapshots.close().catch(() => undefined);
     if (this.nc) await drainNats(this.nc).catch(() => undefined);

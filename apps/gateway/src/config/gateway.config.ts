@@ -28,6 +28,8 @@ export interface GatewayConfig {
   instrumentsRefreshMs: number;
   /** A live stream nobody subscribes to any more is kept this long (ms) before it is dropped. */
   streamLingerMs: number;
+  /** Budget of the footprint candles kept from history reads (bytes; 0 = none kept). */
+  historyCacheBytes: number;
 }
 
 export interface GatewayLimits {
@@ -119,6 +121,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     queryTimeoutMs: r.int('GATEWAY_QUERY_TIMEOUT_MS', 30_000, 1000, 600_000),
     instrumentsRefreshMs: r.int('GATEWAY_INSTRUMENTS_REFRESH_MS', 30_000, 1000, 3_600_000),
     streamLingerMs: r.int('GATEWAY_STREAM_LINGER_MS', 30_000, 0, 3_600_000),
+    historyCacheBytes: r.int('GATEWAY_HISTORY_CACHE_MB', 256, 0, 65_536) * 1024 * 1024,
   };
   r.done();
   return config;

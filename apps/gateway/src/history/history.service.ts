@@ -4,6 +4,7 @@ import { type SummaryPart, type WireCell, type WireFootprintCandle, candleMetric
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import type { MemberPart } from '../live/grouped-view.js';
 import { RequestError } from '../request.error.js';
+import { CandleCache } from './candle-cache.js';
 import { IntTsvError, IntTsvParser } from './int-tsv.parser.js';
 import { scaleUnits } from '../instruments/instrument.view.js';
 import {
@@ -57,12 +58,17 @@ function members(view: InstrumentView): SqlMember[] {
  */
 export class HistoryService {
   private columns: Promise<CandleColumns> | null = null;
+  /** Footprint candles already read (see CandleCache), shared by HTTP history and snapshots. */
+  readonly cache: CandleCache;
 
   constructor(
     private readonly ch: ClickHouseClient,
     readonly db: string,
     private readonly timeoutMs: number,
-  ) {}
+    cacheBytes = 0,
+  ) {
+    this.cache = new CandleCache(cacheBytes);
+  }
 
   async ping(): Promise<boolean> {
     try {
@@ -199,9 +205,42 @@ export class HistoryService {
    * candle (cells come ordered by bucket and price; summaries, one row per candle, are read first).
    * A candle's volumes and counts are those of the cells read, so each candle is self-consistent
    * even when a write lands between the two queries.
+   *
+   * Candles read before come from the CandleCache when their stored trade count is unchanged: the
+   * summaries are read first, and cells only for the span of candles that are not cached (usually
+   * the newest few). A view with nothing cached is read whole, both queries at once.
    */
   async *footprint(view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
-    const summariesP = this.summaries(view, timeframe, fromMs, toMs, signal);
+    const prefix = `${view.members.map((m) => `${m.exchange}:${m.symbol}:${m.priceFactor}:${m.quantityFactor}`).join(',')}|${timeframe}|${step}|${mode}|`;
+    if (!this.cache.holds(prefix)) {
+      yield* this.readFootprint(prefix, view, timeframe, fromMs, toMs, step, mode, this.summaries(view, timeframe, fromMs, toMs, signal), signal);
+      return;
+    }
+    const summaries = await this.summaries(view, timeframe, fromMs, toMs, signal);
+    const times = [...summaries.keys()].sort((a, b) => a - b);
+    const cached = new Map<number, WireFootprintCandle>();
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of times) {
+      const s = summaries.get(t)!;
+      const c = this.cache.get(prefix, t, s.buyTrades + s.sellTrades);
+      if (c !== null) cached.set(t, c);
+      else {
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+    }
+    let i = 0;
+    for (; i < times.length && times[i]! < lo; i++) yield cached.get(times[i]!)!;
+    if (lo <= hi) {
+      yield* this.readFootprint(prefix, view, timeframe, lo, Math.min(toMs, hi + TIMEFRAME_MS[timeframe]), step, mode, Promise.resolve(summaries), signal);
+      while (i < times.length && times[i]! <= hi) i++;
+    }
+    for (; i < times.length; i++) yield cached.get(times[i]!)!;
+  }
+
+  /** Cells of [fromMs, toMs) from ClickHouse joined to their summaries; each candle whose cells add up to its summary's trade count is cached. */
+  private async *readFootprint(prefix: string, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, summariesP: Promise<Map<number, HistoryCandle>>, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
     summariesP.catch(() => undefined);
     const batches = this.intRows(footprintCellsSql(this.db, members(view), timeframe, fromMs, toMs, step, mode), 6, signal);
     let summaries: Map<number, HistoryCandle> | null = null;
@@ -220,7 +259,9 @@ export class HistoryService {
         st += x[4];
       }
       const part: SummaryPart = { ...s, buyVolume: buy, sellVolume: sell, buyTrades: bt, sellTrades: st };
-      return { ...wireCandle(c.t, part, candleMetrics(c.cells, step, mode)), cells: c.cells };
+      const out = { ...wireCandle(c.t, part, candleMetrics(c.cells, step, mode)), cells: c.cells };
+      if (bt + st === s.buyTrades + s.sellTrades) this.cache.set(prefix, bt + st, out);
+      return out;
     };
     for await (const batch of batches) {
       if (summaries === null) summaries = await summariesP;

@@ -110,10 +110,10 @@ export class HistoryController {
       await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       if (!first.done) {
-        await out.write(JSON.stringify(first.value));
+        await out.write(this.runtime.history.cache.encode(first.value));
         n++;
       }
-      for await (const c of candles) await out.write((n++ > 0 ? ',' : '') + JSON.stringify(c));
+      for await (const c of candles) await out.write((n++ > 0 ? ',' : '') + this.runtime.history.cache.encode(c));
       await out.write(']}');
     }
     await out.end();

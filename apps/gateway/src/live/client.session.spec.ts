@@ -8,6 +8,7 @@ import { singleView } from '../instruments/instrument.view.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { summaryOf } from '../testing/summary.js';
 import { ClientSession } from './client.session.js';
+import { FlushClock } from './flush-clock.js';
 import { GroupedView } from './grouped-view.js';
 import type { LiveHub, Subscription, ViewEntry } from './live.hub.js';
 import type { UpdateMessage } from './live.messages.js';
@@ -133,5 +134,46 @@ describe('ClientSession', () => {
     s.flush();
     expect(disconnected).toBe(true);
     s.close();
+  });
+
+  it('connections flushed in the same pass share one encoding of the same run of changes; a shorter run gets its own, and all end exact', async () => {
+    const view = new GroupedView('k', singleView({ exchange: 'x', symbol: 'y', priceScale: 0, quantityScale: 0, tick: 1 }).members, '1m', 1, 'nearest');
+    const hub = { session: () => null, release: () => undefined } as unknown as LiveHub;
+    const metrics = new GatewayMetrics({ clients: () => 0, subscriptions: () => 0, streams: () => 0, views: () => 0, congestedClients: () => 0, pendingCandles: () => 0 });
+    const logger = { warn: () => undefined, error: () => undefined };
+    const clock = new FlushClock(50);
+    const sockets = [fakeSocket(() => 0), fakeSocket(() => 0), fakeSocket(() => 0)];
+    const sessions = sockets.map((f) => new ClientSession(f.socket, hub, { ...LIMITS, conflationMs: 50 }, metrics, logger, clock));
+    const subs = sessions.map((_, i) => ({ id: `s${i}`, epoch: 'e', seq: 0, active: true, entry: { view } }) as unknown as Subscription);
+    const native = new NativeCandles('1m', 365 * 86_400_000);
+    const c = new FootprintCandle('1m', 0);
+    let seq = 0;
+    const trade = (price: number, who: number[]) => {
+      c.add(price, 1 + (price % 3), price % 2 === 0 ? 'buy' : 'sell', 1 + seq);
+      const ev = seq === 0 ? native.reset([c.toData()])[0]! : native.apply({ v: 1, exchange: 'x', symbol: 'y', timeframe: '1m', epoch: 'e', seq, scales: { priceScale: 0, quantityScale: 0, tick: 1 }, candle: summaryOf(c), cells: [{ ...c.levels.get(price)! }], session: null, sentAtMs: 1 } as unknown as LiveUpdate);
+      seq++;
+      if ('refused' in ev) throw new Error('refused');
+      const ch = view.apply(0, ev, native.candles.get(0), 1)!;
+      for (const i of who) sessions[i]!.push(subs[i]!, ch);
+    };
+    // connections 0 and 1 follow every change; connection 2 joins after the first two (a later first change)
+    trade(10, [0, 1]);
+    trade(11, [0, 1]);
+    trade(12, [0, 1, 2]);
+    trade(10, [0, 1, 2]);
+    clock.pass();
+    const count = async (shared: string) => (await metrics.updateEncodings.get()).values.find((v) => v.labels['shared'] === shared)?.value ?? 0;
+    expect(await count('no')).toBe(2);
+    expect(await count('yes')).toBe(1);
+    const [u0, u1, u2] = sockets.map((f) => f.updates);
+    expect(u0).toHaveLength(1);
+    expect({ ...u1![0]!, subscriptionId: 's0' }).toEqual(u0![0]);
+    const cellsOf = (u: UpdateMessage) => u.cells.map((x) => x.join(' '));
+    const truth = (prices: number[]) => view.cells(0, prices).map((x) => x.join(' '));
+    // the full run changed 10, 11 and 12 (10 was a replace: the first change of the candle); the later run 12 and 10
+    expect(u0![0]!.replace).toBe(true);
+    expect(cellsOf(u0![0]!)).toEqual(truth([10, 11, 12]));
+    expect(u2![0]!.replace).toBe(false);
+    expect(cellsOf(u2![0]!)).toEqual(truth([10, 12]));
   });
 });

@@ -3,10 +3,11 @@ import type { GatewayLimits } from '../config/gateway.config.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { RequestError, echo } from '../request.error.js';
 import { parseSubscribeRequest, parseUnsubscribeRequest } from '../validation/subscribe.request.js';
-import type { GroupedChange } from './grouped-view.js';
+import { FlushClock } from './flush-clock.js';
+import type { GroupedChange, RunEncoding } from './grouped-view.js';
 import type { LiveClient, LiveHub, Subscription } from './live.hub.js';
 import type { Ack, ErrorMessage, SnapshotMessage, UpdateMessage } from './live.messages.js';
-import { Outbox, changedPrices } from './outbox.js';
+import { Outbox, type PendingCandle, changedPrices } from './outbox.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export interface SessionLogger {
@@ -37,7 +38,8 @@ export function bufferedBytes(socket: Socket): number {
 /**
  * One Socket.IO connection: its subscriptions, its rate limit, and the conflation of what it is
  * sent. Changes are recorded in the Outbox (latest state per candle); a flush writes them at most
- * once per GATEWAY_CONFLATION_MS, and only while the socket's unsent bytes stay under
+ * once per GATEWAY_CONFLATION_MS (in the FlushClock's pass shared by every connection), and only
+ * while the socket's unsent bytes stay under
  * GATEWAY_MAX_BUFFERED_BYTES. A connection that stops reading therefore costs one entry per candle
  * it follows and never delays another (nothing is ever awaited on its behalf); one that stays
  * congested longer than GATEWAY_SLOW_CLIENT_TIMEOUT_MS, or lets more than
@@ -49,10 +51,7 @@ export class ClientSession implements LiveClient {
   private pendingSubscribes = 0;
   private nextId = 1;
   private readonly limiter: RateLimiter;
-  private timer: NodeJS.Timeout | null = null;
-  private immediate: NodeJS.Immediate | null = null;
   private retry: NodeJS.Timeout | null = null;
-  private lastFlushAt = 0;
   congestedSince: number | null = null;
   closed = false;
 
@@ -62,6 +61,8 @@ export class ClientSession implements LiveClient {
     private readonly limits: GatewayLimits,
     private readonly metrics: GatewayMetrics,
     private readonly logger: SessionLogger,
+    /** The process's flush pass (one per gateway; a session of its own when not given, as in unit tests). */
+    private readonly clock: FlushClock = new FlushClock(limits.conflationMs),
   ) {
     this.limiter = new RateLimiter(limits.messagesPerSecond, Date.now());
   }
@@ -196,16 +197,12 @@ export class ClientSession implements LiveClient {
   }
 
   private schedule(): void {
-    if (this.timer !== null || this.immediate !== null || this.retry !== null || this.closed) return;
-    const delay = this.lastFlushAt + this.limits.conflationMs - Date.now();
-    if (delay <= 0) this.immediate = setImmediate(() => this.flush());
-    else this.timer = setTimeout(() => this.flush(), delay);
+    if (this.retry !== null || this.closed) return;
+    this.clock.mark(this);
   }
 
   /** Writes what is waiting, unless the socket still holds too much. */
   flush(): void {
-    this.timer = null;
-    this.immediate = null;
     if (this.closed || this.outbox.size === 0) return;
     const now = Date.now();
     if (bufferedBytes(this.socket) > this.limits.maxBufferedBytes) {
@@ -222,31 +219,51 @@ export class ClientSession implements LiveClient {
       return;
     }
     this.congestedSince = null;
-    this.lastFlushAt = now;
     for (const [sub, pending] of this.outbox.take()) {
       if (!sub.active) continue;
-      const view = sub.entry.view;
       const session = this.hub.session(sub.entry);
       for (const p of pending) {
-        const candle = view.wireCandle(p.openTime);
-        if (candle === null) continue; // the view no longer holds it (older than its retention)
-        const last = p.changes[p.changes.length - 1]!;
-        let tail: string;
-        // exactly one change, sent as it was made (an entry turned into a replace carries more cells than its last change)
-        const shareable = p.changes.length === 1 && p.replace === last.replace;
-        if (shareable && last.encoded?.version === view.version(p.openTime) && last.encoded.session === session) {
-          tail = last.encoded.tail;
-        } else {
-          const cells = p.replace ? view.cells(p.openTime, null) : shareable ? view.cells(p.openTime, last.prices, last) : view.cells(p.openTime, changedPrices(p.changes));
-          const shared: Omit<UpdateMessage, 'subscriptionId' | 'seq' | 'epoch'> = { candle, cells, replace: p.replace, session, lastTradeUs: last.lastTradeUs, sourceSentAtMs: last.sourceSentAtMs, sentAtMs: now };
-          tail = JSON.stringify(shared).slice(1);
-          // every connection that is up to date gets exactly this change: encode it once for all of them
-          if (shareable) last.encoded = { version: view.version(p.openTime), session, tail };
-        }
+        const tail = this.encode(sub, p, session, now);
+        if (tail === null) continue; // the view no longer holds the candle (older than its retention)
         this.writeUpdate(sub, tail);
+        const last = p.changes[p.changes.length - 1]!;
         if (last.sourceSentAtMs !== null) this.metrics.updateDelay.observe(Math.max(0, now - last.sourceSentAtMs) / 1000);
       }
     }
+  }
+
+  /**
+   * The update's shared part (everything but the subscription's own fields) for a waiting entry.
+   * Connections that follow the same view and flush in the same pass hold the same run of changes
+   * (first to last) for a candle: the run's encoding is kept on its last change and reused while
+   * the candle is at that version and the session object is the same, so a change is serialised
+   * once per pass, not once per connection.
+   */
+  private encode(sub: Subscription, p: PendingCandle, session: unknown, now: number): string | null {
+    const view = sub.entry.view;
+    const candle = view.wireCandle(p.openTime);
+    if (candle === null) return null;
+    const first = p.changes[0]!;
+    const last = p.changes[p.changes.length - 1]!;
+    const version = view.version(p.openTime);
+    const runs = (last.encoded ??= []);
+    for (const r of runs) {
+      if (r.first === first && r.replace === p.replace && r.version === version && r.session === session) {
+        this.metrics.updateEncodings.inc({ shared: 'yes' });
+        return r.tail;
+      }
+    }
+    // exactly one change, sent as it was made (an entry turned into a replace carries more cells than its last change)
+    const single = p.changes.length === 1 && p.replace === last.replace;
+    const cells = p.replace ? view.cells(p.openTime, null) : single ? view.cells(p.openTime, last.prices, last) : view.cells(p.openTime, changedPrices(p.changes));
+    const shared: Omit<UpdateMessage, 'subscriptionId' | 'seq' | 'epoch'> = { candle, cells, replace: p.replace, session: session as UpdateMessage['session'], lastTradeUs: last.lastTradeUs, sourceSentAtMs: last.sourceSentAtMs, sentAtMs: now };
+    const tail = JSON.stringify(shared).slice(1);
+    const run: RunEncoding = { first, replace: p.replace, version, session, tail };
+    // a few runs per change at most (connections that fell behind differently); the newest wins
+    if (runs.length >= 4) runs.shift();
+    runs.push(run);
+    this.metrics.updateEncodings.inc({ shared: 'no' });
+    return tail;
   }
 
   /**
@@ -276,10 +293,9 @@ export class ClientSession implements LiveClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
     if (this.retry) clearTimeout(this.retry);
-    this.timer = this.immediate = this.retry = null;
+    this.retry = null;
+    this.clock.forget(this);
     for (const sub of this.subs.values()) this.hub.release(sub);
     this.subs.clear();
     this.outbox.take();

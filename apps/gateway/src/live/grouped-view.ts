@@ -28,11 +28,19 @@ export interface GroupedChange {
   lastTradeUs: number | null;
   sourceSentAtMs: number | null;
   /**
-   * The update's shared JSON (everything but the subscription's own fields), encoded once for
-   * every connection that gets exactly this change: valid while the candle is at `version` and the
-   * session object is the same.
+   * Encodings of the runs of changes that end with this one (ClientSession.encode): the update's
+   * shared JSON, made once for every connection that waits for exactly that run.
    */
-  encoded?: { version: number; session: unknown; tail: string };
+  encoded?: RunEncoding[];
+}
+
+/** The shared JSON of an update for the run of changes `first`..(the change holding it), valid while the candle is at `version` and the session object is the same. */
+export interface RunEncoding {
+  first: GroupedChange;
+  replace: boolean;
+  version: number;
+  session: unknown;
+  tail: string;
 }
 
 export interface MemberPart {

@@ -71,7 +71,7 @@ export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<S
   }
 
   handleConnection(socket: Socket): void {
-    const session = new ClientSession(socket, this.runtime.hub, this.runtime.config.limits, this.runtime.metrics, { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) });
+    const session = new ClientSession(socket, this.runtime.hub, this.runtime.config.limits, this.runtime.metrics, { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) }, this.runtime.clock);
     this.sessions.set(socket.id, session);
     this.runtime.sessions.add(session);
     session.attach();

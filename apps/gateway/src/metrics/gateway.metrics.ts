@@ -7,6 +7,8 @@ export interface GaugeSources {
   views(): number;
   congestedClients(): number;
   pendingCandles(): number;
+  /** The history candle cache (absent: no cache metrics). */
+  historyCache?(): { bytes: number; candles: number; hits: number; misses: number };
 }
 
 /**
@@ -17,6 +19,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly messagesOut: Record<'snapshot' | 'update' | 'error', ReturnType<Counter['labels']>>;
   readonly conflated: Counter;
+  readonly updateEncodings: Counter;
   readonly resyncs: Counter;
   readonly malformedUpdates: Counter;
   readonly refusedRequests: Counter;
@@ -31,6 +34,7 @@ export class GatewayMetrics {
     const out = new Counter({ name: 'gateway_messages_out_total', help: 'Socket.IO messages sent, by event', labelNames: ['event'], registers: [r] });
     this.messagesOut = { snapshot: out.labels('snapshot'), update: out.labels('update'), error: out.labels('error') };
     this.conflated = new Counter({ name: 'gateway_updates_conflated_total', help: 'Updates merged into one already waiting for a slow or rate-capped client (dropped by conflation)', registers: [r] });
+    this.updateEncodings = new Counter({ name: 'gateway_update_encodings_total', help: 'Updates written, by whether their shared JSON was serialised for this connection (shared=no) or reused from another connection of the same pass (shared=yes)', labelNames: ['shared'], registers: [r] });
     this.resyncs = new Counter({ name: 'gateway_stream_resyncs_total', help: 'Owner snapshots re-requested after a seq gap, an epoch change or an update that could not be applied', registers: [r] });
     this.malformedUpdates = new Counter({ name: 'gateway_malformed_updates_total', help: 'Live messages that were not LiveUpdates of their subject', registers: [r] });
     this.refusedRequests = new Counter({ name: 'gateway_refused_requests_total', help: 'Socket.IO requests refused, by code', labelNames: ['code'], registers: [r] });
@@ -64,5 +68,26 @@ export class GatewayMetrics {
     gauge('gateway_live_views', 'Shared grouped views (view, timeframe, grouping)', () => sources.views());
     gauge('gateway_congested_clients', 'Clients whose socket holds more than GATEWAY_MAX_BUFFERED_BYTES', () => sources.congestedClients());
     gauge('gateway_pending_candles', 'Candle updates waiting in clients\' conflation buffers', () => sources.pendingCandles());
+    const cache = sources.historyCache;
+    if (cache) {
+      gauge('gateway_history_cache_bytes', 'Estimated heap held by footprint candles kept from history reads (GATEWAY_HISTORY_CACHE_MB)', () => cache().bytes);
+      gauge('gateway_history_cache_candles', 'Footprint candles kept from history reads', () => cache().candles);
+      // counters that follow the cache's own counts (incremented by the difference when scraped)
+      const follow = (name: string, help: string, read: () => number) => {
+        let seen = 0;
+        return new Counter({
+          name,
+          help,
+          registers: [r],
+          collect() {
+            const now = read();
+            if (now > seen) this.inc(now - seen);
+            seen = now;
+          },
+        });
+      };
+      follow('gateway_history_cache_hits_total', 'History candles served from the cache (their stored trade count unchanged)', () => cache().hits);
+      follow('gateway_history_cache_misses_total', 'History candles that had to be read from ClickHouse', () => cache().misses);
+    }
   }
 }

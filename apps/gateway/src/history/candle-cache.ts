@@ -1,0 +1,104 @@
+import type { WireFootprintCandle } from '../footprint/wire.js';
+
+/**
+ * Footprint candles read from ClickHouse, kept by (view, timeframe, grouping, open time) with the
+ * trade count they were built from, least recently used first out, within a byte budget
+ * (GATEWAY_HISTORY_CACHE_MB).
+ *
+ * Why the trade count is a version: a candle's cells are a function of the set of its trades, and
+ * that set only grows (the aggregator deduplicates and never removes a trade; a restart rewrites
+ * the same state). So a candle whose stored summary still counts the trades the cached cells were
+ * built from is exactly the cached candle, and one with another count is read again. A candle
+ * whose cells did not add up to its summary's count (a write landing between the two reads) is
+ * never cached.
+ */
+export interface CachedCandle {
+  prefix: string;
+  trades: number;
+  candle: WireFootprintCandle;
+  bytes: number;
+}
+
+export class CandleCache {
+  private readonly entries = new Map<string, CachedCandle>();
+  /** Entries per view prefix: a view with none is read whole, its queries in parallel. */
+  private readonly perPrefix = new Map<string, number>();
+  private readonly json = new WeakMap<WireFootprintCandle, string>();
+  private size = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  get count(): number {
+    return this.entries.size;
+  }
+
+  /** Whether anything of this view (prefix) is cached. */
+  holds(prefix: string): boolean {
+    return (this.perPrefix.get(prefix) ?? 0) > 0;
+  }
+
+  /** The cached candle if it was built from exactly `trades` trades (and marks it recently used). */
+  get(prefix: string, openTime: number, trades: number): WireFootprintCandle | null {
+    const key = `${prefix}${openTime}`;
+    const e = this.entries.get(key);
+    if (e === undefined || e.trades !== trades) {
+      this.misses++;
+      return null;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    this.hits++;
+    return e.candle;
+  }
+
+  set(prefix: string, trades: number, candle: WireFootprintCandle): void {
+    if (this.maxBytes === 0) return;
+    const key = `${prefix}${candle.openTime}`;
+    const old = this.entries.get(key);
+    if (old !== undefined) this.remove(key, old);
+    const bytes = estimateBytes(candle);
+    if (bytes > this.maxBytes) return;
+    this.entries.set(key, { prefix, trades, candle, bytes });
+    this.perPrefix.set(prefix, (this.perPrefix.get(prefix) ?? 0) + 1);
+    this.size += bytes;
+    for (const [k, e] of this.entries) {
+      if (this.size <= this.maxBytes) break;
+      this.remove(k, e);
+    }
+  }
+
+  private remove(key: string, e: CachedCandle): void {
+    this.entries.delete(key);
+    this.size -= e.bytes;
+    const n = (this.perPrefix.get(e.prefix) ?? 1) - 1;
+    if (n > 0) this.perPrefix.set(e.prefix, n);
+    else this.perPrefix.delete(e.prefix);
+  }
+
+  /** The candle's JSON, made once per candle object (a cached candle is sent as the same text every time). */
+  encode(c: WireFootprintCandle): string {
+    let s = this.json.get(c);
+    if (s === undefined) {
+      s = JSON.stringify(c);
+      this.json.set(c, s);
+    }
+    return s;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.perPrefix.clear();
+    this.size = 0;
+  }
+}
+
+/** Heap held by a cached candle and its JSON, roughly: a cell array is ~80 bytes and ~35 of text. */
+export function estimateBytes(c: WireFootprintCandle): number {
+  return 600 + c.cells.length * 115;
+}
