@@ -131,6 +131,23 @@ export function wireCandle(openTime: number, s: SummaryPart, m: CandleMetrics): 
   };
 }
 
+const encoded = new WeakMap<WireFootprintCandle, string>();
+
+/**
+ * A footprint candle's JSON, made once per candle object. Candles are never changed once built
+ * (a view builds a new object for every read; history candles are shared read-only through the
+ * history cache), so a candle sent again (a cached history candle, in a snapshot or an HTTP
+ * response) costs a string copy instead of a serialisation.
+ */
+export function encodeCandle(c: WireFootprintCandle): string {
+  let s = encoded.get(c);
+  if (s === undefined) {
+    s = JSON.stringify(c);
+    encoded.set(c, s);
+  }
+  return s;
+}
+
 /** Cells of a Map keyed by price, ascending. */
 export function sortedCells(levels: ReadonlyMap<number, WireCell>): WireCell[] {
   return [...levels.values()].sort((a, b) => a[0] - b[0]);

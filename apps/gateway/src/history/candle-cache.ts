@@ -23,7 +23,6 @@ export class CandleCache {
   private readonly entries = new Map<string, CachedCandle>();
   /** Entries per view prefix: a view with none is read whole, its queries in parallel. */
   private readonly perPrefix = new Map<string, number>();
-  private readonly json = new WeakMap<WireFootprintCandle, string>();
   private size = 0;
   hits = 0;
   misses = 0;
@@ -79,16 +78,6 @@ export class CandleCache {
     const n = (this.perPrefix.get(e.prefix) ?? 1) - 1;
     if (n > 0) this.perPrefix.set(e.prefix, n);
     else this.perPrefix.delete(e.prefix);
-  }
-
-  /** The candle's JSON, made once per candle object (a cached candle is sent as the same text every time). */
-  encode(c: WireFootprintCandle): string {
-    let s = this.json.get(c);
-    if (s === undefined) {
-      s = JSON.stringify(c);
-      this.json.set(c, s);
-    }
-    return s;
   }
 
   clear(): void {

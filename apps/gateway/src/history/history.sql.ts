@@ -123,11 +123,31 @@ export interface CandleColumns {
  */
 export function candlesSql(db: string, m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, extra: CandleColumns): string {
   assertIdentifier(db, 'database');
+  if (timeframe === '1m') return minuteCandlesSql(db, m, fromMs, toMs, extra);
   const more = `${extra.notional ? ', notional' : ''}${extra.complete ? ', complete' : ''}`;
   return `SELECT toUInt32(bucket), open, high, low, close, buy_volume, sell_volume, buy_trades, sell_trades, max_delta, min_delta${more}
 FROM ${db}.candles
 WHERE ${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}
 ORDER BY bucket`;
+}
+
+/**
+ * 1m candle summaries straight from `candles_1m`: the `candles` view's 1m branch (the latest
+ * version of each minute; complete = not listed in incomplete_minutes) with the member and range
+ * applied inside it. Through the view, 18.16 also runs the other timeframes' branches of its
+ * UNION ALL: a day of 1m summaries took 190-430 ms that way, 17-57 ms this way (same rows).
+ */
+function minuteCandlesSql(db: string, m: SqlMember, fromMs: number, toMs: number, extra: CandleColumns): string {
+  const more = `${extra.notional ? ', toDecimal128(c.11, 0)' : ''}${extra.complete ? `, toUInt8(minute NOT IN (SELECT minute FROM ${db}.incomplete_minutes WHERE ${who(m)}))` : ''}`;
+  return `SELECT toUInt32(minute), c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10${more}
+FROM
+(
+    SELECT minute, argMax((open, high, low, close, buy_volume, sell_volume, buy_trades, sell_trades, max_delta, min_delta${extra.notional ? ', notional' : ''}), version) AS c
+    FROM ${db}.candles_1m
+    WHERE ${who(m)} AND ${bucketRange(fromMs, toMs, 'minute')}
+    GROUP BY minute
+)
+ORDER BY minute`;
 }
 
 /**

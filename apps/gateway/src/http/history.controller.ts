@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TIMEFRAME_MS, formatFixed, formatFixedTrimmed, formatRatio } from '@orderflow/footprint';
+import { encodeCandle } from '../footprint/wire.js';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 import { bucketOf } from '../history/history.service.js';
@@ -110,10 +111,10 @@ export class HistoryController {
       await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       if (!first.done) {
-        await out.write(this.runtime.history.cache.encode(first.value));
+        await out.write(encodeCandle(first.value));
         n++;
       }
-      for await (const c of candles) await out.write((n++ > 0 ? ',' : '') + this.runtime.history.cache.encode(c));
+      for await (const c of candles) await out.write((n++ > 0 ? ',' : '') + encodeCandle(c));
       await out.write(']}');
     }
     await out.end();

@@ -3,6 +3,7 @@ import type { GatewayLimits } from '../config/gateway.config.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { RequestError, echo } from '../request.error.js';
 import { parseSubscribeRequest, parseUnsubscribeRequest } from '../validation/subscribe.request.js';
+import { encodeCandle } from '../footprint/wire.js';
 import { FlushClock } from './flush-clock.js';
 import type { GroupedChange, RunEncoding } from './grouped-view.js';
 import type { LiveClient, LiveHub, Subscription } from './live.hub.js';
@@ -179,8 +180,19 @@ export class ClientSession implements LiveClient {
     if (ack) ack({ ok: false, error: { code, reason } });
   }
 
+  /**
+   * Writes `snapshot` as a pre-encoded Socket.IO packet: each candle's JSON is made once per candle
+   * object (encodeCandle: a cached history candle is not serialised again), and Socket.IO does not
+   * walk the whole message looking for binary parts. Falls back to emit() like writeUpdate.
+   */
   sendSnapshot(msg: SnapshotMessage): void {
-    this.socket.emit('snapshot', msg);
+    const client = (this.socket as unknown as { client?: { _packet?: (p: string[], o: { preEncoded: boolean }) => void } }).client;
+    if (typeof client?._packet === 'function') {
+      const { candles, ...rest } = msg;
+      let body = `2["snapshot",${JSON.stringify(rest).slice(0, -1)},"candles":[`;
+      for (let i = 0; i < candles.length; i++) body += (i > 0 ? ',' : '') + encodeCandle(candles[i]!);
+      client._packet([`${body}]}]`], { preEncoded: true });
+    } else this.socket.emit('snapshot', msg);
     this.metrics.messagesOut.snapshot.inc();
   }
 
