@@ -6,6 +6,8 @@
  * - What clients hold after snapshot + updates while a recording is replayed equals ClickHouse's
  *   final state and an independent aggregation of the recording, at native ticks and grouped,
  *   for one exchange and for a merged view of two exchanges with different scales.
+ * - A merged subscription's session (sums, exact VWAP, POC and value area at the grouping, naked
+ *   POCs), before and after midnight, equals a reference computed from the published trades.
  * - The HTTP profile/VWAP/CVD/TPO/imbalance/naked-POC endpoints equal the engine's functions.
  * - Bad inputs on every event and parameter are refused clearly and change nothing.
  * - A client that stops reading does not delay another one.
@@ -35,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, recording, startClickHouse, waitAllAcked } from './aggregator-support.js';
-import { LiveClient, type SubscriptionModel, clickHouseLines, percentile, referenceLines, stuckClient } from './gateway-support.js';
+import { LiveClient, type RefMember, type SubscriptionModel, clickHouseLines, percentile, refGroup, referenceLines, stuckClient } from './gateway-support.js';
 import { type Cleanup, connectTo, haveSharedData, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const DB = 'gw';
@@ -108,6 +110,120 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   return { status: r.status, body };
 }
 
+const DAY_MS = 86_400_000;
+
+/** The newest session each subscription of a client was sent (its snapshot's, then each update's). */
+function trackSessions(c: LiveClient): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  c.socket.on('snapshot', (m: { subscriptionId: string; session: unknown }) => out.set(m.subscriptionId, m.session));
+  c.socket.on('update', (m: { subscriptionId: string; session: unknown }) => out.set(m.subscriptionId, m.session));
+  return out;
+}
+
+/** JSON with object keys sorted (for comparing while waiting; the assertion is toEqual). */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+}
+
+/** a / b (b > 0) as a decimal with `decimals` places, rounded half to even (the test's own BigInt arithmetic). */
+function refDecimal(a: bigint, b: bigint, decimals: number): string {
+  const scaled = a * 10n ** BigInt(decimals);
+  let q = scaled / b;
+  const r = scaled % b;
+  if (2n * r > b || (2n * r === b && q % 2n === 1n)) q += 1n;
+  const digits = q.toString().padStart(decimals + 1, '0');
+  return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+}
+
+/**
+ * POC and 70 % value area of grouped volumes, as the README defines them: levels dense from the
+ * lowest to the highest by `step`; POC = greatest volume, ties nearest the middle, then higher;
+ * value area grown from the POC one level at a time towards the larger neighbour, ties up, until
+ * it holds at least 70 % of the volume (BigInt, written apart from the engine).
+ */
+function refProfile(levels: ReadonlyMap<bigint, bigint>, step: bigint): { poc: bigint; vah: bigint; val: bigint } {
+  const prices = [...levels.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const low = prices[0]!;
+  const n = Number((prices[prices.length - 1]! - low) / step) + 1;
+  const vol = Array.from({ length: n }, (_, i) => levels.get(low + BigInt(i) * step) ?? 0n);
+  const total = vol.reduce((a, b) => a + b, 0n);
+  let best = 0;
+  for (let i = 1; i < n; i++) if (vol[i]! > vol[best]! || (vol[i] === vol[best] && Math.abs(2 * i - (n - 1)) <= Math.abs(2 * best - (n - 1)))) best = i;
+  const target = (total * 70n + 99n) / 100n;
+  let lo = best;
+  let hi = best;
+  let sum = vol[best]!;
+  while (sum < target && (hi < n - 1 || lo > 0)) {
+    const up = hi < n - 1 ? vol[hi + 1]! : -1n;
+    const down = lo > 0 ? vol[lo - 1]! : -1n;
+    if (up >= down) sum += vol[++hi]!;
+    else sum += vol[--lo]!;
+  }
+  const at = (i: number) => low + BigInt(i) * step;
+  return { poc: at(best), vah: at(hi), val: at(lo) };
+}
+
+/**
+ * The session a merged view should report, from the trades published (each id once per member),
+ * in view units: the UTC day of the newest member trade; sums over the members that traded that
+ * day; VWAP = notional / volume to priceScale + 4 decimals, half to even; POC/VA of the summed
+ * levels grouped by `step`; naked POCs = earlier days' POCs whose level no later day's grouped
+ * range includes.
+ */
+function refSession(members: RefMember[], published: Map<Recording, readonly Trade[]>, step: bigint, priceScale: number) {
+  const dayOf = (t: Trade) => Math.floor(t.exchangeTimeUs / 1000 / DAY_MS) * DAY_MS;
+  const unique = members.map((m) => {
+    const seen = new Set<string>();
+    return (published.get(m.rec) ?? []).filter((t) => !seen.has(t.id) && seen.add(t.id));
+  });
+  const newest = unique.map((ts) => Math.max(...ts.map(dayOf)));
+  const start = Math.max(...newest);
+  const days = new Map<number, { levels: Map<bigint, bigint>; low: bigint; high: bigint }>();
+  let notional = 0n;
+  let volume = 0n;
+  let cvd = 0n;
+  let trades = 0;
+  members.forEach((m, i) => {
+    for (const t of unique[i]!) {
+      const p = BigInt(t.price) * m.priceFactor;
+      const q = BigInt(t.quantity) * m.quantityFactor;
+      const d = dayOf(t);
+      let day = days.get(d);
+      if (!day) days.set(d, (day = { levels: new Map(), low: p, high: p }));
+      const g = refGroup(p, step);
+      day.levels.set(g, (day.levels.get(g) ?? 0n) + q);
+      if (p < day.low) day.low = p;
+      if (p > day.high) day.high = p;
+      if (d !== start || newest[i] !== start) continue;
+      notional += p * q;
+      volume += q;
+      cvd += t.side === 'buy' ? q : -q;
+      trades++;
+    }
+  });
+  const today = refProfile(days.get(start)!.levels, step);
+  const order = [...days.keys()].sort((a, b) => a - b);
+  const nakedPocs: { sessionStartMs: number; price: number }[] = [];
+  for (const [i, d] of order.entries()) {
+    if (d >= start) continue;
+    const poc = refProfile(days.get(d)!.levels, step).poc;
+    const touched = order.slice(i + 1).some((e) => refGroup(days.get(e)!.low, step) <= poc && poc <= refGroup(days.get(e)!.high, step));
+    if (!touched) nakedPocs.push({ sessionStartMs: d, price: Number(poc) });
+  }
+  return {
+    startMs: start,
+    poc: Number(today.poc),
+    vah: Number(today.vah),
+    val: Number(today.val),
+    vwap: refDecimal(notional, volume * 10n ** BigInt(priceScale), priceScale + 4),
+    notional: notional.toString(),
+    cvd: Number(cvd),
+    volume: Number(volume),
+    trades,
+    nakedPocs,
+  };
+}
+
 describe.skipIf(!haveSharedData)('gateway', () => {
   const stack: Cleanup = [];
   let ch: ClickHouseServer;
@@ -153,6 +269,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
 
     const a = liveClient(gw.url);
     const b = liveClient(gw.url);
+    const mergedSessions = trackSessions(b);
     await Promise.all([a.connected(), b.connected()]);
     type Sub = { name: string; model: SubscriptionModel; tf: string; step: bigint; members: { rec: Recording; priceFactor: bigint; quantityFactor: bigint }[] };
     const subs: Sub[] = [];
@@ -175,8 +292,13 @@ describe.skipIf(!haveSharedData)('gateway', () => {
 
     // the rest in slices while more clients subscribe: snapshots taken while updates flow
     const slices = 8;
+    // the last slices wait until every subscription is open, so that each one gets updates after its
+    // snapshot however slow this shared machine is (the earlier slices flow while they are opened)
+    let subscribed!: () => void;
+    const allSubscribed = new Promise<void>((r) => (subscribed = r));
     const replay = (async () => {
       for (let i = 0; i < slices; i++) {
+        if (i === slices - 2) await allSubscribed;
         const part = (r: Recording) => {
           const from = cut(r) + Math.floor(((r.trades.length - cut(r)) * i) / slices);
           const to = cut(r) + Math.floor(((r.trades.length - cut(r)) * (i + 1)) / slices);
@@ -192,6 +314,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     await new Promise((r) => setTimeout(r, 300));
     await subscribeSingle('1h', 25);
     await subscribeSingle('1d', 1);
+    subscribed();
     await replay;
     await waitAllAcked(nc, [consumerName('binance', 'BTCUSDT'), consumerName('bybit', 'BTCUSDT')]);
     for (const s of subs) expect(s.model.snapshot!.live, s.name).toBe(true);
@@ -220,10 +343,18 @@ describe.skipIf(!haveSharedData)('gateway', () => {
         expect([c.summary.poc, c.summary.vah, c.summary.val], `${s.name} ${c.summary.openTime}`).toEqual([m.poc, m.valueAreaHigh, m.valueAreaLow]);
       }
     }
-    // one NATS subscription per stream, whatever the number of clients and groupings
+    // the merged session (the spot recording ends after midnight: the new day's session is binance's
+    // alone, and the merged POC of 2024-08-08 at the grouping is naked unless the new day reached it)
+    for (const s of subs.filter((x) => x.members.length > 1)) {
+      const ref = refSession(s.members, new Map(s.members.map((m) => [m.rec, m.rec.trades])), s.step, 2);
+      await waitFor(`${s.name}: its session equals the reference`, () => canonical(mergedSessions.get(s.model.snapshot!.subscriptionId)) === canonical(ref), 15_000).catch(() => undefined);
+      expect(mergedSessions.get(s.model.snapshot!.subscriptionId), `${s.name} session`).toEqual(ref);
+    }
+    // one NATS subscription per stream, whatever the number of clients and groupings (a merged
+    // view's session profile comes from its members' 1d streams)
     const status = (await getJson(`${gw.url}/status`)).body;
     expect(status.streams.map((x: { subject: string }) => x.subject).sort()).toEqual(
-      ['live.binance.BTCUSDT.1m', 'live.binance.BTCUSDT.5m', 'live.binance.BTCUSDT.1h', 'live.binance.BTCUSDT.1d', 'live.bybit.BTCUSDT.1m', 'live.bybit.BTCUSDT.5m'].sort(),
+      ['live.binance.BTCUSDT.1m', 'live.binance.BTCUSDT.5m', 'live.binance.BTCUSDT.1h', 'live.binance.BTCUSDT.1d', 'live.bybit.BTCUSDT.1m', 'live.bybit.BTCUSDT.5m', 'live.bybit.BTCUSDT.1d'].sort(),
     );
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);
@@ -239,6 +370,86 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     a.close();
     b.close();
   }, 180_000);
+
+  it("a merged subscription's session equals the trades published: sums, exact VWAP, POC/VA at the grouping, naked POCs, across midnight", async () => {
+    // the same recordings under another pair (merged ETH-USDT = binance ETHUSDT + bybit ETHUSDT), so that nothing else touched it
+    const spotE = recording('binance-spot_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', 'binance', 'ETHUSDT', '0.01', '0.00001');
+    const bybitE = recording('binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', 'bybit', 'ETHUSDT', '0.1', '0.001');
+    const members: RefMember[] = [
+      { rec: spotE, priceFactor: 1n, quantityFactor: 1n },
+      { rec: bybitE, priceFactor: 10n, quantityFactor: 100n },
+    ];
+    const consumers = [consumerName('binance', 'ETHUSDT'), consumerName('bybit', 'ETHUSDT')];
+    const midnightUs = Date.UTC(2024, 7, 9) * 1000;
+    const before = (r: Recording) => r.trades.filter((t) => t.exchangeTimeUs < midnightUs);
+    const after = (r: Recording) => r.trades.filter((t) => t.exchangeTimeUs >= midnightUs);
+    expect(after(bybitE)).toHaveLength(0); // the futures recording ends before midnight, the spot one after
+    expect(after(spotE).length).toBeGreaterThan(100);
+    const published = new Map<Recording, Trade[]>([
+      [spotE, []],
+      [bybitE, []],
+    ]);
+    const send = async (r: Recording, trades: Trade[]) => {
+      await publish(nc, r, trades);
+      published.get(r)!.push(...trades);
+    };
+    const third = (ts: Trade[], i: number) => ts.slice(Math.floor((ts.length * i) / 3), Math.floor((ts.length * (i + 1)) / 3));
+    // two earlier sessions, stored before anyone subscribes: 2024-08-06 at 61650 (which the recording's
+    // range reaches later) and 2024-08-07 at 70000 (which nothing reaches: a naked POC)
+    const early = (r: Recording, day: number, price: number, quantity: number, id: string): Trade => {
+      const t = Date.UTC(2024, 7, day, 12) * 1000;
+      return { exchange: r.exchange, symbol: r.symbol, id, price, quantity, side: 'buy', exchangeTimeUs: t, receiveTimeMs: t / 1000 };
+    };
+    await send(spotE, [early(spotE, 6, 6_165_000, 100_000, '1'), early(spotE, 7, 7_000_000, 100_000, '2'), early(spotE, 7, 6_999_990, 50_000, '3')]);
+    await send(bybitE, [early(bybitE, 6, 616_500, 2_000, '1'), early(bybitE, 7, 700_000, 2_000, '2')]);
+    await waitAllAcked(nc, consumers);
+    await Promise.all([send(spotE, third(before(spotE), 0)), send(bybitE, third(before(bybitE), 0))]);
+    await waitAllAcked(nc, consumers);
+
+    const c = liveClient(gw.url);
+    const sessions = trackSessions(c);
+    await c.connected();
+    const subs: { name: string; id: string; step: bigint }[] = [];
+    const subscribe = async (timeframe: string, ticks: number) => {
+      const m = await c.subscribe({ exchange: 'merged', symbol: 'ETH-USDT', timeframe, ticks, candles: 50 });
+      expect(m.snapshot!.scales).toEqual({ priceScale: 2, quantityScale: 5, tick: 10 });
+      expect((m.snapshot as unknown as { members: unknown[] }).members).toHaveLength(2);
+      subs.push({ name: `merged ETH-USDT ${timeframe} x${ticks}`, id: m.snapshot!.subscriptionId, step: BigInt(ticks * 10) });
+    };
+    await subscribe('1m', 3);
+    await subscribe('15m', 1);
+    const check = async (what: string) => {
+      for (const s of subs) {
+        const ref = refSession(members, published, s.step, 2);
+        await waitFor(`${s.name} ${what}: its session equals the reference`, () => canonical(sessions.get(s.id)) === canonical(ref), 20_000).catch(() => undefined);
+        expect(sessions.get(s.id), `${s.name} ${what}`).toEqual(ref);
+      }
+    };
+    // the snapshot's session already is the reference of what was published
+    await check('at the snapshot');
+
+    // the rest of 2024-08-08 from both exchanges, in slices while subscribed: both members in the session
+    for (let i = 1; i < 3; i++) {
+      await Promise.all([send(spotE, third(before(spotE), i)), send(bybitE, third(before(bybitE), i))]);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await waitAllAcked(nc, consumers);
+    await check('on 2024-08-08');
+    // (a session of both exchanges: more than binance's alone)
+    expect((sessions.get(subs[0]!.id) as { volume: number }).volume).toBeGreaterThan(refSession(members.slice(0, 1), published, 30n, 2).volume);
+
+    // past midnight: only binance trades, a new session; the merged 2024-08-08 POC becomes an earlier one
+    await send(spotE, after(spotE));
+    await waitAllAcked(nc, consumers);
+    await check('on 2024-08-09');
+    // (the 2024-08-07 POC is the level of 70000.00 at the grouping; 2024-08-06's was reached on 2024-08-08)
+    for (const s of subs) expect((sessions.get(s.id) as { nakedPocs: unknown[] }).nakedPocs, s.name).toEqual([{ sessionStartMs: Date.UTC(2024, 7, 7), price: Number(refGroup(7_000_000n, s.step)) }]);
+    expect((sessions.get(subs[0]!.id) as { startMs: number }).startMs).toBe(Date.UTC(2024, 7, 9));
+    // a new subscription of another timeframe at an existing grouping: its snapshot carries the same session
+    await subscribe('5m', 3);
+    await check('for a new subscription');
+    expect(c.errors).toEqual([]);
+  }, 120_000);
 
   it('profile, VWAP, CVD, TPO, imbalances and naked POCs over HTTP equal the engine on the same range', async () => {
     // the recording is fully stored by the previous test; build the engine's own candles from it

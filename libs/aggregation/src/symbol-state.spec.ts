@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { type CandleData, FootprintCandle, TIMEFRAMES, TIMEFRAME_MS, type PriceLevel, type Timeframe, rollUp } from '@orderflow/footprint';
+import { sessionVwap } from '@orderflow/contracts';
 import { describe, expect, it } from 'vitest';
 import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, bucketOf, compareIds, minuteFromTrades } from './symbol-state.js';
 
@@ -168,6 +169,22 @@ describe('SymbolState', () => {
           expect(state.openCandle(tf)?.toData()).toEqual(expected);
           expect(live.data(tf, b)).toEqual(expected);
         }
+        // the session's notional is the exact sum of price x quantity of the day's unique trades (BigInt, apart from the engine)
+        const day = newest - (newest % 86_400_000);
+        const seen = new Set<string>();
+        let notional = 0n;
+        let volume = 0n;
+        for (const t of stream) {
+          if (seen.has(t.id)) continue;
+          seen.add(t.id);
+          if (minuteOf(t) < day) continue;
+          notional += BigInt(t.price) * BigInt(t.quantity);
+          volume += BigInt(t.quantity);
+        }
+        const session = state.session();
+        expect(session.notional).toBe(notional.toString());
+        expect(BigInt(session.volume)).toBe(volume);
+        expect(session.vwap).toBe(sessionVwap(notional, volume, SCALES.priceScale));
       }),
       { numRuns: 300 },
     );
@@ -247,6 +264,7 @@ describe('SymbolState', () => {
           if (bucketOf(newest, tf) < dayStart) continue;
           expect(restarted.openCandle(tf)?.toData()).toEqual(whole.state.openCandle(tf)?.toData());
         }
+        if (bucketOf(newest, '1d') === dayStart) expect(restarted.session().notional).toBe(whole.state.session().notional);
       }),
       { numRuns: 200 },
     );
@@ -374,6 +392,9 @@ describe('SymbolState', () => {
     state.apply([t('1', 10000, 3, 'buy', 0), t('2', 10001, 1, 'sell', 1), t('3', 10000, 2, 'sell', 2)]);
     const s = state.session();
     // vwap = (100.00*3 + 100.01*1 + 100.00*2) / 6 = 600.01 / 6 = 100.001666... -> 6 decimals half-even
-    expect(s).toEqual({ startMs: Date.UTC(2024, 0, 2), poc: 10000, vah: 10000, val: 10000, vwap: '100.001667', cvd: 0, volume: 6, trades: 3, nakedPocs: [] });
+    // notional = 10000*3 + 10001*1 + 10000*2 (price units x quantity units)
+    expect(s).toEqual({ startMs: Date.UTC(2024, 0, 2), poc: 10000, vah: 10000, val: 10000, vwap: '100.001667', notional: '60001', cvd: 0, volume: 6, trades: 3, nakedPocs: [] });
+    expect(sessionVwap(60001n, 6, SCALES.priceScale)).toBe('100.001667');
+    expect(new SymbolState({ exchange: 'sim', symbol: 'X', scales: SCALES }).session()).toMatchObject({ vwap: null, notional: '0', volume: 0 });
   });
 });

@@ -7,14 +7,14 @@ import {
   type Timeframe,
   type Trade,
   buildProfile,
-  formatRatio,
   profileMetrics,
   tradeRejectReason,
 } from '@orderflow/footprint';
-import type {
-  CandleSummary,
-  InstrumentScales,
-  SessionSummary,
+import {
+  type CandleSummary,
+  type InstrumentScales,
+  type SessionSummary,
+  sessionVwap,
 } from '@orderflow/contracts';
 
 /** A trade as the aggregator applied it: `ingestSeq` orders trades of one symbol as they were applied. */
@@ -477,7 +477,10 @@ export class SymbolState {
     return out;
   }
 
-  /** Session (UTC day of the newest minute) metrics. `profile` false skips the POC/VA pass (cheap summary only). */
+  /**
+   * Session (UTC day of the newest minute) metrics, with the day's exact notional (what merged
+   * views divide by their summed volume). `profile` false skips the POC/VA pass (cheap summary only).
+   */
   session(profile = true, previous?: SessionSummary): SessionSummary {
     const start = this.dayStart();
     const day = this.newest < 0 ? null : this.bucketCandle('1d', start);
@@ -495,6 +498,7 @@ export class SymbolState {
         vah: null,
         val: null,
         vwap: null,
+        notional: '0',
         cvd: 0,
         volume: 0,
         trades: 0,
@@ -509,17 +513,13 @@ export class SymbolState {
       vah = m.valueAreaHigh;
       val = m.valueAreaLow;
     }
-    const vwap = formatRatio(
-      notional,
-      BigInt(day.volume) * 10n ** BigInt(this.scales.priceScale),
-      this.scales.priceScale + 4,
-    );
     return {
       startMs: start,
       poc,
       vah,
       val,
-      vwap,
+      vwap: sessionVwap(notional, day.volume, this.scales.priceScale),
+      notional: notional.toString(),
       cvd: day.delta,
       volume: day.volume,
       trades: day.trades,

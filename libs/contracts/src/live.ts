@@ -1,4 +1,4 @@
-import type { CandleData, PriceLevel, Timeframe } from '@orderflow/footprint';
+import { type CandleData, type PriceLevel, type Timeframe, formatRatio } from '@orderflow/footprint';
 import { assertToken } from './subjects.js';
 
 /**
@@ -52,7 +52,11 @@ export interface InstrumentScales {
   tick: number;
 }
 
-/** Session (UTC day) metrics at the time of an update, from the day's native-tick profile. */
+/**
+ * Session (UTC day) metrics at the time of an update. The aggregator's (one instrument): from the
+ * day's native-tick profile. A merged view's (the gateway): from its members' sessions and the
+ * merged day profile at the view's grouping (apps/gateway README, "Merged views").
+ */
 export interface SessionSummary {
   /** UTC midnight (ms) of the session. */
   startMs: number;
@@ -60,14 +64,39 @@ export interface SessionSummary {
   poc: number | null;
   vah: number | null;
   val: number | null;
-  /** Session volume-weighted average price as an exact decimal string (rounded half-even to 12 digits), or null. */
+  /**
+   * Session volume-weighted average price as an exact decimal string: `sessionVwap(notional,
+   * volume, priceScale)`, i.e. notional / volume rounded half to even to priceScale + 4 decimals;
+   * null before the first trade (or, for a merged view, while a member's notional is unknown).
+   */
   vwap: string | null;
+  /**
+   * Sum of price units x quantity units over the session's trades, as a decimal integer string
+   * (exact: it passes 2^53 within minutes on a busy market). What lets sessions be merged exactly:
+   * VWAP = notional / (volume x 10^priceScale). Absent only from aggregators that predate it (and
+   * then from a merged session that includes such a member).
+   */
+  notional?: string;
   /** Cumulative volume delta of the session (quantity units). */
   cvd: number;
   volume: number;
   trades: number;
   /** POCs of earlier sessions that no later trade has touched yet (price units), oldest first. */
   nakedPocs: { sessionStartMs: number; price: number }[];
+}
+
+/** Decimals of a session VWAP beyond the instrument's price scale. */
+export const SESSION_VWAP_EXTRA_DECIMALS = 4;
+
+/**
+ * The session VWAP from exact sums, the one rounding every producer uses: notional (price units x
+ * quantity units) / (volume x 10^priceScale), rounded half to even to priceScale + 4 decimals;
+ * null when the volume is 0.
+ */
+export function sessionVwap(notional: bigint, volume: number | bigint, priceScale: number): string | null {
+  const v = BigInt(volume);
+  if (v <= 0n) return null;
+  return formatRatio(notional, v * 10n ** BigInt(priceScale), priceScale + SESSION_VWAP_EXTRA_DECIMALS);
 }
 
 /** A candle's summary without its levels. */

@@ -43,15 +43,23 @@ export interface WireFootprintCandle extends WireCandle {
   cells: WireCell[];
 }
 
+/**
+ * The UTC day's figures (libs/contracts SessionSummary). For a merged view: POC and value area at
+ * the subscription's grouping, VWAP exact from the members' summed notionals.
+ */
 export interface SessionSummary {
   startMs: number;
   poc: number | null;
   vah: number | null;
   val: number | null;
   vwap: string | null;
+  /** Sum of price units x quantity units, a decimal integer string (absent from older aggregators). */
+  notional?: string;
   cvd: number;
   volume: number;
   trades: number;
+  /** POCs of earlier sessions not traded through since, oldest first. */
+  nakedPocs: { sessionStartMs: number; price: number }[];
 }
 
 export interface SubscribeRequest {

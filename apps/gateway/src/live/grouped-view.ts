@@ -64,6 +64,8 @@ export class GroupedView {
   private newest = -Infinity;
   /** Merged views: candles before this are not followed (see above). */
   floor = -Infinity;
+  /** Grows with every change of any candle (seed or applied event): what caches of derived figures (a merged session) key on. */
+  revision = 0;
   private readonly retentionMs: number;
 
   constructor(
@@ -87,6 +89,7 @@ export class GroupedView {
     const c = this.candle(openTime);
     this.setPart(c, member, part);
     c.version++;
+    this.revision++;
   }
 
   /** Turns a member stream's native event into a grouped change (null when the view does not follow that candle). */
@@ -101,6 +104,7 @@ export class GroupedView {
       if (levels === null) return null;
       this.setPart(c, member, this.part(m, ev.summary, levels));
       c.version++;
+      this.revision++;
       return { openTime: t, version: c.version, prices: [...c.levels.keys()].sort((a, b) => a - b), replace: true, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
     }
     const changed = new Set<number>();
@@ -121,6 +125,7 @@ export class GroupedView {
     existing.summary = this.summaryPart(m, ev.summary);
     c.summary = this.merged ? mergeSummaries(c.parts.map((p) => p?.summary)) : existing.summary;
     c.version++;
+    this.revision++;
     return { openTime: t, version: c.version, prices: [...changed].sort((a, b) => a - b), replace: false, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
   }
 
@@ -137,6 +142,13 @@ export class GroupedView {
     const out: number[] = [];
     for (const c of this.candles.values()) if (c.summary !== null) out.push(c.openTime);
     return out.sort((a, b) => a - b);
+  }
+
+  /** The newest candle with trades, or null. */
+  latestOpenTime(): number | null {
+    let out: number | null = null;
+    for (const c of this.candles.values()) if (c.summary !== null && (out === null || c.openTime > out)) out = c.openTime;
+    return out;
   }
 
   /** The candle's summary and metrics (computed once per version). */

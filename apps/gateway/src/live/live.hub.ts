@@ -6,12 +6,13 @@ import type { GatewayConfig } from '../config/gateway.config.js';
 import type { WireFootprintCandle } from '../footprint/wire.js';
 import { type HistoryService, bucketOf } from '../history/history.service.js';
 import type { InstrumentCatalog } from '../instruments/instrument.catalog.js';
-import { type InstrumentView, scaleUnits } from '../instruments/instrument.view.js';
+import type { InstrumentView } from '../instruments/instrument.view.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { RequestError } from '../request.error.js';
 import { type GroupedChange, GroupedView } from './grouped-view.js';
 import type { SnapshotMessage, SubscribeRequest } from './live.messages.js';
 import { LiveStream, type StreamLogger } from './live.stream.js';
+import { DAY_MS, type MemberSession, MergedSessionState, mergeSessions, sessionDay } from './merged-session.js';
 import type { HeldCandle, NativeEvent } from './native-candles.js';
 import type { SnapshotClient } from './snapshot.client.js';
 
@@ -36,7 +37,18 @@ export interface ViewEntry {
   linger: NodeJS.Timeout | null;
   /** Recent history reads, shared by subscriptions that ask for the same range (a reconnect storm reads once). */
   historyCache: Map<string, { at: number; value: Promise<unknown> }>;
-  sessionCache?: { refs: (SessionSummary | null)[]; value: SessionSummary | null };
+  /** The session last computed, and what it was computed from (the same object until one of those changes). */
+  sessionCache?: { refs: (SessionSummary | null)[]; revision: number; stored: number; value: SessionSummary | null };
+  /**
+   * Merged views: the merged `1d` entry of the same grouping whose day candle is the session
+   * profile (the entry itself when its timeframe is 1d). Unset when it could not be opened: the
+   * session then has sums and VWAP but no POC, value area or naked POCs.
+   */
+  sessionSource?: ViewEntry;
+  /** A merged 1d entry: the earlier sessions (naked POCs) and how the last read of them went. */
+  merged?: { state: MergedSessionState; loading: boolean; failedAt: number | null };
+  /** Other entries whose session this one supplies: they keep it open, and are told when it changes. */
+  dependents?: Set<ViewEntry>;
 }
 
 /**
@@ -44,6 +56,9 @@ export interface ViewEntry {
  * what the view holds (the view's candles win), and those are final in ClickHouse.
  */
 const HISTORY_TTL_MS = 2000;
+
+/** How long after a failed read of the earlier merged sessions (naked POCs) it is tried again. */
+const EARLIER_SESSIONS_RETRY_MS = 60_000;
 
 export class Subscription {
   seq = 0;
@@ -207,35 +222,77 @@ export class LiveHub {
     this.maybeLinger(sub.entry);
   }
 
-  /** Session figures of a view: the owner's as they are, or a merged sum (no merged POC, value area or VWAP), the same object until a member's changes. */
+  /**
+   * Session figures of a view: the owner's as they are, or a merged view's (merged-session.ts:
+   * members' sums, exact VWAP from their notionals, POC and value area of the merged 1d view's day
+   * candle at the view's grouping, naked POCs of the earlier merged sessions). The same object
+   * until something it is computed from changes: session() runs on every flush of every client.
+   */
   session(entry: ViewEntry): SessionSummary | null {
-    if (entry.streams.length === 1) return entry.streams[0]!.session;
-    const refs = entry.streams.map((s) => s.session);
-    const c = entry.sessionCache;
-    if (c && c.refs.every((r, i) => r === refs[i])) return c.value;
-    const value = this.mergedSession(entry);
-    entry.sessionCache = { refs, value };
+    if (!entry.view.merged) return entry.streams[0]!.session;
+    const src = entry.sessionSource?.merged ? entry.sessionSource : entry;
+    const refs = src.streams.map((s) => s.session);
+    const revision = src.merged ? src.view.revision : 0;
+    const stored = src.merged?.state.storedVersion ?? 0;
+    const c = src.sessionCache;
+    if (c && c.revision === revision && c.stored === stored && c.refs.every((r, i) => r === refs[i])) return c.value;
+    const members: MemberSession[] = src.streams.map((s, i) => ({ session: s.session, priceFactor: src.instrument.members[i]!.priceFactor, quantityFactor: src.instrument.members[i]!.quantityFactor }));
+    let value: SessionSummary | null;
+    try {
+      value = src.merged
+        ? src.merged.state.summary(members, src.view)
+        : mergeSessions(members, src.instrument.scales.priceScale, null, [], src.view.step, src.view.mode);
+    } catch (e) {
+      this.deps.logger.warn(`${src.key}: session: ${(e as Error).message}`);
+      value = null;
+    }
+    src.sessionCache = { refs, revision, stored, value };
+    if (src.merged?.failedAt != null && Date.now() - src.merged.failedAt >= EARLIER_SESSIONS_RETRY_MS) void this.loadEarlierSessions(src);
     return value;
   }
 
-  private mergedSession(entry: ViewEntry): SessionSummary | null {
+  /**
+   * Reads the earlier merged sessions (the NAKED_POC_DAYS days before the current one) of a merged
+   * 1d entry from ClickHouse: merged day candles at the view's grouping, summed in SQL, with the
+   * same profile metrics as the live view's. A failure is logged and tried again later (meanwhile
+   * only the sessions the live view followed count).
+   */
+  private async loadEarlierSessions(entry: ViewEntry): Promise<void> {
+    const m = entry.merged;
+    if (!m || m.loading || this.stopped) return;
+    m.loading = true;
     let start = -Infinity;
     for (const s of entry.streams) if (s.session && s.session.startMs > start) start = s.session.startMs;
-    if (!Number.isFinite(start)) return null;
-    let cvd = 0;
-    let volume = 0;
-    let trades = 0;
-    entry.streams.forEach((s, i) => {
-      const x = s.session;
-      if (!x || x.startMs !== start) return;
-      const qf = entry.instrument.members[i]!.quantityFactor;
-      cvd += scaleUnits(x.cvd, qf, 'cvd');
-      volume += scaleUnits(x.volume, qf, 'volume');
-      trades += x.trades;
-    });
-    // no merged POC, value area, VWAP or naked POCs (they are not sums of the members'); the cast
-    // keeps this compiling whether or not SessionSummary carries nakedPocs yet
-    return { startMs: start, poc: null, vah: null, val: null, vwap: null, cvd, volume, trades, nakedPocs: [] } as SessionSummary;
+    if (!Number.isFinite(start)) start = bucketOf(Date.now(), '1d');
+    try {
+      const days = await this.deps.history.footprintList(entry.instrument, '1d', start - m.state.lookbackDays * DAY_MS, start, entry.view.step, entry.view.mode);
+      m.state.setStored(days.map(sessionDay));
+      m.failedAt = null;
+      this.refreshSessions(entry, true, null, null);
+    } catch (e) {
+      m.failedAt = Date.now();
+      this.deps.logger.warn(`${entry.key}: earlier sessions (naked POCs) from ClickHouse: ${(e as Error).message}`);
+    } finally {
+      m.loading = false;
+    }
+  }
+
+  /**
+   * The merged session supplied by `src` changed without the subscribers' own candles changing (its
+   * 1d view moved, or the earlier sessions were read): each subscription of a dependent entry (and
+   * of `src` itself when `self`) gets an update of its newest candle with no cells, which carries
+   * the new session. Conflated with the candle's own pending update when there is one.
+   */
+  private refreshSessions(src: ViewEntry, self: boolean, lastTradeUs: number | null, sourceSentAtMs: number | null): void {
+    const targets = [...(src.dependents ?? [])];
+    if (self) targets.push(src);
+    for (const d of targets) {
+      if (d.subscribers.size === 0) continue;
+      const t = d.view.latestOpenTime();
+      if (t === null) continue;
+      const change: GroupedChange = { openTime: t, version: d.view.version(t), prices: [], replace: false, lastTradeUs, sourceSentAtMs };
+      for (const sub of d.subscribers) sub.client.push(sub, change);
+    }
   }
 
   async stop(): Promise<void> {
@@ -248,19 +305,48 @@ export class LiveHub {
     this.entries.clear();
   }
 
+  /** An entry is kept while it has subscribers, subscriptions being opened, or dependents (entries whose session it supplies). */
+  private inUse(entry: ViewEntry): boolean {
+    return entry.subscribers.size > 0 || entry.opening > 0 || (entry.dependents?.size ?? 0) > 0;
+  }
+
   private maybeLinger(entry: ViewEntry): void {
-    if (entry.subscribers.size > 0 || entry.opening > 0 || entry.linger || this.stopped) return;
+    if (this.inUse(entry) || entry.linger || this.stopped) return;
     const drop = () => {
       entry.linger = null;
-      if (entry.subscribers.size > 0 || entry.opening > 0) return;
+      if (this.inUse(entry) || this.entries.get(entry.key) !== entry) return;
       this.entries.delete(entry.key);
       for (const u of entry.unlisten) u();
       for (const s of entry.streams) this.releaseStream(s);
+      this.releaseSessionSource(entry);
     };
-    if (this.deps.config.streamLingerMs === 0) drop();
-    else {
-      entry.linger = setTimeout(drop, this.deps.config.streamLingerMs);
-      entry.linger.unref();
+    // a timer even for 0 ms: whoever awaited the entry's creation claims it first (microtasks run before timers)
+    entry.linger = setTimeout(drop, this.deps.config.streamLingerMs);
+    entry.linger.unref();
+  }
+
+  /** A dependent entry is gone (or was never completed): its session source may linger. */
+  private releaseSessionSource(entry: ViewEntry): void {
+    const src = entry.sessionSource;
+    if (!src || src === entry) return;
+    entry.sessionSource = undefined;
+    src.dependents?.delete(entry);
+    this.maybeLinger(src);
+  }
+
+  /**
+   * The merged 1d entry of the same grouping as a merged entry of another timeframe, claimed for
+   * `dependent` in the same microtask as it resolves (before any linger timer can drop it).
+   */
+  private async sessionSourceFor(dependent: { instrument: InstrumentView; ticks: number; step: number; mode: GroupingMode; claim: (src: ViewEntry) => void }): Promise<ViewEntry | undefined> {
+    try {
+      return await this.entry(dependent.instrument, '1d', dependent.ticks, dependent.step, dependent.mode).then((src) => {
+        dependent.claim(src);
+        return src;
+      });
+    } catch (e) {
+      this.deps.logger.warn(`${dependent.instrument.exchange} ${dependent.instrument.symbol}: the merged 1d view for its session: ${(e as Error).message}`);
+      return undefined;
     }
   }
 
@@ -309,32 +395,71 @@ export class LiveHub {
    */
   private async createEntry(key: string, instrument: InstrumentView, timeframe: Timeframe, ticks: number, step: number, mode: GroupingMode): Promise<ViewEntry> {
     const streams = instrument.members.map((m) => this.acquireStream(m.exchange, m.symbol, timeframe));
+    // a merged view's session profile is the day candle of the merged 1d view of the same grouping:
+    // opened (or joined) alongside, and kept open by this entry (a placeholder holds it until the entry exists)
+    const placeholder = { key: `${key}#opening`, subscribers: new Set() } as unknown as ViewEntry;
+    let source: ViewEntry | undefined;
+    const sourceP =
+      instrument.members.length > 1 && timeframe !== '1d'
+        ? this.sessionSourceFor({
+            instrument,
+            ticks,
+            step,
+            mode,
+            claim: (src) => {
+              source = src;
+              (src.dependents ??= new Set()).add(placeholder);
+              if (src.linger) {
+                clearTimeout(src.linger);
+                src.linger = null;
+              }
+            },
+          })
+        : Promise.resolve(undefined);
     try {
       await Promise.all(streams.map((s) => s.ready(this.deps.config.snapshotTimeoutMs)));
       const view = new GroupedView(key, instrument.members, timeframe, step, mode);
       const entry: ViewEntry = { key, view, instrument, timeframe, ticks, streams, unlisten: [], subscribers: new Set(), opening: 0, linger: null, historyCache: new Map() };
+      if (view.merged && timeframe === '1d') {
+        entry.sessionSource = entry;
+        entry.merged = { state: new MergedSessionState(instrument.scales.priceScale, step, mode), loading: false, failedAt: null };
+      }
       if (view.merged) {
         let floor = bucketOf(Date.now(), timeframe);
         for (const s of streams) for (const t of s.native.candles.keys()) if (t < floor) floor = t;
         view.floor = floor;
-        const parts = await Promise.all(
-          instrument.members.map((_, i) => this.deps.history.memberParts(instrument, i, timeframe, floor, floor + 400 * 86_400_000, step, mode).catch(() => new Map())),
-        );
+        const [parts] = await Promise.all([
+          Promise.all(instrument.members.map((_, i) => this.deps.history.memberParts(instrument, i, timeframe, floor, floor + 400 * 86_400_000, step, mode).catch(() => new Map()))),
+          // a merged 1d view: the earlier sessions (naked POCs) are read alongside
+          entry.merged ? this.loadEarlierSessions(entry) : undefined,
+        ]);
         parts.forEach((byTime, i) => {
           for (const [t, part] of byTime) view.seed(i, t, part);
         });
       }
+      // the session's 1d view was opened alongside these reads (claimed as soon as it resolved)
+      await sourceP;
       // synchronous from here: what the streams hold now, then every later event
       streams.forEach((s, i) => {
         const m = instrument.members[i]!;
         for (const [t, held] of s.native.candles) if (!view.merged || t >= view.floor) view.seed(i, t, view.part(m, held.summary, held.levels.values()));
         entry.unlisten.push(s.listen((ev, held, sentAtMs) => this.onEvent(entry, i, ev, held, sentAtMs)));
       });
+      if (source) {
+        source.dependents!.delete(placeholder);
+        source.dependents!.add(entry);
+        entry.sessionSource = source;
+      }
       this.entries.set(key, entry);
       this.maybeLinger(entry);
       return entry;
     } catch (e) {
       for (const s of streams) this.releaseStream(s);
+      await sourceP;
+      if (source) {
+        source.dependents?.delete(placeholder);
+        this.maybeLinger(source);
+      }
       throw e;
     }
   }
@@ -349,5 +474,6 @@ export class LiveHub {
     }
     if (change === null) return;
     for (const sub of entry.subscribers) sub.client.push(sub, change);
+    if ((entry.dependents?.size ?? 0) > 0) this.refreshSessions(entry, false, change.lastTradeUs, change.sourceSentAtMs);
   }
 }

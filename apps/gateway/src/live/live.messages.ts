@@ -34,7 +34,12 @@ export interface SubscribeRequest {
 
 export const SUBSCRIBE_FIELDS = ['exchange', 'symbol', 'timeframe', 'ticks', 'candles', 'mode'] as const;
 
-/** Session (UTC day) figures in the view's units. A merged view has no session POC, value area or VWAP (null). */
+/**
+ * Session (UTC day) figures in the view's units. One instrument: its aggregator's (POC and value
+ * area at the native tick). A merged view: its members' sums, the exact VWAP of their summed
+ * notionals, POC and value area of the merged day profile at the subscription's grouping, and the
+ * naked POCs of earlier merged sessions (live/merged-session.ts).
+ */
 export type WireSession = SessionSummary;
 
 export interface SnapshotMessage {
