@@ -2,11 +2,14 @@
  * The platform as `npm start` runs it, on spare ports in temp dirs: nats-server (JetStream) and
  * ClickHouse (scripts/lib/services.mjs), and the services as separate processes: the exchange
  * simulator's CLI replaying the proof stream over the Binance spot protocol (WebSocket + REST), the
- * collector, and two aggregator shards. Faults are applied to those processes; `measure()` compares
- * ClickHouse with the reference and counts what was lost or counted twice.
+ * collector, two aggregator shards and the gateway. Faults are applied to those processes; `measure()`
+ * compares ClickHouse with the reference and counts what was lost or counted twice. With `live`
+ * views, a live Socket.IO client (live-client.ts) follows them through the gateway from the first
+ * trades on, and `compareLive()` checks what it holds against ClickHouse.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +19,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { TRADES_STREAM, decodeTradeBatch, tradeSubject } from '@orderflow/contracts';
 import { type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
 import { type Cleanup, connectTo, waitFor } from '../support.js';
+import { type LiveComparison, type LiveView, ResilientLiveClient } from './live-client.js';
 import { EXCHANGE, STEP, TICK, type StreamTrade, asRecording, writeReplayFile } from './stream.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SIM_MAIN = join(ROOT, 'apps/exchange-sim/dist/main.js');
 const COLLECTOR_MAIN = join(ROOT, 'apps/collector/dist/main.js');
 const AGGREGATOR_MAIN = join(ROOT, 'apps/aggregator/dist/main.js');
+const GATEWAY_MAIN = join(ROOT, 'apps/gateway/dist/main.js');
 const LOGS = Boolean(process.env['SYSTEM_TEST_LOGS']);
 
 interface Services {
@@ -29,6 +34,38 @@ interface Services {
   getFreePort(): Promise<number>;
 }
 export const services = async () => (await import(SERVICES_URL)) as Services;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Free ports for the services' own HTTP servers, below the kernel's ephemeral range: a port from
+ * that range (getFreePort) can be taken by any outgoing connection of the machine between the
+ * choice and the service's listen, or while a killed service is down before its restart on the
+ * same port (seen: a shard's EADDRINUSE while other suites ran).
+ */
+async function reservePorts(n: number): Promise<number[]> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    /* not Linux: the usual range */
+  }
+  const from = Math.max(1024, low - 12_000);
+  const out: number[] = [];
+  for (let i = 0; out.length < n && i < 1000; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (!out.includes(port) && (await canListen(port))) out.push(port);
+  }
+  if (out.length < n) throw new Error(`no ${n} free ports in [${from}, ${low})`);
+  return out;
+}
 
 export class Proc {
   readonly output: string[] = [];
@@ -101,6 +138,8 @@ export interface PipelineOptions {
   rate: number;
   cleanup: Cleanup;
   aggEnv?: Record<string, string>;
+  /** Views a live Socket.IO client follows through the gateway from the first trades on (none: no client). */
+  live?: LiveView[];
 }
 
 export interface Measurement {
@@ -120,11 +159,16 @@ export class Pipeline {
   sim!: Proc;
   collector!: Proc;
   shards: Proc[] = [];
+  gateway!: Proc;
+  live: ResilientLiveClient | null = null;
   nats!: { url: string; port: number; stop(): Promise<void> };
   nc!: NatsConnection;
   simPort = 0;
   collectorPort = 0;
   aggPorts: number[] = [];
+  gatewayPort = 0;
+  /** What the gateway and the live client cost a run (ms): the wait for the gateway once the rest was ready, the replay held while the client subscribed, the final comparisons. */
+  readonly liveCosts = { gatewayWait: 0, subscribeHold: 0, check: 0 };
   dir = '';
   natsStore = '';
   readonly recordings: Recording[];
@@ -148,7 +192,9 @@ export class Pipeline {
     cleanup.push(() => this.nats.stop());
     this.nc = await connectTo(this.nats.url);
     cleanup.push(() => this.nc.close().catch(() => undefined));
-    [this.simPort, this.collectorPort, ...this.aggPorts] = await Promise.all([svc.getFreePort(), svc.getFreePort(), svc.getFreePort(), svc.getFreePort()]);
+    const ports = await reservePorts(5);
+    [this.simPort, this.collectorPort, this.gatewayPort] = [ports[0]!, ports[1]!, ports[2]!];
+    this.aggPorts = ports.slice(3);
     const files = this.o.markets.map((m) => writeReplayFile(this.dir, m.symbol, m.trades));
     this.sim = new Proc(
       'exchange-sim',
@@ -164,8 +210,40 @@ export class Pipeline {
       await this.startShard(i);
       cleanup.push(() => this.shards[i]!.kill('SIGKILL'));
     }
+    this.startGateway();
+    cleanup.push(() => this.gateway.kill('SIGKILL'));
     await this.waitReady();
+    if (!this.o.live) {
+      await this.simControl('resume');
+      return;
+    }
+    // the gateway knows a symbol once the aggregator has seen it: let the first trades through, hold
+    // the replay (paused time does not count in its pacing) while the client subscribes, go on
     await this.simControl('resume');
+    await waitFor('the first trades', async () => (await this.simStats()).tradesProduced > 0, 60_000);
+    await this.simControl('pause');
+    const held = Date.now();
+    this.live = new ResilientLiveClient(this.gatewayUrl, this.o.live);
+    cleanup.push(async () => this.live?.close());
+    await this.live.ready(90_000);
+    await this.simControl('resume');
+    this.liveCosts.subscribeHold = Date.now() - held;
+  }
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.gatewayPort}`;
+  }
+
+  /** The gateway as scripts/services.json runs it (one process, its own port), reading both shards. */
+  startGateway(): void {
+    this.gateway = new Proc('gateway', [GATEWAY_MAIN], {
+      NATS_URL: this.nats.url,
+      CLICKHOUSE_URL: this.o.clickhouseUrl,
+      CLICKHOUSE_DATABASE: this.o.db,
+      AGG_SHARDS: '2',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(this.gatewayPort),
+    });
   }
 
   collectorEnv(): Record<string, string> {
@@ -212,6 +290,9 @@ export class Pipeline {
   async waitReady(timeoutMs = 90_000): Promise<void> {
     await this.waitUrl(`http://127.0.0.1:${this.collectorPort}/health/ready`, this.collector, timeoutMs);
     for (const i of [0, 1]) await this.waitUrl(`http://127.0.0.1:${this.aggPorts[i]}/health/ready`, this.shards[i]!, timeoutMs);
+    const t = Date.now();
+    await this.waitUrl(`${this.gatewayUrl}/health/ready`, this.gateway, timeoutMs);
+    this.liveCosts.gatewayWait = Date.now() - t;
   }
 
   async simControl(action: string, params: Record<string, string | number> = {}): Promise<unknown> {
@@ -265,6 +346,42 @@ export class Pipeline {
     const restartAt = Date.now();
     await this.startShard(i);
     return restartAt;
+  }
+
+  /** kill -9 the gateway; restart it on the same port after `downMs`. Resolves at the restart with its time, and `ready` once it answers /health/ready. */
+  async killGateway(downMs: number): Promise<{ restartAt: number; ready: Promise<number> }> {
+    await this.gateway.kill('SIGKILL');
+    await sleep(downMs);
+    const restartAt = Date.now();
+    this.startGateway();
+    const ready = this.waitUrl(`${this.gatewayUrl}/health/ready`, this.gateway).then(() => Date.now());
+    ready.catch(() => undefined);
+    return { restartAt, ready };
+  }
+
+  /**
+   * After settle(): what the live client holds, once it has caught up, against ClickHouse; then the
+   * same for a client that subscribes now (its snapshot = ClickHouse history + the gateway's live
+   * candles, which win). Null without a client.
+   */
+  async compareLive(ch: ClickHouseClient, timeoutMs = 60_000): Promise<{ live: LiveComparison[]; fresh: LiveComparison[]; resyncs: number | null; rounds: number } | null> {
+    if (!this.live) return null;
+    const t = Date.now();
+    const { comparison: live, truth, rounds } = await this.live.settle(ch, this.o.db, timeoutMs);
+    const fresh = new ResilientLiveClient(this.gatewayUrl, this.o.live!);
+    try {
+      await fresh.ready(60_000);
+      return { live, fresh: await fresh.compare(ch, this.o.db, truth), resyncs: await this.gatewayResyncs(), rounds };
+    } finally {
+      fresh.close();
+      this.liveCosts.check = Date.now() - t;
+    }
+  }
+
+  /** Re-snapshots of the gateway's live streams (seq gaps, new epochs) since its (re)start, from /status. */
+  async gatewayResyncs(): Promise<number | null> {
+    const r = await get<{ streams?: { resyncs: number }[] }>(`${this.gatewayUrl}/status`);
+    return r.body?.streams ? r.body.streams.reduce((n, s) => n + s.resyncs, 0) : null;
   }
 
   async restartNats(downMs: number): Promise<number> {

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+import { type CandleData, type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
 import { type SummaryPart, type WireCell, type WireFootprintCandle, candleMetrics, mergeSummaries, wireCandle } from '../footprint/wire.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import type { MemberPart } from '../live/grouped-view.js';
@@ -335,6 +335,52 @@ export class HistoryService {
       for (const r of batch) {
         const t = r[0]! * 1000;
         if (!wanted.has(t)) continue;
+        let list = out.get(t);
+        if (!list) out.set(t, (list = []));
+        list.push({ price: r[1]!, buyVolume: r[2]!, sellVolume: r[3]!, buyTrades: r[4]!, sellTrades: r[5]! });
+      }
+    }
+    return out;
+  }
+
+  /** Whole native candles of one instrument over [fromMs, toMs), as the aggregator would hold them (what a resyncing live stream reads back). */
+  async nativeCandles(exchange: string, symbol: string, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal): Promise<CandleData[]> {
+    const m: SqlMember = { exchange, symbol, priceFactor: 1, quantityFactor: 1 };
+    const one = { members: [m] } as unknown as InstrumentView;
+    const levels = await this.storedRangeLevels(m, timeframe, fromMs, toMs, signal);
+    const sums = await this.summaries(one, timeframe, fromMs, toMs, signal, undefined, true);
+    const out: CandleData[] = [];
+    for (const [t, s] of [...sums].sort((a, b) => a[0] - b[0])) {
+      out.push({
+        timeframe,
+        openTime: t,
+        step: 1,
+        mode: 'nearest',
+        open: s.open,
+        high: s.high,
+        low: s.low,
+        close: s.close,
+        buyVolume: s.buyVolume,
+        sellVolume: s.sellVolume,
+        buyTrades: s.buyTrades,
+        sellTrades: s.sellTrades,
+        delta: s.buyVolume - s.sellVolume,
+        maxDelta: s.maxDelta ?? 0,
+        minDelta: s.minDelta ?? 0,
+        firstTimeUs: s.firstTimeUs ?? 0,
+        lastTimeUs: s.lastTimeUs ?? 0,
+        onGrid: true,
+        levels: levels.get(t) ?? [],
+      });
+    }
+    return out;
+  }
+
+  private async storedRangeLevels(m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal): Promise<Map<number, PriceLevel[]>> {
+    const out = new Map<number, PriceLevel[]>();
+    for await (const batch of this.intRows(footprintCellsSql(this.db, [m], timeframe, fromMs, toMs, 1, 'nearest'), 6, signal)) {
+      for (const r of batch) {
+        const t = r[0]! * 1000;
         let list = out.get(t);
         if (!list) out.set(t, (list = []));
         list.push({ price: r[1]!, buyVolume: r[2]!, sellVolume: r[3]!, buyTrades: r[4]!, sellTrades: r[5]! });

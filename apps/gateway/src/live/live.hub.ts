@@ -356,10 +356,21 @@ export class LiveHub {
     if (!s) {
       const m = this.deps.metrics;
       const stored = (e: string, s: string, tf: Timeframe, times: readonly number[]) => this.deps.history.storedLevels(e, s, tf, times);
-      const stream = new LiveStream(exchange, symbol, timeframe, this.deps.nats, this.deps.snapshots, stored, this.deps.logger, {
-        resync: () => m.resyncs.inc(),
-        malformed: () => m.malformedUpdates.inc(),
-      });
+      const range = (e: string, s: string, tf: Timeframe, from: number, to: number) => this.deps.history.nativeCandles(e, s, tf, from, to);
+      const stream = new LiveStream(
+        exchange,
+        symbol,
+        timeframe,
+        this.deps.nats,
+        this.deps.snapshots,
+        stored,
+        this.deps.logger,
+        {
+          resync: () => m.resyncs.inc(),
+          malformed: () => m.malformedUpdates.inc(),
+        },
+        range,
+      );
       s = { stream, refs: 0 };
       this.streams.set(k, s);
       stream.start();

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSnapshot, liveSubject } from '@orderflow/contracts';
-import type { CandleData, PriceLevel, Timeframe } from '@orderflow/footprint';
+import { type CandleData, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
 import { Backoff } from '@orderflow/feeds';
 import { type HeldCandle, type NativeEvent, NativeCandles } from './native-candles.js';
 import type { SnapshotClient } from './snapshot.client.js';
@@ -17,6 +17,9 @@ export interface StreamHooks {
 }
 
 export type StreamListener = (ev: NativeEvent, held: HeldCandle | undefined, sentAtMs: number | null) => void;
+
+/** Stored whole native candles of [fromMs, toMs), ascending (HistoryService.nativeCandles). */
+export type StoredCandles = (exchange: string, symbol: string, timeframe: Timeframe, fromMs: number, toMs: number) => Promise<CandleData[]>;
 
 /** Stored native levels by open time (HistoryService.storedLevels). */
 export type StoredLevels = (exchange: string, symbol: string, timeframe: Timeframe, openTimes: readonly number[]) => Promise<Map<number, PriceLevel[]>>;
@@ -67,6 +70,8 @@ export class LiveStream {
     private readonly stored: StoredLevels,
     private readonly logger: StreamLogger,
     private readonly hooks: StreamHooks,
+    /** Whole candles from ClickHouse: what changed while the stream was out of sync and the owner no longer holds. */
+    private readonly storedRange?: StoredCandles,
   ) {
     this.subject = liveSubject(exchange, symbol, timeframe);
     this.native = new NativeCandles(timeframe);
@@ -181,12 +186,14 @@ export class LiveStream {
           snap = null;
         }
         let candles: CandleData[] = [];
+        let older: CandleData[] = [];
         if (snap !== null && !('error' in snap)) {
           // the snapshot first, then the stored levels it does not carry (the contract's order)
           const tfSnap = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
           try {
             const stored = await this.stored(this.exchange, this.symbol, this.timeframe, tfSnap.candles.map((c) => c.openTime));
             candles = tfSnap.candles.map((c) => overlayStored(c, stored.get(c.openTime)));
+            older = await this.olderThanSnapshot(tfSnap.candles);
           } catch (e) {
             this.lastError = `stored levels of the snapshot's candles: ${(e as Error).message}`;
             this.synced = false;
@@ -202,7 +209,7 @@ export class LiveStream {
           this.again = true;
           continue;
         }
-        this.adopt(snap, candles);
+        this.adopt(snap, candles, older);
         this.resolveFirst();
         if (this.again) await new Promise((r) => setTimeout(r, Math.min(this.backoff.next(), 1000)));
         else this.backoff.reset();
@@ -212,7 +219,28 @@ export class LiveStream {
     }
   }
 
-  private adopt(snap: SymbolSnapshot | SnapshotError, candles: CandleData[]): void {
+  /**
+   * A resync: the updates missed meanwhile may have changed candles the owner no longer holds (an
+   * outage longer than its window, or a replay running faster than the clock), and candles may have
+   * opened and closed unseen. The owner writes a candle to ClickHouse before it lets it go, so the
+   * candles from the oldest one held here up to the snapshot's oldest are read whole from
+   * ClickHouse (after the snapshot was taken) and replace what is held.
+   */
+  private async olderThanSnapshot(snapCandles: readonly CandleData[]): Promise<CandleData[]> {
+    if (this.storedRange === undefined || this.native.candles.size === 0) return [];
+    let from = Infinity;
+    for (const t of this.native.candles.keys()) if (t < from) from = t;
+    let to = Infinity;
+    for (const c of snapCandles) if (c.openTime < to) to = c.openTime;
+    if (!Number.isFinite(to)) {
+      const now = Date.now();
+      to = now - (now % TIMEFRAME_MS[this.timeframe]) + TIMEFRAME_MS[this.timeframe];
+    }
+    if (from >= to) return [];
+    return this.storedRange(this.exchange, this.symbol, this.timeframe, from, to);
+  }
+
+  private adopt(snap: SymbolSnapshot | SnapshotError, candles: CandleData[], older: CandleData[] = []): void {
     let events: NativeEvent[];
     let outcome;
     if ('error' in snap) {
@@ -221,7 +249,8 @@ export class LiveStream {
     } else {
       const tf = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
       try {
-        events = this.native.reset(candles);
+        const snapEvents = this.native.reset(candles);
+        events = [...this.native.put(older), ...snapEvents];
       } catch (e) {
         this.lastError = (e as Error).message;
         this.again = true;

@@ -59,6 +59,21 @@ export class NativeCandles {
     return out;
   }
 
+  /** Adds (or replaces) whole candles without dropping the others held; one replace event per candle. */
+  put(candles: readonly CandleData[]): NativeEvent[] {
+    const out: NativeEvent[] = [];
+    for (const c of candles) {
+      const problem = checkCandle(c, this.timeframe);
+      if (problem !== null) throw new Error(`stored candle at ${String(c?.openTime)}: ${problem}`);
+      const { levels, ...rest } = c;
+      const summary: CandleSummary = rest;
+      this.candles.set(c.openTime, { summary, levels: new Map(levels.map((l) => [l.price, { ...l }])) });
+      if (c.openTime > this.newest) this.newest = c.openTime;
+      out.push({ kind: 'replace', openTime: c.openTime, summary, levels: levels.map((l) => ({ ...l })) });
+    }
+    return out;
+  }
+
   /** Applies one update (already in sequence). */
   apply(u: LiveUpdate): NativeEvent | Refusal {
     const problem = checkUpdate(u, this.timeframe);
