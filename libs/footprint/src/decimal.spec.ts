@@ -97,6 +97,20 @@ describe('formatting', () => {
     expect(isqrt(big * big - 1n)).toBe(big - 1n);
   });
 
+  it('isqrt is the exact floor for any size, quickly (a float start froze VWAP bands with many decimals, and is Infinity past 2^1024)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 1n << 2200n }), fc.bigInt({ min: 0n, max: 1n << 64n }), (k, d) => {
+        const n = k * k + (d % (2n * k + 1n)); // k^2 <= n < (k+1)^2
+        expect(isqrt(n)).toBe(k);
+      }),
+      { numRuns: 2000 },
+    );
+    // the shape of the request that froze the gateway: variance x 10^(2 x 30 decimals)
+    const n = 123_456_789_012_345_678_901_234_567n * 10n ** 60n + 987_654_321n;
+    const r = isqrt(n);
+    expect(r * r <= n && (r + 1n) * (r + 1n) > n).toBe(true);
+  });
+
   it('parses ratios exactly', () => {
     expect(parseRatio('2.5', 'r')).toEqual({ num: 25n, den: 10n });
     expect(parseRatio(3, 'r')).toEqual({ num: 3n, den: 1n });

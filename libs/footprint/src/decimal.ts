@@ -128,20 +128,21 @@ export function divRoundHalfEven(a: bigint, b: bigint): bigint {
   return q;
 }
 
-/** floor(sqrt(n)) for n >= 0, exact on bigint (Newton's method). */
+/**
+ * floor(sqrt(n)) for n >= 0, exact on bigint: Newton's method from a power of two above the root,
+ * which only descends and stops at the floor (O(log bits) steps for any size). A float estimate
+ * as the start is wrong beyond 2^53 (it may land below the root, from where only steps of 1 were
+ * left: a request for many VWAP decimals froze the gateway) and is Infinity beyond 2^1024.
+ */
 export function isqrt(n: bigint): bigint {
   if (n < 0n) throw new DecimalError('INVALID_DECIMAL', 'square root of a negative number');
   if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  // Newton from a float estimate; correct both ways until stable.
+  let x = 1n << BigInt((n.toString(2).length >> 1) + 1);
   for (;;) {
     const y = (x + n / x) >> 1n;
-    if (y >= x) break;
+    if (y >= x) return x;
     x = y;
   }
-  while (x * x > n) x -= 1n;
-  while ((x + 1n) * (x + 1n) <= n) x += 1n;
-  return x;
 }
 
 /** A ratio such as the imbalance threshold ("3", "2.5", 3) as an exact fraction num/den. */

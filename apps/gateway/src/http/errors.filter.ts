@@ -6,6 +6,13 @@ import { RequestError, httpStatusOf } from '../request.error.js';
 
 const REASON: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
+/** Longest message an error body carries: NestJS's own (a 404's "Cannot GET <path>") quotes the request unbounded. */
+export const MAX_MESSAGE = 1000;
+
+function bounded(message: string): string {
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}...` : message;
+}
+
 /** A ClickHouse client failure (connection refused, timeout, server error) rather than a bad request. */
 function isStoreFailure(e: unknown): boolean {
   if (e instanceof HistoryError) return true;
@@ -17,7 +24,8 @@ function isStoreFailure(e: unknown): boolean {
 /**
  * Every error as `{ statusCode, error, message }`: refused requests 400 (401, 429) with the reason,
  * engine refusals (a profile too wide, an overflow) 400, ClickHouse unreachable 503, anything else
- * 500 without internals. A streamed response that fails after its first byte is cut short instead.
+ * 500 without internals; the message is at most MAX_MESSAGE characters. A streamed response that
+ * fails after its first byte is cut short instead.
  */
 @Catch()
 export class GatewayErrorsFilter implements ExceptionFilter {
@@ -30,7 +38,8 @@ export class GatewayErrorsFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       status = e.getStatus();
       const r = e.getResponse();
-      body = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : { statusCode: status, error: REASON[status] ?? 'Error', message: String(r) };
+      body = typeof r === 'object' && r !== null ? { ...(r as Record<string, unknown>) } : { statusCode: status, error: REASON[status] ?? 'Error', message: String(r) };
+      if (typeof body['message'] === 'string') body['message'] = bounded(body['message']);
     } else {
       if (e instanceof RequestError) status = httpStatusOf(e.code);
       else if (e instanceof FootprintError && e.code !== 'INVALID_TRADE') status = 400;
@@ -44,7 +53,7 @@ export class GatewayErrorsFilter implements ExceptionFilter {
         message = `history store unavailable: ${(e as Error).message}`.slice(0, 500);
         this.logger.warn(message);
       } else message = (e as Error).message;
-      body = { statusCode: status, error: REASON[status] ?? 'Error', message };
+      body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded(message) };
     }
     if (res.headersSent) {
       res.destroy();

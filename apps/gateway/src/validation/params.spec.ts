@@ -53,6 +53,19 @@ describe('request validation', () => {
     expect(refused(() => parseSymbol(5, 'binance')).message).toMatch(/symbol must be a string, got 5/);
   });
 
+  it('a merged symbol splits its pair as its members do (found by the gateway fuzzer: merged B-TCUSDT served BTCUSDT)', () => {
+    expect(parseSymbol('BTC-USDT', 'merged')).toBe('BTC-USDT');
+    expect(parseSymbol('1000PEPE-USDT', 'merged-perp')).toBe('1000PEPE-USDT');
+    expect(parseSymbol('BTC-TUSD', 'merged')).toBe('BTC-TUSD');
+    expect(parseSymbol('FOO-BARX', 'sim-merged')).toBe('FOO-BARX'); // no known quote asset: nothing to confuse it with
+    for (const [v, pair] of <[string, string][]>[['B-TCUSDT', 'BTC-USDT'], ['BTCU-SDT', 'BTC-USDT'], ['BTCUSD-T', 'BTC-USDT'], ['BTCT-USD', 'BTC-TUSD'], ['ETHB-TC', 'ETH-BTC']]) {
+      const e = refused(() => parseSymbol(v, 'merged'));
+      expect(e.code).toBe('bad-request');
+      expect(e.message).toBe(`symbol "${v}" of merged splits the pair wrongly: ${v.replace('-', '')} is ${pair}`);
+    }
+    expect(refused(() => parseSubscribeRequest({ ...valid, exchange: 'merged', symbol: 'BTCU-SDT' }, 2000)).message).toMatch(/^symbol "BTCU-SDT" of merged splits the pair wrongly/);
+  });
+
   it('unsubscribe needs a subscription id string', () => {
     expect(parseUnsubscribeRequest({ subscriptionId: 's1' })).toBe('s1');
     expect(refused(() => parseUnsubscribeRequest({ subscriptionId: 1 })).message).toMatch(/subscriptionId must be/);
@@ -79,5 +92,15 @@ describe('request validation', () => {
     expect(() => parseTime('2024-08-09T25:00:00Z', 'from')).toThrow(/not a valid date-time/);
     expect(() => parseTime('1000', 'from')).toThrow(/between 2009-01-03 and 2100-01-01/);
     expect(() => parseTime('tomorrow', 'from')).toThrow(/from must be milliseconds since the epoch or an ISO-8601 time/);
+  });
+
+  it('times: a UTC offset is at most ±23:59 (found by the gateway fuzzer: +24:00 and +99:99 moved the time by days)', () => {
+    expect(parseTime('2024-08-09T23:59:00+23:59', 'to')).toBe(Date.UTC(2024, 7, 9));
+    expect(parseTime('2024-08-09T00:00:00-23:59', 'to')).toBe(Date.UTC(2024, 7, 9, 23, 59));
+    for (const v of ['2024-08-09T00:00:00+24:00', '2024-08-09T00:00:00+99:99', '2024-08-09T00:00-00:60', '2024-08-09T00:00:00.000+23:60']) {
+      const e = refused(() => parseTime(v, 'to'));
+      expect(e.code).toBe('bad-request');
+      expect(e.message).toMatch(/^to ".*" has an invalid UTC offset: at most ±23:59$/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { EXCHANGES } from '@orderflow/contracts';
 import { type GroupingMode, MAX_TIME_US, MIN_TIME_US, TIMEFRAMES, type Timeframe, isTimeframe } from '@orderflow/footprint';
-import { MERGED_MARKETS, MERGED_SYMBOL, isKnownExchange, mergedMarket } from '../instruments/instrument.view.js';
+import { MERGED_MARKETS, MERGED_SYMBOL, isKnownExchange, mergedMarket, pairOf } from '../instruments/instrument.view.js';
 import { RequestError, badRequest } from '../request.error.js';
 
 /**
@@ -41,7 +41,13 @@ export function parseExchange(v: unknown, field = 'exchange'): string {
 export function parseSymbol(v: unknown, exchange: string, field = 'symbol'): string {
   if (typeof v !== 'string') throw badRequest(`${field} must be a string, got ${show(v)}`);
   if (mergedMarket(exchange)) {
-    if (!MERGED_SYMBOL.test(v)) throw badRequest(`${field} of ${exchange} must be BASE-QUOTE in capitals and digits (e.g. BTC-USDT), got ${show(v)}`);
+    const m = MERGED_SYMBOL.exec(v);
+    if (!m) throw badRequest(`${field} of ${exchange} must be BASE-QUOTE in capitals and digits (e.g. BTC-USDT), got ${show(v)}`);
+    // the members are BASE+QUOTE (Binance, Bybit) and BASE-QUOTE (OKX): B-TCUSDT would serve BTCUSDT under a false name
+    const read = pairOf(m[1]! + m[2]!);
+    if (read !== null && (read.base !== m[1] || read.quote !== m[2])) {
+      throw badRequest(`${field} ${show(v)} of ${exchange} splits the pair wrongly: ${m[1]}${m[2]} is ${read.base}-${read.quote}`);
+    }
   } else if (!TOKEN.test(v)) {
     throw badRequest(`${field} must be 1-64 characters of A-Z a-z 0-9 _ -, got ${show(v)}`);
   }
@@ -122,8 +128,10 @@ export function parseTime(v: string, name: string): number {
     }
     let offset = 0;
     if (zone !== 'Z') {
-      const sign = zone[0] === '-' ? -1 : 1;
-      offset = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+      const [oh, om] = [Number(zone.slice(1, 3)), Number(zone.slice(4, 6))];
+      // an offset is at most 23:59 either way (+24:00 or +99:99 would silently move the time by days)
+      if (oh > 23 || om > 59) throw badRequest(`${name} ${show(v)} has an invalid UTC offset: at most ±23:59`);
+      offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
     }
     ms = base - offset;
   }

@@ -1,0 +1,46 @@
+import type { ArgumentsHost } from '@nestjs/common';
+import { Logger, NotFoundException } from '@nestjs/common';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RequestError, badRequest } from '../request.error.js';
+import { GatewayErrorsFilter, MAX_MESSAGE } from './errors.filter.js';
+
+/** What the filter wrote: status, headers and the parsed body. */
+function respond(e: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
+  const headers: Record<string, string> = {};
+  let text = '';
+  const res = {
+    statusCode: 200,
+    headersSent: false,
+    setHeader: (k: string, v: string) => void (headers[k.toLowerCase()] = v),
+    end: (t: string) => void (text = t),
+    destroy: () => undefined,
+  };
+  const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+  new GatewayErrorsFilter().catch(e, host);
+  return { status: res.statusCode, headers, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+describe('GatewayErrorsFilter', () => {
+  beforeAll(() => Logger.overrideLogger(false)); // the 500 case logs its stack
+  it('answers a refused request 400 { statusCode, error, message } as JSON', () => {
+    expect(respond(badRequest('ticks must be an integer from 1 to 10000, got 0'))).toEqual({
+      status: 400,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: { statusCode: 400, error: 'Bad Request', message: 'ticks must be an integer from 1 to 10000, got 0' },
+    });
+    expect(respond(new RequestError('unauthorized', 'no token')).headers['www-authenticate']).toBe('Bearer');
+  });
+
+  it('bounds the message (found by the gateway fuzzer: a 404 quoted a 2,000-character path whole)', () => {
+    const path = `/api/${'a'.repeat(5000)}`;
+    const r = respond(new NotFoundException(`Cannot GET ${path}`));
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ statusCode: 404, error: 'Not Found', message: `${`Cannot GET ${path}`.slice(0, MAX_MESSAGE)}...` });
+    expect(respond(badRequest('x'.repeat(MAX_MESSAGE + 1))).body['message']).toBe(`${'x'.repeat(MAX_MESSAGE)}...`);
+    expect(respond(badRequest('x'.repeat(MAX_MESSAGE))).body['message']).toBe('x'.repeat(MAX_MESSAGE));
+  });
+
+  it('answers anything else 500 without internals', () => {
+    expect(respond(new TypeError('secret detail')).body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  });
+});
