@@ -37,7 +37,7 @@ export default [
   {
     // Benchmarks measure the built package exactly as its consumers import it; tool configs share
     // the workspace's vitest.shared.ts.
-    files: ['libs/*/bench/**/*.ts', '**/vitest.config.ts'],
+    files: ['libs/*/bench/**/*.ts', '**/vitest.config.ts', '**/vitest.*.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

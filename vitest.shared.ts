@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * sources (the "@orderflow/source" export condition), and each run also writes a JSON summary to
  * .data/test-results/<project>.json, which `npm test` adds up into its closing line.
  */
-export function projectVitestConfig(projectDir: string, include: string[] = ['src/**/*.spec.ts']) {
+export function projectVitestConfig(projectDir: string, include: string[] = ['src/**/*.spec.ts'], name = basename(projectDir)) {
   const results = process.env['ORDERFLOW_TEST_RESULTS_DIR'] ?? resolve(projectDir, '../../.data/test-results');
   return defineConfig({
     resolve: { conditions: ['@orderflow/source'] },
@@ -18,7 +18,7 @@ export function projectVitestConfig(projectDir: string, include: string[] = ['sr
       // they share the CPU with other projects' tasks, so the 5 s default is too tight.
       testTimeout: 60_000,
       reporters: ['default', 'json'],
-      outputFile: { json: resolve(results, `${basename(projectDir)}.json`) },
+      outputFile: { json: resolve(results, `${name}.json`) },
     },
   });
 }

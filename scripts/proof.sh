@@ -3,7 +3,11 @@
 #
 #   scripts/proof.sh          small size (what `npm test` runs): ~5 min
 #   scripts/proof.sh full     ≥ 1M trades per fault (2 × 599,776), writes docs/proof/REPORT.md
-#   scripts/proof.sh load     the load bench (tests/bench/load.bench.mjs), writes docs/proof/LOAD.md + LOAD.svg
+#   scripts/proof.sh load     the load bench (tests/bench/load.bench.mjs), writes docs/proof/LOAD.md + LOAD.svg:
+#                             the constant-rate simulator at LOAD_RATES (default 10000,25000,50000,100000
+#                             trades/s) through collector, JetStream, 2 shards, ClickHouse and the gateway,
+#                             with LOAD_CLIENTS (default 100,1000) Socket.IO clients, LOAD_SECONDS (default
+#                             20) each; ~10-12 min. Short run: LOAD_RATES=50000 LOAD_SECONDS=8 LOAD_CLIENTS=100
 #
 # Needs the built services (npx nx run-many -t build) and the recordings in ../shared/data/.
 set -euo pipefail

@@ -12,9 +12,9 @@ source scripts/setup.sh
 export ORDERFLOW_TEST_RESULTS_DIR="$PWD/.data/test-results"
 rm -rf "$ORDERFLOW_TEST_RESULTS_DIR"
 mkdir -p "$ORDERFLOW_TEST_RESULTS_DIR"
-echo "test: npx nx run-many -t build check-types lint test --skip-nx-cache --outputStyle=static"
+echo "test: npx nx run-many -t build check-types lint test test-fuzz --skip-nx-cache --outputStyle=static"
 status=0
-npx nx run-many -t build check-types lint test --skip-nx-cache --outputStyle=static || status=$?
+npx nx run-many -t build check-types lint test test-fuzz --skip-nx-cache --outputStyle=static || status=$?
 echo "test: nx exited with status $status"
 node scripts/test-summary.mjs "$ORDERFLOW_TEST_RESULTS_DIR" || status=1
 exit "$status"

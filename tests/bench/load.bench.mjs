@@ -1,146 +1,459 @@
 #!/usr/bin/env node
-// Load: the simulator (synthetic Binance spot market, live timestamps) driven at rising rates, through
-// the collector, JetStream and two aggregator shards into ClickHouse, each its own process, on
-// NATS and ClickHouse of our own (spare ports, temp dirs). Per rate step: sustained throughput
-// (trades/s acknowledged by JetStream and written to ClickHouse), end-to-end lag (wall clock minus
-// the newest exchange time in ClickHouse, and JetStream consumer lag), CPU and memory per process.
+// Load: the simulator (constant-rate synthetic Binance spot market, live timestamps) driven at rising
+// rates, through the collector, JetStream and two aggregator shards into ClickHouse and through the
+// gateway to subscribed Socket.IO clients; every service its own process, on NATS and ClickHouse of
+// our own (spare ports, temp dirs). Per rate step: sustained throughput (trades/s produced,
+// acknowledged by JetStream, written to ClickHouse), end-to-end lag (wall clock minus the newest
+// exchange time in ClickHouse) and JetStream consumer lag, then, for each client count, the
+// trade-to-client latency of every update every client receives, and CPU and memory per process.
 // The headline is the highest rate held without growing lag. Writes docs/proof/LOAD.md and LOAD.svg.
 //
-//   node tests/bench/load.bench.mjs                 # rates 10k,25k,50k,100k trades/s, 20 s each
-//   LOAD_RATES=10000,25000 LOAD_SECONDS=10 node tests/bench/load.bench.mjs
-import { spawn } from 'node:child_process';
+//   node tests/bench/load.bench.mjs          # 10k,25k,50k,100k trades/s; 100 then 1,000 clients, 20 s each
+//   LOAD_RATES=50000 LOAD_SECONDS=8 LOAD_CLIENTS=100 node tests/bench/load.bench.mjs   # a short run
+//
+// LOAD_RATES (trades/s, summed over the 2 symbols), LOAD_SECONDS (measurement time per client
+// count), LOAD_CLIENTS (client counts in rising order; "" = none), LOAD_WARMUP_SECONDS (default 5),
+// LOAD_DRAIN_SECONDS (default 20), LOAD_CLIENT_PROCESSES (at most this many client processes per
+// added batch of clients, default 4), LOAD_LOGS=1 (service logs), LOAD_OUT=dir (default docs/proof).
+import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { cpuPct, procSample } from './lib/procstat.mjs';
-import { plot } from './lib/svg.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- client worker: Socket.IO clients spread over a few processes (as gateway.bench.mjs does), so
+// that decoding their updates is not serialised on one event loop
+if (process.argv[2] === '--clients-worker') {
+  const { io } = await import('socket.io-client');
+  const views = JSON.parse(process.env.LOAD_VIEWS);
+  const n = Number(process.env.LOAD_N);
+  const offset = Number(process.env.LOAD_OFFSET);
+  let record = false;
+  let recvAt = [];
+  let delays = [];
+  let updates = 0;
+  let nullTrades = 0;
+  const sockets = [];
+  const subscribe = async (s, view) => {
+    for (let attempt = 0; ; attempt++) {
+      const a = await s.timeout(60_000).emitWithAck('subscribe', view);
+      if (a.ok) return;
+      // the instrument becomes known once its shard has written a trade of it
+      if (attempt >= 120 || a.error?.code !== 'unknown-symbol') throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
+      await sleep(500);
+    }
+  };
+  try {
+    for (let i = 0; i < n; i += 25) {
+      await Promise.all(
+        Array.from({ length: Math.min(25, n - i) }, (_, k) => {
+          const s = io(process.env.LOAD_GW_URL, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, timeout: 60_000 });
+          sockets.push(s);
+          s.on('update', (u) => {
+            if (!record) return;
+            updates++;
+            if (u.lastTradeUs === null || u.lastTradeUs === undefined) {
+              nullTrades++;
+              return;
+            }
+            const now = Date.now();
+            recvAt.push(now);
+            delays.push(now - u.lastTradeUs / 1000);
+          });
+          return new Promise((resolve, reject) => {
+            s.once('connect_error', reject);
+            s.once('connect', () => subscribe(s, views[(offset + i + k) % views.length]).then(resolve, reject));
+          });
+        }),
+      );
+    }
+  } catch (e) {
+    process.send({ error: String(e?.stack ?? e) }, () => process.exit(1));
+    await new Promise(() => undefined);
+  }
+  let disconnects = 0;
+  for (const s of sockets) s.on('disconnect', () => disconnects++);
+  process.on('message', (m) => {
+    if (m === 'record') {
+      record = true;
+    } else if (m === 'report') {
+      record = false;
+      process.send({ recvAt, delays, updates, nullTrades, disconnects });
+      recvAt = [];
+      delays = [];
+      updates = 0;
+      nullTrades = 0;
+    } else if (m === 'exit') {
+      for (const s of sockets) s.close();
+      process.exit(0);
+    }
+  });
+  process.send('ready');
+  await new Promise(() => undefined);
+}
+
+const { jetstreamManager } = await import('@nats-io/jetstream');
+const { connect } = await import('@nats-io/transport-node');
+const { cpuPct, procSample } = await import('./lib/procstat.mjs');
+const { plot } = await import('./lib/svg.mjs');
+const { clickHouseVersion, natsServerVersion } = await import('./lib/versions.mjs');
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { startNats, startClickHouse, getFreePort } = await import(path.join(ROOT, 'scripts/lib/services.mjs'));
-const RATES = (process.env.LOAD_RATES ?? '10000,25000,50000,100000').split(',').map(Number);
+const list = (v, d) => (v ?? d).split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+const RATES = list(process.env.LOAD_RATES, '10000,25000,50000,100000');
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
+const CLIENTS = list(process.env.LOAD_CLIENTS, '100,1000').sort((a, b) => a - b);
+const WARMUP_S = Number(process.env.LOAD_WARMUP_SECONDS ?? 5);
 const DRAIN_S = Number(process.env.LOAD_DRAIN_SECONDS ?? 20);
+const MAX_CLIENT_PROCS = Number(process.env.LOAD_CLIENT_PROCESSES ?? 4);
+const CONNECT_TIMEOUT_S = 180;
+const OUT_DIR = process.env.LOAD_OUT ? path.resolve(process.env.LOAD_OUT) : path.join(ROOT, 'docs/proof');
 const SYMBOLS = ['LTCUSDT', 'LTCUSDC']; // one per aggregator shard
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const EXCHANGE = 'sim-binance';
+const TICK_MS = 5; // the simulator's --tick-ms (its default with --pacing constant)
+// what the clients subscribe to, spread evenly: both symbols, four views each (as gateway.bench.mjs)
+const VIEWS = SYMBOLS.flatMap((symbol) => [
+  { exchange: EXCHANGE, symbol, timeframe: '1m', ticks: 1, candles: 60 },
+  { exchange: EXCHANGE, symbol, timeframe: '1m', ticks: 10, candles: 60 },
+  { exchange: EXCHANGE, symbol, timeframe: '5m', ticks: 10, candles: 60 },
+  { exchange: EXCHANGE, symbol, timeframe: '1h', ticks: 100, candles: 24 },
+]);
+const SERVICES = ['sim', 'collector', 'agg0', 'agg1', 'gateway', 'nats', 'clickhouse', 'clients'];
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
 
 function proc(name, args, env = {}) {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
   const tail = [];
   const keep = (d) => { tail.push(d.toString()); if (tail.length > 50) tail.shift(); if (process.env.LOAD_LOGS) process.stdout.write(`[${name}] ${d}`); };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  return { name, child, tail, kill: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 10_000); }) };
+  return { name, child, tail, kill: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 10_000).unref(); }) };
 }
-async function getJson(url) { try { const r = await fetch(url, { signal: AbortSignal.timeout(3000) }); return { status: r.status, body: await r.json().catch(() => null) }; } catch { return { status: 0, body: null }; } }
-async function waitUrl(url, p, ms = 90_000) { const until = Date.now() + ms; while (Date.now() < until) { if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.tail.join('')}`); if ((await getJson(url)).status === 200) return; await sleep(200); } throw new Error(`${p.name} not ready: ${url}`); }
-async function chQuery(url, q) { const r = await fetch(url, { method: 'POST', body: q }); const t = await r.text(); if (r.status !== 200) throw new Error(t); return t.trim(); }
+async function getJson(url, timeoutMs = 3000) { try { const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }); return { status: r.status, body: await r.json().catch(() => null) }; } catch { return { status: 0, body: null }; } }
+async function waitUrl(url, p, ms = 90_000) { const until = Date.now() + ms; while (Date.now() < until) { if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.tail.join('')}`); if ((await getJson(url)).status === 200) return; await sleep(200); } throw new Error(`${p.name} not ready: ${url}\n${p.tail.join('')}`); }
+async function chQuery(url, q) { const r = await fetch(url, { method: 'POST', body: q, signal: AbortSignal.timeout(10_000) }); const t = await r.text(); if (r.status !== 200) throw new Error(t); return t.trim(); }
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
+const mean = (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
+/** Least-squares slope of y over x. */
+function slope(points) {
+  if (points.length < 2) return 0;
+  const mx = mean(points.map((p) => p[0]));
+  const my = mean(points.map((p) => p[1]));
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) { num += (x - mx) * (y - my); den += (x - mx) ** 2; }
+  return den > 0 ? num / den : 0;
+}
+const fmt = (n) => Math.round(n).toLocaleString('en');
+const ms = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en') : '–');
 
-const natsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-load-nats-'));
-const nats = await startNats({ storeDir: natsDir });
 const ch = await startClickHouse({ analyst: false });
-const nc = await connect({ servers: nats.url });
-const jsm = await jetstreamManager(nc);
+const versions = { clickhouse: await clickHouseVersion(ch.url), nats: null };
+// a fresh nats-server (JetStream store) per rate: a step that did not drain must not leave its
+// backlog, or its durable consumers' positions, to the next one
+let natsDir = null;
+let nats = null;
+let nc = null;
+const stopNats = async () => {
+  await nc?.close().catch(() => undefined);
+  await nats?.stop();
+  if (natsDir) fs.rmSync(natsDir, { recursive: true, force: true });
+  nc = nats = natsDir = null;
+};
 const steps = [];
-const timeline = []; // [t, throughput, lagS]
+const timeline = []; // { t (s since the bench started), chPerS, lagS }
+const latencyTimeline = []; // [t, p99 s] per second of each client phase
+const markers = [];
 const t0 = Date.now();
+let failure = null;
 try {
   for (const rate of RATES) {
     const db = `load_${rate}`;
-    const [simPort, colPort, a0, a1] = await Promise.all([getFreePort(), getFreePort(), getFreePort(), getFreePort()]);
-    const sim = proc('sim', ['apps/exchange-sim/dist/main.js', '--protocol', 'binance-spot', '--port', String(simPort), '--symbols', SYMBOLS.join(','), '--rate', String(rate / SYMBOLS.length), '--mode', 'live', '--paused', '--no-rate-limit', '--quiet']);
+    natsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-load-nats-'));
+    nats = await startNats({ storeDir: natsDir });
+    nc = await connect({ servers: nats.url, name: 'load-bench' });
+    const jsm = await jetstreamManager(nc);
+    versions.nats ??= natsServerVersion(nc);
+    const [simPort, colPort, a0, a1, gwPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort(), getFreePort(), getFreePort()]);
+    const sim = proc('sim', ['apps/exchange-sim/dist/main.js', '--protocol', 'binance-spot', '--port', String(simPort), '--symbols', SYMBOLS.join(','), '--pacing', 'constant', '--rate', String(rate / SYMBOLS.length), '--tick-ms', String(TICK_MS), '--mode', 'live', '--paused', '--no-rate-limit', '--quiet']);
     await waitUrl(`http://127.0.0.1:${simPort}/health`, sim);
-    const col = proc('collector', ['apps/collector/dist/main.js'], { NATS_URL: nats.url, COLLECTOR_EXCHANGE: 'sim-binance', COLLECTOR_SYMBOLS: SYMBOLS.join(','), COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`, COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`, COLLECTOR_HTTP_PORT: String(colPort), COLLECTOR_BACKFILL_MINUTES: '0', COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000' });
+    const col = proc('collector', ['apps/collector/dist/main.js'], { NATS_URL: nats.url, COLLECTOR_EXCHANGE: EXCHANGE, COLLECTOR_SYMBOLS: SYMBOLS.join(','), COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`, COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`, COLLECTOR_HTTP_PORT: String(colPort), COLLECTOR_BACKFILL_MINUTES: '0', COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000' });
     const aggEnv = (i, port) => ({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '2', AGG_SHARD_INDEX: String(i), AGG_HTTP_PORT: String(port), AGG_DISCOVER_INTERVAL_MS: '500' });
-    const agg0 = proc('aggregator-0', ['apps/aggregator/dist/main.js'], aggEnv(0, a0));
+    const agg0 = proc('agg0', ['apps/aggregator/dist/main.js'], aggEnv(0, a0));
     await waitUrl(`http://127.0.0.1:${a0}/health/ready`, agg0);
-    const agg1 = proc('aggregator-1', ['apps/aggregator/dist/main.js'], aggEnv(1, a1));
+    const agg1 = proc('agg1', ['apps/aggregator/dist/main.js'], aggEnv(1, a1));
     await waitUrl(`http://127.0.0.1:${a1}/health/ready`, agg1);
     await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
-    const procs = [sim, col, agg0, agg1];
-    await fetch(`http://127.0.0.1:${simPort}/__sim/resume`, { method: 'POST' });
-    const start = Date.now();
-    let prev = { t: start, stored: 0, acked: 0, cpu: procs.map((p) => procSample(p.child.pid)) };
+    const gwUrl = `http://127.0.0.1:${gwPort}`;
+    const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '2', GATEWAY_PORT: String(gwPort), GATEWAY_MAX_CLIENTS: String(Math.max(0, ...CLIENTS) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
+    await waitUrl(`${gwUrl}/health/ready`, gw);
+    const services = [sim, col, agg0, agg1, gw];
+    const pids = { sim: [sim.child.pid], collector: [col.child.pid], agg0: [agg0.child.pid], agg1: [agg1.child.pid], gateway: [gw.child.pid], nats: [nats.pid], clickhouse: [ch.pid], clients: [] };
+    const workers = [];
+
+    // ---- sampling, once a second, for the whole step
+    let phase = 'warmup';
     const samples = [];
-    const cpu = Object.fromEntries(procs.map((p) => [p.name, []]));
-    const rss = Object.fromEntries(procs.map((p) => [p.name, 0]));
-    while (Date.now() - start < (SECONDS + DRAIN_S) * 1000) {
-      await sleep(1000);
+    let stopSampling = false;
+    const stepStart = Date.now();
+    markers.push({ t: (stepStart - t0) / 1000, label: `${rate >= 1000 ? `${rate / 1000}k` : rate}/s` });
+    let prev = { t: stepStart, stored: 0, acked: 0, produced: 0, proc: new Map() };
+    // [count, newest exchange time of the symbol further behind]: count() is cheap, and the newest
+    // time is read past the last trade id seen (the primary key is exchange, symbol, trade_id; the
+    // simulator's ids have 10 digits, so string order is numeric order) instead of scanning the table
+    const lastIds = Object.fromEntries(SYMBOLS.map((sym) => [sym, '']));
+    const newest = Object.fromEntries(SYMBOLS.map((sym) => [sym, 0]));
+    const newestInClickHouse = async () => {
+      try {
+        const [count, ...perSymbol] = await Promise.all([
+          chQuery(ch.url, `SELECT count() FROM ${db}.trades`),
+          ...SYMBOLS.map((sym) => chQuery(ch.url, `SELECT max(trade_id), max(exchange_time_us), count() FROM ${db}.trades WHERE exchange = '${EXCHANGE}' AND symbol = '${sym}' AND trade_id >= '${lastIds[sym]}'`)),
+        ]);
+        SYMBOLS.forEach((sym, i) => {
+          const [id, us, n] = perSymbol[i].split('\t');
+          if (Number(n) > 0) {
+            lastIds[sym] = id;
+            newest[sym] = Math.max(newest[sym], Number(us));
+          }
+        });
+        return [Number(count), Math.min(...SYMBOLS.map((sym) => newest[sym]))];
+      } catch {
+        return [prev.stored, 0];
+      }
+    };
+    const sampleOnce = async () => {
       const now = Date.now();
-      if (now - start >= SECONDS * 1000 && samples.at(-1)?.phase !== 'drain') await fetch(`http://127.0.0.1:${simPort}/__sim/pause`, { method: 'POST' });
-      const row = (await chQuery(ch.url, `SELECT count(), max(exchange_time_us) FROM ${db}.trades`).catch(() => '0\t0')).split('\t').map(Number);
-      const st = (await getJson(`http://127.0.0.1:${colPort}/status`)).body;
-      const sim1 = (await getJson(`http://127.0.0.1:${simPort}/__sim/stats`)).body;
-      let pending = 0;
-      for (const s of SYMBOLS) { const i = await jsm.consumers.info('TRADES', `agg_sim-binance_${s}`).catch(() => null); pending += i ? i.num_pending + i.num_ack_pending : 0; }
-      const acked = st?.publisher?.tradesAcked ?? 0;
-      const cur = procs.map((p) => procSample(p.child.pid));
-      procs.forEach((p, i) => { cpu[p.name].push(cpuPct(prev.cpu[i], cur[i])); rss[p.name] = Math.max(rss[p.name], cur[i]?.rssMb ?? 0); });
+      const [row, st, sim1, pending] = await Promise.all([
+        newestInClickHouse(),
+        getJson(`http://127.0.0.1:${colPort}/status`, 8000).then((r) => r.body),
+        getJson(`http://127.0.0.1:${simPort}/__sim/stats`, 8000).then((r) => r.body),
+        Promise.all(SYMBOLS.map((s) => jsm.consumers.info('TRADES', `agg_${EXCHANGE}_${s}`).then((i) => i.num_pending + i.num_ack_pending, () => 0))).then((v) => v.reduce((a, b) => a + b, 0)),
+      ]);
+      const cpu = {};
+      const rss = {};
+      const cur = new Map();
+      for (const [name, list] of Object.entries(pids)) {
+        cpu[name] = 0;
+        rss[name] = 0;
+        for (const pid of list) {
+          const s = procSample(pid);
+          cur.set(pid, s);
+          cpu[name] += cpuPct(prev.proc.get(pid), s);
+          rss[name] += s?.rssMb ?? 0;
+        }
+      }
       const dt = (now - prev.t) / 1000;
+      const acked = st?.publisher?.tradesAcked ?? prev.acked;
+      const produced = sim1?.tradesProduced ?? prev.produced;
       const lagS = row[1] > 0 ? (now - row[1] / 1000) / 1000 : null;
-      const s = { t: (now - start) / 1000, phase: now - start <= SECONDS * 1000 ? 'load' : 'drain', produced: sim1?.tradesProduced ?? 0, acked, stored: row[0], natsPerS: (acked - prev.acked) / dt, chPerS: (row[0] - prev.stored) / dt, lagS, pending };
+      const s = { t: (now - stepStart) / 1000, phase, produced, acked, stored: row[0], prodPerS: (produced - prev.produced) / dt, natsPerS: (acked - prev.acked) / dt, chPerS: (row[0] - prev.stored) / dt, lagS, pending, cpu, rss };
       samples.push(s);
-      timeline.push([(now - t0) / 1000, s.chPerS, lagS ?? 0, rate]);
-      prev = { t: now, stored: row[0], acked, cpu: cur };
-      console.log(`rate ${rate}: t=${s.t.toFixed(0)}s ${s.phase} produced ${s.produced} acked ${acked} stored ${row[0]} (${Math.round(s.chPerS)}/s) lag ${lagS?.toFixed(1)} s, JetStream pending ${pending}`);
-      if (s.phase === 'drain' && pending === 0 && row[0] >= s.produced * 0.999) break;
+      timeline.push({ t: (now - t0) / 1000, chPerS: s.chPerS, lagS });
+      prev = { t: now, stored: row[0], acked, produced, proc: cur };
+      console.log(`rate ${fmt(rate)}: t=${s.t.toFixed(0)}s ${phase} produced ${fmt(s.prodPerS)}/s acked ${fmt(s.natsPerS)}/s stored ${fmt(s.chPerS)}/s lag ${lagS?.toFixed(2)} s, JetStream pending ${pending}; CPU % ${SERVICES.map((k) => `${k} ${Math.round(cpu[k])}`).join(', ')}`);
+    };
+    const sampler = (async () => {
+      // once a second; a sample that took longer (a busy machine) delays the next instead of bunching them
+      for (let next = Date.now() + 1000; !stopSampling; next = Math.max(next + 1000, Date.now() + 500)) {
+        await sleep(Math.max(0, next - Date.now()));
+        if (!stopSampling) await sampleOnce();
+      }
+    })();
+
+    await fetch(`http://127.0.0.1:${simPort}/__sim/resume`, { method: 'POST' });
+    await sleep(WARMUP_S * 1000);
+    const clientPhases = [];
+    let connected = 0;
+    try {
+      for (const target of CLIENTS.length ? CLIENTS : [0]) {
+        // ---- add clients up to `target`, then measure
+        const add = target - connected;
+        if (add > 0) {
+          phase = `connect ${target}`;
+          const t1 = Date.now();
+          const nProcs = Math.max(1, Math.min(MAX_CLIENT_PROCS, Math.ceil(add / 250)));
+          const batch = Array.from({ length: nProcs }, (_, w) => {
+            const n = Math.floor(add / nProcs) + (w < add % nProcs ? 1 : 0);
+            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], { env: { ...process.env, LOAD_GW_URL: gwUrl, LOAD_VIEWS: JSON.stringify(VIEWS), LOAD_N: String(n), LOAD_OFFSET: String(connected + w) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            children.add(child);
+            pids.clients.push(child.pid);
+            return child;
+          });
+          workers.push(...batch);
+          const ready = await Promise.all(batch.map((w) => new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(`not connected and subscribed after ${CONNECT_TIMEOUT_S} s`), CONNECT_TIMEOUT_S * 1000);
+            w.once('message', (m) => { clearTimeout(timer); resolve(m === 'ready' ? null : (m.error ?? JSON.stringify(m))); });
+            w.once('exit', (code) => { clearTimeout(timer); resolve(`client worker exited ${code}`); });
+          })));
+          const failed = ready.find((r) => r !== null);
+          if (failed) {
+            // a finding, not a crash: the step's pipeline figures still count
+            console.log(`rate ${fmt(rate)}: connecting ${target} clients failed: ${failed.split('\n')[0]}`);
+            clientPhases.push({ clients: target, error: failed.split('\n')[0].slice(0, 200) });
+            break;
+          }
+          connected = target;
+          console.log(`rate ${fmt(rate)}: ${target} clients connected and subscribed (${add} in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${workers.length} client processes)`);
+          await sleep(1000);
+        }
+        phase = `c${target}`;
+        const from = Date.now();
+        for (const w of workers) w.send('record');
+        await sleep(SECONDS * 1000);
+        const reports = await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.send('report'); })));
+        const to = Date.now();
+        const delays = Float64Array.from(reports.flatMap((r) => r.delays)).sort();
+        // p99 of each second of the phase, for the plot
+        const bySecond = new Map();
+        for (const r of reports) r.recvAt.forEach((at, i) => { const k = Math.floor((at - t0) / 1000); if (!bySecond.has(k)) bySecond.set(k, []); bySecond.get(k).push(r.delays[i]); });
+        for (const [k, v] of [...bySecond].sort((a, b) => a[0] - b[0])) latencyTimeline.push([k + 0.5, pct(Float64Array.from(v).sort(), 99) / 1000]);
+        clientPhases.push({ clients: target, from, to, seconds: (to - from) / 1000, updates: reports.reduce((n, r) => n + r.updates, 0), withTrade: delays.length, disconnects: reports.reduce((n, r) => n + r.disconnects, 0), p50: pct(delays, 50), p99: pct(delays, 99), max: delays.length ? delays[delays.length - 1] : NaN });
+        console.log(`rate ${fmt(rate)}, ${target} clients: ${fmt(delays.length)} updates with a trade in ${((to - from) / 1000).toFixed(0)} s; trade -> client latency p50 ${ms(pct(delays, 50))} ms, p99 ${ms(pct(delays, 99))} ms, max ${ms(clientPhases.at(-1).max)} ms`);
+      }
+    } finally {
+      // ---- stop the flow and let the pipeline drain
+      phase = 'drain';
+      await fetch(`http://127.0.0.1:${simPort}/__sim/pause`, { method: 'POST' }).catch(() => undefined);
+      for (const w of workers) {
+        if (w.connected) w.send('exit');
+        setTimeout(() => w.exitCode === null && w.kill('SIGKILL'), 5000).unref();
+      }
     }
-    const load = samples.filter((x) => x.phase === 'load');
-    const produced = samples.at(-1).produced;
-    const loadSecs = load.length;
-    const half = load.slice(Math.floor(loadSecs / 2));
-    const lagStart = load[Math.floor(loadSecs / 4)]?.lagS ?? 0;
-    const lagEnd = load.at(-1)?.lagS ?? 0;
+    const pausedAt = Date.now();
+    while (Date.now() - pausedAt < DRAIN_S * 1000) {
+      await sleep(500);
+      const last = samples.at(-1);
+      if (last?.phase === 'drain' && last.pending === 0 && last.stored >= last.produced * 0.999) break;
+    }
+    stopSampling = true;
+    await sampler;
+
+    // ---- the step's figures
+    const loaded = samples.filter((s) => s.phase !== 'warmup' && s.phase !== 'drain');
+    const lagPts = loaded.filter((s) => s.lagS !== null).map((s) => [s.t, s.lagS]);
+    const first = loaded[0];
+    const last = loaded.at(-1);
+    const span = last && first ? last.t - first.t : 0;
+    const rateOf = (k) => (span > 0 ? (last[k] - first[k]) / span : 0);
+    const avgCpu = (list) => Object.fromEntries(SERVICES.map((k) => [k, Math.round(mean(list.map((s) => s.cpu[k])))]));
+    const peakRss = (list) => Object.fromEntries(SERVICES.map((k) => [k, Math.round(Math.max(0, ...list.map((s) => s.rss[k])))]));
+    const drained = samples.filter((s) => s.phase === 'drain');
+    const lastDrain = drained.at(-1);
     const step = {
       rate,
-      produced,
-      // over the second half of the step: the synthetic market generates its backlog of the paused start-up at once
-      producedPerS: half.length > 1 ? Math.round((half.at(-1).produced - half[0].produced) / (half.at(-1).t - half[0].t)) : 0,
-      natsPerS: Math.round(half.reduce((n, x) => n + x.natsPerS, 0) / Math.max(1, half.length)),
-      chPerS: Math.round(half.reduce((n, x) => n + x.chPerS, 0) / Math.max(1, half.length)),
-      lagStart, lagEnd, maxPending: Math.max(...load.map((x) => x.pending)),
-      drainS: samples.filter((x) => x.phase === 'drain').length,
-      stored: samples.at(-1).stored,
-      cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v.slice(1, loadSecs).reduce((a, b) => a + b, 0) / Math.max(1, loadSecs - 1))])),
-      rss: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, Math.round(v)])),
+      seconds: Math.round(span),
+      producedPerS: Math.round(rateOf('produced')),
+      natsPerS: Math.round(rateOf('acked')),
+      chPerS: Math.round(rateOf('stored')),
+      lagStart: first?.lagS ?? null,
+      lagEnd: last?.lagS ?? null,
+      lagMax: Math.max(0, ...lagPts.map((p) => p[1])),
+      lagGrowth: slope(lagPts) * span,
+      maxPending: Math.max(0, ...loaded.map((s) => s.pending)),
+      drainS: lastDrain && lastDrain.pending === 0 && lastDrain.stored >= lastDrain.produced * 0.999 ? Math.ceil(lastDrain.t - (pausedAt - stepStart) / 1000) : null,
+      cpu: avgCpu(loaded.slice(1)),
+      rss: peakRss(loaded),
+      clients: clientPhases.map((c) => {
+        if (c.error) return c;
+        const inPhase = samples.filter((s) => s.phase === `c${c.clients}`);
+        const f = inPhase[0];
+        const l = inPhase.at(-1);
+        const sp = l && f ? l.t - f.t : 0;
+        return { ...c, chPerS: sp > 0 ? Math.round((l.stored - f.stored) / sp) : 0, lagEnd: l?.lagS ?? null, cpu: avgCpu(inPhase.slice(1)), rss: peakRss(inPhase) };
+      }),
     };
-    step.held = step.producedPerS >= rate * 0.75 && lagEnd !== null && lagEnd - lagStart < 2 && lagEnd < 5;
+    step.held = step.producedPerS >= rate * 0.97 && step.chPerS >= rate * 0.9 && step.lagEnd !== null && step.lagEnd < 5 && step.lagGrowth < 1;
     steps.push(step);
     console.log(JSON.stringify(step));
-    await Promise.all(procs.map((p) => p.kill()));
+    timeline.push(null); // the plot's lines break between steps
+    await Promise.all(services.map((p) => p.kill()));
+    await stopNats();
   }
+} catch (e) {
+  failure = e;
+  console.error(e);
 } finally {
-  await nc.close();
-  await nats.stop();
+  await stopNats();
   await ch.stop();
-  fs.rmSync(natsDir, { recursive: true, force: true });
 }
+if (steps.length === 0) process.exit(1);
 
+// ---- the report
 const held = steps.filter((s) => s.held).map((s) => s.rate);
 const headline = held.length ? Math.max(...held) : null;
+const firstNotHeld = steps.find((s) => !s.held);
 const cpuModel = os.cpus()[0]?.model ?? '';
+const sec = (x) => (x === null || x === undefined ? '–' : `${x.toFixed(1)} s`);
+const cells = (o, keys) => keys.map((k) => o[k]).join(' / ');
+const PIPE = ['sim', 'collector', 'agg0', 'agg1', 'gateway', 'nats', 'clickhouse'];
 const md = [
-  '# Load: simulator → collector → JetStream → 2 aggregator shards → ClickHouse',
+  '# Load: simulator → collector → JetStream → 2 aggregator shards → ClickHouse, and → gateway → Socket.IO clients',
   '',
-  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version} (machine shared with other test runs; figures vary).`,
-  `Command: \`node tests/bench/load.bench.mjs\` (LOAD_RATES=${RATES.join(',')}, LOAD_SECONDS=${SECONDS}). Synthetic Binance spot market (live timestamps), ${SYMBOLS.length} symbols at rate/${SYMBOLS.length} each, one aggregator shard per symbol; every service its own process.`,
+  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, nats-server ${versions.nats ?? 'unknown'}, ClickHouse ${versions.clickhouse ?? 'unknown'} (SELECT version()); load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (machine shared with other work; figures vary).`,
+  `Command: \`node tests/bench/load.bench.mjs\` (LOAD_RATES=${RATES.join(',')}, LOAD_SECONDS=${SECONDS}, LOAD_CLIENTS=${CLIENTS.join(',')}, LOAD_WARMUP_SECONDS=${WARMUP_S}).`,
   '',
-  `**Headline: ${headline === null ? 'no rate was held without growing lag' : `${headline.toLocaleString('en')} trades/s held without growing lag`}.** "held" = the simulator produced ≥ 75 % of the target (its synthetic market is Poisson with bursts, so a 20 s window varies), and the end-to-end lag (wall clock − newest exchange time in ClickHouse) at the end of the step is < 5 s and grew < 2 s over the step.`,
+  `Per rate, on a fresh nats-server (JetStream store) and a database of its own in one ClickHouse: one simulator process (\`--pacing constant\`: exactly rate/${SYMBOLS.length} trades/s on each of ${SYMBOLS.join(' and ')}, evenly spaced, live timestamps, one batch every ${TICK_MS} ms), one collector, one aggregator shard per symbol, one gateway (\`AGG_SHARDS=2\`, \`GATEWAY_MAX_CLIENTS=${Math.max(0, ...CLIENTS) + 100}\`), nats-server and ClickHouse — every service its own process on the same ${os.cpus().length} cores, with the clients. After a ${WARMUP_S} s warm-up, ${CLIENTS.length ? `${CLIENTS.map((c) => c.toLocaleString('en')).join(' then ')} Socket.IO clients (socket.io-client, in up to ${MAX_CLIENT_PROCS} forked processes per batch) are subscribed, one view each, spread over 8 views (both symbols × 1m native ticks, 1m ×10, 5m ×10, 1h ×100), and measured ${SECONDS} s each` : `no Socket.IO client (LOAD_CLIENTS empty); the pipeline is measured ${SECONDS} s`}; then the simulator stops and the pipeline drains.`,
   '',
-  '| target trades/s | produced/s | JetStream-acked/s | written to ClickHouse/s | lag at 1/4 → end | max JetStream pending | drain after stop | held | CPU % (sim / collector / agg0 / agg1) | peak RSS MB (sim / collector / agg0 / agg1) |',
-  '| ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | --- | --- |',
-  ...steps.map((s) => `| ${s.rate.toLocaleString('en')} | ${s.producedPerS.toLocaleString('en')} | ${s.natsPerS.toLocaleString('en')} | ${s.chPerS.toLocaleString('en')} | ${s.lagStart?.toFixed(1)} s → ${s.lagEnd?.toFixed(1)} s | ${s.maxPending.toLocaleString('en')} | ${s.drainS} s | ${s.held ? 'yes' : 'no'} | ${Object.values(s.cpu).join(' / ')} | ${Object.values(s.rss).join(' / ')} |`),
+  `**Headline: ${headline === null ? 'no rate was held without growing lag' : `${headline.toLocaleString('en')} trades/s held without growing lag`}${firstNotHeld ? `; ${firstNotHeld.rate.toLocaleString('en')} trades/s was not (${firstNotHeld.producedPerS < firstNotHeld.rate * 0.97 ? `the simulator produced ${fmt(firstNotHeld.producedPerS)}/s` : firstNotHeld.chPerS < firstNotHeld.rate * 0.9 ? `${fmt(firstNotHeld.chPerS)}/s reached ClickHouse` : `its lag grew by ${firstNotHeld.lagGrowth.toFixed(1)} s (least squares)`}; lag ${sec(firstNotHeld.lagStart)} → ${sec(firstNotHeld.lagEnd)}, max ${sec(firstNotHeld.lagMax)})` : ''}.** "Held" = over the measured time (from the end of the warm-up to the stop) the simulator produced ≥ 97 % of the rate, ClickHouse received ≥ 90 % of it (the shards write in batches of a second or two), and the end-to-end lag (wall clock − newest exchange time in ClickHouse, of the symbol further behind) ended < 5 s and grew < 1 s (least-squares slope × duration).`,
   '',
-  'Throughputs are the mean over the second half of each step. CPU % is of one core (100 % = a full core), averaged over the step, from /proc/<pid>/stat; RSS is the peak VmRSS from /proc/<pid>/status.',
+  '## Pipeline',
   '',
-  '![throughput and lag over time](LOAD.svg)',
+  `| target trades/s | produced/s | JetStream-acked/s | written to ClickHouse/s | lag start → end (max) | lag growth | max JetStream pending | drain after stop | held | CPU % (${PIPE.join(' / ')} / clients) | peak RSS MB (${PIPE.join(' / ')}) |`,
+  '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- | --- |',
+  ...steps.map((s) => `| ${s.rate.toLocaleString('en')} | ${fmt(s.producedPerS)} | ${fmt(s.natsPerS)} | ${fmt(s.chPerS)} | ${sec(s.lagStart)} → ${sec(s.lagEnd)} (${sec(s.lagMax)}) | ${s.lagGrowth >= 0 ? '+' : ''}${s.lagGrowth.toFixed(1)} s | ${fmt(s.maxPending)} | ${s.drainS === null ? `> ${DRAIN_S} s` : `${s.drainS} s`} | ${s.held ? 'yes' : 'no'} | ${cells(s.cpu, [...PIPE, 'clients'])} | ${cells(s.rss, PIPE)} |`),
+  '',
+  `Measured over ${[...new Set([Math.min(...steps.map((s) => s.seconds)), Math.max(...steps.map((s) => s.seconds))])].join('–')} s per rate (the client phases and the connecting between them). Throughputs are counter differences over that time: trades the simulator produced (\`/__sim/stats\`), acknowledged by JetStream (collector \`/status\`), rows in ClickHouse's \`trades\`. CPU % is of one core (100 % = a full core), averaged over the time, from /proc/<pid>/stat (clients: all client processes together); RSS is the peak VmRSS from /proc/<pid>/status.`,
+  '',
+  '## Trade → Socket.IO client',
+  '',
+  '| target trades/s | clients | ClickHouse-written/s meanwhile | updates received/s (all clients) | latency p50 | p99 | max | gateway CPU % | gateway peak RSS MB | clients CPU % (all processes) | lag at the end |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...steps.flatMap((s) => s.clients.map((c) => c.error ? `| ${s.rate.toLocaleString('en')} | ${c.clients.toLocaleString('en')} | not measured: ${c.error.replace(/\|/g, '/')} | | | | | | | | |` : `| ${s.rate.toLocaleString('en')} | ${c.clients.toLocaleString('en')} | ${fmt(c.chPerS)} | ${fmt(c.updates / c.seconds)} | ${ms(c.p50)} ms | ${ms(c.p99)} ms | ${ms(c.max)} ms | ${c.cpu.gateway} | ${c.rss.gateway} | ${c.cpu.clients} | ${sec(c.lagEnd)} |`)),
+  '',
+  `Latency = the client's receive time − \`update.lastTradeUs\` / 1000, over every update with a trade that every client received in the ${SECONDS} s: from the exchange timestamp of the newest trade in the update (the simulator's schedule; it sends each trade within one ${TICK_MS} ms tick of it) through simulator → WebSocket → collector → JetStream → aggregator shard → core NATS \`live.*\` → gateway (including its per-client conflation, \`GATEWAY_CONFLATION_MS\` = 50 by default) → Socket.IO → the client process's event loop. Same machine, same clock.`,
+  '',
+  '![throughput, lag and client latency over time](LOAD.svg)',
   '',
 ];
-const outDir = path.join(ROOT, 'docs/proof');
-fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, 'LOAD.md'), md.join('\n'));
-fs.writeFileSync(path.join(outDir, 'LOAD.svg'), plot({ title: `Trades written to ClickHouse per second and end-to-end lag (steps ${RATES.join(' → ')} trades/s)`, series: [{ name: 'written to ClickHouse, trades/s', color: '#1f77b4', axis: 'left', points: timeline.map((r) => [r[0], r[1]]) }, { name: 'end-to-end lag, s', color: '#d62728', axis: 'right', points: timeline.map((r) => [r[0], r[2]]) }] }));
-console.log(`headline: ${headline}; wrote docs/proof/LOAD.md and docs/proof/LOAD.svg`);
-process.exit(0);
+/** ClickHouse writes arrive in batches (one per shard write): a trailing mean over `n` samples, per step. */
+function smooth(rows, n) {
+  const out = [];
+  let win = [];
+  for (const r of rows) {
+    if (r === null) {
+      out.push(null);
+      win = [];
+      continue;
+    }
+    win.push(r.chPerS);
+    if (win.length > n) win.shift();
+    out.push([r.t, mean(win)]);
+  }
+  return out;
+}
+fs.mkdirSync(OUT_DIR, { recursive: true });
+fs.writeFileSync(path.join(OUT_DIR, 'LOAD.md'), md.join('\n'));
+fs.writeFileSync(
+  path.join(OUT_DIR, 'LOAD.svg'),
+  plot({
+    title: `Load steps ${RATES.map((r) => r.toLocaleString('en')).join(' → ')} trades/s: ClickHouse writes, end-to-end lag, trade → client p99`,
+    leftLabel: 'trades/s',
+    rightLabel: 'seconds',
+    markers,
+    series: [
+      { name: 'written to ClickHouse, trades/s (5 s mean)', color: '#1f77b4', axis: 'left', points: smooth(timeline, 5) },
+      { name: 'end-to-end lag (wall clock − newest in ClickHouse), s', color: '#d62728', axis: 'right', points: timeline.filter((r) => r === null || r.lagS !== null).map((r) => r && [r.t, r.lagS]) },
+      { name: 'trade → Socket.IO client latency p99 per second, s', color: '#2ca02c', axis: 'right', style: 'dots', points: latencyTimeline },
+    ],
+  }),
+);
+console.log(`headline: ${headline}; wrote ${path.relative(ROOT, path.join(OUT_DIR, 'LOAD.md'))} and LOAD.svg`);
+process.exit(failure ? 1 : 0);

@@ -34,6 +34,24 @@ describe('CLI', () => {
     expect(() => parseCli(['--bogus'])).toThrow(CliError);
   });
 
+  it('parses --pacing and --tick-ms (constant pacing ticks every 5 ms unless told)', () => {
+    expect(
+      parseCli(['--rate', '50000', '--pacing', 'constant'])!.options,
+    ).toMatchObject({ rate: 50_000, pacing: 'constant', tickMs: 5 });
+    expect(
+      parseCli(['--pacing', 'constant', '--tick-ms', '2'])!.options,
+    ).toMatchObject({ pacing: 'constant', tickMs: 2 });
+    const poisson = parseCli(['--pacing', 'poisson'])!.options;
+    expect(poisson).toMatchObject({ pacing: 'poisson' });
+    expect(poisson.tickMs).toBeUndefined();
+    expect(parseCli([])!.options.pacing).toBeUndefined();
+    expect(() => parseCli(['--pacing', 'uniform'])).toThrow(/--pacing/);
+    expect(() => parseCli(['--pacing', 'constant', '--rate', '0'])).toThrow(
+      /--rate/,
+    );
+    expect(() => parseCli(['--tick-ms', '0'])).toThrow(/--tick-ms/);
+  });
+
   it('starts a synthetic market, prints its URLs and answers /health', async () => {
     const lines: string[] = [];
     const sim = await runCli(

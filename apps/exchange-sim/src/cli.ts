@@ -29,6 +29,13 @@ Usage: node dist/main.js --protocol <name> [options]
   --host ADDR            interface to bind (default 127.0.0.1; 0.0.0.0 for containers)
   --symbols A,B          synthetic markets (default BTCUSDT; OKX accepts BTC-USDT or BTCUSDT)
   --rate N               synthetic trades per second per symbol (default 50)
+  --pacing poisson|constant
+                         synthetic: poisson (default) = market-like, Poisson arrivals with bursts
+                         around --rate on average; constant = load generator, exactly --rate
+                         trades/s per symbol, evenly spaced (trade k at start + k*1000/rate ms),
+                         cheap enough for 100k trades/s in one process
+  --tick-ms N            live flow: release due trades every N ms, one batch (one socket write)
+                         per market and client a tick (default 10; 5 with --pacing constant)
   --seed N               synthetic random seed (default 1)
   --mode live|replay     synthetic: live (timestamps = now) or replay (from --start-time, as fast as allowed)
   --start-time ISO|ms    synthetic replay: time of the first trade
@@ -92,6 +99,8 @@ export function parseCli(
         host: { type: 'string' },
         symbols: { type: 'string' },
         rate: { type: 'string' },
+        pacing: { type: 'string' },
+        'tick-ms': { type: 'string' },
         seed: { type: 'string' },
         mode: { type: 'string' },
         'start-time': { type: 'string' },
@@ -128,6 +137,17 @@ export function parseCli(
     );
   if (v.mode !== undefined && v.mode !== 'live' && v.mode !== 'replay')
     fail('--mode must be live or replay');
+  if (
+    v.pacing !== undefined &&
+    v.pacing !== 'poisson' &&
+    v.pacing !== 'constant'
+  )
+    fail('--pacing must be poisson or constant');
+  if (v.pacing === 'constant' && v.rate !== undefined && !(Number(v.rate) > 0))
+    fail('--rate must be positive with --pacing constant');
+  const tickMs = num(v['tick-ms'], 'tick-ms');
+  if (tickMs !== undefined && !(tickMs >= 1))
+    fail('--tick-ms must be at least 1');
   if (
     v.category !== undefined &&
     v.category !== 'spot' &&
@@ -166,6 +186,12 @@ export function parseCli(
         }
       : {}),
     rate: num(v.rate, 'rate'),
+    ...(v.pacing !== undefined ? { pacing: v.pacing } : {}),
+    ...(tickMs !== undefined
+      ? { tickMs }
+      : v.pacing === 'constant'
+        ? { tickMs: 5 }
+        : {}),
     seed: num(v.seed, 'seed'),
     ...(v.mode !== undefined ? { mode: v.mode } : {}),
     startTime,
@@ -206,7 +232,9 @@ export async function runCli(
   const replay = options.replay as ReplaySpec[] | undefined;
   const mode = replay
     ? `replay of ${replay.map((r) => r.file).join(', ')}`
-    : `synthetic ${options.mode ?? 'live'} market, ${options.rate ?? 50} trades/s per symbol`;
+    : options.pacing === 'constant'
+      ? `synthetic ${options.mode ?? 'live'} market at a constant ${options.rate ?? 50} trades/s per symbol`
+      : `synthetic ${options.mode ?? 'live'} market, ${options.rate ?? 50} trades/s per symbol`;
   const out = (line: string) => print(`exchange-sim[${protocol}] ${line}`);
   out(`SIMULATED ${mode}; markets: ${sim.markets.join(', ')}`);
   out(`ws   ${sim.wsUrl}`);

@@ -6,6 +6,10 @@ export type { AggressorSide, SimTrade } from './trade.js';
 export * from './instruments.js';
 export { ArrayTradeSource, type TradeSource } from './sources/source.js';
 export {
+  ConstantRateMarket,
+  type ConstantRateMarketOptions,
+} from './sources/constant.js';
+export {
   SyntheticMarket,
   type SyntheticMarketOptions,
 } from './sources/synthetic.js';
@@ -27,7 +31,11 @@ export type {
   ReplayReport,
 } from './core/feed.js';
 export type { RateLimitOptions } from './core/http.js';
-export type { MarketSourceOptions, ReplaySpec } from './core/setup.js';
+export type {
+  MarketSourceOptions,
+  ReplaySpec,
+  SyntheticPacing,
+} from './core/setup.js';
 export type {
   CommonSimOptions,
   MarketStats,

@@ -12,6 +12,7 @@ import {
   dataFile,
   http,
   TestClient,
+  until,
 } from './testing/helpers.js';
 
 const FUTURES = 'binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl';
@@ -124,11 +125,15 @@ describe.runIf(dataAvailable(FUTURES))('replay of the real recordings', () => {
           (JSON.parse(f) as { data: { tradeId: string }[] }).data[0]!.tradeId,
       );
     expect(okxIds).toHaveLength(21_313);
-    const bybitItems = b.frames
-      .slice(1)
-      .flatMap(
-        (f) => (JSON.parse(f) as { data: { seq: number; p: string }[] }).data,
-      );
+    const items = () =>
+      b.frames
+        .slice(1)
+        .flatMap(
+          (f) => (JSON.parse(f) as { data: { seq: number; p: string }[] }).data,
+        );
+    // replayFinished means the sockets drained into the kernel, not that this process read them all
+    await until(() => items().length >= 21_313, 15_000, 'the Bybit trades');
+    const bybitItems = items();
     expect(bybitItems).toHaveLength(21_313);
     expect(bybitItems[0]!.p).toBe('61800.30');
   });

@@ -32,7 +32,7 @@ const SYMBOLS = ['LTCUSDT', 'LTCUSDC']; // shardOf: 0 and 1 of 2, so that both s
 const JSON_OUT = process.env['PROOF_JSON'] ?? '';
 // the gateway run at small size replays slower: at RATE the stream would be over before the restarted gateway is up (its start
 // alone took 10 s on the shared 2-core machine under load), and recovery is measured by updates arriving after the restart
-const GATEWAY_RATE = Number(process.env['PROOF_GATEWAY_RATE'] ?? (FULL ? RATE : 400)); // also the collector's restart run
+const GATEWAY_RATE = Number(process.env['PROOF_GATEWAY_RATE'] ?? (FULL ? RATE : 800)); // also the collector's restart run
 /** What the live client follows in every run: both shards' symbols, native 1m and grouped higher timeframes. */
 const LIVE_VIEWS: LiveView[] = [
   { exchange: EXCHANGE, symbol: 'LTCUSDT', timeframe: '1m', ticks: 1, candles: 2000 },
@@ -114,6 +114,12 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     for (const m of measurements) {
       expect({ symbol: m.symbol, lost: m.lost, countedTwice: m.countedTwice, foreign: m.foreign, cells: m.cellDiffs, candles: m.candleDiffs, raw: m.rawDiffs, volume: m.volumeDiff }).toEqual({ symbol: m.symbol, lost: 0, countedTwice: 0, foreign: 0, cells: 0, candles: 0, raw: 0, volume: '0' });
       expect(m.tradesInClickHouse).toBe(m.tradesIn);
+    }
+    const liveBad = [...cmp.live, ...cmp.fresh].some((c) => c.cellDiffs + c.candleDiffs + c.missingCandles + c.metricDiffs + c.httpDiffs !== 0);
+    if (liveBad) {
+      // what it takes to find out why: both comparisons, and what the gateway and the shards said
+      console.log(`[proof] ${fault}: the live client differs from ClickHouse:\n${JSON.stringify({ live: cmp.live, fresh: cmp.fresh, stats: p.live!.stats() }, null, 1)}`);
+      for (const proc of [p.gateway, ...p.shards]) console.log(`[proof] ${proc.name} said:\n${proc.tail(120)}`);
     }
     // the live client: what it holds equals ClickHouse (cells, every summary field, POC / value area, the gateway's HTTP history), from its first candle on nothing missing;
     // and so does what a client subscribing after the run is sent

@@ -1,5 +1,5 @@
 /** Rows of the proof runs, and the Markdown report (docs/proof/REPORT.md) of a full-size run. */
-import { execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -24,19 +24,16 @@ export function line(r: Row): string {
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  let ch = '';
-  let nats = '';
+  // "nats-server v2.9.10, ClickHouse 18.16.1": ClickHouse's SELECT version() of a throwaway server
+  // of the same binary (this report is written after the run's servers stopped)
+  let servers = 'nats-server and ClickHouse versions unknown';
   try {
-    ch = execSync('clickhouse-server --version 2>/dev/null || clickhouse --version', { encoding: 'utf8' }).trim().split('\n')[0]!;
+    const script = fileURLToPath(new URL('../../bench/lib/versions.mjs', import.meta.url));
+    servers = execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 }).trim() || servers;
   } catch {
     /* not essential */
   }
-  try {
-    nats = execSync('nats-server --version', { encoding: 'utf8' }).trim();
-  } catch {
-    /* not essential */
-  }
-  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, ${nats}, ${ch}`;
+  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, ${servers}`;
 }
 
 export function writeReport(rows: Row[], meta: { size: string; stream: string; command: string }): string {

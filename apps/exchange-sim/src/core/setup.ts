@@ -6,6 +6,7 @@ import {
   type Venue,
 } from '../instruments.js';
 import { loadTradeFile, type TradeFileFormat } from '../sources/files.js';
+import { ConstantRateMarket } from '../sources/constant.js';
 import { ArrayTradeSource, type TradeSource } from '../sources/source.js';
 import { SyntheticMarket } from '../sources/synthetic.js';
 import type { SimTrade } from '../trade.js';
@@ -24,12 +25,21 @@ export interface ReplaySpec {
   readonly category?: string;
 }
 
+/** How a synthetic market spaces its trades (see MarketSourceOptions.pacing). */
+export type SyntheticPacing = 'poisson' | 'constant';
+
 /** Where the trades come from: synthetic markets (default) or recordings. */
 export interface MarketSourceOptions {
   /** Synthetic markets (default ["BTCUSDT"]); ignored when `replay` is given. */
   readonly symbols?: readonly string[];
-  /** Synthetic: average trades per second per symbol (default 50). */
+  /** Synthetic: trades per second per symbol (default 50): the average (poisson) or exact (constant). */
   readonly rate?: number;
+  /**
+   * Synthetic: `poisson` (default) = a market-like tape, Poisson arrivals with bursts around the
+   * average `rate`; `constant` = a load generator, exactly `rate` trades/s evenly spaced
+   * (ConstantRateMarket).
+   */
+  readonly pacing?: SyntheticPacing;
   /** Synthetic: random seed (default 1). */
   readonly seed?: number;
   /** Synthetic replay mode: time of the first trade (default now). */
@@ -135,7 +145,7 @@ export async function resolveMarkets(
         symbol,
         options.instruments?.[symbol] ?? options.instruments?.[requested],
       );
-      const source = new SyntheticMarket({
+      const common = {
         instrument,
         ...(options.rate !== undefined ? { rate: options.rate } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -144,7 +154,11 @@ export async function resolveMarkets(
           ? { volatility: options.volatility }
           : {}),
         startTime: options.startTime ?? Date.now(),
-      });
+      };
+      const source: TradeSource =
+        options.pacing === 'constant'
+          ? new ConstantRateMarket(common)
+          : new SyntheticMarket(common);
       add({ symbol, category: cat, instrument, source });
     }
   }

@@ -5,6 +5,7 @@ import {
   WindowLimiter,
   type RateLimitOptions,
 } from '../core/http.js';
+import { ascii, FrameWriter } from '../core/frames.js';
 import { createMarket, type Market } from '../core/market.js';
 import {
   feedMode,
@@ -127,8 +128,25 @@ function aggTradeRest(t: SimTrade, withM: boolean): string {
   return `{"a":${t.id},"p":"${t.price}","q":"${t.quantity}","f":${t.firstId},"l":${t.lastId},"T":${t.time},"m":${t.side === 'sell'}${withM ? `,"M":${t.bestMatch ?? true}` : ''}}`;
 }
 
+const P_PRICE = ascii(',"p":"');
+const P_QTY = ascii('","q":"');
+const P_FIRST = ascii('","f":');
+const P_LAST = ascii(',"l":');
+const P_TIME = ascii(',"T":');
+const P_MAKER_TRUE = ascii(',"m":true');
+const P_MAKER_FALSE = ascii(',"m":false');
+const P_BEST_TRUE = ascii(',"M":true');
+const P_BEST_FALSE = ascii(',"M":false');
+const P_CLOSE1 = ascii('}');
+const P_CLOSE2 = ascii('}}');
+
 class BinanceAdapter implements ProtocolAdapter {
   readonly protocol: string;
+  private readonly writer = new FrameWriter();
+  private readonly pieces = new Map<
+    Market,
+    { head: Buffer; bare: Buffer; symbol: Buffer }
+  >();
   private readonly bySymbol = new Map<string, Market>();
   private readonly limiter: WindowLimiter | undefined;
   private readonly live: boolean;
@@ -293,27 +311,64 @@ class BinanceAdapter implements ProtocolAdapter {
   publish(market: Market, trades: readonly SimTrade[]): void {
     const subs = this.core.subscribers(market.topic);
     if (!subs || subs.size === 0) return;
-    const sym = market.symbol;
-    const now = this.core.now;
-    const frames = new Array<string>(trades.length);
-    const spot = this.kind === 'spot';
-    for (let i = 0; i < trades.length; i++) {
-      const t = trades[i]!;
-      const e = this.live ? now : (t.eventTime ?? t.time);
-      frames[i] = spot
-        ? `{"e":"aggTrade","E":${e},"s":"${sym}","a":${t.id},"p":"${t.price}","q":"${t.quantity}","f":${t.firstId},"l":${t.lastId},"T":${t.time},"m":${t.side === 'sell'},"M":${t.bestMatch ?? true}}`
-        : `{"e":"aggTrade","E":${e},"s":"${sym}","a":${t.id},"p":"${t.price}","q":"${t.quantity}","f":${t.firstId},"l":${t.lastId},"T":${t.time},"m":${t.side === 'sell'}}`;
-    }
-    let wrapped: string[] | undefined;
+    let raw: Buffer | undefined;
+    let wrapped: Buffer | undefined;
     for (const c of subs)
-      this.core.sendMany(
+      this.core.sendEncoded(
         c,
         c.combined
-          ? (wrapped ??= frames.map(
-              (f) => `{"stream":"${market.topic}","data":${f}}`,
-            ))
-          : frames,
+          ? (wrapped ??= this.encode(market, trades, true))
+          : (raw ??= this.encode(market, trades, false)),
+        trades.length,
       );
+  }
+
+  /**
+   * The aggTrade frames of a batch, written straight into one buffer (FrameWriter): the same bytes
+   * as the template `{"e":"aggTrade","E":..,"s":..,...}` (wrapped as {"stream":..,"data":..} for
+   * combined clients), without a string per frame.
+   */
+  private encode(
+    market: Market,
+    trades: readonly SimTrade[],
+    combined: boolean,
+  ): Buffer {
+    let p = this.pieces.get(market);
+    if (!p) {
+      p = {
+        head: ascii(`{"stream":"${market.topic}","data":{"e":"aggTrade","E":`),
+        bare: ascii('{"e":"aggTrade","E":'),
+        symbol: ascii(`,"s":"${market.symbol}","a":`),
+      };
+      this.pieces.set(market, p);
+    }
+    const w = this.writer;
+    const now = this.core.now;
+    const spot = this.kind === 'spot';
+    const live = this.live;
+    for (let i = 0; i < trades.length; i++) {
+      const t = trades[i]!;
+      w.begin();
+      w.bytes(combined ? p.head : p.bare);
+      w.int(live ? now : (t.eventTime ?? t.time));
+      w.bytes(p.symbol);
+      w.int(t.id);
+      w.bytes(P_PRICE);
+      w.string(t.price);
+      w.bytes(P_QTY);
+      w.string(t.quantity);
+      w.bytes(P_FIRST);
+      w.int(t.firstId);
+      w.bytes(P_LAST);
+      w.int(t.lastId);
+      w.bytes(P_TIME);
+      w.int(t.time);
+      w.bytes(t.side === 'sell' ? P_MAKER_TRUE : P_MAKER_FALSE);
+      if (spot) w.bytes((t.bestMatch ?? true) ? P_BEST_TRUE : P_BEST_FALSE);
+      w.bytes(combined ? P_CLOSE2 : P_CLOSE1);
+      w.end();
+    }
+    return w.take();
   }
 
   // ---- REST --------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ interface GroupedCandle {
   /** The sum of the parts (the single part's own map when the view has one member). */
   levels: Map<number, WireCell>;
   summary: SummaryPart | null;
+  /** Wall-clock ms of its last change: a candle changed moments ago is not evicted before its update goes out. */
+  changedAtMs: number;
   wire: { version: number; candle: WireCandle } | null;
   cellsCache: { version: number; change: GroupedChange; cells: WireCell[] } | null;
 }
@@ -89,6 +91,7 @@ export class GroupedView {
     const c = this.candle(openTime);
     this.setPart(c, member, part);
     c.version++;
+    c.changedAtMs = Date.now();
     this.revision++;
   }
 
@@ -104,6 +107,7 @@ export class GroupedView {
       if (levels === null) return null;
       this.setPart(c, member, this.part(m, ev.summary, levels));
       c.version++;
+      c.changedAtMs = Date.now();
       this.revision++;
       return { openTime: t, version: c.version, prices: [...c.levels.keys()].sort((a, b) => a - b), replace: true, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
     }
@@ -125,6 +129,7 @@ export class GroupedView {
     existing.summary = this.summaryPart(m, ev.summary);
     c.summary = this.merged ? mergeSummaries(c.parts.map((p) => p?.summary)) : existing.summary;
     c.version++;
+    c.changedAtMs = Date.now();
     this.revision++;
     return { openTime: t, version: c.version, prices: [...changed].sort((a, b) => a - b), replace: false, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
   }
@@ -185,11 +190,15 @@ export class GroupedView {
     return w === null ? null : { ...w, cells: this.cells(openTime, null) };
   }
 
-  /** Drops candles past the retention (their final state is in ClickHouse). */
-  evict(): number[] {
+  /**
+   * Drops candles past the retention (their final state is in ClickHouse), except those changed in
+   * the last `graceMs`: an old candle corrected by a resync (read back from ClickHouse) must stay
+   * until the flush pass has sent the correction to the clients that hold a stale copy.
+   */
+  evict(now = Date.now(), graceMs = 5_000): number[] {
     const cut = this.newest - this.retentionMs;
     const out: number[] = [];
-    for (const t of this.candles.keys()) if (t < cut) out.push(t);
+    for (const [t, c] of this.candles) if (t < cut && now - c.changedAtMs > graceMs) out.push(t);
     for (const t of out) this.candles.delete(t);
     if (this.merged && cut > this.floor) this.floor = cut;
     return out;
@@ -227,7 +236,7 @@ export class GroupedView {
   private candle(openTime: number): GroupedCandle {
     let c = this.candles.get(openTime);
     if (!c) {
-      c = { openTime, version: 0, parts: this.members.map(() => undefined), levels: new Map(), summary: null, wire: null, cellsCache: null };
+      c = { openTime, version: 0, parts: this.members.map(() => undefined), levels: new Map(), summary: null, changedAtMs: 0, wire: null, cellsCache: null };
       this.candles.set(openTime, c);
       if (openTime > this.newest) this.newest = openTime;
     }

@@ -48,4 +48,42 @@ describe('LiveStream resync', () => {
     expect([...stream.native.candles.keys()].sort((a, b) => a - b)).toEqual([0, 60_000, 120_000, 180_000]);
     stream.stop();
   });
+
+  it('an owner that holds nothing (a restarted shard before its first trade): held candles are read back from ClickHouse and kept, so the next snapshot reads back from them', async () => {
+    let onMsg: ((err: unknown, m: { string(): string }) => void) | null = null;
+    const nc = { subscribe: (_s: string, o: { callback: typeof onMsg }) => ((onMsg = o.callback), { unsubscribe: () => undefined }), flush: async () => undefined };
+    const later = { ...snapshot(3, [candle(300_000, 15, 1)]), epoch: 'f' };
+    const snaps: unknown[] = [snapshot(1, [candle(0, 10, 1), candle(60_000, 11, 1)]), { error: 'unknown-symbol', message: 'not held' }, later];
+    const snapshots = { request: async () => snaps.shift()!, shardOf: () => 0 };
+    const ranges: [number, number][] = [];
+    // ClickHouse: the old owner flushed more of minute 1 before it died; minutes 2-4 came from the new owner
+    let stored = [candle(0, 10, 1), candle(60_000, 11, 4)];
+    const range = async (_e: string, _s: string, _tf: string, from: number, to: number) => {
+      ranges.push([from, to]);
+      return stored.filter((c) => c.openTime >= from && c.openTime < to);
+    };
+    const stream = new LiveStream('x', 'y', '1m', async () => nc as never, snapshots as never, async () => new Map(), { log: () => undefined, warn: () => undefined }, { resync: () => undefined, malformed: () => undefined }, range as never);
+    const events: string[] = [];
+    stream.listen((ev) => events.push(`${ev.kind} ${ev.openTime} ${ev.summary.buyVolume}`));
+    stream.start();
+    await stream.ready(1000);
+    events.length = 0;
+    const update = (epoch: string, seq: number) => JSON.stringify({ v: 1, exchange: 'x', symbol: 'y', timeframe: '1m', epoch, seq, scales: { priceScale: 0, quantityScale: 0, tick: 1 }, candle: candle(300_000, 15, 1), cells: [], session: null, sentAtMs: 1 });
+    // a seq gap: the owner is asked again and answers that it holds nothing
+    onMsg!(null, { string: () => update('e', 7) });
+    for (let i = 0; i < 50 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ranges).toEqual([[0, 120_000]]);
+    expect(events).toEqual(['replace 0 1', 'replace 60000 4']);
+    expect(stream.native.openTimes()).toEqual([0, 60_000]);
+    expect(stream.sync.epoch).toBeNull();
+    // the new owner's first update: a new epoch, a snapshot that no longer holds minutes 0-4
+    events.length = 0;
+    stored = [candle(0, 10, 1), candle(60_000, 11, 6), candle(120_000, 12, 2), candle(180_000, 13, 3), candle(240_000, 14, 1)];
+    onMsg!(null, { string: () => update('f', 4) });
+    for (let i = 0; i < 50 && events.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ranges).toEqual([[0, 120_000], [0, 300_000]]);
+    expect(events).toEqual(['replace 0 1', 'replace 60000 6', 'replace 120000 2', 'replace 180000 3', 'replace 240000 1', 'replace 300000 1']);
+    expect(stream.sync.epoch).toBe('f');
+    stream.stop();
+  });
 });

@@ -158,6 +158,7 @@ export class LiveStream {
     if (reason !== 'start') {
       this.resyncs++;
       this.hooks.resync(reason);
+      this.logger.log(`${this.subject}: resync (${reason})`);
     }
     if (this.resyncing) {
       this.again = true;
@@ -187,7 +188,19 @@ export class LiveStream {
         }
         let candles: CandleData[] = [];
         let older: CandleData[] = [];
-        if (snap !== null && !('error' in snap)) {
+        if (snap !== null && 'error' in snap) {
+          // the owner holds nothing (e.g. a restarted shard before its first trade): ClickHouse has
+          // every candle, so the ones held here are read back whole (updates missed before the owner
+          // went away may have changed them) and kept, so that the next snapshot's read-back starts there
+          try {
+            older = await this.heldFromStore();
+          } catch (e) {
+            this.lastError = `stored candles after "${snap.error}": ${(e as Error).message}`;
+            this.synced = false;
+            snap = null;
+          }
+          if (this.stopped) return;
+        } else if (snap !== null) {
           // the snapshot first, then the stored levels it does not carry (the contract's order)
           const tfSnap = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
           try {
@@ -240,12 +253,25 @@ export class LiveStream {
     return this.storedRange(this.exchange, this.symbol, this.timeframe, from, to);
   }
 
+  /** Every candle from the oldest held to the newest held, whole, from ClickHouse. */
+  private async heldFromStore(): Promise<CandleData[]> {
+    if (this.storedRange === undefined || this.native.candles.size === 0) return [];
+    let from = Infinity;
+    let to = -Infinity;
+    for (const t of this.native.candles.keys()) {
+      if (t < from) from = t;
+      if (t > to) to = t;
+    }
+    return this.storedRange(this.exchange, this.symbol, this.timeframe, from, to + TIMEFRAME_MS[this.timeframe]);
+  }
+
   private adopt(snap: SymbolSnapshot | SnapshotError, candles: CandleData[], older: CandleData[] = []): void {
     let events: NativeEvent[];
     let outcome;
     if ('error' in snap) {
       outcome = this.sync.onSnapshot(null, 0);
-      events = this.native.reset([]);
+      // held candles stay (those ClickHouse has are replaced by its version): clients hold them too
+      events = this.native.put(older);
     } else {
       const tf = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
       try {
@@ -261,6 +287,7 @@ export class LiveStream {
     }
     this.synced = true;
     this.lastError = null;
+    if (this.resyncs > 0) this.logger.log(`${this.subject}: ${'error' in snap ? `owner holds nothing (${snap.error})` : `snapshot of epoch ${snap.epoch} seq ${this.sync.seq}: ${candles.length} candles`}, ${older.length} read back from ClickHouse, ${outcome.apply.length} buffered updates to apply`);
     for (const ev of events) this.emit(ev, null);
     for (const u of outcome.apply) if (!this.applyUpdate(u)) return;
     if (outcome.resync !== null) this.resync(outcome.resync);
