@@ -149,11 +149,9 @@ function percentOption(value: number | undefined, fallback: number, what: string
  * one, an LVN when at or below the LVN threshold and below the HVN one: a flat profile has none.
  */
 export function profileMetrics(profile: VolumeProfile, options: ProfileMetricOptions = {}): ProfileMetrics {
-  const vaPercent = percentOption(options.valueAreaPercent, 70, 'valueAreaPercent');
   const hvnP = percentOption(options.hvnPercentile, 70, 'hvnPercentile');
   const lvnP = percentOption(options.lvnPercentile, 30, 'lvnPercentile');
-  const method = options.valueAreaMethod ?? 'single';
-  if (method !== 'single' && method !== 'cme') throw invalidArgument(`valueAreaMethod must be "single" or "cme", got ${String(method)}`);
+  const va = pocAndValueArea(profile, options);
   const levels = profile.levels;
   const empty: ProfileMetrics = {
     poc: null,
@@ -169,10 +167,7 @@ export function profileMetrics(profile: VolumeProfile, options: ProfileMetricOpt
     hvnZones: [],
     lvnZones: [],
   };
-  if (levels.length === 0 || profile.volume === 0) return empty;
-
-  const pocIndex = pocIndexOf(levels);
-  const [lo, hi, vaVolume] = valueArea(levels, pocIndex, target(profile.volume, vaPercent), method);
+  if (va === null) return empty;
 
   const sorted = levels.map((l) => l.volume).sort((a, b) => a - b);
   const hvnThreshold = nearestRank(sorted, hvnP);
@@ -184,11 +179,7 @@ export function profileMetrics(profile: VolumeProfile, options: ProfileMetricOpt
     else if (l.volume <= lvnThreshold && l.volume < hvnThreshold) lvn.push(l.price);
   }
   return {
-    poc: levels[pocIndex]!.price,
-    pocVolume: levels[pocIndex]!.volume,
-    valueAreaHigh: levels[hi]!.price,
-    valueAreaLow: levels[lo]!.price,
-    valueAreaVolume: vaVolume,
+    ...va,
     volume: profile.volume,
     hvnThreshold,
     lvnThreshold,
@@ -196,6 +187,27 @@ export function profileMetrics(profile: VolumeProfile, options: ProfileMetricOpt
     lvn,
     hvnZones: zones(hvn, profile.step),
     lvnZones: zones(lvn, profile.step),
+  };
+}
+
+/** POC and value area of a profile (what profileMetrics gives, without the HVN/LVN ranking); null when it has no volume. */
+export function pocAndValueArea(
+  profile: VolumeProfile,
+  options: Pick<ProfileMetricOptions, 'valueAreaPercent' | 'valueAreaMethod'> = {},
+): Pick<ProfileMetrics, 'poc' | 'pocVolume' | 'valueAreaHigh' | 'valueAreaLow' | 'valueAreaVolume'> | null {
+  const vaPercent = percentOption(options.valueAreaPercent, 70, 'valueAreaPercent');
+  const method = options.valueAreaMethod ?? 'single';
+  if (method !== 'single' && method !== 'cme') throw invalidArgument(`valueAreaMethod must be "single" or "cme", got ${String(method)}`);
+  const levels = profile.levels;
+  if (levels.length === 0 || profile.volume === 0) return null;
+  const pocIndex = pocIndexOf(levels);
+  const [lo, hi, vaVolume] = valueArea(levels, pocIndex, target(profile.volume, vaPercent), method);
+  return {
+    poc: levels[pocIndex]!.price,
+    pocVolume: levels[pocIndex]!.volume,
+    valueAreaHigh: levels[hi]!.price,
+    valueAreaLow: levels[lo]!.price,
+    valueAreaVolume: vaVolume,
   };
 }
 

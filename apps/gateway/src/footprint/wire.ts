@@ -1,4 +1,4 @@
-import { type CandleData, type GroupingMode, type PriceLevel, buildProfile, profileMetrics } from '@orderflow/footprint';
+import { type CandleData, type GroupingMode, type PriceLevel, buildProfile, pocAndValueArea } from '@orderflow/footprint';
 
 /**
  * What goes over the wire (Socket.IO and HTTP JSON). Prices and quantities are integer units of
@@ -28,7 +28,7 @@ export interface WireCandle {
    */
   maxDelta: number | null;
   minDelta: number | null;
-  /** Point of control and 70 % value area of the candle's cells (libs/footprint profileMetrics), at the grouping. */
+  /** Point of control and 70 % value area of the candle's cells (libs/footprint pocAndValueArea), at the grouping. */
   poc: number | null;
   vah: number | null;
   val: number | null;
@@ -107,8 +107,8 @@ export interface CandleMetrics {
 export function candleMetrics(cells: readonly WireCell[], step: number, mode: GroupingMode): CandleMetrics {
   if (cells.length === 0) return { poc: null, vah: null, val: null };
   const levels: PriceLevel[] = cells.map((c) => ({ price: c[0], buyVolume: c[1], sellVolume: c[2], buyTrades: c[3], sellTrades: c[4] }));
-  const m = profileMetrics(buildProfile([{ step, mode, levels } as unknown as CandleData]));
-  return { poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
+  const m = pocAndValueArea(buildProfile([{ step, mode, levels } as unknown as CandleData]));
+  return m === null ? { poc: null, vah: null, val: null } : { poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
 }
 
 export function wireCandle(openTime: number, s: SummaryPart, m: CandleMetrics): WireCandle {

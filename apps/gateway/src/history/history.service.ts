@@ -18,7 +18,11 @@ import {
   latestMinuteSql,
   rangeLevelsSql,
   tilingTimeframe,
+  timeSlices,
 } from './history.sql.js';
+
+/** Candles per time slice of a cells read (HistoryService.cellRows): 6 h of 1m candles. */
+export const CELL_SLICE_CANDLES = 240;
 
 /** A stored candle summary in a view's units, with what the schema offers beyond it. */
 export interface HistoryCandle extends SummaryPart {
@@ -120,6 +124,36 @@ export class HistoryService {
       throw e;
     } finally {
       stream.destroy();
+    }
+  }
+
+  /**
+   * The cells of [fromMs, toMs) (footprintCellsSql) as integer rows ordered by bucket and price, read
+   * in time slices of at most CELL_SLICE_CANDLES candles, two at a time, handed on in order.
+   * Why: ClickHouse 18.16 spends ~0.29 s on FINAL + ORDER BY for 24 h of 1m cells at 300 levels a
+   * minute but 0.08 s on half of it, and two halves in parallel take 0.12 s; the first slice also
+   * arrives sooner, so the gateway's own work overlaps the reading of the next.
+   */
+  async *cellRows(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<number[][]> {
+    const slices = timeSlices(fromMs, toMs, TIMEFRAME_MS[timeframe], CELL_SLICE_CANDLES);
+    const read = (i: number) => {
+      const batches: number[][][] = [];
+      const done = (async () => {
+        for await (const b of this.intRows(footprintCellsSql(this.db, members, timeframe, slices[i]![0], slices[i]![1], step, mode), 6, signal)) batches.push(b);
+      })();
+      done.catch(() => undefined); // awaited below; a slice abandoned with the request must not become an unhandled rejection
+      return { batches, done };
+    };
+    if (slices.length === 1) {
+      yield* this.intRows(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode), 6, signal);
+      return;
+    }
+    let next = read(0);
+    for (let i = 0; i < slices.length; i++) {
+      const cur = next;
+      if (i + 1 < slices.length) next = read(i + 1);
+      await cur.done;
+      yield* cur.batches;
     }
   }
 
@@ -242,7 +276,7 @@ export class HistoryService {
   /** Cells of [fromMs, toMs) from ClickHouse joined to their summaries; each candle whose cells add up to its summary's trade count is cached. */
   private async *readFootprint(prefix: string, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, summariesP: Promise<Map<number, HistoryCandle>>, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
     summariesP.catch(() => undefined);
-    const batches = this.intRows(footprintCellsSql(this.db, members(view), timeframe, fromMs, toMs, step, mode), 6, signal);
+    const batches = this.cellRows(members(view), timeframe, fromMs, toMs, step, mode, signal);
     let summaries: Map<number, HistoryCandle> | null = null;
     let current: { t: number; cells: WireCell[] } | null = null;
     const finish = (c: { t: number; cells: WireCell[] }): WireFootprintCandle | null => {
@@ -301,7 +335,7 @@ export class HistoryService {
     const [sums] = await Promise.all([
       this.summaries(one, timeframe, fromMs, toMs, signal, undefined, true),
       (async () => {
-        for await (const batch of this.intRows(footprintCellsSql(this.db, members(one), timeframe, fromMs, toMs, step, mode), 6, signal)) for (const r of batch) rows.push(r);
+        for await (const batch of this.cellRows(members(one), timeframe, fromMs, toMs, step, mode, signal)) for (const r of batch) rows.push(r);
       })(),
     ]);
     const out = new Map<number, MemberPart>();
@@ -330,8 +364,7 @@ export class HistoryService {
     const wanted = new Set(openTimes);
     const from = openTimes.reduce((a, b) => Math.min(a, b));
     const to = openTimes.reduce((a, b) => Math.max(a, b)) + TIMEFRAME_MS[timeframe];
-    const sql = footprintCellsSql(this.db, [{ exchange, symbol, priceFactor: 1, quantityFactor: 1 }], timeframe, from, to, 1, 'nearest');
-    for await (const batch of this.intRows(sql, 6, signal)) {
+    for await (const batch of this.cellRows([{ exchange, symbol, priceFactor: 1, quantityFactor: 1 }], timeframe, from, to, 1, 'nearest', signal)) {
       for (const r of batch) {
         const t = r[0]! * 1000;
         if (!wanted.has(t)) continue;
@@ -378,7 +411,7 @@ export class HistoryService {
 
   private async storedRangeLevels(m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal): Promise<Map<number, PriceLevel[]>> {
     const out = new Map<number, PriceLevel[]>();
-    for await (const batch of this.intRows(footprintCellsSql(this.db, [m], timeframe, fromMs, toMs, 1, 'nearest'), 6, signal)) {
+    for await (const batch of this.cellRows([m], timeframe, fromMs, toMs, 1, 'nearest', signal)) {
       for (const r of batch) {
         const t = r[0]! * 1000;
         let list = out.get(t);

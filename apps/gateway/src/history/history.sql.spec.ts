@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candlesSql, footprintCellsSql, groupSql, latestMinuteSql, rangeLevelsSql, tilingTimeframe } from './history.sql.js';
+import { candlesSql, footprintCellsSql, groupSql, latestMinuteSql, rangeLevelsSql, tilingTimeframe, timeSlices } from './history.sql.js';
 
 const m = { exchange: 'binance', symbol: 'BTCUSDT', priceFactor: 1, quantityFactor: 1 };
 
@@ -45,4 +45,24 @@ describe('history SQL', () => {
     expect(tilingTimeframe(Date.UTC(2024, 7, 8, 23, 56), Date.UTC(2024, 7, 9, 0, 3))).toBe('1m');
     expect(() => tilingTimeframe(1, 60_000)).toThrow(/not aligned/);
   });
+
+  it('timeSlices: consecutive slices of at most n candles, cut only on candle boundaries, covering the range exactly', () => {
+    const H = 3_600_000;
+    expect(timeSlices(0, 24 * H, 60_000, 360)).toEqual([[0, 6 * H], [6 * H, 12 * H], [12 * H, 18 * H], [18 * H, 24 * H]]);
+    expect(timeSlices(0, 60_000, 60_000, 360)).toEqual([[0, 60_000]]);
+    expect(timeSlices(5, 5, 60_000, 360)).toEqual([[5, 5]]);
+    for (const [from, to, tf, n] of [[30_000, 24 * H + 7, 60_000, 360], [1, 10 * 86_400_000, 86_400_000, 3], [H / 2, 50 * H, 4 * H, 1], [0, 7 * 300_000 + 1, 300_000, 2]] as const) {
+      const s = timeSlices(from, to, tf, n);
+      expect(s[0]![0]).toBe(from);
+      expect(s.at(-1)![1]).toBe(to);
+      for (let i = 0; i < s.length; i++) {
+        const [a, b] = s[i]!;
+        expect(b).toBeGreaterThan(a);
+        expect(b - a).toBeLessThanOrEqual(n * tf);
+        if (i > 0) expect(a).toBe(s[i - 1]![1]);
+        if (i < s.length - 1) expect(b % tf).toBe(0);
+      }
+    }
+  });
 });
+
