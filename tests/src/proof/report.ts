@@ -11,6 +11,8 @@ export interface Row {
   measurements: Measurement[];
   recoveryMs: number | null;
   wallMs: number;
+  /** The live Socket.IO client's line (liveLine in faults.int.spec.ts): what it held against ClickHouse at the end. */
+  live?: string;
 }
 
 export const REPORT_DIR = fileURLToPath(new URL('../../../docs/proof/', import.meta.url));
@@ -57,6 +59,19 @@ export function writeReport(rows: Row[], meta: { size: string; stream: string; c
   for (const r of rows)
     for (const m of r.measurements)
       out.push(`| ${r.fault} | ${m.symbol} | ${m.tradesIn.toLocaleString('en')} | ${m.tradesInClickHouse.toLocaleString('en')} | ${m.lost} | ${m.countedTwice} | ${m.cellDiffs} / ${m.candleDiffs} / ${m.rawDiffs} | ${t(r.recoveryMs)} | ${t(r.wallMs)} |`);
+  const live = rows.filter((r) => r.live);
+  if (live.length > 0) {
+    out.push(
+      '',
+      '## The live client through the gateway',
+      '',
+      'In every run the gateway runs as its own process and a Socket.IO client (socket.io-client, reconnecting, re-subscribing on a sequence gap) follows LTCUSDT (shard 0) and LTCUSDC (shard 1) through it from the first trades on: 1m at native ticks and a grouped higher timeframe each. At the end every candle it holds is compared with ClickHouse (cells, every summary field, POC / value area) and with the gateway\'s own `GET /api/footprint`; a client subscribing after the run is compared the same way. "diffs" count cells / candles / metrics / HTTP cells that differ (either side); "missing" = stored candles from its first one on that it does not hold. The test asserts all of them are 0.',
+      '',
+      '```',
+      ...live.map((r) => r.live!),
+      '```',
+    );
+  }
   out.push('', '## How each fault was applied', '');
   for (const r of rows) out.push(`- **${r.fault}**: ${r.how}`);
   out.push('', '## Report lines', '', '```', ...rows.map(line), '```', '');
