@@ -62,7 +62,8 @@ function liveLine(fault: string, p: Pipeline, c: { live: LiveComparison[]; fresh
     return `${x.view}: ${x.candles} candles, ${diffs(x)}; ${s.snapshots} snapshots (${s.notLive} not live), ${s.updates} updates, ${s.gaps} seq/epoch gaps; a new subscriber: ${diffs(c.fresh[i]!)}`;
   });
   const cost = p.liveCosts;
-  return `[proof] ${fault}: live client (${p.live!.connects} connections; gateway stream resyncs ${c.resyncs ?? 'n/a'}; cost: gateway start ${cost.gatewayWait} ms, replay held ${cost.subscribeHold} ms while subscribing, checks ${cost.check} ms in ${c.rounds} round${c.rounds === 1 ? '' : 's'}): ${views.join('; ')}`;
+  const kicked = p.live!.errors.filter((e) => e.code === 'too-slow').length;
+  return `[proof] ${fault}: live client (${p.live!.connects} connections${kicked > 0 ? `, ${kicked} closed by the gateway as too slow` : ''}; gateway stream resyncs ${c.resyncs ?? 'n/a'}; cost: gateway start ${cost.gatewayWait} ms, replay held ${cost.subscribeHold} ms while subscribing, checks ${cost.check} ms in ${c.rounds} round${c.rounds === 1 ? '' : 's'}): ${views.join('; ')}`;
 }
 
 function describeStream(spec: StreamSpec): string {
@@ -133,7 +134,8 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
       expect({ view: s.view, gaps: s.gaps }).toEqual({ view: s.view, gaps: 0 });
       expect(s.updates, `${s.view} got updates`).toBeGreaterThan(0);
     }
-    expect(p.live!.errors.filter((e) => e.code !== 'unknown-symbol')).toEqual([]);
+    // unknown-symbol: subscribed before the aggregator saw the symbol (retried); too-slow: disconnected by the gateway, connected again (counted in the live line)
+    expect(p.live!.errors.filter((e) => e.code !== 'unknown-symbol' && e.code !== 'too-slow')).toEqual([]);
     return p;
   }
 

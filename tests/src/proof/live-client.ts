@@ -131,8 +131,10 @@ export class ResilientLiveClient {
         void this.subscribe(v, gen);
       }
     });
-    this.socket.on('disconnect', () => {
+    this.socket.on('disconnect', (reason) => {
       this.disconnects++;
+      // closed by the gateway (a client too slow to keep up): Socket.IO does not reconnect by itself then; the dashboard connects again, so does this client
+      if (reason === 'io server disconnect') setTimeout(() => !this.closed && !this.socket.connected && this.socket.connect(), 500);
       this.generation++;
       for (const v of this.views) {
         v.subscriptionId = null;

@@ -243,6 +243,10 @@ export class Pipeline {
       AGG_SHARDS: '2',
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: String(this.gatewayPort),
+      // the replay runs the recording up to ~250x faster than it traded (at full size a second closes
+      // ~250 1m candles per view): the default of 512 candles waiting, sized for a live market, would
+      // disconnect the proof's client whenever its process waits a second or two for the shared CPU
+      GATEWAY_MAX_PENDING_CANDLES: '20000',
     });
   }
 

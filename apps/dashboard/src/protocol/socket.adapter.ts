@@ -20,6 +20,9 @@ import {
  * the Vite dev server's proxy). Socket.IO reconnects by itself with its backoff; after a reconnect
  * the caller re-subscribes (a new connection has no subscriptions).
  */
+/** After the gateway itself closed the connection (a client too slow to keep up is disconnected), connect again after this. */
+export const SERVER_DISCONNECT_RETRY_MS = 2000;
+
 export class SocketGatewayAdapter implements GatewayAdapter {
   private socket: Socket | null = null;
 
@@ -40,7 +43,11 @@ export class SocketGatewayAdapter implements GatewayAdapter {
     });
     this.socket = s;
     s.on('connect', () => h.connection('connected'));
-    s.on('disconnect', (reason) => h.connection(reason === 'io client disconnect' ? 'disconnected' : 'reconnecting', `connection lost (${reason})`));
+    s.on('disconnect', (reason) => {
+      h.connection(reason === 'io client disconnect' ? 'disconnected' : 'reconnecting', `connection lost (${reason})`);
+      // the gateway closed it (e.g. too slow to keep up): Socket.IO does not reconnect by itself then
+      if (reason === 'io server disconnect') setTimeout(() => this.socket === s && !s.connected && s.connect(), SERVER_DISCONNECT_RETRY_MS);
+    });
     s.on('connect_error', (e: Error & { data?: { code?: string; reason?: string } }) => {
       // a refused handshake carries { code, reason }; a server that is down gives a transport error
       const detail = e.data?.reason ?? `cannot reach the gateway at ${this.baseUrl || location.origin} (${e.message})`;

@@ -23,7 +23,12 @@ export class ChunkWriter {
     const chunk = this.buf;
     this.buf = '';
     if (this.res.destroyed) throw new Error('client went away');
-    if (!this.res.write(chunk)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    if (this.res.write(chunk)) return;
+    // whichever comes first; the other's listeners are removed (a long response waits here many times)
+    const ac = new AbortController();
+    const wait = (event: string) => once(this.res, event, { signal: ac.signal }).catch(() => undefined);
+    await Promise.race([wait('drain'), wait('close')]);
+    ac.abort();
   }
 
   async end(): Promise<void> {
