@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
  * .data/test-results/<project>.json, which `npm test` adds up into its closing line.
  */
 export function projectVitestConfig(projectDir: string, include: string[] = ['src/**/*.spec.ts'], name = basename(projectDir)) {
-  const results = process.env['ORDERFLOW_TEST_RESULTS_DIR'] ?? resolve(projectDir, '../../.data/test-results');
+  // the workspace's .data (this file sits at the workspace root; tests/ is one level deep, apps/* and libs/* two)
+  const results = process.env['ORDERFLOW_TEST_RESULTS_DIR'] ?? resolve(import.meta.dirname, '.data/test-results');
   return defineConfig({
     resolve: { conditions: ['@orderflow/source'] },
     ssr: { resolve: { conditions: ['@orderflow/source'] } },

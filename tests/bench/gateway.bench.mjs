@@ -15,7 +15,9 @@
  *    gateway's memory before and after they connected;
  * 3. history: a synthetic day of 1m footprints (BENCH_LEVELS traded levels a minute, default 300)
  *    written with FootprintStore, then GET /api/footprint for the 24 h (native and grouped, JSON and
- *    CSV) and a 1,440-candle Socket.IO snapshot, timed to the last byte.
+ *    CSV) and a 1,440-candle Socket.IO snapshot, timed to the last byte; the first read comes right
+ *    after the write (many unmerged parts), and the same day of a second symbol is read for the
+ *    first time once ClickHouse has merged the parts (what a chart usually meets).
  *
  * BENCH_PHASES (default latency,fanout,history) picks the phases; BENCH_GATEWAY_NODE_ARGS are given to
  * the gateway's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`); BENCH_KEEP=1 keeps the servers up at the
@@ -330,7 +332,12 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
     minutes.push(c.toData());
   }
   for (let i = 0; i < minutes.length; i += 120) await store.insertMinutes('binance', SYMBOL, minutes.slice(i, i + 120));
-  await chc.close();
+  // the same day under a second symbol, read only once ClickHouse has merged the parts the writes
+  // made (as it does in the background while a day is written live): the cold read a chart usually meets
+  const MERGED = `${SYMBOL}M`;
+  await store.upsertInstruments([{ exchange: 'binance', symbol: MERGED, priceScale: 2, quantityScale: 5, tick: 1 }]);
+  for (let i = 0; i < minutes.length; i += 120) await store.insertMinutes('binance', MERGED, minutes.slice(i, i + 120));
+  const parts = async () => Number((await (await chc.query({ query: `SELECT count() FROM system.parts WHERE database = '${DB}' AND table = 'footprint_1m' AND active AND partition = '202601'`, format: 'TabSeparated' })).text()).trim());
   const url = (ticks, format = 'json') => `${gwUrl}/api/footprint?exchange=binance&symbol=${SYMBOL}&timeframe=1m&from=${day}&to=${day + 86_400_000}&ticks=${ticks}&format=${format}`;
   const time = async (u) => {
     const t = performance.now();
@@ -341,6 +348,8 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
   };
   // the first read of a range is cold (every candle from ClickHouse); the next ones find the
   // unchanged candles in the gateway's history cache and read only the summaries
+  const url2 = (symbol, ticks) => url(ticks).replace(`symbol=${SYMBOL}&`, `symbol=${symbol}&`);
+  const partsNow = await parts();
   const runs = async (u) => {
     const cold = await time(u);
     const out = [];
@@ -351,8 +360,13 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
   console.log(`   ${LEVEL} levels a minute (1,440 candles, ${cells.toLocaleString('en')} cells):`);
   for (const [ticks, format] of [[1, 'json'], [10, 'json'], [1, 'csv']]) {
     const r = await runs(url(ticks, format));
-    console.log(`     ticks=${ticks} ${format}: cold ${ms(r.cold)}; repeated ${ms(r.median)} (${ms(r.max)}); ${(r.bytes / 1048576).toFixed(1)} MB`);
+    console.log(`     ticks=${ticks} ${format}: cold ${ms(r.cold)}${ticks === 1 && format === 'json' ? ` (right after the write: ${partsNow} parts)` : ''}; repeated ${ms(r.median)} (${ms(r.max)}); ${(r.bytes / 1048576).toFixed(1)} MB`);
   }
+  const until = Date.now() + 60_000;
+  while ((await parts()) > 2 && Date.now() < until) await sleep(1000);
+  const merged = await time(url2(MERGED, 1));
+  console.log(`     ticks=1 json, the same day of another symbol once ClickHouse merged the parts (${await parts()} parts): cold ${ms(merged.ms)}`);
+  await chc.close();
   const snap = [];
   for (let i = 0; i < 4; i++) {
     const s = io(gwUrl, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true });
