@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
+import { parse as parseQuery } from 'node:querystring';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -41,7 +43,10 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
   app.useGlobalFilters(new GatewayErrorsFilter());
   const runtime = app.get<GatewayRuntime>(GATEWAY_RUNTIME);
   app.disable('x-powered-by');
-  app.set('query parser', 'simple');
+  // querystring.parse as Express's 'simple' parser, but with no cap on pairs (its default maxKeys of
+  // 1000 dropped every pair after the 1000th, so a parameter there was neither read nor refused);
+  // Node's 16 KB limit on the request line bounds the count
+  app.set('query parser', (q: string) => parseQuery(q, '&', '=', { maxKeys: 0 }));
 
   // request latency by matched route (unmatched paths share one label)
   app.use((req: Req, res: ServerResponse, next: Next) => {
@@ -81,7 +86,28 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
     });
   }
 
+  app.getHttpServer().on('clientError', answerClientError);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   return { app, runtime, url: `http://${config.host}:${address.port}` };
+}
+
+/**
+ * A request Node's HTTP parser refuses before Express sees it (a request line or headers over its
+ * 16 KB limit, a malformed request) gets the API's JSON error body, like every other refusal;
+ * without a listener Node answers 431 / 400 with no body.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, error, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request line and headers exceed 16 KB: use a shorter query']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request did not arrive in time']
+        : [400, 'Bad Request', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
+  const body = JSON.stringify({ statusCode: status, error, message });
+  socket.end(`HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

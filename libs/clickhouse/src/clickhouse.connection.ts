@@ -21,6 +21,10 @@ export function connectClickHouse(o: ClickHouseOptions): ClickHouseClient {
     password: o.password ?? '',
     request_timeout: o.requestTimeoutMs ?? 30_000,
     compression: { request: false, response: false },
+    // an idle kept-alive socket is dropped well before the server's keep_alive_timeout (3 s by
+    // default before 23.11), also after a busy event loop kept it idle longer: reusing one the
+    // server had just closed failed a request with "socket hang up" (seen by the gateway fuzzer)
+    keep_alive: { idle_socket_ttl: 1500, eagerly_destroy_stale_sockets: true },
     // failures reach the caller as errors, and the services log them with their context; the
     // client's own ERROR lines would print every refused connection of an outage twice
     log: { level: ClickHouseLogLevel.OFF },

@@ -51,6 +51,9 @@ describe('history SQL', () => {
     expect(timeSlices(0, 24 * H, 60_000, 360)).toEqual([[0, 6 * H], [6 * H, 12 * H], [12 * H, 18 * H], [18 * H, 24 * H]]);
     expect(timeSlices(0, 60_000, 60_000, 360)).toEqual([[0, 60_000]]);
     expect(timeSlices(5, 5, 60_000, 360)).toEqual([[5, 5]]);
+    // unbounded: one slice, left to the SQL builder to refuse; long: at most 8 slices
+    expect(timeSlices(-Infinity, 60_000, 60_000, 360)).toEqual([[-Infinity, 60_000]]);
+    expect(timeSlices(0, Date.UTC(2026, 0, 1), 60_000, 240)).toHaveLength(8);
     for (const [from, to, tf, n] of [[30_000, 24 * H + 7, 60_000, 360], [1, 10 * 86_400_000, 86_400_000, 3], [H / 2, 50 * H, 4 * H, 1], [0, 7 * 300_000 + 1, 300_000, 2]] as const) {
       const s = timeSlices(from, to, tf, n);
       expect(s[0]![0]).toBe(from);
@@ -58,7 +61,7 @@ describe('history SQL', () => {
       for (let i = 0; i < s.length; i++) {
         const [a, b] = s[i]!;
         expect(b).toBeGreaterThan(a);
-        expect(b - a).toBeLessThanOrEqual(n * tf);
+        expect(b - a).toBeLessThanOrEqual(Math.max(n * tf, Math.ceil((to - from) / 8 / tf) * tf));
         if (i > 0) expect(a).toBe(s[i - 1]![1]);
         if (i < s.length - 1) expect(b % tf).toBe(0);
       }

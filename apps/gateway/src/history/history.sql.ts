@@ -213,13 +213,16 @@ export function tilingTimeframe(fromMs: number, toMs: number): Timeframe {
 }
 
 /**
- * [fromMs, toMs) cut into consecutive slices of at most `candles` candles of `timeframeMs`, cut on
- * candle boundaries (multiples of the timeframe, as buckets are), so that no candle spans two.
+ * [fromMs, toMs) cut into consecutive slices of `candles` candles of `timeframeMs` (wider when that
+ * would make more than `maxSlices`), cut on candle boundaries (multiples of the timeframe, as
+ * buckets are), so that no candle spans two.
  */
-export function timeSlices(fromMs: number, toMs: number, timeframeMs: number, candles: number): [number, number][] {
+export function timeSlices(fromMs: number, toMs: number, timeframeMs: number, candles: number, maxSlices = 8): [number, number][] {
   const out: [number, number][] = [];
-  if (!(toMs > fromMs)) return [[fromMs, toMs]];
-  const width = timeframeMs * candles;
+  // an empty or unbounded range is one slice (the SQL builder refuses what is not a time)
+  if (!(toMs > fromMs) || !Number.isFinite(fromMs) || !Number.isFinite(toMs)) return [[fromMs, toMs]];
+  // at most maxSlices: a long range (a merged view's earlier sessions, a year of candles) gets wider slices, not thousands of queries
+  const width = Math.max(timeframeMs * candles, Math.ceil((toMs - fromMs) / maxSlices / timeframeMs) * timeframeMs);
   let a = fromMs;
   while (a < toMs) {
     // a + width, rounded down to a candle boundary (and at least the next boundary)

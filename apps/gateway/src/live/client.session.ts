@@ -174,7 +174,8 @@ export class ClientSession implements LiveClient {
     }
     this.metrics.refusedRequests.inc({ code });
     if (this.closed) return;
-    const msg: ErrorMessage = { code, reason, request: { event, data: echo(body) } };
+    // the event name is the client's too (an unknown one can be 64 KB): bounded as in the reason
+    const msg: ErrorMessage = { code, reason, request: { event: event.length > 64 ? `${event.slice(0, 64)}...` : event, data: echo(body) } };
     this.socket.emit('error', msg);
     this.metrics.messagesOut.error.inc();
     if (ack) ack({ ok: false, error: { code, reason } });
