@@ -10,6 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import querystring from 'node:querystring';
+import { TIMEFRAMES, TIMEFRAME_MS } from '@orderflow/footprint';
 import fc from 'fast-check';
 
 /* ------------------------------------------------------------------------------------------------
@@ -44,16 +45,8 @@ const QUOTES = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'USD', 'DAI', 'BTC', 'E
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const MERGED_SYMBOL = /^([A-Z0-9]{1,20})-([A-Z0-9]{1,20})$/;
-export const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '4h', '1d'] as const;
-export const TF_MS: Record<string, number> = {
-  '1m': 60_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '30m': 1_800_000,
-  '1h': 3_600_000,
-  '4h': 14_400_000,
-  '1d': DAY,
-};
+export { TIMEFRAMES };
+export const TF_MS: Record<string, number> = TIMEFRAME_MS;
 
 /**
  * A merged symbol BASE-QUOTE names the member symbols BASE+QUOTE (Binance, Bybit) and BASE-QUOTE

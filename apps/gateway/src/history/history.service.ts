@@ -24,6 +24,31 @@ import {
 /** Candles per time slice of a cells read (HistoryService.cellRows): 6 h of 1m candles. */
 export const CELL_SLICE_CANDLES = 240;
 
+/** A stored candle as the engine's CandleData at native ticks (missing extremes and trade times as 0), with `levels`. */
+export function storedCandleData(c: HistoryCandle, timeframe: Timeframe, levels: PriceLevel[] = []): CandleData {
+  return {
+    timeframe,
+    openTime: c.openTime,
+    step: 1,
+    mode: 'nearest',
+    open: c.open,
+    high: c.high,
+    low: c.low,
+    close: c.close,
+    buyVolume: c.buyVolume,
+    sellVolume: c.sellVolume,
+    buyTrades: c.buyTrades,
+    sellTrades: c.sellTrades,
+    delta: c.buyVolume - c.sellVolume,
+    maxDelta: c.maxDelta ?? 0,
+    minDelta: c.minDelta ?? 0,
+    firstTimeUs: c.firstTimeUs ?? 0,
+    lastTimeUs: c.lastTimeUs ?? 0,
+    onGrid: true,
+    levels,
+  };
+}
+
 /** A stored candle summary in a view's units, with what the schema offers beyond it. */
 export interface HistoryCandle extends SummaryPart {
   openTime: number;
@@ -383,29 +408,7 @@ export class HistoryService {
     const levels = await this.storedRangeLevels(m, timeframe, fromMs, toMs, signal);
     const sums = await this.summaries(one, timeframe, fromMs, toMs, signal, undefined, true);
     const out: CandleData[] = [];
-    for (const [t, s] of [...sums].sort((a, b) => a[0] - b[0])) {
-      out.push({
-        timeframe,
-        openTime: t,
-        step: 1,
-        mode: 'nearest',
-        open: s.open,
-        high: s.high,
-        low: s.low,
-        close: s.close,
-        buyVolume: s.buyVolume,
-        sellVolume: s.sellVolume,
-        buyTrades: s.buyTrades,
-        sellTrades: s.sellTrades,
-        delta: s.buyVolume - s.sellVolume,
-        maxDelta: s.maxDelta ?? 0,
-        minDelta: s.minDelta ?? 0,
-        firstTimeUs: s.firstTimeUs ?? 0,
-        lastTimeUs: s.lastTimeUs ?? 0,
-        onGrid: true,
-        levels: levels.get(t) ?? [],
-      });
-    }
+    for (const [t, s] of [...sums].sort((a, b) => a[0] - b[0])) out.push(storedCandleData(s, timeframe, levels.get(t) ?? []));
     return out;
   }
 

@@ -14,7 +14,7 @@ import {
   vwapBands as engineVwapBands,
 } from '@orderflow/footprint';
 import { type WireFootprintCandle, asCandleData } from '../footprint/wire.js';
-import type { HistoryCandle, HistoryService } from '../history/history.service.js';
+import { type HistoryService, storedCandleData } from '../history/history.service.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 
 /**
@@ -152,34 +152,11 @@ export interface CvdOut {
   cvdLow: number | null;
 }
 
-function summaryCandle(c: HistoryCandle, timeframe: Timeframe): CandleData {
-  return {
-    timeframe,
-    openTime: c.openTime,
-    step: 1,
-    mode: 'nearest',
-    open: c.open,
-    high: c.high,
-    low: c.low,
-    close: c.close,
-    buyVolume: c.buyVolume,
-    sellVolume: c.sellVolume,
-    buyTrades: c.buyTrades,
-    sellTrades: c.sellTrades,
-    delta: c.buyVolume - c.sellVolume,
-    maxDelta: c.maxDelta ?? 0,
-    minDelta: c.minDelta ?? 0,
-    firstTimeUs: 0,
-    lastTimeUs: 0,
-    onGrid: true,
-    levels: [],
-  };
-}
 
 export async function cvd(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, resetEachSession: boolean, signal?: AbortSignal): Promise<CvdOut[]> {
   const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
   const points = cumulativeDelta(
-    rows.map((c) => summaryCandle(c, timeframe)),
+    rows.map((c) => storedCandleData(c, timeframe)),
     { resetEachSession },
   );
   return points.map((p, i) => {
@@ -193,7 +170,7 @@ export async function tpo(history: HistoryService, view: InstrumentView, from: n
   const timeframe: Timeframe = periodMs === TIMEFRAME_MS['1h'] ? '1h' : '30m';
   const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
   return tpoProfiles(
-    rows.map((c) => summaryCandle(c, timeframe)),
+    rows.map((c) => storedCandleData(c, timeframe)),
     { step, mode, periodMs, initialBalancePeriods },
   );
 }
