@@ -46,7 +46,7 @@ export class GatewayRuntime {
     readonly logger: GatewayLogger,
   ) {
     this.ch = connectClickHouse({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, requestTimeoutMs: config.queryTimeoutMs + 5000 });
-    this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs, config.historyCacheBytes);
+    this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs, config.historyCacheBytes, (m) => logger.warn(`history: ${m}`));
     this.snapshots = new SnapshotClient(config.natsUrl, config.aggShards, config.snapshotTimeoutMs);
     this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) => this.probe(e, s));
     this.ncPromise = new Promise((r) => (this.resolveNc = r));

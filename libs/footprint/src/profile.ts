@@ -195,20 +195,48 @@ export function pocAndValueArea(
   profile: VolumeProfile,
   options: Pick<ProfileMetricOptions, 'valueAreaPercent' | 'valueAreaMethod'> = {},
 ): Pick<ProfileMetrics, 'poc' | 'pocVolume' | 'valueAreaHigh' | 'valueAreaLow' | 'valueAreaVolume'> | null {
+  const levels = profile.levels;
+  const volumes = new Array<number>(levels.length);
+  for (let i = 0; i < levels.length; i++) volumes[i] = levels[i]!.volume;
+  const va = valueAreaIndices(volumes, levels.length, profile.volume, options);
+  if (va === null) return null;
+  return {
+    poc: levels[va.poc]!.price,
+    pocVolume: levels[va.poc]!.volume,
+    valueAreaHigh: levels[va.high]!.price,
+    valueAreaLow: levels[va.low]!.price,
+    valueAreaVolume: va.volume,
+  };
+}
+
+/** Where the POC and the value area lie in a dense run of level volumes (indices into it). */
+export interface ValueAreaIndices {
+  poc: number;
+  low: number;
+  high: number;
+  /** Volume inside [low, high]. */
+  volume: number;
+}
+
+/**
+ * POC and value area (pocAndValueArea's rules) of `n` dense level volumes, ascending by price, one
+ * per grouping step with untraded levels as 0, whose sum is `total`: the columnar form, for a
+ * reader that holds a candle's volumes in a typed array instead of ProfileLevel objects. Null when
+ * there is no volume.
+ */
+export function valueAreaIndices(
+  volumes: ArrayLike<number>,
+  n: number,
+  total: number,
+  options: Pick<ProfileMetricOptions, 'valueAreaPercent' | 'valueAreaMethod'> = {},
+): ValueAreaIndices | null {
   const vaPercent = percentOption(options.valueAreaPercent, 70, 'valueAreaPercent');
   const method = options.valueAreaMethod ?? 'single';
   if (method !== 'single' && method !== 'cme') throw invalidArgument(`valueAreaMethod must be "single" or "cme", got ${String(method)}`);
-  const levels = profile.levels;
-  if (levels.length === 0 || profile.volume === 0) return null;
-  const pocIndex = pocIndexOf(levels);
-  const [lo, hi, vaVolume] = valueArea(levels, pocIndex, target(profile.volume, vaPercent), method);
-  return {
-    poc: levels[pocIndex]!.price,
-    pocVolume: levels[pocIndex]!.volume,
-    valueAreaHigh: levels[hi]!.price,
-    valueAreaLow: levels[lo]!.price,
-    valueAreaVolume: vaVolume,
-  };
+  if (n === 0 || total === 0) return null;
+  const poc = pocIndexOf(volumes, n);
+  const [low, high, volume] = valueArea(volumes, n, poc, target(total, vaPercent), method);
+  return { poc, low, high, volume };
 }
 
 /** Smallest volume that is at least percent% of total, computed exactly. */
@@ -225,13 +253,13 @@ function nearestRank(sortedAsc: number[], percentile: number): number {
   return sortedAsc[Math.min(Math.max(rank, 1), sortedAsc.length) - 1]!;
 }
 
-function pocIndexOf(levels: ProfileLevel[]): number {
+function pocIndexOf(volumes: ArrayLike<number>, n: number): number {
   let best = 0;
   let bestVol = -1;
   // Twice the distance to the middle, in index units, keeps it integer.
-  const mid2 = levels.length - 1;
-  for (let i = 0; i < levels.length; i++) {
-    const v = levels[i]!.volume;
+  const mid2 = n - 1;
+  for (let i = 0; i < n; i++) {
+    const v = volumes[i]!;
     if (v > bestVol) {
       best = i;
       bestVol = v;
@@ -244,23 +272,22 @@ function pocIndexOf(levels: ProfileLevel[]): number {
   return best;
 }
 
-function valueArea(levels: ProfileLevel[], poc: number, goal: number, method: 'single' | 'cme'): [number, number, number] {
+function valueArea(volumes: ArrayLike<number>, n: number, poc: number, goal: number, method: 'single' | 'cme'): [number, number, number] {
   let lo = poc;
   let hi = poc;
-  let vol = levels[poc]!.volume;
-  const n = levels.length;
+  let vol = volumes[poc]!;
   const width = method === 'cme' ? 2 : 1;
   while (vol < goal && (hi < n - 1 || lo > 0)) {
     let up = -1;
     let upEnd = hi;
     for (let k = 1; k <= width && hi + k < n; k++) {
-      up = (up < 0 ? 0 : up) + levels[hi + k]!.volume;
+      up = (up < 0 ? 0 : up) + volumes[hi + k]!;
       upEnd = hi + k;
     }
     let down = -1;
     let downEnd = lo;
     for (let k = 1; k <= width && lo - k >= 0; k++) {
-      down = (down < 0 ? 0 : down) + levels[lo - k]!.volume;
+      down = (down < 0 ? 0 : down) + volumes[lo - k]!;
       downEnd = lo - k;
     }
     if (up >= down) {

@@ -132,6 +132,34 @@ export function wireCandle(openTime: number, s: SummaryPart, m: CandleMetrics): 
 }
 
 const encoded = new WeakMap<WireFootprintCandle, string>();
+/** Cell counts of candles made by footprintCandleFromJson, whose cells are parsed only when read. */
+const lazyCellCounts = new WeakMap<WireFootprintCandle, number>();
+
+/**
+ * A footprint candle from its head and its cells' JSON text (`cellsJson` must be exactly
+ * JSON.stringify of the cells: history/cell-transcoder.ts makes it so). Its JSON (encodeCandle) is
+ * the head's with the text spliced in, made here once; `cells` is an own enumerable property that
+ * parses the candle's JSON on first use, so a candle only sent on (an HTTP response, a snapshot)
+ * never becomes arrays, and everything else (spread, JSON.stringify, Socket.IO) sees the cells.
+ */
+export function footprintCandleFromJson(head: WireCandle, cellsJson: string, cellCount: number): WireFootprintCandle {
+  const json = `${JSON.stringify(head).slice(0, -1)},"cells":${cellsJson}}`;
+  const c = head as WireFootprintCandle;
+  let cells: WireCell[] | null = null;
+  Object.defineProperty(c, 'cells', {
+    enumerable: true,
+    configurable: false,
+    get: () => (cells ??= (JSON.parse(encoded.get(c)!) as WireFootprintCandle).cells),
+  });
+  encoded.set(c, json);
+  lazyCellCounts.set(c, cellCount);
+  return c;
+}
+
+/** How many cells a candle has (without parsing the cells of one made by footprintCandleFromJson). */
+export function cellCount(c: WireFootprintCandle): number {
+  return lazyCellCounts.get(c) ?? c.cells.length;
+}
 
 /**
  * A footprint candle's JSON, made once per candle object. Candles are never changed once built

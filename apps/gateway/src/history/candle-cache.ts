@@ -1,4 +1,4 @@
-import type { WireFootprintCandle } from '../footprint/wire.js';
+import { type WireFootprintCandle, cellCount } from '../footprint/wire.js';
 
 /**
  * Footprint candles read from ClickHouse, kept by (view, timeframe, grouping, open time) with the
@@ -89,5 +89,5 @@ export class CandleCache {
 
 /** Heap held by a cached candle and its JSON, roughly: a cell array is ~80 bytes and ~35 of text. */
 export function estimateBytes(c: WireFootprintCandle): number {
-  return 600 + c.cells.length * 115;
+  return 600 + cellCount(c) * 115;
 }

@@ -1,10 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type CandleData, type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
-import { type SummaryPart, type WireCell, type WireFootprintCandle, candleMetrics, mergeSummaries, wireCandle } from '../footprint/wire.js';
+import { type SummaryPart, type WireFootprintCandle, footprintCandleFromJson, mergeSummaries, wireCandle } from '../footprint/wire.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import type { MemberPart } from '../live/grouped-view.js';
 import { RequestError } from '../request.error.js';
 import { CandleCache } from './candle-cache.js';
+import { CellOrderError, CellTranscoder, type TranscodedCandle } from './cell-transcoder.js';
 import { IntTsvError, IntTsvParser } from './int-tsv.parser.js';
 import { scaleUnits } from '../instruments/instrument.view.js';
 import {
@@ -90,11 +91,20 @@ export class HistoryService {
   /** Footprint candles already read (see CandleCache), shared by HTTP history and snapshots. */
   readonly cache: CandleCache;
 
+  /**
+   * Whether native 1m cells are read in the order FINAL merges them (by key, as ClickHouse 18.16
+   * sends them) instead of with ORDER BY, which costs 18.16 more than the read itself: the
+   * CellTranscoder checks the order, and the first time the server does not keep it this turns
+   * false for good and the slice is read again with ORDER BY.
+   */
+  naturalOrder = true;
+
   constructor(
     private readonly ch: ClickHouseClient,
     readonly db: string,
     private readonly timeoutMs: number,
     cacheBytes = 0,
+    private readonly warn: (m: string) => void = () => undefined,
   ) {
     this.cache = new CandleCache(cacheBytes);
   }
@@ -145,8 +155,7 @@ export class HistoryService {
       }
       parser.end();
     } catch (e) {
-      if (e instanceof IntTsvError) throw /beyond 2\^53/.test(e.message) ? new RequestError('bad-request', e.message) : new HistoryError(e.message);
-      throw e;
+      throw readError(e);
     } finally {
       stream.destroy();
     }
@@ -154,32 +163,59 @@ export class HistoryService {
 
   /**
    * The cells of [fromMs, toMs) (footprintCellsSql) as integer rows ordered by bucket and price, read
-   * in time slices of at most CELL_SLICE_CANDLES candles, two at a time, handed on in order.
+   * in time slices of at most CELL_SLICE_CANDLES candles (inOrder: two at a time, handed on in order).
    * Why: ClickHouse 18.16 spends ~0.29 s on FINAL + ORDER BY for 24 h of 1m cells at 300 levels a
    * minute but 0.08 s on half of it, and two halves in parallel take 0.12 s; the first slice also
    * arrives sooner, so the gateway's own work overlaps the reading of the next.
    */
   async *cellRows(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<number[][]> {
     const slices = timeSlices(fromMs, toMs, TIMEFRAME_MS[timeframe], CELL_SLICE_CANDLES);
-    const read = (i: number) => {
-      const batches: number[][][] = [];
-      const done = (async () => {
-        for await (const b of this.intRows(footprintCellsSql(this.db, members, timeframe, slices[i]![0], slices[i]![1], step, mode), 6, signal)) batches.push(b);
-      })();
-      done.catch(() => undefined); // awaited below; a slice abandoned with the request must not become an unhandled rejection
-      return { batches, done };
-    };
     if (slices.length === 1) {
       yield* this.intRows(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode), 6, signal);
       return;
     }
-    let next = read(0);
-    for (let i = 0; i < slices.length; i++) {
-      const cur = next;
-      if (i + 1 < slices.length) next = read(i + 1);
-      await cur.done;
-      yield* cur.batches;
+    const read = async ([a, b]: [number, number]) => {
+      const batches: number[][][] = [];
+      for await (const x of this.intRows(footprintCellsSql(this.db, members, timeframe, a, b, step, mode), 6, signal)) batches.push(x);
+      return batches;
+    };
+    for await (const batches of inOrder(slices.map((s) => () => read(s)))) yield* batches;
+  }
+
+  /**
+   * Footprint candles of [fromMs, toMs) straight from the response bytes (CellTranscoder: cells as
+   * JSON text, totals, POC and value area), in the same time slices as cellRows, a slice at a time.
+   */
+  private async *transcodedCandles(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<TranscodedCandle[]> {
+    const slices = timeSlices(fromMs, toMs, TIMEFRAME_MS[timeframe], CELL_SLICE_CANDLES);
+    yield* inOrder(slices.map(([a, b]) => () => this.transcodeSlice(members, timeframe, a, b, step, mode, signal)));
+  }
+
+  private async transcodeSlice(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): Promise<TranscodedCandle[]> {
+    const natural = this.naturalOrder;
+    try {
+      return await this.transcode(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode, natural ? 'natural' : 'sorted'), step, signal);
+    } catch (e) {
+      if (!(e instanceof CellOrderError) || !natural) throw e;
+      if (this.naturalOrder) this.warn(`ClickHouse does not send FINAL rows in key order (${e.message}): cells are read with ORDER BY from now on`);
+      this.naturalOrder = false;
+      return await this.transcode(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode, 'sorted'), step, signal);
     }
+  }
+
+  private async transcode(query: string, step: number, signal?: AbortSignal): Promise<TranscodedCandle[]> {
+    const out: TranscodedCandle[] = [];
+    const t = new CellTranscoder(step, (c) => out.push(c));
+    const { stream } = await this.ch.exec({ query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) t.push(chunk);
+      t.end();
+    } catch (e) {
+      throw readError(e);
+    } finally {
+      stream.destroy();
+    }
+    return out;
   }
 
   /** Which optional columns the candles view has (read once; schema v1 lacks notional and complete). */
@@ -301,45 +337,19 @@ export class HistoryService {
   /** Cells of [fromMs, toMs) from ClickHouse joined to their summaries; each candle whose cells add up to its summary's trade count is cached. */
   private async *readFootprint(prefix: string, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, summariesP: Promise<Map<number, HistoryCandle>>, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
     summariesP.catch(() => undefined);
-    const batches = this.cellRows(members(view), timeframe, fromMs, toMs, step, mode, signal);
     let summaries: Map<number, HistoryCandle> | null = null;
-    let current: { t: number; cells: WireCell[] } | null = null;
-    const finish = (c: { t: number; cells: WireCell[] }): WireFootprintCandle | null => {
-      const s = summaries!.get(c.t);
-      if (s === undefined) return null; // its summary row was not written yet: the candle is being written
-      let buy = 0;
-      let sell = 0;
-      let bt = 0;
-      let st = 0;
-      for (const x of c.cells) {
-        buy += x[1];
-        sell += x[2];
-        bt += x[3];
-        st += x[4];
+    for await (const slice of this.transcodedCandles(members(view), timeframe, fromMs, toMs, step, mode, signal)) {
+      summaries ??= await summariesP;
+      for (const c of slice) {
+        const t = c.bucket * 1000;
+        const s = summaries.get(t);
+        if (s === undefined) continue; // its summary row was not written yet: the candle is being written
+        const part: SummaryPart = { ...s, buyVolume: c.buyVolume, sellVolume: c.sellVolume, buyTrades: c.buyTrades, sellTrades: c.sellTrades };
+        const out = footprintCandleFromJson(wireCandle(t, part, c), c.cellsJson, c.cells);
+        const trades = c.buyTrades + c.sellTrades;
+        if (trades === s.buyTrades + s.sellTrades) this.cache.set(prefix, trades, out);
+        yield out;
       }
-      const part: SummaryPart = { ...s, buyVolume: buy, sellVolume: sell, buyTrades: bt, sellTrades: st };
-      const out = { ...wireCandle(c.t, part, candleMetrics(c.cells, step, mode)), cells: c.cells };
-      if (bt + st === s.buyTrades + s.sellTrades) this.cache.set(prefix, bt + st, out);
-      return out;
-    };
-    for await (const batch of batches) {
-      if (summaries === null) summaries = await summariesP;
-      for (const r of batch) {
-        const t = r[0]! * 1000;
-        if (current === null || current.t !== t) {
-          if (current !== null) {
-            const c = finish(current);
-            if (c) yield c;
-          }
-          current = { t, cells: [] };
-        }
-        current.cells.push([r[1]!, r[2]!, r[3]!, r[4]!, r[5]!]);
-      }
-    }
-    if (current !== null) {
-      if (summaries === null) summaries = await summariesP;
-      const c = finish(current);
-      if (c) yield c;
     }
     if (summaries === null) await summariesP;
   }
@@ -469,4 +479,30 @@ function summaryRow(r: readonly string[], m: SqlMember, cols: CandleColumns, fl:
 /** Bucket start of `ms` for a timeframe. */
 export function bucketOf(ms: number, timeframe: Timeframe): number {
   return ms - (ms % TIMEFRAME_MS[timeframe]);
+}
+
+/** A read's failure as the API reports it: a value beyond 2^53 - 1 is the request's (a coarser range or grouping helps), anything else unexpected in the rows is ClickHouse's. */
+function readError(e: unknown): unknown {
+  if (e instanceof CellOrderError) return e; // the reader asks again, sorted
+  if (e instanceof IntTsvError) return /beyond 2\^53/.test(e.message) ? new RequestError('bad-request', e.message) : new HistoryError(e.message);
+  return e;
+}
+
+/**
+ * The results of `reads` in order, each started when the one before it is awaited (so two run at
+ * once). A read started ahead and then abandoned (the consumer stopped) cannot become an unhandled rejection.
+ */
+export async function* inOrder<T>(reads: readonly (() => Promise<T>)[]): AsyncGenerator<T> {
+  const start = (i: number): Promise<T> | null => {
+    if (i >= reads.length) return null;
+    const p = reads[i]!();
+    p.catch(() => undefined); // still rejects for the await below
+    return p;
+  };
+  let next = start(0);
+  for (let i = 0; i < reads.length; i++) {
+    const cur = next!;
+    next = start(i + 1);
+    yield await cur;
+  }
 }

@@ -21,6 +21,13 @@ describe('history SQL', () => {
     // 1m: the 1m table's final rows (the view's 1m branch, faster on 18.16)
     const q1 = footprintCellsSql('orderflow', [m], '1m', Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 9), 1, 'nearest');
     expect(q1).toContain("FROM orderflow.footprint_1m FINAL\n        WHERE exchange = 'binance' AND symbol = 'BTCUSDT' AND minute >= toDateTime(1723075200, 'UTC') AND minute < toDateTime(1723161600, 'UTC')");
+    expect(q1).toMatch(/ORDER BY bucket, price$/);
+    // 'natural': only the plain 1m read leaves the order to FINAL's merge (the reader checks it)
+    const natural = footprintCellsSql('orderflow', [m], '1m', Date.UTC(2024, 7, 8), Date.UTC(2024, 7, 9), 1, 'nearest', 'natural');
+    expect(natural).toBe(q1.replace('\nORDER BY bucket, price', ''));
+    expect(footprintCellsSql('orderflow', [m], '5m', 0, 300_000, 1, 'nearest', 'natural')).toContain('ORDER BY bucket, price');
+    expect(footprintCellsSql('orderflow', [m], '1m', 0, 300_000, 10, 'nearest', 'natural')).toContain('ORDER BY b, p');
+    expect(() => footprintCellsSql('orderflow', [m], '1m', 0, 300_000, 1, 'nearest', 'none' as never)).toThrow(/order must be sorted or natural/);
     const merged = footprintCellsSql('orderflow', [m, { exchange: 'bybit', symbol: 'BTCUSDT', priceFactor: 10, quantityFactor: 100 }], '5m', 0, 300_000, 10, 'down');
     expect(merged).toContain('UNION ALL');
     expect(merged).toContain('price * toInt64(10)');

@@ -72,6 +72,15 @@ export function groupSql(p: string, step: number, mode: GroupingMode): string {
  * ordered by bucket then price (so that a reader can stream candle after candle).
  */
 /**
+ * 'sorted': ORDER BY bucket, price. 'natural': the plain native 1m read (one member, no grouping)
+ * without it, in the order FINAL merges the rows by the table's key (exchange, symbol, minute,
+ * price), which ClickHouse 18.16 keeps and sorting costs it more than the read: for a reader that
+ * checks the order (CellTranscoder) and asks again sorted when it is not kept. Other reads are
+ * always sorted.
+ */
+export type CellOrder = 'sorted' | 'natural';
+
+/**
  * Where one member's cells of a timeframe come from. 1m reads `footprint_1m FINAL`: the same
  * rows as the view's argMax-by-version (every row is a minute's complete state, version = its
  * trade count, and a price level never disappears from a later version), about 2.5 times faster
@@ -94,15 +103,15 @@ function cellSource(db: string, m: SqlMember, timeframe: Timeframe, fromMs: numb
   return `${db}.footprint`;
 }
 
-export function footprintCellsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode): string {
+export function footprintCellsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, order: CellOrder = 'sorted'): string {
   assertIdentifier(db, 'database');
   if (members.length === 0) throw new Error('no members');
+  if (order !== 'sorted' && order !== 'natural') throw new Error(`order must be sorted or natural, got ${String(order)}`);
   const where = (m: SqlMember) => (timeframe === '1m' ? bucketRange(fromMs, toMs) : `${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`);
   if (members.length === 1 && step === 1 && members[0]!.priceFactor === 1 && members[0]!.quantityFactor === 1) {
     return `SELECT toUInt32(bucket), price, buy_volume, sell_volume, buy_trades, sell_trades
 FROM ${cellSource(db, members[0]!, timeframe, fromMs, toMs, false)}
-WHERE ${where(members[0]!)}
-ORDER BY bucket, price`;
+WHERE ${where(members[0]!)}${order === 'natural' && timeframe === '1m' ? '' : '\nORDER BY bucket, price'}`;
   }
   const branches = members.map(
     (m) => `    SELECT toUInt32(bucket) AS b, ${groupSql(`(${priceIn(m)})`, step, mode)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st

@@ -5,7 +5,7 @@
  * off the buffer instead, exactly (a field beyond 2^53 - 1 is refused, never rounded).
  */
 export class IntTsvError extends Error {
-  override readonly name = 'IntTsvError';
+  override readonly name: string = 'IntTsvError';
 }
 
 const TAB = 9;
@@ -65,13 +65,7 @@ export class IntTsvParser {
         i++;
       }
       if (digits === 0) throw this.bad(buf, start, end, col, 'an integer');
-      if (digits >= 16) {
-        // past 15 digits a double may have rounded: check against the exact value
-        const exact = BigInt(buf.toString('latin1', fieldStart, i));
-        if (exact > BigInt(Number.MAX_SAFE_INTEGER) || exact < -BigInt(Number.MAX_SAFE_INTEGER)) {
-          throw new IntTsvError(`column ${col + 1}: ${exact} is beyond 2^53 - 1 units (use a coarser range or grouping)`);
-        }
-      }
+      if (digits >= 16) assertSafeField(buf, fieldStart, i, col);
       row[col] = neg ? -v : v;
       if (col < this.columns - 1) {
         if (buf[i] !== TAB) throw this.bad(buf, start, end, col, 'a tab after it');
@@ -82,9 +76,21 @@ export class IntTsvParser {
   }
 
   private bad(buf: Buffer, start: number, end: number, col: number, expected: string): IntTsvError {
-    const text = buf.toString('utf8', start, Math.min(end, start + 500));
-    // ClickHouse reports an error that happens mid-stream as text in the body
-    if (/^Code: \d+/.test(text) || text.includes('DB::Exception')) return new IntTsvError(`ClickHouse: ${text}`);
-    return new IntTsvError(`column ${col + 1}: expected ${expected}, got the row ${JSON.stringify(text.slice(0, 200))}`);
+    return rowError(buf, start, end, col, expected);
   }
+}
+
+/** Past 15 digits a double may have rounded: the field buf[start, end) checked against its exact value. */
+export function assertSafeField(buf: Buffer, start: number, end: number, col: number): void {
+  const exact = BigInt(buf.toString('latin1', start, end));
+  if (exact > BigInt(Number.MAX_SAFE_INTEGER) || exact < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new IntTsvError(`column ${col + 1}: ${exact} is beyond 2^53 - 1 units (use a coarser range or grouping)`);
+  }
+}
+
+/** The error for a row buf[start, end) that is not what was expected: ClickHouse's own error text when it is one (a failure mid-stream arrives in the body). */
+export function rowError(buf: Buffer, start: number, end: number, col: number, expected: string): IntTsvError {
+  const text = buf.toString('utf8', start, Math.min(end, start + 500));
+  if (/^Code: \d+/.test(text) || text.includes('DB::Exception')) return new IntTsvError(`ClickHouse: ${text}`);
+  return new IntTsvError(`column ${col + 1}: expected ${expected}, got the row ${JSON.stringify(text.slice(0, 200))}`);
 }

@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { describe, expect, it } from 'vitest';
+import { encodeCandle } from '../footprint/wire.js';
+import type { InstrumentView } from '../instruments/instrument.view.js';
+import { HistoryService, inOrder } from './history.service.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('inOrder', () => {
+  it('hands results on in order with at most two reads running, and an abandoned read cannot go unhandled', async () => {
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const reads = [30, 5, 20, 1].map((ms, i) => async () => {
+      started.push(i);
+      most = Math.max(most, ++running);
+      await sleep(ms);
+      running--;
+      return i;
+    });
+    const got: number[] = [];
+    for await (const x of inOrder(reads)) got.push(x);
+    expect(got).toEqual([0, 1, 2, 3]);
+    expect(most).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3]);
+
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failing = [async () => 1, async () => Promise.reject(new Error('read after the consumer left'))];
+      for await (const x of inOrder(failing)) {
+        expect(x).toBe(1);
+        break; // the second read is running and will reject
+      }
+      await sleep(20);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+});
+
+/**
+ * The fallback when a server does not send FINAL rows in key order: a ClickHouse client whose
+ * answers are scripted (the order of rows is the server's choice, which ClickHouse 18.16 never
+ * varies, so a real server cannot be made to show it here).
+ */
+describe('HistoryService natural order', () => {
+  const minute = 1_767_225_600;
+  const rowsOf = (order: 'sorted' | 'shuffled') => {
+    const rows = [`${minute}\t100\t5\t0\t1\t0`, `${minute}\t101\t0\t7\t0\t2`, `${minute + 60}\t100\t3\t3\t1\t1`];
+    return `${(order === 'sorted' ? rows : [rows[1], rows[0], rows[2]]).join('\n')}\n`;
+  };
+  const summary = (t: number, buy: number, sell: number, bt: number, st: number) => [t, 100, 101, 100, 101, buy, sell, bt, st, 5, -7].join('\t');
+
+  function client(natural: 'sorted' | 'shuffled') {
+    const queries: string[] = [];
+    const ch = {
+      exec: async ({ query }: { query: string }) => {
+        queries.push(query);
+        return { stream: Readable.from([Buffer.from(rowsOf(/ORDER BY/.test(query) ? 'sorted' : natural))]) };
+      },
+      query: async () => ({ text: async () => `${summary(minute, 5, 7, 1, 2)}\n${summary(minute + 60, 3, 3, 1, 1)}\n` }),
+    };
+    return { ch: ch as unknown as ClickHouseClient, queries };
+  }
+  const view = { members: [{ exchange: 'binance', symbol: 'BTCUSDT', priceFactor: 1, quantityFactor: 1 }] } as unknown as InstrumentView;
+  const read = async (h: HistoryService) => (await h.footprintList(view, '1m', minute * 1000, (minute + 120) * 1000, 1, 'nearest')).map((c) => JSON.parse(encodeCandle(c)) as { openTime: number; cells: number[][] });
+
+  it('reads without ORDER BY while the rows come in key order', async () => {
+    const { ch, queries } = client('sorted');
+    const h = new HistoryService(ch, 'orderflow', 5000);
+    const got = await read(h);
+    expect(got.map((c) => [c.openTime, c.cells])).toEqual([
+      [minute * 1000, [[100, 5, 0, 1, 0], [101, 0, 7, 0, 2]]],
+      [(minute + 60) * 1000, [[100, 3, 3, 1, 1]]],
+    ]);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).not.toMatch(/ORDER BY/);
+    expect(h.naturalOrder).toBe(true);
+  });
+
+  it('reads the slice again with ORDER BY, and from then on, the first time they do not', async () => {
+    const { ch, queries } = client('shuffled');
+    const warnings: string[] = [];
+    const h = new HistoryService(ch, 'orderflow', 5000, 0, (m) => warnings.push(m));
+    const sorted = await read(new HistoryService(client('sorted').ch, 'orderflow', 5000));
+    expect(await read(h)).toEqual(sorted);
+    expect(queries.map((q) => /ORDER BY bucket, price/.test(q))).toEqual([false, true]);
+    expect(h.naturalOrder).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/not ordered by price.*read with ORDER BY from now on/);
+    await read(h);
+    expect(queries.map((q) => /ORDER BY bucket, price/.test(q))).toEqual([false, true, true]);
+    expect(warnings).toHaveLength(1);
+  });
+});
