@@ -15,7 +15,7 @@
  *    gateway's memory before and after they connected;
  * 3. history: a synthetic day of 1m footprints (BENCH_LEVELS traded levels a minute, default 300)
  *    written with FootprintStore, then GET /api/footprint for the 24 h (native and grouped, JSON and
- *    CSV) and a 1,440-candle Socket.IO snapshot, timed to the last byte; the first read comes right
+ *    CSV, read with node:http) and a 1,440-candle Socket.IO snapshot, timed to the last byte received (not decoded); the first read comes right
  *    after the write (many unmerged parts), and the same day of a second symbol is read for the
  *    first time once ClickHouse has merged the parts (what a chart usually meets).
  *
@@ -25,6 +25,7 @@
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -339,13 +340,22 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
   for (let i = 0; i < minutes.length; i += 120) await store.insertMinutes('binance', MERGED, minutes.slice(i, i + 120));
   const parts = async () => Number((await (await chc.query({ query: `SELECT count() FROM system.parts WHERE database = '${DB}' AND table = 'footprint_1m' AND active AND partition = '202601'`, format: 'TabSeparated' })).text()).trim());
   const url = (ticks, format = 'json') => `${gwUrl}/api/footprint?exchange=binance&symbol=${SYMBOL}&timeframe=1m&from=${day}&to=${day + 86_400_000}&ticks=${ticks}&format=${format}`;
-  const time = async (u) => {
-    const t = performance.now();
-    const r = await fetch(u);
-    const body = await r.text();
-    if (r.status !== 200) throw new Error(`${u}: ${r.status} ${body.slice(0, 300)}`);
-    return { ms: performance.now() - t, bytes: body.length };
-  };
+  // to the last byte received, with node:http (the body's bytes counted as they arrive: decoding
+  // them is the client's work, not the query's; fetch's web streams add 50-100 ms to 9.5 MB here, curl does not)
+  const time = (u) =>
+    new Promise((resolve, reject) => {
+      const t = performance.now();
+      httpGet(u, (res) => {
+        let bytes = 0;
+        const head = [];
+        res.on('data', (chunk) => {
+          bytes += chunk.length;
+          if (res.statusCode !== 200 && head.length < 4) head.push(chunk);
+        });
+        res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t, bytes }) : reject(new Error(`${u}: ${res.statusCode} ${Buffer.concat(head).toString().slice(0, 300)}`))));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
   // the first read of a range is cold (every candle from ClickHouse); the next ones find the
   // unchanged candles in the gateway's history cache and read only the summaries
   const url2 = (symbol, ticks) => url(ticks).replace(`symbol=${SYMBOL}&`, `symbol=${symbol}&`);
@@ -381,6 +391,9 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
     s.close();
   }
   console.log(`     Socket.IO subscribe -> snapshot of the 1,440 candles at 10 ticks: median ${ms(pct(snap, 50))} (max ${ms(max(snap))})`);
+  const metrics = await (await fetch(`${gwUrl}/metrics`)).text();
+  const counter = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  console.log(`     native 1m minutes served from their stored wire form so far: ${counter('gateway_history_wire_minutes_total')}, read from footprint_1m instead: ${counter('gateway_history_wire_fallbacks_total')}`);
 }
 
 if (process.env.BENCH_KEEP === '1') {

@@ -5,7 +5,7 @@
  * print) are seen on the next request: the cache keys a candle on its stored trade count.
  */
 import { consumerName, loadAggregatorConfig, startAggregatorApp } from '@orderflow/aggregator';
-import { type Trade, instrumentFromSteps } from '@orderflow/footprint';
+import { type CandleData, type Trade, buildProfile, instrumentFromSteps, pocAndValueArea } from '@orderflow/footprint';
 import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,8 @@ describe('gateway history cache', () => {
   let ch: ClickHouseServer;
   let nc: NatsConnection;
   let gwUrl: string;
+  /** A second gateway without a history cache: every read goes to ClickHouse. */
+  let bareUrl: string;
   const rec: Recording = { exchange: 'binance', symbol: 'CACHEUSDT', instrument: instrumentFromSteps('binance', 'CACHEUSDT', '0.01', '0.00001'), recorded: [], trades: [] };
 
   beforeAll(async () => {
@@ -61,6 +63,9 @@ describe('gateway history cache', () => {
     const gw = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0' }), quiet ? { logger: false } : {});
     stack.push(() => gw.app.close());
     gwUrl = gw.url;
+    const bare = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0', GATEWAY_HISTORY_CACHE_MB: '0' }), quiet ? { logger: false } : {});
+    stack.push(() => bare.app.close());
+    bareUrl = bare.url;
   }, 180_000);
   afterAll(() => runCleanup(stack));
 
@@ -84,10 +89,17 @@ describe('gateway history cache', () => {
     return body.candles.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`)).sort();
   }
 
-  async function cacheCounts(): Promise<{ hits: number; misses: number }> {
-    const text = await (await fetch(`${gwUrl}/metrics`)).text();
+  async function cacheCounts(url = gwUrl): Promise<{ hits: number; misses: number; wire: number; fallbacks: number }> {
+    const text = await (await fetch(`${url}/metrics`)).text();
     const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    return { hits: get('gateway_history_cache_hits_total'), misses: get('gateway_history_cache_misses_total') };
+    return { hits: get('gateway_history_cache_hits_total'), misses: get('gateway_history_cache_misses_total'), wire: get('gateway_history_wire_minutes_total'), fallbacks: get('gateway_history_wire_fallbacks_total') };
+  }
+
+  async function clickhouse(query: string): Promise<string> {
+    const r = await fetch(ch.url, { method: 'POST', body: query });
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`${query}: ${text}`);
+    return text;
   }
 
   it('serves unchanged candles from memory, exactly, and reads again the ones late trades changed', async () => {
@@ -113,5 +125,44 @@ describe('gateway history cache', () => {
     const partial = await fetch(`${gwUrl}/api/footprint?exchange=binance&symbol=CACHEUSDT&timeframe=1m&from=${T0}&to=${T0 + 600_000}&ticks=1&format=csv`);
     expect(partial.status).toBe(200);
     expect((await partial.text()).trim().split('\n')).toHaveLength(1 + ref('1m', 1).length);
+  }, 120_000);
+
+  it('native 1m comes from the stored wire form, exactly; a minute whose wire form is of another version or missing is read from footprint_1m', async () => {
+    const from = T0 + 20 * 60_000;
+    const to = T0 + 30 * 60_000;
+    await add(trades([20, 21, 22, 23, 24, 25, 26, 27, 28, 29], 60, 20_001, 13));
+    type Candle = { openTime: number; buyVolume: number; sellVolume: number; buyTrades: number; sellTrades: number; poc: number; vah: number; val: number; cells: Cell[] };
+    const read = async () => {
+      const r = await fetch(`${bareUrl}/api/footprint?exchange=binance&symbol=CACHEUSDT&timeframe=1m&from=${from}&to=${to}&ticks=1`);
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { candles: Candle[] }).candles;
+    };
+    const ref = referenceLines([{ rec, priceFactor: 1n, quantityFactor: 1n }], '1m', 1n).cells.filter((l) => Number(l.split(' ')[0]) >= from && Number(l.split(' ')[0]) < to);
+
+    const c0 = await cacheCounts(bareUrl);
+    const served = await read();
+    expect(served).toHaveLength(10);
+    expect(served.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`)).sort()).toEqual(ref);
+    for (const c of served) {
+      // the stored POC and value area are the engine's on the cells; the totals are the cells'
+      const levels = c.cells.map(([price, buyVolume, sellVolume, buyTrades, sellTrades]) => ({ price, buyVolume, sellVolume, buyTrades, sellTrades }));
+      const m = pocAndValueArea(buildProfile([{ step: 1, mode: 'nearest', levels } as unknown as CandleData]))!;
+      expect([c.poc, c.vah, c.val]).toEqual([m.poc, m.valueAreaHigh, m.valueAreaLow]);
+      expect([c.buyVolume, c.sellVolume, c.buyTrades, c.sellTrades]).toEqual([1, 2, 3, 4].map((i) => c.cells.reduce((n, x) => n + x[i]!, 0)));
+    }
+    const c1 = await cacheCounts(bareUrl);
+    expect([c1.wire - c0.wire, c1.fallbacks - c0.fallbacks]).toEqual([10, 0]);
+
+    // minute 21's wire form replaced by one of another version (and other cells): it is read from footprint_1m
+    await clickhouse(`INSERT INTO ${DB}.footprint_1m_wire (exchange, symbol, minute, version, poc, vah, val, cells_json) VALUES ('binance', 'CACHEUSDT', toDateTime(${(T0 + 21 * 60_000) / 1000}, 'UTC'), 999999, 1, 1, 1, '[[1,1,1,1,1]]')`);
+    expect(await read()).toEqual(served);
+    const c2 = await cacheCounts(bareUrl);
+    expect([c2.wire - c1.wire, c2.fallbacks - c1.fallbacks]).toEqual([9, 1]);
+
+    // no wire form at all (a database written before schema v3, or the partition dropped): all from footprint_1m
+    await clickhouse(`ALTER TABLE ${DB}.footprint_1m_wire DROP PARTITION 202403`);
+    expect(await read()).toEqual(served);
+    const c3 = await cacheCounts(bareUrl);
+    expect([c3.wire - c2.wire, c3.fallbacks - c2.fallbacks]).toEqual([0, 10]);
   }, 120_000);
 });

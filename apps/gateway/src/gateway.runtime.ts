@@ -58,7 +58,7 @@ export class GatewayRuntime {
       views: () => this.hub.viewCount,
       congestedClients: () => [...this.sessions].filter((s) => s.congestedSince !== null).length,
       pendingCandles: () => [...this.sessions].reduce((n, s) => n + s.outbox.size, 0),
-      historyCache: () => ({ bytes: this.history.cache.bytes, candles: this.history.cache.count, hits: this.history.cache.hits, misses: this.history.cache.misses }),
+      historyCache: () => ({ bytes: this.history.cache.bytes, candles: this.history.cache.count, hits: this.history.cache.hits, misses: this.history.cache.misses, wireMinutes: this.history.wireMinutes, wireFallbacks: this.history.wireFallbacks }),
     });
     this.clock = new FlushClock(config.limits.conflationMs);
     this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
@@ -79,8 +79,15 @@ export class GatewayRuntime {
       },
       (e: unknown) => this.logger.error(`NATS: ${(e as Error).message}`),
     );
-    await this.catalog.refresh().catch((e: unknown) => this.logger.warn(`instruments: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`));
-    const t = setInterval(() => void this.catalog.refresh().catch(() => undefined), c.instrumentsRefreshMs);
+    // the schema probe with the instruments, at start and then again (a gateway may start before the aggregator migrated the database)
+    await Promise.all([
+      this.catalog.refresh().catch((e: unknown) => this.logger.warn(`instruments: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`)),
+      this.history.refreshColumns().catch((e: unknown) => this.logger.warn(`history schema: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`)),
+    ]);
+    const t = setInterval(() => {
+      void this.catalog.refresh().catch(() => undefined);
+      void this.history.refreshColumns().catch(() => undefined);
+    }, c.instrumentsRefreshMs);
     t.unref();
     this.timers.push(t);
   }

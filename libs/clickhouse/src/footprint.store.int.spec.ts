@@ -8,7 +8,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GapEvent } from '@orderflow/contracts';
-import { type CandleData, type FootprintCandle, TIMEFRAMES, TIMEFRAME_MS, type Timeframe, formatFixed, rollUp } from '@orderflow/footprint';
+import { type CandleData, type FootprintCandle, TIMEFRAMES, TIMEFRAME_MS, type Timeframe, buildProfile, formatFixed, pocAndValueArea, rollUp } from '@orderflow/footprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { FootprintStore, type IngestedTrade } from './footprint.store.js';
@@ -157,6 +157,17 @@ describe.skipIf(!haveLtc)('FootprintStore on ClickHouse with a real recording', 
     // the notional the writer computed for each minute, as BigInt math over the engine's levels says
     const notionals = await tsv(`SELECT toUInt32(minute), argMax(notional, version) FROM ${DB}.candles_1m WHERE ${WHERE} GROUP BY minute ORDER BY minute`);
     expect(notionals).toBe(minutes.map((c) => `${c.openTime / 1000}\t${notionalOf(c)}\n`).join(''));
+    // the wire form kept for each minute's final version (footprint_1m_wire): its levels as JSON and the engine's POC and value area
+    const wire = await tsv(`SELECT toUInt32(minute), version, poc, vah, val, cells_json FROM ${DB}.footprint_1m_wire FINAL WHERE ${WHERE} ORDER BY minute`);
+    expect(wire).toBe(
+      minutes
+        .map((c) => {
+          const m = pocAndValueArea(buildProfile([c]))!;
+          const cells = JSON.stringify(c.levels.map((l) => [l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades]));
+          return `${c.openTime / 1000}\t${c.buyTrades + c.sellTrades}\t${m.poc}\t${m.valueAreaHigh}\t${m.valueAreaLow}\t${cells}\n`;
+        })
+        .join(''),
+    );
   });
 
   it('keeps {db}.footprint and {db}.candles equal at every timeframe to the engine’s rollUp (vwap and notional exact), before and after merges', async () => {

@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assertToken, type GapEvent } from '@orderflow/contracts';
-import { type CandleData, MAX_TIME_US, MIN_TIME_US, type PriceLevel, type Trade, tradeRejectReason } from '@orderflow/footprint';
+import { type CandleData, MAX_TIME_US, MIN_TIME_US, type PriceLevel, type Trade, buildProfile, pocAndValueArea, tradeRejectReason } from '@orderflow/footprint';
 import { clickHouseDateTime } from './footprint.rows.js';
 import { assertIdentifier, quoteString } from './sql.js';
 import { parseTsv, tsvEscape, tsvInt, tsvUnescape } from './tsv.js';
@@ -74,6 +74,7 @@ const CANDLE_COLUMNS = [
   'version',
   'notional',
 ];
+const WIRE_COLUMNS = ['exchange', 'symbol', 'minute', 'version', 'poc', 'vah', 'val', 'cells_json'];
 const GAP_COLUMNS = ['exchange', 'symbol', 'from_id', 'to_id', 'missing', 'from_time_us', 'to_time_us', 'status', 'detected_at_ms', 'reason'];
 const GAP_MINUTE_COLUMNS = ['exchange', 'symbol', 'minute', 'from_id', 'to_id'];
 const INSTRUMENT_COLUMNS = ['exchange', 'symbol', 'price_scale', 'quantity_scale', 'tick_units', 'updated_at'];
@@ -107,7 +108,7 @@ export class FootprintStore {
   }
 
   /**
-   * 1m candles at native ticks (onGrid, step 1): footprint_1m cells + candles_1m rows (with notional), version = trade count.
+   * 1m candles at native ticks (onGrid, step 1): footprint_1m cells, their wire form (footprint_1m_wire, minuteWire) and candles_1m rows (with notional), version = trade count.
    * One INSERT per table per call. Rejects other timeframes / off-grid candles.
    *
    * The cells go first: a candle row at version v is only ever written after all of v's cells,
@@ -121,14 +122,18 @@ export class FootprintStore {
     if (candles.length === 0) return;
     let cells = '';
     let rows = '';
+    let wire = '';
     for (const c of candles) {
       const notional = checkMinute(c, `${exchange} ${symbol} 1m candle at ${typeof c.openTime === 'number' ? c.openTime : String(c.openTime)}`);
       const minute = clickHouseDateTime(c.openTime);
       const version = c.buyTrades + c.sellTrades;
       for (const l of c.levels) cells += `${exchange}\t${symbol}\t${minute}\t${l.price}\t${l.buyVolume}\t${l.sellVolume}\t${l.buyTrades}\t${l.sellTrades}\t${version}\n`;
       rows += `${exchange}\t${symbol}\t${minute}\t${c.open}\t${c.high}\t${c.low}\t${c.close}\t${c.buyVolume}\t${c.sellVolume}\t${c.buyTrades}\t${c.sellTrades}\t${c.maxDelta}\t${c.minDelta}\t${c.firstTimeUs}\t${c.lastTimeUs}\t${version}\t${notional}\n`;
+      const w = minuteWire(c);
+      if (w !== null) wire += `${exchange}\t${symbol}\t${minute}\t${version}\t${w.poc}\t${w.vah}\t${w.val}\t${w.cellsJson}\n`;
     }
     await this.insertTsv('footprint_1m', CELL_COLUMNS, cells);
+    if (wire !== '') await this.insertTsv('footprint_1m_wire', WIRE_COLUMNS, wire);
     await this.insertTsv('candles_1m', CANDLE_COLUMNS, rows);
   }
 
@@ -437,6 +442,19 @@ export function gapMinutes(fromUs: number, toUs: number): number[] {
  * volume, exact: at native ticks a level's price is its trades' price). Refuses what would not
  * round-trip or would not fit the columns.
  */
+/**
+ * A minute's footprint ready to serve, as footprint_1m_wire keeps it (migration 0006): its cells as
+ * JSON, `[[price,buy_volume,sell_volume,buy_trades,sell_trades],...]` ascending by price (the levels
+ * are, checkMinute), and its POC and value area at native ticks (the engine's). Null for a minute
+ * without volume (no POC): it is read from footprint_1m.
+ */
+export function minuteWire(c: CandleData): { cellsJson: string; poc: number; vah: number; val: number } | null {
+  const m = pocAndValueArea(buildProfile([c]));
+  if (m === null || m.poc === null || m.valueAreaHigh === null || m.valueAreaLow === null) return null;
+  const cells = (c.levels as readonly PriceLevel[]).map((l) => [l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades]);
+  return { cellsJson: JSON.stringify(cells), poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
+}
+
 function checkMinute(c: CandleData, what: string): bigint {
   if (c === null || typeof c !== 'object') throw new Error(`${what}: not a candle`);
   if (c.timeframe !== '1m') throw new Error(`${what}: footprint_1m takes 1m candles, got ${String(c.timeframe)}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { echo } from '../request.error.js';
-import { type SummaryPart, candleMetrics, mergeSummaries } from './wire.js';
+import { type SummaryPart, candleMetrics, isWireCells, mergeSummaries } from './wire.js';
 
 const part = (o: Partial<SummaryPart>): SummaryPart => ({ open: 10, high: 12, low: 9, close: 11, buyVolume: 5, sellVolume: 3, buyTrades: 2, sellTrades: 1, maxDelta: 4, minDelta: -1, firstTimeUs: 100, lastTimeUs: 200, ...o });
 
@@ -18,6 +18,21 @@ describe('wire candles', () => {
     expect(candleMetrics([], 1, 'nearest')).toEqual({ poc: null, vah: null, val: null });
     expect(candleMetrics([[100, 5, 0, 1, 0], [101, 5, 5, 1, 1], [102, 1, 0, 1, 0]], 1, 'nearest')).toEqual({ poc: 101, vah: 101, val: 100 });
     expect(candleMetrics([[100, 5, 0, 1, 0], [101, 10, 10, 1, 1], [102, 1, 0, 1, 0]], 1, 'nearest')).toEqual({ poc: 101, vah: 101, val: 101 });
+  });
+
+  it('a stored wire form passes only when it is what JSON.stringify prints for cells', () => {
+    const ok = [
+      [[100, 5, 0, 1, 0]],
+      [
+        [-3, 0, 0, 0, 0],
+        [100, 5, 0, 1, 0],
+        [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 999_999_999_999_999, 1_000_000_000_000_000, 0],
+      ],
+    ];
+    for (const cells of ok) expect(isWireCells(JSON.stringify(cells))).toBe(true);
+    for (const bad of ['', '[]', '[[]]', '[[1,2,3,4]]', '[[1,2,3,4,5,6]]', '[[1,2,3,4,5],]', '[[1,2,3,4,5]', '[[1,2,3,4,5]] ', '[ [1,2,3,4,5]]', '[[01,2,3,4,5]]', '[[-0,2,3,4,5]]', '[[1,-2,3,4,5]]', '[[1.5,2,3,4,5]]', '[[1e3,2,3,4,5]]', '[[9007199254740992,2,3,4,5]]', '[[1,2,3,4,12345678901234567]]', '[["1",2,3,4,5]]', '[[1,2,3,4,5]][[1,2,3,4,5]]', '[[1,2,3,4,5],[1,2,3,4,5]\\t]']) {
+      expect(isWireCells(bad), bad).toBe(false);
+    }
   });
 
   it('errors echo a bounded copy of the request', () => {

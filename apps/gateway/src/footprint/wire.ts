@@ -132,7 +132,7 @@ export function wireCandle(openTime: number, s: SummaryPart, m: CandleMetrics): 
 }
 
 const encoded = new WeakMap<WireFootprintCandle, string>();
-/** Cell counts of candles made by footprintCandleFromJson, whose cells are parsed only when read. */
+/** Cell counts (or estimates) of candles made by footprintCandleFromJson, whose cells are parsed only when read. */
 const lazyCellCounts = new WeakMap<WireFootprintCandle, number>();
 
 /**
@@ -142,7 +142,7 @@ const lazyCellCounts = new WeakMap<WireFootprintCandle, number>();
  * parses the candle's JSON on first use, so a candle only sent on (an HTTP response, a snapshot)
  * never becomes arrays, and everything else (spread, JSON.stringify, Socket.IO) sees the cells.
  */
-export function footprintCandleFromJson(head: WireCandle, cellsJson: string, cellCount: number): WireFootprintCandle {
+export function footprintCandleFromJson(head: WireCandle, cellsJson: string, cellCount = Math.ceil(cellsJson.length / 24)): WireFootprintCandle {
   const json = `${JSON.stringify(head).slice(0, -1)},"cells":${cellsJson}}`;
   const c = head as WireFootprintCandle;
   let cells: WireCell[] | null = null;
@@ -156,7 +156,43 @@ export function footprintCandleFromJson(head: WireCandle, cellsJson: string, cel
   return c;
 }
 
-/** How many cells a candle has (without parsing the cells of one made by footprintCandleFromJson). */
+const INT15 = '(?:0|[1-9]\\d{0,14})';
+const CELL15 = `\\[(?:0|-?[1-9]\\d{0,14}),${INT15},${INT15},${INT15},${INT15}\\]`;
+/** One or more cells whose integers have at most 15 digits: a single pass of the regular expression engine (~2 ns a character). */
+const WIRE_CELLS_15 = new RegExp(`^\\[(?:${CELL15},)*${CELL15}\\]$`);
+
+/**
+ * Whether `s` is exactly what JSON.stringify prints for one or more cells (five-integer arrays:
+ * canonical integers within 2^53 - 1, only the price negative, no spaces): the check on a stored
+ * wire form before it is spliced into a response. Integers of 16 digits are checked one by one.
+ */
+export function isWireCells(s: string): boolean {
+  if (WIRE_CELLS_15.test(s)) return true;
+  const n = s.length;
+  if (n < 3 || s.charCodeAt(0) !== 91 || s.charCodeAt(n - 1) !== 93) return false;
+  let i = 1;
+  for (;;) {
+    if (s.charCodeAt(i++) !== 91) return false;
+    for (let f = 0; f < 5; f++) {
+      let c = s.charCodeAt(i);
+      if (c === 45 && f === 0) {
+        c = s.charCodeAt(++i);
+        if (c === 48) return false; // -0, or a leading zero
+      }
+      const start = i;
+      if (c === 48) i++;
+      else while (c >= 48 && c <= 57) c = s.charCodeAt(++i);
+      const digits = i - start;
+      if (digits === 0 || digits > 16 || (digits === 16 && Number(s.slice(start, i)) > Number.MAX_SAFE_INTEGER)) return false;
+      if (s.charCodeAt(i++) !== (f < 4 ? 44 : 93)) return false;
+    }
+    const next = s.charCodeAt(i++);
+    if (next === 93) return i === n;
+    if (next !== 44) return false;
+  }
+}
+
+/** How many cells a candle has: for one made by footprintCandleFromJson, without parsing them, the count it was given (or its estimate from the text's length, ~24 characters a cell). */
 export function cellCount(c: WireFootprintCandle): number {
   return lazyCellCounts.get(c) ?? c.cells.length;
 }

@@ -24,6 +24,12 @@ describe('inOrder', () => {
     expect(got).toEqual([0, 1, 2, 3]);
     expect(most).toBe(2);
     expect(started).toEqual([0, 1, 2, 3]);
+    // more ahead: three at a time
+    most = 0;
+    const wider: number[] = [];
+    for await (const x of inOrder(reads, 2)) wider.push(x);
+    expect(wider).toEqual([0, 1, 2, 3]);
+    expect(most).toBe(3);
 
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);
@@ -57,12 +63,14 @@ describe('HistoryService natural order', () => {
 
   function client(natural: 'sorted' | 'shuffled') {
     const queries: string[] = [];
+    const answer = (text: string) => ({ stream: Readable.from([Buffer.from(text)]) });
     const ch = {
       exec: async ({ query }: { query: string }) => {
+        if (/system\.columns/.test(query)) return answer(''); // a schema without footprint_1m_wire: cells from footprint_1m
+        if (/candles_1m/.test(query)) return answer(`${summary(minute, 5, 7, 1, 2)}\n${summary(minute + 60, 3, 3, 1, 1)}\n`);
         queries.push(query);
-        return { stream: Readable.from([Buffer.from(rowsOf(/ORDER BY/.test(query) ? 'sorted' : natural))]) };
+        return answer(rowsOf(/ORDER BY/.test(query) ? 'sorted' : natural));
       },
-      query: async () => ({ text: async () => `${summary(minute, 5, 7, 1, 2)}\n${summary(minute + 60, 3, 3, 1, 1)}\n` }),
     };
     return { ch: ch as unknown as ClickHouseClient, queries };
   }

@@ -130,6 +130,8 @@ ORDER BY b, p`;
 export interface CandleColumns {
   notional: boolean;
   complete: boolean;
+  /** footprint_1m_wire holds each minute's wire form (schema v3, migration 0006). */
+  wire?: boolean;
 }
 
 /**
@@ -207,9 +209,21 @@ GROUP BY p
 ORDER BY p`;
 }
 
-/** Columns of the candles view (schema versions differ: `notional` and `complete` came with v2). */
+/** Columns of the candles view and of footprint_1m_wire (schema versions differ: `notional` and `complete` came with v2, footprint_1m_wire with v3): `table, name`. */
 export function candleColumnsSql(db: string): string {
-  return `SELECT name FROM system.columns WHERE database = ${quoteString(assertIdentifier(db, 'database'))} AND table = 'candles'`;
+  return `SELECT table, name FROM system.columns WHERE database = ${quoteString(assertIdentifier(db, 'database'))} AND table IN ('candles', 'footprint_1m_wire')`;
+}
+
+/**
+ * One member's stored minutes ready to serve (footprint_1m_wire, the latest version of each):
+ * `minute_seconds, version, poc, vah, val, cells_json`, ordered by minute.
+ */
+export function wireMinutesSql(db: string, m: SqlMember, fromMs: number, toMs: number): string {
+  assertIdentifier(db, 'database');
+  return `SELECT toUInt32(minute), version, poc, vah, val, cells_json
+FROM ${db}.footprint_1m_wire FINAL
+WHERE ${who(m)} AND ${bucketRange(fromMs, toMs, 'minute')}
+ORDER BY minute`;
 }
 
 /** The largest timeframe whose buckets tile [fromMs, toMs) exactly (both ends aligned), for range sums. */

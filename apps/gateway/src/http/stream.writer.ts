@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { formatFixed } from '@orderflow/footprint';
 import type { WireFootprintCandle } from '../footprint/wire.js';
@@ -24,11 +23,18 @@ export class ChunkWriter {
     this.buf = '';
     if (this.res.destroyed) throw new Error('client went away');
     if (this.res.write(chunk)) return;
-    // whichever comes first; the other's listeners are removed (a long response waits here many times)
-    const ac = new AbortController();
-    const wait = (event: string) => once(this.res, event, { signal: ac.signal }).catch(() => undefined);
-    await Promise.race([wait('drain'), wait('close')]);
-    ac.abort();
+    // whichever comes first; both listeners are removed (a long response waits here many times;
+    // events.once with an AbortSignal would make an AbortError, stack and all, for every wait)
+    const res = this.res;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
   }
 
   async end(): Promise<void> {

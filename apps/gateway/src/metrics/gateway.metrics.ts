@@ -8,7 +8,7 @@ export interface GaugeSources {
   congestedClients(): number;
   pendingCandles(): number;
   /** The history candle cache (absent: no cache metrics). */
-  historyCache?(): { bytes: number; candles: number; hits: number; misses: number };
+  historyCache?(): { bytes: number; candles: number; hits: number; misses: number; wireMinutes?: number; wireFallbacks?: number };
 }
 
 /**
@@ -88,6 +88,8 @@ export class GatewayMetrics {
       };
       follow('gateway_history_cache_hits_total', 'History candles served from the cache (their stored trade count unchanged)', () => cache().hits);
       follow('gateway_history_cache_misses_total', 'History candles that had to be read from ClickHouse', () => cache().misses);
+      follow('gateway_history_wire_minutes_total', 'Native 1m history candles served from their stored wire form (footprint_1m_wire)', () => cache().wireMinutes ?? 0);
+      follow('gateway_history_wire_fallbacks_total', 'Native 1m history candles whose stored wire form was missing, of another version or not canonical, read from footprint_1m instead', () => cache().wireFallbacks ?? 0);
     }
   }
 }
