@@ -374,8 +374,13 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
   }
   const until = Date.now() + 60_000;
   while ((await parts()) > 2 && Date.now() < until) await sleep(1000);
+  // and no merge running on the same 2 cores (a merge of the day's parts takes a core for a while)
+  const merging = async () => Number((await (await chc.query({ query: 'SELECT count() FROM system.merges', format: 'TabSeparated' })).text()).trim());
+  const quiet = Date.now() + 30_000;
+  while ((await merging()) > 0 && Date.now() < quiet) await sleep(500);
+  const mergesAtStart = await merging();
   const merged = await time(url2(MERGED, 1));
-  console.log(`     ticks=1 json, the same day of another symbol once ClickHouse merged the parts (${await parts()} parts): cold ${ms(merged.ms)}`);
+  console.log(`     ticks=1 json, the same day of another symbol once ClickHouse merged the parts (${await parts()} parts; ${mergesAtStart} merges running as it started): cold ${ms(merged.ms)}`);
   await chc.close();
   const snap = [];
   for (let i = 0; i < 4; i++) {
