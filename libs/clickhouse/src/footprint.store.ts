@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assertToken, type GapEvent } from '@orderflow/contracts';
-import { type CandleData, MAX_TIME_US, MIN_TIME_US, type PriceLevel, type Trade, buildProfile, pocAndValueArea, tradeRejectReason } from '@orderflow/footprint';
+import { type CandleData, MAX_PROFILE_LEVELS, MAX_TIME_US, MIN_TIME_US, type PriceLevel, type Trade, tradeRejectReason, valueAreaIndices } from '@orderflow/footprint';
 import { clickHouseDateTime } from './footprint.rows.js';
 import { assertIdentifier, quoteString } from './sql.js';
 import { parseTsv, tsvEscape, tsvInt, tsvUnescape } from './tsv.js';
@@ -449,10 +449,25 @@ export function gapMinutes(fromUs: number, toUs: number): number[] {
  * without volume (no POC): it is read from footprint_1m.
  */
 export function minuteWire(c: CandleData): { cellsJson: string; poc: number; vah: number; val: number } | null {
-  const m = pocAndValueArea(buildProfile([c]));
-  if (m === null || m.poc === null || m.valueAreaHigh === null || m.valueAreaLow === null) return null;
-  const cells = (c.levels as readonly PriceLevel[]).map((l) => [l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades]);
-  return { cellsJson: JSON.stringify(cells), poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
+  const levels = c.levels as readonly PriceLevel[];
+  if (levels.length === 0) return null;
+  // the levels laid out densely at the native step (what buildProfile does), in a typed array: this
+  // runs for every write of a minute, the open one every flush
+  const low = levels[0]!.price;
+  const count = levels[levels.length - 1]!.price - low + 1;
+  if (count > MAX_PROFILE_LEVELS) return null;
+  const dense = new Float64Array(count);
+  let total = 0;
+  let json = '[';
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i]!;
+    dense[l.price - low] = l.buyVolume + l.sellVolume;
+    total += l.buyVolume + l.sellVolume;
+    json += `${i > 0 ? ',' : ''}[${l.price},${l.buyVolume},${l.sellVolume},${l.buyTrades},${l.sellTrades}]`;
+  }
+  const va = valueAreaIndices(dense, count, total);
+  if (va === null) return null;
+  return { cellsJson: `${json}]`, poc: low + va.poc, vah: low + va.high, val: low + va.low };
 }
 
 function checkMinute(c: CandleData, what: string): bigint {
