@@ -29,9 +29,31 @@ describe('wire candles', () => {
         [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 999_999_999_999_999, 1_000_000_000_000_000, 0],
       ],
     ];
-    for (const cells of ok) expect(isWireCells(JSON.stringify(cells))).toBe(true);
-    for (const bad of ['', '[]', '[[]]', '[[1,2,3,4]]', '[[1,2,3,4,5,6]]', '[[1,2,3,4,5],]', '[[1,2,3,4,5]', '[[1,2,3,4,5]] ', '[ [1,2,3,4,5]]', '[[01,2,3,4,5]]', '[[-0,2,3,4,5]]', '[[1,-2,3,4,5]]', '[[1.5,2,3,4,5]]', '[[1e3,2,3,4,5]]', '[[9007199254740992,2,3,4,5]]', '[[1,2,3,4,12345678901234567]]', '[["1",2,3,4,5]]', '[[1,2,3,4,5]][[1,2,3,4,5]]', '[[1,2,3,4,5],[1,2,3,4,5]\\t]']) {
-      expect(isWireCells(bad), bad).toBe(false);
+    const bytes = (t: string) => Buffer.from(t, 'utf8');
+    for (const cells of ok) expect(isWireCells(bytes(JSON.stringify(cells)))).toBe(true);
+    const bad = ['', '[]', '[[]]', '[[1,2,3,4]]', '[[1,2,3,4,5,6]]', '[[1,2,3,4,5],]', '[[1,2,3,4,5]', '[[1,2,3,4,5]] ', '[ [1,2,3,4,5]]', '[[01,2,3,4,5]]', '[[-0,2,3,4,5]]', '[[1,-2,3,4,5]]', '[[1.5,2,3,4,5]]', '[[1e3,2,3,4,5]]', '[[9007199254740992,2,3,4,5]]', '[[1,2,3,4,12345678901234567]]', '[["1",2,3,4,5]]', '[[1,2,3,4,5]][[1,2,3,4,5]]', '[[1,2,3,4,5],[1,2,3,4,5]\\t]', '[[1,2,3,4,5١]]', '[[1,2,3,4,5]]\u0000'];
+    for (const b of bad) expect(isWireCells(bytes(b)), b).toBe(false);
+    // a span of a larger buffer (a row of ClickHouse's response): only [from, to) counts
+    const row = bytes(`60\t3\t[[1,2,3,4,5],[2,0,1,0,1]]\n`);
+    expect(isWireCells(row, 5, row.length - 1)).toBe(true);
+    expect(isWireCells(row, 5, row.length)).toBe(false);
+    expect(isWireCells(row, 4, row.length - 1)).toBe(false);
+    // every one-byte change of a good text, as JSON.parse and JSON.stringify judge it
+    const good = JSON.stringify([[-12, 0, 5, 0, 1], [7, 90071992547409, 3, 2, 0]]);
+    const alphabet = '0123456789-,[]. e"';
+    for (let i = 0; i < good.length; i++) {
+      for (const ch of alphabet) {
+        for (const t of [good.slice(0, i) + ch + good.slice(i + 1), good.slice(0, i) + ch + good.slice(i), good.slice(0, i) + good.slice(i + 1)]) {
+          let expected = false;
+          try {
+            const v = JSON.parse(t) as unknown;
+            expected = JSON.stringify(v) === t && Array.isArray(v) && v.length > 0 && v.every((c) => Array.isArray(c) && c.length === 5 && c.every((x, k) => Number.isSafeInteger(x) && (k === 0 || x >= 0)));
+          } catch {
+            expected = false;
+          }
+          expect(isWireCells(bytes(t)), t).toBe(expected);
+        }
+      }
     }
   });
 

@@ -67,6 +67,34 @@ describe('CandleCache', () => {
     expect(cache.bytes).toBe(0);
   });
 
+  it('evicts exactly as a least-recently-used list over a long random sequence of reads and writes', () => {
+    // the reference: an array, oldest first, rebuilt on every step
+    const per = estimateBytes(candle(0, 4));
+    const cache = new CandleCache(per * 50);
+    let model: { key: string; trades: number }[] = [];
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648), seed % n);
+    for (let step = 0; step < 20_000; step++) {
+      const prefix = `v${rand(3)}|`;
+      const t = rand(40) * 60_000;
+      const key = `${prefix}${t}`;
+      const trades = 4 + rand(2);
+      const at = model.findIndex((e) => e.key === key);
+      if (rand(2) === 0) {
+        const hit = at >= 0 && model[at]!.trades === trades;
+        expect(cache.get(prefix, t, trades) !== null).toBe(hit);
+        if (hit) model = [...model.filter((e) => e.key !== key), model[at]!];
+      } else {
+        cache.set(prefix, trades, { ...candle(t, 4), buyTrades: trades });
+        model = [...model.filter((e) => e.key !== key), { key, trades }];
+        if (model.length > 50) model = model.slice(model.length - 50);
+      }
+      expect(cache.count).toBe(model.length);
+    }
+    expect(cache.bytes).toBe(per * model.length);
+    for (const p of ['v0|', 'v1|', 'v2|']) expect(cache.holds(p)).toBe(model.some((e) => e.key.startsWith(p)));
+  });
+
   it('a budget of 0 keeps nothing', () => {
     const cache = new CandleCache(0);
     cache.set('v|', 1, candle(0, 1));

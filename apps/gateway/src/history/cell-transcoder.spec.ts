@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type WireCell, candleMetrics, encodeCandle, footprintCandleFromJson, wireCandle } from '../footprint/wire.js';
+import { type WireCell, candleJson, candleMetrics, cellCount, encodeCandle, footprintCandleFromJson, wireCandle } from '../footprint/wire.js';
 import { CellOrderError, CellTranscoder, type TranscodedCandle } from './cell-transcoder.js';
 import { IntTsvError } from './int-tsv.parser.js';
 
@@ -135,5 +135,16 @@ describe('footprintCandleFromJson', () => {
     expect({ ...lazy }).toEqual(plain);
     expect(lazy.cells).toEqual(cells);
     expect(lazy.cells).toBe(lazy.cells); // parsed once
+    expect(candleJson(lazy)).toBe(JSON.stringify(plain));
+
+    // from bytes (a stored wire form as ClickHouse sent it): its JSON is bytes, the same as text
+    const fromBytes = footprintCandleFromJson(head(), Buffer.from(`\t${JSON.stringify(cells)}\n`).subarray(1, -1));
+    const parts = candleJson(fromBytes);
+    expect(typeof parts).not.toBe('string');
+    expect(Buffer.concat(parts as Uint8Array[]).toString('utf8')).toBe(JSON.stringify(plain));
+    expect(cellCount(fromBytes)).toBe(2);
+    expect(fromBytes.cells).toEqual(cells);
+    expect(encodeCandle(fromBytes)).toBe(JSON.stringify(plain));
+    expect({ ...fromBytes }).toEqual(plain);
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TIMEFRAME_MS, formatFixed, formatFixedTrimmed, formatRatio } from '@orderflow/footprint';
-import { encodeCandle } from '../footprint/wire.js';
+import { candleJson } from '../footprint/wire.js';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 import { bucketOf } from '../history/history.service.js';
@@ -111,10 +111,13 @@ export class HistoryController {
       await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       if (!first.done) {
-        await out.write(encodeCandle(first.value));
+        await out.write(candleJson(first.value));
         n++;
       }
-      for await (const c of candles) await out.write((n++ > 0 ? ',' : '') + encodeCandle(c));
+      for await (const c of candles) {
+        if (n++ > 0) await out.write(',');
+        await out.write(candleJson(c));
+      }
       await out.write(']}');
     }
     await out.end();

@@ -4,23 +4,36 @@ import type { WireFootprintCandle } from '../footprint/wire.js';
 import type { Scales } from '../instruments/instrument.view.js';
 
 /**
- * Writes text to an HTTP response as it is produced, honouring backpressure (a slow client slows
- * the ClickHouse read down instead of filling memory), in chunks of about 64 KiB.
+ * Writes text and bytes to an HTTP response as they are produced, honouring backpressure (a slow
+ * client slows the ClickHouse read down instead of filling memory), in chunks of about 64 KiB.
+ * Bytes (a candle's JSON made from stored bytes: candleJson) go out as they are, never made text.
  */
 export class ChunkWriter {
-  private buf = '';
+  private parts: (string | Uint8Array)[] = [];
+  private size = 0;
+  private bytes = false;
 
   constructor(private readonly res: ServerResponse) {}
 
-  async write(s: string): Promise<void> {
-    this.buf += s;
-    if (this.buf.length >= 65_536) await this.flush();
+  /** Text, or bytes given as one or more parts (written in order). */
+  async write(s: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
+    if (typeof s === 'string' || s instanceof Uint8Array) this.add(s);
+    else for (const p of s) this.add(p);
+    if (this.size >= 65_536) await this.flush();
+  }
+
+  private add(s: string | Uint8Array): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (typeof s !== 'string') this.bytes = true;
   }
 
   async flush(): Promise<void> {
-    if (this.buf.length === 0) return;
-    const chunk = this.buf;
-    this.buf = '';
+    if (this.parts.length === 0) return;
+    const chunk = this.bytes ? Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))) : this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    this.bytes = false;
     if (this.res.destroyed) throw new Error('client went away');
     if (this.res.write(chunk)) return;
     // whichever comes first; both listeners are removed (a long response waits here many times;
