@@ -44,7 +44,7 @@ describe('wire candles', () => {
     for (let i = 0; i < good.length; i++) {
       for (const ch of alphabet) {
         for (const t of [good.slice(0, i) + ch + good.slice(i + 1), good.slice(0, i) + ch + good.slice(i), good.slice(0, i) + good.slice(i + 1)]) {
-          let expected = false;
+          let expected: boolean;
           try {
             const v = JSON.parse(t) as unknown;
             expected = JSON.stringify(v) === t && Array.isArray(v) && v.length > 0 && v.every((c) => Array.isArray(c) && c.length === 5 && c.every((x, k) => Number.isSafeInteger(x) && (k === 0 || x >= 0)));
