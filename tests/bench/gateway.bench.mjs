@@ -17,7 +17,9 @@
  *    written with FootprintStore, then GET /api/footprint for the 24 h (native and grouped, JSON and
  *    CSV, read with node:http) and a 1,440-candle Socket.IO snapshot, timed to the last byte received (not decoded); the first read comes right
  *    after the write (many unmerged parts), and the same day of a second symbol is read for the
- *    first time once ClickHouse has merged the parts (what a chart usually meets).
+ *    first time once ClickHouse has merged the parts (what a chart usually meets), then the day copied
+ *    (in ClickHouse) under BENCH_COLD_SYMBOLS (default 10) more symbols, each read once, a second apart:
+ *    the spread of a cold read.
  *
  * BENCH_PHASES (default latency,fanout,history) picks the phases; BENCH_GATEWAY_NODE_ARGS are given to
  * the gateway's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`); BENCH_KEEP=1 keeps the servers up at the
@@ -102,6 +104,8 @@ const pct = (v, p) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
 const max = (v) => v.reduce((a, b) => (b > a ? b : a), -Infinity);
+/** History phase: how many more symbols get a copy of the day for cold reads (BENCH_COLD_SYMBOLS). */
+const COLD_SYMBOLS = Number(process.env.BENCH_COLD_SYMBOLS ?? 10);
 const ms = (x) => `${Number.isFinite(x) ? x.toFixed(1) : '-'} ms`;
 const cleanup = [];
 
@@ -381,6 +385,27 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
   const mergesAtStart = await merging();
   const merged = await time(url2(MERGED, 1));
   console.log(`     ticks=1 json, the same day of another symbol once ClickHouse merged the parts (${await parts()} parts; ${mergesAtStart} merges running as it started): cold ${ms(merged.ms)}`);
+  // the spread of a cold read: the same day under COLD_SYMBOLS more symbols, copied inside
+  // ClickHouse (the rows FootprintStore wrote, every table a native read touches), each read once,
+  // a second apart, once the copies' merges are done
+  if (COLD_SYMBOLS > 0) {
+    const text = async (query) => (await (await chc.query({ query, format: 'TabSeparated' })).text()).trim();
+    const copies = Array.from({ length: COLD_SYMBOLS }, (_, i) => `${SYMBOL}C${i}`);
+    for (const table of ['instruments', 'footprint_1m', 'footprint_1m_wire', 'candles_1m']) {
+      const cols = (await text(`SELECT name FROM system.columns WHERE database = '${DB}' AND table = '${table}'`)).split('\n');
+      for (const c of copies) await chc.command({ query: `INSERT INTO ${DB}.${table} (${cols.join(', ')}) SELECT ${cols.map((x) => (x === 'symbol' ? `'${c}'` : x)).join(', ')} FROM ${DB}.${table} WHERE exchange = 'binance' AND symbol = '${SYMBOL}'` });
+    }
+    await sleep(2000);
+    const calm = Date.now() + 30_000;
+    while ((await merging()) > 0 && Date.now() < calm) await sleep(500);
+    const colds = [];
+    for (const c of copies) {
+      await sleep(1000);
+      colds.push((await time(url2(c, 1))).ms);
+    }
+    const within = colds.filter((x) => x <= 200).length;
+    console.log(`     ticks=1 json, the same day under ${COLD_SYMBOLS} more symbols (copied in ClickHouse), each read once, a second apart: cold min ${ms(Math.min(...colds))}, median ${ms(pct(colds, 50))}, max ${ms(max(colds))}; ${within} of ${COLD_SYMBOLS} within 200 ms (${colds.map((x) => x.toFixed(0)).join(', ')})`);
+  }
   await chc.close();
   const snap = [];
   for (let i = 0; i < 4; i++) {
