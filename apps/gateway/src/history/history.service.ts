@@ -574,10 +574,6 @@ function readError(e: unknown): unknown {
   return e;
 }
 
-/**
- * The results of `reads` in order, with `ahead` reads beyond the one awaited running (1: two at a
- * time). A read started ahead and then abandoned (the consumer stopped) cannot become an unhandled rejection.
- */
 /** A minute's stored wire form (footprint_1m_wire): its cells' JSON as the bytes ClickHouse sent. */
 export interface WireRow {
   version: number;
@@ -643,6 +639,10 @@ export function latestWireRows(chunks: readonly Buffer[]): Map<number, WireRow> 
   return out;
 }
 
+/**
+ * The results of `reads` in order, with `ahead` reads beyond the one awaited running (1: two at a
+ * time). A read started ahead and then abandoned (the consumer stopped) cannot become an unhandled rejection.
+ */
 export async function* inOrder<T>(reads: readonly (() => Promise<T>)[], ahead = 1): AsyncGenerator<T> {
   const running: Promise<T>[] = [];
   let next = 0;
