@@ -1,19 +1,58 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { CHART_DIR, PRODUCTION_VALUES, REPO_ROOT, chartForRendering, containers, envOf, find, helm, podSpecs, render, renderError, type Manifest } from './helm.js';
+import { parse, parseAllDocuments } from 'yaml';
+import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, render, renderError, type Manifest } from './helm.js';
 import { schemaSource, validateManifests } from './k8s-validate.js';
 
-const STANDIN_LABEL = 'orderflow.io/test-stand-in';
-/** The chart's own objects (not the NATS subchart's, nor the stand-in's values probe). */
-const own = (ms: Manifest[]) => ms.filter((m) => !m.source.includes('/charts/') && !m.metadata.labels?.[STANDIN_LABEL]);
+/** The chart's own objects (not the NATS subchart's, nor the test probes). */
+const own = (ms: Manifest[]) => ms.filter((m) => !m.source.includes('/charts/') && !m.metadata.labels?.[TEST_PROBE_LABEL]);
 /** Values the NATS subchart received (from the stand-in's probe). */
 function natsValues(ms: Manifest[]): any {
-  const probe = ms.find((m) => m.metadata.labels?.[STANDIN_LABEL] === 'nats');
+  const probe = ms.find((m) => m.metadata.labels?.[TEST_PROBE_LABEL] === 'nats');
   return probe ? JSON.parse(probe.data!['values.json']!) : undefined;
 }
+/** The rendered templates/NOTES.txt (from the notes probe). */
+function notes(ms: Manifest[]): string {
+  return ms.find((m) => m.metadata.labels?.[TEST_PROBE_LABEL] === 'notes')!.data!['NOTES.txt']!;
+}
+/** The NATS subchart's objects (rendered only by the real chart). */
+const natsObjects = (ms: Manifest[]) => ms.filter((m) => m.source.includes('/charts/nats/'));
+
+/**
+ * nats.conf as the NATS chart writes it (JSON with unquoted variables and sizes, e.g.
+ * `"server_name": $SERVER_NAME`, `"max_file_store": 10Gi`), parsed with those values as strings.
+ */
+function parseNatsConf(text: string): any {
+  const json = text.replace(/^(\s*"[^"]+":\s*)([^\s"[{][^,]*?)(,?)\s*$/gm, (all, key: string, value: string, comma: string) =>
+    /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${key}${JSON.stringify(value)}${comma}`,
+  );
+  return JSON.parse(json);
+}
+
+/** The ClickHouse line the suites run the apps' SQL on: ClickHouse 26.7, embedded in chdb 3.4.0 (scripts/chdb). */
+const TESTED_CLICKHOUSE_LINE = '26.7';
+const CHDB_LOCK = join(REPO_ROOT, 'scripts', 'chdb', 'package-lock.json');
+
+const run = promisify(execFile);
+/** nats-server (the Debian package the apps' tests run against), or undefined. */
+const NATS_SERVER = (() => {
+  if (process.env['NATS_SERVER_BIN']) return process.env['NATS_SERVER_BIN'];
+  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin']) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, 'nats-server'), constants.X_OK);
+      return join(dir, 'nats-server');
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+})();
 
 const REAL_EXCHANGES = (() => {
   const src = readFileSync(join(REPO_ROOT, 'libs/contracts/src/exchanges.ts'), 'utf8');
@@ -159,6 +198,8 @@ describe('the Helm chart', () => {
         expect(job.metadata.annotations!['helm.sh/hook-delete-policy']).toContain('before-hook-creation');
         const c = job.spec.template.spec.containers[0];
         expect([c.workingDir, ...c.command]).toEqual(['/app', 'node', 'apps/aggregator/dist/migrate.main.js']);
+        // The aggregator's build (src -> dist) has that entry point.
+        expect(existsSync(join(REPO_ROOT, 'apps/aggregator/src/migrate.main.ts'))).toBe(true);
         const jobEnv = envOf(c);
         const aggEnv = envOf(find(ms(), 'StatefulSet', '-aggregator').spec.template.spec.containers[0]);
         for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE']) expect(jobEnv[k], k).toBe(aggEnv[k]);
@@ -223,30 +264,106 @@ describe('the Helm chart', () => {
     });
   }
 
-  it('production: a JetStream cluster of 3, fsync on every write, stream replicas 3', () => {
-    const ms = renders['values-production.yaml']!;
-    const values = parse(readFileSync(PRODUCTION_VALUES, 'utf8'));
-    expect(values.nats.enabled).toBe(true);
-    expect(values.nats.config.cluster).toMatchObject({ enabled: true, replicas: 3 });
-    expect(values.nats.config.jetstream).toMatchObject({ enabled: true, fileStore: { enabled: true }, merge: { sync_interval: 'always' } });
-    expect(values.jetstream.trades.replicas).toBe(3);
-    // What the subchart receives (the stand-in's probe; with the real chart fetched, its config).
-    const received = natsValues(ms);
-    if (chartForRendering().natsIsStandIn) {
-      expect(received.config.jetstream.merge.sync_interval).toBe('always');
-      expect(received.config.cluster.replicas).toBe(3);
-    } else {
-      // The real chart was fetched (helm dependency update): its server configuration and StatefulSet.
-      const conf = ms.filter((m) => m.source.includes('/charts/nats/') && m.kind === 'ConfigMap').map((m) => Object.values(m.data ?? {}).join('\n')).join('\n');
-      expect(conf).toMatch(/sync_interval:\s*"?always"?/);
-      expect(ms.find((m) => m.source.includes('/charts/nats/') && m.kind === 'StatefulSet')!.spec.replicas).toBe(3);
+  it('defaults and production: values for a JetStream cluster of 3, fsync on every write, stream replicas 3', () => {
+    for (const file of [join(CHART_DIR, 'values.yaml'), PRODUCTION_VALUES]) {
+      const values = parse(readFileSync(file, 'utf8'));
+      expect(values.nats.enabled, file).toBe(true);
+      expect(values.nats.config.cluster, file).toMatchObject({ enabled: true, replicas: 3 });
+      expect(values.nats.config.jetstream, file).toMatchObject({ enabled: true, fileStore: { enabled: true }, merge: { sync_interval: 'always' } });
+      expect(values.jetstream.trades.replicas, file).toBe(3);
     }
-    for (const c of containers(own(ms)).filter((x) => x.container.name === 'collector')) expect(envOf(c.container).TRADES_REPLICAS).toBe('3');
-    // The default (single server) keeps sync_interval: always too.
-    const defaults = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
-    expect(defaults.nats.config.jetstream.merge.sync_interval).toBe('always');
-    expect(defaults.jetstream.trades.replicas).toBe(1);
   });
+
+  it.skipIf(!chartForRendering().natsIsStandIn)('stand-in NATS chart: it receives the cluster of 3 and sync_interval always', () => {
+    for (const name of ['default values', 'values-production.yaml']) {
+      const received = natsValues(renders[name]!);
+      expect(received.config.jetstream.merge.sync_interval, name).toBe('always');
+      expect(received.config.cluster, name).toMatchObject({ enabled: true, replicas: 3 });
+    }
+  });
+
+  // With the official NATS chart: what its objects say, for the default and the production values.
+  for (const name of ['default values', 'values-production.yaml']) {
+    const skip = chartForRendering().natsIsStandIn;
+    const valuesOf = () => parse(readFileSync(name === 'values-production.yaml' ? PRODUCTION_VALUES : join(CHART_DIR, 'values.yaml'), 'utf8'));
+    const natsOf = () => {
+      const ms = natsObjects(renders[name]!);
+      const sts = ms.find((m) => m.kind === 'StatefulSet')!;
+      const configMap = ms.find((m) => m.kind === 'ConfigMap' && m.data?.['nats.conf'])!;
+      const headless = ms.find((m) => m.kind === 'Service' && m.metadata.name === sts.spec.serviceName);
+      return { sts, headless, confText: configMap.data!['nats.conf']!, conf: parseNatsConf(configMap.data!['nats.conf']!) };
+    };
+
+    describe(`the NATS chart ${NATS_CHART_VERSION} rendered with ${name}`, () => {
+      it.skipIf(skip)('runs the values\' number of servers, each routed to every server of the cluster', () => {
+        const { sts, headless, conf } = natsOf();
+        const replicas = valuesOf().nats.config.cluster.replicas;
+        expect(sts.spec.replicas).toBe(replicas);
+        expect(sts.spec.replicas).toBe(3);
+        // The pods' stable DNS names (<pod>.<headless service>) the routes and the clients use.
+        expect(headless, 'the StatefulSet\'s headless Service').toBeDefined();
+        expect(headless!.spec.clusterIP).toBe('None');
+        expect(headless!.spec.publishNotReadyAddresses).toBe(true);
+        const port = conf.cluster.port;
+        expect(conf.cluster.routes).toEqual(Array.from({ length: replicas }, (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}:${port}`));
+        expect(conf.cluster.name).toBe(sts.metadata.name);
+      });
+
+      it.skipIf(skip)('enables JetStream with its file store on the volume, fsync on every write (sync_interval always)', () => {
+        const { sts, conf } = natsOf();
+        const js = valuesOf().nats.config.jetstream;
+        expect(conf.jetstream).toMatchObject({ store_dir: '/data', max_file_store: js.fileStore.pvc.size, sync_interval: 'always' });
+        const pvc = sts.spec.volumeClaimTemplates.find((v: any) => v.spec.resources.requests.storage === js.fileStore.pvc.size);
+        expect(pvc, 'the JetStream volume claim').toBeDefined();
+        const nats = sts.spec.template.spec.containers.find((c: any) => c.name === 'nats');
+        expect(nats.volumeMounts).toContainEqual(expect.objectContaining({ name: pvc.metadata.name, mountPath: '/data' }));
+        if (js.fileStore.pvc.storageClassName) expect(pvc.spec.storageClassName).toBe(js.fileStore.pvc.storageClassName);
+        // sync_interval is a NATS 2.10 configuration key: older servers refuse the file.
+        const [major, minor] = /:(\d+)\.(\d+)\./.exec(nats.image)!.slice(1).map(Number) as [number, number];
+        expect(major * 100 + minor, nats.image).toBeGreaterThanOrEqual(210);
+      });
+
+      it.skipIf(skip)('gives every service all the servers\' URLs as NATS_URL, and the collectors stream replicas = the cluster size', () => {
+        const { sts, headless } = natsOf();
+        const ms = own(renders[name]!);
+        const urls = Array.from({ length: sts.spec.replicas }, (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}.orderflow.svc:4222`);
+        expect(headless!.spec.ports).toContainEqual(expect.objectContaining({ name: 'nats', port: 4222 }));
+        const withNats = containers(ms).filter((c) => envOf(c.container).NATS_URL !== undefined);
+        expect(new Set(withNats.map((c) => c.owner.metadata.labels!['app.kubernetes.io/component']))).toEqual(new Set(['collector', 'aggregator', 'gateway']));
+        for (const { owner, container } of withNats) expect(envOf(container).NATS_URL!.split(','), owner.metadata.name).toEqual(urls);
+        const collectors = containers(ms).filter((c) => c.container.name === 'collector');
+        expect(collectors.length).toBeGreaterThan(0);
+        for (const { container } of collectors) expect(Number(envOf(container).TRADES_REPLICAS)).toBe(sts.spec.replicas);
+      });
+
+      it.skipIf(skip || !NATS_SERVER)(`is a configuration nats-server ${NATS_SERVER ? '(the apps\' test server)' : '(not installed: skipped)'} accepts, apart from sync_interval (a 2.10 key)`, async () => {
+        const { sts, confText } = natsOf();
+        const dir = mkdtempSync(join(tmpdir(), 'orderflow-nats-conf-'));
+        const check = async (text: string) => {
+          const file = join(dir, 'nats.conf');
+          writeFileSync(file, text);
+          const env = { ...process.env, SERVER_NAME: `${sts.metadata.name}-0` };
+          return run(NATS_SERVER!, ['-t', '-c', file], { env }).then(
+            (r) => ({ ok: true, out: r.stdout + r.stderr }),
+            (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: (e.stdout ?? '') + (e.stderr ?? '') }),
+          );
+        };
+        const { stdout: version } = await run(NATS_SERVER!, ['--version']);
+        const [major, minor] = /v(\d+)\.(\d+)/.exec(version)!.slice(1).map(Number) as [number, number];
+        const full = await check(confText);
+        if (major * 100 + minor >= 210) {
+          expect(full.ok, full.out).toBe(true);
+        } else {
+          expect(full.out).toMatch(/unknown field "sync_interval"/);
+          const without = confText.split('\n').filter((l) => !/^\s*"sync_interval":/.test(l));
+          expect(without.length).toBe(confText.split('\n').length - 1);
+          const rest = await check(without.join('\n'));
+          expect(rest.out, version).toMatch(/is valid/);
+          expect(rest.ok, rest.out).toBe(true);
+        }
+      });
+    });
+  }
 
   it('production: external ClickHouse from an existing Secret, ingress with TLS, ServiceMonitors', () => {
     const ms = own(renders['values-production.yaml']!);
@@ -270,7 +387,10 @@ describe('the Helm chart', () => {
     expect(users).toMatch(/<password from_env="CLICKHOUSE_ANALYST_PASSWORD"\/>/);
     expect(users).not.toMatch(/<password>[^<]+<\/password>/);
     expect(find(ms, 'Job', '-migrations').metadata.annotations!['helm.sh/hook']).toBe('post-install,pre-upgrade');
-    expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).NATS_URL).toBe('nats://orderflow-nats.orderflow.svc:4222');
+    expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).NATS_URL).toBe(
+      'nats://orderflow-nats-0.orderflow-nats-headless.orderflow.svc:4222,nats://orderflow-nats-1.orderflow-nats-headless.orderflow.svc:4222,nats://orderflow-nats-2.orderflow-nats-headless.orderflow.svc:4222',
+    );
+    expect(ch.spec.template.spec.containers[0].image).toBe(`clickhouse/clickhouse-server:${TESTED_CLICKHOUSE_LINE}`);
     expect(ms.some((m) => m.kind === 'ServiceMonitor' || m.kind === 'Ingress')).toBe(false);
     expect(find(ms, 'Secret', '-clickhouse').data).toHaveProperty('analyst-password');
   });
@@ -297,9 +417,22 @@ describe('the Helm chart', () => {
     const env = envOf(find(ms, 'StatefulSet', '-aggregator').spec.template.spec.containers[0]);
     expect(env).toMatchObject({ NATS_URL: 'nats://nats.messaging:4222', CLICKHOUSE_URL: 'https://ch.example.com:8443' });
     const agg = find(ms, 'NetworkPolicy', '-aggregator');
-    expect(agg.spec.egress.map((r: any) => r.ports[0].port).sort()).toEqual([4222, 8443]);
+    expect(agg.spec.egress.map((r: any) => r.ports.map((p: any) => p.port)).sort()).toEqual([[4222], [8443]]);
     expect(find(ms, 'Job', '-migrations').metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     expect(ms.some((m) => m.metadata.name.endsWith('-nats'))).toBe(false);
+    expect(await validateManifests(ms)).toEqual([]);
+  });
+
+  it('an external NATS cluster: its comma-separated URLs reach every service unchanged, egress to each port', async () => {
+    const url = 'nats://nats-0.messaging:4222, nats://nats-1.messaging:4222,tls://nats-2.messaging:4223';
+    const ms = own(await render({ values: { nats: { enabled: false }, externalNats: { url } } }));
+    const withNats = containers(ms).filter((c) => envOf(c.container).NATS_URL !== undefined);
+    expect(withNats.length).toBeGreaterThanOrEqual(3);
+    for (const { owner, container } of withNats) expect(envOf(container).NATS_URL, owner.metadata.name).toBe(url);
+    for (const component of ['collector', 'aggregator', 'gateway']) {
+      const egress = find(ms, 'NetworkPolicy', `-${component}`).spec.egress;
+      expect(egress[0].ports.map((p: any) => p.port), component).toEqual([4222, 4223]);
+    }
     expect(await validateManifests(ms)).toEqual([]);
   });
 
@@ -332,14 +465,54 @@ describe('the Helm chart', () => {
       [{ 'nats.enabled': false }, /externalNats\.url is required/],
       [{ 'image.tag': 'latest' }, /image\.tag/],
       [{ 'jetstream.trades.replicas': 2 }, /replicas/],
+      // Three copies need three servers.
+      [{ 'nats.config.cluster.enabled': false }, /jetstream\.trades\.replicas \(3\) is more than the bundled NATS servers \(1\)/],
+      [{ 'nats.config.cluster.replicas': 1, 'jetstream.trades.replicas': 5 }, /jetstream\.trades\.replicas \(5\) is more than the bundled NATS servers \(1\)/],
+      [{ 'nats.enabled': false, 'externalNats.url': 'http://nats:4222' }, /externalNats\.url/],
       [{ 'containerSecurityContext.readOnlyRootFilesystem': false }, /readOnlyRootFilesystem/],
       [{ 'collector.resources.limits': null as unknown as string }, /limits|memory/],
       [{ 'gateway.nosuchkey': 1 }, /nosuchkey|additional/i],
     ];
     const errors = await Promise.all(cases.map(([set]) => renderError({ set })));
     errors.forEach((err, i) => expect(err, JSON.stringify(cases[i]![0])).toMatch(cases[i]![1]));
+    values.push([{ nats: { enabled: false }, externalNats: { url: 'nats://a:4222,,nats://b:4222' } }, /externalNats\.url/]);
     const valueErrors = await Promise.all(values.map(([v]) => renderError({ values: v })));
     valueErrors.forEach((err, i) => expect(err, JSON.stringify(values[i]![0])).toMatch(values[i]![1]));
+  });
+
+  it(`runs the ClickHouse line the suites test (${TESTED_CLICKHOUSE_LINE}): the bundled default and k8s/clickhouse`, () => {
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+    expect(values.clickhouse.bundled.image).toMatchObject({ repository: 'clickhouse/clickhouse-server', tag: TESTED_CLICKHOUSE_LINE });
+    const images = ['clickhouse/clickhouse-installation.yaml', 'clickhouse/clickhouse-keeper.yaml'].flatMap((f) =>
+      parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s', f), 'utf8')).flatMap((d) => (d.toJS()?.spec?.templates?.podTemplates ?? []).flatMap((t: any) => t.spec.containers.map((c: any) => c.image as string))),
+    );
+    expect(images.length).toBe(2);
+    for (const image of images) expect(image).toMatch(new RegExp(`^clickhouse/clickhouse-(server|keeper):${TESTED_CLICKHOUSE_LINE.replace('.', '\\.')}(\\.|$)`));
+  });
+
+  it.skipIf(!existsSync(CHDB_LOCK))(`the tested line is the one chdb embeds (${existsSync(CHDB_LOCK) ? 'scripts/chdb/package-lock.json' : 'scripts/chdb/package-lock.json absent: skipped'})`, () => {
+    const lock = JSON.parse(readFileSync(CHDB_LOCK, 'utf8'));
+    // chdb's native library is versioned by the ClickHouse it embeds (26.7.3-stable.1).
+    const libs = Object.entries(lock.packages as Record<string, { version: string }>).filter(([k]) => /node_modules\/@chdb\/lib-/.test(k));
+    expect(libs.length).toBeGreaterThan(0);
+    for (const [k, { version }] of libs) expect(version.split('.').slice(0, 2).join('.'), k).toBe(TESTED_CLICKHOUSE_LINE);
+  });
+
+  it('NOTES.txt: the NATS URLs, the ClickHouse image and the tested versions, honestly', async () => {
+    const text = notes(renders['default values']!);
+    const gwEnv = envOf(find(own(renders['default values']!), 'Deployment', '-gateway').spec.template.spec.containers[0]);
+    expect(text).toContain(`NATS: ${gwEnv.NATS_URL}`);
+    expect(text).toContain('3 server(s), TRADES stream replicas 3');
+    expect(text).toContain(`image clickhouse/clickhouse-server:${TESTED_CLICKHOUSE_LINE}`);
+    expect(text).not.toContain('not the tested');
+    const tested = text.slice(text.indexOf('Tested versions:')).replace(/\s+/g, ' ');
+    for (const v of ['ClickHouse 26.7 (chdb 3.4.0)', 'ClickHouse 18.16', 'nats-server 2.9.10', `NATS chart ${NATS_CHART_VERSION}`, 'do not install it on a cluster']) expect(tested).toContain(v);
+    const production = notes(renders['values-production.yaml']!);
+    expect(production).toContain('ClickHouse: http://clickhouse-orderflow.clickhouse.svc:8123');
+    expect(production).not.toContain('image clickhouse/');
+    const old = notes(await render({ set: { 'clickhouse.bundled.image.tag': '25.8' } }));
+    expect(old).toContain('image clickhouse/clickhouse-server:25.8');
+    expect(old).toContain('(not the tested 26.7 line)');
   });
 
   it('accepts every exchange id of libs/contracts, and only those (plus sim-)', async () => {

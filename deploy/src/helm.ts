@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,9 @@ export const REPO_ROOT = resolve(DEPLOY_DIR, '..');
 export const CHART_DIR = join(DEPLOY_DIR, 'helm', 'orderflow');
 export const PRODUCTION_VALUES = join(CHART_DIR, 'values-production.yaml');
 const NATS_STANDIN = join(DEPLOY_DIR, 'test', 'nats-standin');
+const NOTES_PROBE = join(DEPLOY_DIR, 'test', 'notes-probe', 'notes-probe.yaml');
+/** The label of the objects only the tests' copy of the chart renders (stand-in, notes probe). */
+export const TEST_PROBE_LABEL = 'orderflow.io/test-stand-in';
 
 /** A rendered Kubernetes object, with the template it came from. */
 export interface Manifest {
@@ -26,23 +29,73 @@ export interface Manifest {
   source: string;
 }
 
-let chartCopy: string | undefined;
+/** The NATS chart version the tests render (Chart.yaml accepts >=1.2.0 <2.0.0). */
+export const NATS_CHART_VERSION = '1.3.16';
+/**
+ * Upstream charts kept beside the repository for rendering without a network (../shared/charts,
+ * present only on the project's machines); ORDERFLOW_SHARED_CHARTS names another directory.
+ */
+export const SHARED_CHARTS = resolve(process.env['ORDERFLOW_SHARED_CHARTS'] ?? join(REPO_ROOT, '..', 'shared', 'charts'));
+
+/** Where the NATS subchart of the rendered copy comes from. */
+export type NatsSource =
+  /** charts/ of the repository's chart, filled by `helm dependency update` (online). */
+  | 'fetched'
+  /** SHARED_CHARTS/nats-<NATS_CHART_VERSION>, the official chart. */
+  | 'shared'
+  /** deploy/test/nats-standin: renders only the values it receives. */
+  | 'stand-in';
+
+export interface ChartForRendering {
+  dir: string;
+  nats: NatsSource;
+  natsIsStandIn: boolean;
+  /** Why the stand-in is used (empty otherwise). */
+  standInReason: string;
+}
+
+let chartCopy: ChartForRendering | undefined;
+
+/** Makes a copied tree writable (the shared charts are read-only), so that it can be removed. */
+function makeWritable(path: string): void {
+  chmodSync(path, statSync(path).mode | 0o700);
+  if (statSync(path).isDirectory()) for (const f of readdirSync(path)) makeWritable(join(path, f));
+}
 
 /**
- * The chart, copied to a temporary directory where its NATS dependency is satisfied: by the real
- * chart when `helm dependency update` put it into charts/ (online), else by the test stand-in
- * (deploy/test/nats-standin), since helm will not render a chart whose dependency is missing.
+ * The chart, copied to a temporary directory where its NATS dependency is satisfied (helm will not
+ * render a chart whose dependency is missing from charts/): by the real chart when
+ * `helm dependency update` put it into the repository's charts/, else by the official chart from
+ * SHARED_CHARTS, else by the test stand-in (deploy/test/nats-standin). The copy also renders
+ * NOTES.txt into a ConfigMap (deploy/test/notes-probe). Nothing is written into the repository.
  */
-export function chartForRendering(): { dir: string; natsIsStandIn: boolean } {
-  const real = existsSync(join(CHART_DIR, 'charts')) && readdirSync(join(CHART_DIR, 'charts')).some((f) => /^nats(-[\d.]+\.tgz)?$/.test(f));
-  if (!chartCopy) {
-    const dir = mkdtempSync(join(tmpdir(), 'orderflow-chart-'));
-    chartCopy = join(dir, 'orderflow');
-    cpSync(CHART_DIR, chartCopy, { recursive: true });
-    if (!real) cpSync(NATS_STANDIN, join(chartCopy, 'charts', 'nats'), { recursive: true });
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+export function chartForRendering(): ChartForRendering {
+  if (chartCopy) return chartCopy;
+  const fetched = existsSync(join(CHART_DIR, 'charts')) && readdirSync(join(CHART_DIR, 'charts')).some((f) => /^nats(-[\d.]+\.tgz)?$/.test(f));
+  const shared = join(SHARED_CHARTS, `nats-${NATS_CHART_VERSION}`);
+  const haveShared = existsSync(join(shared, 'Chart.yaml'));
+  const dir = mkdtempSync(join(tmpdir(), 'orderflow-chart-'));
+  const copy = join(dir, 'orderflow');
+  cpSync(CHART_DIR, copy, { recursive: true });
+  // NOTES.txt rendered as a ConfigMap (helm template skips it).
+  mkdirSync(join(copy, 'test-notes'));
+  cpSync(join(CHART_DIR, 'templates', 'NOTES.txt'), join(copy, 'test-notes', 'NOTES.txt'));
+  cpSync(NOTES_PROBE, join(copy, 'templates', 'zz-test-notes-probe.yaml'));
+  let nats: NatsSource = 'fetched';
+  let standInReason = '';
+  if (!fetched && haveShared) {
+    nats = 'shared';
+    cpSync(shared, join(copy, 'charts', 'nats'), { recursive: true });
+  } else if (!fetched) {
+    nats = 'stand-in';
+    standInReason = `the NATS chart ${NATS_CHART_VERSION} is not at ${shared} (set ORDERFLOW_SHARED_CHARTS to the directory holding nats-${NATS_CHART_VERSION}/)`;
+    cpSync(NATS_STANDIN, join(copy, 'charts', 'nats'), { recursive: true });
+    console.warn(`deploy tests: ${standInReason}; rendering with the stand-in deploy/test/nats-standin, so the checks of the NATS chart's own objects (nats.conf, StatefulSet, headless Service) are skipped`);
   }
-  return { dir: chartCopy, natsIsStandIn: !real };
+  makeWritable(dir);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  chartCopy = { dir: copy, nats, natsIsStandIn: nats === 'stand-in', standInReason };
+  return chartCopy;
 }
 
 export interface HelmResult {

@@ -163,19 +163,68 @@ readinessProbe:
 {{- end }}
 {{- end }}
 
+{{/* Values of the NATS subchart that its defaults fill in (the parent chart does not see them). */}}
+{{- define "orderflow.natsStatefulSet" -}}
+{{- dig "statefulSet" "name" "" .Values.nats | default (include "orderflow.natsFullname" .) }}
+{{- end }}
+{{- define "orderflow.natsHeadless" -}}
+{{- dig "headlessService" "name" "" .Values.nats | default (printf "%s-headless" (include "orderflow.natsFullname" .)) }}
+{{- end }}
+{{- define "orderflow.natsClientPort" -}}
+{{- dig "config" "nats" "port" 4222 .Values.nats | int }}
+{{- end }}
+
+{{/* The number of bundled NATS servers: the NATS chart runs config.cluster.replicas (its default
+3) with the cluster enabled, else 1. */}}
+{{- define "orderflow.natsServerCount" -}}
+{{- if dig "config" "cluster" "enabled" false .Values.nats }}
+{{- dig "config" "cluster" "replicas" 3 .Values.nats | int }}
+{{- else }}1{{- end }}
+{{- end }}
+
+{{/*
+NATS_URL of every service: with the bundled NATS, every server by its stable pod DNS name through
+the NATS chart's headless Service (which publishes not-ready addresses), comma-separated. The
+servers run with cluster.no_advertise, so a client learns no other server from the one it reached:
+the list is what lets it fail over. Else externalNats.url as given (one URL or several).
+*/}}
 {{- define "orderflow.natsUrl" -}}
 {{- if .Values.nats.enabled }}
-{{- printf "nats://%s.%s.svc:4222" (include "orderflow.natsFullname" .) .Release.Namespace }}
+{{- $sts := include "orderflow.natsStatefulSet" . }}
+{{- $domain := printf "%s.%s.svc" (include "orderflow.natsHeadless" .) (default .Release.Namespace .Values.nats.namespaceOverride) }}
+{{- $port := include "orderflow.natsClientPort" . }}
+{{- $urls := list }}
+{{- range $i := until (int (include "orderflow.natsServerCount" .)) }}
+{{- $urls = append $urls (printf "nats://%s-%d.%s:%s" $sts $i $domain $port) }}
+{{- end }}
+{{- join "," $urls }}
 {{- else }}
 {{- required "externalNats.url is required when nats.enabled is false" .Values.externalNats.url }}
 {{- end }}
 {{- end }}
 
-{{/* The port of the NATS URL (for egress rules). */}}
-{{- define "orderflow.natsPort" -}}
-{{- if .Values.nats.enabled }}4222{{- else }}
-{{- $host := (urlParse .Values.externalNats.url).host }}
-{{- if contains ":" $host }}{{ last (splitList ":" $host) }}{{ else }}4222{{ end }}
+{{/* The distinct ports of the NATS URLs (for egress rules), comma-separated. */}}
+{{- define "orderflow.natsPorts" -}}
+{{- if .Values.nats.enabled }}{{ include "orderflow.natsClientPort" . }}{{- else }}
+{{- $ports := list }}
+{{- range $u := splitList "," .Values.externalNats.url }}
+{{- $u = trim $u }}
+{{- if $u }}
+{{- $host := (urlParse $u).host }}
+{{- $ports = append $ports (ternary (last (splitList ":" $host)) "4222" (contains ":" $host)) }}
+{{- end }}
+{{- end }}
+{{- join "," (uniq $ports) }}
+{{- end }}
+{{- end }}
+
+{{/* Stream replicas above the bundled NATS servers' count cannot be placed: JetStream refuses the stream. */}}
+{{- define "orderflow.checkStreamReplicas" -}}
+{{- if .Values.nats.enabled }}
+{{- $servers := int (include "orderflow.natsServerCount" .) }}
+{{- if gt (int .Values.jetstream.trades.replicas) $servers }}
+{{- fail (printf "jetstream.trades.replicas (%d) is more than the bundled NATS servers (%d): set nats.config.cluster.enabled and nats.config.cluster.replicas" (int .Values.jetstream.trades.replicas) $servers) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
