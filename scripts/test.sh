@@ -8,13 +8,23 @@ source scripts/lib/started.sh
 
 source scripts/setup.sh
 
+# A current ClickHouse for the `test-ch26` targets: chdb (ClickHouse 26.x in-process, ~540 MB), in
+# scripts/chdb/node_modules so that `npm start` never installs it (scripts/lib/chdb.mjs). `npm install`
+# with the committed lock, not `npm ci`: npm leaves chdb's optional packages for other platforms out
+# of the lock, which `npm ci` then refuses as out of sync.
+if [[ ! -f scripts/chdb/node_modules/.package-lock.json || scripts/chdb/package-lock.json -nt scripts/chdb/node_modules/.package-lock.json ]]; then
+  echo "test: npm install --prefix scripts/chdb (chdb, a current ClickHouse for the test-ch26 targets)"
+  npm install --prefix scripts/chdb --no-audit --no-fund
+  touch scripts/chdb/node_modules/.package-lock.json
+fi
+
 # Tests always run for real (no replay from the Nx cache); each vitest run writes a JSON summary.
 export ORDERFLOW_TEST_RESULTS_DIR="$PWD/.data/test-results"
 rm -rf "$ORDERFLOW_TEST_RESULTS_DIR"
 mkdir -p "$ORDERFLOW_TEST_RESULTS_DIR"
-echo "test: npx nx run-many -t build check-types lint test test-fuzz --skip-nx-cache --outputStyle=static"
+echo "test: npx nx run-many -t build check-types lint test test-ch26 test-fuzz --skip-nx-cache --outputStyle=static"
 status=0
-npx nx run-many -t build check-types lint test test-fuzz --skip-nx-cache --outputStyle=static || status=$?
+npx nx run-many -t build check-types lint test test-ch26 test-fuzz --skip-nx-cache --outputStyle=static || status=$?
 echo "test: nx exited with status $status"
 node scripts/test-summary.mjs "$ORDERFLOW_TEST_RESULTS_DIR" || status=1
 exit "$status"

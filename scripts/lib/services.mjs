@@ -153,7 +153,7 @@ function tailFile(file, lines = 30) {
   }
 }
 
-function findBinary(name, envVar) {
+export function findBinary(name, envVar) {
   if (envVar && process.env[envVar]) return process.env[envVar];
   const dirs = (process.env.PATH ?? '')
     .split(path.delimiter)
@@ -217,7 +217,7 @@ async function waitForExit(pid, timeoutMs) {
 }
 
 /** SIGTERM, wait, then SIGKILL. Resolves when the process is gone. */
-async function terminate(pid, { graceMs = 15000 } = {}) {
+export async function terminate(pid, { graceMs = 15000 } = {}) {
   if (!isAlive(pid)) return;
   try {
     process.kill(pid, 'SIGTERM');
@@ -258,7 +258,7 @@ process.once('exit', () => {
   }
 });
 
-function spawnServer(bin, args, { logFile, detached, cwd }) {
+export function spawnServer(bin, args, { logFile, detached, cwd }) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(bin, args, { cwd, detached, stdio: ['ignore', fd, fd] });
@@ -273,7 +273,7 @@ function spawnServer(bin, args, { logFile, detached, cwd }) {
 }
 
 /** Polls `check()` until true; fails early if the child exits; rejects after timeoutMs. */
-async function waitReady(child, check, { timeoutMs, what, logFiles }) {
+export async function waitReady(child, check, { timeoutMs, what, logFiles }) {
   let exited = null;
   const onExit = (code, signal) => (exited = { code, signal });
   child.once('exit', onExit);
@@ -519,6 +519,8 @@ ${userXml('default')}${user && user !== 'default' && /^[A-Za-z_][A-Za-z0-9_]*$/.
  * Starts a ClickHouse server with its own config in `dataDir` and waits for /ping.
  * `analyst`: options of the read-only analyst user written to users.d (default analystFromEnv():
  * user analyst, password $CLICKHOUSE_ANALYST_PASSWORD or "analyst"), or false for none.
+ * `engine`: "server" (Debian's clickhouse-server) or "chdb" (a current ClickHouse in-process behind
+ * the same HTTP interface, scripts/lib/chdb.mjs; test-only); default $ORDERFLOW_TEST_CLICKHOUSE.
  * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string, password: string,
  *   dataDir: string, pid: number, logFile: string, stop: () => Promise<void>}>}
  */
@@ -532,7 +534,17 @@ export async function startClickHouse({
   timeoutMs = 60000,
   detached = false,
   analyst = analystFromEnv(),
+  engine = process.env.ORDERFLOW_TEST_CLICKHOUSE || 'server',
 } = {}) {
+  // the suites' second engine: a current ClickHouse (chdb) behind the same HTTP interface
+  if (engine === 'chdb') {
+    const { startChdb } = await import('./chdb.mjs');
+    return startChdb({ httpPort, dataDir, password, user, logDir, timeoutMs, analyst });
+  }
+  if (engine !== 'server')
+    throw new Error(
+      `ORDERFLOW_TEST_CLICKHOUSE must be "server" or "chdb", got "${engine}"`,
+    );
   httpPort = Number(httpPort || (await getFreePort()));
   tcpPort = Number(tcpPort || (await getFreePort()));
   const ownsDir = !dataDir;

@@ -307,7 +307,7 @@ FROM
            argMax(tuple(open, high, low, close, buy_volume, sell_volume, buy_trades, sell_trades, max_delta, min_delta, first_time_us, last_time_us), version) AS c
     FROM {db}.candles_1m_v1
     GROUP BY exchange, symbol, minute
-)
+) AS v1
 ANY LEFT JOIN
 (
     SELECT exchange, symbol, minute, version AS last_version, toUInt64(sum(cell)) AS notional
@@ -319,7 +319,7 @@ ANY LEFT JOIN
         GROUP BY exchange, symbol, minute, price, version
     )
     GROUP BY exchange, symbol, minute, version
-) USING (exchange, symbol, minute, last_version);
+) AS cells USING (exchange, symbol, minute, last_version);
 
 DROP TABLE IF EXISTS {db}.candles_1m_v1;
 

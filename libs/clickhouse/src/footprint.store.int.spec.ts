@@ -14,6 +14,7 @@ import { connectClickHouse } from './clickhouse.connection.js';
 import { FootprintStore, type IngestedTrade } from './footprint.store.js';
 import { migrate } from './migrations.js';
 import { LTC, LTC_FILE, type Recording, haveLtc, ingestSeqOf, loadLtc, minutesOf } from './testing/recordings.js';
+import { SAME_TEXT_SETTINGS } from './testing/engine.js';
 
 if (!haveLtc) console.warn(`skipping the FootprintStore ClickHouse test: ${LTC_FILE} is not present (it exists only on the project's machines)`);
 const SERVICES_URL = new URL('../../../scripts/lib/services.mjs', import.meta.url).href;
@@ -25,7 +26,7 @@ interface Server {
 const DB = 'of_store';
 const WHERE = `exchange = '${LTC.exchange}' AND symbol = '${LTC.symbol}'`;
 /** 18.16 pushes a timeframe filter into the UNION ALL branches only with this setting. */
-const VIEW_SETTINGS = { enable_optimize_predicate_expression: 1 } as const;
+const VIEW_SETTINGS = { enable_optimize_predicate_expression: 1, ...SAME_TEXT_SETTINGS } as const;
 const SECONDS: Record<Timeframe, number> = Object.fromEntries(TIMEFRAMES.map((tf) => [tf, TIMEFRAME_MS[tf] / 1000])) as Record<Timeframe, number>;
 
 /** Exact notional (sum of price * volume over the levels) and VWAP truncated to 8 decimals of a price unit. */

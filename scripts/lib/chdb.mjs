@@ -1,0 +1,109 @@
+/**
+ * Test-only: starts scripts/chdb/server.mjs, a current ClickHouse (chdb, ClickHouse 26.x in-process)
+ * behind ClickHouse's HTTP interface, with the same options and result as startClickHouse, so that
+ * a suite runs against it unchanged. startClickHouse delegates here when
+ * ORDERFLOW_TEST_CLICKHOUSE=chdb (the `test-ch26` targets set it). The server's limits are listed
+ * in its header and in README.md ("ClickHouse versions").
+ *
+ * chdb is installed into scripts/chdb/node_modules by scripts/test.sh (`npm ci --prefix
+ * scripts/chdb`): about 540 MB that `npm start` never needs.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  analystFromEnv,
+  clickHousePing,
+  getFreePort,
+  isListening,
+  spawnServer,
+  terminate,
+  waitReady,
+} from './services.mjs';
+
+const LOOPBACK = '127.0.0.1';
+const SERVER = fileURLToPath(new URL('../chdb/server.mjs', import.meta.url));
+const MODULE = fileURLToPath(
+  new URL('../chdb/node_modules/chdb/package.json', import.meta.url),
+);
+
+/**
+ * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string,
+ *   password: string, dataDir: string, pid: number, logFile: string, engine: 'chdb',
+ *   stop: () => Promise<void>, kill: () => void}>}
+ */
+export async function startChdb({
+  httpPort,
+  dataDir,
+  password = '',
+  user = 'default',
+  logDir,
+  timeoutMs = 60000,
+  analyst = analystFromEnv(),
+} = {}) {
+  if (!fs.existsSync(MODULE))
+    throw new Error(
+      `chdb is not installed (${MODULE} is missing): run \`npm ci --prefix scripts/chdb\` (scripts/test.sh does)`,
+    );
+  if (user !== 'default')
+    throw new Error(
+      `the chdb front knows the user "default" only (asked for "${user}")`,
+    );
+  httpPort = Number(httpPort || (await getFreePort()));
+  const ownsDir = !dataDir;
+  dataDir = path.resolve(
+    dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-chdb-')),
+  );
+  logDir = path.resolve(logDir ?? path.join(dataDir, 'log'));
+  const url = `http://${LOOPBACK}:${httpPort}`;
+  if (await isListening(LOOPBACK, httpPort))
+    throw new Error(
+      `chdb: HTTP port ${httpPort} on ${LOOPBACK} is already in use`,
+    );
+  const logFile = path.join(logDir, 'chdb-server.log');
+  const args = [
+    SERVER,
+    '--port',
+    String(httpPort),
+    '--path',
+    path.join(dataDir, 'chdb'),
+    '--password',
+    password,
+  ];
+  if (analyst)
+    args.push('--analyst', JSON.stringify({ user: 'analyst', ...analyst }));
+  const child = spawnServer(process.execPath, args, {
+    logFile,
+    detached: false,
+    cwd: dataDir,
+  });
+  await waitReady(child, () => clickHousePing(url), {
+    timeoutMs,
+    what: `chdb (${url})`,
+    logFiles: [logFile],
+  });
+  let stopped = null;
+  return {
+    url,
+    httpPort,
+    // no native protocol: the platform speaks HTTP only
+    tcpPort: 0,
+    user,
+    password,
+    dataDir,
+    pid: child.pid,
+    logFile,
+    engine: 'chdb',
+    kill() {
+      child.kill('SIGKILL');
+    },
+    stop() {
+      stopped ??= (async () => {
+        await terminate(child.pid, { graceMs: 20000 });
+        if (ownsDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
