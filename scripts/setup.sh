@@ -76,6 +76,12 @@ _orderflow_setup() (
   else
     apt_install clickhouse-server clickhouse-client
   fi
+  # the replicated-schema suite runs a standalone ZooKeeper (tests/src/proof/clickhouse-replicas.int.spec.ts)
+  if [[ -f /usr/share/java/zookeeper.jar ]]; then
+    say "zookeeper found at /usr/share/java/zookeeper.jar"
+  else
+    apt_install zookeeper
+  fi
   # the dashboard's browser tests and benchmark drive Debian's Chromium (never a downloaded browser)
   if [[ -x /usr/bin/chromium ]]; then
     say "chromium found at /usr/bin/chromium"
