@@ -8,7 +8,7 @@
  * `@clickhouse/client` (and curl) send to a ClickHouse server, so that the platform's services and
  * suites run unchanged against a current engine: only CLICKHOUSE_URL differs.
  *
- *   node scripts/chdb/server.mjs --port 8124 --path /tmp/ch26 [--password P] [--analyst JSON]
+ *   node scripts/chdb/server.mjs --port 8124 --path /tmp/ch26 [--password P] [--analyst JSON] [--connections 4]
  *
  * What it speaks: `GET /ping`; GET and POST `/` with the query in the `query` parameter and/or the
  * body (an INSERT's data follows its query, as on a server); settings as URL parameters; `param_*`
@@ -17,8 +17,8 @@
  * "Code: N. DB::Exception: ..." text and `X-ClickHouse-Exception-Code`.
  *
  * Its limits, and what the suites therefore do not prove on the current engine:
- * - One chdb engine per process. Requests of one user run one at a time (chdb runs one query at a
- *   time per connection, and a request's settings are SET before it and reset after it).
+ * - One chdb engine per process, with `--connections` (4) connections per user: chdb runs one query
+ *   at a time per connection, so at most that many requests of a user run at once.
  * - Results are buffered, not streamed: a response starts when its query has finished.
  * - No compression, sessions (`session_id`), progress headers or cancellation of a running query
  *   when its client goes away.
@@ -83,6 +83,7 @@ const { values: args } = parseArgs({
     path: { type: 'string' },
     password: { type: 'string', default: '' },
     analyst: { type: 'string' },
+    connections: { type: 'string', default: '4' },
   },
 });
 if (!args.port || !args.path) {
@@ -90,42 +91,62 @@ if (!args.port || !args.path) {
   process.exit(2);
 }
 
+/** CHDB_FRONT_TRACE=1: one log line per answered query (user, time, size, the start of its text). */
+const TRACE = process.env.CHDB_FRONT_TRACE === '1';
+
 const sha256 = (s) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-/** A chdb connection and the queue that runs its requests one at a time. */
-class Conn {
-  constructor(path) {
-    this.session = new Session(path);
-    this.tail = Promise.resolve();
+/**
+ * The connections of one user: chdb runs one query at a time per connection and several
+ * connections in parallel. A request takes a free connection for its SETs, its query and the
+ * restoring of the settings, so that no other request sees its settings.
+ */
+class Pool {
+  constructor(path, size) {
+    this.idle = Array.from({ length: size }, () => new Session(path));
+    this.all = [...this.idle];
+    this.waiting = [];
   }
-  /** Runs `fn` once every earlier request of this connection has finished. */
-  exclusive(fn) {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+  /** Runs every statement on each connection (the user's profile). */
+  async setup(statements) {
+    for (const s of this.all) for (const stmt of statements) await s.queryAsync(stmt);
+  }
+  async with(fn) {
+    const s = this.idle.pop() ?? (await new Promise((resolve) => this.waiting.push(resolve)));
+    try {
+      return await fn(s);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(s);
+      else this.idle.push(s);
+    }
+  }
+  close() {
+    for (const s of this.all) s.close();
   }
 }
 
 const dataDir = args.path;
+const size = Number(args.connections);
+if (!Number.isInteger(size) || size < 1 || size > 64) {
+  console.error(`--connections must be an integer in 1..64, got ${args.connections}`);
+  process.exit(2);
+}
 const users = new Map();
-users.set('default', { hash: sha256(args.password), conn: new Conn(dataDir) });
+users.set('default', { hash: sha256(args.password), pool: new Pool(dataDir, size) });
 if (args.analyst) {
   const a = JSON.parse(args.analyst);
-  const conn = new Conn(dataDir);
+  const pool = new Pool(dataDir, Math.min(size, 2));
   // the analyst profile of analystUsersXml (libs/clickhouse/src/analyst.ts), readonly last: once
-  // it is set, the engine refuses any further change of a setting on this connection
-  const profile = [
-    `max_execution_time = ${Number(a.maxExecutionSeconds)}`,
-    `max_result_rows = ${Number(a.maxResultRows)}`,
-    `result_overflow_mode = 'throw'`,
-    `enable_optimize_predicate_expression = 1`,
-    `readonly = 1`,
-  ];
-  for (const s of profile) await conn.session.queryAsync(`SET ${s}`);
-  users.set(a.user ?? 'analyst', { hash: sha256(a.password), conn });
+  // it is set, the engine refuses any further change of a setting on these connections
+  await pool.setup([
+    `SET max_execution_time = ${Number(a.maxExecutionSeconds)}`,
+    `SET max_result_rows = ${Number(a.maxResultRows)}`,
+    `SET result_overflow_mode = 'throw'`,
+    `SET enable_optimize_predicate_expression = 1`,
+    `SET readonly = 1`,
+  ]);
+  users.set(a.user ?? 'analyst', { hash: sha256(a.password), pool });
 }
 
 class HttpError extends Error {
@@ -169,6 +190,7 @@ async function handle(req, res) {
   for await (const c of req) chunks.push(c);
   const body = Buffer.concat(chunks).toString('utf8');
   const queryId = url.searchParams.get('query_id') || crypto.randomUUID();
+  const started = Date.now();
   try {
     const { user, password } = credentials(req, url);
     const u = users.get(user);
@@ -192,8 +214,7 @@ async function handle(req, res) {
       throw new HttpError(81, `Database ${database} does not exist. (UNKNOWN_DATABASE)`);
     }
     const format = url.searchParams.get('default_format') || 'TabSeparated';
-    const result = await u.conn.exclusive(async () => {
-      const s = u.conn.session;
+    const result = await u.pool.with(async (s) => {
       // the connection's own values, restored after the request (SET x = DEFAULT would give the
       // server's defaults instead, and is allowed even under readonly)
       const saved = [];
@@ -212,6 +233,7 @@ async function handle(req, res) {
       }
     });
     const bytes = result.bytes();
+    if (TRACE) console.log(`${new Date().toISOString()} ${user} ${Date.now() - started} ms ${bytes.byteLength} B ${sql.slice(0, 300).replace(/\s+/g, ' ')}`);
     res.writeHead(200, {
       'Content-Type': 'text/plain; charset=UTF-8',
       'Content-Length': bytes.byteLength,
@@ -245,12 +267,12 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 3000;
 server.listen(Number(args.port), args.host, () => {
-  console.log(`chdb ${users.get('default').conn.session.query('SELECT version()', 'TabSeparated').trim()} answering ClickHouse HTTP on http://${args.host}:${args.port} (data ${dataDir})`);
+  console.log(`chdb ${users.get('default').pool.all[0].query('SELECT version()', 'TabSeparated').trim()} answering ClickHouse HTTP on http://${args.host}:${args.port} (data ${dataDir})`);
 });
 
 function shutdown() {
   server.close();
-  for (const { conn } of users.values()) conn.session.close();
+  for (const { pool } of users.values()) pool.close();
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);

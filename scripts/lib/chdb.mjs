@@ -55,7 +55,8 @@ export async function startChdb({
   dataDir = path.resolve(
     dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-chdb-')),
   );
-  logDir = path.resolve(logDir ?? path.join(dataDir, 'log'));
+  // CHDB_FRONT_LOG_DIR keeps the front's log (with CHDB_FRONT_TRACE=1, every query) after the run
+  logDir = path.resolve(logDir ?? process.env.CHDB_FRONT_LOG_DIR ?? path.join(dataDir, 'log'));
   const url = `http://${LOOPBACK}:${httpPort}`;
   if (await isListening(LOOPBACK, httpPort))
     throw new Error(

@@ -30,6 +30,12 @@ const RATE = Number(process.env['PROOF_RATE'] ?? (FULL ? 20_000 : 4_000));
 const CH_OUTAGE_MS = Number(process.env['PROOF_CH_OUTAGE_S'] ?? 60) * 1000;
 const SYMBOLS = ['LTCUSDT', 'LTCUSDC']; // shardOf: 0 and 1 of 2, so that both shards work
 const JSON_OUT = process.env['PROOF_JSON'] ?? '';
+// On the current ClickHouse (test-ch26: chdb behind the HTTP interface) the exactness run proves
+// the pipeline's SQL and bytes; the faults exercise processes, not the engine, and run on 18.16
+// (a ClickHouse outage on 26.x: aggregator.int.spec.ts).
+const CURRENT_ENGINE = process.env['ORDERFLOW_TEST_CLICKHOUSE'] === 'chdb';
+if (CURRENT_ENGINE) console.log('proof under fire on the current ClickHouse: the exactness run only; the faults run against 18.16 in the `test` target');
+const faultIt = CURRENT_ENGINE ? it.skip : it;
 // the gateway run at small size replays slower: at RATE the stream would be over before the restarted gateway is up (its start
 // alone took 10 s on the shared 2-core machine under load), and recovery is measured by updates arriving after the restart
 const GATEWAY_RATE = Number(process.env['PROOF_GATEWAY_RATE'] ?? (FULL ? RATE : 800)); // also the collector's restart run
@@ -151,7 +157,7 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     await run('none (exactness)', 'the recording replayed as it is; its real holes reach the collector as WebSocket gaps that REST cannot fill either (the simulator never had those ids), so they are recorded as unfilled and the reference is the recording itself', EXACT_STREAM, async () => null);
   }, 1_800_000);
 
-  it('collector kill -9 mid-replay, restarted with a start-up backfill from REST', async () => {
+  faultIt('collector kill -9 mid-replay, restarted with a start-up backfill from REST', async () => {
     // The restarted collector starts at the id after the newest it had in JetStream, and fills what
     // it missed from REST when the next live trade shows the gap: the replay must still be running
     // when it comes back (at small size, RATE would end it during the 3 s down), hence the slower
@@ -166,11 +172,11 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
   }, 1_800_000);
 
   for (const shard of [0, 1])
-    it(`aggregator shard ${shard} kill -9 mid-replay and restart`, async () => {
+    faultIt(`aggregator shard ${shard} kill -9 mid-replay and restart`, async () => {
       await run(`aggregator shard ${shard} kill -9`, `SIGKILL of shard ${shard} at 40 % of the replay, down 2 s, restarted (AGG_ACK_WAIT_SECONDS=5)`, FAULT_STREAM, midway(0.4, (p) => p.killShard(shard, 2000)));
     }, 1_800_000);
 
-  it('gateway kill -9 mid-replay, restarted on the same port; the live client reconnects, re-subscribes and ends equal to ClickHouse', async () => {
+  faultIt('gateway kill -9 mid-replay, restarted on the same port; the live client reconnects, re-subscribes and ends equal to ClickHouse', async () => {
     const p = await run(
       'gateway kill -9',
       `SIGKILL of the gateway at 40 % of the replay${GATEWAY_RATE !== RATE ? ` (this run at --replay-rate ${GATEWAY_RATE})` : ''}, down 2 s, restarted on the same port; the live client (socket.io-client, reconnection 200 ms growing to 1 s) reconnects and subscribes again. "recovered" here = from the restart until the client had a new snapshot and then an update of every view it follows (${LIVE_VIEWS.map(viewName).join(', ')})`,
@@ -194,11 +200,11 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     for (const s of p.live!.stats()) expect(s.notLive, `${s.view}: snapshots without the shard`).toBe(0);
   }, 1_800_000);
 
-  it('NATS server restart (same store dir) mid-replay', async () => {
+  faultIt('NATS server restart (same store dir) mid-replay', async () => {
     await run('NATS restart', 'nats-server stopped at 40 % of the replay, down 3 s, started again on the same port with the same store directory', FAULT_STREAM, midway(0.4, (p) => p.restartNats(3000)));
   }, 1_800_000);
 
-  it(`ClickHouse stopped for ${CH_OUTAGE_MS / 1000} s mid-replay`, async () => {
+  faultIt(`ClickHouse stopped for ${CH_OUTAGE_MS / 1000} s mid-replay`, async () => {
     await run(`ClickHouse down ${CH_OUTAGE_MS / 1000} s`, `clickhouse-server stopped at 30 % of the replay for ${CH_OUTAGE_MS / 1000} s, then started with the same data dir and ports`, FAULT_STREAM, midway(0.3, async () => {
       await ch.stop();
       await sleep(CH_OUTAGE_MS);
@@ -208,7 +214,7 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     }));
   }, 1_800_000);
 
-  it('exchange connection dropped with a gap of thousands of ids that REST fills', async () => {
+  faultIt('exchange connection dropped with a gap of thousands of ids that REST fills', async () => {
     const gap = FULL ? 20_000 : 5_000;
     await run('WebSocket dropped + gap', `at 30 % of the replay the simulator withholds the next ${gap} LTCUSDT trades from the WebSocket (skipIds; REST has them) and drops every connection; the collector reconnects, sees the id gap and fills it from REST`, FAULT_STREAM, midway(0.3, async (p) => {
       await p.simControl('skipIds', { n: gap, symbol: 'LTCUSDT' });
@@ -218,7 +224,7 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     }));
   }, 1_800_000);
 
-  it('duplicate delivery (same trades published twice with other batch boundaries) and malformed frames from the exchange', async () => {
+  faultIt('duplicate delivery (same trades published twice with other batch boundaries) and malformed frames from the exchange', async () => {
     const hostile = ['{"stream":"ltcusdt@aggTrade","data":{"e":"aggTrade","s":"LTCUSDT","a":"1; DROP TABLE trades","p":"NaN","q":"1"}}', '{"stream":"ltcusdt@aggTrade","data":{"e":"aggTrade","s":"LTCUSDT\'--","a":1,"p":"1e308","q":"Infinity","T":1,"m":true}}', '{"__proto__":{"polluted":1},"stream":"x"}', 'not json at all \u0000', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'];
     const p = await run('duplicate delivery + malformed frames', 'the first 60 % of each market published a second time into TRADES by a separate publisher (publish(), batches of 333 instead of the collector\'s 500, so JetStream\'s msg-id dedupe cannot drop them) while the replay runs; 5 hostile malformed frames sent on the WebSocket by the simulator (sendMalformed)', FAULT_STREAM, midway(0.5, async (p) => {
       for (const text of hostile) await p.simControl('sendMalformed', { text });
