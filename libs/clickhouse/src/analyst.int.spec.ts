@@ -18,7 +18,7 @@ import {
   rollUp,
 } from '@orderflow/footprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnalystOptions } from './analyst.js';
+import { type AnalystAdminClient, type AnalystOptions, ensureAnalystUser } from './analyst.js';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { FootprintStore } from './footprint.store.js';
 import { clickHouseDateTime } from './footprint.rows.js';
@@ -207,6 +207,21 @@ describe.skipIf(!haveLtc)('the analyst user and the queries of docs/analyst.md',
       .map((n) => `${at(n.openTime)}\t${n.poc}\t${last}\t${n.poc - last}\n`);
     expect(want.length).toBeGreaterThan(2);
     expect(await run('naked-pocs')).toBe(want.join(''));
+  });
+
+  // clickhouse-local, which chdb is, keeps no SQL-created users, so CREATE USER cannot run there:
+  // what a current server gets from ensureAnalystUser is at least checked by its parser
+  it.skipIf(TEST_ENGINE !== 'chdb')('the CREATE USER, ALTER USER and GRANT that ensureAnalystUser sends parse on the current engine', async () => {
+    const sent: string[] = [];
+    const [row] = await (await admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
+    const recorder: AnalystAdminClient = {
+      command: async ({ query }) => void sent.push(query),
+      query: async ({ query }) => ({ json: async <T,>() => (query.includes('version()') ? [row] : []) as T[] }),
+    };
+    const r = await ensureAnalystUser(recorder, ANALYST);
+    expect(r.version).toMatch(/^2\d\./);
+    expect(sent.map((q) => q.split(' ').slice(0, 2).join(' '))).toEqual(['CREATE USER', 'ALTER USER', 'GRANT SELECT']);
+    for (const q of sent) expect(await (await admin.query({ query: `EXPLAIN AST ${q}`, format: 'TabSeparated' })).text()).toMatch(/^(CreateUserQuery|GrantQuery)/);
   });
 
   // users.d is how 18.16 defines users; the chdb front takes its users when it starts
