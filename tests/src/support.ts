@@ -84,8 +84,9 @@ async function readStream(nc: NatsConnection, stream: string): Promise<{ subject
   return out;
 }
 
+/** A test's own NATS connection; `url`: one server or a cluster's comma-separated URLs. */
 export async function connectTo(url: string): Promise<NatsConnection> {
-  return connect({ servers: url, name: 'system-test' });
+  return connect({ servers: url.split(','), name: 'system-test' });
 }
 
 /** Polls `check` until it is true or `timeoutMs` passes (then fails with `what`). */

@@ -73,12 +73,12 @@ export class AggregatorRuntime {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${c.natsUrl}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}`);
+    this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${c.natsServers.join(',')}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}`);
     this.ch = connectClickHouse({ url: c.clickhouse.url, username: c.clickhouse.username, password: c.clickhouse.password });
     if (c.migrate) await this.migrateWithRetry();
     else this.migrated = true;
     this.store = this.makeStore ? this.makeStore(this.ch) : new FootprintStore(this.ch, c.clickhouse.database);
-    this.nc = await connectNats({ servers: c.natsUrl, name: `aggregator-${c.shardIndex}`, logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } });
+    this.nc = await connectNats({ servers: c.natsServers, name: `aggregator-${c.shardIndex}`, logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } });
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
     await this.discover();

@@ -16,7 +16,7 @@ export async function startAggregatorApp(config: AggregatorConfig, o: { logger?:
   bindSnapshotPattern(config.shardIndex);
   const app = await NestFactory.create(AggregatorModule.forConfig(config), { bufferLogs: false, ...(o.logger === false ? { logger: false } : {}) });
   app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsUrl.split(','), name: `aggregator-${config.shardIndex}-rpc` } });
+  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsServers, name: `aggregator-${config.shardIndex}-rpc` } });
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
   const address = app.getHttpServer().address() as { port: number };

@@ -18,6 +18,14 @@ import { Backoff } from '@orderflow/feeds';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import type { AggregatorStore } from './store.port.js';
 
+/**
+ * Lifetime of each pull request (ms). The client re-pulls after two missed idle heartbeats (half of
+ * it each) and, while the consumer cannot answer, retries at this interval: a pull held by a
+ * JetStream server that died (the durable's leader in a cluster) is replaced within about 5-10 s,
+ * instead of about a minute with the client's 30 s default.
+ */
+const PULL_EXPIRES_MS = 5000;
+
 export interface ActorLogger {
   log(m: string): void;
   warn(m: string): void;
@@ -138,7 +146,7 @@ export class SymbolActor {
       try {
         await this.ensureConsumer();
         const consumer = await this.ctx.js.consumers.get(TRADES_STREAM, this.durable);
-        this.messages = await consumer.consume({ max_messages: 64 });
+        this.messages = await consumer.consume({ max_messages: 64, expires: PULL_EXPIRES_MS });
         this.lastError = null;
         for await (const m of this.messages) {
           await this.ctx.gate();

@@ -29,7 +29,7 @@ export class CollectorRuntime {
   async start(): Promise<void> {
     const c = this.config;
     const natsLogger = { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m), error: (m: string) => this.logger.error(m) };
-    this.nc = await connectNats({ servers: c.natsUrl, name: `collector-${c.exchange.id}`, logger: natsLogger });
+    this.nc = await connectNats({ servers: c.natsServers, name: `collector-${c.exchange.id}`, logger: natsLogger });
     for (const s of await ensureStreams(this.nc, { ...c.stream, storage: 'file' })) this.logger.log(`stream ${s.stream}: ${s.action}`);
     const js = jetstream(this.nc);
     this.publisher = new TradePublisher(js, { ...c.publisher, logger: natsLogger });

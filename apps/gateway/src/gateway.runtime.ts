@@ -47,7 +47,7 @@ export class GatewayRuntime {
   ) {
     this.ch = connectClickHouse({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, requestTimeoutMs: config.queryTimeoutMs + 5000 });
     this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs, config.historyCacheBytes, (m) => logger.warn(`history: ${m}`));
-    this.snapshots = new SnapshotClient(config.natsUrl, config.aggShards, config.snapshotTimeoutMs);
+    this.snapshots = new SnapshotClient(config.natsServers, config.aggShards, config.snapshotTimeoutMs);
     this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) => this.probe(e, s));
     this.ncPromise = new Promise((r) => (this.resolveNc = r));
     this.ncPromise.catch(() => undefined);
@@ -67,8 +67,8 @@ export class GatewayRuntime {
   /** Starts connecting (NATS in the background: the HTTP API works without it) and reads the instruments. */
   async start(): Promise<void> {
     const c = this.config;
-    this.logger.log(`NATS ${c.natsUrl}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
-    void connectNats({ servers: c.natsUrl, name: 'gateway', logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } }).then(
+    this.logger.log(`NATS ${c.natsServers.join(',')}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
+    void connectNats({ servers: c.natsServers, name: 'gateway', logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } }).then(
       (nc) => {
         if (this.stopped) {
           void nc.close();

@@ -23,7 +23,7 @@ export interface StreamLimits {
 export interface EnsureStreamsOptions extends StreamLimits {
   /** JetStream drops a publish whose Nats-Msg-Id it has seen within this window (at most maxAgeMs). */
   duplicateWindowMs: number;
-  /** Copies kept in a cluster (1 on a single server). */
+  /** Copies of each message kept in a cluster, in both streams (1 on a single server). */
   replicas?: number;
   storage?: 'file' | 'memory';
   /** Limits of COLLECTOR_EVENTS when they should differ from the TRADES ones. */

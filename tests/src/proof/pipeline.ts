@@ -140,6 +140,10 @@ export interface PipelineOptions {
   aggEnv?: Record<string, string>;
   /** Views a live Socket.IO client follows through the gateway from the first trades on (none: no client). */
   live?: LiveView[];
+  /** NATS_URL of servers to use instead of starting one (a cluster's comma-separated URLs); the caller runs them. */
+  natsUrl?: string;
+  /** TRADES_REPLICAS of the collector: the copies of TRADES and COLLECTOR_EVENTS (default 1). */
+  streamReplicas?: number;
 }
 
 export interface Measurement {
@@ -187,9 +191,12 @@ export class Pipeline {
     const { cleanup } = this.o;
     this.dir = mkdtempSync(join(tmpdir(), 'orderflow-proof-'));
     cleanup.push(async () => rmSync(this.dir, { recursive: true, force: true }));
-    this.natsStore = join(this.dir, 'nats');
-    this.nats = await svc.startNats({ storeDir: this.natsStore });
-    cleanup.push(() => this.nats.stop());
+    if (this.o.natsUrl) this.nats = { url: this.o.natsUrl, port: 0, stop: async () => undefined };
+    else {
+      this.natsStore = join(this.dir, 'nats');
+      this.nats = await svc.startNats({ storeDir: this.natsStore });
+      cleanup.push(() => this.nats.stop());
+    }
     this.nc = await connectTo(this.nats.url);
     cleanup.push(() => this.nc.close().catch(() => undefined));
     const ports = await reservePorts(5);
@@ -261,6 +268,7 @@ export class Pipeline {
       COLLECTOR_HTTP_PORT: String(this.collectorPort),
       COLLECTOR_BACKFILL_MINUTES: this.collectorBackfillMinutes,
       COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
+      ...(this.o.streamReplicas ? { TRADES_REPLICAS: String(this.o.streamReplicas) } : {}),
     };
   }
 

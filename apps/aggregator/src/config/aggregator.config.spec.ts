@@ -5,8 +5,13 @@ import { loadAggregatorConfig, ordinalOf } from './aggregator.config.js';
 describe('aggregator configuration', () => {
   it('has defaults for a single local shard', () => {
     const c = loadAggregatorConfig({});
-    expect(c).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', shards: 1, shardIndex: 0, httpPort: 9400, migrate: true, flushIntervalMs: 1000, liveIntervalMs: 50, windowMinutes: 5 });
+    expect(c).toMatchObject({ natsServers: ['nats://127.0.0.1:4222'], shards: 1, shardIndex: 0, httpPort: 9400, migrate: true, flushIntervalMs: 1000, liveIntervalMs: 50, windowMinutes: 5 });
     expect(c.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', username: 'default', password: '', database: 'orderflow' });
+  });
+
+  it('takes a NATS cluster as a comma-separated NATS_URL', () => {
+    expect(loadAggregatorConfig({ NATS_URL: 'nats://n1:4222,nats://n2:4222,nats://n3:4222' }).natsServers).toEqual(['nats://n1:4222', 'nats://n2:4222', 'nats://n3:4222']);
+    expect(() => loadAggregatorConfig({ NATS_URL: 'nats://n1:4222,n2:4222' })).toThrow('NATS_URL must be nats: or tls: URLs separated by commas, got "nats://n1:4222,n2:4222"');
   });
 
   it('takes the shard index from a StatefulSet pod name when not given', () => {

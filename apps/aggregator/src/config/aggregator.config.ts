@@ -1,7 +1,8 @@
-import { type Env, EnvReader } from '@orderflow/config';
+import { type Env, EnvReader, readNatsServers } from '@orderflow/config';
 
 export interface AggregatorConfig {
-  natsUrl: string;
+  /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
+  natsServers: string[];
   /** `cluster`: CLICKHOUSE_CLUSTER, the replicated variant of the schema (k8s/clickhouse/README.md). */
   clickhouse: { url: string; username: string; password: string; database: string; cluster?: string };
   /** Number of shards and this process's index (0..shards-1). */
@@ -44,8 +45,6 @@ export function ordinalOf(hostname: string | undefined): number | undefined {
 
 export function loadAggregatorConfig(env: Env): AggregatorConfig {
   const r = new EnvReader(env);
-  const natsHost = r.string('NATS_HOST', '127.0.0.1');
-  const natsPort = r.int('NATS_PORT', 4222, 1, 65535);
   const chHost = r.string('CLICKHOUSE_HOST', '127.0.0.1');
   const chPort = r.int('CLICKHOUSE_PORT', 8123, 1, 65535);
   const shards = r.int('AGG_SHARDS', 1, 1, 1024);
@@ -63,7 +62,7 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
   const cluster = r.optionalString('CLICKHOUSE_CLUSTER');
   if (cluster !== undefined && !IDENTIFIER.test(cluster)) r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
   const config: AggregatorConfig = {
-    natsUrl: r.url('NATS_URL', `nats://${natsHost}:${natsPort}`, ['nats:', 'tls:']),
+    natsServers: readNatsServers(r),
     clickhouse: {
       url: r.url('CLICKHOUSE_URL', `http://${chHost}:${chPort}`, ['http:', 'https:']),
       username: r.string('CLICKHOUSE_USER', 'default'),

@@ -1,4 +1,4 @@
-import { EnvReader, type Env } from '@orderflow/config';
+import { EnvReader, type Env, readNatsServers } from '@orderflow/config';
 import { type ExchangeInfo, EXCHANGES, exchangeInfo } from '@orderflow/contracts';
 
 /** Endpoints of the real exchanges, per protocol. Simulators must be given theirs explicitly. */
@@ -20,12 +20,14 @@ export interface CollectorConfig {
   instrumentOverrides: Map<string, { tickSize: string; quantityStep: string }>;
   /** OKX channel: 'trades-all' (every fill, contiguous ids; on /ws/v5/business) or 'trades' (merged fills). */
   okxChannel: 'trades-all' | 'trades';
-  natsUrl: string;
+  /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
+  natsServers: string[];
   httpHost: string;
   httpPort: number;
   startupBackfillMinutes: number;
   plannedReconnectMs: number;
   idleTimeoutMs: number;
+  /** Limits of TRADES and COLLECTOR_EVENTS; `replicas` (TRADES_REPLICAS) is the copies of both in a JetStream cluster. */
   stream: { maxAgeMs: number; maxBytes: number; duplicateWindowMs: number; replicas: number };
   publisher: { maxBatchTrades: number; maxBatchDelayMs: number; maxInFlight: number; maxBufferedTrades: number };
 }
@@ -47,8 +49,6 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
       r.problem(`COLLECTOR_INSTRUMENTS entries must be SYMBOL:TICK_SIZE:QUANTITY_STEP (e.g. BTCUSDT:0.01:0.00001), got "${item.trim()}"`);
     } else overrides.set(symbol, { tickSize, quantityStep });
   }
-  const natsHost = r.string('NATS_HOST', '127.0.0.1');
-  const natsPort = r.int('NATS_PORT', 4222, 1, 65535);
   const config: CollectorConfig = {
     exchange,
     symbols,
@@ -57,7 +57,7 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
     restWeightPerMinute: r.int('COLLECTOR_REST_WEIGHT_PER_MINUTE', defaults?.restWeightPerMinute ?? 6000, 1, 1_000_000),
     instrumentOverrides: overrides,
     okxChannel: r.oneOf('COLLECTOR_OKX_CHANNEL', ['trades-all', 'trades'] as const, 'trades-all'),
-    natsUrl: r.url('NATS_URL', `nats://${natsHost}:${natsPort}`, ['nats:', 'tls:']),
+    natsServers: readNatsServers(r),
     httpHost: r.string('COLLECTOR_HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('COLLECTOR_HTTP_PORT', 9300, 0, 65535),
     startupBackfillMinutes: r.int('COLLECTOR_BACKFILL_MINUTES', 5, 0, 24 * 60),

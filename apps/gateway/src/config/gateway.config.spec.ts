@@ -8,7 +8,7 @@ import { loadGatewayConfig } from './gateway.config.js';
 describe('gateway configuration', () => {
   it('has defaults for a local gateway', () => {
     const c = loadGatewayConfig({});
-    expect(c).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', aggShards: 1, host: '127.0.0.1', port: 8080, authToken: null, staticDir: null, socketPolling: false });
+    expect(c).toMatchObject({ natsServers: ['nats://127.0.0.1:4222'], aggShards: 1, host: '127.0.0.1', port: 8080, authToken: null, staticDir: null, socketPolling: false });
     expect(c.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', username: 'default', password: '', database: 'orderflow' });
     expect(c.limits).toMatchObject({ subscriptionsPerClient: 20, messagesPerSecond: 20, maxCandles: 2000, conflationMs: 50 });
   });
@@ -32,7 +32,7 @@ describe('gateway configuration', () => {
       GATEWAY_MAX_CANDLES: '100',
       GATEWAY_CONFLATION_MS: '0',
     });
-    expect(c).toMatchObject({ natsUrl: 'nats://a:1,nats://b:2', aggShards: 4, host: '0.0.0.0', port: 0, authToken: 'x'.repeat(32), staticDir: dir, socketPolling: true });
+    expect(c).toMatchObject({ natsServers: ['nats://a:1', 'nats://b:2'], aggShards: 4, host: '0.0.0.0', port: 0, authToken: 'x'.repeat(32), staticDir: dir, socketPolling: true });
     expect(c.clickhouse).toEqual({ url: 'https://ch:8443', username: 'u', password: 'p', database: 'of' });
     expect(c.limits).toMatchObject({ subscriptionsPerClient: 3, messagesPerSecond: 7, maxCandles: 100, conflationMs: 0 });
     rmSync(dir, { recursive: true, force: true });

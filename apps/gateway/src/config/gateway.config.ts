@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Env, EnvReader } from '@orderflow/config';
+import { type Env, EnvReader, readNatsServers } from '@orderflow/config';
 
 /**
  * The gateway's configuration, read once at start-up (main.ts passes process.env; tests pass a
  * record). Every problem is reported at once, each naming its variable and the allowed range.
  */
 export interface GatewayConfig {
-  natsUrl: string;
+  /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
+  natsServers: string[];
   clickhouse: { url: string; username: string; password: string; database: string };
   /** Aggregator shard count: the owner of (exchange, symbol) is shardOf(exchange, symbol, aggShards). */
   aggShards: number;
@@ -55,24 +56,8 @@ export interface GatewayLimits {
 
 const TOKEN_CHARS = /^[\x21-\x7e]{16,256}$/;
 
-/** NATS_URL: one URL or a comma-separated list of servers, each nats: or tls:. */
-function natsUrls(r: EnvReader, value: string): string {
-  const urls = value.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
-  const bad = urls.filter((u) => {
-    try {
-      return !['nats:', 'tls:'].includes(new URL(u).protocol);
-    } catch {
-      return true;
-    }
-  });
-  if (urls.length === 0 || bad.length > 0) r.problem(`NATS_URL must be nats: or tls: URLs separated by commas, got "${value}"`);
-  return urls.join(',');
-}
-
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const r = new EnvReader(env);
-  const natsHost = r.string('NATS_HOST', '127.0.0.1');
-  const natsPort = r.int('NATS_PORT', 4222, 1, 65535);
   const chHost = r.string('CLICKHOUSE_HOST', '127.0.0.1');
   const chPort = r.int('CLICKHOUSE_PORT', 8123, 1, 65535);
   const database = r.string('CLICKHOUSE_DATABASE', 'orderflow');
@@ -93,7 +78,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     if (!isDir) r.problem(`GATEWAY_STATIC_DIR must be an existing directory (the dashboard's build), got "${staticDir}"`);
   }
   const config: GatewayConfig = {
-    natsUrl: natsUrls(r, r.optionalString('NATS_URL') ?? `nats://${natsHost}:${natsPort}`),
+    natsServers: readNatsServers(r),
     clickhouse: {
       url: r.url('CLICKHOUSE_URL', `http://${chHost}:${chPort}`, ['http:', 'https:']),
       username: r.string('CLICKHOUSE_USER', 'default'),

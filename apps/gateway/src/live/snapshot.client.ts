@@ -11,13 +11,13 @@ export class SnapshotClient {
   private readonly client: ClientProxy;
 
   constructor(
-    natsUrl: string,
+    natsServers: string[],
     private readonly shards: number,
     private readonly timeoutMs: number,
   ) {
     this.client = ClientProxyFactory.create({
       transport: Transport.NATS,
-      options: { servers: natsUrl.split(','), name: 'gateway-snapshots', maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false },
+      options: { servers: natsServers, name: 'gateway-snapshots', maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false },
     });
   }
 

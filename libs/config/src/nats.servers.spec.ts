@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { EnvReader } from './env.reader.js';
+import { readNatsServers } from './nats.servers.js';
+
+function read(env: Record<string, string>): { servers: string[]; problems: string[] } {
+  const r = new EnvReader(env);
+  const servers = readNatsServers(r);
+  try {
+    r.done();
+    return { servers, problems: [] };
+  } catch (e) {
+    return { servers, problems: (e as { problems: string[] }).problems };
+  }
+}
+
+describe('readNatsServers', () => {
+  it('defaults to nats://NATS_HOST:NATS_PORT', () => {
+    expect(read({})).toEqual({ servers: ['nats://127.0.0.1:4222'], problems: [] });
+    expect(read({ NATS_HOST: 'nats.svc', NATS_PORT: '4333' })).toEqual({ servers: ['nats://nats.svc:4333'], problems: [] });
+  });
+
+  it('takes one URL or a cluster list, trimmed, without empty items or repeats', () => {
+    expect(read({ NATS_URL: 'tls://nats.example:4222' }).servers).toEqual(['tls://nats.example:4222']);
+    expect(read({ NATS_URL: ' nats://127.0.0.1:4301, nats://127.0.0.1:4302 ,,nats://127.0.0.1:4303,nats://127.0.0.1:4301 ', NATS_HOST: 'ignored' })).toEqual({
+      servers: ['nats://127.0.0.1:4301', 'nats://127.0.0.1:4302', 'nats://127.0.0.1:4303'],
+      problems: [],
+    });
+    expect(read({ NATS_URL: 'nats://user:secret@a:1,tls://[::1]:4222,nats://b' }).servers).toEqual(['nats://user:secret@a:1', 'tls://[::1]:4222', 'nats://b']);
+  });
+
+  it('refuses a list with any URL that is not nats: or tls:, naming the variable', () => {
+    for (const bad of ['http://x', 'nats://a:1,http://b:2', 'nats://a:1,b:2', 'nats:a', 'nats://a:99999', ',', 'nats://a:1;nats://b:2x'])
+      expect(read({ NATS_URL: bad }), bad).toEqual({ servers: [], problems: [`NATS_URL must be nats: or tls: URLs separated by commas, got "${bad}"`] });
+    expect(read({ NATS_PORT: '0' }).problems).toEqual(['NATS_PORT must be an integer from 1 to 65535, got "0"']);
+  });
+});
