@@ -16,26 +16,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getFreePort, httpRequest, natsInfo } from './services.mjs';
+import { findBinary, getFreePort, httpRequest, natsInfo } from './services.mjs';
 
 const LOOPBACK = '127.0.0.1';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function findNatsServer() {
-  if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin']);
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'nats-server');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      /* keep looking */
-    }
-  }
-  throw new Error('nats-server not found on PATH (run scripts/setup.sh to install it)');
-}
 
 // Nodes that must not outlive this Node process.
 const running = new Set();
@@ -93,7 +77,7 @@ function configText(node, peers, clusterName, limits) {
  */
 export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test', dir, timeoutMs = 60_000, maxMemoryBytes = 256 * 2 ** 20, maxFileBytes = 64 * 2 ** 30 } = {}) {
   if (!Number.isInteger(size) || size < 1) throw new Error(`startNatsCluster: size must be a positive integer, got ${size}`);
-  const bin = findNatsServer();
+  const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
   const ownsDir = !dir;
   dir = path.resolve(dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-nats-cluster-')));
   fs.mkdirSync(dir, { recursive: true });
