@@ -232,7 +232,13 @@ async function main() {
   if (shuttingDown) return;
 
   const [nats, ch] = await Promise.all([
-    natsInfo(cfg.natsHost, cfg.natsPort),
+    (async () => {
+      for (const x of cfg.natsServers) {
+        const info = await natsInfo(x.host, x.port);
+        if (info) return info;
+      }
+      return null;
+    })(),
     clickHousePing(cfg.clickhouseUrl),
   ]);
   const infra = `NATS ${cfg.natsUrl} (${nats ? 'up' : 'DOWN'}), ClickHouse ${cfg.clickhouseUrl} (${ch ? 'up' : 'DOWN'})`;

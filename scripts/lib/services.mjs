@@ -742,6 +742,21 @@ export async function stopStarted(startedFile, log = console.log) {
 // configuration from the environment
 // ---------------------------------------------------------------------------
 
+/**
+ * The host and port of each server of a NATS_URL (one URL or a comma-separated list, as the
+ * services read it: libs/config readNatsServers).
+ */
+export function natsServerAddresses(natsUrl) {
+  return natsUrl
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => {
+      const x = new URL(u);
+      return { host: x.hostname.replace(/^\[|\]$/g, ''), port: Number(x.port || 4222) };
+    });
+}
+
 export function envConfig(env = process.env) {
   const dataDir = path.resolve(REPO_ROOT, env.ORDERFLOW_DATA_DIR || '.data');
   const natsHost = env.NATS_HOST || LOOPBACK;
@@ -753,6 +768,9 @@ export function envConfig(env = process.env) {
     natsHost,
     natsPort,
     natsUrl: env.NATS_URL || `nats://${natsHost}:${natsPort}`,
+    natsServers: natsServerAddresses(
+      env.NATS_URL || `nats://${natsHost}:${natsPort}`,
+    ),
     clickhouseHost: chHost,
     clickhousePort: chPort,
     clickhouseTcpPort: Number(env.CLICKHOUSE_TCP_PORT || 9000),
@@ -803,12 +821,20 @@ function recordStarted(pidFile) {
 }
 
 async function ensureNats(c, log) {
-  const where = `${c.natsHost}:${c.natsPort}`;
-  if (await isListening(c.natsHost, c.natsPort)) {
-    log(`NATS: already listening on ${where}, leaving it alone`);
-    return;
+  // a NATS_URL that lists several servers (a cluster) is used as it is: it is never started here
+  for (const s of c.natsServers) {
+    if (await isListening(s.host, s.port)) {
+      log(`NATS: already listening on ${s.host}:${s.port}, leaving it alone`);
+      return;
+    }
   }
-  if (!isLocal(c.natsHost))
+  if (c.natsServers.length > 1)
+    throw new Error(
+      `NATS: none of the servers of NATS_URL (${c.natsUrl}) answers; start the cluster first`,
+    );
+  const { host, port } = c.natsServers[0];
+  const where = `${host}:${port}`;
+  if (!isLocal(host))
     throw new Error(
       `NATS: nothing listens on ${where} and it is not a local address, cannot start it`,
     );
@@ -818,8 +844,8 @@ async function ensureNats(c, log) {
     `NATS: starting nats-server -js on ${where} (store ${show(storeDir)}, log ${show(logFile)})`,
   );
   const nats = await startNats({
-    host: c.natsHost,
-    port: c.natsPort,
+    host,
+    port,
     storeDir,
     logFile,
     detached: true,
@@ -938,7 +964,8 @@ async function main(argv) {
       );
       return 0;
     case 'status': {
-      const nats = await natsInfo(c.natsHost, c.natsPort);
+      let nats = null;
+      for (const x of c.natsServers) nats ??= await natsInfo(x.host, x.port);
       const ch = await clickHousePing(c.clickhouseUrl);
       console.log(
         `NATS ${c.natsUrl}: ${nats ? `up (version ${nats.version}, jetstream ${Boolean(nats.jetstream)})` : 'down'}`,
