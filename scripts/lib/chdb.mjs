@@ -74,6 +74,10 @@ export async function startChdb({
   ];
   if (analyst)
     args.push('--analyst', JSON.stringify({ user: 'analyst', ...analyst }));
+  // CHDB_FRONT_CONNECTIONS: connections per user (default 4); 1 makes every query of a user wait
+  // for the previous one, a slow server
+  if (process.env.CHDB_FRONT_CONNECTIONS)
+    args.push('--connections', process.env.CHDB_FRONT_CONNECTIONS);
   const child = spawnServer(process.execPath, args, {
     logFile,
     detached: false,
