@@ -28,6 +28,7 @@ import {
   startClickHouse,
   terminate,
   waitReady,
+  xmlEscape,
 } from './services.mjs';
 
 const LOOPBACK = '127.0.0.1';
@@ -36,19 +37,6 @@ const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 const SLF4J_SIMPLE = '/usr/share/java/slf4j-simple.jar';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const xmlEscape = (s) =>
-  String(s).replace(
-    /[<>&'"]/g,
-    (c) =>
-      ({
-        '<': '&lt;',
-        '>': '&gt;',
-        '&': '&amp;',
-        "'": '&apos;',
-        '"': '&quot;',
-      })[c],
-  );
 
 /** Why ZooKeeper cannot be started here (Debian's package or java missing), or null. */
 export function zooKeeperMissing() {

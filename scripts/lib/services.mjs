@@ -233,7 +233,7 @@ export async function terminate(pid, { graceMs = 15000 } = {}) {
   await waitForExit(pid, 5000);
 }
 
-const xmlEscape = (s) =>
+export const xmlEscape = (s) =>
   String(s).replace(
     /[<>&'"]/g,
     (c) =>

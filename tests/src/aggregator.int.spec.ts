@@ -52,6 +52,10 @@ async function expectExact(ch: ClickHouseClient, db: string, rec: Recording): Pr
   expect(views.candles).toEqual(engine.candles);
 }
 
+// On the current ClickHouse (test-ch26) a ClickHouse outage is not run again: what it proves is the
+// shard's, and stopping the chdb front proves nothing of the engine (18.16 runs it in `test`).
+const CURRENT_ENGINE = process.env['ORDERFLOW_TEST_CLICKHOUSE'] === 'chdb';
+
 describe.skipIf(!haveSharedData)('aggregator', () => {
   let ch: ClickHouseServer;
   let client: ClickHouseClient;
@@ -162,7 +166,7 @@ describe.skipIf(!haveSharedData)('aggregator', () => {
     );
   }, 240_000);
 
-  it('ClickHouse stopped mid-stream: the shard holds (bounded), turns not-ready, and resumes with nothing lost or doubled', async () => {
+  it.skipIf(CURRENT_ENGINE)('ClickHouse stopped mid-stream: the shard holds (bounded), turns not-ready, and resumes with nothing lost or doubled', async () => {
     const own = await startOwnClickHouse(cleanup);
     const nats = await startNatsWithStore(cleanup);
     const nc = await connectTo(nats.url);

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publish, startOwnClickHouse, units } from '../aggregator-support.js';
 import { type Cleanup, haveSharedData, readEvents, runCleanup, waitFor } from '../support.js';
 import { type LiveComparison, type LiveView, viewName } from './live-client.js';
+import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
 import { type Row, appendJson, line, writeReport } from './report.js';
 import { EXCHANGE, type StreamSpec, type StreamTrade, buildStream, holes, ltcRecording } from './stream.js';
@@ -118,30 +119,14 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     if (JSON_OUT) appendJson(JSON_OUT, Object.assign({}, row, { live: cmp.live.map((c, i) => ({ ...c, ...p.live!.stats()[i]!, newSubscriber: cmp.fresh[i] })), gatewayResyncs: cmp.resyncs }));
     console.log(line(row));
     console.log(row.live);
-    for (const m of measurements) {
-      expect({ symbol: m.symbol, lost: m.lost, countedTwice: m.countedTwice, foreign: m.foreign, cells: m.cellDiffs, candles: m.candleDiffs, raw: m.rawDiffs, volume: m.volumeDiff }).toEqual({ symbol: m.symbol, lost: 0, countedTwice: 0, foreign: 0, cells: 0, candles: 0, raw: 0, volume: '0' });
-      expect(m.tradesInClickHouse).toBe(m.tradesIn);
-    }
+    expectNothingLost(measurements);
     const liveBad = [...cmp.live, ...cmp.fresh].some((c) => c.cellDiffs + c.candleDiffs + c.missingCandles + c.metricDiffs + c.httpDiffs !== 0);
     if (liveBad) {
       // what it takes to find out why: both comparisons, and what the gateway and the shards said
       console.log(`[proof] ${fault}: the live client differs from ClickHouse:\n${JSON.stringify({ live: cmp.live, fresh: cmp.fresh, stats: p.live!.stats() }, null, 1)}`);
       for (const proc of [p.gateway, ...p.shards]) console.log(`[proof] ${proc.name} said:\n${proc.tail(120)}`);
     }
-    // the live client: what it holds equals ClickHouse (cells, every summary field, POC / value area, the gateway's HTTP history), from its first candle on nothing missing;
-    // and so does what a client subscribing after the run is sent
-    for (const [who, all] of [['live client', cmp.live], ['new subscriber', cmp.fresh]] as const)
-      for (const c of all) {
-        expect({ who, view: c.view, cells: c.cellDiffs, candles: c.candleDiffs, missing: c.missingCandles, metrics: c.metricDiffs, http: c.httpDiffs, examples: c.examples }).toEqual({ who, view: c.view, cells: 0, candles: 0, missing: 0, metrics: 0, http: 0, examples: [] });
-        expect(c.candles, `${who} ${c.view}`).toBeGreaterThan(0);
-      }
-    for (const s of p.live!.stats()) {
-      // the protocol's promise: seq grows by 1 per update of a subscription (a stream resync reaches clients as `replace` updates, not as a gap)
-      expect({ view: s.view, gaps: s.gaps }).toEqual({ view: s.view, gaps: 0 });
-      expect(s.updates, `${s.view} got updates`).toBeGreaterThan(0);
-    }
-    // unknown-symbol: subscribed before the aggregator saw the symbol (retried); too-slow: disconnected by the gateway, connected again (counted in the live line)
-    expect(p.live!.errors.filter((e) => e.code !== 'unknown-symbol' && e.code !== 'too-slow')).toEqual([]);
+    expectLiveExact(cmp, p.live!.stats(), p.live!.errors);
     return p;
   }
 

@@ -39,6 +39,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOwnClickHouse } from '../aggregator-support.js';
 import { type Cleanup, haveSharedData, runCleanup, waitFor } from '../support.js';
 import type { LiveView } from './live-client.js';
+import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
 import { type Row, appendJson, line, writeReport } from './report.js';
 import { EXCHANGE, type StreamSpec, buildStream } from './stream.js';
@@ -258,20 +259,8 @@ describe.skipIf(!haveSharedData)(`the platform on a JetStream cluster of 3 (${SI
       console.log(`[nats-cluster] report written to ${file}`);
     }
 
-    for (const m of measurements) {
-      expect({ symbol: m.symbol, lost: m.lost, countedTwice: m.countedTwice, foreign: m.foreign, cells: m.cellDiffs, candles: m.candleDiffs, raw: m.rawDiffs, volume: m.volumeDiff }).toEqual({ symbol: m.symbol, lost: 0, countedTwice: 0, foreign: 0, cells: 0, candles: 0, raw: 0, volume: '0' });
-      expect(m.tradesInClickHouse).toBe(m.tradesIn);
-    }
-    for (const [who, all] of [['live client', cmp.live], ['new subscriber', cmp.fresh]] as const)
-      for (const c of all) {
-        expect({ who, view: c.view, cells: c.cellDiffs, candles: c.candleDiffs, missing: c.missingCandles, metrics: c.metricDiffs, http: c.httpDiffs, examples: c.examples }).toEqual({ who, view: c.view, cells: 0, candles: 0, missing: 0, metrics: 0, http: 0, examples: [] });
-        expect(c.candles, `${who} ${c.view}`).toBeGreaterThan(0);
-      }
-    for (const s of p.live!.stats()) {
-      expect({ view: s.view, gaps: s.gaps }).toEqual({ view: s.view, gaps: 0 });
-      expect(s.updates, `${s.view} got updates`).toBeGreaterThan(0);
-    }
-    expect(p.live!.errors.filter((e) => e.code !== 'unknown-symbol' && e.code !== 'too-slow')).toEqual([]);
+    expectNothingLost(measurements);
+    expectLiveExact(cmp, p.live!.stats(), p.live!.errors);
     // every stop was recovered from while the replay still ran (a measure that never came means the
     // pipeline did not recover, or, with tradesLeft 0, that the replay was too short: lower PROOF_NATS_RATE)
     for (const r of recoveries) {
