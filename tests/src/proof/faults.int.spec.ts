@@ -28,7 +28,7 @@ const FAULT_STREAM: StreamSpec = FULL ? { from: 0, to: 149_944, copies: 4, keepH
 // the exactness run keeps the recording's real holes (REST cannot fill them either)
 const EXACT_STREAM: StreamSpec = FULL ? { from: 0, to: 149_944, copies: 4, keepHoles: true } : { from: 139_000, to: 149_000, copies: 1, keepHoles: true };
 const RATE = Number(process.env['PROOF_RATE'] ?? (FULL ? 20_000 : 4_000));
-const CH_OUTAGE_MS = Number(process.env['PROOF_CH_OUTAGE_S'] ?? 60) * 1000;
+const CH_OUTAGE_MS = Number(process.env['PROOF_CH_OUTAGE_S'] ?? (FULL ? 60 : 20)) * 1000;
 const SYMBOLS = ['LTCUSDT', 'LTCUSDC']; // shardOf: 0 and 1 of 2, so that both shards work
 const JSON_OUT = process.env['PROOF_JSON'] ?? '';
 // On the current ClickHouse (test-ch26: chdb behind the HTTP interface) the exactness run proves
