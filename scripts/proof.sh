@@ -13,11 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-small}" in
-  small) cd tests && npx vitest run src/proof && PROOF_FUZZ_RUNS="${PROOF_FUZZ_RUNS:-40000}" exec npx vitest run -c vitest.fuzz.config.ts ;;
+  small) cd tests && npx vitest run -c vitest.proof.config.ts && PROOF_FUZZ_RUNS="${PROOF_FUZZ_RUNS:-40000}" exec npx vitest run -c vitest.fuzz.config.ts ;;
   full)
     cd tests
-    PROOF_SIZE=full PROOF_JSON="${PROOF_JSON:-/tmp/orderflow-proof-full.json}" npx vitest run src/proof/faults.int.spec.ts
-    npx vitest run src/proof/sql-injection.int.spec.ts
+    PROOF_SIZE=full PROOF_JSON="${PROOF_JSON:-/tmp/orderflow-proof-full.json}" npx vitest run -c vitest.proof.config.ts src/proof/faults.int.spec.ts
+    npx vitest run -c vitest.proof.config.ts src/proof/sql-injection.int.spec.ts
     # the fuzzers (normalisers and gateway) at full size: 100,000 inputs each (npm test runs 40,000)
     PROOF_FUZZ_RUNS="${PROOF_FUZZ_RUNS:-100000}" exec npx vitest run -c vitest.fuzz.config.ts ;;
   load) exec node tests/bench/load.bench.mjs ;;

@@ -26,9 +26,9 @@ export PROOF_FUZZ_RUNS="${PROOF_FUZZ_RUNS:-40000}"
 export ORDERFLOW_TEST_RESULTS_DIR="$PWD/.data/test-results"
 rm -rf "$ORDERFLOW_TEST_RESULTS_DIR"
 mkdir -p "$ORDERFLOW_TEST_RESULTS_DIR"
-echo "test: npx nx run-many -t build check-types lint test test-ch26 test-fuzz --skip-nx-cache --outputStyle=static"
+echo "test: npx nx run-many -t build check-types lint test test-proof test-ch26 test-fuzz --parallel=4 --skip-nx-cache --outputStyle=static"
 status=0
-npx nx run-many -t build check-types lint test test-ch26 test-fuzz --skip-nx-cache --outputStyle=static || status=$?
+npx nx run-many -t build check-types lint test test-proof test-ch26 test-fuzz --parallel=4 --skip-nx-cache --outputStyle=static || status=$?
 echo "test: nx exited with status $status"
 node scripts/test-summary.mjs "$ORDERFLOW_TEST_RESULTS_DIR" || status=1
 exit "$status"

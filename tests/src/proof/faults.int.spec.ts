@@ -99,7 +99,7 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
       const file = writeReport(rows, {
         size: SIZE,
         stream: `faults: ${describeStream(FAULT_STREAM)}. Exactness run: ${describeStream(EXACT_STREAM)}.`,
-        command: FULL ? 'scripts/proof.sh full' : 'PROOF_REPORT=1 npx vitest run src/proof/faults.int.spec.ts (in tests/)',
+        command: FULL ? 'scripts/proof.sh full' : 'PROOF_REPORT=1 npx vitest run -c vitest.proof.config.ts src/proof/faults.int.spec.ts (in tests/)',
       });
       console.log(`[proof] report written to ${file}`);
     }
