@@ -1,12 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, render, renderError, type Manifest } from './helm.js';
+import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, removeChartCopy, render, renderError, type Manifest } from './helm.js';
 import { schemaSource, validateManifests } from './k8s-validate.js';
 
 /** The chart's own objects (not the NATS subchart's, nor the test probes). */
@@ -59,6 +58,8 @@ const REAL_EXCHANGES = (() => {
   const block = /const REAL[^=]*=\s*\[([\s\S]*?)\];/.exec(src)![1]!;
   return [...block.matchAll(/id:\s*'([^']+)'/g)].map((m) => m[1]!);
 })();
+
+afterAll(removeChartCopy);
 
 describe('the Helm chart', () => {
   const renders: Record<string, Manifest[]> = {};
@@ -338,7 +339,8 @@ describe('the Helm chart', () => {
 
       it.skipIf(skip || !NATS_SERVER)(`is a configuration nats-server ${NATS_SERVER ? '(the apps\' test server)' : '(not installed: skipped)'} accepts, apart from sync_interval (a 2.10 key)`, async () => {
         const { sts, confText } = natsOf();
-        const dir = mkdtempSync(join(tmpdir(), 'orderflow-nats-conf-'));
+        const dir = join(dirname(chartForRendering().dir), 'nats-conf');
+        mkdirSync(dir, { recursive: true });
         const check = async (text: string) => {
           const file = join(dir, 'nats.conf');
           writeFileSync(file, text);

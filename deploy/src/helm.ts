@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ensureHelm } from '../scripts/helm.mjs';
@@ -93,10 +93,18 @@ export function chartForRendering(): ChartForRendering {
     console.warn(`deploy tests: ${standInReason}; rendering with the stand-in deploy/test/nats-standin, so the checks of the NATS chart's own objects (nats.conf, StatefulSet, headless Service) are skipped`);
   }
   makeWritable(dir);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   chartCopy = { dir: copy, nats, natsIsStandIn: nats === 'stand-in', standInReason };
   return chartCopy;
 }
+
+/** Removes the copy chartForRendering made and the values files written beside it (a suite's afterAll). */
+export function removeChartCopy(): void {
+  if (!chartCopy) return;
+  rmSync(dirname(chartCopy.dir), { recursive: true, force: true });
+  chartCopy = undefined;
+}
+
+let valuesFiles = 0;
 
 export interface HelmResult {
   code: number;
@@ -128,7 +136,7 @@ function templateArgs(o: RenderOptions): string[] {
   const args = ['template', o.release ?? 'orderflow', chartForRendering().dir, '--namespace', o.namespace ?? 'orderflow'];
   for (const f of o.valuesFiles ?? []) args.push('--values', f);
   if (o.values) {
-    const file = join(mkdtempSync(join(tmpdir(), 'orderflow-values-')), 'values.json');
+    const file = join(dirname(chartForRendering().dir), `values-${++valuesFiles}.json`);
     writeFileSync(file, JSON.stringify(o.values));
     args.push('--values', file);
   }
