@@ -77,9 +77,10 @@ _orderflow_setup() (
     apt_install clickhouse-server clickhouse-client
   fi
   # the replicated-schema suite runs a standalone ZooKeeper (tests/src/proof/clickhouse-replicas.int.spec.ts)
+  # (npm test only: test.sh sets ORDERFLOW_TEST_SETUP=1; the platform itself never needs it)
   if [[ -f /usr/share/java/zookeeper.jar ]]; then
     say "zookeeper found at /usr/share/java/zookeeper.jar"
-  else
+  elif [[ "${ORDERFLOW_TEST_SETUP:-0}" == 1 ]]; then
     apt_install zookeeper
   fi
   # the dashboard's browser tests and benchmark drive Debian's Chromium (never a downloaded browser)

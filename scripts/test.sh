@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 source scripts/lib/started.sh
 
+# what only the tests need is installed too (ZooKeeper for the replicated ClickHouse suite)
+export ORDERFLOW_TEST_SETUP=1
 source scripts/setup.sh
 
 # A current ClickHouse for the `test-ch26` targets: chdb (ClickHouse 26.x in-process, ~540 MB), in

@@ -18,9 +18,10 @@
  * At the end, after every replication queue is empty: `footprint` and `candles` at every timeframe
  * equal on both replicas and equal to the independent reference of the input (Pipeline.measure():
  * 0 lost, 0 counted twice, raw trades agreeing); the gateway answered /api/footprint throughout the
- * outage (polled one request after the other; a request on a connection r1 held when it died gets
- * a 503, the gateway does not retry reads: such failures are counted and allowed only until 1 s
- * after r1 was gone, none later); the live client holds exactly what ClickHouse holds
+ * outage (polled one request after the other; the gateway sends a read once more when its
+ * connection broke before ClickHouse answered, but a response r1 had begun when it died is lost and
+ * answered with a 503: such failures are counted and allowed only until 1 s after r1 was gone, none
+ * later); the live client holds exactly what ClickHouse holds
  * (compareLive). Figures printed: how long r1 was down, how long it took to catch up.
  *
  * The ZooKeeper session timeout is 6 s here (ClickHouse's default is 30 s): a replica killed with -9
@@ -184,8 +185,8 @@ describe.skipIf(!haveSharedData || zooKeeperMissing !== null)('ClickHouse replic
     const producedAtCatchUp = (await p.simStats()).tradesProduced;
     await sleep(1000);
     const gateway = await poll.stop();
-    // a request on a connection that r1 held when it died fails (the gateway answers 503 and does not retry): those started until 1 s after
-    // r1 was gone, at most the one in flight and one on a kept-alive connection whose end the gateway had not seen yet
+    // a response r1 had begun when it died is lost (the gateway answers 503; a read whose connection broke before the answer is sent
+    // again): those started until 1 s after r1 was gone, at most the one in flight and one on a kept-alive connection
     const FAILOVER_WINDOW_MS = 1000;
     const inFlightAtKill = gateway.failures.filter((f) => f.startedAt <= goneAt + FAILOVER_WINDOW_MS);
     const afterFailover = gateway.failures.filter((f) => f.startedAt > goneAt + FAILOVER_WINDOW_MS);

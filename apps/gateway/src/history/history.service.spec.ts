@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
 import { encodeCandle } from '../footprint/wire.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
-import { HistoryError, HistoryService, inOrder, latestWireRows } from './history.service.js';
+import { HistoryError, HistoryService, inOrder, isConnectionError, latestWireRows } from './history.service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,5 +149,48 @@ describe('HistoryService natural order', () => {
     await read(h);
     expect(queries.map((q) => /ORDER BY bucket, price/.test(q))).toEqual([false, true, true]);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('HistoryService reads after a broken connection', () => {
+  const hangUp = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+  const clickHouseError = () => Object.assign(new Error('Table orderflow.candles_1m does not exist'), { code: '60' });
+  const client = (failures: (() => Error)[]) => {
+    let calls = 0;
+    const ch = {
+      exec: async () => {
+        calls++;
+        const f = failures.shift();
+        if (f) throw f();
+        return { stream: Readable.from([Buffer.from('1\t2\n')]) };
+      },
+    };
+    return { ch: ch as unknown as ClickHouseClient, calls: () => calls };
+  };
+
+  it('sends a read once more when the connection broke before ClickHouse answered', async () => {
+    const { ch, calls } = client([hangUp]);
+    expect(await new HistoryService(ch, 'orderflow', 5000).rows('SELECT 1, 2')).toEqual([['1', '2']]);
+    expect(calls()).toBe(2);
+  });
+
+  it('tries once more only: a second broken connection is the caller’s error', async () => {
+    const { ch, calls } = client([hangUp, hangUp]);
+    await expect(new HistoryService(ch, 'orderflow', 5000).rows('SELECT 1')).rejects.toThrow(/socket hang up/);
+    expect(calls()).toBe(2);
+  });
+
+  it('never repeats a query ClickHouse answered with an error', async () => {
+    const { ch, calls } = client([clickHouseError]);
+    await expect(new HistoryService(ch, 'orderflow', 5000).rows('SELECT 1')).rejects.toThrow(/does not exist/);
+    expect(calls()).toBe(1);
+  });
+
+  it('tells connection errors from ClickHouse errors', () => {
+    expect(isConnectionError(hangUp())).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isConnectionError(clickHouseError())).toBe(false);
+    expect(isConnectionError(new Error('Timeout error.'))).toBe(false);
+    expect(isConnectionError(null)).toBe(false);
   });
 });

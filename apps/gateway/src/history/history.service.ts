@@ -133,9 +133,24 @@ export class HistoryService {
     return { ...QUERY_SETTINGS, max_execution_time: Math.ceil(this.timeoutMs / 1000) };
   }
 
+  /**
+   * Sends a read. A connection that broke before ClickHouse answered (the server died or was
+   * restarted: behind a Service or a load balancer the next connection reaches a live replica) is
+   * tried once more; a response that broke after it began is not, since its rows may have been used.
+   */
+  private async exec(query: string, signal?: AbortSignal) {
+    const o = { query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) };
+    try {
+      return await this.ch.exec(o);
+    } catch (e) {
+      if (!isConnectionError(e) || signal?.aborted) throw e;
+      return await this.ch.exec(o);
+    }
+  }
+
   /** The TabSeparated response to `query`, whole, as the network chunks it came in. */
   async chunks(query: string, signal?: AbortSignal): Promise<Buffer[]> {
-    const { stream } = await this.ch.exec({ query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const { stream } = await this.exec(query, signal);
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
@@ -168,7 +183,7 @@ export class HistoryService {
    * rows at a time: the path for cells, where rows are many.
    */
   async *intRows(query: string, columns: number, signal?: AbortSignal): AsyncGenerator<number[][]> {
-    const { stream } = await this.ch.exec({ query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const { stream } = await this.exec(query, signal);
     const parser = new IntTsvParser(columns);
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -229,7 +244,7 @@ export class HistoryService {
   private async transcode(query: string, step: number, signal?: AbortSignal): Promise<TranscodedCandle[]> {
     const out: TranscodedCandle[] = [];
     const t = new CellTranscoder(step, (c) => out.push(c));
-    const { stream } = await this.ch.exec({ query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const { stream } = await this.exec(query, signal);
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) t.push(chunk);
       t.end();
@@ -568,6 +583,12 @@ export function bucketOf(ms: number, timeframe: Timeframe): number {
 }
 
 /** A read's failure as the API reports it: a value beyond 2^53 - 1 is the request's (a coarser range or grouping helps), anything else unexpected in the rows is ClickHouse's. */
+/** An error of the connection to ClickHouse itself (refused, reset, closed before the answer), not one ClickHouse answered with. */
+export function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(String(code)) || (e instanceof Error && /socket hang up/.test(e.message));
+}
+
 function readError(e: unknown): unknown {
   if (e instanceof CellOrderError) return e; // the reader asks again, sorted
   if (e instanceof IntTsvError) return /beyond 2\^53/.test(e.message) ? new RequestError('bad-request', e.message) : new HistoryError(e.message);
