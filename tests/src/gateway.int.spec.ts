@@ -787,9 +787,11 @@ describe.skipIf(!haveSharedData)('gateway', () => {
         console.log(`fast client, aggregator publish -> received: alone ${fmt(alone)}; with a stuck client ${fmt(withStuck)}; updates conflated ${conflated}; candles waiting in conflation buffers ${pending}`);
         expect(alone.length).toBeGreaterThan(200);
         expect(withStuck.length).toBeGreaterThan(alone.length / 2);
-        expect(percentile(withStuck, 50)).toBeLessThanOrEqual(Math.max(2 * percentile(alone, 50), percentile(alone, 50) + 20));
-        // (margins for a shared 2-core machine; being held up by the stuck socket would mean seconds, growing)
-        expect(percentile(withStuck, 95)).toBeLessThanOrEqual(Math.max(2 * percentile(alone, 95), percentile(alone, 95) + 100));
+        // Being held up by the stuck socket would mean seconds, growing: no delay reaches a second. The
+        // margins of p50 and p95 are for `npm test`, whose suites share the 2 cores four at a time
+        // (seen: p95 173 ms alone, 384 ms beside a stuck client while the other suites ran).
+        expect(percentile(withStuck, 50)).toBeLessThanOrEqual(Math.max(2 * percentile(alone, 50), percentile(alone, 50) + 50));
+        expect(percentile(withStuck, 95)).toBeLessThanOrEqual(Math.max(2 * percentile(alone, 95), percentile(alone, 95) + 300));
         expect(percentile(withStuck, 100)).toBeLessThan(1000);
         expect(conflated).toBeGreaterThan(0);
         // bounded: one entry per (subscription, candle), not per update
