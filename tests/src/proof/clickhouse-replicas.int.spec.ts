@@ -38,7 +38,7 @@ import { FailoverProxy } from './failover-proxy.js';
 import type { LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
-import { EXCHANGE, type StreamSpec, buildStream } from './stream.js';
+import { EXCHANGE, type StreamSpec, marketsNearNow } from './stream.js';
 
 interface Replica {
   name: string;
@@ -69,14 +69,6 @@ const LIVE_VIEWS: LiveView[] = [
   { exchange: EXCHANGE, symbol: 'LTCUSDT', timeframe: '1m', ticks: 1, candles: 2000 },
   { exchange: EXCHANGE, symbol: 'LTCUSDC', timeframe: '15m', ticks: 5, candles: 500 },
 ];
-
-/** The stream moved in time by whole minutes so that it ends about now (the live views ask for the latest candles). */
-function markets() {
-  const raw = buildStream(STREAM);
-  const shift = Math.round((Date.now() - 5 * 60_000 - raw.at(-1)!.timeMs) / 60_000) * 60_000;
-  const trades = raw.map((t) => ({ ...t, timeMs: t.timeMs + shift }));
-  return SYMBOLS.map((symbol) => ({ symbol, trades }));
-}
 
 async function rows(ch: ClickHouseClient, query: string): Promise<string[]> {
   const rs = await ch.query({ query, format: 'TabSeparated' });
@@ -139,7 +131,7 @@ describe.skipIf(!haveSharedData || zooKeeperMissing !== null)('ClickHouse replic
     cleanup.push(async () => void (await Promise.all(direct.map((c) => c.close()))));
 
     const db = `replicas_${Date.now() % 100_000}`;
-    const p = new Pipeline({ db, clickhouseUrl: proxy.url, markets: markets(), rate: RATE, cleanup, live: LIVE_VIEWS, aggEnv: { CLICKHOUSE_CLUSTER: CLUSTER } });
+    const p = new Pipeline({ db, clickhouseUrl: proxy.url, markets: marketsNearNow(STREAM, SYMBOLS, 1, 5), rate: RATE, cleanup, live: LIVE_VIEWS, aggEnv: { CLICKHOUSE_CLUSTER: CLUSTER } });
     const t1 = Date.now();
     await p.start();
     const startMs = Date.now() - t1;

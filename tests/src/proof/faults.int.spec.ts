@@ -19,7 +19,7 @@ import { type LiveComparison, type LiveView, viewName } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
 import { type Row, appendJson, line, writeReport } from './report.js';
-import { EXCHANGE, type StreamSpec, type StreamTrade, buildStream, holes, ltcRecording } from './stream.js';
+import { EXCHANGE, type StreamSpec, type StreamTrade, holes, ltcRecording, marketsNearNow } from './stream.js';
 
 const FULL = process.env['PROOF_SIZE'] === 'full';
 const SIZE = FULL ? 'full' : 'small';
@@ -47,19 +47,6 @@ const LIVE_VIEWS: LiveView[] = [
   { exchange: EXCHANGE, symbol: 'LTCUSDC', timeframe: '1m', ticks: 1, candles: 2000 },
   { exchange: EXCHANGE, symbol: 'LTCUSDC', timeframe: '15m', ticks: 5, candles: 500 },
 ];
-
-/**
- * The collector's start-up backfill reaches at most 24 h back from the wall clock
- * (COLLECTOR_BACKFILL_MINUTES ≤ 1440), so every stream is moved in time (by whole minutes) to put
- * its 40 % point 20 minutes before now: a collector killed there can backfill what it missed.
- */
-function markets(spec: StreamSpec) {
-  const raw = buildStream(spec);
-  const anchor = raw[Math.floor(raw.length * 0.4)]!.timeMs;
-  const shift = Math.round((Date.now() - 20 * 60_000 - anchor) / 60_000) * 60_000;
-  const trades = raw.map((t) => ({ ...t, timeMs: t.timeMs + shift }));
-  return SYMBOLS.map((symbol) => ({ symbol, trades }));
-}
 
 function liveLine(fault: string, p: Pipeline, c: { live: LiveComparison[]; fresh: LiveComparison[]; resyncs: number | null; rounds: number }): string {
   const stats = p.live!.stats();
@@ -107,7 +94,7 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
 
   async function run(fault: string, how: string, spec: StreamSpec, act: (p: Pipeline) => Promise<number | null>, o: { aggEnv?: Record<string, string>; rate?: number } = {}) {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_${SIZE}_${++n}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: markets(spec), rate: o.rate ?? RATE, cleanup, live: LIVE_VIEWS, ...(o.aggEnv ? { aggEnv: o.aggEnv } : {}) });
+    const p = new Pipeline({ db: `proof_${SIZE}_${++n}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: marketsNearNow(spec, SYMBOLS, 0.4, 20), rate: o.rate ?? RATE, cleanup, live: LIVE_VIEWS, ...(o.aggEnv ? { aggEnv: o.aggEnv } : {}) });
     await p.start();
     const recoveryMs = await act(p);
     await p.settle(FULL ? 1_800_000 : 400_000);

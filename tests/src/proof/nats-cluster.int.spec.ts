@@ -42,7 +42,7 @@ import type { LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
 import { type Row, appendJson, line, writeReport } from './report.js';
-import { EXCHANGE, type StreamSpec, buildStream } from './stream.js';
+import { EXCHANGE, type StreamSpec, marketsNearNow } from './stream.js';
 
 const FULL = process.env['PROOF_SIZE'] === 'full';
 const SIZE = FULL ? 'full' : 'small';
@@ -77,15 +77,6 @@ interface NatsCluster {
   node(name: string): ClusterNode | undefined;
   waitFormed(timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** The stream moved in time (whole minutes) so that it ends about now, as in faults.int.spec.ts. */
-function markets(spec: StreamSpec) {
-  const raw = buildStream(spec);
-  const anchor = raw[Math.floor(raw.length * 0.4)]!.timeMs;
-  const shift = Math.round((Date.now() - 20 * 60_000 - anchor) / 60_000) * 60_000;
-  const trades = raw.map((t) => ({ ...t, timeMs: t.timeMs + shift }));
-  return SYMBOLS.map((symbol) => ({ symbol, trades }));
 }
 
 const durable = (symbol: string) => `agg_${EXCHANGE}_${symbol}`;
@@ -210,7 +201,7 @@ describe.skipIf(!haveSharedData)(`the platform on a JetStream cluster of 3 (${SI
 
   it('stream leader kill -9, consumer leader kill -9 and a rolling restart during a replay: nothing lost or counted twice, the live client exact', async () => {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: markets(STREAM), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, streamReplicas: 3 });
+    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, streamReplicas: 3 });
     await p.start();
 
     // R3 everywhere: both streams, and the durables (num_replicas 0: the stream's)

@@ -88,3 +88,16 @@ export function asRecording(symbol: string, trades: readonly StreamTrade[]): Rec
   const instrument = instrumentFromSteps(EXCHANGE, symbol, TICK, STEP);
   return { exchange: EXCHANGE, symbol, instrument, recorded: [...trades] as RecordedTrade[], trades: [] };
 }
+
+/**
+ * The stream of `spec` moved in time by whole minutes so that its point at `at` (0..1) lies
+ * `minutesAgo` before now, replayed under each of `symbols`. Why: the collector's start-up backfill
+ * reaches at most 24 h back from the wall clock, and the live views ask for the latest candles.
+ */
+export function marketsNearNow(spec: StreamSpec, symbols: readonly string[], at: number, minutesAgo: number): { symbol: string; trades: StreamTrade[] }[] {
+  const raw = buildStream(spec);
+  const anchor = raw[Math.min(raw.length - 1, Math.floor(raw.length * at))]!.timeMs;
+  const shift = Math.round((Date.now() - minutesAgo * 60_000 - anchor) / 60_000) * 60_000;
+  const trades = raw.map((t) => ({ ...t, timeMs: t.timeMs + shift }));
+  return symbols.map((symbol) => ({ symbol, trades }));
+}
