@@ -3,5 +3,6 @@ export * from './event.publisher.js';
 export * from './logger.js';
 export * from './nats.connection.js';
 export * from './retry.js';
+export * from './stored-trades.js';
 export * from './streams.js';
 export * from './trade.publisher.js';
