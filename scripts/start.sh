@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm start: set-up (deps, NATS, ClickHouse), build everything, then run the services listed in
-# scripts/services.json via scripts/platform.mjs until Ctrl-C / SIGTERM.
+# npm start: set-up (deps, NATS, ClickHouse), build everything, then run and supervise the services
+# of scripts/services.json via scripts/platform.mjs until Ctrl-C / SIGTERM. Arguments go to
+# platform.mjs: `npm start -- --exchange binance --symbols BTCUSDT,ETHUSDT` collects real exchanges.
 # Only what this run started is stopped at the end (services + servers setup started now).
 # ORDERFLOW_SKIP_BUILD=1 skips the nx build (quick restart after a build).
 set -euo pipefail
@@ -18,4 +19,4 @@ fi
 
 # from here on platform.mjs owns the clean-up (it reads ORDERFLOW_STARTED_FILE)
 trap - EXIT INT TERM
-exec node scripts/platform.mjs
+exec node scripts/platform.mjs "$@"

@@ -50,7 +50,7 @@ function canListen(port: number): Promise<boolean> {
  * choice and the service's listen, or while a killed service is down before its restart on the
  * same port (seen: a shard's EADDRINUSE while other suites ran).
  */
-async function reservePorts(n: number): Promise<number[]> {
+export async function reservePorts(n: number): Promise<number[]> {
   let low = 32768;
   try {
     low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
