@@ -1,5 +1,25 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import type { Reporter } from 'vitest/reporters';
+
+/**
+ * Errors that fail a run without failing a test (an unhandled rejection, an error thrown while a
+ * file loads or after its tests ended): written to <file> so that `npm test`'s closing summary
+ * (scripts/test-summary.mjs) names them; the JSON summary counts only tests.
+ */
+function runErrorsReporter(file: string): Reporter {
+  return {
+    onTestRunEnd(modules, unhandled) {
+      const lines: string[] = [];
+      for (const e of unhandled) lines.push(`unhandled error: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+      for (const m of modules) for (const e of m.errors()) lines.push(`error in ${m.moduleId}: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+      if (lines.length === 0) return;
+      mkdirSync(resolve(file, '..'), { recursive: true });
+      writeFileSync(file, `${lines.join('\n')}\n`);
+    },
+  };
+}
 
 /**
  * The vitest configuration every project shares. Workspace packages resolve to their TypeScript
@@ -18,7 +38,7 @@ export function projectVitestConfig(projectDir: string, include: string[] = ['sr
       // Property and fuzz tests run tens of thousands of cases; under `nx run-many` on two cores
       // they share the CPU with other projects' tasks, so the 5 s default is too tight.
       testTimeout: 60_000,
-      reporters: ['default', 'json'],
+      reporters: ['default', 'json', runErrorsReporter(resolve(results, `${name}.errors.txt`))],
       outputFile: { json: resolve(results, `${name}.json`) },
     },
   });
