@@ -4,15 +4,19 @@
  * in-process, the gateway in-process serving the dashboard's build (GATEWAY_STATIC_DIR), and a
  * recorded Binance BTCUSDT session replayed as the collector publishes it.
  *
+ * - with no instrument in the URL the page opens on the first one /api/instruments lists;
  * - the page loads, connects and draws the footprint;
  * - the figures the page shows for a chosen cell (its tooltip and window.__orderflow) equal
  *   ClickHouse's footprint view, grouped by the test itself;
  * - publishing more of the recording updates the page live (and it ends equal to ClickHouse);
  * - changing the tick grouping and the timeframe re-renders correctly without reloading the page;
- * - a bad symbol shows the gateway's refusal in words.
+ * - the instrument picker searches as one types, lists the recently used first, and switches to
+ *   another exchange's instrument or a merged view with the keyboard;
+ * - a bad symbol in the URL shows the gateway's refusal in words, and the picker gets out of it.
  *
  * Each test saves a screenshot under docs/screenshots/. Skipped (with a message) where Chromium or
- * the recordings are missing.
+ * the recordings are missing. A second recording, replayed as Bybit's BTCUSDT, makes the picker's
+ * list span two exchanges and the merged view merged BTC-USDT.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -64,6 +68,8 @@ declare function requestAnimationFrame(cb: () => void): number;
 
 interface PageState {
   subscriptionId: string | null;
+  exchange: string | null;
+  symbol: string | null;
   connection: string;
   error: { code: string; reason: string } | null;
   loading: boolean;
@@ -114,6 +120,9 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
   let browser: Browser;
   let page: Page;
   let spot: Recording;
+  const PICKER = '[data-testid=instrument]';
+  /** The picker's options as "exchange symbol", in order. */
+  const options = () => page.locator('[role=option]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-exchange')} ${e.getAttribute('data-symbol')}`));
   const state = () => page.evaluate(() => window.__orderflow!.state()) as Promise<PageState>;
   const cells = (openTime?: number) => page.evaluate((t) => (t === null ? window.__orderflow!.cells() : window.__orderflow!.cells(t)), openTime ?? null) as Promise<RenderedCell[]>;
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png` });
@@ -170,8 +179,10 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
     );
     stack.push(() => agg.app.close());
     spot = recording('binance-spot_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', 'binance', 'BTCUSDT', '0.01', '0.00001');
-    await publish(nc, spot, spot.trades.slice(0, Math.floor(spot.trades.length * 0.6)));
-    await waitAllAcked(nc, [consumerName('binance', 'BTCUSDT')]);
+    // the futures recording of the same minutes as if it were Bybit spot (other scales): a second exchange and a merged view
+    const bybit = recording('binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', 'bybit', 'BTCUSDT', '0.1', '0.001');
+    await Promise.all([publish(nc, spot, spot.trades.slice(0, Math.floor(spot.trades.length * 0.6))), publish(nc, bybit, bybit.trades.slice(0, Math.floor(bybit.trades.length * 0.4)))]);
+    await waitAllAcked(nc, [consumerName('binance', 'BTCUSDT'), consumerName('bybit', 'BTCUSDT')]);
     gwEnv = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_STATIC_DIR: dist };
     const gw = await startGatewayApp(loadGatewayConfig({ ...gwEnv, GATEWAY_PORT: '0' }), quiet ? { logger: false } : {});
     gwApp = gw.app;
@@ -184,6 +195,23 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
   }, 180_000);
 
   afterAll(() => runCleanup(stack));
+
+  it('with no instrument in the URL, opens on the first listed one within seconds and without an error', async () => {
+    const t0 = Date.now();
+    await page.goto(`${gwUrl}/`);
+    await settled('a listed instrument is drawn', (s) => s.exchange !== null);
+    const opened = Date.now() - t0;
+    const s = await state();
+    // /api/instruments lists by exchange, then symbol; the browser has no recently used one yet
+    expect([s.exchange, s.symbol, s.error]).toEqual(['binance', 'BTCUSDT', null]);
+    expect(new URL(page.url()).search).toContain('exchange=binance&symbol=BTCUSDT');
+    expect((await cells()).length).toBeGreaterThan(0);
+    expect(await page.locator('[role=alert]').count()).toBe(0);
+    expect(await page.locator('[data-testid=instrument-note]').count()).toBe(0);
+    expect(await page.inputValue(PICKER)).toBe('binance BTCUSDT');
+    // a few seconds alone; the bound leaves room for npm test's parallel suites on 2 cores
+    expect(opened, 'from navigation to cells drawn').toBeLessThan(15_000);
+  });
 
   it('loads, connects and shows for a chosen cell exactly what ClickHouse holds', async () => {
     await page.goto(`${gwUrl}/?exchange=binance&symbol=BTCUSDT&tf=1m&ticks=100`);
@@ -251,20 +279,43 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
     expect(await page.evaluate(() => window.__marker)).toBe(42);
   });
 
-  it('says in words that a symbol does not exist', async () => {
-    await page.fill('[data-testid=symbol]', 'NOPEUSDT');
-    await page.press('[data-testid=symbol]', 'Enter');
+  it('the picker searches as one types, the recently used first, and switches instrument with the keyboard', async () => {
+    await page.click(PICKER);
+    await page.keyboard.type('btc');
+    await waitFor('the picker lists the matches', async () => (await options()).length === 3, 5_000);
+    expect(await options()).toEqual(['binance BTCUSDT', 'bybit BTCUSDT', 'merged BTC-USDT']);
+    expect(await page.locator('[role=option]').first().innerText()).toContain('recent');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.locator('[role=option][aria-selected=true]').getAttribute('data-symbol')).toBe('BTC-USDT');
+    await shot('dashboard-instrument-picker');
+    await page.keyboard.press('Enter');
+    await settled('the merged view', (s) => s.exchange === 'merged' && s.symbol === 'BTC-USDT');
+    expect((await cells()).length).toBeGreaterThan(0);
+    const search = new URL(page.url()).searchParams;
+    expect([search.get('exchange'), search.get('symbol'), search.get('tf')]).toEqual(['merged', 'BTC-USDT', '5m']);
+    expect(await page.locator('[role=listbox]').count()).toBe(0);
+    expect(await page.inputValue(PICKER)).toBe('merged BTC-USDT');
+  });
+
+  it('says in words that an instrument in the URL does not exist, and the picker gets out of it', async () => {
+    await page.goto(`${gwUrl}/?exchange=binance&symbol=NOPEUSDT&tf=5m&ticks=250&mode=deltaVolume&tpo=1`);
     const alert = page.locator('[role=alert]');
     await alert.waitFor({ state: 'visible', timeout: 15_000 });
     const text = await alert.innerText();
     expect(text).toContain('unknown-symbol');
     expect(text).toContain('NOPEUSDT');
     await shot('dashboard-bad-symbol');
-    // and recovers when the symbol is corrected
-    await page.fill('[data-testid=symbol]', 'BTCUSDT');
-    await page.press('[data-testid=symbol]', 'Enter');
-    await settled('back to BTCUSDT', (s) => s.error === null);
+    // the picker still works: it opens with the recently used (most recent first) and chooses a listed one
+    await page.click(PICKER);
+    await waitFor('the picker lists the instruments', async () => (await options()).length === 3, 5_000);
+    expect(await options()).toEqual(['merged BTC-USDT', 'binance BTCUSDT', 'bybit BTCUSDT']);
+    await page.keyboard.type('binance btc');
+    await waitFor('one match', async () => (await options()).join() === 'binance BTCUSDT', 5_000);
+    await page.keyboard.press('Enter');
+    await settled('back to binance BTCUSDT', (s) => s.error === null && s.exchange === 'binance' && s.symbol === 'BTCUSDT');
     expect(await alert.count()).toBe(0);
+    expect(new URL(page.url()).searchParams.get('symbol')).toBe('BTCUSDT');
   });
 
   it('says when the gateway is down, and reconnects and re-subscribes by itself', async () => {

@@ -4,6 +4,7 @@ import type { ProfileMode } from './chart/chart.options.js';
 
 /** What the trader chose; kept in the page's URL so that a link reopens the same view. */
 export interface DashboardSettings {
+  /** "" until chosen: the page then opens a listed instrument (instruments/instrument.search.ts initialInstrument). */
   exchange: string;
   symbol: string;
   timeframe: Timeframe;
@@ -23,8 +24,8 @@ export interface DashboardSettings {
 }
 
 export const DEFAULTS: DashboardSettings = {
-  exchange: 'binance',
-  symbol: 'BTCUSDT',
+  exchange: '',
+  symbol: '',
   timeframe: '1m',
   ticks: 0,
   candles: 300,
@@ -68,8 +69,8 @@ export function settingsFromQuery(search: string): DashboardSettings {
 
 export function settingsToQuery(s: DashboardSettings): string {
   const q = new URLSearchParams();
-  q.set('exchange', s.exchange);
-  q.set('symbol', s.symbol);
+  if (s.exchange) q.set('exchange', s.exchange);
+  if (s.symbol) q.set('symbol', s.symbol);
   q.set('tf', s.timeframe);
   if (s.ticks) q.set('ticks', String(s.ticks));
   if (s.candles !== DEFAULTS.candles) q.set('candles', String(s.candles));
@@ -80,6 +81,15 @@ export function settingsToQuery(s: DashboardSettings): string {
   if (s.profileMode !== DEFAULTS.profileMode) q.set('profile', s.profileMode);
   if (s.showTpo) q.set('tpo', '1');
   if (s.source !== 'gateway') q.set('source', s.source);
+  return q.toString();
+}
+
+const SETTING_KEYS = new Set(['exchange', 'symbol', 'tf', 'timeframe', 'ticks', 'candles', 'mode', 'shade', 'imbalance', 'big', 'profile', 'tpo', 'source']);
+
+/** The page's query for `s`, keeping the parameters of `original` that are not settings (gateway, token, ...). */
+export function pageQuery(s: DashboardSettings, original: string): string {
+  const q = new URLSearchParams(settingsToQuery(s));
+  for (const [k, v] of new URLSearchParams(original)) if (!SETTING_KEYS.has(k)) q.append(k, v);
   return q.toString();
 }
 
