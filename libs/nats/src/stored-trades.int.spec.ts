@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from './logger.js';
 import { connectNats, drainNats } from './nats.connection.js';
-import { lastStoredTrades } from './stored-trades.js';
+import { lastStoredTrades, StoredTradesError } from './stored-trades.js';
 import { ensureStreams } from './streams.js';
 import { startNats, type NatsServer } from './testing/nats-server.js';
 import { trade } from './testing/trades.js';
@@ -70,6 +70,8 @@ describe('lastStoredTrades (nats-server)', () => {
 
   it('throws, naming the message, when the stored batch does not decode', async () => {
     await jetstream(nc).publish(tradeSubject('okx', 'BTC-USDT'), 'not a batch');
-    await expect(lastStoredTrades(jsm, 'okx', 'BTC-USDT')).rejects.toThrow(/trades\.okx\.BTC-USDT message 1 is not a trade batch/);
+    const e = await lastStoredTrades(jsm, 'okx', 'BTC-USDT').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StoredTradesError);
+    expect((e as Error).message).toMatch(/trades\.okx\.BTC-USDT message 1 is not a trade batch/);
   });
 });

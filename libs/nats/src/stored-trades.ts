@@ -22,13 +22,19 @@ export interface LastStoredTradesOptions {
   maxBatches?: number;
 }
 
+/** A stored message that is not a trade batch (JetStream itself answered). */
+export class StoredTradesError extends Error {
+  override readonly name = 'StoredTradesError';
+}
+
 /** What lastStoredTrades needs of a JetStreamManager (STREAM.MSG.GET: no allow_direct needed). */
 export type StreamMessageGetter = { streams: Pick<JetStreamManager['streams'], 'getMessage'> };
 
 /**
  * The last trades stored on `trades.<exchange>.<symbol>` (the subject's last message, by
  * `last_by_subj`), or null when the stream holds none for it (never collected, or expired by the
- * stream's max age). Throws when JetStream cannot answer or the stored batch does not decode.
+ * stream's max age). Throws when JetStream cannot answer, StoredTradesError when the stored
+ * batch does not decode.
  */
 export async function lastStoredTrades(jsm: StreamMessageGetter, exchange: string, symbol: string, o: LastStoredTradesOptions = {}): Promise<StoredTradesTail | null> {
   const stream = o.stream ?? TRADES_STREAM;
@@ -59,7 +65,7 @@ function decodeStored(m: StoredMsg, subject: string): Trade[] {
   try {
     return decodeTradeBatch(m.string()).trades;
   } catch (e) {
-    throw new Error(`${subject} message ${m.seq} is not a trade batch: ${(e as Error).message}`, { cause: e });
+    throw new StoredTradesError(`${subject} message ${m.seq} is not a trade batch: ${(e as Error).message}`, { cause: e });
   }
 }
 
