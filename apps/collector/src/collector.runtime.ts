@@ -1,12 +1,13 @@
 import type { Instrument } from '@orderflow/footprint';
-import { EventPublisher, TradePublisher, connectNats, drainNats, ensureStreams } from '@orderflow/nats';
-import { jetstream } from '@nats-io/jetstream';
+import { EventPublisher, StoredTradesError, TradePublisher, connectNats, drainNats, ensureStreams, lastStoredTrades } from '@orderflow/nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CollectorConfig } from './config/collector.config.js';
 import { BinanceFeed } from './feeds/binance.feed.js';
 import { BybitFeed } from './feeds/bybit.feed.js';
 import { OkxFeed } from './feeds/okx.feed.js';
 import type { Feed, FeedLogger } from './feeds/feed.types.js';
+import type { ResumeOptions } from './feeds/resume.js';
 import { loadInstruments } from './instruments.loader.js';
 
 /**
@@ -35,14 +36,38 @@ export class CollectorRuntime {
     this.publisher = new TradePublisher(js, { ...c.publisher, logger: natsLogger });
     this.events = new EventPublisher(js, { logger: natsLogger });
     this.instruments = await loadInstruments(c, this.logger);
-    this.feed = this.createFeed();
+    this.feed = this.createFeed(await this.resumeOptions());
     await this.feed.start();
     this.started = true;
   }
 
-  private createFeed(): Feed {
+  /**
+   * Each symbol resumes after its last trade in TRADES. A stored batch that does not decode is
+   * logged and that symbol starts as on a first run; JetStream not answering fails the start.
+   */
+  private async resumeOptions(): Promise<ResumeOptions> {
+    const jsm = await jetstreamManager(this.nc!);
+    const exchange = this.config.exchange.id;
+    return {
+      maxCatchUpMs: this.config.resumeMaxMs,
+      source: {
+        lastStored: async (symbol) => {
+          try {
+            const tail = await lastStoredTrades(jsm, exchange, symbol);
+            return tail && { lastId: tail.last.id, lastTimeUs: tail.last.exchangeTimeUs, idsAtLastTime: tail.atLastTime.map((t) => t.id) };
+          } catch (e) {
+            if (!(e instanceof StoredTradesError)) throw e;
+            this.logger.error(`${exchange} ${symbol}: cannot resume after the stored trades (${e.message}): starting as on a first run`);
+            return null;
+          }
+        },
+      },
+    };
+  }
+
+  private createFeed(resume: ResumeOptions): Feed {
     const c = this.config;
-    const common = { exchange: c.exchange.id, wsUrl: c.wsUrl, restUrl: c.restUrl, instruments: this.instruments, sink: this.publisher!, events: this.events!, logger: this.logger };
+    const common = { exchange: c.exchange.id, wsUrl: c.wsUrl, restUrl: c.restUrl, instruments: this.instruments, sink: this.publisher!, events: this.events!, logger: this.logger, resume };
     switch (c.exchange.protocol) {
       case 'binance-spot':
       case 'binance-usdm':

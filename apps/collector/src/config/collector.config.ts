@@ -25,6 +25,8 @@ export interface CollectorConfig {
   httpHost: string;
   httpPort: number;
   startupBackfillMinutes: number;
+  /** After a stop, trades missed up to this far back are fetched from REST; older ones are recorded as a gap (COLLECTOR_RESUME_MAX_HOURS). */
+  resumeMaxMs: number;
   plannedReconnectMs: number;
   idleTimeoutMs: number;
   /** Limits of TRADES and COLLECTOR_EVENTS; `replicas` (TRADES_REPLICAS) is the copies of both in a JetStream cluster. */
@@ -49,6 +51,7 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
       r.problem(`COLLECTOR_INSTRUMENTS entries must be SYMBOL:TICK_SIZE:QUANTITY_STEP (e.g. BTCUSDT:0.01:0.00001), got "${item.trim()}"`);
     } else overrides.set(symbol, { tickSize, quantityStep });
   }
+  const tradesMaxAgeHours = r.int('TRADES_MAX_AGE_HOURS', 72, 1, 24 * 365);
   const config: CollectorConfig = {
     exchange,
     symbols,
@@ -61,10 +64,12 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
     httpHost: r.string('COLLECTOR_HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('COLLECTOR_HTTP_PORT', 9300, 0, 65535),
     startupBackfillMinutes: r.int('COLLECTOR_BACKFILL_MINUTES', 5, 0, 24 * 60),
+    // default: as far back as TRADES keeps trades (TRADES_MAX_AGE_HOURS)
+    resumeMaxMs: r.int('COLLECTOR_RESUME_MAX_HOURS', tradesMaxAgeHours, 0, 24 * 365) * 3_600_000,
     plannedReconnectMs: r.int('COLLECTOR_PLANNED_RECONNECT_MINUTES', 23 * 60, 1, 24 * 60 - 1) * 60_000,
     idleTimeoutMs: r.int('COLLECTOR_IDLE_TIMEOUT_SECONDS', 60, 5, 3600) * 1000,
     stream: {
-      maxAgeMs: r.int('TRADES_MAX_AGE_HOURS', 72, 1, 24 * 365) * 3_600_000,
+      maxAgeMs: tradesMaxAgeHours * 3_600_000,
       maxBytes: r.int('TRADES_MAX_GIB', 10, 1, 100_000) * 1024 ** 3,
       duplicateWindowMs: r.int('TRADES_DUPLICATE_WINDOW_SECONDS', 120, 1, 86_400) * 1000,
       replicas: r.int('TRADES_REPLICAS', 1, 1, 5),

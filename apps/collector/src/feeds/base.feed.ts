@@ -8,6 +8,7 @@ import { type GapEvent } from '@orderflow/contracts';
 import type { Instrument, Trade } from '@orderflow/footprint';
 import { NormalizeError } from '@orderflow/normalizers';
 import { type EventSink, type Feed, type FeedCounters, type FeedLogger, type FeedStatus, type TradeSink, newCounters } from './feed.types.js';
+import type { ResumeOptions } from './resume.js';
 import { RestClient } from './rest.client.js';
 import { WsConnection, type WsConnectionOptions } from './ws.connection.js';
 
@@ -19,9 +20,15 @@ export interface BaseFeedOptions {
   plannedReconnectMs: number;
   idleTimeoutMs: number;
   restWeightPerMinute: number;
+  /** Seconds of REST weight saved up for a burst (see RestClient; default 10). */
+  restBurstSeconds?: number;
   sink: TradeSink;
   events: EventSink;
   logger: FeedLogger;
+  /** Resume each symbol after its last stored trade (absent: every start is a first run). */
+  resume?: ResumeOptions;
+  /** How often a running catch-up's progress is logged (default 5,000 ms). */
+  progressLogMs?: number;
 }
 
 export type ConnectionSpec = Pick<WsConnectionOptions, 'name' | 'url' | 'onOpen' | 'appPing'>;
@@ -37,6 +44,7 @@ export abstract class BaseFeed implements Feed {
     this.rest = new RestClient({
       baseUrl: o.restUrl,
       weightPerMinute: o.restWeightPerMinute,
+      ...(o.restBurstSeconds !== undefined ? { burstSeconds: o.restBurstSeconds } : {}),
       logger: o.logger,
       onRequest: () => this.counters.restRequests++,
     });

@@ -52,6 +52,11 @@ export class BinanceFeed extends SequencedFeed<BinanceAggTrade> {
     return normalizeBinanceRestAggTrades(body, symbol, this.normalize, Date.now());
   }
 
+  protected async newestTrade(symbol: string): Promise<BinanceAggTrade | null> {
+    const body = await this.rest.getText(`${this.path}?symbol=${symbol}&limit=1`, this.weight);
+    return normalizeBinanceRestAggTrades(body, symbol, this.normalize, Date.now()).at(-1) ?? null;
+  }
+
   protected async firstIdSince(symbol: string, sinceMs: number): Promise<number | null> {
     const body = await this.rest.getText(`${this.path}?symbol=${symbol}&startTime=${sinceMs}&endTime=${sinceMs + 3_600_000}&limit=1`, this.weight);
     const rows = normalizeBinanceRestAggTrades(body, symbol, this.normalize, Date.now());

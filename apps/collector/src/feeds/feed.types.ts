@@ -1,5 +1,6 @@
 import type { DeadLetter, GapEvent } from '@orderflow/contracts';
 import type { Instrument, Trade } from '@orderflow/footprint';
+import type { CatchUpStatus } from './resume.js';
 
 /** Where normalised trades go (the JetStream publisher in production, an array in unit tests). */
 export interface TradeSink {
@@ -39,8 +40,32 @@ export interface FeedStatus {
   exchange: string;
   connected: boolean;
   connections: number;
-  symbols: { symbol: string; nextId: string | null; filling: boolean; queued: number; lastTradeAtMs: number | null }[];
+  symbols: {
+    symbol: string;
+    nextId: string | null;
+    filling: boolean;
+    queued: number;
+    lastTradeAtMs: number | null;
+    /** Where collection started: after the last stored trade, at the backfill window, or live. */
+    start?: StartStatus;
+    /** The catch-up under way, else the last one finished (null: none since start). */
+    catchUp?: CatchUpStatus | null;
+  }[];
   counters: FeedCounters;
+}
+
+export interface StartStatus {
+  /** 'stored': resumed after the last trade in JetStream; 'backfill': the COLLECTOR_BACKFILL_MINUTES window; 'live': the first live trade. */
+  from: 'stored' | 'backfill' | 'live';
+  /** The last stored trade resumed after ('stored'). */
+  lastStoredId?: string;
+  lastStoredTimeUs?: number;
+  /** Why stored trades were not resumed after (they are not this exchange's history). */
+  note?: string;
+  /** Trades recovered from REST at start (Bybit: its recent-trade window). */
+  recovered?: number;
+  /** Ids or time recorded as an unfilled gap at start, and why. */
+  unfilled?: { fromId: string; toId: string; fromTimeUs: number; toTimeUs: number; reason: string };
 }
 
 export interface Feed {

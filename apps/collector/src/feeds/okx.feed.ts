@@ -27,7 +27,8 @@ export class OkxFeed extends SequencedFeed<Trade> {
     o: SequencedFeedOptions,
     private readonly channel: 'trades-all' | 'trades' = 'trades-all',
   ) {
-    super(o);
+    // OKX counts requests per 2 s (history-trades: 20): a burst of 1 s at half that rate stays under it
+    super({ restBurstSeconds: 1, ...o });
     this.normalize = { exchange: o.exchange, instruments: o.instruments };
   }
 
@@ -47,8 +48,19 @@ export class OkxFeed extends SequencedFeed<Trade> {
     return trades.filter((t) => Number(t.id) >= fromId).sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  /** OKX history pages by trade id; the start-up backfill begins from the newest page's oldest id. */
+  protected async newestTrade(symbol: string): Promise<Trade | null> {
+    const body = await this.rest.getText(`/api/v5/market/trades?instId=${symbol}&limit=1`, 1);
+    return normalizeOkxHistoryTrades(body, this.normalize, Date.now())[0] ?? null;
+  }
+
+  /**
+   * The first id at or after `sinceMs`: one past the last trade before it (history-trades by
+   * timestamp, type=2, `after` = older than). When REST's history does not reach back that far,
+   * the oldest of the newest page at or after sinceMs.
+   */
   protected async firstIdSince(symbol: string, sinceMs: number): Promise<number | null> {
+    const before = normalizeOkxHistoryTrades(await this.rest.getText(`/api/v5/market/history-trades?instId=${symbol}&type=2&after=${sinceMs}&limit=1`, 1), this.normalize, Date.now());
+    if (before.length > 0) return Number(before[0]!.id) + 1;
     const body = await this.rest.getText(`/api/v5/market/trades?instId=${symbol}&limit=${PAGE}`, 1);
     const trades = normalizeOkxHistoryTrades(body, this.normalize, Date.now());
     const inRange = trades.filter((t) => t.exchangeTimeUs >= sinceMs * 1000);

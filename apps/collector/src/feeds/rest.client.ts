@@ -16,6 +16,8 @@ export interface RestClientOptions {
   baseUrl: string;
   /** Request weight the exchange allows per minute; we spend at most half of it. */
   weightPerMinute: number;
+  /** Unspent weight saved up for a burst, in seconds of that rate (default 10; OKX counts per 2 s: 1). */
+  burstSeconds?: number;
   timeoutMs?: number;
   /** Attempts per request before giving up (429, 418, 5xx and network errors are retried). */
   attempts?: number;
@@ -34,7 +36,7 @@ export class RestClient {
 
   constructor(private readonly o: RestClientOptions) {
     const perMinute = o.weightPerMinute / 2;
-    this.bucket = new TokenBucket(Math.max(1, perMinute / 6), perMinute / 60, Date.now());
+    this.bucket = new TokenBucket(Math.max(1, (perMinute / 60) * (o.burstSeconds ?? 10)), perMinute / 60, Date.now());
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.attempts = o.attempts ?? 6;
   }
