@@ -83,6 +83,30 @@ _orderflow_setup() (
   elif [[ "${ORDERFLOW_TEST_SETUP:-0}" == 1 ]]; then
     apt_install zookeeper
   fi
+  # promtool checks and unit-tests the chart's alert rules (deploy/src/observability.spec.ts), from
+  # Debian's prometheus package (npm test only). Only promtool is wanted: no recommended node
+  # exporter, and the package's prometheus service is neither started (a policy-rc.d denies it
+  # during the install, unless the machine has its own) nor enabled, so nothing stays on port 9090.
+  if command -v promtool >/dev/null 2>&1; then
+    say "promtool found at $(command -v promtool)"
+  elif [[ "${ORDERFLOW_TEST_SETUP:-0}" == 1 ]]; then
+    local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+    if [[ ! -e $policy && ${sudo[0]:-} != false ]]; then
+      printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+      "${sudo[@]}" chmod 755 "$policy"
+      own_policy=1
+    fi
+    apt_install --no-install-recommends prometheus || rc=$?
+    if [[ $own_policy == 1 ]]; then "${sudo[@]}" rm -f "$policy"; fi
+    [[ $rc -eq 0 ]] || return "$rc"
+    # removes the boot-time links (systemd and SysV); stops a service the machine's policy let start
+    "${sudo[@]}" systemctl disable prometheus >/dev/null 2>&1 || true
+    if [[ -d /run/systemd/system ]]; then
+      "${sudo[@]}" systemctl stop prometheus >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/prometheus ]]; then
+      "${sudo[@]}" /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    fi
+  fi
   # the dashboard's browser tests and benchmark drive Debian's Chromium (never a downloaded browser)
   if [[ -x /usr/bin/chromium ]]; then
     say "chromium found at /usr/bin/chromium"
