@@ -32,6 +32,20 @@ export function collectorMetrics(runtime: CollectorRuntime): Registry {
   gauge('collector_symbol_last_trade_age_seconds', 'Seconds since the last trade of each symbol', ['symbol'], (g) => {
     for (const s of runtime.feed?.status().symbols ?? []) if (s.lastTradeAtMs !== null) g.set({ symbol: s.symbol }, (Date.now() - s.lastTradeAtMs) / 1000);
   });
+  // catch-ups under way (a resume after a stop, a long id gap): how far, how fast, how long still
+  const catchUps = () => (runtime.feed?.status().symbols ?? []).flatMap((s) => (s.catchUp?.active ? [{ symbol: s.symbol, c: s.catchUp }] : []));
+  gauge('collector_catchup_remaining_ids', 'Ids a running catch-up still has to fetch from REST, by symbol and reason (resume, gap)', ['symbol', 'reason'], (g) => {
+    for (const { symbol, c } of catchUps()) g.set({ symbol, reason: c.reason }, c.remaining);
+  });
+  gauge('collector_catchup_trades_per_second', 'Trades a running catch-up fetches per second (last 10 s)', ['symbol'], (g) => {
+    for (const { symbol, c } of catchUps()) g.set({ symbol }, c.ratePerSecond);
+  });
+  gauge('collector_catchup_eta_seconds', 'Estimated seconds until a running catch-up is done', ['symbol'], (g) => {
+    for (const { symbol, c } of catchUps()) if (c.etaSeconds !== null) g.set({ symbol }, c.etaSeconds);
+  });
+  gauge('collector_catchup_behind_seconds', 'Exchange time between the last trade a running catch-up published and where it ends', ['symbol'], (g) => {
+    for (const { symbol, c } of catchUps()) if (c.behindSeconds !== null) g.set({ symbol }, c.behindSeconds);
+  });
   gauge('collector_publisher_trades_acked_total', 'Trades JetStream acknowledged', [], (g) => g.set(runtime.publisher?.stats().tradesAcked ?? 0));
   gauge('collector_publisher_buffered_trades', 'Trades not yet acknowledged', [], (g) => g.set(runtime.publisher?.stats().buffered ?? 0));
   gauge('collector_publisher_retries_total', 'Publishes retried', [], (g) => g.set(runtime.publisher?.stats().retries ?? 0));
