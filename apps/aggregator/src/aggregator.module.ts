@@ -19,10 +19,8 @@ export class AggregatorModule implements OnApplicationBootstrap, OnApplicationSh
         { provide: AGGREGATOR_CONFIG, useValue: config },
         {
           provide: AGGREGATOR_RUNTIME,
-          useFactory: () => {
-            const logger = new Logger(`aggregator ${config.shardIndex}/${config.shards}`);
-            return new AggregatorRuntime(config, { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) });
-          },
+          // through Nest's Logger: the app's logger (the shard's ServiceLogger, or none), fields and all
+          useFactory: () => new AggregatorRuntime(config, new Logger('runtime')),
         },
       ],
     };

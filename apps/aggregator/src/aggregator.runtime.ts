@@ -15,6 +15,7 @@ import {
   parseTradeSubject,
   shardOf,
 } from '@orderflow/contracts';
+import { DependencyProbe, type LogFields, withFields } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
 import { isTimeframe } from '@orderflow/footprint';
 import { connectNats, drainNats } from '@orderflow/nats';
@@ -63,6 +64,9 @@ export class AggregatorRuntime {
   private nextWriteAt = 0;
   private gapsLoop: Promise<void> | null = null;
   private discoverRunning = false;
+  /** ClickHouse and NATS as a background check sees them: what readiness reports, at once. */
+  private chProbe: DependencyProbe | null = null;
+  private natsProbe: DependencyProbe | null = null;
 
   constructor(
     readonly config: AggregatorConfig,
@@ -75,10 +79,24 @@ export class AggregatorRuntime {
     const c = this.config;
     this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${c.natsServers.join(',')}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}`);
     this.ch = connectClickHouse({ url: c.clickhouse.url, username: c.clickhouse.username, password: c.clickhouse.password });
+    const ch = this.ch;
+    this.chProbe = new DependencyProbe(
+      `ClickHouse ${c.clickhouse.url}`,
+      async (signal) => {
+        const r = await ch.ping({ select: false, abort_signal: signal });
+        if (!r.success) throw r.error;
+      },
+      { logger: this.logger },
+    );
+    this.chProbe.start();
     if (c.migrate) await this.migrateWithRetry();
     else this.migrated = true;
     this.store = this.makeStore ? this.makeStore(this.ch) : new FootprintStore(this.ch, c.clickhouse.database);
-    this.nc = await connectNats({ servers: c.natsServers, name: `aggregator-${c.shardIndex}`, logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } });
+    const nc = await connectNats({ servers: c.natsServers, name: `aggregator-${c.shardIndex}`, logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } });
+    this.nc = nc;
+    // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
+    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger });
+    this.natsProbe.start();
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
     await this.discover();
@@ -93,6 +111,8 @@ export class AggregatorRuntime {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.chProbe?.stop();
+    this.natsProbe?.stop();
     await Promise.all([...this.actors.values()].map((a) => a.stop()));
     // what was handled is written (and acknowledged) before leaving, if ClickHouse lets us
     await this.flushing;
@@ -140,9 +160,9 @@ export class AggregatorRuntime {
         if (p === null || !this.owns(p.exchange, p.symbol)) continue;
         const key = `${p.exchange}.${p.symbol}`;
         if (this.actors.has(key)) continue;
-        const actor = new SymbolActor(p.exchange, p.symbol, this.actorContext());
+        const actor = new SymbolActor(p.exchange, p.symbol, this.actorContext({ exchange: p.exchange, symbol: p.symbol }));
         this.actors.set(key, actor);
-        this.logger.log(`owning ${p.exchange} ${p.symbol} (consumer ${actor.durable})`);
+        this.logger.log(`owning ${p.exchange} ${p.symbol} (consumer ${actor.durable})`, { exchange: p.exchange, symbol: p.symbol, consumer: actor.durable });
         actor.start();
       }
       for (const [key, actor] of this.actors) {
@@ -156,13 +176,14 @@ export class AggregatorRuntime {
     }
   }
 
-  private actorContext(): ActorContext {
+  /** An actor's view of the shard; its log lines carry its exchange and symbol. */
+  private actorContext(fields: LogFields): ActorContext {
     return {
       config: this.config,
       js: this.js!,
       jsm: this.jsm!,
       store: this.store!,
-      logger: this.logger,
+      logger: withFields(this.logger, fields),
       gate: () => this.gate(),
       poke: () => this.requestFlush(),
       deadLetter: (exchange, code, reason, raw) => this.deadLetter(exchange, code, reason, raw),
@@ -250,7 +271,7 @@ export class AggregatorRuntime {
       this.stats.minutesWritten += minutes;
       this.stats.lastFlushMs = Date.now() - started;
       this.stats.lastFlushAt = Date.now();
-      if (this.stats.failingSince !== 0) this.logger.log(`writing to ClickHouse works again after ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s`);
+      if (this.stats.failingSince !== 0) this.logger.log(`writing to ClickHouse works again after ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s`, { failedForMs: Date.now() - this.stats.failingSince, trades: trades.length });
       this.stats.failingSince = 0;
       this.stats.lastError = null;
       this.writeBackoff.reset();
@@ -263,7 +284,13 @@ export class AggregatorRuntime {
       if (this.stats.failingSince === 0) this.stats.failingSince = Date.now();
       const wait = this.writeBackoff.next();
       this.nextWriteAt = Date.now() + wait;
-      this.logger.warn(`write to ClickHouse failed (${this.stats.lastError}); holding ${this.pendingTrades()} trades, again in ${wait} ms`);
+      this.logger.warn(`write to ClickHouse failed (${this.stats.lastError}); holding ${this.pendingTrades()} trades, again in ${wait} ms`, {
+        error: this.stats.lastError,
+        pendingTrades: this.pendingTrades(),
+        retryMs: wait,
+        failingForMs: Date.now() - this.stats.failingSince,
+        symbols: parts.length,
+      });
       setTimeout(() => this.requestFlush(), wait).unref();
       throw e;
     }
@@ -279,7 +306,7 @@ export class AggregatorRuntime {
       try {
         a.publishLive(now);
       } catch (e) {
-        this.logger.error(`${a.exchange} ${a.symbol}: live update failed: ${(e as Error).message}`);
+        this.logger.error(`${a.exchange} ${a.symbol}: live update failed: ${(e as Error).message}`, { exchange: a.exchange, symbol: a.symbol });
       }
     }
   }
@@ -307,12 +334,18 @@ export class AggregatorRuntime {
               assertGapEvent(g);
               events.push(g);
             } catch (e) {
-              this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`);
+              this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`, { subject: m.subject, seq: m.seq });
             }
           }
           if (events.length > 0) {
             await this.store!.insertGaps(events);
             this.stats.gapsWritten += events.length;
+            for (const g of events) {
+              const line = `${g.exchange} ${g.symbol}: gap ${g.fromId}..${g.toId} (${g.missing} missing) recorded as ${g.status}${g.reason ? `: ${g.reason}` : ''}`;
+              const fields = { exchange: g.exchange, symbol: g.symbol, fromId: g.fromId, toId: g.toId, missing: g.missing, status: g.status };
+              if (g.status === 'unfilled') this.logger.warn(line, fields);
+              else this.logger.log(line, fields);
+            }
           }
           for (const m of msgs) m.ack();
           backoff.reset();
@@ -341,12 +374,22 @@ export class AggregatorRuntime {
     return snap ?? { error: 'unknown-symbol', message: `no trades of ${req.exchange} ${req.symbol} have been seen by this shard` };
   }
 
+  /**
+   * Ready when migrations ran, NATS and ClickHouse answer the background probes, writes succeed
+   * and every actor works. Reads state only: it answers at once whatever the dependencies do.
+   */
   ready(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.migrated) reasons.push(`migrations not applied${this.stats.lastError ? `: ${this.stats.lastError}` : ''}`);
     if (!this.nc || this.nc.isClosed()) reasons.push('not connected to NATS');
+    for (const p of [this.chProbe, this.natsProbe]) if (p && !p.ok) reasons.push(p.problem!);
     if (this.stats.failingSince !== 0) reasons.push(`cannot write to ClickHouse for ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s: ${this.stats.lastError}`);
     for (const a of this.actors.values()) if (a.lastError) reasons.push(`${a.exchange} ${a.symbol}: ${a.lastError}`);
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /** The probes' state, for /status. */
+  dependencies(): Record<string, ReturnType<DependencyProbe['status']> | null> {
+    return { clickhouse: this.chProbe?.status() ?? null, nats: this.natsProbe?.status() ?? null };
   }
 }

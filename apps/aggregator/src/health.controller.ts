@@ -17,7 +17,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when migrations ran, NATS is connected and ClickHouse takes writes. */
+  /**
+   * Ready when migrations ran, NATS and ClickHouse answer (background probes: this reads their
+   * state and never waits on them) and writes succeed.
+   */
   @Get('health/ready')
   ready(): { status: 'ready'; shard: number; shards: number } {
     const r = this.runtime.ready();
@@ -32,6 +35,7 @@ export class HealthController {
       shard: this.runtime.config.shardIndex,
       shards: this.runtime.config.shards,
       ready: this.runtime.ready(),
+      dependencies: this.runtime.dependencies(),
       writer: this.runtime.stats,
       pendingTrades: this.runtime.pendingTrades(),
       symbols: [...this.runtime.actors.values()].map((a) => ({

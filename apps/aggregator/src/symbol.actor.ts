@@ -14,6 +14,7 @@ import {
   tradeSubject,
 } from '@orderflow/contracts';
 import { TIMEFRAMES, type Timeframe } from '@orderflow/footprint';
+import type { FieldLogger } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import type { AggregatorStore } from './store.port.js';
@@ -26,11 +27,8 @@ import type { AggregatorStore } from './store.port.js';
  */
 const PULL_EXPIRES_MS = 5000;
 
-export interface ActorLogger {
-  log(m: string): void;
-  warn(m: string): void;
-  error(m: string): void;
-}
+/** The shard's log; `fields` (exchange, symbol, counts) go on the line beside the message. */
+export type ActorLogger = FieldLogger;
 
 /** What an actor gets from its shard. */
 export interface ActorContext {
@@ -158,7 +156,7 @@ export class SymbolActor {
         if (this.stopped) break;
         this.lastError = (e as Error).message;
         const wait = backoff.next();
-        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${this.lastError}); again in ${wait} ms`);
+        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${this.lastError}); again in ${wait} ms`, { retryMs: wait });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
@@ -213,7 +211,7 @@ export class SymbolActor {
   }
 
   private async setAside(m: JsMsg, code: string, reason: string, raw: string): Promise<void> {
-    this.ctx.logger.warn(`${m.subject} stream seq ${m.seq}: ${code}: ${reason}`);
+    this.ctx.logger.warn(`${m.subject} stream seq ${m.seq}: ${code}: ${reason}`, { seq: m.seq, code });
     await this.retry(`dead-letter of seq ${m.seq}`, () => this.ctx.deadLetter(this.exchange, code, `${m.subject} stream seq ${m.seq}: ${reason}`, raw));
     m.ack();
   }
@@ -233,7 +231,12 @@ export class SymbolActor {
       const trades = await this.ctx.store.loadTrades(this.exchange, this.symbol, windowStart * 1000, Number.MAX_SAFE_INTEGER);
       const priorDays = await this.ctx.store.loadDailyLevels(this.exchange, this.symbol, dayStart - NAKED_POC_DAYS * 86_400_000, dayStart);
       state.restore(windowStart, stored, trades, priorDays);
-      this.ctx.logger.log(`${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}, ${priorDays.length} prior sessions`);
+      this.ctx.logger.log(`${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}, ${priorDays.length} prior sessions`, {
+        minutes: stored.length,
+        trades: trades.length,
+        fromMs: windowStart,
+        priorSessions: priorDays.length,
+      });
     });
     this.state = state;
   }
@@ -286,7 +289,7 @@ export class SymbolActor {
         this.lastError = `${what}: ${(e as Error).message}`;
         if (this.stopped) throw e;
         const wait = backoff.next();
-        if (attempt === 1 || attempt % 10 === 0) this.ctx.logger.warn(`${this.exchange} ${this.symbol}: ${this.lastError} (attempt ${attempt}, again in ${wait} ms)`);
+        if (attempt === 1 || attempt % 10 === 0) this.ctx.logger.warn(`${this.exchange} ${this.symbol}: ${this.lastError} (attempt ${attempt}, again in ${wait} ms)`, { step: what, attempt, retryMs: wait });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
