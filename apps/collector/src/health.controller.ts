@@ -24,10 +24,15 @@ export class HealthController {
     return { status: 'ready', exchange: this.runtime.config.exchange.id };
   }
 
-  /** The feed's state per symbol (next expected id, open gap, queue): for operators. */
+  /**
+   * The feed's state per symbol (where it started, next expected id, open gap, queue, catch-up):
+   * for operators. `catchingUp`: the symbols catching up right now (ids to go, trades/s, ETA).
+   */
   @Get('status')
   status(): unknown {
-    return { ready: this.runtime.ready(), feed: this.runtime.feed?.status() ?? null, publisher: this.runtime.publisher?.stats() ?? null, events: this.runtime.events?.stats() ?? null };
+    const feed = this.runtime.feed?.status() ?? null;
+    const catchingUp = (feed?.symbols ?? []).flatMap((s) => (s.catchUp?.active ? [{ symbol: s.symbol, ...s.catchUp }] : []));
+    return { ready: this.runtime.ready(), catchingUp, feed, publisher: this.runtime.publisher?.stats() ?? null, events: this.runtime.events?.stats() ?? null };
   }
 
   @Get('metrics')
