@@ -179,14 +179,14 @@ export class ServiceLogger implements FieldLogger {
     return safeJson(out);
   }
 
-  /** `2026-05-01T10:00:00.000Z WARN  aggregator/0 [http] message  key=value`: exchange and symbol only when the message does not already name them. */
+  /** `2026-05-01T10:00:00.000Z WARN  aggregator/0 [http] message  key=value`: a text field only when the message does not already say it. */
   private text(e: Entry): string {
     const { shard, context, stack, ...rest } = e.fields;
     const who = shard === undefined ? this.o.service : `${this.o.service}/${String(shard)}`;
     const pairs: string[] = [];
     for (const [k, v] of Object.entries(rest)) {
       if (v === undefined) continue;
-      if ((k === 'exchange' || k === 'symbol') && typeof v === 'string' && e.message.includes(v)) continue;
+      if (typeof v === 'string' && v !== '' && e.message.includes(v)) continue;
       pairs.push(`${k}=${typeof v === 'string' && !/[\s"=]/.test(v) && v !== '' ? v : safeJson(v)}`);
     }
     const head = `${new Date(this.now()).toISOString()} ${e.level.toUpperCase().padEnd(5)} ${who}${context !== undefined ? ` [${String(context)}]` : ''} ${e.message}`;
