@@ -13,7 +13,11 @@ function runErrorsReporter(file: string): Reporter {
     onTestRunEnd(modules, unhandled) {
       const lines: string[] = [];
       for (const e of unhandled) lines.push(`unhandled error: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
-      for (const m of modules) for (const e of m.errors()) lines.push(`error in ${m.moduleId}: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+      for (const m of modules) {
+        // a file's own errors (it failed to load) and its suites' (a beforeAll/afterAll that threw or timed out)
+        const where = [{ name: m.moduleId, errors: m.errors() }, ...[...m.children.allSuites()].map((s) => ({ name: `${m.moduleId} > ${s.fullName}`, errors: s.errors() }))];
+        for (const w of where) for (const e of w.errors) lines.push(`error in ${w.name}: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+      }
       if (lines.length === 0) return;
       mkdirSync(resolve(file, '..'), { recursive: true });
       writeFileSync(file, `${lines.join('\n')}\n`);
