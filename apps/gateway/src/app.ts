@@ -4,14 +4,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { parse as parseQuery } from 'node:querystring';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/config';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { GATEWAY_RUNTIME } from './gateway.tokens.js';
 import { GatewayModule } from './gateway.module.js';
 import type { GatewayRuntime } from './gateway.runtime.js';
+import { accessLogger } from './http/access.log.js';
 import { GatewayErrorsFilter } from './http/errors.filter.js';
 import { GatewayIoAdapter, tokenMatches } from './live/live.gateway.js';
 
@@ -31,13 +33,19 @@ Live data: Socket.IO at path \`/socket.io\` (WebSocket transport). Emit \`subscr
 A refused request gets \`error\` {code, reason, request} and the connection stays usable. When the gateway has a token, connect with
 \`auth: { token }\` and call this API with \`Authorization: Bearer <token>\`.`;
 
+/** The gateway's log (LOG_FORMAT of `env`). */
+export function gatewayLogger(env: Record<string, string | undefined> = process.env): ServiceLogger {
+  return serviceLoggerFromEnv('gateway', env, process).logger;
+}
+
 /**
  * The whole gateway as main.ts runs it, listening: HTTP API (with OpenAPI at /api/docs and
  * /api/openapi.json), health and metrics, the Socket.IO server and, when configured, the
- * dashboard's build at /. Tests run it in-process.
+ * dashboard's build at /. Tests run it in-process. `logger`: false for none; by default the
+ * LOG_FORMAT of the environment.
  */
-export async function startGatewayApp(config: GatewayConfig, o: { logger?: false } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string }> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), { bufferLogs: false, ...(o.logger === false ? { logger: false } : {}) });
+export async function startGatewayApp(config: GatewayConfig, o: { logger?: false | ServiceLogger } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string }> {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), { bufferLogs: false, logger: o.logger ?? gatewayLogger() });
   app.enableShutdownHooks();
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
   app.useGlobalFilters(new GatewayErrorsFilter());
@@ -47,6 +55,9 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
   // 1000 dropped every pair after the 1000th, so a parameter there was neither read nor refused);
   // Node's 16 KB limit on the request line bounds the count
   app.set('query parser', (q: string) => parseQuery(q, '&', '=', { maxKeys: 0 }));
+
+  // the access log: one line per request (not /health, /metrics), no secrets
+  app.use(accessLogger(new Logger('http')));
 
   // request latency by matched route (unmatched paths share one label)
   app.use((req: Req, res: ServerResponse, next: Next) => {

@@ -20,10 +20,8 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
         { provide: GATEWAY_CONFIG, useValue: config },
         {
           provide: GATEWAY_RUNTIME,
-          useFactory: () => {
-            const logger = new Logger('gateway');
-            return new GatewayRuntime(config, { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) });
-          },
+          // through Nest's Logger: the app's logger (the gateway's ServiceLogger, or none), fields and all
+          useFactory: () => new GatewayRuntime(config, new Logger('runtime')),
         },
         LiveGateway,
       ],

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { FootprintStore, connectClickHouse } from '@orderflow/clickhouse';
+import { DependencyProbe, type FieldLogger } from '@orderflow/config';
 import { connectNats, drainNats } from '@orderflow/nats';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { HistoryService } from './history/history.service.js';
@@ -12,11 +13,8 @@ import { LiveHub } from './live/live.hub.js';
 import { SnapshotClient } from './live/snapshot.client.js';
 import { GatewayMetrics } from './metrics/gateway.metrics.js';
 
-export interface GatewayLogger {
-  log(m: string): void;
-  warn(m: string): void;
-  error(m: string): void;
-}
+/** The gateway's log; `fields` (exchange, symbol, client) go on the line beside the message. */
+export type GatewayLogger = FieldLogger;
 
 /**
  * Everything a gateway process holds, apart from NestJS: the NATS connection (live subjects), the
@@ -38,7 +36,9 @@ export class GatewayRuntime {
   private resolveNc!: (nc: NatsConnection) => void;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
-  private chOk = { at: 0, ok: false };
+  /** ClickHouse and NATS as a background check sees them: what readiness reports, at once. */
+  readonly chProbe: DependencyProbe;
+  natsProbe: DependencyProbe | null = null;
   private readonly probeMisses = new Map<string, number>();
 
   constructor(
@@ -62,19 +62,32 @@ export class GatewayRuntime {
     });
     this.clock = new FlushClock(config.limits.conflationMs);
     this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
+    const ch = this.ch;
+    this.chProbe = new DependencyProbe(
+      `ClickHouse ${config.clickhouse.url}`,
+      async (signal) => {
+        const r = await ch.ping({ select: false, abort_signal: signal });
+        if (!r.success) throw r.error;
+      },
+      { logger },
+    );
   }
 
   /** Starts connecting (NATS in the background: the HTTP API works without it) and reads the instruments. */
   async start(): Promise<void> {
     const c = this.config;
     this.logger.log(`NATS ${c.natsServers.join(',')}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
-    void connectNats({ servers: c.natsServers, name: 'gateway', logger: { info: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) } }).then(
+    this.chProbe.start();
+    void connectNats({ servers: c.natsServers, name: 'gateway', logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } }).then(
       (nc) => {
         if (this.stopped) {
           void nc.close();
           return;
         }
         this.nc = nc;
+        // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
+        this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger });
+        this.natsProbe.start();
         this.resolveNc(nc);
       },
       (e: unknown) => this.logger.error(`NATS: ${(e as Error).message}`),
@@ -96,6 +109,8 @@ export class GatewayRuntime {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.chProbe.stop();
+    this.natsProbe?.stop();
     for (const s of this.sessions) s.close();
     this.clock.stop();
     await this.hub.stop();
@@ -120,12 +135,19 @@ export class GatewayRuntime {
     return ok ? { priceScale: s.priceScale, quantityScale: s.quantityScale, tick: s.tick } : null;
   }
 
-  /** Ready: NATS connected and ClickHouse answering (its ping cached for a second). */
-  async ready(): Promise<{ ready: boolean; reasons: string[] }> {
+  /**
+   * Ready: NATS connected, and NATS and ClickHouse answering the background probes. Reads state
+   * only: it answers at once whatever the dependencies do.
+   */
+  ready(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.nc || this.nc.isClosed()) reasons.push('not connected to NATS');
-    if (Date.now() - this.chOk.at > 1000) this.chOk = { at: Date.now(), ok: await this.history.ping() };
-    if (!this.chOk.ok) reasons.push(`ClickHouse ${this.config.clickhouse.url} does not answer`);
+    for (const p of [this.chProbe, this.natsProbe]) if (p && !p.ok) reasons.push(p.problem!);
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /** The probes' state, for /status. */
+  dependencies(): Record<string, ReturnType<DependencyProbe['status']> | null> {
+    return { clickhouse: this.chProbe.status(), nats: this.natsProbe?.status() ?? null };
   }
 }

@@ -1,15 +1,19 @@
-import { Logger } from '@nestjs/common';
+import { serviceLoggerFromEnv } from '@orderflow/config';
 import { startGatewayApp } from './app.js';
 import { loadGatewayConfig } from './config/gateway.config.js';
 
+// the log first: a configuration error is reported in the format asked for
+const { logger, problem } = serviceLoggerFromEnv('gateway', process.env, process);
+
 async function main(): Promise<void> {
+  if (problem) throw problem;
   const config = loadGatewayConfig(process.env);
-  const { url } = await startGatewayApp(config);
-  new Logger('gateway').log(`listening on ${url}: Socket.IO /socket.io, API /api (docs /api/docs), /health/live, /health/ready, /metrics${config.staticDir ? `, dashboard /` : ''}`);
+  const { url } = await startGatewayApp(config, { logger });
+  logger.log(`listening on ${url}: Socket.IO /socket.io, API /api (docs /api/docs), /health/live, /health/ready, /metrics${config.staticDir ? `, dashboard /` : ''}`, { context: 'main', url });
 }
 
 main().catch((e: unknown) => {
   // configuration errors list every bad variable; anything else is printed whole
-  console.error(e instanceof Error ? e.message : e);
+  logger.fatal(e instanceof Error ? e.message : String(e), { context: 'main' });
   process.exit(1);
 });

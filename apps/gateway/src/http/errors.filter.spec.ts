@@ -1,5 +1,6 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { Logger, NotFoundException } from '@nestjs/common';
+import { ServiceLogger } from '@orderflow/config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RequestError, badRequest } from '../request.error.js';
 import { GatewayErrorsFilter, MAX_MESSAGE } from './errors.filter.js';
@@ -15,7 +16,8 @@ function respond(e: unknown): { status: number; headers: Record<string, string>;
     end: (t: string) => void (text = t),
     destroy: () => undefined,
   };
-  const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+  const req = { method: 'GET', url: '/api/footprint?symbol=BTCUSDT&token=query-secret' };
+  const host = { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as unknown as ArgumentsHost;
   new GatewayErrorsFilter().catch(e, host);
   return { status: res.statusCode, headers, body: JSON.parse(text) as Record<string, unknown> };
 }
@@ -40,7 +42,17 @@ describe('GatewayErrorsFilter', () => {
     expect(respond(badRequest('x'.repeat(MAX_MESSAGE))).body['message']).toBe('x'.repeat(MAX_MESSAGE));
   });
 
-  it('answers anything else 500 without internals', () => {
-    expect(respond(new TypeError('secret detail')).body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  it('answers anything else 500 without internals, and logs it with the request (its query secrets redacted)', () => {
+    const lines: string[] = [];
+    const write = (s: string) => void lines.push(s);
+    Logger.overrideLogger(new ServiceLogger({ service: 'gateway', format: 'json', streams: { stdout: { write }, stderr: { write } } }));
+    try {
+      expect(respond(new TypeError('secret detail')).body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', context: 'http', method: 'GET', path: '/api/footprint?symbol=BTCUSDT&token=[redacted]', message: expect.stringContaining('TypeError: secret detail') });
+    expect(lines[0]).not.toContain('query-secret');
   });
 });

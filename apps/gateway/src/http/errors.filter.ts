@@ -1,8 +1,9 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FootprintError } from '@orderflow/footprint';
 import { HistoryError } from '../history/history.service.js';
 import { RequestError, httpStatusOf } from '../request.error.js';
+import { redactUrl } from './access.log.js';
 
 const REASON: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -27,6 +28,12 @@ function isStoreFailure(e: unknown): boolean {
  * 500 without internals; the message is at most MAX_MESSAGE characters. A streamed response that
  * fails after its first byte is cut short instead.
  */
+/** The failed request as the access log names it (secrets in the query redacted). */
+function requestFields(host: ArgumentsHost): { method: string; path: string } {
+  const req = host.switchToHttp().getRequest<IncomingMessage & { originalUrl?: string }>();
+  return { method: req?.method ?? '', path: redactUrl(req?.originalUrl ?? req?.url ?? '') };
+}
+
 @Catch()
 export class GatewayErrorsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
@@ -48,10 +55,10 @@ export class GatewayErrorsFilter implements ExceptionFilter {
       let message: string;
       if (status === 500) {
         message = 'internal error';
-        this.logger.error((e as Error)?.stack ?? String(e));
+        this.logger.error((e as Error)?.stack ?? String(e), requestFields(host));
       } else if (status === 503) {
         message = `history store unavailable: ${(e as Error).message}`.slice(0, 500);
-        this.logger.warn(message);
+        this.logger.warn(message, requestFields(host));
       } else message = (e as Error).message;
       body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded(message) };
     }

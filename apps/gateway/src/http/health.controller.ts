@@ -13,19 +13,20 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when NATS is connected and ClickHouse answers. */
+  /** Ready when NATS and ClickHouse answer (background probes: this reads their state and never waits on them). */
   @Get('health/ready')
-  async ready(): Promise<{ status: 'ready' }> {
-    const r = await this.runtime.ready();
+  ready(): { status: 'ready' } {
+    const r = this.runtime.ready();
     if (!r.ready) throw new HttpException({ status: 'not ready', reasons: r.reasons }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ready' };
   }
 
   /** Live streams (sync state, seq, resyncs) and connection counts: for operators. */
   @Get('status')
-  async status(): Promise<unknown> {
+  status(): unknown {
     return {
-      ready: await this.runtime.ready(),
+      ready: this.runtime.ready(),
+      dependencies: this.runtime.dependencies(),
       clients: this.runtime.sessions.size,
       subscriptions: this.runtime.hub.subscriptionCount,
       views: this.runtime.hub.viewCount,

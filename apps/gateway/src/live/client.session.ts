@@ -1,3 +1,4 @@
+import type { LogFields } from '@orderflow/config';
 import type { Socket } from 'socket.io';
 import type { GatewayLimits } from '../config/gateway.config.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
@@ -12,8 +13,8 @@ import { Outbox, type PendingCandle, changedPrices } from './outbox.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export interface SessionLogger {
-  warn(m: string): void;
-  error(m: string): void;
+  warn(m: string, fields?: LogFields): void;
+  error(m: string, fields?: LogFields): void;
 }
 
 const EVENTS = new Set(['subscribe', 'unsubscribe']);
@@ -170,7 +171,7 @@ export class ClientSession implements LiveClient {
     } else {
       code = 'internal';
       reason = 'the gateway failed to handle this request';
-      this.logger.error(`${event} from ${this.socket.id}: ${(e as Error)?.stack ?? String(e)}`);
+      this.logger.error(`${event} from ${this.socket.id}: ${(e as Error)?.stack ?? String(e)}`, { event: event.slice(0, 64) });
     }
     this.metrics.refusedRequests.inc({ code });
     if (this.closed) return;
@@ -296,7 +297,7 @@ export class ClientSession implements LiveClient {
   private kick(reason: string): void {
     if (this.closed) return;
     this.metrics.slowDisconnects.inc();
-    this.logger.warn(`disconnecting ${this.socket.id}: ${reason}`);
+    this.logger.warn(`disconnecting ${this.socket.id}: ${reason}`, { code: 'too-slow' });
     this.socket.emit('error', { code: 'too-slow', reason, request: null } satisfies ErrorMessage);
     this.close();
     this.socket.disconnect(true);

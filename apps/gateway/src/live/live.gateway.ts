@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Inject, Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import type { LogFields } from '@orderflow/config';
 import type { Server, Socket } from 'socket.io';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
@@ -61,9 +62,11 @@ export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<S
     // Handshake checks: a refused connection gets connect_error with `data: { code, reason }`.
     server.use((socket, next) => {
       if (authToken !== null && !tokenMatches((socket.handshake.auth as Record<string, unknown> | undefined)?.['token'], authToken)) {
+        this.logger.warn(`refused a connection from ${socket.handshake.address}: auth.token missing or wrong`, { client: socket.handshake.address, code: 'unauthorized' });
         return next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized', reason: 'auth.token is missing or wrong' } }));
       }
       if (this.sessions.size >= limits.maxClients) {
+        this.logger.warn(`refused a connection from ${socket.handshake.address}: ${limits.maxClients} connections already`, { client: socket.handshake.address, code: 'unavailable' });
         return next(Object.assign(new Error('too many clients'), { data: { code: 'unavailable', reason: `this gateway serves at most ${limits.maxClients} connections: try another replica or later` } }));
       }
       next();
@@ -71,7 +74,11 @@ export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<S
   }
 
   handleConnection(socket: Socket): void {
-    const session = new ClientSession(socket, this.runtime.hub, this.runtime.config.limits, this.runtime.metrics, { warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m) }, this.runtime.clock);
+    // a connection's lines name it and its address (never its handshake: auth.token is there)
+    const who = { socket: socket.id, client: socket.handshake.address };
+    this.logger.log(`connection ${socket.id} from ${socket.handshake.address}`, who);
+    const logger = { warn: (m: string, f?: LogFields) => this.logger.warn(m, { ...who, ...f }), error: (m: string, f?: LogFields) => this.logger.error(m, { ...who, ...f }) };
+    const session = new ClientSession(socket, this.runtime.hub, this.runtime.config.limits, this.runtime.metrics, logger, this.runtime.clock);
     this.sessions.set(socket.id, session);
     this.runtime.sessions.add(session);
     session.attach();
@@ -80,6 +87,7 @@ export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<S
   handleDisconnect(socket: Socket): void {
     const session = this.sessions.get(socket.id);
     if (!session) return;
+    this.logger.log(`connection ${socket.id} closed`, { socket: socket.id, client: socket.handshake.address, connectedMs: Date.now() - socket.handshake.issued });
     this.sessions.delete(socket.id);
     this.runtime.sessions.delete(session);
     session.close();

@@ -60,6 +60,11 @@ const HISTORY_TTL_MS = 2000;
 /** How long after a failed read of the earlier merged sessions (naked POCs) it is tried again. */
 const EARLIER_SESSIONS_RETRY_MS = 60_000;
 
+/** A view's log fields: its instrument (a merged view's name) and timeframe. */
+function viewFields(entry: ViewEntry): { exchange: string; symbol: string; timeframe: Timeframe } {
+  return { exchange: entry.instrument.exchange, symbol: entry.instrument.symbol, timeframe: entry.timeframe };
+}
+
 export class Subscription {
   seq = 0;
   active = true;
@@ -160,7 +165,7 @@ export class LiveHub {
           history = await this.cached(entry, `${from}:${to}`, () => this.deps.history.footprintList(instrument, req.timeframe, from, to, step, mode));
         } catch (e) {
           historyOk = false;
-          this.deps.logger.warn(`history of ${req.exchange} ${req.symbol} ${req.timeframe} for a snapshot: ${(e as Error).message}`);
+          this.deps.logger.warn(`history of ${req.exchange} ${req.symbol} ${req.timeframe} for a snapshot: ${(e as Error).message}`, { exchange: req.exchange, symbol: req.symbol, timeframe: req.timeframe });
         }
       }
     } finally {
@@ -243,7 +248,7 @@ export class LiveHub {
         ? src.merged.state.summary(members, src.view)
         : mergeSessions(members, src.instrument.scales.priceScale, null, [], src.view.step, src.view.mode);
     } catch (e) {
-      this.deps.logger.warn(`${src.key}: session: ${(e as Error).message}`);
+      this.deps.logger.warn(`${src.key}: session: ${(e as Error).message}`, viewFields(src));
       value = null;
     }
     src.sessionCache = { refs, revision, stored, value };
@@ -271,7 +276,7 @@ export class LiveHub {
       this.refreshSessions(entry, true, null, null);
     } catch (e) {
       m.failedAt = Date.now();
-      this.deps.logger.warn(`${entry.key}: earlier sessions (naked POCs) from ClickHouse: ${(e as Error).message}`);
+      this.deps.logger.warn(`${entry.key}: earlier sessions (naked POCs) from ClickHouse: ${(e as Error).message}`, viewFields(entry));
     } finally {
       m.loading = false;
     }
@@ -345,7 +350,10 @@ export class LiveHub {
         return src;
       });
     } catch (e) {
-      this.deps.logger.warn(`${dependent.instrument.exchange} ${dependent.instrument.symbol}: the merged 1d view for its session: ${(e as Error).message}`);
+      this.deps.logger.warn(`${dependent.instrument.exchange} ${dependent.instrument.symbol}: the merged 1d view for its session: ${(e as Error).message}`, {
+        exchange: dependent.instrument.exchange,
+        symbol: dependent.instrument.symbol,
+      });
       return undefined;
     }
   }
@@ -364,7 +372,10 @@ export class LiveHub {
         this.deps.nats,
         this.deps.snapshots,
         stored,
-        this.deps.logger,
+        {
+          log: (msg, f) => this.deps.logger.log(msg, { exchange, symbol, timeframe, ...f }),
+          warn: (msg, f) => this.deps.logger.warn(msg, { exchange, symbol, timeframe, ...f }),
+        },
         {
           resync: () => m.resyncs.inc(),
           malformed: () => m.malformedUpdates.inc(),
@@ -480,7 +491,7 @@ export class LiveHub {
     try {
       change = entry.view.apply(member, ev, held, sentAtMs);
     } catch (e) {
-      this.deps.logger.warn(`${entry.key}: ${(e as Error).message}`);
+      this.deps.logger.warn(`${entry.key}: ${(e as Error).message}`, viewFields(entry));
       return;
     }
     if (change === null) return;

@@ -1,14 +1,15 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSnapshot, liveSubject } from '@orderflow/contracts';
 import { type CandleData, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+import type { LogFields } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
 import { type HeldCandle, type NativeEvent, NativeCandles } from './native-candles.js';
 import type { SnapshotClient } from './snapshot.client.js';
 import { StreamSync } from './stream-sync.js';
 
 export interface StreamLogger {
-  log(m: string): void;
-  warn(m: string): void;
+  log(m: string, fields?: LogFields): void;
+  warn(m: string, fields?: LogFields): void;
 }
 
 export interface StreamHooks {
