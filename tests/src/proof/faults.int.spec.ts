@@ -15,7 +15,7 @@ import { connectClickHouse } from '@orderflow/clickhouse';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publish, startOwnClickHouse, units } from '../aggregator-support.js';
 import { type Cleanup, haveSharedData, readEvents, runCleanup, waitFor } from '../support.js';
-import { type LiveComparison, type LiveView, viewName } from './live-client.js';
+import { type LiveComparison, type LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
 import { type Row, appendJson, line, writeReport } from './report.js';
@@ -37,9 +37,10 @@ const JSON_OUT = process.env['PROOF_JSON'] ?? '';
 const CURRENT_ENGINE = process.env['ORDERFLOW_TEST_CLICKHOUSE'] === 'chdb';
 if (CURRENT_ENGINE) console.log('proof under fire on the current ClickHouse: the exactness run only; the faults run against 18.16 in the `test` target');
 const faultIt = CURRENT_ENGINE ? it.skip : it;
-// the gateway run at small size replays slower: at RATE the stream would be over before the restarted gateway is up (its start
-// alone took 10 s on the shared 2-core machine under load), and recovery is measured by updates arriving after the restart
-const GATEWAY_RATE = Number(process.env['PROOF_GATEWAY_RATE'] ?? (FULL ? RATE : 800)); // also the collector's restart run
+// The supervised kills replay slower: four restarts follow one another while the replay runs, a
+// restarted gateway takes seconds to start on two shared cores, and its recovery is measured by
+// updates arriving after its restart.
+const SUPERVISED_RATE = Number(process.env['PROOF_SUPERVISED_RATE'] ?? (FULL ? RATE : 500));
 /** What the live client follows in every run: both shards' symbols, native 1m and grouped higher timeframes. */
 const LIVE_VIEWS: LiveView[] = [
   { exchange: EXCHANGE, symbol: 'LTCUSDT', timeframe: '1m', ticks: 1, candles: 2000 },
@@ -92,9 +93,9 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     }
   }, 120_000);
 
-  async function run(fault: string, how: string, spec: StreamSpec, act: (p: Pipeline) => Promise<number | null>, o: { aggEnv?: Record<string, string>; rate?: number } = {}) {
+  async function run(fault: string, how: string, spec: StreamSpec, act: (p: Pipeline) => Promise<number | null>, o: { aggEnv?: Record<string, string>; rate?: number; supervised?: boolean } = {}) {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_${SIZE}_${++n}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: marketsNearNow(spec, SYMBOLS, 0.4, 20), rate: o.rate ?? RATE, cleanup, live: LIVE_VIEWS, ...(o.aggEnv ? { aggEnv: o.aggEnv } : {}) });
+    const p = new Pipeline({ db: `proof_${SIZE}_${++n}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: marketsNearNow(spec, SYMBOLS, 0.4, 20), rate: o.rate ?? RATE, cleanup, live: LIVE_VIEWS, ...(o.aggEnv ? { aggEnv: o.aggEnv } : {}), ...(o.supervised ? { supervised: true } : {}) });
     await p.start();
     const recoveryMs = await act(p);
     await p.settle(FULL ? 1_800_000 : 400_000);
@@ -129,46 +130,52 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
     await run('none (exactness)', 'the recording replayed as it is; its real holes reach the collector as WebSocket gaps that REST cannot fill either (the simulator never had those ids), so they are recorded as unfilled and the reference is the recording itself', EXACT_STREAM, async () => null);
   }, 1_800_000);
 
-  faultIt('collector kill -9 mid-replay, restarted with a start-up backfill from REST', async () => {
-    // The restarted collector starts at the id after the newest it had in JetStream, and fills what
-    // it missed from REST when the next live trade shows the gap: the replay must still be running
-    // when it comes back (at small size, RATE would end it during the 3 s down), hence the slower
-    // rate of the restart runs. (A market that went quiet is filled only by its next trade.)
-    await run(
-      'collector kill -9',
-      `SIGKILL at 40 % of the replay${GATEWAY_RATE !== RATE ? ` (this run at --replay-rate ${GATEWAY_RATE})` : ''}, down 3 s, restarted with COLLECTOR_BACKFILL_MINUTES reaching 1-2 minutes of trade time before the newest trade it had in JetStream`,
-      FAULT_STREAM,
-      midway(0.4, (p) => p.killCollector(3000)),
-      { rate: GATEWAY_RATE },
-    );
-  }, 1_800_000);
-
-  for (const shard of [0, 1])
-    faultIt(`aggregator shard ${shard} kill -9 mid-replay and restart`, async () => {
-      await run(`aggregator shard ${shard} kill -9`, `SIGKILL of shard ${shard} at 40 % of the replay, down 2 s, restarted (AGG_ACK_WAIT_SECONDS=5)`, FAULT_STREAM, midway(0.4, (p) => p.killShard(shard, 2000)));
-    }, 1_800_000);
-
-  faultIt('gateway kill -9 mid-replay, restarted on the same port; the live client reconnects, re-subscribes and ends equal to ClickHouse', async () => {
+  faultIt('kill -9 of the collector, each shard and the gateway under npm start\'s supervisor: each comes back by itself, the live client stays exact', async () => {
+    // The services run as `npm start` runs them (scripts/platform.mjs), and nothing restarts them
+    // but the supervisor, with the settings they started with: the collector resumes from the last
+    // trade it stored in JetStream and fills what it missed from REST, a shard resumes its
+    // consumers, the gateway's clients reconnect and re-subscribe. The kills follow one another
+    // while the replay runs (at SUPERVISED_RATE); the gateway goes first, because its recovery is
+    // measured by updates arriving after its restart, which needs the replay still running.
+    const kills: [string, number][] = [['gateway', 0.1], ['collector', 0.25], ['aggregator-0', 0.4], ['aggregator-1', 0.55]];
+    const figures: string[] = [];
     const p = await run(
-      'gateway kill -9',
-      `SIGKILL of the gateway at 40 % of the replay${GATEWAY_RATE !== RATE ? ` (this run at --replay-rate ${GATEWAY_RATE})` : ''}, down 2 s, restarted on the same port; the live client (socket.io-client, reconnection 200 ms growing to 1 s) reconnects and subscribes again. "recovered" here = from the restart until the client had a new snapshot and then an update of every view it follows (${LIVE_VIEWS.map(viewName).join(', ')})`,
+      'supervised kill -9',
+      `npm start's supervisor runs the collector, both shards and the gateway; SIGKILL of ${kills.map(([name, at]) => `${name} at ${at * 100} %`).join(', ')} of the replay (--replay-rate ${SUPERVISED_RATE}); each restarted only by the supervisor (ORDERFLOW_RESTART_DELAY_MS=500) with its original settings (the collector: COLLECTOR_BACKFILL_MINUTES=0, so what it missed comes from resuming at its last stored trade). "recovered" = the slowest of: the gateway until the live client had a new snapshot and an update of every view; a killed collector or shard until ClickHouse held every trade produced before the kill`,
       FAULT_STREAM,
       async (p) => {
-        await p.producedAtLeast(Math.floor(p.total * 0.4));
-        const connectsBefore = p.live!.connects;
-        const { restartAt, ready } = await p.killGateway(2000);
-        const rec = await p.live!.recoveredAfter(restartAt, 120_000);
-        const readyAt = await ready;
-        const left = p.total - (await p.simStats()).tradesProduced;
-        const detail = `gateway ready ${readyAt - restartAt} ms after its restart; client reconnected after ${rec?.reconnectMs ?? 'n/a'} ms, snapshots of every view after ${rec?.snapshotMs ?? 'n/a'} ms, an update of every view after ${rec?.ms ?? 'n/a'} ms; ${left} trades of the replay still to come then`;
-        console.log(`[proof] gateway kill -9: ${detail}`);
-        // (no update can come once the replay is over: if that happened first, the run was too fast for this machine, not the gateway too slow)
-        expect(rec, `the live client had a new snapshot and an update of every view after the gateway's restart (${detail}${left === 0 ? '; the replay ended first: lower PROOF_GATEWAY_RATE' : ''})`).not.toBeNull();
-        expect(p.live!.connects).toBe(connectsBefore + 1);
-        return rec!.ms;
+        const caughtUp: Promise<number | null>[] = [];
+        let worst = 0;
+        for (const [name, at] of kills) {
+          await p.producedAtLeast(Math.floor(p.total * at));
+          const connectsBefore = p.live!.connects;
+          const producedThen = (await p.simStats()).tradesProduced;
+          const { killedAt, readyMs } = await p.killSupervised(name);
+          if (name === 'gateway') {
+            const rec = await p.live!.recoveredAfter(killedAt, 120_000);
+            const left = p.total - (await p.simStats()).tradesProduced;
+            figures.push(`gateway ready ${readyMs} ms after the kill, the client's snapshots and an update of every view ${rec?.ms ?? 'n/a'} ms after it (${left} trades of the replay still to come then)`);
+            expect(rec, `the live client had a new snapshot and an update of every view after the gateway's restart${left === 0 ? ' (the replay ended first: lower PROOF_SUPERVISED_RATE)' : ''}`).not.toBeNull();
+            expect(p.live!.connects).toBe(connectsBefore + 1);
+            worst = Math.max(worst, rec!.ms);
+          } else {
+            // ClickHouse catching up is measured while the next kills go on
+            const ms = p.recoveryMs(client, killedAt, producedThen);
+            caughtUp.push(ms);
+            void ms.then((x) => figures.push(`${name} ready ${readyMs} ms after the kill, ClickHouse held the ${producedThen.toLocaleString('en')} trades produced before it ${x ?? 'n/a'} ms after it`));
+          }
+        }
+        for (const ms of await Promise.all(caughtUp)) {
+          expect(ms, 'ClickHouse caught up after each kill').not.toBeNull();
+          worst = Math.max(worst, ms!);
+        }
+        console.log(`[proof] supervised kill -9: ${figures.join('; ')}`);
+        return worst;
       },
-      { rate: GATEWAY_RATE },
+      { rate: SUPERVISED_RATE, supervised: true },
     );
+    const restarts = (await p.supervisorStatus()).services.map((s) => [s.name, s.restarts]);
+    expect(restarts).toEqual([['collector', 1], ['aggregator-0', 1], ['aggregator-1', 1], ['gateway', 1]]);
     for (const s of p.live!.stats()) expect(s.notLive, `${s.view}: snapshots without the shard`).toBe(0);
   }, 1_800_000);
 

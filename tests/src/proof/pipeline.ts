@@ -8,7 +8,7 @@
  * trades on, and `compareLive()` checks what it holds against ClickHouse.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TRADES_STREAM, decodeTradeBatch, tradeSubject } from '@orderflow/contracts';
+import { TRADES_STREAM } from '@orderflow/contracts';
 import { type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
 import { type Cleanup, connectTo, waitFor } from '../support.js';
 import { type LiveComparison, type LiveView, ResilientLiveClient } from './live-client.js';
@@ -27,6 +27,7 @@ const SIM_MAIN = join(ROOT, 'apps/exchange-sim/dist/main.js');
 const COLLECTOR_MAIN = join(ROOT, 'apps/collector/dist/main.js');
 const AGGREGATOR_MAIN = join(ROOT, 'apps/aggregator/dist/main.js');
 const GATEWAY_MAIN = join(ROOT, 'apps/gateway/dist/main.js');
+const PLATFORM = join(ROOT, 'scripts/platform.mjs');
 const LOGS = Boolean(process.env['SYSTEM_TEST_LOGS']);
 
 interface Services {
@@ -144,6 +145,15 @@ export interface PipelineOptions {
   natsUrl?: string;
   /** TRADES_REPLICAS of the collector: the copies of TRADES and COLLECTOR_EVENTS (default 1). */
   streamReplicas?: number;
+  /**
+   * Run the collector, the shards and the gateway under `npm start`'s supervisor (scripts/platform.mjs
+   * with a services file of their own): a killed service is restarted by it, with the same settings.
+   */
+  supervised?: boolean;
+}
+
+interface SupervisorStatus {
+  services: { name: string; state: string; pid: number | null; restarts: number }[];
 }
 
 export interface Measurement {
@@ -176,7 +186,6 @@ export class Pipeline {
   dir = '';
   natsStore = '';
   readonly recordings: Recording[];
-  private collectorBackfillMinutes = '0';
 
   constructor(readonly o: PipelineOptions) {
     this.recordings = o.markets.map((m) => asRecording(m.symbol, m.trades));
@@ -211,14 +220,17 @@ export class Pipeline {
     cleanup.push(() => this.sim.kill('SIGKILL'));
     await waitFor('the simulator', async () => (await get(`http://127.0.0.1:${this.simPort}/health`)).status === 200 || !this.sim.alive, 60_000);
     if (!this.sim.alive) throw new Error(`simulator exited:\n${this.sim.tail()}`);
-    await this.startCollector();
-    cleanup.push(() => this.collector.kill('SIGKILL'));
-    for (const i of [0, 1]) {
-      await this.startShard(i);
-      cleanup.push(() => this.shards[i]!.kill('SIGKILL'));
+    if (this.o.supervised) await this.startSupervised();
+    else {
+      await this.startCollector();
+      cleanup.push(() => this.collector.kill('SIGKILL'));
+      for (const i of [0, 1]) {
+        await this.startShard(i);
+        cleanup.push(() => this.shards[i]!.kill('SIGKILL'));
+      }
+      this.startGateway();
+      cleanup.push(() => this.gateway.kill('SIGKILL'));
     }
-    this.startGateway();
-    cleanup.push(() => this.gateway.kill('SIGKILL'));
     await this.waitReady();
     if (!this.o.live) {
       await this.simControl('resume');
@@ -243,7 +255,11 @@ export class Pipeline {
 
   /** The gateway as scripts/services.json runs it (one process, its own port), reading both shards. */
   startGateway(): void {
-    this.gateway = new Proc('gateway', [GATEWAY_MAIN], {
+    this.gateway = new Proc('gateway', [GATEWAY_MAIN], this.gatewayEnv());
+  }
+
+  gatewayEnv(): Record<string, string> {
+    return {
       NATS_URL: this.nats.url,
       CLICKHOUSE_URL: this.o.clickhouseUrl,
       CLICKHOUSE_DATABASE: this.o.db,
@@ -254,7 +270,7 @@ export class Pipeline {
       // ~250 1m candles per view): the default of 512 candles waiting, sized for a live market, would
       // disconnect the proof's client whenever its process waits a second or two for the shared CPU
       GATEWAY_MAX_PENDING_CANDLES: '20000',
-    });
+    };
   }
 
   collectorEnv(): Record<string, string> {
@@ -266,19 +282,25 @@ export class Pipeline {
       COLLECTOR_REST_URL: `http://127.0.0.1:${this.simPort}`,
       COLLECTOR_INSTRUMENTS: this.o.markets.map((m) => `${m.symbol}:${TICK}:${STEP}`).join(','),
       COLLECTOR_HTTP_PORT: String(this.collectorPort),
-      COLLECTOR_BACKFILL_MINUTES: this.collectorBackfillMinutes,
+      // nothing before its first trade: a restarted collector resumes from its last stored trade
+      COLLECTOR_BACKFILL_MINUTES: '0',
       COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
       ...(this.o.streamReplicas ? { TRADES_REPLICAS: String(this.o.streamReplicas) } : {}),
     };
   }
 
-  async startCollector(backfillMinutes = '0'): Promise<void> {
-    this.collectorBackfillMinutes = backfillMinutes;
+  async startCollector(): Promise<void> {
     this.collector = new Proc('collector', [COLLECTOR_MAIN], this.collectorEnv());
   }
 
   async startShard(i: number): Promise<void> {
-    this.shards[i] = new Proc(`aggregator-${i}`, [AGGREGATOR_MAIN], {
+    this.shards[i] = new Proc(`aggregator-${i}`, [AGGREGATOR_MAIN], this.shardEnv(i));
+    // shard 0 applies the migrations first; the other waits for it (no concurrent DDL on a new database)
+    if (i === 0) await this.waitUrl(`http://127.0.0.1:${this.aggPorts[0]}/health/live`, this.shards[0]!);
+  }
+
+  shardEnv(i: number): Record<string, string> {
+    return {
       NATS_URL: this.nats.url,
       CLICKHOUSE_URL: this.o.clickhouseUrl,
       CLICKHOUSE_DATABASE: this.o.db,
@@ -289,9 +311,86 @@ export class Pipeline {
       AGG_FLUSH_INTERVAL_MS: '500',
       AGG_ACK_WAIT_SECONDS: '5',
       ...this.o.aggEnv,
+    };
+  }
+
+  /**
+   * The collector, both shards and the gateway under `npm start`'s supervisor, in that order (each
+   * ready before the next: shard 0 migrates before shard 1 starts). `collector`, `shards` and
+   * `gateway` then all name the supervisor's process, whose output carries every service's lines.
+   */
+  private async startSupervised(): Promise<void> {
+    const ready = (port: number) => `http://127.0.0.1:${port}/health/ready`;
+    const node = process.execPath;
+    const file = join(this.dir, 'services.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { name: 'collector', cmd: [node, COLLECTOR_MAIN], env: this.collectorEnv(), readyUrl: ready(this.collectorPort) },
+        { name: 'aggregator-0', cmd: [node, AGGREGATOR_MAIN], env: this.shardEnv(0), readyUrl: ready(this.aggPorts[0]!) },
+        { name: 'aggregator-1', cmd: [node, AGGREGATOR_MAIN], env: this.shardEnv(1), readyUrl: ready(this.aggPorts[1]!) },
+        { name: 'gateway', cmd: [node, GATEWAY_MAIN], env: this.gatewayEnv(), readyUrl: ready(this.gatewayPort) },
+      ]),
+    );
+    this.statusPort = (await reservePorts(1))[0]!;
+    const supervisor = new Proc('platform', [PLATFORM], {
+      ORDERFLOW_SERVICES_FILE: file,
+      ORDERFLOW_STATUS_PORT: String(this.statusPort),
+      // never the started-file of an npm test run: this supervisor stops only its own services
+      ORDERFLOW_STARTED_FILE: '',
+      ORDERFLOW_RESTART_DELAY_MS: '500',
+      NATS_URL: this.nats.url,
+      CLICKHOUSE_URL: this.o.clickhouseUrl,
+      CLICKHOUSE_DATABASE: this.o.db,
+      DASHBOARD_PORT: String(this.gatewayPort),
     });
-    // shard 0 applies the migrations first; the other waits for it (no concurrent DDL on a new database)
-    if (i === 0) await this.waitUrl(`http://127.0.0.1:${this.aggPorts[0]}/health/live`, this.shards[0]!);
+    this.o.cleanup.push(async () => {
+      // Ctrl-C's path: the supervisor stops its services; any it could not stop are killed here
+      // (each runs in a process group of its own, which outlives a killed supervisor)
+      const pids = (await get<SupervisorStatus>(`http://127.0.0.1:${this.statusPort}/status`)).body?.services.map((s) => s.pid) ?? [];
+      supervisor.child.kill('SIGTERM');
+      await waitFor('the supervisor to stop its services', () => !supervisor.alive, 60_000).catch(() => undefined);
+      for (const pid of pids) {
+        try {
+          if (pid) process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* stopped */
+        }
+      }
+      if (supervisor.alive) await supervisor.kill('SIGKILL');
+    });
+    this.collector = supervisor;
+    this.shards = [supervisor, supervisor];
+    this.gateway = supervisor;
+  }
+
+  statusPort = 0;
+
+  /** The supervisor's view of its services (supervised runs). */
+  async supervisorStatus(): Promise<SupervisorStatus> {
+    const r = await get<SupervisorStatus>(`http://127.0.0.1:${this.statusPort}/status`);
+    if (!r.body) throw new Error(`the supervisor's /status did not answer:\n${this.collector.tail(40)}`);
+    return r.body;
+  }
+
+  /**
+   * kill -9 one supervised service; resolves with the kill's time and, once the supervisor has
+   * started it again and it is ready, the time that took.
+   */
+  async killSupervised(name: string, timeoutMs = 120_000): Promise<{ killedAt: number; readyMs: number }> {
+    const before = (await this.supervisorStatus()).services.find((s) => s.name === name);
+    if (!before?.pid) throw new Error(`${name} is not running under the supervisor: ${JSON.stringify(before)}`);
+    const killedAt = Date.now();
+    process.kill(before.pid, 'SIGKILL');
+    await waitFor(
+      `${name} restarted by the supervisor and ready`,
+      async () => {
+        const s = (await this.supervisorStatus()).services.find((x) => x.name === name);
+        return s !== undefined && s.state === 'ready' && s.restarts === before.restarts + 1;
+      },
+      timeoutMs,
+    );
+    return { killedAt, readyMs: Date.now() - killedAt };
   }
 
   private async waitUrl(url: string, p: Proc, timeoutMs = 90_000): Promise<void> {
@@ -326,49 +425,6 @@ export class Pipeline {
   /** Resolves once the simulator has produced at least `n` trades. */
   async producedAtLeast(n: number, timeoutMs = 600_000): Promise<void> {
     await waitFor(`${n} trades produced`, async () => ((await this.simStats())?.tradesProduced ?? 0) >= n, timeoutMs);
-  }
-
-  /** Time (µs) of the newest trade the collector has in TRADES, the oldest over the symbols. */
-  async lastPublishedTimeUs(): Promise<number> {
-    const jsm = await jetstreamManager(this.nc);
-    let min = Infinity;
-    for (const m of this.o.markets) {
-      const msg = await jsm.streams.getMessage(TRADES_STREAM, { last_by_subj: tradeSubject(EXCHANGE, m.symbol) }).catch(() => null);
-      if (!msg) return 0;
-      const b = decodeTradeBatch(msg.string());
-      min = Math.min(min, b.trades.at(-1)!.exchangeTimeUs);
-    }
-    return min;
-  }
-
-  /** kill -9 the collector; restart it with a start-up backfill reaching 1-2 minutes (trade time) before what it had published. */
-  async killCollector(downMs: number): Promise<number> {
-    await this.collector.kill('SIGKILL');
-    const lastUs = await this.lastPublishedTimeUs();
-    await sleep(downMs);
-    const minutes = lastUs === 0 ? 0 : Math.ceil((Date.now() - lastUs / 1000) / 60_000) + 1;
-    const restartAt = Date.now();
-    await this.startCollector(String(minutes));
-    return restartAt;
-  }
-
-  async killShard(i: number, downMs: number): Promise<number> {
-    await this.shards[i]!.kill('SIGKILL');
-    await sleep(downMs);
-    const restartAt = Date.now();
-    await this.startShard(i);
-    return restartAt;
-  }
-
-  /** kill -9 the gateway; restart it on the same port after `downMs`. Resolves at the restart with its time, and `ready` once it answers /health/ready. */
-  async killGateway(downMs: number): Promise<{ restartAt: number; ready: Promise<number> }> {
-    await this.gateway.kill('SIGKILL');
-    await sleep(downMs);
-    const restartAt = Date.now();
-    this.startGateway();
-    const ready = this.waitUrl(`${this.gatewayUrl}/health/ready`, this.gateway).then(() => Date.now());
-    ready.catch(() => undefined);
-    return { restartAt, ready };
   }
 
   /**
