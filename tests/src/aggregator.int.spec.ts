@@ -213,6 +213,7 @@ describe.skipIf(!haveSharedData)('aggregator', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
+    publishing.catch(() => undefined); // awaited below
     await waitFor('part of the stream acknowledged', async () => {
       const info = await jsm.consumers.info(TRADES_STREAM, consumer).catch(() => null);
       return info !== null && info.ack_floor.stream_seq > 10;
