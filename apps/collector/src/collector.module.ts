@@ -1,6 +1,7 @@
 import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type CollectorConfig, loadCollectorConfig } from './config/collector.config.js';
 import { COLLECTOR_CONFIG, COLLECTOR_RUNTIME } from './collector.tokens.js';
+import { collectorLogger } from './collector.logger.js';
 import { CollectorRuntime } from './collector.runtime.js';
 import { HealthController } from './health.controller.js';
 
@@ -16,10 +17,8 @@ import { HealthController } from './health.controller.js';
     {
       provide: COLLECTOR_RUNTIME,
       inject: [COLLECTOR_CONFIG],
-      useFactory: (config: CollectorConfig) => {
-        const logger = new Logger(`collector ${config.exchange.id}`);
-        return new CollectorRuntime(config, { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) });
-      },
+      // through Nest's Logger: the app's logger (the collector's ServiceLogger), fields and all
+      useFactory: (config: CollectorConfig) => new CollectorRuntime(config, collectorLogger(new Logger('runtime'), config)),
     },
   ],
 })

@@ -1,3 +1,4 @@
+import { DependencyProbe, type FieldLogger, type LogFields } from '@orderflow/config';
 import type { Instrument } from '@orderflow/footprint';
 import { EventPublisher, StoredTradesError, TradePublisher, connectNats, drainNats, ensureStreams, lastStoredTrades } from '@orderflow/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -6,7 +7,7 @@ import type { CollectorConfig } from './config/collector.config.js';
 import { BinanceFeed } from './feeds/binance.feed.js';
 import { BybitFeed } from './feeds/bybit.feed.js';
 import { OkxFeed } from './feeds/okx.feed.js';
-import type { Feed, FeedLogger } from './feeds/feed.types.js';
+import type { Feed } from './feeds/feed.types.js';
 import type { ResumeOptions } from './feeds/resume.js';
 import { loadInstruments } from './instruments.loader.js';
 
@@ -21,16 +22,22 @@ export class CollectorRuntime {
   feed: Feed | null = null;
   instruments = new Map<string, Instrument>();
   private started = false;
+  /** NATS as a background check sees it: what readiness reports, at once. */
+  private natsProbe: DependencyProbe | null = null;
 
   constructor(
     readonly config: CollectorConfig,
-    private readonly logger: FeedLogger,
+    private readonly logger: FieldLogger,
   ) {}
 
   async start(): Promise<void> {
     const c = this.config;
-    const natsLogger = { info: (m: string) => this.logger.log(m), warn: (m: string) => this.logger.warn(m), error: (m: string) => this.logger.error(m) };
-    this.nc = await connectNats({ servers: c.natsServers, name: `collector-${c.exchange.id}`, logger: natsLogger });
+    const natsLogger = { info: (m: string, f?: LogFields) => this.logger.log(m, f), warn: (m: string, f?: LogFields) => this.logger.warn(m, f), error: (m: string, f?: LogFields) => this.logger.error(m, f) };
+    const nc = await connectNats({ servers: c.natsServers, name: `collector-${c.exchange.id}`, logger: natsLogger });
+    this.nc = nc;
+    // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
+    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger });
+    this.natsProbe.start();
     for (const s of await ensureStreams(this.nc, { ...c.stream, storage: 'file' })) this.logger.log(`stream ${s.stream}: ${s.action}`);
     const js = jetstream(this.nc);
     this.publisher = new TradePublisher(js, { ...c.publisher, logger: natsLogger });
@@ -103,11 +110,12 @@ export class CollectorRuntime {
     }
   }
 
-  /** Ready: NATS connected, the exchange connected, the publisher not saturated. */
+  /** Ready: NATS connected and answering (the background probe), the exchange connected, the publisher not saturated. */
   ready(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.started) reasons.push('starting');
     if (!this.nc || this.nc.isClosed()) reasons.push('NATS not connected');
+    if (this.natsProbe && !this.natsProbe.ok) reasons.push(this.natsProbe.problem!);
     if (this.feed && !this.feed.status().connected) reasons.push(`${this.config.exchange.id} not connected`);
     if (this.publisher?.saturated) reasons.push('publisher buffer full');
     return { ready: reasons.length === 0, reasons };
@@ -115,6 +123,7 @@ export class CollectorRuntime {
 
   /** Stops the feed, then waits (bounded) until JetStream acknowledged everything it published. */
   async stop(timeoutMs = 30_000): Promise<void> {
+    this.natsProbe?.stop();
     await this.feed?.stop();
     try {
       await this.publisher?.close({ timeoutMs });

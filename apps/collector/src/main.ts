@@ -1,20 +1,24 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { serviceLoggerFromEnv } from '@orderflow/config';
 import { NestFactory } from '@nestjs/core';
 import { CollectorModule } from './collector.module.js';
 import { COLLECTOR_CONFIG } from './collector.tokens.js';
 import type { CollectorConfig } from './config/collector.config.js';
 
+// the log first: a configuration error is reported in the format asked for
+const { logger, problem } = serviceLoggerFromEnv('collector', process.env, process);
+
 async function main(): Promise<void> {
-  const app = await NestFactory.create(CollectorModule, { bufferLogs: false });
+  if (problem) throw problem;
+  const app = await NestFactory.create(CollectorModule, { bufferLogs: false, logger });
   app.enableShutdownHooks();
   const config = app.get<CollectorConfig>(COLLECTOR_CONFIG);
   await app.listen(config.httpPort, config.httpHost);
-  new Logger('collector').log(`health and metrics on http://${config.httpHost}:${config.httpPort} (/health/live, /health/ready, /metrics, /status)`);
+  logger.log(`health and metrics on http://${config.httpHost}:${config.httpPort} (/health/live, /health/ready, /metrics, /status)`, { context: 'main', exchange: config.exchange.id });
 }
 
 main().catch((e: unknown) => {
   // Configuration errors list every bad variable; anything else is printed whole.
-  console.error(e instanceof Error ? e.message : e);
+  logger.fatal(e instanceof Error ? e.message : String(e), { context: 'main' });
   process.exit(1);
 });
