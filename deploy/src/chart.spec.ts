@@ -169,6 +169,7 @@ describe('the Helm chart', () => {
           expect(env.COLLECTOR_HTTP_HOST).toBe('0.0.0.0');
           expect(env.COLLECTOR_HTTP_PORT).toBe('9300');
           expect(env.NATS_URL).toMatch(/^nats:\/\//);
+          expect(env.LOG_FORMAT).toBe('json');
           for (const k of ['TRADES_MAX_AGE_HOURS', 'TRADES_MAX_GIB', 'TRADES_DUPLICATE_WINDOW_SECONDS', 'TRADES_REPLICAS']) expect(env[k], k).toMatch(/^\d+$/);
           expect(c.metadata.name).toContain(env.COLLECTOR_EXCHANGE);
         }
@@ -187,6 +188,9 @@ describe('the Helm chart', () => {
         expect(gw.AGG_SHARDS).toBe(env.AGG_SHARDS);
         expect(env.AGG_HTTP_HOST).toBe('0.0.0.0');
         expect(env.AGG_HTTP_PORT).toBe('9400');
+        // JSON log lines in the cluster (LOG_FORMAT's default, text, is for local runs)
+        expect(env.LOG_FORMAT).toBe('json');
+        expect(gw.LOG_FORMAT).toBe('json');
         expect(env.CLICKHOUSE_PASSWORD).toMatch(/^secret:/);
         expect(env.CLICKHOUSE_DATABASE).toBe('orderflow');
       });
