@@ -171,7 +171,10 @@ export class BybitFeed extends BaseFeed {
       if (!s?.due || s.recovering || this.stopped) continue;
       const due = s.due;
       s.due = null;
-      const run = this.recover(symbol, s, due);
+      // recover() records what REST could not give as a gap; anything else it throws is logged here
+      const run = this.recover(symbol, s, due).catch((e: unknown) => {
+        if (!this.stopped) this.o.logger.error(`${this.o.exchange} ${symbol}: recovery failed: ${(e as Error).message}`);
+      });
       this.recoveries.add(run);
       void run.finally(() => this.recoveries.delete(run));
     }

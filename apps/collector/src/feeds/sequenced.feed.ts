@@ -235,6 +235,10 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
         if (p.reason === 'resume' || p.loggedAtMs > 0) this.o.logger.log(describeCatchUp(this.o.exchange, symbol, p.status(Date.now())));
       }
     });
+    // what escapes the loop's own handling (publishing after close while stopping) is logged, not left unhandled
+    state.backfilling.catch((e: unknown) => {
+      if (!this.stopped) this.o.logger.error(`${this.o.exchange} ${symbol}: backfill stopped: ${(e as Error).message}`);
+    });
   }
 
   private async backfillLoop(symbol: string, state: SymbolState<T>): Promise<void> {

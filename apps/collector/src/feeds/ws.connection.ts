@@ -33,6 +33,8 @@ export interface WsConnectionOptions {
  */
 export class WsConnection {
   private ws: WebSocket | null = null;
+  /** A planned replacement opened but not yet delivering (see open()). */
+  private replacement: WebSocket | null = null;
   private stopped = true;
   private paused = false;
   private readonly backoff: Backoff;
@@ -60,6 +62,9 @@ export class WsConnection {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimers();
+    // a planned replacement still opening is dropped: nothing may arrive after stop()
+    this.replacement?.terminate();
+    this.replacement = null;
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
@@ -91,6 +96,7 @@ export class WsConnection {
     let delivered = false;
     const isCurrent = () => this.ws === ws;
     if (!replacing) this.ws = ws;
+    else this.replacement = ws;
 
     ws.on('open', () => {
       this.o.logger.log(`${this.o.name}: connected to ${this.o.url}`);
@@ -102,10 +108,12 @@ export class WsConnection {
       this.o.onOpen?.((text) => ws.send(text));
     });
     ws.on('message', (data: WebSocket.RawData) => {
+      if (this.stopped) return;
       const receivedAt = Date.now();
       if (replacing && !delivered) {
         // The replacement delivers: it becomes the connection, the old one is closed quietly.
         delivered = true;
+        this.replacement = null;
         const old = this.ws;
         this.ws = ws;
         this.armTimers(ws);
@@ -121,6 +129,8 @@ export class WsConnection {
     ws.on('error', (e) => this.o.logger.warn(`${this.o.name}: ${e.message}`));
     ws.on('close', (code, reason) => {
       if (replacing && !delivered) {
+        if (this.replacement === ws) this.replacement = null;
+        if (this.stopped) return;
         this.o.logger.warn(`${this.o.name}: replacement connection closed before delivering (${code}); keeping the old one`);
         this.schedulePlanned();
         return;
