@@ -303,6 +303,15 @@ export class ClientSession implements LiveClient {
     this.socket.disconnect(true);
   }
 
+  /** Writing to it failed in a way the session cannot recover from: it is closed, with the reason. */
+  failed(e: unknown): void {
+    if (this.closed) return;
+    const reason = `could not send its updates: ${(e as Error).message}`;
+    this.logger.warn(`disconnecting ${this.socket.id}: ${reason}`, { code: 'internal' });
+    this.close();
+    this.socket.disconnect(true);
+  }
+
   /** The connection ended: every subscription is released, nothing more is sent. */
   close(): void {
     if (this.closed) return;

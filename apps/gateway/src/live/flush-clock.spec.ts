@@ -11,8 +11,8 @@ describe('FlushClock', () => {
     let now = 1_000_000;
     const clock = new FlushClock(50, () => now);
     const flushed: string[] = [];
-    const a = { flush: () => flushed.push('a') };
-    const b = { flush: () => flushed.push('b') };
+    const a = { flush: () => flushed.push('a'), failed: () => undefined };
+    const b = { flush: () => flushed.push('b'), failed: () => undefined };
     // idle: the first mark goes out on the next turn of the loop
     clock.mark(a);
     clock.mark(b);
@@ -36,8 +36,8 @@ describe('FlushClock', () => {
     vi.useFakeTimers();
     const clock = new FlushClock(0);
     const flushed: string[] = [];
-    const a = { flush: () => flushed.push('a') };
-    const b = { flush: () => flushed.push('b') };
+    const a = { flush: () => flushed.push('a'), failed: () => undefined };
+    const b = { flush: () => flushed.push('b'), failed: () => undefined };
     clock.mark(a);
     clock.mark(b);
     clock.forget(a);
@@ -56,17 +56,37 @@ describe('FlushClock', () => {
     vi.useFakeTimers();
     const clock = new FlushClock(0);
     const flushed: string[] = [];
-    const b = { flush: () => flushed.push('b') };
+    const b = { flush: () => flushed.push('b'), failed: () => undefined };
     const a = {
       flush: () => {
         flushed.push('a');
         clock.mark(b);
       },
+      failed: () => undefined,
     };
     clock.mark(a);
     vi.runOnlyPendingTimers();
     expect(flushed).toEqual(['a']);
     vi.runOnlyPendingTimers();
     expect(flushed).toEqual(['a', 'b']);
+  });
+
+  it('a connection whose flush throws is told so, and the others of the pass still go out', () => {
+    vi.useFakeTimers();
+    const clock = new FlushClock(0);
+    const flushed: string[] = [];
+    const failures: string[] = [];
+    const bad = {
+      flush: () => {
+        throw new Error('socket gone');
+      },
+      failed: (e: unknown) => failures.push((e as Error).message),
+    };
+    const good = { flush: () => flushed.push('good'), failed: () => undefined };
+    clock.mark(bad);
+    clock.mark(good);
+    expect(() => vi.runOnlyPendingTimers()).not.toThrow();
+    expect(failures).toEqual(['socket gone']);
+    expect(flushed).toEqual(['good']);
   });
 });

@@ -1,6 +1,8 @@
 /** What the clock flushes: a connection with updates waiting. */
 export interface Flushable {
   flush(): void;
+  /** flush() threw: the connection is closed and says why. */
+  failed(e: unknown): void;
 }
 
 /**
@@ -71,7 +73,12 @@ export class FlushClock {
     this.dirty.clear();
     for (const s of list) {
       this.flushed++;
-      s.flush();
+      try {
+        s.flush();
+      } catch (e) {
+        // one connection's failure neither skips the others nor escapes the timer
+        s.failed(e);
+      }
     }
     this.arm();
   }

@@ -132,9 +132,15 @@ export class LiveStream {
       return;
     }
     this.updates++;
-    const action = this.sync.onUpdate(u);
-    if (action === 'apply') this.applyUpdate(u);
-    else if (action === 'resync') this.resync(u.epoch !== this.sync.epoch ? `epoch ${u.epoch}` : `seq ${u.seq} after ${this.sync.seq}`);
+    try {
+      const action = this.sync.onUpdate(u);
+      if (action === 'apply') this.applyUpdate(u);
+      else if (action === 'resync') this.resync(u.epoch !== this.sync.epoch ? `epoch ${u.epoch}` : `seq ${u.seq} after ${this.sync.seq}`);
+    } catch (e) {
+      // runs inside the NATS client's reader: a throw there would stop the connection's reading
+      this.failed(`update ${u.seq}`, e);
+      this.resync('an update could not be applied');
+    }
   }
 
   private applyUpdate(u: LiveUpdate): boolean {
@@ -166,7 +172,16 @@ export class LiveStream {
       return;
     }
     this.resyncing = true;
-    void this.resyncLoop();
+    // resyncLoop handles a shard's or ClickHouse's failures itself; anything else it throws (in
+    // adopting a snapshot or in a listener) leaves the stream out of sync, said in /status and the log
+    void this.resyncLoop().catch((e: unknown) => this.failed('resync', e));
+  }
+
+  private failed(what: string, e: unknown): void {
+    this.lastError = `${what}: ${(e as Error).message}`;
+    this.synced = false;
+    this.resolveFirst();
+    this.logger.warn(`${this.subject}: ${this.lastError}`);
   }
 
   private async resyncLoop(): Promise<void> {
