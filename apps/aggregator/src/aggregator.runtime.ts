@@ -155,6 +155,8 @@ export class AggregatorRuntime {
     this.discoverRunning = true;
     try {
       const info = await this.jsm.streams.info(TRADES_STREAM, { subjects_filter: 'trades.>' });
+      // stop() may have collected the actors while the request was out: start none after it
+      if (this.stopped) return;
       for (const subject of Object.keys(info.state.subjects ?? {})) {
         const p = parseTradeSubject(subject);
         if (p === null || !this.owns(p.exchange, p.symbol)) continue;

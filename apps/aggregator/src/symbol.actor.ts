@@ -145,6 +145,11 @@ export class SymbolActor {
         await this.ensureConsumer();
         const consumer = await this.ctx.js.consumers.get(TRADES_STREAM, this.durable);
         this.messages = await consumer.consume({ max_messages: 64, expires: PULL_EXPIRES_MS });
+        if (this.stopped) {
+          // stop() ran while the consumer was being opened, before there was anything to close
+          await this.messages.close().catch(() => undefined);
+          break;
+        }
         this.lastError = null;
         for await (const m of this.messages) {
           await this.ctx.gate();
