@@ -131,6 +131,14 @@ describe('the Helm chart', () => {
           expect(container.livenessProbe, what).toBeDefined();
           expect(container.readinessProbe, what).toBeDefined();
           expect(container.startupProbe, what).toBeDefined();
+          // the platform's services: out of the Service within seconds of a hung dependency
+          // (their /health/ready answers at once from background probes; tests/src/readiness.int.spec.ts)
+          const ready = container.readinessProbe!;
+          if (ready.httpGet?.path === '/health/ready') {
+            const worstMs = (ready.periodSeconds ?? 10) * (ready.failureThreshold ?? 3) * 1000;
+            expect(worstMs, `${what}: readiness reacts within ${worstMs} ms`).toBeLessThanOrEqual(5000);
+            expect(ready.timeoutSeconds, what).toBeLessThanOrEqual(1);
+          }
         }
       });
 
