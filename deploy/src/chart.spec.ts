@@ -205,6 +205,7 @@ describe('the Helm chart', () => {
 
       it('runs the migrations as a hook Job before the apps, with the apps not migrating', () => {
         const job = find(ms(), 'Job', '-migrations');
+        expect(envOf(job.spec.template.spec.containers[0]).LOG_FORMAT).toBe('json');
         const hooks = job.metadata.annotations!['helm.sh/hook']!.split(',');
         expect(hooks).toContain('pre-upgrade');
         expect(hooks.some((h) => h === 'pre-install' || h === 'post-install')).toBe(true);
