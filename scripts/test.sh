@@ -20,9 +20,9 @@ if [[ ! -f scripts/chdb/node_modules/.package-lock.json || scripts/chdb/package-
   touch scripts/chdb/node_modules/.package-lock.json
 fi
 
-# The fuzzers at 40 % of their full size (scripts/proof.sh full runs 100,000 inputs each): they are
-# CPU-bound and share the 2 cores with every other suite, and CI must stay within 20 minutes.
-export PROOF_FUZZ_RUNS="${PROOF_FUZZ_RUNS:-40000}"
+# The fuzzers at a quarter of their full size (scripts/proof.sh full runs 100,000 inputs each): they
+# are CPU-bound and share the 2 cores with every other suite, and CI must stay within 20 minutes.
+export PROOF_FUZZ_RUNS="${PROOF_FUZZ_RUNS:-25000}"
 
 # Tests always run for real (no replay from the Nx cache); each vitest run writes a JSON summary.
 export ORDERFLOW_TEST_RESULTS_DIR="$PWD/.data/test-results"
