@@ -11,9 +11,12 @@
 # libraries) -> runtime (production dependencies of the APP + dist, non-root, read-only friendly).
 # Reviewed against hadolint's rules by deploy/src/dockerfile.spec.ts (.hadolint.yaml for hadolint).
 
-# Pinned base image (same for build and runtime). Pin the digest too in CI:
-#   --build-arg NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:<digest>
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Pinned base image (same for build and runtime): Node 24 "Krypton", an LTS line supported until
+# 2028-04-30, on Debian 13 (trixie). deploy/src/dockerfile-lint.ts (rule node-lts) refuses a Node
+# line that is not LTS or past its end of life. Pin the digest too in CI:
+#   --build-arg NODE_IMAGE=node:24.21.0-trixie-slim@sha256:<digest>
+# The tests run the code on Node 20, not on this image's Node: deploy/README.md, "Images".
+ARG NODE_IMAGE=node:24.21.0-trixie-slim
 
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src

@@ -6,8 +6,9 @@
  * verify a numeric user), COPY rather than ADD and never ADD of a URL (DL3020), `npm ci` rather
  * than `npm install` (reproducible from the lockfile), no `curl | sh`, JSON-form CMD/ENTRYPOINT
  * (DL3025), absolute WORKDIR (DL3000), no `cd` in RUN (DL3003), apt-get with
- * --no-install-recommends (DL3015), no credentials in ENV/ARG, and a runtime stage with
- * NODE_ENV=production and only production dependencies.
+ * --no-install-recommends (DL3015), no credentials in ENV/ARG, a runtime stage with
+ * NODE_ENV=production and only production dependencies, and a Node base image on a supported LTS
+ * line (node-lts: the tag names the version, its major is an LTS line before its end of life).
  */
 
 export interface Instruction {
@@ -67,7 +68,112 @@ export function isPinned(image: string): boolean {
   return /^v?\d+\.\d+\.\d+/.test(tag);
 }
 
-export function lintDockerfile(text: string): Violation[] {
+/**
+ * Node.js LTS lines and their end of life (nodejs/Release, README.md "Release schedule"). A base
+ * image on a line missing here, or past its date, fails the node-lts rule: add a new LTS line here
+ * when it is promoted to LTS.
+ */
+export const NODE_LTS: Readonly<Record<number, { codename: string; endOfLife: string }>> = {
+  20: { codename: 'Iron', endOfLife: '2026-04-30' },
+  22: { codename: 'Jod', endOfLife: '2027-04-30' },
+  24: { codename: 'Krypton', endOfLife: '2028-04-30' },
+  26: { codename: 'Lithium', endOfLife: '2029-04-30' },
+};
+
+/** The official Node image (node, library/node, docker.io/library/node...), with or without tag or digest. */
+export function isNodeImage(image: string): boolean {
+  const name = image.split('@')[0]!.replace(/:[^/:]+$/, '');
+  return name === 'node' || /(^|\/)library\/node$/.test(name);
+}
+
+/** The Node version a node image's tag names (`node:24.21.0-trixie-slim` -> '24.21.0'), or null. */
+export function nodeVersionOf(image: string): string | null {
+  const tag = /:([^/:@]+)(@|$)/.exec(image)?.[1];
+  return /^v?(\d+(?:\.\d+){0,2})(?:-|$)/.exec(tag ?? '')?.[1] ?? null;
+}
+
+/** Why a Node base image is not on a supported LTS line on `today`, or null when it is. */
+export function nodeLtsProblem(image: string, today: Date = new Date()): string | null {
+  const version = nodeVersionOf(image);
+  if (version === null) return `base image "${image}" does not name its Node version in the tag (node:<major>.<minor>.<patch>-...)`;
+  const major = Number(version.split('.')[0]);
+  const line = NODE_LTS[major];
+  if (!line) return `base image "${image}": Node ${major} is not an LTS line (known LTS lines: ${Object.keys(NODE_LTS).join(', ')})`;
+  if (today.toISOString().slice(0, 10) > line.endOfLife) return `base image "${image}": Node ${major} "${line.codename}" reached its end of life on ${line.endOfLife}`;
+  return null;
+}
+
+type Version = [number, number, number];
+/** A version in a range, with x (null) for the parts it leaves open: `22.x` -> [22, null, null]. */
+type Partial3 = [number | null, number | null, number | null];
+const cmp = (a: Version, b: Version): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+
+/**
+ * Whether a Node version satisfies a package.json `engines.node` range: npm's grammar without
+ * prerelease tags (`||`, space-separated comparators, `>= <= > < =`, `^`, `~`, x-ranges such as
+ * `22`, `22.x` or `*`, hyphen ranges `a - b`).
+ */
+export function satisfiesNodeRange(version: string, range: string): boolean {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) throw new Error(`not a version: ${version}`);
+  const v: Version = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const parse = (s: string): Partial3 => {
+    const p = /^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-[\w.-]+)?$/.exec(s);
+    if (!p) throw new Error(`cannot read the version "${s}" in the range "${range}"`);
+    const part = (x: string | undefined) => (x === undefined || /^[xX*]$/.test(x) ? null : Number(x));
+    return [part(p[1]), part(p[2]), part(p[3])];
+  };
+  const floor = (p: Partial3): Version => [p[0] ?? 0, p[1] ?? 0, p[2] ?? 0];
+  /** The first version above the x-range `p` (22 -> 23.0.0, 22.1 -> 22.2.0); null for `*`. */
+  const ceiling = (p: Partial3): Version | null =>
+    p[0] === null ? null : p[1] === null ? [p[0] + 1, 0, 0] : p[2] === null ? [p[0], p[1] + 1, 0] : null;
+  const test = (comparator: string): boolean => {
+    const c = /^(>=|<=|>|<|=|\^|~)?(.+)$/.exec(comparator)!;
+    const op = c[1] ?? '';
+    const p = parse(c[2]!);
+    const lo = floor(p);
+    const hi = ceiling(p);
+    const exact = hi === null && p[0] !== null;
+    switch (op) {
+      case '>=':
+        return cmp(v, lo) >= 0;
+      case '>':
+        return exact ? cmp(v, lo) > 0 : hi === null ? false : cmp(v, hi) >= 0;
+      case '<':
+        return cmp(v, lo) < 0;
+      case '<=':
+        return exact ? cmp(v, lo) <= 0 : hi === null ? true : cmp(v, hi) < 0;
+      case '^': {
+        const up: Version = lo[0] > 0 || p[1] === null ? [lo[0] + 1, 0, 0] : lo[1] > 0 || p[2] === null ? [0, lo[1] + 1, 0] : [0, 0, lo[2] + 1];
+        return cmp(v, lo) >= 0 && cmp(v, up) < 0;
+      }
+      case '~': {
+        const up: Version = p[1] === null ? [lo[0] + 1, 0, 0] : [lo[0], lo[1] + 1, 0];
+        return cmp(v, lo) >= 0 && cmp(v, up) < 0;
+      }
+      default:
+        if (p[0] === null) return true;
+        return exact ? cmp(v, lo) === 0 : cmp(v, lo) >= 0 && cmp(v, hi!) < 0;
+    }
+  };
+  return range.split('||').some((alt) => {
+    const a = alt.trim();
+    if (a === '' || a === '*' || /^[xX]$/.test(a)) return true;
+    const hyphen = /^(\S+)\s+-\s+(\S+)$/.exec(a);
+    if (hyphen) return test(`>=${hyphen[1]}`) && test(`<=${hyphen[2]}`);
+    return a
+      .replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1')
+      .split(/\s+/)
+      .every(test);
+  });
+}
+
+export interface LintOptions {
+  /** The day the node-lts rule checks end of life against (default: now). */
+  today?: Date;
+}
+
+export function lintDockerfile(text: string, options: LintOptions = {}): Violation[] {
   const v: Violation[] = [];
   const instructions = parseDockerfile(text);
   const globalArgs = new Map<string, string>();
@@ -95,6 +201,10 @@ export function lintDockerfile(text: string): Violation[] {
   for (const st of stages) {
     if (!stageNames.has(st.image.toLowerCase()) && !isPinned(st.image)) {
       v.push({ rule: 'DL3006/DL3007', line: st.line, message: `base image "${st.image}" is not pinned to a full version or a digest` });
+    }
+    if (!stageNames.has(st.image.toLowerCase()) && isNodeImage(st.image)) {
+      const problem = nodeLtsProblem(st.image, options.today);
+      if (problem) v.push({ rule: 'node-lts', line: st.line, message: problem });
     }
     if (st.name) stageNames.add(st.name);
   }

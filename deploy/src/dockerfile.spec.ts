@@ -6,9 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { assembleApp, copyManifests, runtimeClosure } from '../docker/assemble.mjs';
 import { REPO_ROOT } from './helm.js';
-import { isPinned, lintDockerfile, lintDockerignore, parseDockerfile } from './dockerfile-lint.js';
+import { NODE_LTS, isPinned, lintDockerfile, lintDockerignore, nodeLtsProblem, nodeVersionOf, parseDockerfile, satisfiesNodeRange } from './dockerfile-lint.js';
 
 const DOCKERFILE = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+/** The default of the Dockerfile's NODE_IMAGE build argument. */
+const NODE_IMAGE = parseDockerfile(DOCKERFILE)
+  .find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='))!
+  .args.slice('NODE_IMAGE='.length);
 
 describe('the root Dockerfile', () => {
   it('is valid Dockerfile syntax (dockerfile-utils, the parser of the VS Code Docker extension)', () => {
@@ -32,6 +36,29 @@ describe('the root Dockerfile', () => {
     expect(text).toMatch(/WORKDIR \/app\n/);
   });
 
+  it('builds on a Node LTS line before its end of life, pinned to a full version (node-lts)', () => {
+    expect(nodeLtsProblem(NODE_IMAGE)).toBeNull();
+    expect(isPinned(NODE_IMAGE)).toBe(true);
+    expect(nodeVersionOf(NODE_IMAGE)).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(Object.keys(NODE_LTS)).toContain(nodeVersionOf(NODE_IMAGE)!.split('.')[0]);
+  });
+
+  it("states in package.json engines both the image's Node and the Node the tests run on", () => {
+    const engines: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).engines.node;
+    expect(satisfiesNodeRange(nodeVersionOf(NODE_IMAGE)!, engines), `${NODE_IMAGE} in engines "${engines}"`).toBe(true);
+    expect(satisfiesNodeRange(process.versions.node, engines), `Node ${process.versions.node} (the tests') in engines "${engines}"`).toBe(true);
+  });
+
+  it("installs only packages whose engines admit the image's Node (npm ci runs on it in the build stage)", () => {
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; engines?: unknown }> };
+    const version = nodeVersionOf(NODE_IMAGE)!;
+    const refused = Object.entries(lock.packages)
+      .filter(([, p]) => typeof (p.engines as { node?: unknown } | undefined)?.node === 'string')
+      .filter(([, p]) => !satisfiesNodeRange(version, (p.engines as { node: string }).node))
+      .map(([path, p]) => `${path}@${p.version}: ${(p.engines as { node: string }).node}`);
+    expect(refused).toEqual([]);
+  });
+
   it('keeps the build context small and free of local state', () => {
     expect(lintDockerignore(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'))).toEqual([]);
     const hadolint = parse(readFileSync(join(REPO_ROOT, '.hadolint.yaml'), 'utf8'));
@@ -40,9 +67,10 @@ describe('the root Dockerfile', () => {
 });
 
 describe('the Dockerfile rules', () => {
-  const lint = (text: string) => lintDockerfile(text).map((v) => v.rule);
+  const today = new Date('2026-12-05T00:00:00Z');
+  const lint = (text: string, on = today) => lintDockerfile(text, { today: on }).map((v) => v.rule);
   const good = [
-    'ARG NODE_IMAGE=node:20.20.2-bookworm-slim',
+    'ARG NODE_IMAGE=node:24.21.0-trixie-slim',
     'FROM ${NODE_IMAGE} AS build',
     'RUN npm ci',
     'FROM ${NODE_IMAGE} AS runtime',
@@ -58,8 +86,48 @@ describe('the Dockerfile rules', () => {
     expect(lint(swap(0, 'ARG NODE_IMAGE=node:20'))).toContain('DL3006/DL3007');
     expect(lint(swap(0, 'ARG NODE_IMAGE=node:latest'))).toContain('DL3006/DL3007');
     expect(lint(swap(0, 'ARG NODE_IMAGE=node'))).toContain('DL3006/DL3007');
-    expect(isPinned('node:20.20.2-bookworm-slim@sha256:' + 'a'.repeat(64))).toBe(true);
+    expect(isPinned('node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64))).toBe(true);
     expect(isPinned('node@sha256:' + 'b'.repeat(64))).toBe(true);
+  });
+  it('reject a Node base image that is not on an LTS line before its end of life, or hides its version', () => {
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'))).toContain('node-lts');
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'), new Date('2026-04-30T12:00:00Z'))).not.toContain('node-lts');
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'), new Date('2028-05-01T00:00:00Z'))).toContain('node-lts');
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node:25.8.1-alpine'))).toContain('node-lts');
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node:lts-trixie-slim'))).toContain('node-lts');
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node@sha256:' + 'b'.repeat(64)))).toContain('node-lts');
+    expect(lint(swap(0, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64)))).toEqual([]);
+    expect(lint(swap(0, 'ARG NODE_IMAGE=docker.io/library/node:26.1.0-trixie-slim'))).toEqual([]);
+    expect(lint(swap(0, 'ARG NODE_IMAGE=docker.io/library/node:22.22.0-bookworm-slim'))).toEqual([]);
+    expect(lint(swap(0, 'ARG NODE_IMAGE=debian:13.2-slim'))).not.toContain('node-lts');
+    expect(nodeVersionOf('node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64))).toBe('24.21.0');
+    expect(nodeLtsProblem('node:25.8.1', today)).toMatch(/not an LTS line/);
+    expect(nodeLtsProblem('node:20.20.2', today)).toMatch(/end of life on 2026-04-30/);
+  });
+  it('read engines ranges as npm does', () => {
+    const cases: [string, string, boolean][] = [
+      ['20.20.2', '>=20.19', true],
+      ['24.21.0', '^20.19.0 || ^24.11.0', true],
+      ['22.12.0', '^20.19.0 || ^24.11.0', false],
+      ['20.18.3', '^20.19.0 || ^24.11.0', false],
+      ['24.21.0', '>= 22.x', true],
+      ['20.19.0', '>= 22.x', false],
+      ['24.21.0', '^22.22.2 || ^24.15.0 || >=26.0.0', true],
+      ['24.14.0', '^22.22.2 || ^24.15.0 || >=26.0.0', false],
+      ['16.5.0', '>=14.17 <17', true],
+      ['17.0.0', '>=14.17 <17', false],
+      ['16.5.0', '14 - 16', true],
+      ['17.0.0', '14 - 16', false],
+      ['24.0.9', '~24.0.0', true],
+      ['24.1.0', '~24.0.0', false],
+      ['24.1.0', '24.x', true],
+      ['24.1.0', '>22', true],
+      ['22.9.0', '>22', false],
+      ['22.9.0', '<=22', true],
+      ['24.0.0', '*', true],
+      ['24.0.0', '', true],
+    ];
+    for (const [version, range, want] of cases) expect(satisfiesNodeRange(version, range), `${version} in "${range}"`).toBe(want);
   });
   it('reject a single stage, or a runtime stage built on the build stage', () => {
     expect(lint(good.filter((_, i) => i !== 1 && i !== 2).join('\n'))).toContain('multi-stage');
