@@ -5,7 +5,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, removeChartCopy, render, renderError, type Manifest } from './helm.js';
+import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, removeChartCopy, render, renderError, testPasswordArgs, type Manifest, type RenderOptions } from './helm.js';
 import { schemaSource, validateManifests } from './k8s-validate.js';
 
 /** The chart's own objects (not the NATS subchart's, nor the test probes). */
@@ -93,7 +93,7 @@ describe('the Helm chart', () => {
 
   it('passes helm lint --strict with the default and the production values', async () => {
     const { dir } = chartForRendering();
-    for (const args of [[], ['--values', PRODUCTION_VALUES]]) {
+    for (const args of [testPasswordArgs(), ['--values', PRODUCTION_VALUES]]) {
       const r = await helm(['lint', '--strict', dir, ...args]);
       expect(r.stdout + r.stderr, `helm lint ${args.join(' ')}`).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
       expect(r.code).toBe(0);
@@ -408,6 +408,43 @@ describe('the Helm chart', () => {
     expect(ch.spec.template.spec.containers[0].image).toBe(`clickhouse/clickhouse-server:${TESTED_CLICKHOUSE_LINE}`);
     expect(ms.some((m) => m.kind === 'ServiceMonitor' || m.kind === 'Ingress')).toBe(false);
     expect(find(ms, 'Secret', '-clickhouse').data).toHaveProperty('analyst-password');
+  });
+
+  describe('ClickHouse passwords: given or an existingSecret, never generated', () => {
+    it('two renders with the same values give the same Secret (a render that cannot must fail instead)', async () => {
+      // Every way of leaving passwords out: each either fails or renders the same Secret twice.
+      const variants: RenderOptions[] = [
+        {},
+        { withoutTestPasswords: true },
+        { withoutTestPasswords: true, set: { 'clickhouse.auth.password': 'x' } },
+        { withoutTestPasswords: true, set: { 'clickhouse.auth.analystPassword': 'x' } },
+      ];
+      for (const v of variants) {
+        const twice = await Promise.all([render(v), render(v)]).catch(() => null);
+        if (twice === null) continue;
+        expect(find(own(twice[0]), 'Secret', '-clickhouse'), JSON.stringify(v)).toEqual(find(own(twice[1]), 'Secret', '-clickhouse'));
+      }
+      const sa = find(own(await render()), 'Secret', '-clickhouse');
+      expect(Buffer.from(sa.data!['password']!, 'base64').toString()).toBe('test-app-password');
+      expect(Buffer.from(sa.data!['analyst-password']!, 'base64').toString()).toBe('test-analyst-password');
+    });
+
+    it('without passwords and without existingSecret the render fails, saying how to create the Secret', async () => {
+      const err = await renderError({ withoutTestPasswords: true });
+      expect(err).toContain('clickhouse.auth: no ClickHouse passwords');
+      expect(err).toContain('kubectl -n orderflow create secret generic orderflow-clickhouse --from-literal=password=');
+      expect(err).toContain('clickhouse.auth.existingSecret');
+      // One password of the two is not enough with the bundled ClickHouse (it creates the analyst).
+      expect(await renderError({ withoutTestPasswords: true, set: { 'clickhouse.auth.password': 'x' } })).toContain('clickhouse.auth.analystPassword');
+    });
+
+    it('existingSecret: every reference names it and the chart renders no Secret of its own', async () => {
+      const ms = own(await render({ withoutTestPasswords: true, set: { 'clickhouse.auth.existingSecret': 'my-ch' } }));
+      expect(ms.filter((m) => m.kind === 'Secret' && m.metadata.name.includes('clickhouse'))).toEqual([]);
+      const refs = containers(ms).flatMap(({ container }) => (container.env ?? []).filter((e: any) => /CLICKHOUSE.*PASSWORD/.test(e.name)));
+      expect(refs.length).toBeGreaterThanOrEqual(4);
+      for (const e of refs) expect(e.valueFrom.secretKeyRef.name, e.name).toBe('my-ch');
+    });
   });
 
   it('long-polling allowed: sticky sessions on the Service and the Ingress; a chart-made token Secret', () => {

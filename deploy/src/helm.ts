@@ -130,10 +130,27 @@ export interface RenderOptions {
   set?: Record<string, string | number | boolean>;
   release?: string;
   namespace?: string;
+  /** Leave out TEST_PASSWORDS (the chart then needs passwords or an existingSecret from the options). */
+  withoutTestPasswords?: boolean;
+}
+
+/**
+ * ClickHouse passwords for renders: the chart generates none (a random one would change with every
+ * render) and fails without them or an existingSecret. Given before the options' values, which may
+ * override them.
+ */
+export const TEST_PASSWORDS = { clickhouse: { auth: { password: 'test-app-password', analystPassword: 'test-analyst-password' } } };
+
+/** `--values <file>` with TEST_PASSWORDS (for helm lint, which the suites run on the chart copy). */
+export function testPasswordArgs(): string[] {
+  const file = join(dirname(chartForRendering().dir), 'values-test-passwords.json');
+  writeFileSync(file, JSON.stringify(TEST_PASSWORDS));
+  return ['--values', file];
 }
 
 function templateArgs(o: RenderOptions): string[] {
   const args = ['template', o.release ?? 'orderflow', chartForRendering().dir, '--namespace', o.namespace ?? 'orderflow'];
+  if (!o.withoutTestPasswords) args.push(...testPasswordArgs());
   for (const f of o.valuesFiles ?? []) args.push('--values', f);
   if (o.values) {
     const file = join(dirname(chartForRendering().dir), `values-${++valuesFiles}.json`);

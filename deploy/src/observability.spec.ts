@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { DEPLOY_DIR, chartForRendering, helm, removeChartCopy, render, renderError, type Manifest } from './helm.js';
+import { DEPLOY_DIR, chartForRendering, helm, removeChartCopy, render, renderError, testPasswordArgs, type Manifest } from './helm.js';
 import { validateManifests } from './k8s-validate.js';
 import { DASHBOARDS_DIR, EXTERNAL_METRICS, OBSERVABILITY_ON, dashboardFiles, dashboardQueries, metricNames, namesUsed, panelsOf, renderObservability, ruleQueries } from './observability.js';
 
@@ -57,7 +57,7 @@ describe('Grafana dashboard and alert rules in the chart', () => {
   it('are off by default; on, they pass helm lint --strict and validate against the ConfigMap and PrometheusRule schemas', async () => {
     const values = join(tmp, 'on.json');
     writeFileSync(values, JSON.stringify(OBSERVABILITY_ON));
-    const lint = await helm(['lint', '--strict', chartForRendering().dir, '--values', values]);
+    const lint = await helm(['lint', '--strict', chartForRendering().dir, ...testPasswordArgs(), '--values', values]);
     expect(lint.stdout + lint.stderr).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     expect(lint.code).toBe(0);
     const defaults = await render();
