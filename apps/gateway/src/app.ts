@@ -47,9 +47,9 @@ export function gatewayLogger(env: Record<string, string | undefined> = process.
 export async function startGatewayApp(config: GatewayConfig, o: { logger?: false | ServiceLogger } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string }> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), { bufferLogs: false, logger: o.logger ?? gatewayLogger() });
   app.enableShutdownHooks();
-  app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
-  app.useGlobalFilters(new GatewayErrorsFilter());
   const runtime = app.get<GatewayRuntime>(GATEWAY_RUNTIME);
+  app.useWebSocketAdapter(new GatewayIoAdapter(app, config, runtime.metrics));
+  app.useGlobalFilters(new GatewayErrorsFilter());
   app.disable('x-powered-by');
   // querystring.parse as Express's 'simple' parser, but with no cap on pairs (its default maxKeys of
   // 1000 dropped every pair after the 1000th, so a parameter there was neither read nor refused);

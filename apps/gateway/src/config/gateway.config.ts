@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Env, EnvReader, readNatsServers } from '@orderflow/config';
+import { type AllowedOrigins, parseAllowedOrigins } from '../live/origin.js';
 
 /**
  * The gateway's configuration, read once at start-up (main.ts passes process.env; tests pass a
@@ -20,6 +21,8 @@ export interface GatewayConfig {
   staticDir: string | null;
   /** Engine.IO transports: websocket only unless GATEWAY_SOCKET_POLLING=1. */
   socketPolling: boolean;
+  /** GATEWAY_ALLOWED_ORIGINS: pages of these origins may connect over Socket.IO besides the gateway's own (see live/origin.ts). */
+  allowedOrigins: AllowedOrigins;
   limits: GatewayLimits;
   /** Owner snapshot request timeout (ms). */
   snapshotTimeoutMs: number;
@@ -77,6 +80,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     }
     if (!isDir) r.problem(`GATEWAY_STATIC_DIR must be an existing directory (the dashboard's build), got "${staticDir}"`);
   }
+  const origins = parseAllowedOrigins(r.optionalString('GATEWAY_ALLOWED_ORIGINS'));
+  for (const p of origins.problems) r.problem(p);
   const config: GatewayConfig = {
     natsServers: readNatsServers(r),
     clickhouse: {
@@ -91,6 +96,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     authToken,
     staticDir,
     socketPolling: r.oneOf('GATEWAY_SOCKET_POLLING', ['0', '1'] as const, '0') === '1',
+    allowedOrigins: origins.allowed,
     limits: {
       maxClients: r.int('GATEWAY_MAX_CLIENTS', 10_000, 1, 1_000_000),
       subscriptionsPerClient: r.int('GATEWAY_MAX_SUBSCRIPTIONS_PER_CLIENT', 20, 1, 1000),

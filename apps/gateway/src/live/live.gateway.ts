@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Inject, Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
@@ -7,7 +9,9 @@ import type { Server, Socket } from 'socket.io';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
+import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { ClientSession } from './client.session.js';
+import { refusedOrigin } from './origin.js';
 
 /** Options of the Socket.IO server NestJS creates (its own copy of socket.io, hence not `ServerOptions` of ours). */
 type IoOptions = Parameters<IoAdapter['createIOServer']>[1];
@@ -20,20 +24,43 @@ export function tokenMatches(presented: unknown, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Refused origins logged once each (bounded: an attacker can vary the header). */
+const MAX_LOGGED_ORIGINS = 1000;
+
 /**
  * The Socket.IO server's options come from the configuration (a decorator's options are fixed at
  * import time): path /socket.io, WebSocket only unless polling is enabled, small inbound messages.
+ * A handshake from a web page of another origin than the gateway's own or GATEWAY_ALLOWED_ORIGINS
+ * (live/origin.ts) gets HTTP 403 with the reason: Engine.IO's `allowRequest` for polling, and for
+ * the WebSocket upgrade (which Engine.IO would answer with a 400) a check before Engine.IO's.
  */
 export class GatewayIoAdapter extends IoAdapter {
+  private readonly originLog = new Logger('live');
+  private readonly loggedOrigins = new Set<string>();
+
   constructor(
     app: INestApplicationContext,
     private readonly config: GatewayConfig,
+    private readonly metrics: GatewayMetrics | null = null,
   ) {
     super(app);
   }
 
+  /** The reason a handshake's Origin is refused (logged once per origin, counted), or null. */
+  checkOrigin(req: IncomingMessage, transport: 'polling' | 'websocket'): string | null {
+    const reason = refusedOrigin(req.headers.origin, req.headers.host, this.config.allowedOrigins);
+    if (reason === null) return null;
+    this.metrics?.refusedOrigins.inc({ transport });
+    const origin = String(req.headers.origin).slice(0, 200);
+    if (!this.loggedOrigins.has(origin) && this.loggedOrigins.size < MAX_LOGGED_ORIGINS) {
+      this.loggedOrigins.add(origin);
+      this.originLog.warn(`refused Socket.IO handshakes from ${req.socket.remoteAddress}: ${reason} (logged once per origin)`, { client: req.socket.remoteAddress, origin, code: 'forbidden-origin' });
+    }
+    return reason;
+  }
+
   override createIOServer(port: number, options?: IoOptions): ReturnType<IoAdapter['createIOServer']> {
-    return super.createIOServer(port, {
+    const server = super.createIOServer(port, {
       ...options,
       path: '/socket.io',
       serveClient: false,
@@ -42,7 +69,33 @@ export class GatewayIoAdapter extends IoAdapter {
       maxHttpBufferSize: 64 * 1024,
       perMessageDeflate: false,
       cors: this.config.socketPolling ? { origin: false } : undefined,
+      // polling handshakes (403 with the reason); WebSocket upgrades were checked before (below)
+      allowRequest: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => {
+        const reason = req.headers.upgrade ? refusedOrigin(req.headers.origin, req.headers.host, this.config.allowedOrigins) : this.checkOrigin(req, 'polling');
+        fn(reason ?? undefined, reason === null);
+      },
     } as IoOptions);
+    const http = this.httpServer as HttpServer | undefined;
+    if (http && port === 0) this.guardUpgrades(http);
+    return server;
+  }
+
+  /** Puts the Origin check in front of Engine.IO's upgrade listener, answering a refusal with 403. */
+  private guardUpgrades(http: HttpServer): void {
+    const engine = http.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+    http.removeAllListeners('upgrade');
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if ((req.url ?? '').startsWith('/socket.io/') || (req.url ?? '').startsWith('/socket.io?')) {
+        const reason = this.checkOrigin(req, 'websocket');
+        if (reason !== null) {
+          const body = JSON.stringify({ code: 'forbidden-origin', message: reason });
+          socket.on('error', () => undefined);
+          socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          return;
+        }
+      }
+      for (const l of engine) l.call(http, req, socket, head);
+    });
   }
 }
 

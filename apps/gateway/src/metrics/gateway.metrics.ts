@@ -23,6 +23,7 @@ export class GatewayMetrics {
   readonly resyncs: Counter;
   readonly malformedUpdates: Counter;
   readonly refusedRequests: Counter;
+  readonly refusedOrigins: Counter;
   readonly slowDisconnects: Counter;
   readonly httpLatency: Histogram;
   readonly snapshotLatency: Histogram;
@@ -38,6 +39,7 @@ export class GatewayMetrics {
     this.resyncs = new Counter({ name: 'gateway_stream_resyncs_total', help: 'Owner snapshots re-requested after a seq gap, an epoch change or an update that could not be applied', registers: [r] });
     this.malformedUpdates = new Counter({ name: 'gateway_malformed_updates_total', help: 'Live messages that were not LiveUpdates of their subject', registers: [r] });
     this.refusedRequests = new Counter({ name: 'gateway_refused_requests_total', help: 'Socket.IO requests refused, by code', labelNames: ['code'], registers: [r] });
+    this.refusedOrigins = new Counter({ name: 'gateway_refused_origins_total', help: 'Socket.IO handshakes refused (HTTP 403) because their Origin is neither the gateway\'s own nor in GATEWAY_ALLOWED_ORIGINS, by transport', labelNames: ['transport'], registers: [r] });
     this.slowDisconnects = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because they could not keep up', registers: [r] });
     this.httpLatency = new Histogram({
       name: 'gateway_http_request_duration_seconds',
