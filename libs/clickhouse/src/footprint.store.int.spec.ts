@@ -215,7 +215,7 @@ describe.skipIf(!haveLtc)('FootprintStore on ClickHouse with a real recording', 
       expect(fromTrades.split('\n').length).toBeGreaterThan(10);
       expect(await tsv(CANDLES_FROM_TRADES(tf)), `candles ${tf}`).toBe(await tsv(CANDLES_VIEW(tf)));
     }
-  });
+  }, 120_000); // the whole recording through SQL at 7 timeframes: ~20-30 s alone, more beside other suites
 
   it('loadTrades returns each trade id once, as first ingested, in ingest order, before and after merges', async () => {
     const t = rec.trades;
