@@ -190,7 +190,7 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
   }
 
   it('ClickHouse frozen: both answer within 1 s every time, turn not ready within 5 s, and are ready again within 5 s of the thaw', async () => {
-    await freeze('ClickHouse', ch.pid, /ClickHouse http:\/\/127\.0\.0\.1:\d+: no answer within 2000 ms/);
+    await freeze('ClickHouse', ch.pid, /ClickHouse: no answer within 2000 ms/);
   }, 40_000);
 
   it('NATS frozen: the same', async () => {
@@ -222,8 +222,8 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
         expect(typeof l['message']).toBe('string');
         if (service === 'aggregator') expect(l['shard']).toBe(0);
       }
-      expect(lines.some((l) => l['level'] === 'warn' && l['dependency'] === `ClickHouse ${ch.url}` && /does not answer/.test(String(l['message'])))).toBe(true);
-      expect(lines.some((l) => l['dependency'] === `ClickHouse ${ch.url}` && /answers again after/.test(String(l['message'])))).toBe(true);
+      expect(lines.some((l) => l['level'] === 'warn' && l['dependency'] === 'ClickHouse' && /does not answer/.test(String(l['message'])))).toBe(true);
+      expect(lines.some((l) => l['dependency'] === 'ClickHouse' && /answers again after/.test(String(l['message'])))).toBe(true);
       expect(lines.some((l) => l['level'] === 'warn' && l['dependency'] === 'NATS' && /does not answer/.test(String(l['message'])))).toBe(true);
     }
 

@@ -15,7 +15,7 @@ import {
   parseTradeSubject,
   shardOf,
 } from '@orderflow/contracts';
-import { DependencyProbe, type LogFields, withFields } from '@orderflow/config';
+import { DependencyProbe, type LogFields, classifyError, endpointOf, errorDetail, redactCredentials, withFields } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
 import { isTimeframe } from '@orderflow/footprint';
 import { connectNats, drainNats } from '@orderflow/nats';
@@ -77,16 +77,16 @@ export class AggregatorRuntime {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${c.natsServers.join(',')}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}`);
+    this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}`);
     this.ch = connectClickHouse({ url: c.clickhouse.url, username: c.clickhouse.username, password: c.clickhouse.password });
     const ch = this.ch;
     this.chProbe = new DependencyProbe(
-      `ClickHouse ${c.clickhouse.url}`,
+      'ClickHouse',
       async (signal) => {
         const r = await ch.ping({ select: false, abort_signal: signal });
         if (!r.success) throw r.error;
       },
-      { logger: this.logger },
+      { logger: this.logger, endpoint: endpointOf(c.clickhouse.url) },
     );
     this.chProbe.start();
     if (c.migrate) await this.migrateWithRetry();
@@ -95,7 +95,7 @@ export class AggregatorRuntime {
     const nc = await connectNats({ servers: c.natsServers, name: `aggregator-${c.shardIndex}`, logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } });
     this.nc = nc;
     // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
-    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger });
+    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) });
     this.natsProbe.start();
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
@@ -138,8 +138,8 @@ export class AggregatorRuntime {
       } catch (e) {
         if (this.stopped) throw e;
         const wait = backoff.next();
-        this.stats.lastError = `migrations: ${(e as Error).message}`;
-        this.logger.warn(`${this.stats.lastError}; again in ${wait} ms`);
+        this.stats.lastError = `migrations: ${classifyError(e)}`;
+        this.logger.warn(`migrations: ${errorDetail(e)}; again in ${wait} ms`, { reason: this.stats.lastError });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
@@ -282,11 +282,11 @@ export class AggregatorRuntime {
     } catch (e) {
       for (const { actor, part } of parts) actor.flushFailed(part);
       this.stats.failedFlushes++;
-      this.stats.lastError = (e as Error).message;
+      this.stats.lastError = classifyError(e);
       if (this.stats.failingSince === 0) this.stats.failingSince = Date.now();
       const wait = this.writeBackoff.next();
       this.nextWriteAt = Date.now() + wait;
-      this.logger.warn(`write to ClickHouse failed (${this.stats.lastError}); holding ${this.pendingTrades()} trades, again in ${wait} ms`, {
+      this.logger.warn(`write to ClickHouse failed (${errorDetail(e)}); holding ${this.pendingTrades()} trades, again in ${wait} ms`, {
         error: this.stats.lastError,
         pendingTrades: this.pendingTrades(),
         retryMs: wait,

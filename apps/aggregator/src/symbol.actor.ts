@@ -14,7 +14,7 @@ import {
   tradeSubject,
 } from '@orderflow/contracts';
 import { TIMEFRAMES, type Timeframe } from '@orderflow/footprint';
-import type { FieldLogger } from '@orderflow/config';
+import { type FieldLogger, classifyError, errorDetail } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import type { AggregatorStore } from './store.port.js';
@@ -159,9 +159,9 @@ export class SymbolActor {
         }
       } catch (e) {
         if (this.stopped) break;
-        this.lastError = (e as Error).message;
+        this.lastError = `consumer: ${classifyError(e)}`;
         const wait = backoff.next();
-        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${this.lastError}); again in ${wait} ms`, { retryMs: wait });
+        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${errorDetail(e)}); again in ${wait} ms`, { retryMs: wait });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
@@ -291,10 +291,10 @@ export class SymbolActor {
         this.lastError = null;
         return;
       } catch (e) {
-        this.lastError = `${what}: ${(e as Error).message}`;
+        this.lastError = `${what}: ${classifyError(e)}`;
         if (this.stopped) throw e;
         const wait = backoff.next();
-        if (attempt === 1 || attempt % 10 === 0) this.ctx.logger.warn(`${this.exchange} ${this.symbol}: ${this.lastError} (attempt ${attempt}, again in ${wait} ms)`, { step: what, attempt, retryMs: wait });
+        if (attempt === 1 || attempt % 10 === 0) this.ctx.logger.warn(`${this.exchange} ${this.symbol}: ${what}: ${errorDetail(e)} (attempt ${attempt}, again in ${wait} ms)`, { step: what, attempt, retryMs: wait });
         await new Promise((r) => setTimeout(r, wait));
       }
     }

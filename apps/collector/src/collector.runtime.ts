@@ -1,4 +1,4 @@
-import { DependencyProbe, type FieldLogger, type LogFields } from '@orderflow/config';
+import { DependencyProbe, type FieldLogger, type LogFields, endpointOf } from '@orderflow/config';
 import type { Instrument } from '@orderflow/footprint';
 import { EventPublisher, StoredTradesError, TradePublisher, connectNats, drainNats, ensureStreams, lastStoredTrades } from '@orderflow/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -36,7 +36,7 @@ export class CollectorRuntime {
     const nc = await connectNats({ servers: c.natsServers, name: `collector-${c.exchange.id}`, logger: natsLogger });
     this.nc = nc;
     // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
-    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger });
+    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) });
     this.natsProbe.start();
     for (const s of await ensureStreams(this.nc, { ...c.stream, storage: 'file' })) this.logger.log(`stream ${s.stream}: ${s.action}`);
     const js = jetstream(this.nc);

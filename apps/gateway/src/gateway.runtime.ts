@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { FootprintStore, connectClickHouse } from '@orderflow/clickhouse';
-import { DependencyProbe, type FieldLogger } from '@orderflow/config';
+import { DependencyProbe, type FieldLogger, endpointOf, errorDetail, redactCredentials } from '@orderflow/config';
 import { connectNats, drainNats } from '@orderflow/nats';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { HistoryService } from './history/history.service.js';
@@ -64,19 +64,19 @@ export class GatewayRuntime {
     this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
     const ch = this.ch;
     this.chProbe = new DependencyProbe(
-      `ClickHouse ${config.clickhouse.url}`,
+      'ClickHouse',
       async (signal) => {
         const r = await ch.ping({ select: false, abort_signal: signal });
         if (!r.success) throw r.error;
       },
-      { logger },
+      { logger, endpoint: endpointOf(config.clickhouse.url) },
     );
   }
 
   /** Starts connecting (NATS in the background: the HTTP API works without it) and reads the instruments. */
   async start(): Promise<void> {
     const c = this.config;
-    this.logger.log(`NATS ${c.natsServers.join(',')}; ClickHouse ${c.clickhouse.url} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
+    this.logger.log(`NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
     this.chProbe.start();
     void connectNats({ servers: c.natsServers, name: 'gateway', logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } }).then(
       (nc) => {
@@ -86,7 +86,7 @@ export class GatewayRuntime {
         }
         this.nc = nc;
         // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
-        this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger });
+        this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(this.config.natsServers.join(',')) });
         this.natsProbe.start();
         this.resolveNc(nc);
       },
@@ -94,7 +94,7 @@ export class GatewayRuntime {
     );
     // the schema probe with the instruments, at start and then again (a gateway may start before the aggregator migrated the database)
     await Promise.all([
-      this.catalog.refresh().catch((e: unknown) => this.logger.warn(`instruments: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`)),
+      this.catalog.refresh().catch((e: unknown) => this.logger.warn(`instruments: ${errorDetail(e)} (retrying every ${c.instrumentsRefreshMs} ms)`)),
       this.history.refreshColumns().catch((e: unknown) => this.logger.warn(`history schema: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`)),
     ]);
     const t = setInterval(() => {

@@ -8,3 +8,4 @@ export * from './env.reader.js';
 export * from './nats.servers.js';
 export * from './logging.js';
 export * from './readiness.js';
+export * from './redact.js';

@@ -51,6 +51,19 @@ describe('DependencyProbe', () => {
     p.stop();
   });
 
+  it('shows a classified reason and the endpoint, never the error text or a URL; the log has the detail', async () => {
+    const r = recorder();
+    const err = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:8123 (http://orderflow:s3cret@ch:8123)'), { code: 'ECONNREFUSED' });
+    const p = new DependencyProbe('ClickHouse', () => Promise.reject(err), { logger: r.logger, endpoint: 'ch:8123' });
+    p.tick();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(p.problem).toBe('ClickHouse: connection refused');
+    expect(p.status()).toMatchObject({ ok: false, endpoint: 'ch:8123', problem: 'ClickHouse: connection refused' });
+    expect(JSON.stringify(p.status())).not.toMatch(/s3cret|ECONNREFUSED|10\.1\.2\.3/);
+    expect(r.lines).toEqual([{ level: 'warn', message: 'ClickHouse does not answer (connection refused): not ready', fields: { dependency: 'ClickHouse', error: 'connect ECONNREFUSED 10.1.2.3:8123 (http://[redacted]@ch:8123)' } }]);
+    p.stop();
+  });
+
   it('a failing check reports its error; one that throws synchronously too', async () => {
     const p = new DependencyProbe('NATS', () => Promise.reject(new Error('connection closed')));
     p.tick();

@@ -1,4 +1,5 @@
 import type { FieldLogger, LogFields } from './logging.js';
+import { classifyError, errorDetail } from './redact.js';
 
 export interface DependencyProbeOptions {
   /** How often the dependency is asked (ms, default 1000). */
@@ -9,6 +10,8 @@ export interface DependencyProbeOptions {
   logger?: FieldLogger;
   fields?: LogFields;
   now?: () => number;
+  /** host:port of the dependency (endpointOf), shown in /status; never a URL with credentials. */
+  endpoint?: string;
 }
 
 /**
@@ -28,6 +31,8 @@ export class DependencyProbe {
   private timer: ReturnType<typeof setInterval> | undefined;
   private pending: AbortController | null = null;
   private current: string | null = 'not checked yet';
+  /** The last failure's full text, for the log only. */
+  private detail: string | null = null;
   private checked = false;
   private since: number;
   private stopped = false;
@@ -35,7 +40,7 @@ export class DependencyProbe {
   readonly counts = { ok: 0, failed: 0 };
 
   constructor(
-    /** Names the dependency in reasons and logs ("ClickHouse http://127.0.0.1:8123"). */
+    /** Names the dependency by its role in reasons and logs ("ClickHouse"); no URL (it may hold credentials): the endpoint option says where. */
     readonly name: string,
     private readonly check: (signal: AbortSignal) => Promise<unknown>,
     private readonly o: DependencyProbeOptions = {},
@@ -70,9 +75,9 @@ export class DependencyProbe {
     return this.current === null ? null : `${this.name}: ${this.current}`;
   }
 
-  /** The state for /status: up or down, since when, and the checks' counts. */
-  status(): { ok: boolean; problem: string | null; sinceMs: number; checks: { ok: number; failed: number } } {
-    return { ok: this.ok, problem: this.problem, sinceMs: this.since, checks: { ...this.counts } };
+  /** The state for /status: up or down (a classified reason, never the error's text), where, since when, and the checks' counts. */
+  status(): { ok: boolean; endpoint: string | null; problem: string | null; sinceMs: number; checks: { ok: number; failed: number } } {
+    return { ok: this.ok, endpoint: this.o.endpoint ?? null, problem: this.problem, sinceMs: this.since, checks: { ...this.counts } };
   }
 
   /** Runs one check (the interval's job; tests call it directly). */
@@ -81,10 +86,11 @@ export class DependencyProbe {
     const controller = new AbortController();
     this.pending = controller;
     let decided = false;
-    const decide = (problem: string | null) => {
+    const decide = (problem: string | null, detail: string | null = problem) => {
       if (decided) return;
       decided = true;
       clearTimeout(timeout);
+      this.detail = detail;
       if (!this.stopped) this.set(problem);
     };
     const timeout = setTimeout(() => {
@@ -99,7 +105,7 @@ export class DependencyProbe {
     }
     run.then(
       () => decide(null),
-      (e: unknown) => decide(describe(e)),
+      (e: unknown) => decide(classifyError(e), describe(e)),
     ).finally(() => {
       if (this.pending === controller) this.pending = null;
     });
@@ -122,12 +128,13 @@ export class DependencyProbe {
     const log = this.o.logger;
     if (!log) return;
     const fields = { ...this.o.fields, dependency: this.name };
-    if (problem !== null) log.warn(`${this.name} does not answer (${problem}): not ready`, fields);
+    if (problem !== null) log.warn(`${this.name} does not answer (${problem}): not ready`, this.detail !== null && this.detail !== problem ? { ...fields, error: this.detail } : fields);
     else if (!first) log.log(`${this.name} answers again after ${(forMs / 1000).toFixed(1)} s`, { ...fields, downMs: forMs });
   }
 }
 
+/** The failure's text for the log (URL credentials removed). */
 function describe(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.length > 300 ? `${m.slice(0, 300)}...` : m || 'failed';
+  const m = errorDetail(e);
+  return m.length > 500 ? `${m.slice(0, 500)}...` : m || 'failed';
 }

@@ -75,7 +75,8 @@ export async function connectNats(o: ConnectNatsOptions): Promise<NatsConnection
   const log = o.logger ?? consoleLogger('nats');
   const opts = natsConnectionOptions(o);
   const deadline = Date.now() + (o.firstConnectTimeoutMs ?? Number.POSITIVE_INFINITY);
-  const where = (opts.servers as string[]).join(',');
+  // the servers as logs and errors name them: credentials in a URL (nats://user:pass@host) left out
+  const where = (opts.servers as string[]).join(',').replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@,]*@/gi, '$1[redacted]@');
   let nc: NatsConnection | undefined;
   for (let attempt = 1; nc === undefined; attempt++) {
     try {

@@ -419,7 +419,7 @@ let retried = 0;
 /** A request to the gateway; a 503 from a stale ClickHouse connection (a known defect) is recorded and the request made once more. */
 async function gatewayRequest(base: string, path: string, failures: Failures, o: { method?: string; headers?: Record<string, string> } = {}): Promise<HttpReply> {
   const r = await httpRequest(base, path, o);
-  if (r.status !== 503 || !/history store unavailable: (socket hang up|.*ECONNRESET)/.test(r.text)) return r;
+  if (r.status !== 503 || !/"code":"storage-unavailable".*"reason":"connection reset"/.test(r.text)) return r;
   defect('stale ClickHouse connection', `${o.method ?? 'GET'} ${path.slice(0, 200)}`, failures);
   return httpRequest(base, path, o);
 }

@@ -2,6 +2,7 @@ import type { ArgumentsHost } from '@nestjs/common';
 import { Logger, NotFoundException } from '@nestjs/common';
 import { ServiceLogger } from '@orderflow/config';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HistoryError } from '../history/history.service.js';
 import { RequestError, badRequest } from '../request.error.js';
 import { GatewayErrorsFilter, MAX_MESSAGE } from './errors.filter.js';
 
@@ -47,12 +48,38 @@ describe('GatewayErrorsFilter', () => {
     const write = (s: string) => void lines.push(s);
     Logger.overrideLogger(new ServiceLogger({ service: 'gateway', format: 'json', streams: { stdout: { write }, stderr: { write } } }));
     try {
-      expect(respond(new TypeError('secret detail')).body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+      const body = respond(new TypeError('secret detail')).body;
+      expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', code: 'internal-error', message: 'internal error', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', context: 'http', method: 'GET', path: '/api/footprint?symbol=BTCUSDT&token=[redacted]', correlationId: body['correlationId'], message: expect.stringContaining('TypeError: secret detail') });
     } finally {
       Logger.overrideLogger(false);
     }
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', context: 'http', method: 'GET', path: '/api/footprint?symbol=BTCUSDT&token=[redacted]', message: expect.stringContaining('TypeError: secret detail') });
     expect(lines[0]).not.toContain('query-secret');
+  });
+
+  it('answers a ClickHouse failure 503 with a stable code and a classified reason: no URL, credentials nor exception text; the log has them under the same correlation id', () => {
+    const lines: string[] = [];
+    const write = (s: string) => void lines.push(s);
+    Logger.overrideLogger(new ServiceLogger({ service: 'gateway', format: 'json', streams: { stdout: { write }, stderr: { write } } }));
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1 (http://orderflow:s3cret@127.0.0.1:1)'), { code: 'ECONNREFUSED' });
+    const server = new HistoryError('ClickHouse: Code: 60. DB::Exception: Unknown table expression identifier secret_db.candles_1m. (UNKNOWN_TABLE) (version 26.7.1.1)');
+    let bodies: Record<string, unknown>[];
+    try {
+      bodies = [respond(refused), respond(server)].map((r) => {
+        expect(r.status).toBe(503);
+        return r.body;
+      });
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(bodies[0]).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'storage-unavailable', message: 'the history store did not answer (connection refused)', reason: 'connection refused', correlationId: expect.any(String) });
+    expect(bodies[1]).toMatchObject({ code: 'storage-unavailable', reason: 'ClickHouse UNKNOWN_TABLE' });
+    for (const b of bodies) expect(JSON.stringify(b)).not.toMatch(/s3cret|orderflow:|127\.0\.0\.1|ECONNREFUSED|secret_db|DB::Exception|version/);
+    expect(lines).toHaveLength(2);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged[0]).toMatchObject({ level: 'warn', correlationId: bodies[0]!['correlationId'], message: expect.stringContaining('ECONNREFUSED 127.0.0.1:1') });
+    expect(logged[1]).toMatchObject({ correlationId: bodies[1]!['correlationId'], message: expect.stringContaining('secret_db.candles_1m') });
+    expect(lines.join('\n')).not.toContain('s3cret');
   });
 });

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { classifyError, errorDetail } from '@orderflow/config';
 import { FootprintError } from '@orderflow/footprint';
 import { HistoryError } from '../history/history.service.js';
 import { RequestError, httpStatusOf } from '../request.error.js';
@@ -24,14 +26,21 @@ function isStoreFailure(e: unknown): boolean {
 
 /**
  * Every error as `{ statusCode, error, message }`: refused requests 400 (401, 429) with the reason,
- * engine refusals (a profile too wide, an overflow) 400, ClickHouse unreachable 503, anything else
- * 500 without internals; the message is at most MAX_MESSAGE characters. A streamed response that
+ * engine refusals (a profile too wide, an overflow) 400, ClickHouse unreachable 503
+ * (`code: "storage-unavailable"`, a classified reason such as "timeout"), anything else 500
+ * (`code: "internal-error"`); 500 and 503 carry a correlationId that the log line with the detail
+ * has too, and never the error's text. The message is at most MAX_MESSAGE characters. A streamed response that
  * fails after its first byte is cut short instead.
  */
 /** The failed request as the access log names it (secrets in the query redacted). */
 function requestFields(host: ArgumentsHost): { method: string; path: string } {
   const req = host.switchToHttp().getRequest<IncomingMessage & { originalUrl?: string }>();
   return { method: req?.method ?? '', path: redactUrl(req?.originalUrl ?? req?.url ?? '') };
+}
+
+/** An unexpected error's stack for the log, URL credentials removed. */
+function redactStack(e: unknown): string {
+  return errorDetail((e as Error)?.stack ?? e);
 }
 
 @Catch()
@@ -52,15 +61,20 @@ export class GatewayErrorsFilter implements ExceptionFilter {
       else if (e instanceof FootprintError && e.code !== 'INVALID_TRADE') status = 400;
       else if (isStoreFailure(e)) status = 503;
       else status = 500;
-      let message: string;
-      if (status === 500) {
-        message = 'internal error';
-        this.logger.error((e as Error)?.stack ?? String(e), requestFields(host));
-      } else if (status === 503) {
-        message = `history store unavailable: ${(e as Error).message}`.slice(0, 500);
-        this.logger.warn(message, requestFields(host));
-      } else message = (e as Error).message;
-      body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded(message) };
+      if (status === 500 || status === 503) {
+        // the detail (a ClickHouse exception quotes queries, tables, its version; a URL may hold
+        // credentials) goes to the log only; the body has a stable code, a generic reason and the
+        // correlation id that finds the log line
+        const correlationId = randomUUID();
+        if (status === 500) {
+          this.logger.error(redactStack(e), { ...requestFields(host), correlationId });
+          body = { statusCode: status, error: REASON[status], code: 'internal-error', message: 'internal error', correlationId };
+        } else {
+          const reason = classifyError(e);
+          this.logger.warn(`history store unavailable (${reason}): ${errorDetail(e).slice(0, 2000)}`, { ...requestFields(host), correlationId, reason });
+          body = { statusCode: status, error: REASON[status], code: 'storage-unavailable', message: `the history store did not answer (${reason})`, reason, correlationId };
+        }
+      } else body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded((e as Error).message) };
     }
     if (res.headersSent) {
       res.destroy();

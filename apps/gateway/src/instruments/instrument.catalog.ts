@@ -1,4 +1,5 @@
 import type { InstrumentRow } from '@orderflow/clickhouse';
+import { classifyError } from '@orderflow/config';
 import { RequestError } from '../request.error.js';
 import { type InstrumentView, MERGED_MARKETS, MERGED_SYMBOL, type Scales, type StoredInstrument, mergedMarket, mergedView, pairOf, singleView } from './instrument.view.js';
 
@@ -22,6 +23,7 @@ export class InstrumentCatalog {
   private readonly live = new Map<string, StoredInstrument>();
   private loading: Promise<void> | null = null;
   private loadedAt = 0;
+  /** Why the last read failed: a classified reason (classifyError). */
   lastError: string | null = null;
 
   constructor(
@@ -43,7 +45,7 @@ export class InstrumentCatalog {
           this.lastError = null;
         },
         (e: unknown) => {
-          this.lastError = (e as Error).message;
+          this.lastError = classifyError(e); // /status shows it: never the ClickHouse text (the caller logs it)
           throw e;
         },
       )

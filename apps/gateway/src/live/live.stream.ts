@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSnapshot, liveSubject } from '@orderflow/contracts';
 import { type CandleData, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
-import type { LogFields } from '@orderflow/config';
+import { type LogFields, classifyError, errorDetail } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
 import { type HeldCandle, type NativeEvent, NativeCandles } from './native-candles.js';
 import type { SnapshotClient } from './snapshot.client.js';
@@ -49,7 +49,10 @@ export class LiveStream {
   session: SessionSummary | null = null;
   /** True once the owner answered (with a snapshot, or "holds nothing"); false while it cannot be reached. */
   synced = false;
+  /** Why the stream is not in sync: a classified reason (shown in /status), never the error's text. */
   lastError: string | null = null;
+  /** The last error's full text, for the log only. */
+  private lastDetail: string | null = null;
   private sub: Subscription | null = null;
   private readonly listeners = new Set<StreamListener>();
   private resyncing = false;
@@ -91,7 +94,7 @@ export class LiveStream {
       await nc.flush();
       this.resync('start');
     })().catch((e: unknown) => {
-      this.lastError = (e as Error).message;
+      this.lastError = this.note(e);
       this.resolveFirst();
     });
   }
@@ -177,11 +180,17 @@ export class LiveStream {
     void this.resyncLoop().catch((e: unknown) => this.failed('resync', e));
   }
 
+  /** A failure's classified reason (for lastError); its detail is kept for the log. */
+  private note(e: unknown): string {
+    this.lastDetail = errorDetail(e);
+    return classifyError(e);
+  }
+
   private failed(what: string, e: unknown): void {
-    this.lastError = `${what}: ${(e as Error).message}`;
+    this.lastError = `${what}: ${this.note(e)}`;
     this.synced = false;
     this.resolveFirst();
-    this.logger.warn(`${this.subject}: ${this.lastError}`);
+    this.logger.warn(`${this.subject}: ${this.lastError} (${this.lastDetail})`);
   }
 
   private async resyncLoop(): Promise<void> {
@@ -193,7 +202,7 @@ export class LiveStream {
         try {
           snap = await this.snapshots.request(this.exchange, this.symbol, [this.timeframe]);
         } catch (e) {
-          this.lastError = `snapshot from shard ${this.snapshots.shardOf(this.exchange, this.symbol)}: ${(e as Error).message}`;
+          this.lastError = `snapshot from shard ${this.snapshots.shardOf(this.exchange, this.symbol)}: ${this.note(e)}`;
           this.synced = false;
         }
         if (this.stopped) return;
@@ -211,7 +220,7 @@ export class LiveStream {
           try {
             older = await this.heldFromStore();
           } catch (e) {
-            this.lastError = `stored candles after "${snap.error}": ${(e as Error).message}`;
+            this.lastError = `stored candles after "${snap.error}": ${this.note(e)}`;
             this.synced = false;
             snap = null;
           }
@@ -224,7 +233,7 @@ export class LiveStream {
             candles = tfSnap.candles.map((c) => overlayStored(c, stored.get(c.openTime)));
             older = await this.olderThanSnapshot(tfSnap.candles);
           } catch (e) {
-            this.lastError = `stored levels of the snapshot's candles: ${(e as Error).message}`;
+            this.lastError = `stored levels of the snapshot's candles: ${this.note(e)}`;
             this.synced = false;
             snap = null;
           }
@@ -233,7 +242,8 @@ export class LiveStream {
         if (snap === null) {
           this.resolveFirst();
           const wait = this.backoff.next();
-          this.logger.warn(`${this.subject}: ${this.lastError}; again in ${wait} ms`);
+          this.logger.warn(`${this.subject}: ${this.lastError}${this.lastDetail ? ` (${this.lastDetail})` : ''}; again in ${wait} ms`);
+          this.lastDetail = null;
           await new Promise((r) => setTimeout(r, wait));
           this.again = true;
           continue;
@@ -294,7 +304,7 @@ export class LiveStream {
         const snapEvents = this.native.reset(candles);
         events = [...this.native.put(older), ...snapEvents];
       } catch (e) {
-        this.lastError = (e as Error).message;
+        this.lastError = this.note(e);
         this.again = true;
         return;
       }
