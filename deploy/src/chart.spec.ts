@@ -380,7 +380,7 @@ describe('the Helm chart', () => {
     });
   }
 
-  it('production: external ClickHouse from an existing Secret, ingress with TLS, ServiceMonitors', () => {
+  it('production: external ClickHouse from an existing Secret, ingress with TLS, ServiceMonitors, alert rules and the Grafana dashboard', () => {
     const ms = own(renders['values-production.yaml']!);
     expect(ms.some((m) => m.kind === 'StatefulSet' && m.metadata.name.endsWith('-clickhouse'))).toBe(false);
     expect(ms.filter((m) => m.kind === 'Secret')).toEqual([]);
@@ -391,6 +391,10 @@ describe('the Helm chart', () => {
     expect(ms.filter((m) => m.kind === 'ServiceMonitor').map((m) => m.metadata.name.replace(/^orderflow-/, '')).sort()).toEqual(['aggregator', 'collector', 'gateway']);
     expect(find(ms, 'Job', '-migrations').metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).GATEWAY_AUTH_TOKEN).toBe('secret:orderflow-gateway/token');
+    // picked up by the same Prometheus as the ServiceMonitors, and by Grafana's sidecar
+    const rules = ms.filter((m) => m.kind === 'PrometheusRule');
+    expect(rules.map((m) => m.metadata.labels?.['release'])).toEqual(['kube-prometheus-stack']);
+    expect(ms.filter((m) => m.kind === 'ConfigMap' && m.metadata.labels?.['grafana_dashboard'] === '1').length).toBe(1);
   });
 
   it('defaults: bundled NATS and ClickHouse; the first-install migration runs after ClickHouse exists', () => {
