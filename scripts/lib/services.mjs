@@ -26,6 +26,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  analystUsersXml,
+  defaultUserXml,
+  ensureClickHousePasswords,
+  writeRoleUsers,
+} from './clickhouse-roles.mjs';
 
 const REPO_ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -301,76 +307,13 @@ export async function waitReady(child, check, { timeoutMs, what, logFiles }) {
 // ClickHouse
 // ---------------------------------------------------------------------------
 
-const ANALYST_NETWORK = /^[0-9A-Fa-f:.]{2,45}(\/\d{1,3})?$/;
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
 /**
  * The read-only analyst user as a users.d file (ClickHouse 18.16 has no CREATE USER; the server
- * re-reads users.d without a restart). A copy of analystUsersXml in libs/clickhouse/src/analyst.ts
- * (this file runs before `npm ci`, so it cannot import it); a test keeps the two identical.
+ * re-reads users.d without a restart): the analyst role of scripts/lib/clickhouse-roles.mjs, a
+ * copy of libs/clickhouse/src/roles.ts (this file runs before `npm ci`, so it cannot import it); a
+ * test keeps the two identical.
  */
-export function analystUsersXml({
-  password,
-  database,
-  maxExecutionSeconds,
-  maxResultRows,
-  user = 'analyst',
-  networks = ['::1', '127.0.0.1'],
-}) {
-  if (typeof password !== 'string' || password.length === 0)
-    throw new Error('analyst password must be a non-empty string');
-  for (const [v, what] of [
-    [maxExecutionSeconds, 'maxExecutionSeconds'],
-    [maxResultRows, 'maxResultRows'],
-  ])
-    if (!Number.isSafeInteger(v) || v < 1)
-      throw new Error(`${what} must be a positive integer, got ${String(v)}`);
-  if (networks.length === 0)
-    throw new Error('analyst networks must not be empty');
-  for (const n of networks)
-    if (!ANALYST_NETWORK.test(n))
-      throw new Error(
-        `analyst network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`,
-      );
-  for (const [v, what] of [
-    [user, 'analyst user'],
-    [database, 'database'],
-  ])
-    if (!IDENTIFIER.test(v))
-      throw new Error(
-        `${what} "${String(v).slice(0, 80)}" must match ${IDENTIFIER}`,
-      );
-  const hash = crypto
-    .createHash('sha256')
-    .update(password, 'utf8')
-    .digest('hex');
-  return `<?xml version="1.0"?>
-<!-- The read-only analyst user. Generated (libs/clickhouse/src/analyst.ts, scripts/lib/services.mjs); do not edit. -->
-<yandex>
-    <profiles>
-        <${user}>
-            <readonly>1</readonly>
-            <max_execution_time>${maxExecutionSeconds}</max_execution_time>
-            <max_result_rows>${maxResultRows}</max_result_rows>
-            <result_overflow_mode>throw</result_overflow_mode>
-            <enable_optimize_predicate_expression>1</enable_optimize_predicate_expression>
-        </${user}>
-    </profiles>
-    <users>
-        <${user}>
-            <password_sha256_hex>${hash}</password_sha256_hex>
-            <networks>
-${networks.map((n) => `                <ip>${n}</ip>\n`).join('')}            </networks>
-            <profile>${user}</profile>
-            <quota>default</quota>
-            <allow_databases>
-                <database>${database}</database>
-            </allow_databases>
-        </${user}>
-    </users>
-</yandex>
-`;
-}
+export { analystUsersXml };
 
 /** The analyst user's settings from the environment (CLICKHOUSE_ANALYST_PASSWORD, default "analyst"). */
 export function analystFromEnv(env = process.env) {

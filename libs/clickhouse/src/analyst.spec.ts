@@ -24,6 +24,8 @@ describe('analystUsersXml', () => {
       '<profile>analyst</profile>',
       '<ip>::1</ip>',
       '<ip>127.0.0.1</ip>',
+      '<max_memory_usage>4000000000</max_memory_usage>',
+      '<quota>analyst</quota>',
     ]) {
       expect(xml).toContain(s);
     }
@@ -83,12 +85,23 @@ describe('ensureAnalystUser (SQL access control, ClickHouse 20.4+)', () => {
     }
   });
 
-  it('creates, updates and grants on a current version', async () => {
+  it('creates a constrained profile, the user, SELECT on the database only and a quota on a current version', async () => {
     const { ch, commands } = fake('24.8.4.13');
     const r = await ensureAnalystUser(ch, { ...opts, password: 's3cr3t', database: 'of_x', maxExecutionSeconds: 30, maxResultRows: 500 });
-    const auth = "IDENTIFIED WITH sha256_hash BY '4e738ca5563c06cfd0018299933d58db1dd8bf97f6973dc99bf6cdc64b5550bd' HOST IP '::1', IP '127.0.0.1'";
-    const settings = "SETTINGS readonly = 1, max_execution_time = 30, max_result_rows = 500, result_overflow_mode = 'throw', enable_optimize_predicate_expression = 1";
-    expect(commands).toEqual([`CREATE USER IF NOT EXISTS analyst ${auth} ${settings}`, `ALTER USER analyst ${auth} ${settings}`, 'GRANT SELECT ON of_x.* TO analyst']);
+    // sha256("s3cr3t") from sha256sum; every limit CONST, so that SET/SETTINGS x = DEFAULT cannot lift it
+    const profile = "SETTINGS readonly = 1 CONST, allow_ddl = 0 CONST, max_execution_time = 30 CONST, max_result_rows = 500 CONST, result_overflow_mode = 'throw' CONST, max_memory_usage = 4000000000 CONST, enable_optimize_predicate_expression = 1";
+    const user = "IDENTIFIED WITH sha256_hash BY '4e738ca5563c06cfd0018299933d58db1dd8bf97f6973dc99bf6cdc64b5550bd' HOST IP '::1', IP '127.0.0.1' DEFAULT DATABASE of_x SETTINGS PROFILE 'analyst'";
+    const quota = 'FOR INTERVAL 3600 second MAX queries = 2000, read_rows = 20000000000, execution_time = 3600 TO analyst';
+    expect(commands).toEqual([
+      `CREATE SETTINGS PROFILE IF NOT EXISTS analyst ${profile}`,
+      `ALTER SETTINGS PROFILE analyst ${profile}`,
+      `CREATE USER IF NOT EXISTS analyst ${user}`,
+      `ALTER USER analyst ${user}`,
+      'REVOKE ALL ON *.* FROM analyst',
+      'GRANT SELECT ON of_x.* TO analyst',
+      `CREATE QUOTA IF NOT EXISTS analyst ${quota}`,
+      `ALTER QUOTA analyst ${quota}`,
+    ]);
     expect(r).toEqual({ version: '24.8.4.13', statements: commands });
   });
 

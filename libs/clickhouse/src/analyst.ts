@@ -9,8 +9,8 @@
  * - Current ClickHouse (access control since 20.4): ensureAnalystUser() creates the user with SQL.
  *   It reads version() and does nothing below 20.4, and nothing for a user defined in XML.
  */
-import { createHash } from 'node:crypto';
-import { assertIdentifier, quoteString } from './sql.js';
+import { type QuotaLimits, type RoleUserOptions, roleStatements, roleUsersXml } from './roles.js';
+import { quoteString } from './sql.js';
 
 export interface AnalystOptions {
   password: string;
@@ -24,76 +24,38 @@ export interface AnalystOptions {
   user?: string;
   /** Addresses or CIDR networks the user may connect from (default loopback only: ::1, 127.0.0.1). */
   networks?: readonly string[];
+  /** The analyst role's hourly quota (ROLE_QUOTAS.analyst) with these figures changed. */
+  quota?: Partial<QuotaLimits>;
 }
 
 export const ANALYST_USER = 'analyst';
-const DEFAULT_NETWORKS = ['::1', '127.0.0.1'] as const;
-const NETWORK = /^[0-9A-Fa-f:.]{2,45}(\/\d{1,3})?$/;
 
-interface Checked {
-  user: string;
-  database: string;
-  hash: string;
-  seconds: number;
-  rows: number;
-  networks: readonly string[];
-}
-
-function check(o: AnalystOptions): Checked {
-  if (typeof o.password !== 'string' || o.password.length === 0) throw new Error('analyst password must be a non-empty string');
+/** The analyst's role options (roles.ts) from AnalystOptions, checked. */
+export function analystRole(o: AnalystOptions): RoleUserOptions {
   const positive = (v: number, what: string) => {
     if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${what} must be a positive integer, got ${String(v)}`);
     return v;
   };
-  const networks = o.networks ?? DEFAULT_NETWORKS;
-  if (networks.length === 0) throw new Error('analyst networks must not be empty');
-  for (const n of networks) if (!NETWORK.test(n)) throw new Error(`analyst network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`);
   return {
-    user: assertIdentifier(o.user ?? ANALYST_USER, 'analyst user'),
-    database: assertIdentifier(o.database, 'database'),
-    hash: createHash('sha256').update(o.password, 'utf8').digest('hex'),
-    seconds: positive(o.maxExecutionSeconds, 'maxExecutionSeconds'),
-    rows: positive(o.maxResultRows, 'maxResultRows'),
-    networks,
+    role: 'analyst',
+    password: o.password,
+    database: o.database,
+    user: o.user ?? ANALYST_USER,
+    ...(o.networks ? { networks: o.networks } : {}),
+    settings: { max_execution_time: positive(o.maxExecutionSeconds, 'maxExecutionSeconds'), max_result_rows: positive(o.maxResultRows, 'maxResultRows') },
+    ...(o.quota ? { quota: o.quota } : {}),
   };
 }
 
 /**
- * A users.d file (ClickHouse 18.16 and later; root element `<yandex>`, which current versions
- * still read) defining the analyst user and its profile: readonly = 1 (SELECT only, and no
- * setting can be changed, so the limits hold), max_execution_time, max_result_rows with
- * result_overflow_mode = throw, enable_optimize_predicate_expression = 1 (the analyst views need
- * it on 18.16, where it is off by default), allow_databases = the platform database; the password
- * stored as its SHA-256.
+ * A users.d file (ClickHouse 18.16 and later) defining the analyst user, its profile and quota:
+ * roleUsersXml() of the analyst role (readonly = 1: SELECT only, and no setting can be changed, so
+ * the limits hold; max_execution_time, max_result_rows with result_overflow_mode = throw,
+ * max_memory_usage, enable_optimize_predicate_expression = 1, which the analyst views need on
+ * 18.16; allow_databases = the platform database; the password stored as its SHA-256).
  */
 export function analystUsersXml(o: AnalystOptions): string {
-  const c = check(o);
-  return `<?xml version="1.0"?>
-<!-- The read-only analyst user. Generated (libs/clickhouse/src/analyst.ts, scripts/lib/services.mjs); do not edit. -->
-<yandex>
-    <profiles>
-        <${c.user}>
-            <readonly>1</readonly>
-            <max_execution_time>${c.seconds}</max_execution_time>
-            <max_result_rows>${c.rows}</max_result_rows>
-            <result_overflow_mode>throw</result_overflow_mode>
-            <enable_optimize_predicate_expression>1</enable_optimize_predicate_expression>
-        </${c.user}>
-    </profiles>
-    <users>
-        <${c.user}>
-            <password_sha256_hex>${c.hash}</password_sha256_hex>
-            <networks>
-${c.networks.map((n) => `                <ip>${n}</ip>\n`).join('')}            </networks>
-            <profile>${c.user}</profile>
-            <quota>default</quota>
-            <allow_databases>
-                <database>${c.database}</database>
-            </allow_databases>
-        </${c.user}>
-    </users>
-</yandex>
-`;
+  return roleUsersXml(analystRole(o));
 }
 
 /** What ensureAnalystUser needs of a client (@clickhouse/client's satisfies it). */
@@ -113,15 +75,18 @@ export interface EnsureAnalystResult {
 
 /**
  * Creates (or brings up to date) the analyst user with SQL on a ClickHouse with access control
- * (20.4 and later): CREATE USER IF NOT EXISTS, then ALTER USER so that the password, networks
- * and settings are the given ones even for an existing user, then GRANT SELECT ON db.*.
+ * (20.4 and later): roleStatements() of the analyst role (its settings profile with constraints,
+ * the user, SELECT ON db.* only, its quota; an existing one brought up to date).
  * The connection needs `access_management` (off by default for XML users of current versions).
  *
  * Does nothing before 20.4 (18.16 has no CREATE USER: write analystUsersXml() into users.d), and
  * nothing when the user is defined in users.xml/users.d (storage users_xml is read-only to SQL).
  */
 export async function ensureAnalystUser(ch: AnalystAdminClient, o: AnalystOptions): Promise<EnsureAnalystResult> {
-  const c = check(o);
+  const role = analystRole(o);
+  // built first: bad options fail before any request
+  const statements = roleStatements(role);
+  const user = role.user ?? ANALYST_USER;
   const [row] = await (await ch.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
   const version = String(row?.v ?? '');
   const m = /^(\d+)\.(\d+)/.exec(version);
@@ -132,15 +97,11 @@ export async function ensureAnalystUser(ch: AnalystAdminClient, o: AnalystOption
     return { version, statements: [], skipped: `ClickHouse ${version} has no CREATE USER (access control came in 20.4): use analystUsersXml() in users.d` };
   }
   const existing = await (
-    await ch.query({ query: `SELECT storage FROM system.users WHERE name = ${quoteString(c.user)}`, format: 'JSONEachRow' })
+    await ch.query({ query: `SELECT storage FROM system.users WHERE name = ${quoteString(user)}`, format: 'JSONEachRow' })
   ).json<{ storage: string }>();
   if (existing.some((u) => u.storage === 'users_xml' || u.storage === 'users.xml')) {
-    return { version, statements: [], skipped: `user ${c.user} is defined in the server's XML users configuration; change it there` };
+    return { version, statements: [], skipped: `user ${user} is defined in the server's XML users configuration; change it there` };
   }
-  const hosts = c.networks.map((n) => `IP ${quoteString(n)}`).join(', ');
-  const auth = `IDENTIFIED WITH sha256_hash BY ${quoteString(c.hash)} HOST ${hosts}`;
-  const settings = `SETTINGS readonly = 1, max_execution_time = ${c.seconds}, max_result_rows = ${c.rows}, result_overflow_mode = 'throw', enable_optimize_predicate_expression = 1`;
-  const statements = [`CREATE USER IF NOT EXISTS ${c.user} ${auth} ${settings}`, `ALTER USER ${c.user} ${auth} ${settings}`, `GRANT SELECT ON ${c.database}.* TO ${c.user}`];
   for (const query of statements) await ch.command({ query });
   return { version, statements };
 }

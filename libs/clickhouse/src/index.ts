@@ -6,3 +6,4 @@ export * from './footprint.rows.js';
 export * from './footprint.store.js';
 export * from './analyst.js';
 export * from './cluster.variant.js';
+export * from './roles.js';
