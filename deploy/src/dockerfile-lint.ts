@@ -9,6 +9,12 @@
  * --no-install-recommends (DL3015), no credentials in ENV/ARG, a runtime stage with
  * NODE_ENV=production and only production dependencies, and a Node base image on a supported LTS
  * line (node-lts: the tag names the version, its major is an LTS line before its end of life).
+ * Supply chain: every base image pinned by tag and digest (base-digest: the digest fixes the
+ * bytes, the tag tells people and Renovate/Dependabot what they are); every npm install with
+ * --ignore-scripts (npm-ignore-scripts: no dependency's install script runs in the build; a
+ * package that needs its script gets an explicit `npm rebuild <name>`, npm-rebuild) and with
+ * SCARF_ANALYTICS=false in its environment (scarf-off: @scarf/scarf's postinstall reports every
+ * install to scarf.sh unless told not to).
  */
 
 export interface Instruction {
@@ -66,6 +72,85 @@ export function isPinned(image: string): boolean {
   const tag = /:([^/:@]+)$/.exec(image)?.[1];
   if (!tag || tag === 'latest') return false;
   return /^v?\d+\.\d+\.\d+/.test(tag);
+}
+
+/**
+ * Why an image reference is not pinned by tag and digest (`name:tag@sha256:<64 hex digits>`), or
+ * null when it is. A digest alone pins the bytes but hides what they are from people and from
+ * Renovate/Dependabot, which read the tag to propose updates; a tag alone can be moved.
+ */
+export function digestPinProblem(image: string): string | null {
+  const at = image.indexOf('@');
+  if (at < 0) return `base image "${image}" is not pinned by digest: write name:tag@sha256:<64 hex digits>`;
+  const digest = image.slice(at + 1);
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) return `base image "${image}": the digest is not sha256:<64 lowercase hex digits>`;
+  if (!/:[^/:@]+$/.test(image.slice(0, at))) return `base image "${image}" has a digest but no tag: write name:tag@sha256:... so that people and Renovate see the version`;
+  return null;
+}
+
+/** The variables an ENV instruction sets (`ENV A=1 B="x y"`, or the legacy `ENV A 1`). */
+export function parseEnv(args: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+([^=]*)$/.exec(args);
+  if (legacy) return out.set(legacy[1]!, legacy[2]!.trim());
+  for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)) {
+    const raw = m[2]!;
+    out.set(m[1]!, /^["']/.test(raw) ? raw.slice(1, -1) : raw);
+  }
+  return out;
+}
+
+/** npm commands that install packages (and so would run their install scripts). */
+const NPM_INSTALL = /\bnpm\s+(?:ci|clean-install|ic|install-clean|isntall-clean|install|i|in|add|isntall)\b/;
+
+/** One npm install in a RUN: its stage, its line and the environment it runs with. */
+export interface NpmInstall {
+  stage: string;
+  line: number;
+  command: string;
+  env: Record<string, string>;
+}
+
+/** The RUN segments (split at &&, ||, ; and |) with their leading `VAR=value` assignments. */
+function commands(run: string): { command: string; env: Map<string, string> }[] {
+  return run.split(/&&|\|\||;|\|/).map((part) => {
+    const env = new Map<string, string>();
+    let command = part.trim();
+    for (let m; (m = /^([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)\s+/.exec(command)); ) {
+      env.set(m[1]!, m[2]!.replace(/^["']|["']$/g, ''));
+      command = command.slice(m[0].length);
+    }
+    return { command, env };
+  });
+}
+
+/**
+ * Every npm install of a Dockerfile with the environment it runs in: the ENV of its stage before
+ * it, those of the stages it is built FROM, and the assignments in front of the command.
+ */
+export function npmInstalls(text: string): NpmInstall[] {
+  const out: NpmInstall[] = [];
+  const envOfStage = new Map<string, Map<string, string>>();
+  let env = new Map<string, string>();
+  let stage = '';
+  let index = 0;
+  for (const ins of parseDockerfile(text)) {
+    if (ins.keyword === 'FROM') {
+      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args);
+      const parent = m?.[1]?.toLowerCase() ?? '';
+      stage = m?.[2]?.toLowerCase() ?? String(index);
+      index++;
+      env = new Map(envOfStage.get(parent) ?? []);
+      envOfStage.set(stage, env);
+    } else if (ins.keyword === 'ENV') {
+      for (const [k, v] of parseEnv(ins.args)) env.set(k, v);
+    } else if (ins.keyword === 'RUN') {
+      for (const c of commands(ins.args)) {
+        if (NPM_INSTALL.test(c.command)) out.push({ stage, line: ins.line, command: c.command, env: Object.fromEntries([...env, ...c.env]) });
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -202,6 +287,10 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
     if (!stageNames.has(st.image.toLowerCase()) && !isPinned(st.image)) {
       v.push({ rule: 'DL3006/DL3007', line: st.line, message: `base image "${st.image}" is not pinned to a full version or a digest` });
     }
+    if (!stageNames.has(st.image.toLowerCase()) && st.image !== 'scratch') {
+      const problem = digestPinProblem(st.image);
+      if (problem) v.push({ rule: 'base-digest', line: st.line, message: problem });
+    }
     if (!stageNames.has(st.image.toLowerCase()) && isNodeImage(st.image)) {
       const problem = nodeLtsProblem(st.image, options.today);
       if (problem) v.push({ rule: 'node-lts', line: st.line, message: problem });
@@ -221,6 +310,14 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
       }
       if (ins.keyword === 'RUN') {
         if (/\bnpm\s+(install|i|add)\b/.test(a)) v.push({ rule: 'npm-ci', line: ins.line, message: 'use `npm ci` (the lockfile), not `npm install`' });
+        for (const { command } of commands(a)) {
+          if (NPM_INSTALL.test(command) && !/\s--ignore-scripts(?:=true)?(?=\s|$)/.test(command)) {
+            v.push({ rule: 'npm-ignore-scripts', line: ins.line, message: `\`${command}\` runs the install scripts of every dependency: add --ignore-scripts (and \`npm rebuild <name>\` for a package that needs its script)` });
+          }
+          if (/\bnpm\s+(?:rebuild|rb)\b/.test(command) && !/\bnpm\s+(?:rebuild|rb)\s+(?:--?\S+\s+)*[^-\s]/.test(command)) {
+            v.push({ rule: 'npm-rebuild', line: ins.line, message: '`npm rebuild` without package names runs every install script: name the packages that need theirs' });
+          }
+        }
         if (/\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b/.test(a)) v.push({ rule: 'DL4006', line: ins.line, message: 'do not pipe a download into a shell' });
         if (/(^|&&|;)\s*cd\s/.test(a)) v.push({ rule: 'DL3003', line: ins.line, message: 'use WORKDIR instead of cd' });
         if (/\bapt-get\s+install\b/.test(a) && !/--no-install-recommends/.test(a)) {
@@ -238,6 +335,12 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
       if ((ins.keyword === 'ENV' || ins.keyword === 'ARG') && /\b[A-Z_]*(PASSWORD|SECRET|TOKEN|API_KEY)[A-Z_]*\s*=/.test(a)) {
         v.push({ rule: 'secrets', line: ins.line, message: 'credentials do not belong in ENV or ARG (they stay in the image history)' });
       }
+    }
+  }
+
+  for (const install of npmInstalls(text)) {
+    if (install.env['SCARF_ANALYTICS'] !== 'false') {
+      v.push({ rule: 'scarf-off', line: install.line, message: `\`${install.command}\` runs without SCARF_ANALYTICS=false: set it with ENV in the stage "${install.stage}" (@scarf/scarf reports installs to scarf.sh otherwise)` });
     }
   }
 

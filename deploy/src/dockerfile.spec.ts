@@ -6,7 +6,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { assembleApp, copyManifests, runtimeClosure } from '../docker/assemble.mjs';
 import { REPO_ROOT } from './helm.js';
-import { NODE_LTS, isPinned, lintDockerfile, lintDockerignore, nodeLtsProblem, nodeVersionOf, parseDockerfile, satisfiesNodeRange } from './dockerfile-lint.js';
+import {
+  NODE_LTS,
+  digestPinProblem,
+  isPinned,
+  lintDockerfile,
+  lintDockerignore,
+  nodeLtsProblem,
+  nodeVersionOf,
+  npmInstalls,
+  parseDockerfile,
+  parseEnv,
+  satisfiesNodeRange,
+} from './dockerfile-lint.js';
 
 const DOCKERFILE = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 /** The default of the Dockerfile's NODE_IMAGE build argument. */
@@ -36,11 +48,24 @@ describe('the root Dockerfile', () => {
     expect(text).toMatch(/WORKDIR \/app\n/);
   });
 
-  it('builds on a Node LTS line before its end of life, pinned to a full version (node-lts)', () => {
+  it('builds on a Node LTS line before its end of life, pinned to a full version and a digest (node-lts, base-digest)', () => {
     expect(nodeLtsProblem(NODE_IMAGE)).toBeNull();
     expect(isPinned(NODE_IMAGE)).toBe(true);
+    expect(NODE_IMAGE).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[a-f0-9]{64}$/);
+    expect(digestPinProblem(NODE_IMAGE)).toBeNull();
     expect(nodeVersionOf(NODE_IMAGE)).toMatch(/^\d+\.\d+\.\d+$/);
     expect(Object.keys(NODE_LTS)).toContain(nodeVersionOf(NODE_IMAGE)!.split('.')[0]);
+  });
+
+  it('installs every dependency without install scripts and with scarf telemetry off', () => {
+    const installs = npmInstalls(DOCKERFILE);
+    expect(installs.map((i) => i.stage)).toEqual(['build', 'runtime']);
+    for (const i of installs) {
+      expect(i.command, `${i.stage}: ${i.command}`).toMatch(/ --ignore-scripts( |$)/);
+      expect(i.env['SCARF_ANALYTICS'], i.stage).toBe('false');
+    }
+    // The lockfile's install scripts are not needed by the build, so none is rebuilt.
+    expect(DOCKERFILE).not.toMatch(/^\s*RUN\b.*\bnpm\s+(rebuild|rb)\b/m);
   });
 
   it("states in package.json engines both the image's Node and the Node the tests run on", () => {
@@ -69,37 +94,98 @@ describe('the root Dockerfile', () => {
 describe('the Dockerfile rules', () => {
   const today = new Date('2026-12-05T00:00:00Z');
   const lint = (text: string, on = today) => lintDockerfile(text, { today: on }).map((v) => v.rule);
+  const digest = '@sha256:' + 'a'.repeat(64);
   const good = [
-    'ARG NODE_IMAGE=node:24.21.0-trixie-slim',
+    `ARG NODE_IMAGE=node:24.21.0-trixie-slim${digest}`,
     'FROM ${NODE_IMAGE} AS build',
-    'RUN npm ci',
+    'ENV SCARF_ANALYTICS=false',
+    'RUN npm ci --ignore-scripts',
     'FROM ${NODE_IMAGE} AS runtime',
-    'ENV NODE_ENV=production',
-    'RUN npm ci --omit=dev',
+    'ENV NODE_ENV=production SCARF_ANALYTICS=false',
+    'RUN npm ci --omit=dev --ignore-scripts',
     'USER 1000:1000',
     'CMD ["node", "main.js"]',
   ];
-  const swap = (i: number, line: string) => good.map((l, j) => (j === i ? line : l)).join('\n');
+  /** The good Dockerfile with the line `old` replaced by `line`. */
+  const swap = (old: string, line: string) => {
+    if (!good.includes(old)) throw new Error(`no line "${old}" in the good Dockerfile`);
+    return good.map((l) => (l === old ? line : l)).join('\n');
+  };
+  const ARG = good[0]!;
+  const BUILD_CI = 'RUN npm ci --ignore-scripts';
 
   it('accept a minimal good Dockerfile', () => expect(lint(good.join('\n'))).toEqual([]));
   it('reject unpinned base images', () => {
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:20'))).toContain('DL3006/DL3007');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:latest'))).toContain('DL3006/DL3007');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node'))).toContain('DL3006/DL3007');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:20'))).toContain('DL3006/DL3007');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:latest'))).toContain('DL3006/DL3007');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node'))).toContain('DL3006/DL3007');
     expect(isPinned('node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64))).toBe(true);
     expect(isPinned('node@sha256:' + 'b'.repeat(64))).toBe(true);
   });
+  it('reject a base image without a digest, or with a digest but no tag (base-digest)', () => {
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'))).toEqual(['base-digest', 'base-digest']);
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node@sha256:' + 'b'.repeat(64)))).toContain('base-digest');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(63)))).toContain('base-digest');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'A'.repeat(64)))).toContain('base-digest');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha1:' + 'a'.repeat(40)))).toContain('base-digest');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE'))).toContain('base-digest');
+    // Every FROM of an image, not only the Node one; a FROM of an earlier stage is not an image.
+    const withTools = (from: string) => [...good.slice(0, 4), from, 'RUN true', ...good.slice(4)].join('\n');
+    expect(lint(withTools('FROM busybox:1.37.0 AS tools'))).toEqual(['base-digest']);
+    expect(lint(withTools(`FROM busybox:1.37.0${digest} AS tools`))).toEqual([]);
+    expect(lint(withTools('FROM build AS tools'))).toEqual([]);
+    expect(digestPinProblem('node:24.21.0-trixie-slim')).toMatch(/not pinned by digest/);
+    expect(digestPinProblem('node@sha256:' + 'b'.repeat(64))).toMatch(/no tag/);
+    expect(digestPinProblem('registry.example.com:5000/node@sha256:' + 'b'.repeat(64))).toMatch(/no tag/);
+    expect(digestPinProblem('registry.example.com:5000/node:24.21.0@sha256:' + 'b'.repeat(64))).toBeNull();
+  });
+  it('reject an npm install that runs install scripts, and npm rebuild of everything (npm-ignore-scripts, npm-rebuild)', () => {
+    expect(lint(swap(BUILD_CI, 'RUN npm ci'))).toEqual(['npm-ignore-scripts']);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts=false'))).toEqual(['npm-ignore-scripts']);
+    expect(lint(swap(BUILD_CI, 'RUN npm clean-install'))).toEqual(['npm-ignore-scripts']);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm install --global pnpm'))).toEqual(['npm-ci', 'npm-ignore-scripts']);
+    expect(lint(swap('RUN npm ci --omit=dev --ignore-scripts', 'RUN npm ci --omit=dev'))).toEqual(['npm-ignore-scripts']);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts=true --no-audit'))).toEqual([]);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --no-audit --ignore-scripts --no-fund'))).toEqual([]);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild esbuild'))).toEqual([]);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts esbuild'))).toEqual([]);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild'))).toEqual(['npm-rebuild']);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts'))).toEqual(['npm-rebuild']);
+  });
+  it('reject an npm install without SCARF_ANALYTICS=false in its environment (scarf-off)', () => {
+    expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV CI=true'))).toEqual(['scarf-off']);
+    expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV SCARF_ANALYTICS=true'))).toEqual(['scarf-off']);
+    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV NODE_ENV=production'))).toEqual(['scarf-off']);
+    // An ENV after the install does not count; one in front of the command, or the legacy form, does.
+    const late = good.filter((l) => l !== 'ENV SCARF_ANALYTICS=false');
+    late.splice(late.indexOf(BUILD_CI) + 1, 0, 'ENV SCARF_ANALYTICS=false');
+    expect(lint(late.join('\n'))).toEqual(['scarf-off']);
+    expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV SCARF_ANALYTICS false'))).toEqual([]);
+    expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV CI=true').replace(BUILD_CI, 'RUN SCARF_ANALYTICS=false npm ci --ignore-scripts'))).toEqual([]);
+    // A stage built FROM another has that stage's environment.
+    const inherited = [...good.slice(0, 4), 'FROM build AS deps', 'RUN npm ci --ignore-scripts', ...good.slice(4)].join('\n');
+    expect(lint(inherited)).toEqual([]);
+    expect(npmInstalls(inherited).map((i) => [i.stage, i.env['SCARF_ANALYTICS']])).toEqual([
+      ['build', 'false'],
+      ['deps', 'false'],
+      ['runtime', 'false'],
+    ]);
+  });
+  it('read ENV in both forms, with quotes', () => {
+    expect(Object.fromEntries(parseEnv('A=1 B="x y" C=\'z\' D='))).toEqual({ A: '1', B: 'x y', C: 'z', D: '' });
+    expect(Object.fromEntries(parseEnv('SCARF_ANALYTICS false'))).toEqual({ SCARF_ANALYTICS: 'false' });
+  });
   it('reject a Node base image that is not on an LTS line before its end of life, or hides its version', () => {
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'))).toContain('node-lts');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'), new Date('2026-04-30T12:00:00Z'))).not.toContain('node-lts');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'), new Date('2028-05-01T00:00:00Z'))).toContain('node-lts');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:25.8.1-alpine'))).toContain('node-lts');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:lts-trixie-slim'))).toContain('node-lts');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node@sha256:' + 'b'.repeat(64)))).toContain('node-lts');
-    expect(lint(swap(0, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64)))).toEqual([]);
-    expect(lint(swap(0, 'ARG NODE_IMAGE=docker.io/library/node:26.1.0-trixie-slim'))).toEqual([]);
-    expect(lint(swap(0, 'ARG NODE_IMAGE=docker.io/library/node:22.22.0-bookworm-slim'))).toEqual([]);
-    expect(lint(swap(0, 'ARG NODE_IMAGE=debian:13.2-slim'))).not.toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'))).toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'), new Date('2026-04-30T12:00:00Z'))).not.toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'), new Date('2028-05-01T00:00:00Z'))).toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:25.8.1-alpine'))).toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:lts-trixie-slim'))).toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node@sha256:' + 'b'.repeat(64)))).toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64)))).toEqual([]);
+    expect(lint(swap(ARG, `ARG NODE_IMAGE=docker.io/library/node:26.1.0-trixie-slim${digest}`))).toEqual([]);
+    expect(lint(swap(ARG, `ARG NODE_IMAGE=docker.io/library/node:22.22.0-bookworm-slim${digest}`))).toEqual([]);
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=debian:13.2-slim'))).not.toContain('node-lts');
     expect(nodeVersionOf('node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(64))).toBe('24.21.0');
     expect(nodeLtsProblem('node:25.8.1', today)).toMatch(/not an LTS line/);
     expect(nodeLtsProblem('node:20.20.2', today)).toMatch(/end of life on 2026-04-30/);
@@ -130,28 +216,29 @@ describe('the Dockerfile rules', () => {
     for (const [version, range, want] of cases) expect(satisfiesNodeRange(version, range), `${version} in "${range}"`).toBe(want);
   });
   it('reject a single stage, or a runtime stage built on the build stage', () => {
-    expect(lint(good.filter((_, i) => i !== 1 && i !== 2).join('\n'))).toContain('multi-stage');
-    expect(lint(swap(3, 'FROM build AS runtime'))).toContain('slim-runtime');
+    const buildStage = ['FROM ${NODE_IMAGE} AS build', 'ENV SCARF_ANALYTICS=false', BUILD_CI];
+    expect(lint(good.filter((l) => !buildStage.includes(l)).join('\n'))).toContain('multi-stage');
+    expect(lint(swap('FROM ${NODE_IMAGE} AS runtime', 'FROM build AS runtime'))).toContain('slim-runtime');
   });
   it('reject root or a missing or non-numeric USER', () => {
-    expect(lint(swap(6, 'USER root'))).toContain('DL3002');
-    expect(lint(swap(6, 'USER 0'))).toContain('DL3002');
-    expect(lint(swap(6, 'USER node'))).toContain('numeric-user');
-    expect(lint(swap(6, 'LABEL x=y'))).toContain('DL3002');
+    expect(lint(swap('USER 1000:1000', 'USER root'))).toContain('DL3002');
+    expect(lint(swap('USER 1000:1000', 'USER 0'))).toContain('DL3002');
+    expect(lint(swap('USER 1000:1000', 'USER node'))).toContain('numeric-user');
+    expect(lint(swap('USER 1000:1000', 'LABEL x=y'))).toContain('DL3002');
   });
   it('reject ADD (of a URL above all), npm install, curl | sh, cd, shell-form CMD, secrets', () => {
-    expect(lint(swap(2, 'ADD https://example.com/x.tgz /x'))).toContain('DL3020');
-    expect(lint(swap(2, 'ADD . /src'))).toContain('DL3020');
-    expect(lint(swap(2, 'RUN npm install'))).toContain('npm-ci');
-    expect(lint(swap(2, 'RUN curl -fsSL https://x/install | sh'))).toContain('DL4006');
-    expect(lint(swap(2, 'RUN cd /src && npm ci'))).toContain('DL3003');
-    expect(lint(swap(7, 'CMD node main.js'))).toContain('DL3025');
-    expect(lint(swap(4, 'ENV NODE_ENV=production API_TOKEN=abc'))).toContain('secrets');
-    expect(lint(swap(2, 'RUN apt-get update && apt-get install -y curl'))).toEqual(expect.arrayContaining(['DL3015', 'DL3009']));
+    expect(lint(swap(BUILD_CI, 'ADD https://example.com/x.tgz /x'))).toContain('DL3020');
+    expect(lint(swap(BUILD_CI, 'ADD . /src'))).toContain('DL3020');
+    expect(lint(swap(BUILD_CI, 'RUN npm install --ignore-scripts'))).toContain('npm-ci');
+    expect(lint(swap(BUILD_CI, 'RUN curl -fsSL https://x/install | sh'))).toContain('DL4006');
+    expect(lint(swap(BUILD_CI, 'RUN cd /src && npm ci --ignore-scripts'))).toContain('DL3003');
+    expect(lint(swap('CMD ["node", "main.js"]', 'CMD node main.js'))).toContain('DL3025');
+    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV NODE_ENV=production SCARF_ANALYTICS=false API_TOKEN=abc'))).toContain('secrets');
+    expect(lint(swap(BUILD_CI, 'RUN apt-get update && apt-get install -y curl'))).toEqual(expect.arrayContaining(['DL3015', 'DL3009']));
   });
   it('reject dev dependencies or a missing NODE_ENV in the runtime stage', () => {
-    expect(lint(swap(5, 'RUN npm ci'))).toContain('prod-deps');
-    expect(lint(swap(4, 'ENV FOO=bar'))).toContain('node-env');
+    expect(lint(swap('RUN npm ci --omit=dev --ignore-scripts', 'RUN npm ci --ignore-scripts'))).toContain('prod-deps');
+    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV FOO=bar SCARF_ANALYTICS=false'))).toContain('node-env');
   });
   it('join continuation lines and skip comments', () => {
     const ins = parseDockerfile('FROM a:1.2.3 AS x\n# c\nRUN echo 1 \\\n  # inner\n  && echo 2\n');
