@@ -129,19 +129,27 @@ export class AggregatorRuntime {
 
   private async migrateWithRetry(): Promise<void> {
     const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
-    for (;;) {
-      try {
-        const r = await migrate(this.ch!, this.config.clickhouse.database, { log: (m) => this.logger.log(m), cluster: this.config.clickhouse.cluster });
-        this.logger.log(`migrations: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`);
-        this.migrated = true;
-        return;
-      } catch (e) {
-        if (this.stopped) throw e;
-        const wait = backoff.next();
-        this.stats.lastError = `migrations: ${classifyError(e)}`;
-        this.logger.warn(`migrations: ${errorDetail(e)}; again in ${wait} ms`, { reason: this.stats.lastError });
-        await new Promise((r) => setTimeout(r, wait));
+    const c = this.config.clickhouse;
+    // the migrator's DDL rights stay on a connection of their own, closed once the schema is there
+    const ch = c.migrations ? connectClickHouse({ url: c.url, username: c.migrations.username, password: c.migrations.password }) : this.ch!;
+    const as = c.migrations ? ` as ${c.migrations.username}` : '';
+    try {
+      for (;;) {
+        try {
+          const r = await migrate(ch, c.database, { log: (m) => this.logger.log(m), cluster: c.cluster });
+          this.logger.log(`migrations${as}: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`);
+          this.migrated = true;
+          return;
+        } catch (e) {
+          if (this.stopped) throw e;
+          const wait = backoff.next();
+          this.stats.lastError = `migrations: ${classifyError(e)}`;
+          this.logger.warn(`migrations${as}: ${errorDetail(e)}; again in ${wait} ms`, { reason: this.stats.lastError });
+          await new Promise((r) => setTimeout(r, wait));
+        }
       }
+    } finally {
+      if (ch !== this.ch) await ch.close();
     }
   }
 

@@ -9,6 +9,13 @@ describe('aggregator configuration', () => {
     expect(c.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', username: 'default', password: '', database: 'orderflow' });
   });
 
+  it('runs the migrations as CLICKHOUSE_MIGRATIONS_USER when it is given', () => {
+    const c = loadAggregatorConfig({ CLICKHOUSE_USER: 'orderflow_writer', CLICKHOUSE_PASSWORD: 'w', CLICKHOUSE_MIGRATIONS_USER: 'orderflow_migrator', CLICKHOUSE_MIGRATIONS_PASSWORD: 'm' });
+    expect(c.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', username: 'orderflow_writer', password: 'w', database: 'orderflow', migrations: { username: 'orderflow_migrator', password: 'm' } });
+    expect(() => loadAggregatorConfig({ CLICKHOUSE_MIGRATIONS_PASSWORD: 'm' })).toThrow('CLICKHOUSE_MIGRATIONS_PASSWORD is set without CLICKHOUSE_MIGRATIONS_USER');
+    expect(() => loadAggregatorConfig({ CLICKHOUSE_MIGRATIONS_USER: 'a b' })).toThrow('CLICKHOUSE_MIGRATIONS_USER must be a ClickHouse user name (letters, digits, _), got "a b"');
+  });
+
   it('takes a NATS cluster as a comma-separated NATS_URL', () => {
     expect(loadAggregatorConfig({ NATS_URL: 'nats://n1:4222,nats://n2:4222,nats://n3:4222' }).natsServers).toEqual(['nats://n1:4222', 'nats://n2:4222', 'nats://n3:4222']);
     expect(() => loadAggregatorConfig({ NATS_URL: 'nats://n1:4222,n2:4222' })).toThrow('NATS_URL must be nats: or tls: URLs separated by commas, got "nats://n1:4222,n2:4222"');

@@ -4,7 +4,19 @@ export interface AggregatorConfig {
   /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
   natsServers: string[];
   /** `cluster`: CLICKHOUSE_CLUSTER, the replicated variant of the schema (k8s/clickhouse/README.md). */
-  clickhouse: { url: string; username: string; password: string; database: string; cluster?: string };
+  clickhouse: {
+    url: string;
+    username: string;
+    password: string;
+    database: string;
+    cluster?: string;
+    /**
+     * CLICKHOUSE_MIGRATIONS_USER / CLICKHOUSE_MIGRATIONS_PASSWORD: the user the schema migrations
+     * run as, over a connection of their own (the migrator role, with DDL rights; the service's
+     * own user, the writer, has none). Absent: the migrations run as the service's user.
+     */
+    migrations?: { username: string; password: string };
+  };
   /** Number of shards and this process's index (0..shards-1). */
   shards: number;
   shardIndex: number;
@@ -61,6 +73,10 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
   if (!IDENTIFIER.test(database)) r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
   const cluster = r.optionalString('CLICKHOUSE_CLUSTER');
   if (cluster !== undefined && !IDENTIFIER.test(cluster)) r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
+  const migrationsUser = r.optionalString('CLICKHOUSE_MIGRATIONS_USER');
+  const migrationsPassword = r.optionalString('CLICKHOUSE_MIGRATIONS_PASSWORD');
+  if (migrationsUser !== undefined && !IDENTIFIER.test(migrationsUser)) r.problem(`CLICKHOUSE_MIGRATIONS_USER must be a ClickHouse user name (letters, digits, _), got "${migrationsUser.slice(0, 64)}"`);
+  if (migrationsUser === undefined && migrationsPassword !== undefined) r.problem('CLICKHOUSE_MIGRATIONS_PASSWORD is set without CLICKHOUSE_MIGRATIONS_USER');
   const config: AggregatorConfig = {
     natsServers: readNatsServers(r),
     clickhouse: {
@@ -69,6 +85,7 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
       password: r.optionalString('CLICKHOUSE_PASSWORD') ?? '',
       database,
       ...(cluster === undefined ? {} : { cluster }),
+      ...(migrationsUser === undefined ? {} : { migrations: { username: migrationsUser, password: migrationsPassword ?? '' } }),
     },
     shards,
     shardIndex,
