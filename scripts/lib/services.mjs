@@ -558,9 +558,11 @@ export async function startClickHouse({
 
 /**
  * Starts nats-server with JetStream (store in `storeDir`) and waits until it answers INFO
- * with JetStream enabled.
+ * with JetStream enabled. `accounts`: the platform's users and permissions
+ * (scripts/lib/nats-accounts.mjs) with these passwords ({ collector, aggregator, gateway, admin? }),
+ * written to `<storeDir>/nats.conf` (mode 0600); without it anyone may connect and do anything.
  * @returns {Promise<{url: string, port: number, storeDir: string, pid: number, logFile: string,
- *   stop: () => Promise<void>}>}
+ *   passwords?: object, stop: () => Promise<void>}>}
  */
 export async function startNats({
   port,
@@ -569,6 +571,7 @@ export async function startNats({
   logFile,
   timeoutMs = 30000,
   detached = false,
+  accounts,
 } = {}) {
   port = Number(port || (await getFreePort()));
   const ownsDir = !storeDir;
@@ -583,9 +586,17 @@ export async function startNats({
     throw new Error(`NATS: port ${port} on ${host} is already in use`);
 
   const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
+  const args = ['-a', host, '-p', String(port), '-js', '-sd', storeDir];
+  if (accounts) {
+    const { natsAuthorizationConf } = await import('./nats-accounts.mjs');
+    const conf = path.join(storeDir, 'nats.conf');
+    fs.writeFileSync(conf, natsAuthorizationConf(accounts, { admin: accounts.admin }), { mode: 0o600 });
+    fs.chmodSync(conf, 0o600);
+    args.push('-c', conf);
+  }
   const child = spawnServer(
     bin,
-    ['-a', host, '-p', String(port), '-js', '-sd', storeDir],
+    args,
     {
       logFile,
       detached,
@@ -613,6 +624,7 @@ export async function startNats({
     storeDir,
     pid: child.pid,
     logFile,
+    ...(accounts ? { passwords: accounts } : {}),
     stop() {
       stopped ??= (async () => {
         await terminate(child.pid, { graceMs: 10000 });

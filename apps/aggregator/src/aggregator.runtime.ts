@@ -92,7 +92,7 @@ export class AggregatorRuntime {
     if (c.migrate) await this.migrateWithRetry();
     else this.migrated = true;
     this.store = this.makeStore ? this.makeStore(this.ch) : new FootprintStore(this.ch, c.clickhouse.database);
-    const nc = await connectNats({ servers: c.natsServers, name: `aggregator-${c.shardIndex}`, logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } });
+    const nc = await connectNats({ servers: c.natsServers, ...c.natsAuth, name: `aggregator-${c.shardIndex}`, logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } });
     this.nc = nc;
     // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
     this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) });

@@ -24,7 +24,7 @@ export async function startAggregatorApp(config: AggregatorConfig, o: { logger?:
   const logger = o.logger ?? aggregatorLogger(config);
   const app = await NestFactory.create(AggregatorModule.forConfig(config), { bufferLogs: false, logger });
   app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsServers, name: `aggregator-${config.shardIndex}-rpc` } });
+  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsServers, ...config.natsAuth, name: `aggregator-${config.shardIndex}-rpc` } });
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
   const address = app.getHttpServer().address() as { port: number };

@@ -33,7 +33,7 @@ export class CollectorRuntime {
   async start(): Promise<void> {
     const c = this.config;
     const natsLogger = { info: (m: string, f?: LogFields) => this.logger.log(m, f), warn: (m: string, f?: LogFields) => this.logger.warn(m, f), error: (m: string, f?: LogFields) => this.logger.error(m, f) };
-    const nc = await connectNats({ servers: c.natsServers, name: `collector-${c.exchange.id}`, logger: natsLogger });
+    const nc = await connectNats({ servers: c.natsServers, ...c.natsAuth, name: `collector-${c.exchange.id}`, logger: natsLogger });
     this.nc = nc;
     // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
     this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) });

@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   const logger = { log: (m: string) => console.error(m), warn: (m: string) => console.error(`warning: ${m}`), error: (m: string) => console.error(`error: ${m}`) };
   const natsLogger = { info: logger.log, warn: logger.warn, error: logger.error };
   const instrument = (await loadInstruments(config, logger)).get(values.symbol)!;
-  const nc = await connectNats({ servers: config.natsServers, name: `import-${config.exchange.id}`, logger: natsLogger, firstConnectTimeoutMs: 10_000 });
+  const nc = await connectNats({ servers: config.natsServers, ...config.natsAuth, name: `import-${config.exchange.id}`, logger: natsLogger, firstConnectTimeoutMs: 10_000 });
   try {
     await ensureStreams(nc, { ...config.stream, storage: 'file' });
     // Batches sealed by size only (and the last one by flush): the same file always gives the same

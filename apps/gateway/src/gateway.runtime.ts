@@ -47,7 +47,7 @@ export class GatewayRuntime {
   ) {
     this.ch = connectClickHouse({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, requestTimeoutMs: config.queryTimeoutMs + 5000 });
     this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs, config.historyCacheBytes, (m) => logger.warn(`history: ${m}`));
-    this.snapshots = new SnapshotClient(config.natsServers, config.aggShards, config.snapshotTimeoutMs);
+    this.snapshots = new SnapshotClient(config.natsServers, config.natsAuth, config.aggShards, config.snapshotTimeoutMs);
     this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) => this.probe(e, s));
     this.ncPromise = new Promise((r) => (this.resolveNc = r));
     this.ncPromise.catch(() => undefined);
@@ -78,7 +78,7 @@ export class GatewayRuntime {
     const c = this.config;
     this.logger.log(`NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
     this.chProbe.start();
-    void connectNats({ servers: c.natsServers, name: 'gateway', logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } }).then(
+    void connectNats({ servers: c.natsServers, ...c.natsAuth, name: 'gateway', logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } }).then(
       (nc) => {
         if (this.stopped) {
           void nc.close();

@@ -33,3 +33,39 @@ export function readNatsServers(r: EnvReader): string[] {
   }
   return urls;
 }
+
+/** Credentials of a service's NATS user (issue 18: one user per component, with its permissions). */
+export interface NatsAuth {
+  user?: string;
+  pass?: string;
+}
+
+/** "nats://user:pass@host" or "nats://token@host": the part before the host holds credentials. */
+function urlHasCredentials(u: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u);
+}
+
+/**
+ * NATS_USER and NATS_PASSWORD, the service's NATS user (both or neither; a server without users
+ * ignores them). Credentials in NATS_URL as well are refused: one place says who the service is.
+ * The password is never part of an error or a log line.
+ */
+export function readNatsAuth(r: EnvReader): NatsAuth {
+  const user = r.optionalString('NATS_USER');
+  const pass = r.optionalString('NATS_PASSWORD');
+  if (user === undefined && pass === undefined) return {};
+  if (user === undefined || pass === undefined) {
+    r.problem(`NATS_USER and NATS_PASSWORD go together: ${user === undefined ? 'NATS_USER' : 'NATS_PASSWORD'} is missing`);
+    return {};
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(user)) {
+    r.problem(`NATS_USER must be 1-64 characters of A-Z a-z 0-9 _ . -, got "${user.slice(0, 80)}"`);
+    return {};
+  }
+  const url = r.optionalString('NATS_URL');
+  if (url !== undefined && url.split(',').some((u) => urlHasCredentials(u.trim()))) {
+    r.problem('NATS_URL carries credentials and NATS_USER/NATS_PASSWORD are set too: give them in one place');
+    return {};
+  }
+  return { user, pass };
+}

@@ -1,4 +1,4 @@
-import { AuthorizationError, connect, type ConnectionOptions, type NatsConnection, UserAuthenticationExpiredError } from '@nats-io/transport-node';
+import { AuthorizationError, connect, type ConnectionOptions, type NatsConnection, PermissionViolationError, UserAuthenticationExpiredError } from '@nats-io/transport-node';
 import { consoleLogger, type NatsLogger } from './logger.js';
 import { backoffDelayMs, errorText } from './retry.js';
 
@@ -82,7 +82,10 @@ export async function connectNats(o: ConnectNatsOptions): Promise<NatsConnection
     try {
       nc = await connect(opts);
     } catch (err) {
-      if (isAuthError(err)) throw new Error(`NATS ${where}: authentication failed as "${o.name}": ${errorText(err)}`, { cause: err });
+      if (isAuthError(err)) {
+        const who = o.user !== undefined ? `user "${o.user}"` : o.token !== undefined ? 'a token' : 'no credentials (set NATS_USER and NATS_PASSWORD)';
+        throw new Error(`NATS ${where}: the server refused ${who} for client "${o.name}": ${errorText(err)}`, { cause: err });
+      }
       const wait = backoffDelayMs(attempt, 250, 5000);
       if (Date.now() + wait > deadline) {
         throw new Error(`NATS ${where}: could not connect in ${attempt} attempts: ${errorText(err)}`, { cause: err });
@@ -91,12 +94,52 @@ export async function connectNats(o: ConnectNatsOptions): Promise<NatsConnection
       await sleep(wait);
     }
   }
-  log.info(`NATS: connected to ${nc.getServer()} as "${o.name}"`);
-  void watchStatus(nc, log);
+  log.info(`NATS: connected to ${nc.getServer()} as "${o.name}"${o.user !== undefined ? ` (user "${o.user}")` : ''}`);
+  void watchStatus(nc, log, o.user);
   return nc;
 }
 
-async function watchStatus(nc: NatsConnection, log: NatsLogger): Promise<void> {
+/** Permission violations seen by this process's connections, per operation and subject. */
+const violations = new Map<string, { operation: string; subject: string; count: number }>();
+
+/**
+ * Every "Permissions Violation" the server reported to this process's connections (connectNats's
+ * and those handed to watchPermissionViolations): the operation (publish, subscription), the
+ * subject and how often. A service's metrics export it as nats_permission_violations_total.
+ */
+export function natsPermissionViolations(): { operation: string; subject: string; count: number }[] {
+  return [...violations.values()].map((v) => ({ ...v }));
+}
+
+/** Counts and logs a violation (the server keeps the connection open and refuses only that operation). */
+function recordViolation(e: PermissionViolationError, log: NatsLogger, user: string | undefined): void {
+  const key = `${e.operation} ${e.subject}`;
+  const v = violations.get(key) ?? { operation: e.operation, subject: e.subject, count: 0 };
+  v.count++;
+  violations.set(key, v);
+  log.error(`NATS: permission refused: ${e.operation} to "${e.subject}"${user !== undefined ? ` for user "${user}"` : ''}: the server's permissions for this user do not allow it`, {
+    operation: e.operation,
+    subject: e.subject,
+    ...(user !== undefined ? { user } : {}),
+    count: v.count,
+  });
+}
+
+/**
+ * Logs and counts the permission violations of a connection not made by connectNats (e.g. the one
+ * of a NestJS NATS transport, from its status events).
+ */
+export function watchPermissionViolations(nc: NatsConnection, log: NatsLogger, user?: string): void {
+  void (async () => {
+    try {
+      for await (const s of nc.status()) if (s.type === 'error' && s.error instanceof PermissionViolationError) recordViolation(s.error, log, user);
+    } catch {
+      // the connection closed: nothing more to watch
+    }
+  })();
+}
+
+async function watchStatus(nc: NatsConnection, log: NatsLogger, user?: string): Promise<void> {
   try {
     for await (const s of nc.status()) {
       switch (s.type) {
@@ -113,7 +156,8 @@ async function watchStatus(nc: NatsConnection, log: NatsLogger): Promise<void> {
           log.warn(`NATS: server ${s.server} entered lame duck mode`);
           break;
         case 'error':
-          log.error(`NATS: ${errorText(s.error)}`);
+          if (s.error instanceof PermissionViolationError) recordViolation(s.error, log, user);
+          else log.error(`NATS: ${errorText(s.error)}`);
           break;
         case 'slowConsumer':
           log.warn(`NATS: slow consumer on ${s.sub.getSubject()} (${s.pending} pending)`);

@@ -1,8 +1,10 @@
-import { type Env, EnvReader, readNatsServers } from '@orderflow/config';
+import { type Env, EnvReader, type NatsAuth, readNatsAuth, readNatsServers } from '@orderflow/config';
 
 export interface AggregatorConfig {
   /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
   natsServers: string[];
+  /** NATS_USER / NATS_PASSWORD: this component's NATS user (empty: none). */
+  natsAuth: NatsAuth;
   /** `cluster`: CLICKHOUSE_CLUSTER, the replicated variant of the schema (k8s/clickhouse/README.md). */
   clickhouse: {
     url: string;
@@ -79,6 +81,7 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
   if (migrationsUser === undefined && migrationsPassword !== undefined) r.problem('CLICKHOUSE_MIGRATIONS_PASSWORD is set without CLICKHOUSE_MIGRATIONS_USER');
   const config: AggregatorConfig = {
     natsServers: readNatsServers(r),
+    natsAuth: readNatsAuth(r),
     clickhouse: {
       url: r.url('CLICKHOUSE_URL', `http://${chHost}:${chPort}`, ['http:', 'https:']),
       username: r.string('CLICKHOUSE_USER', 'default'),

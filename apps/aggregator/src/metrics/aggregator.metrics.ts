@@ -1,4 +1,5 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { natsPermissionViolations } from '@orderflow/nats';
 import type { AggregatorRuntime } from '../aggregator.runtime.js';
 import type { ActorCounters } from '../symbol.actor.js';
 
@@ -7,6 +8,7 @@ export function aggregatorMetrics(runtime: AggregatorRuntime): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ shard: String(runtime.config.shardIndex) });
   collectDefaultMetrics({ register: registry });
+  new Gauge({ name: 'nats_permission_violations_total', help: 'Operations the NATS server refused under this component\'s user permissions, by operation (publish, subscription) and subject', labelNames: ['operation', 'subject'], registers: [registry], collect() { this.reset(); for (const v of natsPermissionViolations()) this.set({ operation: v.operation, subject: v.subject }, v.count); } });
   const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => void) =>
     new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); read(this); } });
   const perSymbol = (name: string, help: string, key: keyof ActorCounters) =>

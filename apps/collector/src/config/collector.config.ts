@@ -1,4 +1,4 @@
-import { EnvReader, type Env, readNatsServers } from '@orderflow/config';
+import { EnvReader, type Env, type NatsAuth, readNatsAuth, readNatsServers } from '@orderflow/config';
 import { type ExchangeInfo, EXCHANGES, exchangeInfo } from '@orderflow/contracts';
 
 /** Endpoints of the real exchanges, per protocol. Simulators must be given theirs explicitly. */
@@ -22,6 +22,8 @@ export interface CollectorConfig {
   okxChannel: 'trades-all' | 'trades';
   /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
   natsServers: string[];
+  /** NATS_USER / NATS_PASSWORD: this component's NATS user (empty: none). */
+  natsAuth: NatsAuth;
   httpHost: string;
   httpPort: number;
   startupBackfillMinutes: number;
@@ -61,6 +63,7 @@ export function loadCollectorConfig(env: Env): CollectorConfig {
     instrumentOverrides: overrides,
     okxChannel: r.oneOf('COLLECTOR_OKX_CHANNEL', ['trades-all', 'trades'] as const, 'trades-all'),
     natsServers: readNatsServers(r),
+    natsAuth: readNatsAuth(r),
     httpHost: r.string('COLLECTOR_HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('COLLECTOR_HTTP_PORT', 9300, 0, 65535),
     startupBackfillMinutes: r.int('COLLECTOR_BACKFILL_MINUTES', 5, 0, 24 * 60),

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Env, EnvReader, readNatsServers } from '@orderflow/config';
+import { type Env, EnvReader, type NatsAuth, readNatsAuth, readNatsServers } from '@orderflow/config';
 import { type AllowedOrigins, parseAllowedOrigins } from '../live/origin.js';
 
 /**
@@ -10,6 +10,8 @@ import { type AllowedOrigins, parseAllowedOrigins } from '../live/origin.js';
 export interface GatewayConfig {
   /** NATS_URL: the servers (a cluster's members), each nats: or tls:. */
   natsServers: string[];
+  /** NATS_USER / NATS_PASSWORD: this component's NATS user (empty: none). */
+  natsAuth: NatsAuth;
   clickhouse: { url: string; username: string; password: string; database: string };
   /** Aggregator shard count: the owner of (exchange, symbol) is shardOf(exchange, symbol, aggShards). */
   aggShards: number;
@@ -84,6 +86,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   for (const p of origins.problems) r.problem(p);
   const config: GatewayConfig = {
     natsServers: readNatsServers(r),
+    natsAuth: readNatsAuth(r),
     clickhouse: {
       url: r.url('CLICKHOUSE_URL', `http://${chHost}:${chPort}`, ['http:', 'https:']),
       username: r.string('CLICKHOUSE_USER', 'default'),

@@ -1,3 +1,4 @@
+import type { NatsAuth } from '@orderflow/config';
 import { type ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { type SnapshotError, type SnapshotRequest, type SymbolSnapshot, shardOf, snapshotPattern } from '@orderflow/contracts';
 import type { Timeframe } from '@orderflow/footprint';
@@ -12,12 +13,13 @@ export class SnapshotClient {
 
   constructor(
     natsServers: string[],
+    natsAuth: NatsAuth,
     private readonly shards: number,
     private readonly timeoutMs: number,
   ) {
     this.client = ClientProxyFactory.create({
       transport: Transport.NATS,
-      options: { servers: natsServers, name: 'gateway-snapshots', maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false },
+      options: { servers: natsServers, ...natsAuth, name: 'gateway-snapshots', maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false },
     });
   }
 

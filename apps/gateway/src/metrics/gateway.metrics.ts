@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { natsPermissionViolations } from '@orderflow/nats';
 
 export interface GaugeSources {
   clients(): number;
@@ -32,6 +33,7 @@ export class GatewayMetrics {
   constructor(sources: GaugeSources) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
+    new Gauge({ name: 'nats_permission_violations_total', help: 'Operations the NATS server refused under this component\'s user permissions, by operation (publish, subscription) and subject', labelNames: ['operation', 'subject'], registers: [r], collect() { this.reset(); for (const v of natsPermissionViolations()) this.set({ operation: v.operation, subject: v.subject }, v.count); } });
     const out = new Counter({ name: 'gateway_messages_out_total', help: 'Socket.IO messages sent, by event', labelNames: ['event'], registers: [r] });
     this.messagesOut = { snapshot: out.labels('snapshot'), update: out.labels('update'), error: out.labels('error') };
     this.conflated = new Counter({ name: 'gateway_updates_conflated_total', help: 'Updates merged into one already waiting for a slow or rate-capped client (dropped by conflation)', registers: [r] });

@@ -15,14 +15,25 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
+/** Passwords of the platform's NATS users (scripts/lib/nats-accounts.mjs); `admin` has every right. */
+export interface NatsAccountPasswords {
+  collector: string;
+  aggregator: string;
+  gateway: string;
+  admin?: string;
+}
+
 interface ServicesModule {
-  startNats(o?: { port?: number; storeDir?: string }): Promise<NatsServer>;
+  startNats(o?: { port?: number; storeDir?: string; accounts?: NatsAccountPasswords }): Promise<NatsServer>;
 }
 
 const SERVICES_URL = new URL('../../../../scripts/lib/services.mjs', import.meta.url).href;
 
-/** Starts nats-server with JetStream on a free port (or `port`) in a temp dir (or `storeDir`). */
-export async function startNats(o: { port?: number; storeDir?: string } = {}): Promise<NatsServer> {
+/**
+ * Starts nats-server with JetStream on a free port (or `port`) in a temp dir (or `storeDir`); with
+ * `accounts`, only the platform's users may connect, each within its permissions.
+ */
+export async function startNats(o: { port?: number; storeDir?: string; accounts?: NatsAccountPasswords } = {}): Promise<NatsServer> {
   const services = (await import(SERVICES_URL)) as ServicesModule;
   return services.startNats(o);
 }
