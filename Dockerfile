@@ -34,7 +34,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 # SCARF_ANALYTICS=false: @scarf/scarf (pulled in by swagger-ui-dist) would report the install to
 # scarf.sh from its postinstall script; --ignore-scripts already keeps it from running, this keeps
-# it off should a script ever run.
+# it off should a script ever run (as does the root package.json's scarfSettings, copied above).
 ENV NX_DAEMON=false \
     NX_NO_CLOUD=true \
     NX_TUI=false \

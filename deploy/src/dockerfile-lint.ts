@@ -111,9 +111,9 @@ export interface NpmInstall {
   env: Record<string, string>;
 }
 
-/** The RUN segments (split at &&, ||, ; and |) with their leading `VAR=value` assignments. */
+/** The commands of a RUN (without its flags such as --mount; split at &&, ||, ; and |), each with its leading `VAR=value`s. */
 function commands(run: string): { command: string; env: Map<string, string> }[] {
-  return run.split(/&&|\|\||;|\|/).map((part) => {
+  return run.replace(/^(?:--[a-z-]+=\S+\s+)+/, '').split(/&&|\|\||;|\|/).map((part) => {
     const env = new Map<string, string>();
     let command = part.trim();
     for (let m; (m = /^([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)\s+/.exec(command)); ) {

@@ -149,6 +149,9 @@ describe('the Dockerfile rules', () => {
     expect(lint(swap(BUILD_CI, 'RUN npm ci --no-audit --ignore-scripts --no-fund'))).toEqual([]);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild esbuild'))).toEqual([]);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts esbuild'))).toEqual([]);
+    const cached = swap(BUILD_CI, 'RUN --mount=type=cache,target=/root/.npm SCARF_ANALYTICS=false npm ci --ignore-scripts');
+    expect(lint(cached)).toEqual([]);
+    expect(npmInstalls(cached)[0]).toEqual({ stage: 'build', line: 4, command: 'npm ci --ignore-scripts', env: { SCARF_ANALYTICS: 'false' } });
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild'))).toEqual(['npm-rebuild']);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts'))).toEqual(['npm-rebuild']);
   });

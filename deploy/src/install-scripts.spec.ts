@@ -1,0 +1,136 @@
+/**
+ * Install scripts and install telemetry, wherever npm installs this repository: the local set-up
+ * (scripts/setup.sh: `npm ci` in the root) and the image build (the Dockerfile's `npm ci`s).
+ *
+ * @scarf/scarf, a dependency of swagger-ui-dist (itself of @nestjs/swagger), reports every install
+ * to scarf.sh from its postinstall script unless the root package.json says
+ * `"scarfSettings": { "enabled": false }` or the environment has SCARF_ANALYTICS=false
+ * (https://github.com/scarf-sh/scarf-js#as-a-user-of-a-package-using-scarf-js-what-if-i-want-to-opt-out).
+ * Rather than trust that reading, these tests run scarf's own report.js, as npm runs a postinstall
+ * (INIT_CWD = the root being installed), in a small tree laid out like the repository's
+ * node_modules, with scarf.sh replaced by a server on loopback (SCARF_LOCAL_PORT, scarf's own
+ * switch for its development server): a report reaches that server, an opt-out does not.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { npmInstalls } from './dockerfile-lint.js';
+import { REPO_ROOT } from './helm.js';
+
+interface LockPackage {
+  name?: string;
+  version?: string;
+  hasInstallScript?: boolean;
+  dependencies?: Record<string, string>;
+}
+interface Manifest {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
+  scarfSettings?: Record<string, unknown>;
+}
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+const ROOT = readJson<Manifest>(join(REPO_ROOT, 'package.json'));
+const LOCK = readJson<{ packages: Record<string, LockPackage> }>(join(REPO_ROOT, 'package-lock.json')).packages;
+const DOCKERFILE = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+
+/** A lockfile key's package name: `node_modules/a/node_modules/@s/b` -> `@s/b`. */
+const nameOf = (key: string, p: LockPackage) => p.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+
+const SCARF = '@scarf/scarf';
+const scarfKey = Object.keys(LOCK).find((k) => nameOf(k, LOCK[k]!) === SCARF);
+/** The installed package that depends on scarf (swagger-ui-dist), whose install scarf reports. */
+const parentKey = Object.keys(LOCK).find((k) => k.startsWith('node_modules/') && LOCK[k]!.dependencies?.[SCARF] !== undefined);
+
+describe('install scripts in package-lock.json', () => {
+  it('are each reviewed in the root package.json allowScripts, and @scarf/scarf is denied', () => {
+    const withScripts = [...new Set(Object.entries(LOCK).filter(([, p]) => p.hasInstallScript).map(([k, p]) => nameOf(k, p)))].sort();
+    expect(withScripts, 'a new dependency with an install script: review it and add it to allowScripts (npm approve-scripts / deny-scripts)').toEqual(
+      Object.keys(ROOT.allowScripts ?? {}).sort(),
+    );
+    expect(ROOT.allowScripts?.[SCARF]).toBe(false);
+  });
+});
+
+describe("@scarf/scarf's postinstall (its own report.js)", () => {
+  if (!scarfKey || !parentKey) throw new Error(`${SCARF} or its dependent is no longer in package-lock.json: these tests have nothing left to check`);
+  const scarfDir = join(REPO_ROOT, scarfKey);
+  const parentDir = join(REPO_ROOT, parentKey);
+  const parent = readJson<Manifest>(join(parentDir, 'package.json'));
+
+  const work = mkdtempSync(join(tmpdir(), 'orderflow-scarf-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  let trees = 0;
+
+  /** A root that depends on scarf's parent, with scarf installed, and `extra` in its package.json. */
+  const tree = (extra: Partial<Manifest>): string => {
+    const root = join(work, `root-${trees++}`);
+    mkdirSync(join(root, 'node_modules', parent.name), { recursive: true });
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'orderflow-scarf-probe', version: '0.0.0', dependencies: { [parent.name]: parent.version }, ...extra }));
+    writeFileSync(join(root, 'node_modules', parent.name, 'package.json'), JSON.stringify({ name: parent.name, version: parent.version, dependencies: parent.dependencies }));
+    cpSync(scarfDir, join(root, 'node_modules', SCARF), { recursive: true });
+    return root;
+  };
+
+  /**
+   * Runs scarf's postinstall in `root` with `env`; returns the requests scarf.sh would have had.
+   * Scarf gives its `npm ls` 3 s and gives up silently past them (no report, no decision made); on
+   * a loaded machine that happens, so such a run is repeated.
+   */
+  const postinstall = async (root: string, env: Record<string, string>) => {
+    for (let attempt = 1; ; attempt++) {
+      const run = await postinstallOnce(root, env);
+      if (!/Scarf received an error from npm -ls/.test(run.output) || attempt === 4) return run;
+    }
+  };
+  const postinstallOnce = async (root: string, env: Record<string, string>) => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+      requests.push(`${req.method} ${req.url}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, resolve));
+    try {
+      // The test runner's own npm variables and any opt-out already in the environment stay out.
+      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SCARF_|DO_NOT_TRACK$|npm_)/i.test(k)));
+      const childEnv = { ...base, INIT_CWD: root, SCARF_LOCAL_PORT: String((server.address() as AddressInfo).port), SCARF_VERBOSE: 'true', ...env };
+      const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+        execFile(process.execPath, [join(root, 'node_modules', SCARF, 'report.js')], { cwd: root, env: childEnv, timeout: 30_000 }, (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+        ),
+      );
+      return { requests, output: stdout + stderr };
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  };
+
+  it('reports an install when nothing opts out (the probe sees telemetry)', async () => {
+    const { requests, output } = await postinstall(tree({}), {});
+    expect(requests, output).toEqual(['POST /package-event/install']);
+  }, 40_000);
+
+  it("sends nothing when installing the repository: the root package.json's scarfSettings (scripts/setup.sh's npm ci)", async () => {
+    const { requests, output } = await postinstall(tree({ scarfSettings: ROOT.scarfSettings }), {});
+    expect(requests, output).toEqual([]);
+    expect(output).toMatch(/Scarf has been disabled via a package\.json|User has opted out/);
+    expect(ROOT.scarfSettings).toEqual({ enabled: false });
+  }, 40_000);
+
+  it("sends nothing with the environment of each of the Dockerfile's npm installs, even without the root's setting", async () => {
+    const installs = npmInstalls(DOCKERFILE);
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) {
+      const { requests, output } = await postinstall(tree({}), install.env);
+      expect(requests, `${install.stage}: ${install.command}\n${output}`).toEqual([]);
+      expect(output, install.stage).toMatch(/User has opted out/);
+    }
+  }, 80_000);
+});
