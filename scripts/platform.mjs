@@ -34,6 +34,7 @@ function runnerEnv() {
   env.ORDERFLOW_COLLECTOR_PORT ||= '9300';
   env.ORDERFLOW_AGGREGATOR_PORT ||= '9400';
   env.ORDERFLOW_STATUS_PORT ||= '9500';
+  env.ORDERFLOW_GATEWAY_METRICS_PORT ||= '9600';
   return env;
 }
 

@@ -228,11 +228,20 @@ service('aggregator', 'apps/aggregator/dist/main.js', { NATS_URL: nats.url, CLIC
 await waitHttp(`http://127.0.0.1:${aggPort}/health/ready`, 'aggregator');
 const gwPort = await getFreePort();
 const gwUrl = `http://127.0.0.1:${gwPort}`;
+const gwMetricsPort = await getFreePort();
+/** /metrics and /status: the gateway's metrics port. */
+const gwOpsUrl = `http://127.0.0.1:${gwMetricsPort}`;
 service('gateway', 'apps/gateway/dist/main.js', {
   NATS_URL: nats.url,
   CLICKHOUSE_URL: ch.url,
   CLICKHOUSE_DATABASE: DB,
   GATEWAY_PORT: String(gwPort),
+  GATEWAY_METRICS_PORT: String(gwMetricsPort),
+  // the history phase reads the API as fast as it can from one process
+  GATEWAY_HTTP_RATE_PER_MINUTE: '1000000',
+  GATEWAY_HTTP_BURST: '1000000',
+  GATEWAY_HTTP_MAX_CONCURRENT_PER_CLIENT: '1000',
+  GATEWAY_HTTP_MAX_CONCURRENT: '10000',
   GATEWAY_MAX_CLIENTS: String(CLIENTS + 100),
   GATEWAY_MAX_MESSAGES_PER_SECOND: '1000',
 }, (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean));
@@ -300,11 +309,11 @@ if (PHASES.has('latency')) {
   await Promise.all(clients.map((c) => c.ready));
   p = startPublishing();
   await sleep(3000);
-  const before = await metrics(gwUrl);
+  const before = await metrics(gwOpsUrl);
   record = true;
   await sleep(SECONDS * 1000);
   record = false;
-  const after = await metrics(gwUrl);
+  const after = await metrics(gwOpsUrl);
   const { sent, seconds } = await p.stop();
   console.log(`1. trade published to JetStream -> update received by a Socket.IO client (10 clients, 1m at native ticks)`);
   console.log(`   ${Math.round(sent / seconds).toLocaleString('en')} trades/s published; ${delays.length} updates: p50 ${ms(pct(delays, 50))}, p99 ${ms(pct(delays, 99))}, max ${ms(max(delays))} (target p99 <= 100 ms); gateway CPU ${(((after.cpu - before.cpu) / SECONDS) * 100).toFixed(0)}% of a core`);
@@ -320,7 +329,7 @@ for (const rate of PHASES.has('fanout') ? FANOUT_RATES : []) {
     { exchange: 'binance', symbol: 'BTCUSDT', timeframe: '5m', ticks: 10, candles: 60 },
     { exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1h', ticks: 100, candles: 24 },
   ];
-  const idle = await metrics(gwUrl);
+  const idle = await metrics(gwOpsUrl);
   const PROCESSES = Number(process.env.BENCH_CLIENT_PROCESSES ?? 4);
   const t0 = performance.now();
   const workers = Array.from({ length: PROCESSES }, (_, w) => {
@@ -332,16 +341,16 @@ for (const rate of PHASES.has('fanout') ? FANOUT_RATES : []) {
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => (w.once('message', resolve), w.once('exit', (code) => reject(new Error(`client worker exited ${code}`)))))));
   const connectSeconds = (performance.now() - t0) / 1000;
   await sleep(1000);
-  const connected = await metrics(gwUrl);
+  const connected = await metrics(gwOpsUrl);
   p = startPublishing(rate);
   await sleep(3000);
-  const before = await metrics(gwUrl);
-  const streamsBefore = await streamTotals(gwUrl);
+  const before = await metrics(gwOpsUrl);
+  const streamsBefore = await streamTotals(gwOpsUrl);
   for (const w of workers) w.send('record');
   await sleep(SECONDS * 1000);
-  const streamsAfter = await streamTotals(gwUrl);
+  const streamsAfter = await streamTotals(gwOpsUrl);
   const reports = await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('message', resolve), w.send('stop')))));
-  const after = await metrics(gwUrl);
+  const after = await metrics(gwOpsUrl);
   const delays = reports.flatMap((r) => r.delays);
   const updates = reports.reduce((n, r) => n + r.updates, 0);
   const lagP99 = max(reports.map((r) => r.lagP99));
@@ -473,7 +482,7 @@ for (const LEVEL of PHASES.has('history') ? LEVELS : []) {
     s.close();
   }
   console.log(`     Socket.IO subscribe -> snapshot of the 1,440 candles at 10 ticks: median ${ms(pct(snap, 50))} (max ${ms(max(snap))})`);
-  const metrics = await (await fetch(`${gwUrl}/metrics`)).text();
+  const metrics = await (await fetch(`${gwOpsUrl}/metrics`)).text();
   const counter = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   console.log(`     native 1m minutes served from their stored wire form so far: ${counter('gateway_history_wire_minutes_total')}, read from footprint_1m instead: ${counter('gateway_history_wire_fallbacks_total')}`);
 }

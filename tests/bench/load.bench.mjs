@@ -193,7 +193,7 @@ try {
     await waitUrl(`http://127.0.0.1:${a1}/health/ready`, agg1);
     await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
     const gwUrl = `http://127.0.0.1:${gwPort}`;
-    const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '2', GATEWAY_PORT: String(gwPort), GATEWAY_MAX_CLIENTS: String(Math.max(0, ...CLIENTS) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
+    const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '2', GATEWAY_PORT: String(gwPort), GATEWAY_METRICS_PORT: '0', GATEWAY_MAX_CLIENTS: String(Math.max(0, ...CLIENTS) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
     await waitUrl(`${gwUrl}/health/ready`, gw);
     const services = [sim, col, agg0, agg1, gw];
     const pids = { sim: [sim.child.pid], collector: [col.child.pid], agg0: [agg0.child.pid], agg1: [agg1.child.pid], gateway: [gw.child.pid], nats: [nats.pid], clickhouse: [ch.pid], clients: [] };

@@ -318,7 +318,7 @@ try {
       services.push(col);
       await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
       const gwUrl = `http://127.0.0.1:${gwPort}`;
-      const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '1', GATEWAY_PORT: String(gwPort), GATEWAY_MAX_CLIENTS: String(Math.max(...run.clients) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
+      const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '1', GATEWAY_PORT: String(gwPort), GATEWAY_METRICS_PORT: '0', GATEWAY_MAX_CLIENTS: String(Math.max(...run.clients) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
       services.push(gw);
       await waitUrl(`${gwUrl}/health/ready`, gw);
       const pids = { sim: [sim.child.pid], collector: [col.child.pid], aggregator: [agg.child.pid], gateway: [gw.child.pid], nats: [nats.pid], clickhouse: [ch.pid], clients: [] };

@@ -10,7 +10,7 @@ import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from './aggregator-support.js';
-import { type Cell, referenceLines } from './gateway-support.js';
+import { type Cell, UNLIMITED_HTTP, referenceLines } from './gateway-support.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const DB = 'gwcache';
@@ -47,8 +47,10 @@ describe('gateway history cache', () => {
   let ch: ClickHouseServer;
   let nc: NatsConnection;
   let gwUrl: string;
+  let gwMetricsUrl: string;
   /** A second gateway without a history cache: every read goes to ClickHouse. */
   let bareUrl: string;
+  let bareMetricsUrl: string;
   const rec: Recording = { exchange: 'binance', symbol: 'CACHEUSDT', instrument: instrumentFromSteps('binance', 'CACHEUSDT', '0.01', '0.00001'), recorded: [], trades: [] };
 
   beforeAll(async () => {
@@ -60,12 +62,14 @@ describe('gateway history cache', () => {
     await ensureTradeStreams(nc);
     const agg = await startAggregatorApp(loadAggregatorConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, AGG_HTTP_PORT: '0', AGG_FLUSH_INTERVAL_MS: '200', AGG_DISCOVER_INTERVAL_MS: '200' }), quiet ? { logger: false } : {});
     stack.push(() => agg.app.close());
-    const gw = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0' }), quiet ? { logger: false } : {});
+    const gw = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0', ...UNLIMITED_HTTP }), quiet ? { logger: false } : {});
     stack.push(() => gw.app.close());
     gwUrl = gw.url;
-    const bare = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0', GATEWAY_HISTORY_CACHE_MB: '0' }), quiet ? { logger: false } : {});
+    gwMetricsUrl = gw.metricsUrl;
+    const bare = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0', GATEWAY_HISTORY_CACHE_MB: '0', ...UNLIMITED_HTTP }), quiet ? { logger: false } : {});
     stack.push(() => bare.app.close());
     bareUrl = bare.url;
+    bareMetricsUrl = bare.metricsUrl;
   }, 180_000);
   afterAll(() => runCleanup(stack));
 
@@ -89,8 +93,8 @@ describe('gateway history cache', () => {
     return body.candles.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`)).sort();
   }
 
-  async function cacheCounts(url = gwUrl): Promise<{ hits: number; misses: number; wire: number; fallbacks: number }> {
-    const text = await (await fetch(`${url}/metrics`)).text();
+  async function cacheCounts(gateway: 'gw' | 'bare' = 'gw'): Promise<{ hits: number; misses: number; wire: number; fallbacks: number }> {
+    const text = await (await fetch(`${gateway === 'gw' ? gwMetricsUrl : bareMetricsUrl}/metrics`)).text();
     const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     return { hits: get('gateway_history_cache_hits_total'), misses: get('gateway_history_cache_misses_total'), wire: get('gateway_history_wire_minutes_total'), fallbacks: get('gateway_history_wire_fallbacks_total') };
   }
@@ -139,7 +143,7 @@ describe('gateway history cache', () => {
     };
     const ref = referenceLines([{ rec, priceFactor: 1n, quantityFactor: 1n }], '1m', 1n).cells.filter((l) => Number(l.split(' ')[0]) >= from && Number(l.split(' ')[0]) < to);
 
-    const c0 = await cacheCounts(bareUrl);
+    const c0 = await cacheCounts('bare');
     const served = await read();
     expect(served).toHaveLength(10);
     expect(served.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`)).sort()).toEqual(ref);
@@ -150,25 +154,25 @@ describe('gateway history cache', () => {
       expect([c.poc, c.vah, c.val]).toEqual([m.poc, m.valueAreaHigh, m.valueAreaLow]);
       expect([c.buyVolume, c.sellVolume, c.buyTrades, c.sellTrades]).toEqual([1, 2, 3, 4].map((i) => c.cells.reduce((n, x) => n + x[i]!, 0)));
     }
-    const c1 = await cacheCounts(bareUrl);
+    const c1 = await cacheCounts('bare');
     expect([c1.wire - c0.wire, c1.fallbacks - c0.fallbacks]).toEqual([10, 0]);
 
     // an older version of minute 22 with other cells, in a part of its own (the read has no FINAL): the latest version is still the one served
     await clickhouse(`INSERT INTO ${DB}.footprint_1m_wire (exchange, symbol, minute, version, poc, vah, val, cells_json) VALUES ('binance', 'CACHEUSDT', toDateTime(${(T0 + 22 * 60_000) / 1000}, 'UTC'), 1, 1, 1, 1, '[[1,1,1,1,1]]')`);
     expect(await read()).toEqual(served);
-    const c1b = await cacheCounts(bareUrl);
+    const c1b = await cacheCounts('bare');
     expect([c1b.wire - c1.wire, c1b.fallbacks - c1.fallbacks]).toEqual([10, 0]);
 
     // minute 21's wire form replaced by one of another version (and other cells): it is read from footprint_1m
     await clickhouse(`INSERT INTO ${DB}.footprint_1m_wire (exchange, symbol, minute, version, poc, vah, val, cells_json) VALUES ('binance', 'CACHEUSDT', toDateTime(${(T0 + 21 * 60_000) / 1000}, 'UTC'), 999999, 1, 1, 1, '[[1,1,1,1,1]]')`);
     expect(await read()).toEqual(served);
-    const c2 = await cacheCounts(bareUrl);
+    const c2 = await cacheCounts('bare');
     expect([c2.wire - c1b.wire, c2.fallbacks - c1b.fallbacks]).toEqual([9, 1]);
 
     // no wire form at all (a database written before schema v3, or the partition dropped): all from footprint_1m
     await clickhouse(`ALTER TABLE ${DB}.footprint_1m_wire DROP PARTITION 202403`);
     expect(await read()).toEqual(served);
-    const c3 = await cacheCounts(bareUrl);
+    const c3 = await cacheCounts('bare');
     expect([c3.wire - c2.wire, c3.fallbacks - c2.fallbacks]).toEqual([0, 10]);
   }, 120_000);
 });

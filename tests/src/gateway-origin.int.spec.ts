@@ -41,6 +41,7 @@ describe.skipIf(!haveSharedData)('gateway: Socket.IO Origin allowlist', () => {
   const clients: LiveClient[] = [];
   const warnings: string[] = [];
   let url: string;
+  let metricsUrl: string;
 
   beforeAll(async () => {
     const ch = await startClickHouse();
@@ -61,6 +62,7 @@ describe.skipIf(!haveSharedData)('gateway: Socket.IO Origin allowlist', () => {
     const g = await startGatewayApp(config, { logger });
     stack.push(() => g.app.close());
     url = g.url;
+    metricsUrl = g.metricsUrl;
   }, 180_000);
 
   afterAll(async () => {
@@ -118,7 +120,7 @@ describe.skipIf(!haveSharedData)('gateway: Socket.IO Origin allowlist', () => {
     const refusals = warnings.filter((w) => w.includes('refused Socket.IO handshakes'));
     expect(refusals.filter((w) => w.includes(EVIL))).toHaveLength(1);
     expect(refusals.filter((w) => w.includes('https://other.example'))).toHaveLength(1);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
     const count = (t: string) => Number(new RegExp(`^gateway_refused_origins_total\\{transport="${t}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
     expect(count('polling')).toBeGreaterThanOrEqual(2);
     expect(count('websocket')).toBeGreaterThanOrEqual(2);

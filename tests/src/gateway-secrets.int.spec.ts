@@ -109,7 +109,7 @@ describe('gateway: no ClickHouse texts, URLs or credentials in error bodies and 
   });
 
   it('/status and /health/ready: dependencies by role with host:port and a classified reason', async () => {
-    const status = await (await fetch(`${app!.url}/status`)).text();
+    const status = await (await fetch(`${app!.metricsUrl}/status`)).text();
     const ready = await fetch(`${app!.url}/health/ready`);
     const readyText = await ready.text();
     expect(ready.status).toBe(503);

@@ -292,3 +292,15 @@ export function percentile(values: readonly number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
+
+/**
+ * The HTTP API's fair-use limits (GATEWAY_HTTP_*) out of the way, for suites that read the API
+ * faster than a person would (their subject is something else; gateway-exposure.int.spec.ts tests
+ * the limits).
+ */
+export const UNLIMITED_HTTP = {
+  GATEWAY_HTTP_RATE_PER_MINUTE: '1000000',
+  GATEWAY_HTTP_BURST: '1000000',
+  GATEWAY_HTTP_MAX_CONCURRENT_PER_CLIENT: '1000',
+  GATEWAY_HTTP_MAX_CONCURRENT: '10000',
+} as const;

@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, recording, startClickHouse, waitAllAcked } from './aggregator-support.js';
-import { LiveClient, type RefMember, type SubscriptionModel, clickHouseLines, percentile, refGroup, referenceLines, stuckClient } from './gateway-support.js';
+import { LiveClient, type RefMember, type SubscriptionModel, clickHouseLines, percentile, refGroup, referenceLines, stuckClient, UNLIMITED_HTTP } from './gateway-support.js';
 import { type Cleanup, connectTo, haveSharedData, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const DB = 'gw';
@@ -54,7 +54,7 @@ function liveClient(url: string, auth?: Record<string, unknown>): LiveClient {
 }
 
 async function gateway(cleanup: Cleanup, env: Record<string, string>, tweak?: (c: GatewayConfig) => void): Promise<App> {
-  const config = loadGatewayConfig({ GATEWAY_PORT: '0', CLICKHOUSE_DATABASE: DB, GATEWAY_MAX_MESSAGES_PER_SECOND: '1000', ...env });
+  const config = loadGatewayConfig({ GATEWAY_PORT: '0', CLICKHOUSE_DATABASE: DB, GATEWAY_MAX_MESSAGES_PER_SECOND: '1000', ...UNLIMITED_HTTP, ...env });
   tweak?.(config);
   const g = await startGatewayApp(config, quiet ? { logger: false } : {});
   cleanup.push(() => g.app.close());
@@ -360,7 +360,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     }
     // one NATS subscription per stream, whatever the number of clients and groupings (a merged
     // view's session profile comes from its members' 1d streams)
-    const status = (await getJson(`${gw.url}/status`)).body;
+    const status = (await getJson(`${gw.metricsUrl}/status`)).body;
     expect(status.streams.map((x: { subject: string }) => x.subject).sort()).toEqual(
       ['live.binance.BTCUSDT.1m', 'live.binance.BTCUSDT.5m', 'live.binance.BTCUSDT.1h', 'live.binance.BTCUSDT.1d', 'live.bybit.BTCUSDT.1m', 'live.bybit.BTCUSDT.5m', 'live.bybit.BTCUSDT.1d'].sort(),
     );
@@ -563,7 +563,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     await c.connected();
     const countRows = async () => (await (await client.query({ query: `SELECT count() FROM ${DB}.footprint_1m`, format: 'TabSeparated' })).text()).trim();
     const rowsBefore = await countRows();
-    const streamsBefore = (await getJson(`${gw.url}/status`)).body.streams.length;
+    const streamsBefore = (await getJson(`${gw.metricsUrl}/status`)).body.streams.length;
     const valid = { exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 10, candles: 5 };
     const bad: [unknown[], string, RegExp][] = [
       [[], 'bad-request', /must be an object/],
@@ -618,7 +618,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
       expect(ack, `${event} ${JSON.stringify(args)}`).toEqual({ ok: false, error: { code, reason: expect.any(String) } });
     }
     // nothing changed: no stream, no stored row
-    expect((await getJson(`${gw.url}/status`)).body.streams.length).toBe(streamsBefore);
+    expect((await getJson(`${gw.metricsUrl}/status`)).body.streams.length).toBe(streamsBefore);
     expect(await countRows()).toBe(rowsBefore);
     // and the connection still works
     const m = await c.subscribe(valid);
@@ -675,7 +675,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     // nothing broke: the same endpoint answers a good request
     expect((await getJson(`${gw.url}/api/footprint?${base}`)).status).toBe(200);
     expect((await getJson(`${gw.url}/health/ready`)).body).toEqual({ status: 'ready' });
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
     for (const name of ['gateway_connected_clients', 'gateway_subscriptions', 'gateway_messages_out_total', 'gateway_updates_conflated_total', 'gateway_http_request_duration_seconds_bucket']) expect(metrics).toContain(name);
     expect(metrics).toMatch(/gateway_http_request_duration_seconds_count\{route="\/api\/footprint",status="400"\} \d+/);
   }, 60_000);
@@ -759,7 +759,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     })();
     publisher.catch(() => undefined); // awaited below
     const metric = async (name: string) => {
-      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const text = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
       const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : NaN;
     };
@@ -820,7 +820,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
     await c.connected();
     const m1 = await c.subscribe({ exchange: 'binance-futures', symbol: 'ETHUSDT', timeframe: '1m', ticks: 1, candles: 100 });
     const m5 = await c.subscribe({ exchange: 'binance-futures', symbol: 'ETHUSDT', timeframe: '5m', ticks: 7, candles: 100 });
-    const epochBefore = (await getJson(`${gw.url}/status`)).body.streams.find((x: { subject: string }) => x.subject === 'live.binance-futures.ETHUSDT.1m').epoch;
+    const epochBefore = (await getJson(`${gw.metricsUrl}/status`)).body.streams.find((x: { subject: string }) => x.subject === 'live.binance-futures.ETHUSDT.1m').epoch;
     await agg.app.close();
     await publish(nc, eth, eth.trades.slice(Math.floor(n / 2), Math.floor((3 * n) / 4)));
     agg = await startAggregatorApp(aggConfig, quiet ? { logger: false } : {});
@@ -832,7 +832,7 @@ describe.skipIf(!haveSharedData)('gateway', () => {
       expect(m.cellLines(), tf).toEqual(ref.cells);
       expect(m.candleLines(), tf).toEqual(ref.candles);
     }
-    const stream = (await getJson(`${gw.url}/status`)).body.streams.find((x: { subject: string }) => x.subject === 'live.binance-futures.ETHUSDT.1m');
+    const stream = (await getJson(`${gw.metricsUrl}/status`)).body.streams.find((x: { subject: string }) => x.subject === 'live.binance-futures.ETHUSDT.1m');
     expect(stream.epoch).not.toBe(epochBefore);
     expect(stream.resyncs).toBeGreaterThanOrEqual(1);
     expect(c.errors).toEqual([]);

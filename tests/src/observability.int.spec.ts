@@ -106,7 +106,7 @@ describe('observability: the metric names of the Grafana dashboard and the alert
     cleanup.push(() => agg.app.close());
     const gw = await startGatewayApp(loadGatewayConfig({ ...env, GATEWAY_PORT: '0' }), quiet ? { logger: false } : {});
     cleanup.push(() => gw.app.close());
-    urls = { collector: `http://127.0.0.1:${port}`, aggregator: agg.url, gateway: gw.url };
+    urls = { collector: `http://127.0.0.1:${port}`, aggregator: agg.url, gateway: gw.metricsUrl };
     await waitFor('the collector ready', async () => !collector.alive || (await fetch(`${urls.collector}/health/ready`).then((r) => r.status, () => 0)) === 200, 30_000);
     if (!collector.alive) throw new Error(`the collector exited:\n${collector.tail()}`);
     await waitFor('the shard counting BTCUSDT', () => agg.runtime.actors.size > 0 && agg.runtime.lag.size > 0, 30_000);

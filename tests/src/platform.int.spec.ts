@@ -70,8 +70,8 @@ describe('npm start: real exchanges in one command, supervised', () => {
     const ch = await startOwnClickHouse(cleanup);
     cleanup.push(() => ch.stop());
     chUrl = ch.url;
-    // binance sim, bybit sim, dashboard, collector ports (2), aggregator, status, and the crash-loop run's status
-    ports = await reservePorts(8);
+    // binance sim, bybit sim, dashboard, collector ports (2), aggregator, status, the crash-loop run's status, the gateway's metrics
+    ports = await reservePorts(9);
   }, 120_000);
 
   afterAll(async () => {
@@ -96,6 +96,7 @@ describe('npm start: real exchanges in one command, supervised', () => {
       ORDERFLOW_COLLECTOR_PORT: String(collectorPort),
       ORDERFLOW_AGGREGATOR_PORT: String(aggregatorPort),
       ORDERFLOW_STATUS_PORT: String(statusPort),
+      ORDERFLOW_GATEWAY_METRICS_PORT: String(ports[8]),
       ORDERFLOW_RESTART_DELAY_MS: '200',
     });
     let stopped = false;

@@ -145,7 +145,7 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
     while (gwPort === aggPort) gwPort = await services.getFreePort();
     const common = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: 'readiness', LOG_FORMAT: 'json' };
     agg = spawnService(cleanup, 'aggregator', AGGREGATOR_MAIN, { ...common, AGG_HTTP_HOST: '127.0.0.1', AGG_HTTP_PORT: String(aggPort) }, `http://127.0.0.1:${aggPort}`);
-    gw = spawnService(cleanup, 'gateway', GATEWAY_MAIN, { ...common, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(gwPort), GATEWAY_AUTH_TOKEN: TOKEN }, `http://127.0.0.1:${gwPort}`);
+    gw = spawnService(cleanup, 'gateway', GATEWAY_MAIN, { ...common, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(gwPort), GATEWAY_METRICS_PORT: '0', GATEWAY_AUTH_TOKEN: TOKEN }, `http://127.0.0.1:${gwPort}`);
     for (const s of [agg, gw]) {
       await waitFor(`${s.name} ready`, async () => (await fetch(`${s.url}/health/ready`).catch(() => null))?.status === 200, 60_000);
       const w = new ReadyWatch(s.url);

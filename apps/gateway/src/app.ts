@@ -10,15 +10,18 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/config';
 import type { GatewayConfig } from './config/gateway.config.js';
-import { GATEWAY_RUNTIME } from './gateway.tokens.js';
+import { GATEWAY_OPS, GATEWAY_RUNTIME } from './gateway.tokens.js';
 import { GatewayModule } from './gateway.module.js';
 import type { GatewayRuntime } from './gateway.runtime.js';
 import { accessLogger } from './http/access.log.js';
 import { GatewayErrorsFilter } from './http/errors.filter.js';
+import { FairUse } from './http/fair-use.js';
+import type { OpsServer } from './http/ops.server.js';
+import { securityHeaders } from './http/security.headers.js';
 import { GatewayIoAdapter, tokenMatches } from './live/live.gateway.js';
 
 type Next = (err?: unknown) => void;
-type Req = IncomingMessage & { route?: { path?: string }; baseUrl?: string; originalUrl?: string };
+type Req = IncomingMessage & { route?: { path?: string }; baseUrl?: string; originalUrl?: string; ip?: string };
 
 const OPEN_API_PATHS = new Set(['/api/openapi.json', '/api/docs', '/api/docs/']);
 const NOT_STATIC = /^\/(api|health|metrics|status|socket\.io)(\/|$)/;
@@ -40,17 +43,22 @@ export function gatewayLogger(env: Record<string, string | undefined> = process.
 
 /**
  * The whole gateway as main.ts runs it, listening: HTTP API (with OpenAPI at /api/docs and
- * /api/openapi.json), health and metrics, the Socket.IO server and, when configured, the
- * dashboard's build at /. Tests run it in-process. `logger`: false for none; by default the
- * LOG_FORMAT of the environment.
+ * /api/openapi.json), health probes, the Socket.IO server and, when configured, the dashboard's
+ * build at / on the public port (`url`); /metrics, /status and the probes on the metrics port
+ * (`metricsUrl`). Tests run it in-process. `logger`: false for none; by default the LOG_FORMAT of
+ * the environment.
  */
-export async function startGatewayApp(config: GatewayConfig, o: { logger?: false | ServiceLogger } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string }> {
+export async function startGatewayApp(config: GatewayConfig, o: { logger?: false | ServiceLogger } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string; metricsUrl: string }> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), { bufferLogs: false, logger: o.logger ?? gatewayLogger() });
   app.enableShutdownHooks();
   const runtime = app.get<GatewayRuntime>(GATEWAY_RUNTIME);
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config, runtime.metrics));
   app.useGlobalFilters(new GatewayErrorsFilter());
   app.disable('x-powered-by');
+  // req.ip: the peer's address, or the client named by X-Forwarded-For of trusted proxies only
+  app.set('trust proxy', config.trustProxy);
+  // security headers first, so that every response has them: the dashboard, the API, 404s, errors
+  app.use(securityHeaders(config.allowedOrigins));
   // querystring.parse as Express's 'simple' parser, but with no cap on pairs (its default maxKeys of
   // 1000 dropped every pair after the 1000th, so a parameter there was neither read nor refused);
   // Node's 16 KB limit on the request line bounds the count
@@ -66,6 +74,26 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
       const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : NOT_STATIC.test(req.url ?? '') ? 'unmatched' : 'static';
       runtime.metrics.httpLatency.observe({ route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
     });
+    next();
+  });
+
+  // fair use of the API (before the token check: guessing the token is limited too)
+  const fairUse = new FairUse(config.http, Date.now());
+  runtime.metrics.trackHttpFairUse(() => fairUse.inFlight);
+  app.use('/api', (req: Req, res: ServerResponse, next: Next) => {
+    const path = (req.originalUrl ?? req.url ?? '').split('?')[0]!;
+    if (OPEN_API_PATHS.has(path) || path.startsWith('/api/docs/')) return next();
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const a = fairUse.admit(client, Date.now());
+    if (!a.ok) {
+      runtime.metrics.httpRefused.labels(a.refusal.code).inc();
+      res.statusCode = 429;
+      res.setHeader('Retry-After', String(a.refusal.retryAfterSeconds));
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ statusCode: 429, error: 'Too Many Requests', code: a.refusal.code, message: a.refusal.message, retryAfterSeconds: a.refusal.retryAfterSeconds }));
+      return;
+    }
+    res.once('close', a.release);
     next();
   });
 
@@ -100,7 +128,14 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
   app.getHttpServer().on('clientError', answerClientError);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
-  return { app, runtime, url: `http://${config.host}:${address.port}` };
+  let metricsUrl: string;
+  try {
+    metricsUrl = await app.get<OpsServer>(GATEWAY_OPS).listen(config.metricsHost, config.metricsPort);
+  } catch (e) {
+    await app.close();
+    throw new Error(`cannot serve the metrics on ${config.metricsHost}:${config.metricsPort} (${(e as Error).message}): set GATEWAY_METRICS_PORT`, { cause: e });
+  }
+  return { app, runtime, url: `http://${config.host}:${address.port}`, metricsUrl };
 }
 
 /**

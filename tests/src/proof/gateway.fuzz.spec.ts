@@ -35,6 +35,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import WebSocket from 'ws';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from '../aggregator-support.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from '../support.js';
+import { UNLIMITED_HTTP } from '../gateway-support.js';
 import {
   DATA_FROM,
   DATA_TO,
@@ -662,6 +663,8 @@ describe('hostile input against a running gateway', () => {
       GATEWAY_MAX_MESSAGES_PER_SECOND: '10000',
       GATEWAY_STREAM_LINGER_MS: '500',
       GATEWAY_MAX_CANDLES: String(MAX_CANDLES),
+      // the fuzzer reads the API far faster than fair use allows one client
+      ...UNLIMITED_HTTP,
     };
     gw = await startGatewayApp(loadGatewayConfig(env), quiet ? { logger: false } : {});
     stack.push(() => gw.app.close());
@@ -699,7 +702,7 @@ describe('hostile input against a running gateway', () => {
       proto: Object.getOwnPropertyNames(Object.prototype).sort(),
     };
     expect(baseline.subscriptions).toBe(17);
-    refusedBefore = await metric(gw.url, /^gateway_refused_requests_total\{/);
+    refusedBefore = await metric(gw.metricsUrl, /^gateway_refused_requests_total\{/);
   }, 180_000);
 
   const clock = new Map<string, { wall: number; cpu: number }>();
@@ -783,8 +786,8 @@ describe('hostile input against a running gateway', () => {
     await socketSection('unknown-event', N.unknownEvent, socks, 3);
     await socketSection('multi-arg', N.multiArg, socks, 4);
     // the gateway counted exactly these refusals, none of them rate-limited or internal
-    expect((await metric(gw.url, /^gateway_refused_requests_total\{/)) - refusedBefore).toBe(refusedExpected);
-    expect(await metric(gw.url, /^gateway_refused_requests_total\{code="(rate-limited|internal)"\}/)).toBe(0);
+    expect((await metric(gw.metricsUrl, /^gateway_refused_requests_total\{/)) - refusedBefore).toBe(refusedExpected);
+    expect(await metric(gw.metricsUrl, /^gateway_refused_requests_total\{code="(rate-limited|internal)"\}/)).toBe(0);
   }, 600_000);
 
   it(`raw Socket.IO / Engine.IO frames: ${N.rawFrames.toLocaleString('en')} malformed packets answered or the connection closed, never a crash`, async () => {
@@ -1006,7 +1009,7 @@ describe('hostile input against a running gateway', () => {
       Array.from({ length: HTTP_CONCURRENCY }, () => run),
     );
     current.assertNone('http queries');
-    expect(await metric(gw.url, /^gateway_http_request_duration_seconds_count\{.*status="5\d\d"/)).toBe(0);
+    expect(await metric(gw.metricsUrl, /^gateway_http_request_duration_seconds_count\{.*status="5\d\d"/)).toBe(0);
   }, 600_000);
 
   it(`HTTP paths and methods: ${N.httpPaths.toLocaleString('en')} requests, never a 5xx, every 4xx a JSON reason`, async () => {
@@ -1167,7 +1170,7 @@ describe('hostile input against a running gateway', () => {
       streams: gw.runtime.hub.streamCount,
       views: gw.runtime.hub.viewCount,
     }).toEqual({ streams: baseline.streams, views: baseline.views });
-    const status = parseJson((await httpRequest(gw.url, '/status')).text);
+    const status = parseJson((await httpRequest(gw.metricsUrl, '/status')).text);
     expect({
       clients: status.clients,
       subscriptions: status.subscriptions,

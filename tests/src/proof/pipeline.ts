@@ -181,6 +181,8 @@ export class Pipeline {
   collectorPort = 0;
   aggPorts: number[] = [];
   gatewayPort = 0;
+  /** The gateway's metrics port (/metrics, /status). */
+  gatewayMetricsPort = 0;
   /** What the gateway and the live client cost a run (ms): the wait for the gateway once the rest was ready, the replay held while the client subscribed, the final comparisons. */
   readonly liveCosts = { gatewayWait: 0, subscribeHold: 0, check: 0 };
   dir = '';
@@ -208,9 +210,9 @@ export class Pipeline {
     }
     this.nc = await connectTo(this.nats.url);
     cleanup.push(() => this.nc.close().catch(() => undefined));
-    const ports = await reservePorts(5);
-    [this.simPort, this.collectorPort, this.gatewayPort] = [ports[0]!, ports[1]!, ports[2]!];
-    this.aggPorts = ports.slice(3);
+    const ports = await reservePorts(6);
+    [this.simPort, this.collectorPort, this.gatewayPort, this.gatewayMetricsPort] = [ports[0]!, ports[1]!, ports[2]!, ports[5]!];
+    this.aggPorts = ports.slice(3, 5);
     const files = this.o.markets.map((m) => writeReplayFile(this.dir, m.symbol, m.trades));
     this.sim = new Proc(
       'exchange-sim',
@@ -266,6 +268,7 @@ export class Pipeline {
       AGG_SHARDS: '2',
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: String(this.gatewayPort),
+      GATEWAY_METRICS_PORT: String(this.gatewayMetricsPort),
       // the replay runs the recording up to ~250x faster than it traded (at full size a second closes
       // ~250 1m candles per view): the default of 512 candles waiting, sized for a live market, would
       // disconnect the proof's client whenever its process waits a second or two for the shared CPU
@@ -448,7 +451,7 @@ export class Pipeline {
 
   /** Re-snapshots of the gateway's live streams (seq gaps, new epochs) since its (re)start, from /status. */
   async gatewayResyncs(): Promise<number | null> {
-    const r = await get<{ streams?: { resyncs: number }[] }>(`${this.gatewayUrl}/status`);
+    const r = await get<{ streams?: { resyncs: number }[] }>(`http://127.0.0.1:${this.gatewayMetricsPort}/status`);
     return r.body?.streams ? r.body.streams.reduce((n, s) => n + s.resyncs, 0) : null;
   }
 

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type Env, EnvReader, type NatsAuth, readNatsAuth, readNatsServers } from '@orderflow/config';
 import { type AllowedOrigins, parseAllowedOrigins } from '../live/origin.js';
@@ -17,6 +18,20 @@ export interface GatewayConfig {
   aggShards: number;
   host: string;
   port: number;
+  /**
+   * GATEWAY_METRICS_HOST/PORT: /metrics, /status and the health probes on a listener of their own,
+   * which the public port (and so an Ingress routing it) does not serve.
+   */
+  metricsHost: string;
+  metricsPort: number;
+  /**
+   * GATEWAY_TRUST_PROXY, Express's `trust proxy`: which peers' X-Forwarded-For names the client
+   * (a hop count, or addresses, CIDRs and the names loopback, linklocal, uniquelocal); false: the
+   * peer's address is the client.
+   */
+  trustProxy: number | string[] | false;
+  /** Fair use of the HTTP API (http/fair-use.ts). */
+  http: HttpLimits;
   /** When set, Socket.IO handshakes need `auth.token` equal to it and /api/* needs `Authorization: Bearer`. */
   authToken: string | null;
   /** The dashboard's build, served at / (absolute path), or null. */
@@ -36,6 +51,17 @@ export interface GatewayConfig {
   streamLingerMs: number;
   /** Budget of the footprint candles kept from history reads (bytes; 0 = none kept). */
   historyCacheBytes: number;
+}
+
+export interface HttpLimits {
+  /** /api requests one client may have in flight at once. */
+  maxConcurrentPerClient: number;
+  /** /api requests one client may start per minute (a bucket refilled continuously)... */
+  ratePerMinute: number;
+  /** ...of this many requests (the burst a client may send at once). */
+  burst: number;
+  /** /api requests in flight in this process at once, all clients together (each may read ClickHouse). */
+  maxConcurrent: number;
 }
 
 export interface GatewayLimits {
@@ -60,6 +86,27 @@ export interface GatewayLimits {
 }
 
 const TOKEN_CHARS = /^[\x21-\x7e]{16,256}$/;
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** GATEWAY_TRUST_PROXY: empty (trust none), a hop count 1..10, or addresses / CIDRs / names. */
+export function parseTrustProxy(raw: string | undefined): { value: number | string[] | false; problem: string | null } {
+  const text = (raw ?? '').trim();
+  if (text === '' || text === '0') return { value: false, problem: null };
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n >= 1 && n <= 10 ? { value: n, problem: null } : { value: false, problem: `GATEWAY_TRUST_PROXY must be a hop count from 0 to 10 (or addresses), got "${text}"` };
+  }
+  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = entries.filter((e) => {
+    if (PROXY_NAMES.has(e)) return false;
+    const [addr, bits, extra] = e.split('/');
+    if (extra !== undefined || !addr || isIP(addr) === 0) return true;
+    if (bits === undefined) return false;
+    return !/^\d{1,3}$/.test(bits) || Number(bits) > (isIP(addr) === 4 ? 32 : 128);
+  });
+  if (bad.length > 0) return { value: false, problem: `GATEWAY_TRUST_PROXY must be a hop count (0-10) or IP addresses, CIDRs and loopback, linklocal, uniquelocal separated by commas, got "${bad[0]!.slice(0, 100)}"` };
+  return { value: entries, problem: null };
+}
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const r = new EnvReader(env);
@@ -84,6 +131,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   }
   const origins = parseAllowedOrigins(r.optionalString('GATEWAY_ALLOWED_ORIGINS'));
   for (const p of origins.problems) r.problem(p);
+  const trust = parseTrustProxy(r.optionalString('GATEWAY_TRUST_PROXY'));
+  if (trust.problem) r.problem(trust.problem);
   const config: GatewayConfig = {
     natsServers: readNatsServers(r),
     natsAuth: readNatsAuth(r),
@@ -96,6 +145,15 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     aggShards: r.int('AGG_SHARDS', 1, 1, 1024),
     host: r.string('GATEWAY_HOST', '127.0.0.1'),
     port: r.int('GATEWAY_PORT', 8080, 0, 65535),
+    metricsHost: r.string('GATEWAY_METRICS_HOST', '127.0.0.1'),
+    metricsPort: 9600,
+    trustProxy: trust.value,
+    http: {
+      maxConcurrentPerClient: r.int('GATEWAY_HTTP_MAX_CONCURRENT_PER_CLIENT', 4, 1, 1000),
+      ratePerMinute: r.int('GATEWAY_HTTP_RATE_PER_MINUTE', 120, 1, 1_000_000),
+      burst: r.int('GATEWAY_HTTP_BURST', 30, 1, 1_000_000),
+      maxConcurrent: r.int('GATEWAY_HTTP_MAX_CONCURRENT', 16, 1, 10_000),
+    },
     authToken,
     staticDir,
     socketPolling: r.oneOf('GATEWAY_SOCKET_POLLING', ['0', '1'] as const, '0') === '1',
@@ -117,6 +175,9 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     streamLingerMs: r.int('GATEWAY_STREAM_LINGER_MS', 30_000, 0, 3_600_000),
     historyCacheBytes: r.int('GATEWAY_HISTORY_CACHE_MB', 256, 0, 65_536) * 1024 * 1024,
   };
+  // a gateway told to take any free port (tests) takes any free one for its metrics too
+  config.metricsPort = r.int('GATEWAY_METRICS_PORT', config.port === 0 ? 0 : 9600, 0, 65535);
+  if (config.port !== 0 && config.port === config.metricsPort) r.problem(`GATEWAY_METRICS_PORT must differ from GATEWAY_PORT (${config.port}): the metrics are not served on the public port`);
   r.done();
   return config;
 }

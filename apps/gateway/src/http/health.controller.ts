@@ -1,8 +1,12 @@
-import { Controller, Get, Header, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 
+/**
+ * The probes on the public port (Kubernetes' and npm start's). /metrics and /status are on the
+ * metrics port only (ops.server.ts).
+ */
 @ApiExcludeController()
 @Controller()
 export class HealthController {
@@ -19,25 +23,5 @@ export class HealthController {
     const r = this.runtime.ready();
     if (!r.ready) throw new HttpException({ status: 'not ready', reasons: r.reasons }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ready' };
-  }
-
-  /** Live streams (sync state, seq, resyncs) and connection counts: for operators. */
-  @Get('status')
-  status(): unknown {
-    return {
-      ready: this.runtime.ready(),
-      dependencies: this.runtime.dependencies(),
-      clients: this.runtime.sessions.size,
-      subscriptions: this.runtime.hub.subscriptionCount,
-      views: this.runtime.hub.viewCount,
-      streams: this.runtime.hub.streamStates(),
-      instruments: { count: this.runtime.catalog.instruments().length, lastError: this.runtime.catalog.lastError },
-    };
-  }
-
-  @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4')
-  metrics(): Promise<string> {
-    return this.runtime.metrics.registry.metrics();
   }
 }

@@ -26,9 +26,17 @@ export class GatewayMetrics {
   readonly refusedRequests: Counter;
   readonly refusedOrigins: Counter;
   readonly slowDisconnects: Counter;
+  readonly httpRefused: Counter;
   readonly httpLatency: Histogram;
   readonly snapshotLatency: Histogram;
   readonly updateDelay: Histogram;
+
+  private httpInFlight: () => number = () => 0;
+
+  /** The HTTP API's requests in flight (http/fair-use.ts), for gateway_http_requests_in_flight. */
+  trackHttpFairUse(inFlight: () => number): void {
+    this.httpInFlight = inFlight;
+  }
 
   constructor(sources: GaugeSources) {
     const r = this.registry;
@@ -42,6 +50,7 @@ export class GatewayMetrics {
     this.malformedUpdates = new Counter({ name: 'gateway_malformed_updates_total', help: 'Live messages that were not LiveUpdates of their subject', registers: [r] });
     this.refusedRequests = new Counter({ name: 'gateway_refused_requests_total', help: 'Socket.IO requests refused, by code', labelNames: ['code'], registers: [r] });
     this.refusedOrigins = new Counter({ name: 'gateway_refused_origins_total', help: 'Socket.IO handshakes refused (HTTP 403) because their Origin is neither the gateway\'s own nor in GATEWAY_ALLOWED_ORIGINS, by transport', labelNames: ['transport'], registers: [r] });
+    this.httpRefused = new Counter({ name: 'gateway_http_refused_total', help: 'HTTP API requests refused with 429 by fair use, by code (rate-limited, too-many-concurrent, gateway-busy)', labelNames: ['code'], registers: [r] });
     this.slowDisconnects = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because they could not keep up', registers: [r] });
     this.httpLatency = new Histogram({
       name: 'gateway_http_request_duration_seconds',
@@ -66,6 +75,7 @@ export class GatewayMetrics {
           this.set(read());
         },
       });
+    gauge('gateway_http_requests_in_flight', 'HTTP API requests being served (GATEWAY_HTTP_MAX_CONCURRENT caps them)', () => this.httpInFlight());
     gauge('gateway_connected_clients', 'Socket.IO connections', () => sources.clients());
     gauge('gateway_subscriptions', 'Live subscriptions', () => sources.subscriptions());
     gauge('gateway_live_streams', 'live.<exchange>.<symbol>.<tf> subjects subscribed on NATS', () => sources.streams());
