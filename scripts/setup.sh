@@ -133,8 +133,8 @@ _orderflow_export_env() {
   export CLICKHOUSE_PORT="${CLICKHOUSE_PORT:-8123}"
   export CLICKHOUSE_TCP_PORT="${CLICKHOUSE_TCP_PORT:-9000}"
   export CLICKHOUSE_URL="${CLICKHOUSE_URL:-http://$CLICKHOUSE_HOST:$CLICKHOUSE_PORT}"
-  export CLICKHOUSE_USER="${CLICKHOUSE_USER:-default}"
-  export CLICKHOUSE_PASSWORD="${CLICKHOUSE_PASSWORD:-}"
+  # CLICKHOUSE_USER / CLICKHOUSE_PASSWORD stay unset unless given: the services then use the role
+  # users with the passwords of $ORDERFLOW_DATA_DIR/secrets (scripts/lib/services.mjs platformEnv)
   export CLICKHOUSE_DATABASE="${CLICKHOUSE_DATABASE:-orderflow}"
   export DASHBOARD_PORT="${DASHBOARD_PORT:-8080}"
 }

@@ -124,6 +124,7 @@ function checkRole(o) {
     networks: checkNetworks(o.networks ?? DEFAULT_NETWORKS, what),
     settings,
     quota,
+    anyDatabase: o.anyDatabase === true,
   };
 }
 
@@ -165,10 +166,14 @@ ${settings}        </${c.user}>
 ${xmlNetworks(c.networks)}            </networks>
             <profile>${c.user}</profile>
             <quota>${c.quota ? c.user : 'default'}</quota>
-            <allow_databases>
+${
+  c.anyDatabase
+    ? ''
+    : `            <allow_databases>
                 <database>${c.database}</database>
             </allow_databases>
-        </${c.user}>
+`
+}        </${c.user}>
     </users>
 ${quota}</yandex>
 `;
@@ -291,4 +296,37 @@ export function writeRoleUsers(dataDir, database, roles) {
     written.push(file);
   }
   return written;
+}
+
+/** Generated passwords for the service roles (a test server's, kept in memory). */
+export function generateRolePasswords() {
+  return {
+    migrator: generateClickHousePassword(),
+    writer: generateClickHousePassword(),
+    reader: generateClickHousePassword(),
+  };
+}
+
+/**
+ * `roles` of writeClickHouseConfig / startClickHouse: { database, anyDatabase?, passwords:
+ * { migrator, writer, reader } } → what a client needs, per role: { user, password }.
+ */
+export function roleCredentials(roles) {
+  if (!roles) return null;
+  const out = {};
+  for (const role of ['migrator', 'writer', 'reader'])
+    out[role] = { user: ROLE_USERS[role], password: roles.passwords[role] };
+  return out;
+}
+
+/** Writes the service roles' users.d files of `roles` (see roleCredentials), or removes them (`roles` false). */
+export function writeServiceRoles(dataDir, roles) {
+  if (!roles) return writeRoleUsers(dataDir, 'orderflow', null);
+  const o = {};
+  for (const role of ['migrator', 'writer', 'reader'])
+    o[role] = {
+      password: roles.passwords[role],
+      ...(roles.anyDatabase ? { anyDatabase: true } : {}),
+    };
+  return writeRoleUsers(dataDir, roles.database, o);
 }

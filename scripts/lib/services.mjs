@@ -30,7 +30,10 @@ import {
   analystUsersXml,
   defaultUserXml,
   ensureClickHousePasswords,
-  writeRoleUsers,
+  generateRolePasswords,
+  readClickHousePasswords,
+  roleCredentials,
+  writeServiceRoles,
 } from './clickhouse-roles.mjs';
 
 const REPO_ROOT = path.resolve(
@@ -344,8 +347,11 @@ export function writeAnalystUser(dataDir, analyst) {
 /**
  * Writes a self-contained ClickHouse config (18.16-compatible, root element <yandex>)
  * under `dataDir`: config.xml, users.xml, users.d/analyst.xml (the read-only analyst user, see
- * analystUsersXml; `analyst: false` leaves it out) and the data/tmp/user_files/format_schemas
- * dirs. Returns the path of config.xml.
+ * analystUsersXml; `analyst: false` leaves it out), users.d/orderflow_{migrator,writer,reader}.xml
+ * (`roles`: { database, anyDatabase?, passwords: { migrator, writer, reader } }, see
+ * scripts/lib/clickhouse-roles.mjs; false leaves them out) and the data/tmp/user_files/
+ * format_schemas dirs. `default` (and `user`) has full rights from loopback only; with a
+ * `password` it is stored as its SHA-256. Returns the path of config.xml.
  */
 export function writeClickHouseConfig({
   dataDir,
@@ -357,6 +363,7 @@ export function writeClickHouseConfig({
   logDir = path.join(dataDir, 'log'),
   logLevel = 'information',
   analyst = analystFromEnv(),
+  roles = false,
 }) {
   dataDir = path.resolve(dataDir);
   logDir = path.resolve(logDir);
@@ -413,7 +420,10 @@ export function writeClickHouseConfig({
 </yandex>
 `;
 
-  const userXml = (name) => `        <${name}>
+  const userXml = (name) =>
+    name === 'default' && password
+      ? defaultUserXml({ password })
+      : `        <${name}>
             <password>${xmlEscape(password)}</password>
             <networks>
                 <ip>::1</ip>
@@ -454,6 +464,7 @@ ${userXml('default')}${user && user !== 'default' && /^[A-Za-z_][A-Za-z0-9_]*$/.
   const configFile = path.join(dataDir, 'config.xml');
   fs.writeFileSync(path.join(dataDir, 'users.xml'), usersXml, { mode: 0o600 });
   writeAnalystUser(dataDir, analyst);
+  writeServiceRoles(dataDir, roles);
   fs.writeFileSync(configFile, configXml);
   return configFile;
 }
@@ -464,8 +475,11 @@ ${userXml('default')}${user && user !== 'default' && /^[A-Za-z_][A-Za-z0-9_]*$/.
  * user analyst, password $CLICKHOUSE_ANALYST_PASSWORD or "analyst"), or false for none.
  * `engine`: "server" (Debian's clickhouse-server) or "chdb" (a current ClickHouse in-process behind
  * the same HTTP interface, scripts/lib/chdb.mjs; test-only); default $ORDERFLOW_TEST_CLICKHOUSE.
+ * `roles`: the service role users (see writeClickHouseConfig); default, for tests, generated
+ * passwords and no database restriction (suites make a database per run); `roles` of the result
+ * names each role's { user, password } for the services a suite starts.
  * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string, password: string,
- *   dataDir: string, pid: number, logFile: string, stop: () => Promise<void>}>}
+ *   dataDir: string, pid: number, logFile: string, roles: object | null, stop: () => Promise<void>}>}
  */
 export async function startClickHouse({
   httpPort,
@@ -477,12 +491,13 @@ export async function startClickHouse({
   timeoutMs = 60000,
   detached = false,
   analyst = analystFromEnv(),
+  roles = { database: 'orderflow', anyDatabase: true, passwords: generateRolePasswords() },
   engine = process.env.ORDERFLOW_TEST_CLICKHOUSE || 'server',
 } = {}) {
   // the suites' second engine: a current ClickHouse (chdb) behind the same HTTP interface
   if (engine === 'chdb') {
     const { startChdb } = await import('./chdb.mjs');
-    return startChdb({ httpPort, dataDir, password, user, logDir, timeoutMs, analyst });
+    return startChdb({ httpPort, dataDir, password, user, logDir, timeoutMs, analyst, roles });
   }
   if (engine !== 'server')
     throw new Error(
@@ -515,6 +530,7 @@ export async function startClickHouse({
     user,
     logDir,
     analyst,
+    roles,
   });
   const bin = findBinary('clickhouse-server', 'CLICKHOUSE_SERVER_BIN');
   const stdoutLog = path.join(logDir, 'clickhouse-server.stdout.log');
@@ -542,6 +558,7 @@ export async function startClickHouse({
     dataDir,
     pid: child.pid,
     logFile,
+    roles: roleCredentials(roles),
     stop() {
       stopped ??= (async () => {
         await terminate(child.pid, { graceMs: 20000 });
@@ -718,6 +735,9 @@ export function envConfig(env = process.env) {
   const natsPort = Number(env.NATS_PORT || 4222);
   const chHost = env.CLICKHOUSE_HOST || LOOPBACK;
   const chPort = Number(env.CLICKHOUSE_PORT || 8123);
+  // the set-up's generated ClickHouse passwords (scripts/lib/clickhouse-roles.mjs), once it has run
+  const secretsDir = path.join(dataDir, 'secrets');
+  const generated = readClickHousePasswords(secretsDir);
   return {
     dataDir,
     natsHost,
@@ -730,8 +750,17 @@ export function envConfig(env = process.env) {
     clickhousePort: chPort,
     clickhouseTcpPort: Number(env.CLICKHOUSE_TCP_PORT || 9000),
     clickhouseUrl: env.CLICKHOUSE_URL || `http://${chHost}:${chPort}`,
+    // CLICKHOUSE_USER / CLICKHOUSE_PASSWORD: an operator's own user, which every service then uses;
+    // otherwise the set-up administers as `default` with its generated password
+    clickhouseExplicitUser: Boolean(env.CLICKHOUSE_USER),
     clickhouseUser: env.CLICKHOUSE_USER || 'default',
-    clickhousePassword: env.CLICKHOUSE_PASSWORD ?? '',
+    clickhousePassword:
+      env.CLICKHOUSE_PASSWORD ??
+      (env.CLICKHOUSE_USER && env.CLICKHOUSE_USER !== 'default'
+        ? ''
+        : (generated?.default ?? '')),
+    clickhouseGenerated: generated,
+    secretsDir,
     clickhouseDatabase: env.CLICKHOUSE_DATABASE || 'orderflow',
     clickhouseAnalyst: analystFromEnv(env),
     dashboardHost: env.DASHBOARD_HOST || LOOPBACK,
@@ -756,11 +785,37 @@ export function platformEnv(env = process.env) {
     CLICKHOUSE_PORT: String(c.clickhousePort),
     CLICKHOUSE_TCP_PORT: String(c.clickhouseTcpPort),
     CLICKHOUSE_URL: c.clickhouseUrl,
-    CLICKHOUSE_USER: c.clickhouseUser,
-    CLICKHOUSE_PASSWORD: c.clickhousePassword,
     CLICKHOUSE_DATABASE: c.clickhouseDatabase,
+    ...clickHouseRoleEnv(env, c),
     DASHBOARD_PORT: String(c.dashboardPort),
   };
+}
+
+/**
+ * ORDERFLOW_CLICKHOUSE_{MIGRATOR,WRITER,READER}_{USER,PASSWORD}, which scripts/services.json gives
+ * the aggregator (writer, migrations as migrator) and the gateway (reader). Each one given in the
+ * environment wins; else an operator's CLICKHOUSE_USER / CLICKHOUSE_PASSWORD, for every role (their
+ * own ClickHouse); else the role users the set-up created, with its generated passwords.
+ * No service gets `default`'s password.
+ */
+export function clickHouseRoleEnv(env = process.env, c = envConfig(env)) {
+  const out = {};
+  for (const role of ['migrator', 'writer', 'reader']) {
+    const key = `ORDERFLOW_CLICKHOUSE_${role.toUpperCase()}`;
+    let user = env[`${key}_USER`];
+    let password = env[`${key}_PASSWORD`];
+    if (user === undefined && c.clickhouseExplicitUser) {
+      user = c.clickhouseUser;
+      password ??= c.clickhousePassword;
+    }
+    if (user === undefined && c.clickhouseGenerated) {
+      user = `orderflow_${role}`;
+      password ??= c.clickhouseGenerated[role];
+    }
+    out[`${key}_USER`] = user ?? '';
+    out[`${key}_PASSWORD`] = password ?? '';
+  }
+  return out;
 }
 
 /** Path for messages: relative inside the repo, absolute elsewhere. */
@@ -812,15 +867,36 @@ async function ensureNats(c, log) {
 
 async function ensureClickHouse(c, log) {
   const url = `http://${c.clickhouseHost}:${c.clickhousePort}`;
+  // one password per role and for `default`, generated once, kept in <data>/secrets (0600)
+  const generated = ensureClickHousePasswords(c.secretsDir);
+  const admin = {
+    user: c.clickhouseUser,
+    password: c.clickhouseExplicitUser
+      ? c.clickhousePassword
+      : generated.default,
+  };
+  const config = {
+    httpPort: c.clickhousePort,
+    tcpPort: c.clickhouseTcpPort,
+    // `default` is nobody's service user: loopback only, and a password
+    password: c.clickhouseUser === 'default' ? admin.password : generated.default,
+    user: c.clickhouseUser,
+    analyst: c.clickhouseAnalyst,
+    roles: { database: c.clickhouseDatabase, passwords: generated },
+  };
   if (await clickHousePing(url)) {
     log(`ClickHouse: already answering ${url}/ping, leaving it alone`);
-    // a server started by an earlier setup reads our users.xml: refresh its analyst user
-    // (users.d is re-read without a restart)
+    // a server started by an earlier setup reads our users.xml: refresh its users (users.xml and
+    // users.d are re-read without a restart)
     const ours = path.join(c.dataDir, 'clickhouse');
     if (fs.existsSync(path.join(ours, 'users.xml'))) {
-      writeAnalystUser(ours, c.clickhouseAnalyst);
+      writeClickHouseConfig({ ...config, dataDir: ours, logDir: path.join(c.dataDir, 'logs') });
       log(
-        `ClickHouse: analyst user written to ${show(ours)}/users.d/analyst.xml`,
+        `ClickHouse: users (default, analyst, orderflow_migrator/writer/reader) written to ${show(ours)}/users.xml and users.d/, passwords in ${show(c.secretsDir)}/`,
+      );
+    } else if (!c.clickhouseExplicitUser) {
+      log(
+        'ClickHouse: WARNING not started by this set-up: its role users are not created here; set CLICKHOUSE_USER / CLICKHOUSE_PASSWORD for the services',
       );
     }
   } else {
@@ -849,14 +925,11 @@ async function ensureClickHouse(c, log) {
         `ClickHouse: starting clickhouse-server on ${url} (tcp ${c.clickhouseTcpPort}, config ${show(dataDir)}/config.xml, logs ${show(logDir)}/)`,
       );
       const ch = await startClickHouse({
-        httpPort: c.clickhousePort,
-        tcpPort: c.clickhouseTcpPort,
+        ...config,
         dataDir,
         logDir,
-        password: c.clickhousePassword,
-        user: c.clickhouseUser,
-        analyst: c.clickhouseAnalyst,
         detached: true,
+        engine: 'server',
       }).catch((err) => {
         if (/already in use/.test(err.message))
           err.message +=
@@ -865,24 +938,30 @@ async function ensureClickHouse(c, log) {
       });
       writePidFile(c.pidFiles.clickhouse, ch.pid);
       recordStarted(c.pidFiles.clickhouse);
-      log(`ClickHouse: ready at ${ch.url} (pid ${ch.pid})`);
+      log(
+        `ClickHouse: ready at ${ch.url} (pid ${ch.pid}); users default (loopback), analyst, orderflow_migrator/writer/reader, passwords in ${show(c.secretsDir)}/`,
+      );
     }
   }
   // the platform's database; harmless if it exists already
   const auth =
     'Basic ' +
-    Buffer.from(`${c.clickhouseUser}:${c.clickhousePassword}`).toString(
-      'base64',
-    );
+    Buffer.from(`${admin.user}:${admin.password}`).toString('base64');
   try {
-    const res = await httpRequest(`${url}/`, {
-      method: 'POST',
-      headers: { Authorization: auth },
-      body: `CREATE DATABASE IF NOT EXISTS ${c.clickhouseDatabase}`,
-      timeoutMs: 10000,
-    });
-    if (res.status !== 200)
-      throw new Error(`HTTP ${res.status}: ${res.body.trim().split('\n')[0]}`);
+    // a running server takes a rewritten users.xml within a few seconds
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      const res = await httpRequest(`${url}/`, {
+        method: 'POST',
+        headers: { Authorization: auth },
+        body: `CREATE DATABASE IF NOT EXISTS ${c.clickhouseDatabase}`,
+        timeoutMs: 10000,
+      });
+      if (res.status === 200) break;
+      if (!/Code: (192|193|516)\b/.test(res.body) || Date.now() > deadline)
+        throw new Error(`HTTP ${res.status}: ${res.body.trim().split('\n')[0]}`);
+      await sleep(500);
+    }
     log(`ClickHouse: database ${c.clickhouseDatabase} exists`);
   } catch (err) {
     log(

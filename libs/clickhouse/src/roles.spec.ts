@@ -94,7 +94,8 @@ describe('roleUsersXml (users.d, ClickHouse 18.16)', () => {
     expect(w).toContain('<allow_ddl>0</allow_ddl>');
     expect(w).toContain('<quota>default</quota>');
     expect(w).not.toContain('<quotas>');
-    expect(w).toContain('<database>of_x</database>');
+    expect(w).toContain('<allow_databases>\n                <database>of_x</database>\n            </allow_databases>\n        </orderflow_writer>');
+    expect(roleUsersXml({ role: 'writer', password: 'w', database: 'of_x', anyDatabase: true })).not.toContain('allow_databases');
     expect(roleUsersXml({ role: 'migrator', password: 'm', database: 'of_x' })).toContain('<allow_ddl>1</allow_ddl>');
   });
 
@@ -146,6 +147,7 @@ describe('roleStatements (SQL access control, current versions)', () => {
     const r = roleStatements({ role: 'reader', password: 'p', database: 'orderflow' });
     expect(r[0]).toContain('max_execution_time = 30 MIN 1 MAX 30, max_concurrent_queries_for_user = 8 CONST, max_memory_usage = 2000000000 MIN 1 MAX 2000000000');
     expect(r).toContain('GRANT SELECT ON orderflow.* TO orderflow_reader');
+    expect(roleStatements({ role: 'reader', password: 'p', database: 'orderflow', anyDatabase: true })).toContain('GRANT SELECT ON *.* TO orderflow_reader');
     expect(roleStatements({ role: 'writer', password: 'p', database: 'orderflow' })).toContain('GRANT SELECT, INSERT ON orderflow.* TO orderflow_writer');
     const m = roleStatements({ role: 'migrator', password: 'p', database: 'orderflow', cluster: true });
     expect(m).toContain('GRANT CREATE, ALTER, DROP, SELECT, INSERT, OPTIMIZE, TRUNCATE, SHOW ON orderflow.* TO orderflow_migrator');
@@ -165,6 +167,7 @@ describe('scripts/lib/clickhouse-roles.mjs (the set-up’s copy)', () => {
       ...CLICKHOUSE_ROLES.map((role) => ({ role, password: "p@ss'<w>&\"ord", database: 'orderflow' })),
       { role: 'reader', password: 'x', database: 'of_1', user: 'gw', networks: ['10.0.0.0/8'], quota: { queries: 5 }, settings: { max_execution_time: 5 } },
       { role: 'migrator', password: 'x', database: 'of_1', cluster: true },
+      { role: 'writer', password: 'x', database: 'of_1', anyDatabase: true },
     ];
     for (const o of cases) expect(js.roleUsersXml(o)).toBe(roleUsersXml(o));
     expect(js.defaultUserXml({ password: 'd' })).toBe(defaultUserXml({ password: 'd' }));

@@ -150,6 +150,11 @@ export interface RoleUserOptions {
   quota?: Partial<QuotaLimits>;
   /** Migrator only: CLICKHOUSE_CLUSTER is used (ON CLUSTER needs the CLUSTER privilege). */
   cluster?: boolean;
+  /**
+   * Test harness only: no database restriction (XML: no allow_databases; SQL: the grants ON *.*),
+   * for suites that make a database per run; every other right and limit of the role stays.
+   */
+  anyDatabase?: boolean;
 }
 
 const DEFAULT_NETWORKS = ['::1', '127.0.0.1'] as const;
@@ -167,6 +172,7 @@ interface CheckedRole {
   constraints: Readonly<Record<string, SettingConstraint>>;
   quota: QuotaLimits | null;
   grants: readonly string[];
+  anyDatabase: boolean;
 }
 
 function checkNetworks(networks: readonly string[], what: string): readonly string[] {
@@ -202,6 +208,7 @@ function checkRole(o: RoleUserOptions): CheckedRole {
     constraints: ROLE_CONSTRAINTS[o.role],
     quota,
     grants: ROLE_GRANTS[o.role],
+    anyDatabase: o.anyDatabase === true,
   };
 }
 
@@ -247,10 +254,14 @@ ${settings}        </${c.user}>
 ${xmlNetworks(c.networks)}            </networks>
             <profile>${c.user}</profile>
             <quota>${c.quota ? c.user : 'default'}</quota>
-            <allow_databases>
+${
+  c.anyDatabase
+    ? ''
+    : `            <allow_databases>
                 <database>${c.database}</database>
             </allow_databases>
-        </${c.user}>
+`
+}        </${c.user}>
     </users>
 ${quota}</yandex>
 `;
@@ -316,7 +327,7 @@ export function roleStatements(o: RoleUserOptions): string[] {
     `CREATE USER IF NOT EXISTS ${c.user} ${user}`,
     `ALTER USER ${c.user} ${user}`,
     `REVOKE ALL ON *.* FROM ${c.user}`,
-    `GRANT ${c.grants.join(', ')} ON ${c.database}.* TO ${c.user}`,
+    `GRANT ${c.grants.join(', ')} ON ${c.anyDatabase ? '*' : c.database}.* TO ${c.user}`,
   ];
   if (o.cluster) out.push(`GRANT CLUSTER ON *.* TO ${c.user}`);
   if (c.quota) {
