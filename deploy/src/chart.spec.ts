@@ -74,7 +74,7 @@ describe('the Helm chart', () => {
           'gateway.ingress.enabled': true,
           'gateway.ingress.tlsSecretName': 'tls',
           'gateway.socketIo.longPolling': true,
-          'gateway.auth.token': 's3cret',
+          'gateway.auth.token': 's3cret-of-at-least-16-characters',
         },
         values: {
           collector: {

@@ -8,7 +8,7 @@
  * `@clickhouse/client` (and curl) send to a ClickHouse server, so that the platform's services and
  * suites run unchanged against a current engine: only CLICKHOUSE_URL differs.
  *
- *   node scripts/chdb/server.mjs --port 8124 --path /tmp/ch26 [--password P] [--analyst JSON] [--connections 4]
+ *   node scripts/chdb/server.mjs --port 8124 --path /tmp/ch26 [--password P] [--users JSON] [--connections 4]
  *
  * What it speaks: `GET /ping`; GET and POST `/` with the query in the `query` parameter and/or the
  * body (an INSERT's data follows its query, as on a server); settings as URL parameters; `param_*`
@@ -22,11 +22,19 @@
  * - Results are buffered, not streamed: a response starts when its query has finished.
  * - No compression, sessions (`session_id`), progress headers or cancellation of a running query
  *   when its client goes away.
- * - Users: clickhouse-local (which chdb is) has no login and no SQL-created users. The `default`
- *   user has the password given here. The analyst (`--analyst`, the options of analystUsersXml)
- *   gets a connection of its own on which the analyst profile's settings are SET once, readonly
- *   last, so the engine itself refuses writes and setting changes to it; its database
- *   restriction (allow_databases / GRANT SELECT ON db.*) is not enforced here.
+ * - Users: clickhouse-local (which chdb is) has no login: every connection runs as its `default`
+ *   user, which reads no access storage a statement could write (CREATE USER / SETTINGS PROFILE /
+ *   QUOTA fail with ACCESS_STORAGE_FOR_INSERTION_NOT_FOUND), and neither a per-connection
+ *   `--user` nor `SET profile = ...` takes effect on a session. So the front keeps the users: the
+ *   `default` user has the password given here; each of `--users` (JSON: [{ user, password,
+ *   settings }], the role users of scripts/lib/clickhouse-roles.mjs) gets connections of its own
+ *   on which its profile's settings are SET once, readonly last. What the engine then enforces
+ *   for such a user: readonly (1: no writes, no DDL, no setting changes, no table functions;
+ *   2: settings per query, but readonly itself stays), allow_ddl = 0, and its limits
+ *   (max_execution_time, max_result_rows with throw, max_memory_usage). What it does not: settings
+ *   constraints (a readonly = 0 or 2 user may change its limits; `SETTINGS x = DEFAULT`), the
+ *   database restriction (GRANT ... ON db.*), quotas, and max_concurrent_queries_for_user (the
+ *   connections per user bound it instead).
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -82,12 +90,12 @@ const { values: args } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     path: { type: 'string' },
     password: { type: 'string', default: '' },
-    analyst: { type: 'string' },
+    users: { type: 'string' },
     connections: { type: 'string', default: '4' },
   },
 });
 if (!args.port || !args.path) {
-  console.error('usage: node scripts/chdb/server.mjs --port N --path DIR [--password P] [--analyst JSON]');
+  console.error('usage: node scripts/chdb/server.mjs --port N --path DIR [--password P] [--users JSON]');
   process.exit(2);
 }
 
@@ -134,19 +142,20 @@ if (!Number.isInteger(size) || size < 1 || size > 64) {
 }
 const users = new Map();
 users.set('default', { hash: sha256(args.password), pool: new Pool(dataDir, size) });
-if (args.analyst) {
-  const a = JSON.parse(args.analyst);
+const SETTING_NAME_OR_VALUE = /^[A-Za-z0-9_.]{1,64}$/;
+for (const u of args.users ? JSON.parse(args.users) : []) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(u.user) || users.has(u.user)) throw new Error(`--users: bad or repeated user ${JSON.stringify(u.user)}`);
   const pool = new Pool(dataDir, Math.min(size, 2));
-  // the analyst profile of analystUsersXml (libs/clickhouse/src/analyst.ts), readonly last: once
-  // it is set, the engine refuses any further change of a setting on these connections
-  await pool.setup([
-    `SET max_execution_time = ${Number(a.maxExecutionSeconds)}`,
-    `SET max_result_rows = ${Number(a.maxResultRows)}`,
-    `SET result_overflow_mode = 'throw'`,
-    `SET enable_optimize_predicate_expression = 1`,
-    `SET readonly = 1`,
-  ]);
-  users.set(a.user ?? 'analyst', { hash: sha256(a.password), pool });
+  const { readonly, ...rest } = u.settings ?? {};
+  const sets = [];
+  for (const [k, v] of Object.entries(rest)) {
+    if (!SETTING_NAME_OR_VALUE.test(k) || !SETTING_NAME_OR_VALUE.test(String(v))) throw new Error(`--users: bad setting ${k} = ${v}`);
+    sets.push(`SET ${k} = ${typeof v === 'number' ? v : quote(String(v))}`);
+  }
+  // readonly last: once it is set, the engine refuses (1) or restricts (2) further changes
+  if (readonly !== undefined) sets.push(`SET readonly = ${Number(readonly)}`);
+  await pool.setup(sets);
+  users.set(u.user, { hash: sha256(String(u.password)), pool });
 }
 
 class HttpError extends Error {

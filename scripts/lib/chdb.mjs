@@ -21,6 +21,12 @@ import {
   terminate,
   waitReady,
 } from './services.mjs';
+import {
+  ROLE_PROFILES,
+  ROLE_USERS,
+  analystRole,
+  roleCredentials,
+} from './clickhouse-roles.mjs';
 
 const LOOPBACK = '127.0.0.1';
 const SERVER = fileURLToPath(new URL('../chdb/server.mjs', import.meta.url));
@@ -41,6 +47,7 @@ export async function startChdb({
   logDir,
   timeoutMs = 60000,
   analyst = analystFromEnv(),
+  roles = false,
 } = {}) {
   if (!fs.existsSync(MODULE))
     throw new Error(
@@ -72,8 +79,16 @@ export async function startChdb({
     '--password',
     password,
   ];
-  if (analyst)
-    args.push('--analyst', JSON.stringify({ user: 'analyst', ...analyst }));
+  // the role users with their profiles' settings (scripts/chdb/server.mjs says what the engine
+  // enforces of them there)
+  const users = [];
+  if (analyst) {
+    const a = analystRole(analyst);
+    users.push({ user: a.user, password: a.password, settings: { ...ROLE_PROFILES.analyst, ...a.settings } });
+  }
+  for (const role of roles ? ['migrator', 'writer', 'reader'] : [])
+    users.push({ user: ROLE_USERS[role], password: roles.passwords[role], settings: ROLE_PROFILES[role] });
+  if (users.length > 0) args.push('--users', JSON.stringify(users));
   // CHDB_FRONT_CONNECTIONS: connections per user (default 4); 1 makes every query of a user wait
   // for the previous one, a slow server
   if (process.env.CHDB_FRONT_CONNECTIONS)
@@ -99,6 +114,7 @@ export async function startChdb({
     dataDir,
     pid: child.pid,
     logFile,
+    roles: roleCredentials(roles),
     engine: 'chdb',
     kill() {
       child.kill('SIGKILL');

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnalystOptions } from './analyst.js';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { migrate } from './migrations.js';
-import { ROLE_USERS } from './roles.js';
+import { ROLE_USERS, roleStatements } from './roles.js';
 import { TEST_ENGINE } from './testing/engine.js';
 
 const SERVICES = new URL('../../../scripts/lib/services.mjs', import.meta.url).pathname;
@@ -128,7 +128,7 @@ describe('the ClickHouse role users', () => {
     await refused(r, `SELECT 1`, /readonly|Cannot modify 'readonly'/, { readonly: '0' });
   });
 
-  it.skipIf(TEST_ENGINE === 'chdb')('the reader runs at most 8 queries at once (max_concurrent_queries_for_user), whatever it asks', async () => {
+  it.skipIf(TEST_ENGINE === 'chdb')('the reader runs at most 8 queries at once (max_concurrent_queries_for_user)', async () => {
     const r = as('reader');
     // 12 reads of 2 s each at once: the 9th and later are refused while 8 run
     const answers = await Promise.all(Array.from({ length: 12 }, () => post(server.url, 'SELECT sleep(2)', { auth: r })));
@@ -153,16 +153,37 @@ describe('the ClickHouse role users', () => {
     }
     // the limits: changed, reset to the server's default, or readonly itself lifted
     await refused(a, 'SET max_memory_usage = 0', readonly);
-    await refused(a, 'SET max_result_rows = DEFAULT', /readonly|Cannot modify|Syntax error/);
-    await refused(a, 'SELECT count() FROM system.numbers LIMIT 10 SETTINGS max_result_rows = DEFAULT', /readonly|Cannot modify|Cannot override|Syntax error/);
+    // DEFAULT: 18.16 does not parse it; a current server refuses it by the profile's constraints,
+    // which the chdb front cannot apply (next test)
+    if (TEST_ENGINE === 'server') {
+      await refused(a, 'SET max_result_rows = DEFAULT', /readonly|Cannot modify|Syntax error/);
+      await refused(a, 'SELECT count() FROM system.numbers LIMIT 10 SETTINGS max_result_rows = DEFAULT', /readonly|Cannot modify|Cannot override|Syntax error/);
+    }
     await refused(a, 'SELECT 1 SETTINGS max_execution_time = 0', /readonly|Cannot modify|Cannot override/);
     await refused(a, 'SELECT 1', readonly, { max_result_rows: '0' });
     await refused(a, 'SELECT 1', readonly, { readonly: '0' });
     // the limit holds: more rows than max_result_rows (1000) is an error, not a truncated answer
     await refused(a, 'SELECT number FROM system.numbers LIMIT 5000', /Limit for result exceeded/);
     // table functions reach other hosts and the server's files
-    for (const tf of [`url('http://127.0.0.1:1/', CSV, 'a String')`, `remote('127.0.0.1:1', system.one)`, `file('x.csv', CSV, 'a String')`, `s3('http://127.0.0.1:1/b/k.csv', CSV, 'a String')`]) {
+    for (const tf of [`url('http://127.0.0.1:1/', CSV, 'a String')`, `remote('127.0.0.1:1', system.one)`, `file('x.csv', CSV, 'a String')`, `s3('http://127.0.0.1:1/orderflow-bucket/k.csv', CSV, 'a String')`]) {
       await refused(a, `SELECT * FROM ${tf}`, /readonly mode|Not enough privileges|ACCESS_DENIED|Unknown table function s3|UNKNOWN_FUNCTION/);
+    }
+  });
+
+  // the current engine without settings constraints: why roleStatements makes every limit of the
+  // analyst CONST (and the chart's profiles carry <constraints>)
+  it.skipIf(TEST_ENGINE !== 'chdb')('on the current engine readonly = 1 alone lets SETTINGS x = DEFAULT lift a limit', async () => {
+    const rows = await ok(as('analyst'), 'SELECT number FROM system.numbers LIMIT 5000 SETTINGS max_result_rows = DEFAULT');
+    expect(rows.split('\n').length - 1).toBe(5000);
+  });
+
+  it.skipIf(TEST_ENGINE !== 'chdb')('the statements of roleStatements parse on the current engine', async () => {
+    for (const role of ['migrator', 'writer', 'reader', 'analyst'] as const) {
+      for (const q of roleStatements({ role, password: 'x', database: DB, ...(role === 'migrator' ? { cluster: true } : {}) })) {
+        const r = await post(server.url, `EXPLAIN AST ${q}`, { auth: admin() });
+        expect(r.status, `${q}: ${r.body}`).toBe(200);
+        expect(r.body).toMatch(/^(CreateSettingsProfileQuery|CreateUserQuery|GrantQuery|RevokeQuery|CreateQuotaQuery|ASTCreateSettingsProfileQuery|ASTCreateUserQuery|ASTGrantQuery|ASTCreateQuotaQuery)/);
+      }
     }
   });
 
