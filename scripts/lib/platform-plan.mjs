@@ -81,15 +81,19 @@ export function parseExchangeArgs(argv, known) {
 /**
  * The services to run: services.json's list with every entry marked `"feed": "simulator"` (the
  * simulator and its collector) replaced, when exchanges are named, by one collector per exchange
- * on consecutive HTTP ports from `collectorPort`, inserted where the simulator's entries stood.
+ * on consecutive HTTP ports from `collectorPort`, inserted where the simulator's entries stood,
+ * each with the simulator's collector's NATS_USER / NATS_PASSWORD.
  */
 export function planServices(list, exchanges, { collectorPort }) {
   if (exchanges.length === 0) return list;
   const at = list.findIndex((s) => s.feed === 'simulator');
   const rest = list.filter((s) => s.feed !== 'simulator');
+  // the collectors' NATS user: the one services.json gives the simulator's collector
+  const simCollector = list.find((s) => s.feed === 'simulator' && s.env?.COLLECTOR_EXCHANGE);
+  const natsEnv = Object.fromEntries(Object.entries(simCollector?.env ?? {}).filter(([k]) => k === 'NATS_USER' || k === 'NATS_PASSWORD'));
   const collectors = exchanges.map((e, i) => {
     const port = collectorPort + i;
-    const env = { COLLECTOR_EXCHANGE: e.exchange, COLLECTOR_SYMBOLS: e.symbols.join(','), COLLECTOR_HTTP_PORT: String(port) };
+    const env = { COLLECTOR_EXCHANGE: e.exchange, COLLECTOR_SYMBOLS: e.symbols.join(','), COLLECTOR_HTTP_PORT: String(port), ...natsEnv };
     if (e.wsUrl) env.COLLECTOR_WS_URL = e.wsUrl;
     if (e.restUrl) env.COLLECTOR_REST_URL = e.restUrl;
     return { name: `collector-${e.exchange}`, cmd: ['node', 'apps/collector/dist/main.js'], env, readyUrl: `http://127.0.0.1:${port}/health/ready` };

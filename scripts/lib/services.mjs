@@ -26,6 +26,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NATS_COMPONENTS, ensureNatsPasswords, passwordVariable } from './nats-accounts.mjs';
 import {
   analystUsersXml,
   defaultUserXml,
@@ -781,6 +782,7 @@ export function platformEnv(env = process.env) {
     NATS_HOST: c.natsHost,
     NATS_PORT: String(c.natsPort),
     NATS_URL: c.natsUrl,
+    ...natsUserEnv(env, c),
     CLICKHOUSE_HOST: c.clickhouseHost,
     CLICKHOUSE_PORT: String(c.clickhousePort),
     CLICKHOUSE_TCP_PORT: String(c.clickhouseTcpPort),
@@ -818,6 +820,26 @@ export function clickHouseRoleEnv(env = process.env, c = envConfig(env)) {
   return out;
 }
 
+/**
+ * NATS_{COLLECTOR,AGGREGATOR,GATEWAY}_{USER,PASSWORD}, which scripts/services.json gives each
+ * service as NATS_USER / NATS_PASSWORD: the platform's NATS users (scripts/lib/nats-accounts.mjs),
+ * with the passwords of $ORDERFLOW_DATA_DIR/secrets (generated there once). Each one given in the
+ * environment wins. A server without users (one the set-up did not start) ignores them. With
+ * credentials in NATS_URL, none are set: the URL says who connects.
+ */
+export function natsUserEnv(env = process.env, c = envConfig(env)) {
+  const out = {};
+  const inUrl = c.natsUrl.split(',').some((u) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u.trim()));
+  const given = NATS_COMPONENTS.every((name) => env[passwordVariable(name)]);
+  const generated = inUrl || given ? null : ensureNatsPasswords(path.join(c.dataDir, 'secrets'));
+  for (const name of NATS_COMPONENTS) {
+    const key = `NATS_${name.toUpperCase()}`;
+    out[`${key}_USER`] = inUrl ? '' : (env[`${key}_USER`] ?? name);
+    out[passwordVariable(name)] = inUrl ? '' : (env[passwordVariable(name)] || generated[name]);
+  }
+  return out;
+}
+
 /** Path for messages: relative inside the repo, absolute elsewhere. */
 const show = (p) =>
   p.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, p) : p;
@@ -835,6 +857,15 @@ async function ensureNats(c, log) {
   for (const s of c.natsServers) {
     if (await isListening(s.host, s.port)) {
       log(`NATS: already listening on ${s.host}:${s.port}, leaving it alone`);
+      const ours = readPidFile(c.pidFiles.nats) !== null;
+      if (!ours)
+        log(
+          `NATS: WARNING the set-up did not start the server on ${s.host}:${s.port}: the platform's NATS users and permissions (scripts/lib/nats-accounts.mjs) are not in force there, so whoever reaches it may publish trades or delete streams; to run the platform's own, choose a free NATS_PORT`,
+        );
+      else if (!fs.existsSync(path.join(c.dataDir, 'nats', 'nats.conf')))
+        log(
+          `NATS: WARNING the server on ${s.host}:${s.port} was started by an earlier set-up without the platform's NATS users: stop it (node scripts/lib/services.mjs stop) and run the set-up again`,
+        );
       return;
     }
   }
@@ -853,16 +884,19 @@ async function ensureNats(c, log) {
   log(
     `NATS: starting nats-server -js on ${where} (store ${show(storeDir)}, log ${show(logFile)})`,
   );
+  // the platform's users, each limited to its subjects; passwords in secrets/ (natsUserEnv)
+  const secrets = path.join(c.dataDir, 'secrets');
   const nats = await startNats({
     host,
     port,
     storeDir,
     logFile,
     detached: true,
+    accounts: ensureNatsPasswords(secrets),
   });
   writePidFile(c.pidFiles.nats, nats.pid);
   recordStarted(c.pidFiles.nats);
-  log(`NATS: ready at ${nats.url} (pid ${nats.pid})`);
+  log(`NATS: ready at ${nats.url} (pid ${nats.pid}), users ${NATS_COMPONENTS.join(', ')} and admin (passwords in ${show(secrets)}/nats-*.password)`);
 }
 
 async function ensureClickHouse(c, log) {

@@ -6,9 +6,11 @@
  * the subject; the refused operation has no effect. A client without credentials, or with a wrong
  * password, is refused. The passwords are generated once into files of mode 0600 and reused.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
 import { TRADES_STREAM, EVENTS_STREAM, encodeTradeBatch } from '@orderflow/contracts';
@@ -25,8 +27,11 @@ interface AccountsModule {
   ensureNatsPasswords(dir: string): Passwords;
 }
 interface ServicesModule {
-  startNats(o: { storeDir?: string; accounts?: Passwords }): Promise<{ url: string; stop(): Promise<void> }>;
+  startNats(o: { storeDir?: string; accounts?: Passwords }): Promise<{ url: string; port: number; stop(): Promise<void> }>;
+  getFreePort(): Promise<number>;
 }
+const SERVICES_CLI = new URL('../../scripts/lib/services.mjs', import.meta.url).pathname;
+const run = promisify(execFile);
 const accounts = (await import(new URL('../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as AccountsModule;
 const services = (await import(new URL('../../scripts/lib/services.mjs', import.meta.url).href)) as ServicesModule;
 
@@ -163,5 +168,32 @@ describe('local NATS users and their permissions', () => {
     expect((await jsm.consumers.info(TRADES_STREAM, 'agg_binance_BTCUSDT')).name).toBe('agg_binance_BTCUSDT');
     expect((await jsm.consumers.info(EVENTS_STREAM, 'agg_gaps')).name).toBe('agg_gaps');
     expect(await jsm.streams.names().next()).toEqual([TRADES_STREAM, EVENTS_STREAM].sort());
+  });
+
+  it('the set-up (services.mjs ensure) starts its own server with the users and passwords in secrets/, and says when a server it did not start is used', async () => {
+    const data = join(dir, 'setup');
+    const port = await services.getFreePort();
+    const env = { ...process.env, ORDERFLOW_DATA_DIR: data, NATS_HOST: '127.0.0.1', NATS_PORT: String(port), NATS_URL: '', ORDERFLOW_STARTED_FILE: '' };
+    try {
+      const { stdout } = await run('node', [SERVICES_CLI, 'ensure', 'nats'], { env });
+      expect(stdout).toMatch(/users collector, aggregator, gateway and admin/);
+      const url = `nats://127.0.0.1:${port}`;
+      await expect(connect({ servers: url, name: 'anonymous' })).rejects.toThrow(/Authorization Violation/i);
+      const pass = readFileSync(join(data, 'secrets', 'nats-gateway.password'), 'utf8').trim();
+      const nc = await connect({ servers: url, user: 'gateway', pass });
+      expect(await refused(nc, 'trades.x.y', () => nc.publish('trades.x.y', '{}'))).toBeInstanceOf(PermissionViolationError);
+      await nc.close();
+      // again: the server it started is left alone, without a warning
+      expect((await run('node', [SERVICES_CLI, 'ensure', 'nats'], { env })).stdout).not.toMatch(/WARNING/);
+    } finally {
+      await run('node', [SERVICES_CLI, 'stop'], { env });
+    }
+    const foreign = await services.startNats({ storeDir: join(dir, 'foreign') });
+    try {
+      const { stdout } = await run('node', [SERVICES_CLI, 'ensure', 'nats'], { env: { ...env, NATS_PORT: String(foreign.port) } });
+      expect(stdout).toContain(`WARNING the set-up did not start the server on 127.0.0.1:${foreign.port}: the platform's NATS users and permissions (scripts/lib/nats-accounts.mjs) are not in force there`);
+    } finally {
+      await foreign.stop();
+    }
   });
 });

@@ -3,7 +3,9 @@
  * line (here pointed at simulators speaking Binance's and Bybit's protocols), one collector each
  * with no port clash, the printed URL opening on the first instrument named with cells and no
  * error (Chromium), services restarted after kill -9, a crash loop reported while the rest keeps
- * running, and Ctrl-C stopping everything it started. Own NATS, ClickHouse and ports.
+ * running, and Ctrl-C stopping everything it started. Own NATS (with the platform's NATS users:
+ * every service connects as its own user and needs nothing its permissions refuse), ClickHouse and
+ * ports.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOwnClickHouse } from './aggregator-support.js';
-import { type Cleanup, runCleanup, startNats, waitFor } from './support.js';
+import { connect } from '@nats-io/transport-node';
+import { type Cleanup, runCleanup, waitFor } from './support.js';
 import { Proc, reservePorts } from './proof/pipeline.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -20,6 +23,12 @@ const PLATFORM = join(ROOT, 'scripts/platform.mjs');
 const SIM_MAIN = join(ROOT, 'apps/exchange-sim/dist/main.js');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const haveDashboard = existsSync(join(ROOT, 'apps/dashboard/dist/index.html'));
+
+type NatsPasswords = { collector: string; aggregator: string; gateway: string };
+const services = (await import(new URL('../../scripts/lib/services.mjs', import.meta.url).href)) as {
+  startNats(o: { accounts?: NatsPasswords }): Promise<{ url: string; stop(): Promise<void> }>;
+};
+const { generatePassword } = (await import(new URL('../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as { generatePassword(): string };
 
 interface ServiceStatus {
   name: string;
@@ -59,12 +68,14 @@ function platform(args: string[], env: Record<string, string>): Proc {
 describe('npm start: real exchanges in one command, supervised', () => {
   const cleanup: Cleanup = [];
   let natsUrl = '';
+  let natsPasswords: NatsPasswords;
   let chUrl = '';
   let ports: number[] = [];
   let browser: Browser | null = null;
 
   beforeAll(async () => {
-    const nats = await startNats();
+    natsPasswords = { collector: generatePassword(), aggregator: generatePassword(), gateway: generatePassword() };
+    const nats = await services.startNats({ accounts: natsPasswords });
     cleanup.push(() => nats.stop());
     natsUrl = nats.url;
     const ch = await startOwnClickHouse(cleanup);
@@ -90,6 +101,9 @@ describe('npm start: real exchanges in one command, supervised', () => {
     ];
     const p = platform(args, {
       NATS_URL: natsUrl,
+      NATS_COLLECTOR_PASSWORD: natsPasswords.collector,
+      NATS_AGGREGATOR_PASSWORD: natsPasswords.aggregator,
+      NATS_GATEWAY_PASSWORD: natsPasswords.gateway,
       CLICKHOUSE_URL: chUrl,
       CLICKHOUSE_DATABASE: 'platform_cli',
       DASHBOARD_PORT: String(dashboardPort),
@@ -156,6 +170,9 @@ describe('npm start: real exchanges in one command, supervised', () => {
       expect(after.lastExit).toMatchObject({ signal: 'SIGKILL' });
     }
     expect(p.output.join('')).toMatch(/service aggregator exited unexpectedly \(signal SIGKILL\); restarting it in 200 ms/);
+    // the NATS server took only its users, and no service met a refusal of its permissions
+    await expect(connect({ servers: natsUrl, name: 'anonymous' })).rejects.toThrow(/Authorization Violation/i);
+    expect(p.output.join('')).not.toMatch(/permission refused|Permissions Violation|Authorization Violation/i);
 
     // Ctrl-C: every service it started is gone, and it exits 0
     const pids = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.map((s) => s.pid!);
