@@ -12,7 +12,7 @@
  * switch for its development server): a report reaches that server, an opt-out does not.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,65 @@ describe('install scripts in package-lock.json', () => {
     );
     expect(ROOT.allowScripts?.[SCARF]).toBe(false);
   });
+});
+
+describe('the repository .npmrc: unreviewed install scripts fail the install (strict-allow-scripts)', () => {
+  const NPMRC = readFileSync(join(REPO_ROOT, '.npmrc'), 'utf8');
+  const work = mkdtempSync(join(tmpdir(), 'orderflow-npmrc-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const userconfig = join(work, 'empty-npmrc');
+  writeFileSync(userconfig, '');
+  /** npm with this machine's user .npmrc and the test runner's npm variables left out. */
+  const npm = (cwd: string, args: string[]) =>
+    new Promise<{ code: number; output: string }>((resolve) => {
+      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), npm_config_userconfig: userconfig };
+      execFile('npm', args, { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }));
+    });
+
+  // A package whose postinstall leaves a file named `ran` in the project being installed.
+  let tarball = '';
+  const packed = (async () => {
+    const dir = join(work, 'probe-dep');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'probe-dep', version: '1.0.0', scripts: { postinstall: `node -e "require('fs').writeFileSync(require('path').join(process.env.INIT_CWD, 'ran'), '')"` } }),
+    );
+    const { code, output } = await npm(dir, ['pack', '--pack-destination', work]);
+    if (code !== 0) throw new Error(`npm pack: ${output}`);
+    tarball = join(work, 'probe-dep-1.0.0.tgz');
+  })();
+
+  let projects = 0;
+  /** Installs the probe package into a new project with `npmrc` and `allowScripts`; did its script run? */
+  const install = async (npmrc: string | null, allowScripts?: Record<string, boolean>) => {
+    await packed;
+    const dir = join(work, `project-${projects++}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'project', version: '0.0.0', private: true, ...(allowScripts ? { allowScripts } : {}) }));
+    if (npmrc !== null) writeFileSync(join(dir, '.npmrc'), npmrc);
+    const { code, output } = await npm(dir, ['install', '--offline', '--no-audit', '--no-fund', tarball]);
+    return { code, output, ran: existsSync(join(dir, 'ran')) };
+  };
+
+  it('without it, npm runs an unreviewed install script (the probe sees scripts run)', async () => {
+    const r = await install(null);
+    expect(r.code, r.output).toBe(0);
+    expect(r.ran, r.output).toBe(true);
+  }, 60_000);
+
+  it('with it, the install fails and the script does not run', async () => {
+    const r = await install(NPMRC);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toMatch(/ESTRICTALLOWSCRIPTS/);
+    expect(r.ran).toBe(false);
+  }, 60_000);
+
+  it('with it, a denied script is skipped and the install goes on (as @scarf/scarf in the root package.json)', async () => {
+    const r = await install(NPMRC, { [`file:${tarball}`]: false });
+    expect(r.code, r.output).toBe(0);
+    expect(r.ran).toBe(false);
+  }, 60_000);
 });
 
 describe("@scarf/scarf's postinstall (its own report.js)", () => {
