@@ -14,8 +14,8 @@
 # Base image (same for build and runtime): Node 24 "Krypton", an LTS line supported until
 # 2028-04-30, on Debian 13 (trixie), pinned by tag and digest. The digest is that of the
 # multi-platform image index (linux/amd64, arm64/v8, ppc64le, s390x) published for the tag, as
-# docker-library/repo-info records it (repos/node/remote/24.21.0-trixie-slim.md); the tag beside
-# it tells people and Renovate/Dependabot the version. Another pinned image can be given with
+# docker-library/repo-info records it (repos/node/remote/24.21.0-trixie-slim.md at 3179cb4d, the
+# build of 2026-09-19); the tag beside it tells people and Renovate/Dependabot the version. Another pinned image can be given with
 #   --build-arg NODE_IMAGE=node:<version>-trixie-slim@sha256:<index digest>
 # (`docker buildx imagetools inspect node:<version>-trixie-slim` prints the digest).
 # deploy/src/dockerfile-lint.ts refuses a base image without digest (base-digest) and a Node line

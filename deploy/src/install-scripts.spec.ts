@@ -2,14 +2,17 @@
  * Install scripts and install telemetry, wherever npm installs this repository: the local set-up
  * (scripts/setup.sh: `npm ci` in the root) and the image build (the Dockerfile's `npm ci`s).
  *
- * @scarf/scarf, a dependency of swagger-ui-dist (itself of @nestjs/swagger), reports every install
- * to scarf.sh from its postinstall script unless the root package.json says
- * `"scarfSettings": { "enabled": false }` or the environment has SCARF_ANALYTICS=false
- * (https://github.com/scarf-sh/scarf-js#as-a-user-of-a-package-using-scarf-js-what-if-i-want-to-opt-out).
- * Rather than trust that reading, these tests run scarf's own report.js, as npm runs a postinstall
- * (INIT_CWD = the root being installed), in a small tree laid out like the repository's
- * node_modules, with scarf.sh replaced by a server on loopback (SCARF_LOCAL_PORT, scarf's own
- * switch for its development server): a report reaches that server, an opt-out does not.
+ * - Every install script in package-lock.json is reviewed in the root package.json's allowScripts,
+ *   and the repository's .npmrc (strict-allow-scripts) makes npm refuse one that is not: shown by
+ *   installing a probe package whose postinstall leaves a file.
+ * - @scarf/scarf, a dependency of swagger-ui-dist (itself of @nestjs/swagger), reports every
+ *   install to scarf.sh from its postinstall script unless the root package.json says
+ *   `"scarfSettings": { "enabled": false }` or the environment has SCARF_ANALYTICS=false
+ *   (userHasOptedOut in its report.js, https://github.com/scarf-sh/scarf-js). Rather than trust
+ *   that reading, these tests run scarf's own report.js as npm runs a postinstall (INIT_CWD = the
+ *   root being installed), in a small tree laid out like the repository's node_modules, with
+ *   scarf.sh replaced by a server on loopback (SCARF_LOCAL_PORT, scarf's own switch for its
+ *   development server): a report reaches that server, an opt-out does not.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
