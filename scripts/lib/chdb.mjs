@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import {
   analystFromEnv,
   clickHousePing,
+  testRoles,
   getFreePort,
   isListening,
   spawnServer,
@@ -47,7 +48,7 @@ export async function startChdb({
   logDir,
   timeoutMs = 60000,
   analyst = analystFromEnv(),
-  roles = false,
+  roles = 'test',
 } = {}) {
   if (!fs.existsSync(MODULE))
     throw new Error(
@@ -64,6 +65,7 @@ export async function startChdb({
   );
   // CHDB_FRONT_LOG_DIR keeps the front's log (with CHDB_FRONT_TRACE=1, every query) after the run
   logDir = path.resolve(logDir ?? process.env.CHDB_FRONT_LOG_DIR ?? path.join(dataDir, 'log'));
+  roles = testRoles(roles, dataDir);
   const url = `http://${LOOPBACK}:${httpPort}`;
   if (await isListening(LOOPBACK, httpPort))
     throw new Error(

@@ -31,7 +31,6 @@ import {
   analystUsersXml,
   defaultUserXml,
   ensureClickHousePasswords,
-  generateRolePasswords,
   readClickHousePasswords,
   roleCredentials,
   writeServiceRoles,
@@ -470,15 +469,23 @@ ${userXml('default')}${user && user !== 'default' && /^[A-Za-z_][A-Za-z0-9_]*$/.
   return configFile;
 }
 
+/** The `roles` of startClickHouse: "test" → generated passwords kept in <dataDir>/secrets, any database. */
+export function testRoles(roles, dataDir) {
+  if (roles !== 'test') return roles;
+  const passwords = ensureClickHousePasswords(path.join(dataDir, 'secrets'));
+  return { database: 'orderflow', anyDatabase: true, passwords };
+}
+
 /**
  * Starts a ClickHouse server with its own config in `dataDir` and waits for /ping.
  * `analyst`: options of the read-only analyst user written to users.d (default analystFromEnv():
  * user analyst, password $CLICKHOUSE_ANALYST_PASSWORD or "analyst"), or false for none.
  * `engine`: "server" (Debian's clickhouse-server) or "chdb" (a current ClickHouse in-process behind
  * the same HTTP interface, scripts/lib/chdb.mjs; test-only); default $ORDERFLOW_TEST_CLICKHOUSE.
- * `roles`: the service role users (see writeClickHouseConfig); default, for tests, generated
- * passwords and no database restriction (suites make a database per run); `roles` of the result
- * names each role's { user, password } for the services a suite starts.
+ * `roles`: the service role users (see writeClickHouseConfig); default ("test"): passwords
+ * generated once into <dataDir>/secrets (a restart on the same dataDir keeps them) and no database
+ * restriction (suites make a database per run); `roles` of the result names each role's
+ * { user, password } for the services a suite starts.
  * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string, password: string,
  *   dataDir: string, pid: number, logFile: string, roles: object | null, stop: () => Promise<void>}>}
  */
@@ -492,7 +499,7 @@ export async function startClickHouse({
   timeoutMs = 60000,
   detached = false,
   analyst = analystFromEnv(),
-  roles = { database: 'orderflow', anyDatabase: true, passwords: generateRolePasswords() },
+  roles = 'test',
   engine = process.env.ORDERFLOW_TEST_CLICKHOUSE || 'server',
 } = {}) {
   // the suites' second engine: a current ClickHouse (chdb) behind the same HTTP interface
@@ -511,6 +518,7 @@ export async function startClickHouse({
     dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-ch-')),
   );
   logDir = path.resolve(logDir ?? path.join(dataDir, 'log'));
+  roles = testRoles(roles, dataDir);
   const url = `http://${LOOPBACK}:${httpPort}`;
 
   for (const [what, port] of [

@@ -18,11 +18,19 @@ import { type Cleanup, type RecordedTrade, readTradeJsonl, waitFor } from './sup
 export const SERVICES_URL = new URL('../../scripts/lib/services.mjs', import.meta.url).href;
 export const AGGREGATOR_MAIN = fileURLToPath(new URL('../../apps/aggregator/dist/main.js', import.meta.url));
 
+/** The service role users of a test ClickHouse (scripts/lib/clickhouse-roles.mjs): what the services connect as. */
+export interface ClickHouseRoleUsers {
+  migrator: { user: string; password: string };
+  writer: { user: string; password: string };
+  reader: { user: string; password: string };
+}
+
 export interface ClickHouseServer {
   url: string;
   httpPort: number;
   tcpPort: number;
   dataDir: string;
+  roles: ClickHouseRoleUsers | null;
   stop(): Promise<void>;
 }
 

@@ -70,6 +70,7 @@ describe('npm start: real exchanges in one command, supervised', () => {
   let natsUrl = '';
   let natsPasswords: NatsPasswords;
   let chUrl = '';
+  let chRoleEnv: Record<string, string> = {};
   let ports: number[] = [];
   let browser: Browser | null = null;
 
@@ -81,6 +82,11 @@ describe('npm start: real exchanges in one command, supervised', () => {
     const ch = await startOwnClickHouse(cleanup);
     cleanup.push(() => ch.stop());
     chUrl = ch.url;
+    // the services run as the role users, as the set-up gives them (platformEnv)
+    for (const [role, c] of Object.entries(ch.roles!)) {
+      chRoleEnv[`ORDERFLOW_CLICKHOUSE_${role.toUpperCase()}_USER`] = c.user;
+      chRoleEnv[`ORDERFLOW_CLICKHOUSE_${role.toUpperCase()}_PASSWORD`] = c.password;
+    }
     // binance sim, bybit sim, dashboard, collector ports (2), aggregator, status, the crash-loop run's status, the gateway's metrics
     ports = await reservePorts(9);
   }, 120_000);
@@ -106,6 +112,7 @@ describe('npm start: real exchanges in one command, supervised', () => {
       NATS_GATEWAY_PASSWORD: natsPasswords.gateway,
       CLICKHOUSE_URL: chUrl,
       CLICKHOUSE_DATABASE: 'platform_cli',
+      ...chRoleEnv,
       DASHBOARD_PORT: String(dashboardPort),
       ORDERFLOW_COLLECTOR_PORT: String(collectorPort),
       ORDERFLOW_AGGREGATOR_PORT: String(aggregatorPort),
@@ -119,6 +126,8 @@ describe('npm start: real exchanges in one command, supervised', () => {
     });
     await waitFor('the platform to print its URL', () => p.output.join('').includes('Order-flow platform ready') || !p.alive, 120_000);
     expect(p.alive, p.tail(60)).toBe(true);
+    // the aggregator migrated as the migrator; as the writer it could not have (no DDL)
+    expect(p.output.join('')).toMatch(/migrations as orderflow_migrator: applied \[1, 2, 3, 4, 5, 6, 7\]/);
     const ready = /Order-flow platform ready: dashboard at (\S+)/.exec(p.output.join(''));
     expect(ready, p.tail(30)).not.toBeNull();
     const url = ready![1]!;

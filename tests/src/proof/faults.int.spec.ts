@@ -95,7 +95,7 @@ describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
 
   async function run(fault: string, how: string, spec: StreamSpec, act: (p: Pipeline) => Promise<number | null>, o: { aggEnv?: Record<string, string>; rate?: number; supervised?: boolean } = {}) {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_${SIZE}_${++n}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: marketsNearNow(spec, SYMBOLS, 0.4, 20), rate: o.rate ?? RATE, cleanup, live: LIVE_VIEWS, ...(o.aggEnv ? { aggEnv: o.aggEnv } : {}), ...(o.supervised ? { supervised: true } : {}) });
+    const p = new Pipeline({ db: `proof_${SIZE}_${++n}_${Date.now() % 100000}`, clickhouseUrl: ch.url, clickhouseRoles: ch.roles, markets: marketsNearNow(spec, SYMBOLS, 0.4, 20), rate: o.rate ?? RATE, cleanup, live: LIVE_VIEWS, ...(o.aggEnv ? { aggEnv: o.aggEnv } : {}), ...(o.supervised ? { supervised: true } : {}) });
     await p.start();
     const recoveryMs = await act(p);
     await p.settle(FULL ? 1_800_000 : 400_000);

@@ -201,7 +201,7 @@ describe.skipIf(!haveSharedData)(`the platform on a JetStream cluster of 3 (${SI
 
   it('stream leader kill -9, consumer leader kill -9 and a rolling restart during a replay: nothing lost or counted twice, the live client exact', async () => {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, streamReplicas: 3 });
+    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, clickhouseRoles: ch.roles, markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, streamReplicas: 3 });
     await p.start();
 
     // R3 everywhere: both streams, and the durables (num_replicas 0: the stream's)

@@ -17,7 +17,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { TRADES_STREAM } from '@orderflow/contracts';
-import { type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
+import { type ClickHouseRoleUsers, type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
 import { type Cleanup, connectTo, waitFor } from '../support.js';
 import { type LiveComparison, type LiveView, ResilientLiveClient } from './live-client.js';
 import { EXCHANGE, STEP, TICK, type StreamTrade, asRecording, writeReplayFile } from './stream.js';
@@ -134,6 +134,12 @@ export interface Market {
 export interface PipelineOptions {
   db: string;
   clickhouseUrl: string;
+  /**
+   * The ClickHouse users the services run as (the aggregator as writer, its migrations as
+   * migrator, the gateway as reader), so that the proof also proves those rights suffice; absent:
+   * the server's `default`.
+   */
+  clickhouseRoles?: ClickHouseRoleUsers | null;
   markets: Market[];
   /** --replay-rate of the simulator (trades/s) */
   rate: number;
@@ -261,10 +267,12 @@ export class Pipeline {
   }
 
   gatewayEnv(): Record<string, string> {
+    const roles = this.o.clickhouseRoles;
     return {
       NATS_URL: this.nats.url,
       CLICKHOUSE_URL: this.o.clickhouseUrl,
       CLICKHOUSE_DATABASE: this.o.db,
+      ...(roles ? { CLICKHOUSE_USER: roles.reader.user, CLICKHOUSE_PASSWORD: roles.reader.password } : {}),
       AGG_SHARDS: '2',
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: String(this.gatewayPort),
@@ -303,10 +311,19 @@ export class Pipeline {
   }
 
   shardEnv(i: number): Record<string, string> {
+    const roles = this.o.clickhouseRoles;
     return {
       NATS_URL: this.nats.url,
       CLICKHOUSE_URL: this.o.clickhouseUrl,
       CLICKHOUSE_DATABASE: this.o.db,
+      ...(roles
+        ? {
+            CLICKHOUSE_USER: roles.writer.user,
+            CLICKHOUSE_PASSWORD: roles.writer.password,
+            CLICKHOUSE_MIGRATIONS_USER: roles.migrator.user,
+            CLICKHOUSE_MIGRATIONS_PASSWORD: roles.migrator.password,
+          }
+        : {}),
       AGG_SHARDS: '2',
       AGG_SHARD_INDEX: String(i),
       AGG_HTTP_PORT: String(this.aggPorts[i]),
