@@ -41,6 +41,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const DASHBOARD = fileURLToPath(new URL('../../apps/dashboard/', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const DB = 'dash';
+/** A gateway the served dashboard may connect to (GATEWAY_ALLOWED_ORIGINS). */
+const OTHER_GATEWAY = 'http://127.0.0.1:9';
 const quiet = !process.env['SYSTEM_TEST_LOGS'];
 
 interface RenderedCell {
@@ -120,6 +122,9 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
   let browser: Browser;
   let page: Page;
   let spot: Recording;
+  const cspViolations: string[] = [];
+  /** Every URL the page requested or opened a WebSocket to. */
+  const requested: string[] = [];
   const PICKER = '[data-testid=instrument]';
   /** The picker's options as "exchange symbol", in order. */
   const options = () => page.locator('[role=option]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-exchange')} ${e.getAttribute('data-symbol')}`));
@@ -183,7 +188,8 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
     const bybit = recording('binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', 'bybit', 'BTCUSDT', '0.1', '0.001');
     await Promise.all([publish(nc, spot, spot.trades.slice(0, Math.floor(spot.trades.length * 0.6))), publish(nc, bybit, bybit.trades.slice(0, Math.floor(bybit.trades.length * 0.4)))]);
     await waitAllAcked(nc, [consumerName('binance', 'BTCUSDT'), consumerName('bybit', 'BTCUSDT')]);
-    gwEnv = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_STATIC_DIR: dist };
+    // the metrics on any free port (the restarted gateway below takes a fixed public port)
+    gwEnv = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_STATIC_DIR: dist, GATEWAY_METRICS_PORT: '0', GATEWAY_ALLOWED_ORIGINS: OTHER_GATEWAY };
     const gw = await startGatewayApp(loadGatewayConfig({ ...gwEnv, GATEWAY_PORT: '0' }), quiet ? { logger: false } : {});
     gwApp = gw.app;
     stack.push(async () => gwApp?.close());
@@ -192,13 +198,28 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
     stack.push(() => browser.close());
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    // every Content-Security-Policy violation of the page, as the page's event and as Chromium's console message
+    await page.exposeFunction('__reportCspViolation', (v: string) => void cspViolations.push(v));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        (window as unknown as { __reportCspViolation(v: string): void }).__reportCspViolation(`${e.violatedDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
+      });
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(`console: ${m.text()}`);
+    });
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('websocket', (w) => requested.push(w.url()));
   }, 180_000);
 
   afterAll(() => runCleanup(stack));
 
   it('with no instrument in the URL, opens on the first listed one within seconds and without an error', async () => {
     const t0 = Date.now();
-    await page.goto(`${gwUrl}/`);
+    const response = await page.goto(`${gwUrl}/`);
+    // the page is under the gateway's policy: what it draws below is drawn within it
+    expect(response!.headers()['content-security-policy']).toMatch(/(^|; )default-src 'self'(;|$)/);
+    expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
     await settled('a listed instrument is drawn', (s) => s.exchange !== null);
     const opened = Date.now() - t0;
     const s = await state();
@@ -331,5 +352,44 @@ describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against
     await settled('connected and subscribed again', (s) => s.subscriptionId !== null && s.error === null);
     expect(await connection.innerText()).toBe('Connected');
     await checkCell('5m');
+  });
+
+  it('takes ?token= out of the address bar and keeps it for the tab, across a reload', async () => {
+    const token = 'a-token-for-this-tab-0123456789';
+    await page.goto(`${gwUrl}/?exchange=binance&symbol=BTCUSDT&token=${token}&tf=1m`);
+    await settled('the page connected', () => true);
+    const url = new URL(page.url());
+    expect(url.searchParams.has('token')).toBe(false);
+    expect(url.searchParams.get('symbol')).toBe('BTCUSDT');
+    expect(await page.evaluate(() => sessionStorage.getItem('orderflow.dashboard.token.'))).toBe(token);
+    expect(await page.evaluate(() => JSON.stringify(localStorage)), 'never in localStorage').not.toContain(token);
+    await page.reload();
+    await settled('the page connected again', () => true);
+    expect(new URL(page.url()).searchParams.has('token')).toBe(false);
+    expect(await page.evaluate(() => sessionStorage.getItem('orderflow.dashboard.token.'))).toBe(token);
+    await page.evaluate(() => sessionStorage.clear());
+  });
+
+  it('?gateway= outside the allowed origins: says so and connects nowhere; an allowed one is tried', async () => {
+    const before = requested.length;
+    await page.goto(`${gwUrl}/?exchange=binance&symbol=BTCUSDT&gateway=${encodeURIComponent('https://evil.example')}`);
+    const connection = page.locator('[data-testid=connection]');
+    await waitFor('the page refuses the gateway', async () => /^Disconnected: gateway https:\/\/evil\.example is not allowed/.test(await connection.innerText()), 15_000);
+    expect(await connection.innerText()).toContain(`(allowed: ${gwUrl}, ${OTHER_GATEWAY};`);
+    await shot('dashboard-gateway-not-allowed');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(requested.slice(before).filter((u) => new URL(u).hostname === 'evil.example')).toEqual([]);
+    // every request went to the serving gateway (the page, its assets, /dashboard-config.json)
+    expect(requested.slice(before).filter((u) => !u.startsWith(gwUrl))).toEqual([]);
+    // an allowed gateway is connected to (nothing listens there: the page says it cannot reach it)
+    const tried = requested.length;
+    await page.goto(`${gwUrl}/?exchange=binance&symbol=BTCUSDT&gateway=${encodeURIComponent(OTHER_GATEWAY)}`);
+    await waitFor('the page tries the allowed gateway', () => requested.slice(tried).some((u) => u.startsWith(OTHER_GATEWAY.replace('http', 'ws'))), 15_000);
+    await page.goto(`${gwUrl}/?exchange=binance&symbol=BTCUSDT&tf=5m`);
+    await settled('back on its own gateway', (s) => s.timeframe === '5m');
+  });
+
+  it('reported no Content-Security-Policy violation in any of the above', () => {
+    expect(cspViolations).toEqual([]);
   });
 });

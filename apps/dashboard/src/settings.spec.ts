@@ -13,9 +13,9 @@ describe('settings', () => {
     expect(settingsToQuery({ ...DEFAULTS, timeframe: '5m' })).toBe('tf=5m');
     expect(settingsToQuery({ ...DEFAULTS, exchange: 'sim-binance', symbol: 'ETHUSDT' })).toBe('exchange=sim-binance&symbol=ETHUSDT&tf=1m');
   });
-  it('keeps the page parameters that are not settings when it rewrites the URL', () => {
+  it('keeps the page parameters that are not settings when it rewrites the URL, never a token', () => {
     const s = { ...DEFAULTS, exchange: 'merged', symbol: 'BTC-USDT' };
-    expect(pageQuery(s, '?gateway=http%3A%2F%2Fgw%3A8080&token=t0k&tf=5m&symbol=X&timeframe=1h')).toBe('exchange=merged&symbol=BTC-USDT&tf=1m&gateway=http%3A%2F%2Fgw%3A8080&token=t0k');
+    expect(pageQuery(s, '?gateway=http%3A%2F%2Fgw%3A8080&token=t0k&tf=5m&symbol=X&timeframe=1h')).toBe('exchange=merged&symbol=BTC-USDT&tf=1m&gateway=http%3A%2F%2Fgw%3A8080');
   });
   it('turns the imbalance percent into the engine\'s ratio and quantities into units', () => {
     expect(ratioOf(300)).toBe('3');
