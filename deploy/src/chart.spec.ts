@@ -216,7 +216,8 @@ describe('the Helm chart', () => {
         expect(existsSync(join(REPO_ROOT, 'apps/aggregator/src/migrate.main.ts'))).toBe(true);
         const jobEnv = envOf(c);
         const aggEnv = envOf(find(ms(), 'StatefulSet', '-aggregator').spec.template.spec.containers[0]);
-        for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE']) expect(jobEnv[k], k).toBe(aggEnv[k]);
+        // the same server and database; each its own role's user (clickhouse-users.spec.ts)
+        for (const k of ['CLICKHOUSE_URL', 'CLICKHOUSE_DATABASE']) expect(jobEnv[k], k).toBe(aggEnv[k]);
         expect(aggEnv.AGG_MIGRATE).toBe('0');
         expect(job.spec.template.spec.restartPolicy).toBe('Never');
         // The Secret the hook reads exists before it: a lower-weight hook, or a Secret of the operator's.
@@ -402,7 +403,7 @@ describe('the Helm chart', () => {
     const ch = find(ms, 'StatefulSet', '-clickhouse');
     expect(ch.spec.template.spec.securityContext.runAsUser).toBe(101);
     const users = find(ms, 'ConfigMap', '-clickhouse-config').data!['orderflow-users.xml']!;
-    expect(users).toMatch(/<analyst>[\s\S]*<readonly>2<\/readonly>/);
+    expect(users).toMatch(/<analyst>[\s\S]*<readonly>1<\/readonly>/);
     expect(users).toMatch(/<password from_env="CLICKHOUSE_ANALYST_PASSWORD"\/>/);
     expect(users).not.toMatch(/<password>[^<]+<\/password>/);
     expect(find(ms, 'Job', '-migrations').metadata.annotations!['helm.sh/hook']).toBe('post-install,pre-upgrade');
@@ -420,8 +421,8 @@ describe('the Helm chart', () => {
       const variants: RenderOptions[] = [
         {},
         { withoutTestPasswords: true },
-        { withoutTestPasswords: true, set: { 'clickhouse.auth.password': 'x' } },
-        { withoutTestPasswords: true, set: { 'clickhouse.auth.analystPassword': 'x' } },
+        { withoutTestPasswords: true, set: { 'clickhouse.auth.users.writer.password': 'x' } },
+        { withoutTestPasswords: true, set: { 'clickhouse.auth.users.analyst.password': 'x' } },
       ];
       for (const v of variants) {
         const twice = await Promise.all([render(v), render(v)]).catch(() => null);
@@ -429,17 +430,19 @@ describe('the Helm chart', () => {
         expect(find(own(twice[0]), 'Secret', '-clickhouse'), JSON.stringify(v)).toEqual(find(own(twice[1]), 'Secret', '-clickhouse'));
       }
       const sa = find(own(await render()), 'Secret', '-clickhouse');
-      expect(Buffer.from(sa.data!['password']!, 'base64').toString()).toBe('test-app-password');
-      expect(Buffer.from(sa.data!['analyst-password']!, 'base64').toString()).toBe('test-analyst-password');
+      for (const role of ['migrator', 'writer', 'reader', 'analyst']) expect(Buffer.from(sa.data![`${role}-password`]!, 'base64').toString()).toBe(`test-${role}-password`);
     });
 
     it('without passwords and without existingSecret the render fails, saying how to create the Secret', async () => {
       const err = await renderError({ withoutTestPasswords: true });
       expect(err).toContain('clickhouse.auth: no ClickHouse passwords');
-      expect(err).toContain('kubectl -n orderflow create secret generic orderflow-clickhouse --from-literal=password=');
+      expect(err).toContain('kubectl -n orderflow create secret generic orderflow-clickhouse --from-literal=migrator-password=');
       expect(err).toContain('clickhouse.auth.existingSecret');
-      // One password of the two is not enough with the bundled ClickHouse (it creates the analyst).
-      expect(await renderError({ withoutTestPasswords: true, set: { 'clickhouse.auth.password': 'x' } })).toContain('clickhouse.auth.analystPassword');
+      // Every role's password is needed; the analyst's with the bundled ClickHouse (it creates the analyst).
+      const three = { 'clickhouse.auth.users.migrator.password': 'm', 'clickhouse.auth.users.writer.password': 'w', 'clickhouse.auth.users.reader.password': 'r' };
+      expect(await renderError({ withoutTestPasswords: true, set: three })).toContain('no ClickHouse passwords for clickhouse.auth.users.analyst.password.');
+      expect(await renderError({ withoutTestPasswords: true, set: { ...three, 'clickhouse.auth.users.reader.password': '' } })).toContain('no ClickHouse passwords for clickhouse.auth.users.reader.password, clickhouse.auth.users.analyst.password.');
+      await render({ withoutTestPasswords: true, set: { ...three, 'clickhouse.bundled.enabled': false, 'clickhouse.url': 'http://ch:8123' } });
     });
 
     it('existingSecret: every reference names it and the chart renders no Secret of its own', async () => {

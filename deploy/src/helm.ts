@@ -139,7 +139,18 @@ export interface RenderOptions {
  * render) and fails without them or an existingSecret. Given before the options' values, which may
  * override them.
  */
-export const TEST_PASSWORDS = { clickhouse: { auth: { password: 'test-app-password', analystPassword: 'test-analyst-password' } } };
+export const TEST_PASSWORDS = {
+  clickhouse: {
+    auth: {
+      users: {
+        migrator: { password: 'test-migrator-password' },
+        writer: { password: 'test-writer-password' },
+        reader: { password: 'test-reader-password' },
+        analyst: { password: 'test-analyst-password' },
+      },
+    },
+  },
+};
 
 /** `--values <file>` with TEST_PASSWORDS (for helm lint, which the suites run on the chart copy). */
 export function testPasswordArgs(): string[] {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { PRODUCTION_VALUES, REPO_ROOT } from './helm.js';
+import { CHART_DIR, PRODUCTION_VALUES, REPO_ROOT } from './helm.js';
 
 const K8S = join(REPO_ROOT, 'k8s');
 const docs = (file: string): any[] => parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((d) => {
@@ -64,6 +64,7 @@ describe('k8s/clickhouse', () => {
   const [chi] = docs('clickhouse/clickhouse-installation.yaml');
   const [chk] = docs('clickhouse/clickhouse-keeper.yaml');
   const prod = parse(readFileSync(PRODUCTION_VALUES, 'utf8'));
+  const defaults = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
 
   it('is an Altinity ClickHouseInstallation that the production values point at', () => {
     expect(chi.apiVersion).toBe('clickhouse.altinity.com/v1');
@@ -77,14 +78,13 @@ describe('k8s/clickhouse', () => {
     expect(prod.clickhouse.url).toBe(`http://${service.generateName.replace('{chi}', chi.metadata.name)}.clickhouse.svc:8123`);
   });
 
-  it('defines the app user and a read-only analyst user, passwords from the Secret only', () => {
+  it('defines the users the production values name, passwords from their Secret keys only (roles: clickhouse-users.spec.ts)', () => {
     const users = chi.spec.configuration.users;
     const auth = prod.clickhouse.auth;
-    expect(users[`${auth.username}/password`].valueFrom.secretKeyRef).toEqual({ name: auth.existingSecret, key: auth.passwordKey });
-    expect(users[`${auth.analystUsername}/password`].valueFrom.secretKeyRef).toEqual({ name: auth.existingSecret, key: auth.analystPasswordKey });
-    expect(users[`${auth.analystUsername}/profile`]).toBe('analyst');
-    expect(chi.spec.configuration.profiles['analyst/readonly']).toBeGreaterThanOrEqual(1);
-    expect(users[`${auth.analystUsername}/allow_databases/database`]).toBe(prod.clickhouse.database);
+    for (const role of ['migrator', 'writer', 'reader', 'analyst']) {
+      const { username, passwordKey } = auth.users?.[role] ?? defaults.clickhouse.auth.users[role];
+      expect(users[`${username}/password`].valueFrom.secretKeyRef, role).toEqual({ name: auth.existingSecret, key: passwordKey });
+    }
     for (const [k, v] of Object.entries(users)) if (k.endsWith('/password')) expect(typeof v, k).toBe('object');
   });
 

@@ -252,19 +252,46 @@ the list is what lets it fail over. Else externalNats.url as given (one URL or s
 {{- end }}
 {{- end }}
 
-{{/* CLICKHOUSE_* env of the aggregator, the gateway and the migration Job. */}}
+{{/*
+The ClickHouse user of one role (clickhouse.auth.users.<role>): migrator (the migration Job, or the
+aggregator's start-up migrations), writer (the aggregator), reader (the gateway), analyst (people).
+dict "root" $ "role" "writer"
+*/}}
+{{- define "orderflow.clickhouseUser" -}}
+{{- $u := index .root.Values.clickhouse.auth.users .role }}
+{{- required (printf "clickhouse.auth.users.%s.username is required" .role) $u.username }}
+{{- end }}
+
+{{/* The secretKeyRef of one role's password: dict "root" $ "role" "writer" */}}
+{{- define "orderflow.clickhousePasswordRef" -}}
+secretKeyRef:
+  name: {{ include "orderflow.clickhouseSecretName" .root }}
+  key: {{ (index .root.Values.clickhouse.auth.users .role).passwordKey }}
+{{- end }}
+
+{{/*
+CLICKHOUSE_* env of a service as one role: dict "root" $ "role" "writer" (the aggregator),
+"reader" (the gateway), "migrator" (the migration Job).
+*/}}
 {{- define "orderflow.clickhouseEnv" -}}
 - name: CLICKHOUSE_URL
-  value: {{ include "orderflow.clickhouseUrl" . | quote }}
+  value: {{ include "orderflow.clickhouseUrl" .root | quote }}
 - name: CLICKHOUSE_USER
-  value: {{ .Values.clickhouse.auth.username | quote }}
+  value: {{ include "orderflow.clickhouseUser" . | quote }}
 - name: CLICKHOUSE_PASSWORD
   valueFrom:
-    secretKeyRef:
-      name: {{ include "orderflow.clickhouseSecretName" . }}
-      key: {{ .Values.clickhouse.auth.passwordKey }}
+    {{- include "orderflow.clickhousePasswordRef" . | nindent 4 }}
 - name: CLICKHOUSE_DATABASE
-  value: {{ .Values.clickhouse.database | quote }}
+  value: {{ .root.Values.clickhouse.database | quote }}
+{{- end }}
+
+{{/* The aggregator's start-up migrations (AGG_MIGRATE=1) run as the migrator over their own connection. */}}
+{{- define "orderflow.clickhouseMigrationsEnv" -}}
+- name: CLICKHOUSE_MIGRATIONS_USER
+  value: {{ include "orderflow.clickhouseUser" (dict "root" . "role" "migrator") | quote }}
+- name: CLICKHOUSE_MIGRATIONS_PASSWORD
+  valueFrom:
+    {{- include "orderflow.clickhousePasswordRef" (dict "root" . "role" "migrator") | nindent 4 }}
 {{- end }}
 
 {{/* AGG_MIGRATE of the app pods: 0 when the migration Job runs the migrations. */}}
