@@ -5,7 +5,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, removeChartCopy, render, renderError, testPasswordArgs, type Manifest, type RenderOptions } from './helm.js';
+import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_NATS_PASSWORDS, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, removeChartCopy, render, renderError, testPasswordArgs, type Manifest, type RenderOptions } from './helm.js';
 import { schemaSource, validateManifests } from './k8s-validate.js';
 
 /** The chart's own objects (not the NATS subchart's, nor the test probes). */
@@ -358,7 +358,9 @@ describe('the Helm chart', () => {
         const check = async (text: string) => {
           const file = join(dir, 'nats.conf');
           writeFileSync(file, text);
-          const env = { ...process.env, SERVER_NAME: `${sts.metadata.name}-0` };
+          // the pod's environment: its name and the NATS users' passwords (from the Secret)
+          const passwords = Object.fromEntries(Object.entries(TEST_NATS_PASSWORDS).map(([c, p]) => [`NATS_${c.toUpperCase()}_PASSWORD`, p]));
+          const env = { ...process.env, SERVER_NAME: `${sts.metadata.name}-0`, ...passwords };
           return run(NATS_SERVER!, ['-t', '-c', file], { env }).then(
             (r) => ({ ok: true, out: r.stdout + r.stderr }),
             (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: (e.stdout ?? '') + (e.stderr ?? '') }),

@@ -132,7 +132,13 @@ export interface RenderOptions {
   namespace?: string;
   /** Leave out TEST_PASSWORDS (the chart then needs passwords or an existingSecret from the options). */
   withoutTestPasswords?: boolean;
+  /** Leave out TEST_NATS_VALUES too (withoutTestPasswords alone keeps them). */
+  withoutTestNatsPasswords?: boolean;
 }
+
+/** The NATS users' passwords for renders (global.natsAuth.passwords): the chart generates none either. */
+export const TEST_NATS_PASSWORDS = { collector: 'ptestcollectorpassword', aggregator: 'ptestaggregatorpassword', gateway: 'ptestgatewaypassword' };
+export const TEST_NATS_VALUES = { global: { natsAuth: { passwords: TEST_NATS_PASSWORDS } } };
 
 /**
  * ClickHouse passwords for renders: the chart generates none (a random one would change with every
@@ -155,13 +161,21 @@ export const TEST_PASSWORDS = {
 /** `--values <file>` with TEST_PASSWORDS (for helm lint, which the suites run on the chart copy). */
 export function testPasswordArgs(): string[] {
   const file = join(dirname(chartForRendering().dir), 'values-test-passwords.json');
-  writeFileSync(file, JSON.stringify(TEST_PASSWORDS));
+  writeFileSync(file, JSON.stringify({ ...TEST_PASSWORDS, ...TEST_NATS_VALUES }));
+  return ['--values', file];
+}
+
+/** `--values <file>` with TEST_NATS_VALUES only. */
+function testNatsPasswordArgs(): string[] {
+  const file = join(dirname(chartForRendering().dir), 'values-test-nats-passwords.json');
+  writeFileSync(file, JSON.stringify(TEST_NATS_VALUES));
   return ['--values', file];
 }
 
 function templateArgs(o: RenderOptions): string[] {
   const args = ['template', o.release ?? 'orderflow', chartForRendering().dir, '--namespace', o.namespace ?? 'orderflow'];
   if (!o.withoutTestPasswords) args.push(...testPasswordArgs());
+  else if (!o.withoutTestNatsPasswords) args.push(...testNatsPasswordArgs());
   for (const f of o.valuesFiles ?? []) args.push('--values', f);
   if (o.values) {
     const file = join(dirname(chartForRendering().dir), `values-${++valuesFiles}.json`);

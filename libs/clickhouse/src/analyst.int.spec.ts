@@ -211,7 +211,7 @@ describe.skipIf(!haveLtc)('the analyst user and the queries of docs/analyst.md',
 
   // clickhouse-local, which chdb is, keeps no SQL-created users, so CREATE USER cannot run there:
   // what a current server gets from ensureAnalystUser is at least checked by its parser
-  it.skipIf(TEST_ENGINE !== 'chdb')('the CREATE USER, ALTER USER and GRANT that ensureAnalystUser sends parse on the current engine', async () => {
+  it.skipIf(TEST_ENGINE !== 'chdb')('the settings profile, user, grants and quota that ensureAnalystUser sends parse on the current engine', async () => {
     const sent: string[] = [];
     const [row] = await (await admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
     const recorder: AnalystAdminClient = {
@@ -220,8 +220,8 @@ describe.skipIf(!haveLtc)('the analyst user and the queries of docs/analyst.md',
     };
     const r = await ensureAnalystUser(recorder, ANALYST);
     expect(r.version).toMatch(/^2\d\./);
-    expect(sent.map((q) => q.split(' ').slice(0, 2).join(' '))).toEqual(['CREATE USER', 'ALTER USER', 'GRANT SELECT']);
-    for (const q of sent) expect(await (await admin.query({ query: `EXPLAIN AST ${q}`, format: 'TabSeparated' })).text()).toMatch(/^(CreateUserQuery|GrantQuery)/);
+    expect(sent.map((q) => q.split(' ').slice(0, 2).join(' '))).toEqual(['CREATE SETTINGS', 'ALTER SETTINGS', 'CREATE USER', 'ALTER USER', 'REVOKE ALL', 'GRANT SELECT', 'CREATE QUOTA', 'ALTER QUOTA']);
+    for (const q of sent) expect(await (await admin.query({ query: `EXPLAIN AST ${q}`, format: 'TabSeparated' })).text()).toMatch(/^(CreateSettingsProfileQuery|CreateUserQuery|GrantQuery|RevokeQuery|CreateQuotaQuery)/);
   });
 
   // users.d is how 18.16 defines users; the chdb front takes its users when it starts

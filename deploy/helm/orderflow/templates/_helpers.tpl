@@ -205,6 +205,30 @@ the list is what lets it fail over. Else externalNats.url as given (one URL or s
 {{- end }}
 {{- end }}
 
+{{/* The Secret with the NATS users' passwords (keys collector, aggregator, gateway); the NATS chart's
+servers read the same name (values.yaml nats.container.env). */}}
+{{- define "orderflow.natsAuthSecretName" -}}
+{{- .Values.global.natsAuth.existingSecret | default (printf "%s-nats-auth" .Release.Name) }}
+{{- end }}
+
+{{/* Whether the components connect as NATS users: always with the bundled NATS, else externalNats.auth. */}}
+{{- define "orderflow.natsAuthEnabled" -}}
+{{- if or .Values.nats.enabled .Values.externalNats.auth }}true{{ end }}
+{{- end }}
+
+{{/* NATS_USER and NATS_PASSWORD of a component: (dict "root" $ "component" "collector"). */}}
+{{- define "orderflow.natsAuthEnv" -}}
+{{- if include "orderflow.natsAuthEnabled" .root }}
+- name: NATS_USER
+  value: {{ ternary .component (index .root.Values.externalNats.users .component | default .component) .root.Values.nats.enabled | quote }}
+- name: NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "orderflow.natsAuthSecretName" .root }}
+      key: {{ .component }}
+{{- end }}
+{{- end }}
+
 {{/* The distinct ports of the NATS URLs (for egress rules), comma-separated. */}}
 {{- define "orderflow.natsPorts" -}}
 {{- if .Values.nats.enabled }}{{ include "orderflow.natsClientPort" . }}{{- else }}
