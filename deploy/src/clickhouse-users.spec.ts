@@ -192,6 +192,13 @@ describe('the ClickHouse users of the chart', () => {
     expect(await renderError({ set: { 'clickhouse.auth.users.reader.username': 'default' } })).toMatch(/clickhouse\.auth\.users\.reader\.username/);
   });
 
+  it("the gateway's query timeout fits the reader's max_execution_time (30 s, constant above)", async () => {
+    await render({ values: { gateway: { env: { GATEWAY_QUERY_TIMEOUT_MS: 30000 } } } });
+    expect(await renderError({ values: { gateway: { env: { GATEWAY_QUERY_TIMEOUT_MS: 30001 } } } })).toContain(
+      'gateway.env.GATEWAY_QUERY_TIMEOUT_MS (30001) is above 30000: the gateway\'s ClickHouse user (clickhouse.auth.users.reader) may run a query for 30 s at most',
+    );
+  });
+
   it("the bundled ClickHouse's egress: DNS only (no replica, no internet, no cluster service)", () => {
     const nps = renders['defaults']!.filter((m) => m.kind === 'NetworkPolicy');
     const ch: Pod = { namespace: 'orderflow', labels: find(renders['defaults']!, 'StatefulSet', '-clickhouse').spec.template.metadata.labels };
