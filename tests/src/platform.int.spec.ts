@@ -70,7 +70,7 @@ describe('npm start: real exchanges in one command, supervised', () => {
   let natsUrl = '';
   let natsPasswords: NatsPasswords;
   let chUrl = '';
-  let chRoleEnv: Record<string, string> = {};
+  const chRoleEnv: Record<string, string> = {};
   let ports: number[] = [];
   let browser: Browser | null = null;
 
