@@ -130,8 +130,8 @@ describe('the ClickHouse role users', () => {
 
   it.skipIf(TEST_ENGINE === 'chdb')('the reader runs at most 8 queries at once (max_concurrent_queries_for_user)', async () => {
     const r = as('reader');
-    // 12 reads of 2 s each at once: the 9th and later are refused while 8 run
-    const answers = await Promise.all(Array.from({ length: 12 }, () => post(server.url, 'SELECT sleep(2)', { auth: r })));
+    // 12 reads of 3 s each (sleep's longest) at once: the 9th and later are refused while 8 run
+    const answers = await Promise.all(Array.from({ length: 12 }, () => post(server.url, 'SELECT sleep(3)', { auth: r })));
     const tooMany = answers.filter((a) => /Too many simultaneous queries for user/.test(a.body)).length;
     expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(8);
     expect(tooMany).toBeGreaterThanOrEqual(4);
