@@ -67,6 +67,10 @@ interface DataLayer {
 // evaluated in the page, where these exist (this project's TypeScript has no DOM library)
 declare const window: { __orderflow?: DataLayer; __marker?: number };
 declare function requestAnimationFrame(cb: () => void): number;
+/** The page's own globals the CSP and token checks read (the suite compiles without the DOM library). */
+declare const document: { addEventListener(type: 'securitypolicyviolation', cb: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void): void };
+declare const sessionStorage: { getItem(key: string): string | null; clear(): void };
+declare const localStorage: object;
 
 interface PageState {
   subscriptionId: string | null;

@@ -100,7 +100,7 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
     const text = await metrics.text();
     expect(text).toMatch(/^# HELP gateway_connected_clients /m);
     expect(text).toMatch(/^# HELP gateway_http_refused_total /m);
-    const status = await (await fetch(`${metricsUrl}/status`)).json();
+    const status = (await (await fetch(`${metricsUrl}/status`)).json()) as { dependencies: Record<string, unknown> };
     expect(status).toMatchObject({ ready: { ready: true }, clients: 0 });
     expect(Object.keys(status.dependencies)).toEqual(['clickhouse', 'nats']);
     for (const base of [url, metricsUrl]) {
@@ -189,7 +189,7 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
       if (last.status === 200) await last.arrayBuffer();
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
-    const body = await last!.json();
+    const body = (await last!.json()) as { retryAfterSeconds: number };
     expect(body).toMatchObject({ code: 'rate-limited' });
     const wait = Number(last!.headers.get('retry-after'));
     expect(wait).toBeGreaterThanOrEqual(9);
@@ -206,6 +206,6 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
   it('bounds the work of one request: a range beyond GATEWAY_MAX_EXPORT_CANDLES is refused before any query', async () => {
     const r = await get('/api/candles?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=2020-01-01T00:00:00Z&to=2020-03-12T00:00:00Z', '10.4.0.1');
     expect(r.status).toBe(400);
-    expect((await r.json()).message).toBe('from..to covers 102240 1m candles, at most 100000 in one request: narrow the range or use a larger timeframe');
+    expect(((await r.json()) as { message: string }).message).toBe('from..to covers 102240 1m candles, at most 100000 in one request: narrow the range or use a larger timeframe');
   });
 });
