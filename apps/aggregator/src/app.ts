@@ -3,6 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/config';
+import { silentLogger, watchPermissionViolations } from '@orderflow/nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { AggregatorModule } from './aggregator.module.js';
 import { AGGREGATOR_RUNTIME } from './aggregator.tokens.js';
 import type { AggregatorRuntime } from './aggregator.runtime.js';
@@ -24,8 +26,11 @@ export async function startAggregatorApp(config: AggregatorConfig, o: { logger?:
   const logger = o.logger ?? aggregatorLogger(config);
   const app = await NestFactory.create(AggregatorModule.forConfig(config), { bufferLogs: false, logger });
   app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsServers, ...config.natsAuth, name: `aggregator-${config.shardIndex}-rpc` } });
+  const rpc = app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsServers, ...config.natsAuth, name: `aggregator-${config.shardIndex}-rpc` } });
   await app.startAllMicroservices();
+  // a refused subscription of the snapshot subject is logged and counted like the runtime's own refusals
+  const rpcLog = logger === false ? silentLogger : { info: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
+  watchPermissionViolations(rpc.unwrap<NatsConnection>(), rpcLog, config.natsAuth.user);
   await app.listen(config.httpPort, config.httpHost);
   const address = app.getHttpServer().address() as { port: number };
   return { app, runtime: app.get<AggregatorRuntime>(AGGREGATOR_RUNTIME), url: `http://${config.httpHost}:${address.port}` };

@@ -4,7 +4,8 @@
  * permissions with its subject, while the connection stays up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectNats, drainNats, natsPermissionViolations } from './nats.connection.js';
+import { connect } from '@nats-io/transport-node';
+import { connectNats, drainNats, natsPermissionViolations, watchPermissionViolations } from './nats.connection.js';
 import { type NatsServer, recordingLogger, startNats } from './testing/nats-server.js';
 
 const PASSWORDS = { collector: 'pcollector0test0password', aggregator: 'paggregator0test0password', gateway: 'pgateway0test0password' };
@@ -55,6 +56,21 @@ describe('connectNats with the platform users', () => {
       live.unsubscribe();
     } finally {
       await drainNats(nc);
+    }
+  });
+
+  it('watchPermissionViolations does the same for a connection made elsewhere (a NestJS transport\'s)', async () => {
+    const log = recordingLogger();
+    const nc = await connect({ servers: server.url, user: 'collector', pass: PASSWORDS.collector });
+    try {
+      watchPermissionViolations(nc, log, 'collector');
+      const before = natsPermissionViolations().find((v) => v.operation === 'subscription' && v.subject === 'orderflow.agg.0.snapshot')?.count ?? 0;
+      nc.subscribe('orderflow.agg.0.snapshot');
+      await nc.flush();
+      await expect.poll(() => natsPermissionViolations().find((v) => v.operation === 'subscription' && v.subject === 'orderflow.agg.0.snapshot')?.count ?? 0).toBe(before + 1);
+      expect(log.lines.map((l) => l.message)).toContain('NATS: permission refused: subscription to "orderflow.agg.0.snapshot" for user "collector": the server\'s permissions for this user do not allow it');
+    } finally {
+      await nc.close();
     }
   });
 });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TRADES_STREAM } from '@orderflow/contracts';
 import { type ClickHouseRoleUsers, type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
 import { type Cleanup, connectTo, waitFor } from '../support.js';
@@ -30,11 +30,14 @@ const GATEWAY_MAIN = join(ROOT, 'apps/gateway/dist/main.js');
 const PLATFORM = join(ROOT, 'scripts/platform.mjs');
 const LOGS = Boolean(process.env['SYSTEM_TEST_LOGS']);
 
+/** Passwords of the platform's NATS users (scripts/lib/nats-accounts.mjs); admin: the proof's own inspection. */
+export type NatsPasswords = { collector: string; aggregator: string; gateway: string; admin: string };
 interface Services {
-  startNats(o?: { port?: number; storeDir?: string }): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }>;
+  startNats(o?: { port?: number; storeDir?: string; accounts?: NatsPasswords }): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }>;
   getFreePort(): Promise<number>;
 }
 export const services = async () => (await import(SERVICES_URL)) as Services;
+const natsAccounts = async () => (await import(new URL('../../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as { generatePassword(): string };
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -149,6 +152,8 @@ export interface PipelineOptions {
   live?: LiveView[];
   /** NATS_URL of servers to use instead of starting one (a cluster's comma-separated URLs); the caller runs them. */
   natsUrl?: string;
+  /** The passwords of the platform's NATS users on the servers of natsUrl, if they run with them. */
+  natsPasswords?: NatsPasswords;
   /** TRADES_REPLICAS of the collector: the copies of TRADES and COLLECTOR_EVENTS (default 1). */
   streamReplicas?: number;
   /**
@@ -193,6 +198,11 @@ export class Pipeline {
   readonly liveCosts = { gatewayWait: 0, subscribeHold: 0, check: 0 };
   dir = '';
   natsStore = '';
+  /**
+   * The NATS users of a server the pipeline starts (each service connects as its own, within its
+   * permissions: the proof also proves they suffice); with the caller's servers (natsUrl), theirs.
+   */
+  natsPasswords: NatsPasswords | null = null;
   readonly recordings: Recording[];
 
   constructor(readonly o: PipelineOptions) {
@@ -208,13 +218,17 @@ export class Pipeline {
     const { cleanup } = this.o;
     this.dir = mkdtempSync(join(tmpdir(), 'orderflow-proof-'));
     cleanup.push(async () => rmSync(this.dir, { recursive: true, force: true }));
-    if (this.o.natsUrl) this.nats = { url: this.o.natsUrl, port: 0, stop: async () => undefined };
-    else {
+    if (this.o.natsUrl) {
+      this.nats = { url: this.o.natsUrl, port: 0, stop: async () => undefined };
+      this.natsPasswords = this.o.natsPasswords ?? null;
+    } else {
       this.natsStore = join(this.dir, 'nats');
-      this.nats = await svc.startNats({ storeDir: this.natsStore });
+      const { generatePassword } = await natsAccounts();
+      this.natsPasswords = { collector: generatePassword(), aggregator: generatePassword(), gateway: generatePassword(), admin: generatePassword() };
+      this.nats = await svc.startNats({ storeDir: this.natsStore, accounts: this.natsPasswords });
       cleanup.push(() => this.nats.stop());
     }
-    this.nc = await connectTo(this.nats.url);
+    this.nc = this.natsPasswords ? await connect({ servers: this.nats.url, user: 'admin', pass: this.natsPasswords.admin, name: 'system-test' }) : await connectTo(this.nats.url);
     cleanup.push(() => this.nc.close().catch(() => undefined));
     const ports = await reservePorts(6);
     [this.simPort, this.collectorPort, this.gatewayPort, this.gatewayMetricsPort] = [ports[0]!, ports[1]!, ports[2]!, ports[5]!];
@@ -266,10 +280,16 @@ export class Pipeline {
     this.gateway = new Proc('gateway', [GATEWAY_MAIN], this.gatewayEnv());
   }
 
+  /** NATS_USER / NATS_PASSWORD of a component, when the pipeline runs its server with the users. */
+  natsUserEnv(component: 'collector' | 'aggregator' | 'gateway'): Record<string, string> {
+    return this.natsPasswords ? { NATS_USER: component, NATS_PASSWORD: this.natsPasswords[component] } : {};
+  }
+
   gatewayEnv(): Record<string, string> {
     const roles = this.o.clickhouseRoles;
     return {
       NATS_URL: this.nats.url,
+      ...this.natsUserEnv('gateway'),
       CLICKHOUSE_URL: this.o.clickhouseUrl,
       CLICKHOUSE_DATABASE: this.o.db,
       ...(roles ? { CLICKHOUSE_USER: roles.reader.user, CLICKHOUSE_PASSWORD: roles.reader.password } : {}),
@@ -287,6 +307,7 @@ export class Pipeline {
   collectorEnv(): Record<string, string> {
     return {
       NATS_URL: this.nats.url,
+      ...this.natsUserEnv('collector'),
       COLLECTOR_EXCHANGE: EXCHANGE,
       COLLECTOR_SYMBOLS: this.o.markets.map((m) => m.symbol).join(','),
       COLLECTOR_WS_URL: `ws://127.0.0.1:${this.simPort}`,
@@ -314,6 +335,7 @@ export class Pipeline {
     const roles = this.o.clickhouseRoles;
     return {
       NATS_URL: this.nats.url,
+      ...this.natsUserEnv('aggregator'),
       CLICKHOUSE_URL: this.o.clickhouseUrl,
       CLICKHOUSE_DATABASE: this.o.db,
       ...(roles
@@ -477,7 +499,7 @@ export class Pipeline {
     await sleep(downMs);
     const svc = await services();
     const restartAt = Date.now();
-    this.nats = await svc.startNats({ port: this.nats.port, storeDir: this.natsStore });
+    this.nats = await svc.startNats({ port: this.nats.port, storeDir: this.natsStore, ...(this.natsPasswords ? { accounts: this.natsPasswords } : {}) });
     return restartAt;
   }
 
