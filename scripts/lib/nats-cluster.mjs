@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findBinary, getFreePort, httpRequest, natsInfo } from './services.mjs';
+import { natsAuthorizationConf } from './nats-accounts.mjs';
 
 const LOOPBACK = '127.0.0.1';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,7 +44,7 @@ async function monitor(port, p, timeoutMs = 2000) {
   }
 }
 
-function configText(node, peers, clusterName, limits) {
+function configText(node, peers, clusterName, limits, authorization) {
   return [
     `server_name: ${node.name}`,
     `listen: ${LOOPBACK}:${node.port}`,
@@ -60,6 +61,7 @@ function configText(node, peers, clusterName, limits) {
     ...peers.map((p) => `    nats-route://${LOOPBACK}:${p.routePort}`),
     '  ]',
     '}',
+    authorization,
     '',
   ].join('\n');
 }
@@ -69,13 +71,15 @@ function configText(node, peers, clusterName, limits) {
  * routes to every other and all agree on a JetStream meta leader.
  * maxFileBytes is each server's JetStream file limit: every stream placed on it reserves its
  * max_bytes there (TRADES and COLLECTOR_EVENTS: TRADES_MAX_GIB each, 10 GiB by default), not disk.
+ * `accounts`: the platform's users and permissions (scripts/lib/nats-accounts.mjs) with these
+ * passwords ({ collector, aggregator, gateway, admin? }) on every node (the routes need none).
  * @param {{ size?: number, clusterName?: string, dir?: string, timeoutMs?: number,
- *   maxMemoryBytes?: number, maxFileBytes?: number }} [o]
+ *   maxMemoryBytes?: number, maxFileBytes?: number, accounts?: object }} [o]
  * @returns {Promise<{ urls: string, name: string, dir: string, nodes: ClusterNode[],
  *   node(name: string): ClusterNode | undefined, metaLeader(): Promise<string | null>,
  *   waitFormed(timeoutMs?: number): Promise<string>, stop(): Promise<void> }>}
  */
-export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test', dir, timeoutMs = 60_000, maxMemoryBytes = 256 * 2 ** 20, maxFileBytes = 64 * 2 ** 30 } = {}) {
+export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test', dir, timeoutMs = 60_000, maxMemoryBytes = 256 * 2 ** 20, maxFileBytes = 64 * 2 ** 30, accounts } = {}) {
   if (!Number.isInteger(size) || size < 1) throw new Error(`startNatsCluster: size must be a positive integer, got ${size}`);
   const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
   const ownsDir = !dir;
@@ -96,9 +100,10 @@ export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test
     const name = `n${i}`;
     specs.push({ name, port: await port(), routePort: await port(), monitorPort: await port(), storeDir: path.join(dir, name, 'store'), configFile: path.join(dir, name, 'nats.conf'), logFile: path.join(dir, name, 'nats-server.log') });
   }
+  const authorization = accounts ? natsAuthorizationConf(accounts, { admin: accounts.admin }) : '';
   for (const s of specs) {
     fs.mkdirSync(s.storeDir, { recursive: true });
-    fs.writeFileSync(s.configFile, configText(s, specs.filter((p) => p !== s), clusterName, { maxMemoryBytes, maxFileBytes }));
+    fs.writeFileSync(s.configFile, configText(s, specs.filter((p) => p !== s), clusterName, { maxMemoryBytes, maxFileBytes }, authorization), { mode: 0o600 });
   }
 
   const nodes = specs.map((s) => makeNode(s, bin, size));

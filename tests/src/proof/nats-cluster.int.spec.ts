@@ -40,7 +40,7 @@ import { startOwnClickHouse } from '../aggregator-support.js';
 import { type Cleanup, haveSharedData, runCleanup, waitFor } from '../support.js';
 import type { LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
-import { Pipeline, sleep } from './pipeline.js';
+import { type NatsPasswords, Pipeline, sleep } from './pipeline.js';
 import { type Row, appendJson, line, writeReport } from './report.js';
 import { EXCHANGE, type StreamSpec, marketsNearNow } from './stream.js';
 
@@ -122,17 +122,22 @@ describe.skipIf(!haveSharedData)(`the platform on a JetStream cluster of 3 (${SI
   let cluster: NatsCluster;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
+  let natsPasswords: NatsPasswords;
   const outer: Cleanup = [];
   const cleanup: Cleanup = [];
 
   beforeAll(async () => {
-    const { startNatsCluster } = (await import(CLUSTER_URL)) as { startNatsCluster(o?: { size?: number }): Promise<NatsCluster> };
-    const starting = startNatsCluster({ size: 3 });
+    const { startNatsCluster } = (await import(CLUSTER_URL)) as { startNatsCluster(o?: { size?: number; accounts?: NatsPasswords }): Promise<NatsCluster> };
+    // the platform's NATS users on every node: the services connect as their own, within their permissions
+    const { generatePassword } = (await import(new URL('../../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as { generatePassword(): string };
+    natsPasswords = { collector: generatePassword(), aggregator: generatePassword(), gateway: generatePassword(), admin: generatePassword() };
+    const starting = startNatsCluster({ size: 3, accounts: natsPasswords });
     starting.then((c) => outer.push(() => c.stop()), () => undefined);
     [ch, cluster] = await Promise.all([startOwnClickHouse(outer), starting]);
     client = connectClickHouse({ url: ch.url });
     // the test's own view of the cluster: reconnects to any member at once, short API timeouts so that polls see a failover as it ends
-    nc = await connect({ servers: cluster.urls.split(','), name: 'cluster-proof', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    await expect(connect({ servers: cluster.urls.split(','), name: 'anonymous' })).rejects.toThrow(/Authorization Violation/i);
+    nc = await connect({ servers: cluster.urls.split(','), name: 'cluster-proof', user: 'admin', pass: natsPasswords.admin, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     outer.push(() => nc.close());
     jsm = await jetstreamManager(nc, { timeout: 1500 });
   }, 120_000);
@@ -201,7 +206,7 @@ describe.skipIf(!haveSharedData)(`the platform on a JetStream cluster of 3 (${SI
 
   it('stream leader kill -9, consumer leader kill -9 and a rolling restart during a replay: nothing lost or counted twice, the live client exact', async () => {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, clickhouseRoles: ch.roles, markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, streamReplicas: 3 });
+    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, clickhouseRoles: ch.roles, markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, natsPasswords, streamReplicas: 3 });
     await p.start();
 
     // R3 everywhere: both streams, and the durables (num_replicas 0: the stream's)
