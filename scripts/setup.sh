@@ -7,6 +7,9 @@
 # 2. installs nats-server / clickhouse-server with apt-get when they are not on PATH
 # 3. starts NATS (JetStream) and ClickHouse under $ORDERFLOW_DATA_DIR when nothing answers on
 #    their ports (see scripts/lib/services.mjs `ensure`); pid files go to $ORDERFLOW_DATA_DIR/run/.
+#    Its NATS has the platform's users, each limited to its subjects (scripts/lib/nats-accounts.mjs),
+#    with passwords generated once into $ORDERFLOW_DATA_DIR/secrets/nats-*.password; a NATS server
+#    it did not start is used as it is, with a warning that those users are not in force there.
 #    When ORDERFLOW_STARTED_FILE is set, the pid files of servers started by THIS run are appended
 #    to it, so that start.sh / test.sh can stop exactly those (and nothing else) afterwards.
 #
