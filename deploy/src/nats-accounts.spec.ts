@@ -122,6 +122,7 @@ describe.skipIf(chartForRendering().natsIsStandIn)('chart: NATS users per compon
     const users = containers(withUsers).filter(({ container }) => envOf(container)['NATS_URL']).map(({ owner, container }) => [componentOf(owner), envOf(container)['NATS_USER'], envOf(container)['NATS_PASSWORD']]);
     expect(users.length).toBeGreaterThanOrEqual(3);
     for (const [component, user, password] of users) expect([user, password]).toEqual([`of-${component}`, `secret:${SECRET}/${component}`]);
+    expect(await renderError({ withoutTestPasswords: true, withoutTestNatsPasswords: true, values: { ...external, clickhouse: TEST_PASSWORDS.clickhouse } })).toContain('An external NATS without users: set externalNats.auth=false.');
     const none = await render({ withoutTestPasswords: true, withoutTestNatsPasswords: true, values: { ...external, clickhouse: TEST_PASSWORDS.clickhouse, externalNats: { ...external.externalNats, auth: false } } });
     expect(none.filter((m) => m.kind === 'Secret' && m.metadata.name === SECRET)).toEqual([]);
     expect(containers(none).flatMap(({ container }) => Object.keys(envOf(container)).filter((k) => k === 'NATS_USER' || k === 'NATS_PASSWORD'))).toEqual([]);
