@@ -75,7 +75,7 @@ COPY --from=assemble /out/app/ ./
 # read-only root filesystem (Kubernetes mounts an emptyDir at /tmp).
 USER 1000:1000
 WORKDIR /app/apps/${APP}
-EXPOSE 8080 9300 9400
+EXPOSE 8080 9300 9400 9600
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["node", "/app/healthcheck.mjs"]
 CMD ["node", "dist/main.js"]
