@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
-import type { Reporter } from 'vitest/reporters';
+import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node';
 
 /**
  * Errors that fail a run without failing a test (an unhandled rejection, an error thrown while a
@@ -25,6 +25,69 @@ function runErrorsReporter(file: string): Reporter {
   };
 }
 
+/** Why a test was skipped: a spec sets it on the test or on a describe (`{ skip, meta: { skipReason } }`). */
+declare module 'vitest' {
+  interface TaskMeta {
+    skipReason?: string;
+  }
+}
+
+/** A skipped (or todo) test: its file, its full name and why, as <project>.skips.json lists them. */
+export interface SkippedTest {
+  file: string;
+  test: string;
+  reason: string;
+}
+
+function skipReasonOf(test: TestCase): string {
+  const result = test.result();
+  if (result.state === 'skipped' && result.note) return result.note;
+  for (let at: TestCase | TestSuite | TestModule = test; at.type !== 'module'; at = at.parent) {
+    const reason = at.meta().skipReason;
+    if (reason) return reason;
+  }
+  if (test.options.mode === 'todo') return 'a todo: the test is not written yet';
+  return 'no reason given (a skip, skipIf or runIf without meta.skipReason)';
+}
+
+/**
+ * Skipped tests. Under CI (CI=true) a skip fails the run: every test that exists must run there,
+ * and a test that does not apply to a configuration is not registered in it. The skips are written
+ * to <file> for `npm test`'s summary (scripts/test-summary.mjs lists them per project). Outside CI
+ * a skip is allowed (a user's machine may lack the recordings or Chromium): the run prints what is
+ * missing once per reason, with the number of tests it skipped.
+ */
+function skipsReporter(file: string, project: string): Reporter {
+  return {
+    onTestRunEnd(modules) {
+      const skipped: SkippedTest[] = [];
+      for (const m of modules) {
+        for (const t of m.children.allTests()) {
+          if (t.result().state !== 'skipped') continue;
+          skipped.push({ file: relative(import.meta.dirname, m.moduleId), test: t.fullName, reason: skipReasonOf(t) });
+        }
+      }
+      if (skipped.length === 0) return;
+      mkdirSync(resolve(file, '..'), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(skipped, null, 2)}\n`);
+      const byReason = new Map<string, number>();
+      for (const s of skipped) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
+      const ci = isCi();
+      for (const [reason, n] of byReason) console.warn(`${project}: ${n} test(s) skipped${ci ? ' (CI: a skip fails the run)' : ''}: ${reason}`);
+      if (ci) {
+        for (const s of skipped) console.warn(`  skipped in CI: ${s.file} > ${s.test}: ${s.reason}`);
+        process.exitCode = 1;
+      }
+    },
+  };
+}
+
+/** CI=true (or 1), as CI services set it. */
+function isCi(): boolean {
+  const ci = (process.env['CI'] ?? '').toLowerCase();
+  return ci !== '' && ci !== 'false' && ci !== '0';
+}
+
 /**
  * The vitest configuration every project shares. Workspace packages resolve to their TypeScript
  * sources (the "@orderflow/source" export condition), and each run also writes a JSON summary to
@@ -42,7 +105,7 @@ export function projectVitestConfig(projectDir: string, include: string[] = ['sr
       // Property and fuzz tests run tens of thousands of cases; under `nx run-many` on two cores
       // they share the CPU with other projects' tasks, so the 5 s default is too tight.
       testTimeout: 60_000,
-      reporters: ['default', 'json', runErrorsReporter(resolve(results, `${name}.errors.txt`))],
+      reporters: ['default', 'json', runErrorsReporter(resolve(results, `${name}.errors.txt`)), skipsReporter(resolve(results, `${name}.skips.json`), name)],
       outputFile: { json: resolve(results, `${name}.json`) },
     },
   });
