@@ -3,15 +3,22 @@
  *
  * Imports Binance public-data archives (spot or USDT-M futures aggTrades, .csv or .zip) onto
  * JetStream through the live pipeline's normaliser and publisher, with a progress line, and exits 0
- * once JetStream has acknowledged every trade. Without --tick/--step the instrument comes from
- * COLLECTOR_INSTRUMENTS or the exchange's exchangeInfo.
+ * once JetStream has acknowledged every trade and every gap event. Ids missing between the lowest
+ * and the highest one imported are published as 'unfilled' gaps (as a live collector records a
+ * hole it cannot fill) and listed, and the summary line counts them. Without --tick/--step the
+ * instrument comes from COLLECTOR_INSTRUMENTS or the exchange's exchangeInfo.
  */
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
-import { TradePublisher, connectNats, drainNats, ensureStreams } from '@orderflow/nats';
+import { gapSubject } from '@orderflow/contracts';
+import { EventPublisher, TradePublisher, connectNats, drainNats, ensureStreams } from '@orderflow/nats';
 import { loadCollectorConfig } from './config/collector.config.js';
 import { importBinanceArchives } from './import/archive.import.js';
+import type { IdHole } from './import/id-holes.js';
 import { loadInstruments } from './instruments.loader.js';
+
+/** Holes listed one per line before the summary; the summary counts them all. */
+const HOLES_LISTED = 20;
 
 const USAGE = 'usage: npm run import -- --exchange binance|binance-futures --symbol SYMBOL [--tick TICK --step STEP] FILE...';
 
@@ -48,12 +55,14 @@ async function main(): Promise<number> {
     // batches, so a re-import carries the same Nats-Msg-Ids and JetStream drops it within its
     // duplicate window. Beyond that window, consumers drop trades they have seen by id.
     const publisher = new TradePublisher(jetstream(nc), { ...config.publisher, maxBatchDelayMs: 3_600_000, logger: natsLogger });
+    const events = new EventPublisher(jetstream(nc), { logger: natsLogger });
     const tty = process.stderr.isTTY;
     const result = await importBinanceArchives({
       exchange: config.exchange.id,
       instrument,
       files: positionals,
       sink: publisher,
+      events,
       progressEveryMs: tty ? 250 : 5000,
       onBadLine: (b) => console.error(`${b.file}:${b.line}: skipped: ${b.reason}`),
       onProgress: (p) => {
@@ -63,12 +72,29 @@ async function main(): Promise<number> {
       },
     });
     await publisher.close();
+    await events.close({ timeoutMs: 60_000 });
     if (tty) process.stderr.write('\n');
-    console.error(`imported ${result.trades.toLocaleString('en')} trades of ${config.exchange.id} ${values.symbol}, all acknowledged by JetStream; ${result.badLines.length} bad lines skipped`);
+    const subject = gapSubject(config.exchange.id, values.symbol);
+    for (const h of result.holes.slice(0, HOLES_LISTED)) console.error(`id hole ${h.fromId}..${h.toId} (${h.missing.toLocaleString('en')} missing) between ${isoUs(h.fromTimeUs)} and ${isoUs(h.toTimeUs)}: recorded as unfilled on ${subject}`);
+    if (result.holes.length > HOLES_LISTED) console.error(`... and ${(result.holes.length - HOLES_LISTED).toLocaleString('en')} more id holes`);
+    console.error(`imported ${result.trades.toLocaleString('en')} trades of ${config.exchange.id} ${values.symbol}, all acknowledged by JetStream; ${result.badLines.length} bad lines skipped; ${holesSummary(result.holes, subject)}`);
     return 0;
   } finally {
     await drainNats(nc);
   }
+}
+
+function holesSummary(holes: readonly IdHole[], subject: string): string {
+  if (holes.length === 0) return 'no id holes';
+  const missing = holes.reduce((n, h) => n + h.missing, 0);
+  const from = holes.reduce((t, h) => Math.min(t, h.fromTimeUs), Infinity);
+  const to = holes.reduce((t, h) => Math.max(t, h.toTimeUs), -Infinity);
+  return `${holes.length.toLocaleString('en')} id holes, ${missing.toLocaleString('en')} ids missing, between ${isoUs(from)} and ${isoUs(to)}, recorded as unfilled gaps on ${subject}`;
+}
+
+/** An exchange time in µs as an ISO 8601 UTC time with microseconds. */
+function isoUs(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString().replace('Z', `${String(us % 1000).padStart(3, '0')}Z`);
 }
 
 main().then(

@@ -1,8 +1,10 @@
 import { basename } from 'node:path';
 import type { Instrument } from '@orderflow/footprint';
 import { NormalizeError, isBinanceArchiveHeader, normalizeBinanceArchiveRow } from '@orderflow/normalizers';
-import type { TradeSink } from '../feeds/feed.types.js';
+import type { GapEvent } from '@orderflow/contracts';
+import type { EventSink, TradeSink } from '../feeds/feed.types.js';
 import { openArchive } from './archive.reader.js';
+import { IdCoverage, type IdHole } from './id-holes.js';
 
 export interface BadLine {
   file: string;
@@ -25,10 +27,22 @@ export interface ArchiveImportOptions {
   instrument: Instrument;
   files: readonly string[];
   sink: TradeSink & { flush(): Promise<void> };
+  /** Where the holes go as gap events (COLLECTOR_EVENTS), once every trade is acknowledged. */
+  events: EventSink;
   onBadLine?: (bad: BadLine) => void;
   onProgress?: (p: ImportProgress) => void;
   progressEveryMs?: number;
 }
+
+export interface ArchiveImportResult {
+  trades: number;
+  badLines: BadLine[];
+  /** Ids missing between the lowest and the highest id imported, each published as an 'unfilled' gap. */
+  holes: IdHole[];
+}
+
+/** The reason every gap event of an import carries. */
+export const IMPORT_GAP_REASON = 'archive import: ids missing from the imported files';
 
 /**
  * Publishes Binance public-data archives through the same normaliser and publisher as the live
@@ -36,9 +50,16 @@ export interface ArchiveImportOptions {
  * once JetStream has acknowledged every trade. Reading waits while the publisher is saturated.
  * Importing the same file twice publishes the same trades twice: JetStream drops repeated batches
  * within its duplicate window and the aggregator drops trades it has seen, by trade id.
+ *
+ * Aggregate ids are consecutive per symbol, so an id missing between the lowest and the highest
+ * one imported (from all files together, a skipped bad line included) is a trade the store will
+ * not have. Each such hole becomes one 'unfilled' gap event on `gaps.<exchange>.<symbol>`, with
+ * the exchange times of the trades around it, as a live collector records a hole it cannot fill:
+ * the aggregator then marks the candles it touches incomplete.
  */
-export async function importBinanceArchives(o: ArchiveImportOptions): Promise<{ trades: number; badLines: BadLine[] }> {
+export async function importBinanceArchives(o: ArchiveImportOptions): Promise<ArchiveImportResult> {
   const badLines: BadLine[] = [];
+  const coverage = new IdCoverage();
   let trades = 0;
   const started = Date.now();
   for (let fi = 0; fi < o.files.length; fi++) {
@@ -52,7 +73,9 @@ export async function importBinanceArchives(o: ArchiveImportOptions): Promise<{ 
       lineNo++;
       if (line.length === 0 || (lineNo === 1 && isBinanceArchiveHeader(line))) continue;
       try {
-        o.sink.add(o.instrument, normalizeBinanceArchiveRow(line, o.exchange, o.instrument, Date.now()));
+        const trade = normalizeBinanceArchiveRow(line, o.exchange, o.instrument, Date.now());
+        o.sink.add(o.instrument, trade);
+        coverage.add(Number(trade.id), trade.exchangeTimeUs);
         trades++;
       } catch (e) {
         const bad = { file: path, line: lineNo, reason: e instanceof NormalizeError ? `${e.code}: ${e.reason}` : String(e) };
@@ -71,5 +94,23 @@ export async function importBinanceArchives(o: ArchiveImportOptions): Promise<{ 
     }
   }
   await o.sink.flush();
-  return { trades, badLines };
+  const holes = coverage.holes();
+  for (const h of holes) o.events.gap(holeEvent(o.exchange, o.instrument.symbol, h, Date.now()));
+  return { trades, badLines, holes };
+}
+
+/** A hole as the gap event a live collector publishes for ids it cannot fill. */
+export function holeEvent(exchange: string, symbol: string, h: IdHole, detectedAtMs: number): GapEvent {
+  return {
+    exchange,
+    symbol,
+    fromId: String(h.fromId),
+    toId: String(h.toId),
+    missing: h.missing,
+    fromTimeUs: h.fromTimeUs,
+    toTimeUs: h.toTimeUs,
+    detectedAtMs,
+    status: 'unfilled',
+    reason: IMPORT_GAP_REASON,
+  };
 }
