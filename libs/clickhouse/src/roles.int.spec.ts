@@ -15,7 +15,7 @@ import { type AnalystOptions } from './analyst.js';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { migrate } from './migrations.js';
 import { ROLE_USERS, roleStatements } from './roles.js';
-import { TEST_ENGINE } from './testing/engine.js';
+import { TEST_ENGINE, onEngine } from './testing/engine.js';
 
 const SERVICES = new URL('../../../scripts/lib/services.mjs', import.meta.url).pathname;
 const DOC = new URL('../../../docs/analyst.md', import.meta.url).pathname;
@@ -128,7 +128,7 @@ describe('the ClickHouse role users', () => {
     await refused(r, `SELECT 1`, /readonly|Cannot modify 'readonly'/, { readonly: '0' });
   });
 
-  it.skipIf(TEST_ENGINE === 'chdb')('the reader runs at most 8 queries at once (max_concurrent_queries_for_user)', async () => {
+  onEngine('server').it('the reader runs at most 8 queries at once (max_concurrent_queries_for_user)', async () => {
     const r = as('reader');
     // 12 reads of 3 s each (sleep's longest) at once: the 9th and later are refused while 8 run
     const answers = await Promise.all(Array.from({ length: 12 }, () => post(server.url, 'SELECT sleep(3)', { auth: r })));
@@ -172,12 +172,12 @@ describe('the ClickHouse role users', () => {
 
   // the current engine without settings constraints: why roleStatements makes every limit of the
   // analyst CONST (and the chart's profiles carry <constraints>)
-  it.skipIf(TEST_ENGINE !== 'chdb')('on the current engine readonly = 1 alone lets SETTINGS x = DEFAULT lift a limit', async () => {
+  onEngine('chdb').it('on the current engine readonly = 1 alone lets SETTINGS x = DEFAULT lift a limit', async () => {
     const rows = await ok(as('analyst'), 'SELECT number FROM system.numbers LIMIT 5000 SETTINGS max_result_rows = DEFAULT');
     expect(rows.split('\n').length - 1).toBe(5000);
   });
 
-  it.skipIf(TEST_ENGINE !== 'chdb')('the statements of roleStatements parse on the current engine', async () => {
+  onEngine('chdb').it('the statements of roleStatements parse on the current engine', async () => {
     for (const role of ['migrator', 'writer', 'reader', 'analyst'] as const) {
       for (const q of roleStatements({ role, password: 'x', database: DB, ...(role === 'migrator' ? { cluster: true } : {}) })) {
         const r = await post(server.url, `EXPLAIN AST ${q}`, { auth: admin() });
@@ -187,7 +187,7 @@ describe('the ClickHouse role users', () => {
     }
   });
 
-  it.skipIf(TEST_ENGINE === 'chdb')('the analyst reads no other database', async () => {
+  onEngine('server').it('the analyst reads no other database', async () => {
     await ok(admin(), 'CREATE TABLE IF NOT EXISTS default.secret (a UInt8) ENGINE = Memory');
     await refused(as('analyst'), 'SELECT * FROM default.secret', /Access denied to database default|Not enough privileges/);
     await refused(as('reader'), 'SELECT * FROM default.secret', /Access denied to database default|Not enough privileges/);
@@ -195,7 +195,7 @@ describe('the ClickHouse role users', () => {
     expect(await ok(admin(), 'SELECT count() FROM default.secret')).toBe('0\n');
   });
 
-  it.skipIf(TEST_ENGINE === 'chdb')('the analyst’s hourly quota ends its queries', async () => {
+  onEngine('server').it('the analyst’s hourly quota ends its queries', async () => {
     const a = as('analyst');
     let last: Answer = { status: 200, body: '' };
     // 40 queries an hour in this test's quota; some were used above
@@ -219,7 +219,7 @@ describe('the ClickHouse role users', () => {
   });
 });
 
-describe.skipIf(TEST_ENGINE === 'chdb')('the local set-up (scripts/lib/services.mjs ensure clickhouse)', () => {
+onEngine('server').describe('the local set-up (scripts/lib/services.mjs ensure clickhouse)', () => {
   let services: ServicesModule;
   let dataDir = '';
   let env: Record<string, string> = {};
