@@ -89,3 +89,15 @@ describe('skipped tests', () => {
     expect(summary.output).toContain('tests: 1 passed, 0 failed\n');
   });
 });
+
+describe('tests that run a build of their own project', () => {
+  // apps/exchange-sim/src/cli.spec.ts runs dist/main.js: nx must build the simulator before its tests
+  it('exchange-sim: the nx test target depends on its own build', async () => {
+    const shown = await run([join(ROOT, 'node_modules/nx/dist/bin/nx.js'), 'show', 'project', '@orderflow/exchange-sim', '--json'], { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' }, ROOT);
+    expect(shown.code, shown.output).toBe(0);
+    const project = JSON.parse(shown.output.slice(shown.output.indexOf('{'))) as { targets: Record<string, { dependsOn?: (string | { target: string; projects?: string })[] }> };
+    const own = (project.targets['test']?.dependsOn ?? []).filter((d) => d === 'build' || (typeof d === 'object' && d.target === 'build' && d.projects === undefined));
+    expect(own.length, JSON.stringify(project.targets['test'])).toBe(1);
+  });
+});
+

@@ -84,9 +84,11 @@ describe('CLI', () => {
   });
 
   const built = resolve(import.meta.dirname, '../dist/main.js');
-  it.runIf(existsSync(built))(
+  // the nx test target builds the simulator first (package.json nx.targets.test.dependsOn)
+  it(
     'dist/main.js exits cleanly on SIGTERM and SIGINT',
     async () => {
+      expect(existsSync(built), `${built} is not built: npx nx run @orderflow/exchange-sim:build`).toBe(true);
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         const child = spawn(
           process.execPath,
