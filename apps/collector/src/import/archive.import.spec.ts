@@ -23,14 +23,25 @@ function file(name: string, rows: readonly string[]): string {
 async function importFiles(...files: string[]) {
   const trades: Trade[] = [];
   const gaps: GapEvent[] = [];
+  let unflushed = 0;
+  let mostUnflushed = 0;
   const result = await importBinanceArchives({
     exchange: 'binance',
     instrument: btc,
     files,
     sink: { add: (_i, t) => trades.push(t), saturated: false, onceDrained: async () => undefined, flush: async () => undefined },
-    events: { gap: (g) => gaps.push(g), deadLetter: () => undefined },
+    events: {
+      gap: (g) => {
+        gaps.push(g);
+        mostUnflushed = Math.max(mostUnflushed, ++unflushed);
+      },
+      deadLetter: () => undefined,
+      flush: async () => {
+        unflushed = 0;
+      },
+    },
   });
-  return { result, trades, gaps };
+  return { result, trades, gaps, mostUnflushed };
 }
 
 const T0 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z in µs
@@ -67,5 +78,14 @@ describe('importBinanceArchives: id holes', () => {
     // given out of order: the hole is still 5..9, between the last trade of b and the first of c
     const { gaps } = await importFiles(c, b, a);
     expect(gaps.map((g) => [g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([['5', '9', 5, T0 + 3, T0 + 86_400_000_000]]);
+  });
+
+  it('many holes: every one published, never more than 1,000 waiting for their acknowledgements', async () => {
+    // odd ids 1..5001: 2,500 holes of one id each
+    const rows = Array.from({ length: 2501 }, (_, k) => row(2 * k + 1, T0 + k));
+    const { gaps, mostUnflushed } = await importFiles(file('sparse.csv', rows));
+    expect(gaps.length).toBe(2500);
+    expect(gaps.every((g, k) => g.fromId === String(2 * k + 2) && g.toId === g.fromId && g.missing === 1)).toBe(true);
+    expect(mostUnflushed).toBe(1000);
   });
 });

@@ -28,7 +28,7 @@ export interface ArchiveImportOptions {
   files: readonly string[];
   sink: TradeSink & { flush(): Promise<void> };
   /** Where the holes go as gap events (COLLECTOR_EVENTS), once every trade is acknowledged. */
-  events: EventSink;
+  events: EventSink & { flush(): Promise<void> };
   onBadLine?: (bad: BadLine) => void;
   onProgress?: (p: ImportProgress) => void;
   progressEveryMs?: number;
@@ -40,6 +40,9 @@ export interface ArchiveImportResult {
   /** Ids missing between the lowest and the highest id imported, each published as an 'unfilled' gap. */
   holes: IdHole[];
 }
+
+/** Gap events queued before waiting for their acknowledgements: well within EventPublisher's queue. */
+const GAP_EVENTS_PER_FLUSH = 1000;
 
 /** The reason every gap event of an import carries. */
 export const IMPORT_GAP_REASON = 'archive import: ids missing from the imported files';
@@ -74,8 +77,8 @@ export async function importBinanceArchives(o: ArchiveImportOptions): Promise<Ar
       if (line.length === 0 || (lineNo === 1 && isBinanceArchiveHeader(line))) continue;
       try {
         const trade = normalizeBinanceArchiveRow(line, o.exchange, o.instrument, Date.now());
-        o.sink.add(o.instrument, trade);
         coverage.add(Number(trade.id), trade.exchangeTimeUs);
+        o.sink.add(o.instrument, trade);
         trades++;
       } catch (e) {
         const bad = { file: path, line: lineNo, reason: e instanceof NormalizeError ? `${e.code}: ${e.reason}` : String(e) };
@@ -95,7 +98,11 @@ export async function importBinanceArchives(o: ArchiveImportOptions): Promise<Ar
   }
   await o.sink.flush();
   const holes = coverage.holes();
-  for (const h of holes) o.events.gap(holeEvent(o.exchange, o.instrument.symbol, h, Date.now()));
+  for (let i = 0; i < holes.length; i++) {
+    o.events.gap(holeEvent(o.exchange, o.instrument.symbol, holes[i]!, Date.now()));
+    // the publisher's queue is bounded (it drops what does not fit): wait for it every so often
+    if ((i + 1) % GAP_EVENTS_PER_FLUSH === 0) await o.events.flush();
+  }
   return { trades, badLines, holes };
 }
 
