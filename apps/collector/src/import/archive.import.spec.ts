@@ -80,6 +80,26 @@ describe('importBinanceArchives: id holes', () => {
     expect(gaps.map((g) => [g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([['5', '9', 5, T0 + 3, T0 + 86_400_000_000]]);
   });
 
+  it('USDT-M futures archives (header, 7 columns, ms): consecutive ids give no gap, a missing one gives one', async () => {
+    const fut = instrumentFromSteps('binance-futures', 'BTCUSDT', '0.1', '0.001');
+    const header = 'agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker';
+    const frow = (a: number) => `${a},42313.7,0.002,${a * 3},${a * 3 + 2},${1_704_067_200_000 + a},true`;
+    const run = async (path: string) => {
+      const gaps: GapEvent[] = [];
+      await importBinanceArchives({
+        exchange: 'binance-futures',
+        instrument: fut,
+        files: [path],
+        sink: { add: () => undefined, saturated: false, onceDrained: async () => undefined, flush: async () => undefined },
+        events: { gap: (g) => gaps.push(g), deadLetter: () => undefined, flush: async () => undefined },
+      });
+      return gaps;
+    };
+    expect(await run(file('fut.csv', [header, ...[7, 8, 9, 10].map(frow)]))).toEqual([]);
+    const gaps = await run(file('fut-hole.csv', [header, ...[7, 8, 10].map(frow)]));
+    expect(gaps.map((g) => [g.exchange, g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([['binance-futures', '9', '9', 1, (1_704_067_200_000 + 8) * 1000, (1_704_067_200_000 + 10) * 1000]]);
+  });
+
   it('many holes: every one published, never more than 1,000 waiting for their acknowledgements', async () => {
     // odd ids 1..5001: 2,500 holes of one id each
     const rows = Array.from({ length: 2501 }, (_, k) => row(2 * k + 1, T0 + k));
