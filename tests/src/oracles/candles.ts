@@ -27,6 +27,9 @@ export interface RefCandle {
   openTime: number;
   step: bigint;
   mode: Mode;
+  /** First and last trade price (not grouped). */
+  open: bigint;
+  close: bigint;
   /** Lowest and highest trade price (not grouped). */
   low: bigint;
   high: bigint;
@@ -103,6 +106,8 @@ export function candlesOf(
     out.push({
       openTime: open,
       step,
+      open: ts[0]!.price,
+      close: ts[ts.length - 1]!.price,
       mode,
       low,
       high,

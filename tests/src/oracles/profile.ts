@@ -20,7 +20,7 @@
  * - Naked POC: a candle's POC that no later candle's range [low, high], grouped like the POC,
  *   includes. A candle without trades has no POC and no range.
  */
-import type { RefCandle } from './candles.js';
+import type { RefCandle, RefLevel } from './candles.js';
 import { fraction, groupTo, toSafe } from './units.js';
 
 export interface RefProfileLevel {
@@ -40,24 +40,35 @@ export interface RefProfile {
 
 export function profileOf(candles: readonly RefCandle[]): RefProfile {
   const step = candles[0]?.step ?? 1n;
-  const sums = new Map<bigint, RefProfileLevel>();
   for (const c of candles) {
     if (c.step !== step)
       throw new Error('a profile needs candles of one grouping');
-    for (const l of c.levels) {
-      const s = sums.get(l.price) ?? {
-        price: l.price,
-        buy: 0n,
-        sell: 0n,
-        volume: 0n,
-        trades: 0,
-      };
-      s.buy += l.buy;
-      s.sell += l.sell;
-      s.volume += l.buy + l.sell;
-      s.trades += l.buyTrades + l.sellTrades;
-      sums.set(l.price, s);
-    }
+  }
+  return profileOfLevels(
+    step,
+    candles.flatMap((c) => c.levels),
+  );
+}
+
+/** The profile of levels (grouped to `step`; a price may come several times, summed). */
+export function profileOfLevels(
+  step: bigint,
+  traded: readonly RefLevel[],
+): RefProfile {
+  const sums = new Map<bigint, RefProfileLevel>();
+  for (const l of traded) {
+    const s = sums.get(l.price) ?? {
+      price: l.price,
+      buy: 0n,
+      sell: 0n,
+      volume: 0n,
+      trades: 0,
+    };
+    s.buy += l.buy;
+    s.sell += l.sell;
+    s.volume += l.buy + l.sell;
+    s.trades += l.buyTrades + l.sellTrades;
+    sums.set(l.price, s);
   }
   if (sums.size === 0) return { step, levels: [], volume: 0n };
   const prices = [...sums.keys()];
