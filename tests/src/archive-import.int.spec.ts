@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { formatFixedTrimmed } from '@orderflow/footprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DATA, connectTo, haveSharedData, readTrades, startNats, trimZeros } from './support.js';
+import { SHARED_DATA, connectTo, needsSharedData, readTrades, startNats, trimZeros } from './support.js';
 import { zipOneFile } from './zip.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARCHIVE = 'BTCUSDT-aggTrades-2026-01-01_first5000.csv';
 
-describe.skipIf(!haveSharedData)('archive import', () => {
+describe('archive import', needsSharedData, () => {
   let nats: Awaited<ReturnType<typeof startNats>>;
   let dir: string;
   beforeAll(async () => {

@@ -6,7 +6,7 @@
 import { startBinanceSpotSim } from '@orderflow/exchange-sim';
 import { formatFixedTrimmed } from '@orderflow/footprint';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cleanup, SHARED_DATA, allAcknowledged, haveSharedData, readTradeJsonl, readTrades, runCleanup, startCollector, startNatsWithStore, trimZeros, waitFor } from './support.js';
+import { type Cleanup, SHARED_DATA, allAcknowledged, needsSharedData, readTradeJsonl, readTrades, runCleanup, startCollector, startNatsWithStore, trimZeros, waitFor } from './support.js';
 
 const FILE = 'binance-spot_BTCUSDT_trade-ws_2024-08-08T2354.jsonl';
 
@@ -14,7 +14,7 @@ describe('collector: Binance spot (simulated)', () => {
   const cleanup: Cleanup = [];
   afterEach(() => runCleanup(cleanup));
 
-  it.skipIf(!haveSharedData)('replays the spot recording exactly, while the connection is replaced on schedule', async () => {
+  it('replays the spot recording exactly, while the connection is replaced on schedule', needsSharedData, async () => {
     const want = readTradeJsonl(FILE);
     expect(want.length).toBe(19_904);
     const nats = await startNatsWithStore(cleanup);

@@ -9,11 +9,11 @@ import { formatFixedTrimmed } from '@orderflow/footprint';
 import { type SimHandle, startBinanceFuturesSim } from '@orderflow/exchange-sim';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cleanup, type RecordedTrade, SHARED_DATA, allAcknowledged, haveSharedData, readEvents, readTradeJsonl, readTrades, runCleanup, startCollector, startNats, startNatsWithStore, trimZeros, waitFor } from './support.js';
+import { type Cleanup, type RecordedTrade, SHARED_DATA, allAcknowledged, needsSharedData, readEvents, readTradeJsonl, readTrades, runCleanup, startCollector, startNats, startNatsWithStore, trimZeros, waitFor } from './support.js';
 
 const FILE = 'binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl';
 
-describe.skipIf(!haveSharedData)('collector: Binance USDT-M futures, recorded trades through the simulator onto JetStream', () => {
+describe('collector: Binance USDT-M futures, recorded trades through the simulator onto JetStream', needsSharedData, () => {
   const cleanup: Cleanup = [];
   afterEach(() => runCleanup(cleanup));
 

@@ -8,7 +8,7 @@ import { type SimHandle, startBybitSim, startOkxSim } from '@orderflow/exchange-
 import { formatFixedTrimmed } from '@orderflow/footprint';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cleanup, type RecordedTrade, SHARED_DATA, allAcknowledged, haveSharedData, readEvents, readTradeJsonl, readTrades, runCleanup, startCollector, startNats, startNatsWithStore, trimZeros, waitFor } from './support.js';
+import { type Cleanup, type RecordedTrade, SHARED_DATA, allAcknowledged, needsSharedData, readEvents, readTradeJsonl, readTrades, runCleanup, startCollector, startNats, startNatsWithStore, trimZeros, waitFor } from './support.js';
 
 const FILE = 'binance-futures_BTCUSDT_trade-ws_2023-04-04T2358.jsonl';
 
@@ -45,7 +45,7 @@ const venues: Venue[] = [
   },
 ];
 
-describe.skipIf(!haveSharedData).each(venues)('collector: $name, recorded trades through the simulator onto JetStream', (venue) => {
+describe.each(venues)('collector: $name, recorded trades through the simulator onto JetStream', needsSharedData, (venue) => {
   const cleanup: Cleanup = [];
   afterEach(() => runCleanup(cleanup));
 

@@ -32,11 +32,10 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, recording, startClickHouse, waitAllAcked } from './aggregator-support.js';
 import { refGroup } from './gateway-support.js';
-import { type Cleanup, connectTo, haveSharedData, runCleanup, startNatsWithStore, waitFor } from './support.js';
+import { type Cleanup, connectTo, SHARED_DATA_MISSING, haveSharedData, requires, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`dashboard end-to-end tests are skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const DASHBOARD = fileURLToPath(new URL('../../apps/dashboard/', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -115,7 +114,7 @@ function decimal(units: bigint, scale: number): string {
   return (neg ? '-' : '') + text;
 }
 
-describe.skipIf(!haveSharedData || !haveChromium)('dashboard in Chromium against the real stack', () => {
+describe('dashboard in Chromium against the real stack', requires([haveSharedData, SHARED_DATA_MISSING], [haveChromium, `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`]), () => {
   const stack: Cleanup = [];
   let ch: ClickHouseServer;
   let client: ClickHouseClient;

@@ -16,7 +16,7 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from './aggregator-support.js';
 import { LiveClient } from './gateway-support.js';
-import { type Cleanup, connectTo, haveSharedData, runCleanup, startNatsWithStore } from './support.js';
+import { type Cleanup, connectTo, needsSharedData, runCleanup, startNatsWithStore } from './support.js';
 
 const DB = 'gworigin';
 const EXTRA = 'https://dash.example';
@@ -36,7 +36,7 @@ function client(url: string, transport: Transport, origin?: string): LiveClient 
   return c;
 }
 
-describe.skipIf(!haveSharedData)('gateway: Socket.IO Origin allowlist', () => {
+describe('gateway: Socket.IO Origin allowlist', needsSharedData, () => {
   const stack: Cleanup = [];
   const clients: LiveClient[] = [];
   const warnings: string[] = [];

@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, recording, startClickHouse, waitAllAcked } from './aggregator-support.js';
 import { LiveClient, type RefMember, type SubscriptionModel, clickHouseLines, percentile, refGroup, referenceLines, stuckClient, UNLIMITED_HTTP } from './gateway-support.js';
-import { type Cleanup, connectTo, haveSharedData, runCleanup, startNatsWithStore, waitFor } from './support.js';
+import { type Cleanup, connectTo, needsSharedData, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const DB = 'gw';
 const quiet = !process.env['SYSTEM_TEST_LOGS'];
@@ -231,7 +231,7 @@ if (CURRENT_ENGINE) console.log('gateway on the current ClickHouse: the reads an
 // not registered at all on the current engine: a test that does not apply there is not a skipped one
 const engineIndependent: (name: string, fn: () => unknown, timeout?: number) => void = CURRENT_ENGINE ? () => undefined : it;
 
-describe.skipIf(!haveSharedData)('gateway', () => {
+describe('gateway', needsSharedData, () => {
   const stack: Cleanup = [];
   let ch: ClickHouseServer;
   let client: ClickHouseClient;

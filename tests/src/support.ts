@@ -13,7 +13,21 @@ import type { Trade } from '@orderflow/footprint';
 
 export const SHARED_DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 export const haveSharedData = existsSync(SHARED_DATA);
-if (!haveSharedData) console.warn(`system tests that replay recordings are skipped: ${SHARED_DATA} is not present (it exists only on the project's machines)`);
+/** Why a test that replays the recordings is skipped on a machine without them. */
+export const SHARED_DATA_MISSING = `${SHARED_DATA} is missing (the recordings exist only on the project's machines)`;
+
+/**
+ * Options of a describe or test that needs what a machine may lack: skipped where something is
+ * missing, with the reason as meta.skipReason (vitest.shared.ts prints each reason once per run; under
+ * CI a skipped test fails the run).
+ */
+export function requires(...needs: [present: boolean, missing: string][]): { skip: boolean; meta: { skipReason: string } } {
+  const missing = needs.filter(([present]) => !present).map(([, what]) => what);
+  return { skip: missing.length > 0, meta: { skipReason: missing.join('; ') } };
+}
+
+/** Options of a describe or test that replays the recordings. */
+export const needsSharedData = requires([haveSharedData, SHARED_DATA_MISSING]);
 
 interface ServicesModule {
   startNats(o?: { port?: number; storeDir?: string }): Promise<{ url: string; port: number; storeDir: string; stop(): Promise<void> }>;

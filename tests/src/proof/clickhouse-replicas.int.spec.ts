@@ -33,7 +33,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { connectClickHouse } from '@orderflow/clickhouse';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readViews } from '../aggregator-support.js';
-import { type Cleanup, haveSharedData, runCleanup, waitFor } from '../support.js';
+import { type Cleanup, SHARED_DATA_MISSING, haveSharedData, requires, runCleanup, waitFor } from '../support.js';
 import { FailoverProxy } from './failover-proxy.js';
 import type { LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
@@ -55,7 +55,6 @@ interface ClusterLib {
 }
 const lib = (await import(new URL('../../../scripts/lib/clickhouse-cluster.mjs', import.meta.url).href)) as ClusterLib;
 const zooKeeperMissing = lib.zooKeeperMissing();
-if (zooKeeperMissing) console.warn(`the replicated ClickHouse suite is skipped: ${zooKeeperMissing}`);
 
 const CLUSTER = 'orderflow';
 // faults.int.spec.ts's FAULT_STREAM at its small size
@@ -110,7 +109,7 @@ function pollGateway(url: string) {
 }
 
 
-describe.skipIf(!haveSharedData || zooKeeperMissing !== null)('ClickHouse replicated: one shard, two replicas on ZooKeeper, a replica killed mid-replay', () => {
+describe('ClickHouse replicated: one shard, two replicas on ZooKeeper, a replica killed mid-replay', requires([haveSharedData, SHARED_DATA_MISSING], [zooKeeperMissing === null, zooKeeperMissing ?? '']), () => {
   const cleanup: Cleanup = [];
   afterAll(() => runCleanup(cleanup), 120_000);
 

@@ -14,7 +14,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { connectClickHouse } from '@orderflow/clickhouse';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publish, startOwnClickHouse, units } from '../aggregator-support.js';
-import { type Cleanup, haveSharedData, readEvents, runCleanup, waitFor } from '../support.js';
+import { type Cleanup, needsSharedData, readEvents, runCleanup, waitFor } from '../support.js';
 import { type LiveComparison, type LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
 import { Pipeline, sleep } from './pipeline.js';
@@ -68,7 +68,7 @@ function describeStream(spec: StreamSpec): string {
   return `LTCUSDT recording rows [${spec.from}, ${spec.to}) × ${spec.copies} cop${spec.copies === 1 ? 'y' : 'ies'} (copy k: ids + k × id span, times + k × (time span + 60 s)); ${spec.keepHoles ? `the recording's own ${h.length * spec.copies} id holes (${h.reduce((n, x) => n + x[1], 0) * spec.copies} ids) kept` : 'ids renumbered contiguously (no holes)'}; moved in time by whole minutes so that its 40 % point lies 20 minutes before the run; replayed as LTCUSDT and LTCUSDC (${(slice.length * spec.copies).toLocaleString('en')} trades each) at --replay-rate ${RATE}`;
 }
 
-describe.skipIf(!haveSharedData)(`proof under fire (${SIZE})`, () => {
+describe(`proof under fire (${SIZE})`, needsSharedData, () => {
   let ch: Awaited<ReturnType<typeof startOwnClickHouse>>;
   let client: ClickHouseClient;
   const outer: Cleanup = [];

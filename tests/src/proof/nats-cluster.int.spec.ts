@@ -37,7 +37,7 @@ import { EVENTS_STREAM, TRADES_STREAM } from '@orderflow/contracts';
 import { connectClickHouse } from '@orderflow/clickhouse';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOwnClickHouse } from '../aggregator-support.js';
-import { type Cleanup, haveSharedData, runCleanup, waitFor } from '../support.js';
+import { type Cleanup, needsSharedData, runCleanup, waitFor } from '../support.js';
 import type { LiveView } from './live-client.js';
 import { expectLiveExact, expectNothingLost } from './exact.js';
 import { type NatsPasswords, Pipeline, sleep } from './pipeline.js';
@@ -116,7 +116,7 @@ const fmt = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed
 const recoveryText = (r: Recovery) =>
   `${r.what} (${r.node}): published again after ${fmt(r.publishedMs)}, every durable delivering again after ${fmt(r.consumingMs)}, ClickHouse caught up after ${fmt(r.caughtUpMs)} (from the stop); rejoined ${fmt(r.rejoinedMs)} after its restart; ${r.tradesLeft} trades of the replay still to come then`;
 
-describe.skipIf(!haveSharedData)(`the platform on a JetStream cluster of 3 (${SIZE})`, () => {
+describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, () => {
   let ch: Awaited<ReturnType<typeof startOwnClickHouse>>;
   let client: ClickHouseClient;
   let cluster: NatsCluster;
