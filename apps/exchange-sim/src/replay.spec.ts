@@ -8,7 +8,7 @@ import {
 import { startBybitSim } from './protocols/bybit.js';
 import { startOkxSim } from './protocols/okx.js';
 import {
-  dataAvailable,
+  needsData,
   dataFile,
   http,
   TestClient,
@@ -35,7 +35,7 @@ interface TradeMsg {
   m: boolean;
 }
 
-describe.runIf(dataAvailable(FUTURES))('replay of the real recordings', () => {
+describe('replay of the real recordings', needsData(FUTURES), () => {
   it(`sends every record of ${FUTURES} in order as byte-exact aggTrades (21,313)`, async () => {
     const records = readFileSync(dataFile(FUTURES), 'utf8')
       .split('\n')
@@ -139,8 +139,9 @@ describe.runIf(dataAvailable(FUTURES))('replay of the real recordings', () => {
   });
 });
 
-describe.runIf(dataAvailable(LTC))(
+describe(
   'replay of the LTCUSDT recording with real gaps',
+  needsData(LTC),
   () => {
     it('sends all 149,944 aggTrades; the 25 recorded gaps stay gaps on the WebSocket and in REST', async () => {
       const sim = await startBinanceSpotSim({

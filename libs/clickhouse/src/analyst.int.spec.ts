@@ -24,9 +24,8 @@ import { FootprintStore } from './footprint.store.js';
 import { clickHouseDateTime } from './footprint.rows.js';
 import { migrate } from './migrations.js';
 import { TEST_ENGINE, onEngine } from './testing/engine.js';
-import { LTC, LTC_FILE, type Recording, haveLtc, loadLtc, minutesOf } from './testing/recordings.js';
+import { LTC, type Recording, loadLtc, minutesOf, needsLtc } from './testing/recordings.js';
 
-if (!haveLtc) console.warn(`skipping the analyst ClickHouse test: ${LTC_FILE} is not present (it exists only on the project's machines)`);
 const SERVICES_URL = new URL('../../../scripts/lib/services.mjs', import.meta.url).href;
 const DOC = new URL('../../../docs/analyst.md', import.meta.url).pathname;
 interface Server {
@@ -54,7 +53,7 @@ function quiet(url: string, username: string, password: string): ClickHouseClien
 const ANALYST: AnalystOptions = { password: 's3cr3t', database: 'orderflow', maxExecutionSeconds: 10, maxResultRows: 5000 };
 const at = (ms: number) => clickHouseDateTime(ms);
 
-describe.skipIf(!haveLtc)('the analyst user and the queries of docs/analyst.md', () => {
+describe('the analyst user and the queries of docs/analyst.md', needsLtc, () => {
   let services: ServicesModule;
   let server: Server;
   let admin: ClickHouseClient;

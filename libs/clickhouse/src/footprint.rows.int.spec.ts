@@ -12,10 +12,9 @@ import { migrate } from './migrations.js';
 
 const FILE = new URL('../../../../shared/data/binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', import.meta.url).pathname;
 const haveFile = existsSync(FILE);
-if (!haveFile) console.warn(`skipping the recorded-trades ClickHouse test: ${FILE} is not present (it exists only on the project's machines)`);
 const SERVICES_URL = new URL('../../../scripts/lib/services.mjs', import.meta.url).href;
 
-describe.skipIf(!haveFile)('1m footprints in ClickHouse', () => {
+describe('1m footprints in ClickHouse', { skip: !haveFile, meta: { skipReason: `${FILE} is missing (the recordings exist only on the project's machines)` } }, () => {
   let server: { url: string; stop(): Promise<void> };
   let ch: ClickHouseClient;
   beforeAll(async () => {

@@ -13,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { FootprintStore, type IngestedTrade } from './footprint.store.js';
 import { migrate } from './migrations.js';
-import { LTC, LTC_FILE, type Recording, haveLtc, ingestSeqOf, loadLtc, minutesOf } from './testing/recordings.js';
+import { LTC, type Recording, ingestSeqOf, loadLtc, minutesOf, needsLtc } from './testing/recordings.js';
 import { SAME_TEXT_SETTINGS } from './testing/engine.js';
 
-if (!haveLtc) console.warn(`skipping the FootprintStore ClickHouse test: ${LTC_FILE} is not present (it exists only on the project's machines)`);
 const SERVICES_URL = new URL('../../../scripts/lib/services.mjs', import.meta.url).href;
 interface Server {
   url: string;
@@ -103,7 +102,7 @@ FROM (${DEDUPED_TRADES(tf)})
 GROUP BY b
 ORDER BY b`;
 
-describe.skipIf(!haveLtc)('FootprintStore on ClickHouse with a real recording', () => {
+describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
   let server: Server;
   let ch: ClickHouseClient;
   let store: FootprintStore;

@@ -132,9 +132,8 @@ describe('Binance aggTrade normaliser', () => {
 // The recordings live beside the repository on our machines only.
 const ARCHIVE = fileURLToPath(new URL('../../../../shared/data/BTCUSDT-aggTrades-2026-01-01_first5000.csv', import.meta.url));
 const haveArchive = existsSync(ARCHIVE);
-if (!haveArchive) console.warn(`skipping the recorded-archive test: ${ARCHIVE} is not present (it exists only on the project's machines)`);
 
-describe.skipIf(!haveArchive)('recorded Binance archive (5,000 real aggTrades)', () => {
+describe('recorded Binance archive (5,000 real aggTrades)', { skip: !haveArchive, meta: { skipReason: `${ARCHIVE} is missing (the recordings exist only on the project's machines)` } }, () => {
   it('normalises every row to the decimal it came from, with the aggressor from isBuyerMaker', () => {
     const rows = readFileSync(ARCHIVE, 'utf8').trim().split('\n').map((l) => l.split(','));
     expect(rows.length).toBe(5000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataAvailable, dataFile } from '../testing/helpers.js';
+import { dataFile, needsData } from '../testing/helpers.js';
 import {
   detectFormat,
   loadTradeFile,
@@ -90,8 +90,9 @@ describe('recorded trade files', () => {
     ).toThrow(/price "1e5"/);
   });
 
-  it.runIf(dataAvailable())(
+  it(
     'reads the shared recordings: LTCUSDT with its real gaps, @trade JSONL, the µs archive',
+    needsData(),
     async () => {
       const ltc = await loadTradeFile(
         dataFile(

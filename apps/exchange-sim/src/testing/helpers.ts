@@ -8,15 +8,22 @@ export const DATA_DIR =
   process.env['ORDERFLOW_SHARED_DATA'] ??
   resolve(import.meta.dirname, '../../../..', '../shared/data');
 
-/** Whether the recordings are there; prints why a test is skipped when they are not. */
-export function dataAvailable(file?: string): boolean {
+/**
+ * Options of a describe or test that reads a recording (or, without `file`, the directory): skipped
+ * where it is absent, with the reason as meta.skipReason (vitest.shared.ts prints each reason once
+ * per run; under CI a skipped test fails the run).
+ */
+export function needsData(file?: string): {
+  skip: boolean;
+  meta: { skipReason: string };
+} {
   const path = file ? resolve(DATA_DIR, file) : DATA_DIR;
-  const ok = existsSync(path);
-  if (!ok)
-    console.warn(
-      `[exchange-sim tests] skipping: ${path} is absent (the shared recordings are not mounted here)`,
-    );
-  return ok;
+  return {
+    skip: !existsSync(path),
+    meta: {
+      skipReason: `${path} is missing (the shared recordings exist only on the project's machines)`,
+    },
+  };
 }
 
 export function dataFile(name: string): string {

@@ -9,6 +9,8 @@ import type { IngestedTrade } from '../footprint.store.js';
 
 export const LTC_FILE = new URL('../../../../../shared/data/binance-spot_LTCUSDT_aggtrade-ws_2025-06-21T12_2025-06-22T19.csv', import.meta.url).pathname;
 export const haveLtc = existsSync(LTC_FILE);
+/** Options of a describe that needs the LTCUSDT recording: skipped without it, saying why (vitest.shared.ts prints it once; CI fails on it). */
+export const needsLtc = { skip: !haveLtc, meta: { skipReason: `${LTC_FILE} is missing (the recordings exist only on the project's machines)` } };
 export const LTC = { exchange: 'binance', symbol: 'LTCUSDT', priceScale: 2, quantityScale: 3, tick: 1 } as const;
 
 /** An id gap of the recording: the ids between two consecutive trades, and those trades' times. */
