@@ -302,6 +302,7 @@ describe('the Helm chart', () => {
   // With the official NATS chart: what its objects say, for the default and the production values.
   for (const name of ['default values', 'values-production.yaml']) {
     const skip = chartForRendering().natsIsStandIn;
+    const officialChart = { skip, meta: { skipReason: chartForRendering().standInReason } };
     const valuesOf = () => parse(readFileSync(name === 'values-production.yaml' ? PRODUCTION_VALUES : join(CHART_DIR, 'values.yaml'), 'utf8'));
     const natsOf = () => {
       const ms = natsObjects(renders[name]!);
@@ -312,7 +313,7 @@ describe('the Helm chart', () => {
     };
 
     describe(`the NATS chart ${NATS_CHART_VERSION} rendered with ${name}`, () => {
-      it.skipIf(skip)('runs the values\' number of servers, each routed to every server of the cluster', () => {
+      it('runs the values\' number of servers, each routed to every server of the cluster', officialChart, () => {
         const { sts, headless, conf } = natsOf();
         const replicas = valuesOf().nats.config.cluster.replicas;
         expect(sts.spec.replicas).toBe(replicas);
@@ -326,7 +327,7 @@ describe('the Helm chart', () => {
         expect(conf.cluster.name).toBe(sts.metadata.name);
       });
 
-      it.skipIf(skip)('enables JetStream with its file store on the volume, fsync on every write (sync_interval always)', () => {
+      it('enables JetStream with its file store on the volume, fsync on every write (sync_interval always)', officialChart, () => {
         const { sts, conf } = natsOf();
         const js = valuesOf().nats.config.jetstream;
         expect(conf.jetstream).toMatchObject({ store_dir: '/data', max_file_store: js.fileStore.pvc.size, sync_interval: 'always' });
@@ -340,7 +341,7 @@ describe('the Helm chart', () => {
         expect(major * 100 + minor, nats.image).toBeGreaterThanOrEqual(210);
       });
 
-      it.skipIf(skip)('gives every service all the servers\' URLs as NATS_URL, and the collectors stream replicas = the cluster size', () => {
+      it('gives every service all the servers\' URLs as NATS_URL, and the collectors stream replicas = the cluster size', officialChart, () => {
         const { sts, headless } = natsOf();
         const ms = own(renders[name]!);
         const urls = Array.from({ length: sts.spec.replicas }, (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}.orderflow.svc:4222`);
@@ -353,7 +354,7 @@ describe('the Helm chart', () => {
         for (const { container } of collectors) expect(Number(envOf(container).TRADES_REPLICAS)).toBe(sts.spec.replicas);
       });
 
-      it.skipIf(skip || !NATS_SERVER)(`is a configuration nats-server ${NATS_SERVER ? '(the apps\' test server)' : '(not installed: skipped)'} accepts, apart from sync_interval (a 2.10 key)`, async () => {
+      it(`is a configuration nats-server ${NATS_SERVER ? '(the apps\' test server)' : '(not installed: skipped)'} accepts, apart from sync_interval (a 2.10 key)`, skip ? officialChart : { skip: !NATS_SERVER, meta: { skipReason: "nats-server is not installed (Debian's nats-server package; scripts/setup.sh installs it)" } }, async () => {
         const { sts, confText } = natsOf();
         const dir = join(dirname(chartForRendering().dir), 'nats-conf');
         mkdirSync(dir, { recursive: true });
@@ -553,7 +554,7 @@ describe('the Helm chart', () => {
     for (const image of images) expect(image).toMatch(new RegExp(`^clickhouse/clickhouse-(server|keeper):${TESTED_CLICKHOUSE_LINE.replace('.', '\\.')}(\\.|$)`));
   });
 
-  it.skipIf(!existsSync(CHDB_LOCK))(`the tested line is the one chdb embeds (${existsSync(CHDB_LOCK) ? 'scripts/chdb/package-lock.json' : 'scripts/chdb/package-lock.json absent: skipped'})`, () => {
+  it(`the tested line is the one chdb embeds (${existsSync(CHDB_LOCK) ? 'scripts/chdb/package-lock.json' : 'scripts/chdb/package-lock.json absent: skipped'})`, { skip: !existsSync(CHDB_LOCK), meta: { skipReason: `${CHDB_LOCK} is missing (npm test installs chdb there)` } }, () => {
     const lock = JSON.parse(readFileSync(CHDB_LOCK, 'utf8'));
     // chdb's native library is versioned by the ClickHouse it embeds (26.7.3-stable.1).
     const libs = Object.entries(lock.packages as Record<string, { version: string }>).filter(([k]) => /node_modules\/@chdb\/lib-/.test(k));

@@ -56,7 +56,7 @@ const natsContainer = (ms: Manifest[]) => containers(ms).find((c) => c.owner.kin
 /** The component of a workload of this chart (its app.kubernetes.io/component label). */
 const componentOf = (m: Manifest) => m.metadata.labels?.['app.kubernetes.io/component'];
 
-describe.skipIf(chartForRendering().natsIsStandIn)('chart: NATS users per component', () => {
+describe('chart: NATS users per component', { skip: chartForRendering().natsIsStandIn, meta: { skipReason: chartForRendering().standInReason } }, () => {
   let ms: Manifest[];
   beforeAll(async () => {
     ms = await render();
@@ -128,7 +128,7 @@ describe.skipIf(chartForRendering().natsIsStandIn)('chart: NATS users per compon
     expect(containers(none).flatMap(({ container }) => Object.keys(envOf(container)).filter((k) => k === 'NATS_USER' || k === 'NATS_PASSWORD'))).toEqual([]);
   });
 
-  describe.skipIf(!NATS_SERVER)('the rendered configuration on a real nats-server', () => {
+  describe('the rendered configuration on a real nats-server', { skip: !NATS_SERVER, meta: { skipReason: "nats-server is not installed (Debian's nats-server package; scripts/setup.sh installs it)" } }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'orderflow-chart-nats-'));
     /** The pod's environment: each variable from its Secret key, as Kubernetes sets it. */
     let podEnv: Record<string, string>;
