@@ -153,12 +153,17 @@ describe('SequencedFeed: resume after the last stored trade', () => {
     // one trade a second: the stored trade 1000 is 9000 s old, the bound 1 h
     const { feed, trades, gaps } = setUp((o) => new BinanceOnHistory({ ...o, market: 'spot' }), tail(1000), 3_600_000);
     feed.rest_ = history(1, 10_000);
+    // the bound is taken at some instant between t0 and t1: trade i is at NOW - (10,000 - i) s, so
+    // the first trade since that instant minus 1 h is 6400 plus the seconds since NOW (a loaded
+    // machine may take seconds between the module's load and the catch-up), give or take one
+    const t0 = Date.now();
     await feed.start();
     await caughtUp(feed);
+    const t1 = Date.now();
     await feed.stop();
     const first = Number(trades[0]!.id);
-    expect(first).toBeGreaterThanOrEqual(6399);
-    expect(first).toBeLessThanOrEqual(6401);
+    expect(first).toBeGreaterThanOrEqual(6400 + Math.floor((t0 * 1000 - NOW_US) / 1e6) - 1);
+    expect(first).toBeLessThanOrEqual(6400 + Math.ceil((t1 * 1000 - NOW_US) / 1e6) + 1);
     expect(gaps[0]).toMatchObject({ status: 'unfilled', fromId: '1001', toId: String(first - 1), reason: 'resume after id 1000: more than 1 h behind: older trades are not fetched (COLLECTOR_RESUME_MAX_HOURS)' });
     expect(trades.map((t) => Number(t.id))).toEqual(history(first, 10_000).map((t) => Number(t.id)));
   });
