@@ -46,6 +46,11 @@ function skipReasonOf(test: TestCase): string {
     const reason = at.meta().skipReason;
     if (reason) return reason;
   }
+  // a beforeAll/afterAll that threw or timed out leaves its suite's tests unrun, reported as skipped
+  for (let at: TestSuite | TestModule = test.parent; ; at = at.parent) {
+    if (at.errors().length > 0) return `not run: a hook of ${at.type === 'module' ? 'the file' : `"${at.fullName}"`} failed (its error is listed with the errors outside the tests)`;
+    if (at.type === 'module') break;
+  }
   if (test.options.mode === 'todo') return 'a todo: the test is not written yet';
   return 'no reason given (a skip, skipIf or runIf without meta.skipReason)';
 }

@@ -35,10 +35,10 @@ function run(args: string[], env: Record<string, string>, cwd = FIXTURE): Promis
   });
 }
 
-async function fixtureRun(o: { ci: boolean; skips: boolean }) {
+async function fixtureRun(o: { ci: boolean; skips: boolean; hook?: boolean }) {
   const results = mkdtempSync(join(tmpdir(), 'orderflow-skips-'));
   dirs.push(results);
-  const env = { CI: o.ci ? 'true' : '', FIXTURE_SKIPS: o.skips ? '1' : '', ORDERFLOW_TEST_RESULTS_DIR: results };
+  const env = { CI: o.ci ? 'true' : '', FIXTURE_SKIPS: o.skips ? '1' : '', FIXTURE_HOOK: o.hook ? '1' : '', ORDERFLOW_TEST_RESULTS_DIR: results };
   const vitest = await run([VITEST, 'run', '--config', 'vitest.config.ts'], env);
   const summary = await run([SUMMARY, results], env, ROOT);
   return { results, vitest, summary, files: readdirSync(results).sort() };
@@ -79,6 +79,15 @@ describe('skipped tests', () => {
     expect(summary.code, summary.output).toBe(0);
     expect(summary.output).toContain('test: skips-fixture: 4 skipped:');
     expect(summary.output).toContain('tests: 1 passed, 0 failed, 4 skipped');
+  });
+
+  it('not run because a hook failed: listed with that reason, beside the hook\'s error', async () => {
+    const { results, vitest, summary } = await fixtureRun({ ci: false, skips: false, hook: true });
+    expect(vitest.code, vitest.output).not.toBe(0);
+    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as { test: string; reason: string }[];
+    expect(listed.map((s) => [s.test, s.reason])).toEqual([['with a broken set-up > never runs', 'not run: a hook of "with a broken set-up" failed (its error is listed with the errors outside the tests)']]);
+    expect(summary.code, summary.output).toBe(1);
+    expect(summary.output).toContain('fixture set-up failed');
   });
 
   it('under CI=true with nothing skipped: both pass and nothing is listed', async () => {
