@@ -142,15 +142,24 @@ describe("@scarf/scarf's postinstall (its own report.js)", () => {
 
   /**
    * Runs scarf's postinstall in `root` with `env`; returns the requests scarf.sh would have had.
-   * Scarf gives its `npm ls` 3 s and gives up silently past them (no report, no decision made); on
-   * a loaded machine that happens, so such a run is repeated.
+   * Scarf gives its `npm ls @scarf/scarf --json --long` 3 s and gives up silently past them (no
+   * report, no decision made), which a loaded machine exceeds. So npm's real answer for the tree is
+   * taken first, without a time limit, and the `npm` on the postinstall's PATH is a shim that
+   * prints exactly that answer: scarf's own code still makes every decision from npm's own output.
    */
   const postinstall = async (root: string, env: Record<string, string>) => {
-    for (let attempt = 1; ; attempt++) {
-      const run = await postinstallOnce(root, env);
-      if (!/Scarf received an error from npm -ls/.test(run.output) || attempt === 4) return run;
-    }
+    const answer = await new Promise<string>((resolve, reject) =>
+      execFile('npm', ['ls', SCARF, '--json', '--long'], { cwd: root, env: withoutNpmVars(), timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+        stdout ? resolve(stdout) : reject(new Error(`npm ls in ${root}: ${error?.message ?? ''}\n${stderr}`)),
+      ),
+    );
+    const bin = join(root, '.npm-ls-shim');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'answer.json'), answer);
+    writeFileSync(join(bin, 'npm'), `#!/bin/sh\n[ "$1" = ls ] || { echo "npm shim: only ls is expected, got $*" >&2; exit 2; }\ncat '${join(bin, 'answer.json')}'\n`, { mode: 0o755 });
+    return postinstallOnce(root, { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env });
   };
+  const withoutNpmVars = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   const postinstallOnce = async (root: string, env: Record<string, string>) => {
     const requests: string[] = [];
     const server = createServer((req, res) => {
