@@ -110,6 +110,9 @@ export function projectVitestConfig(projectDir: string, include: string[] = ['sr
       // Property and fuzz tests run tens of thousands of cases; under `nx run-many` on two cores
       // they share the CPU with other projects' tasks, so the 5 s default is too tight.
       testTimeout: 60_000,
+      // Hooks start and stop servers (ClickHouse, NATS, chdb, Helm renders): on a shared two-core
+      // machine they take longer than the 10 s default.
+      hookTimeout: 120_000,
       reporters: ['default', 'json', runErrorsReporter(resolve(results, `${name}.errors.txt`)), skipsReporter(resolve(results, `${name}.skips.json`), name)],
       outputFile: { json: resolve(results, `${name}.json`) },
     },
