@@ -39,7 +39,7 @@ export interface SkippedTest {
   reason: string;
 }
 
-function skipReasonOf(test: TestCase): string {
+function skipReasonOf(test: TestCase, namePattern: RegExp | undefined): string {
   const result = test.result();
   if (result.state === 'skipped' && result.note) return result.note;
   for (let at: TestCase | TestSuite | TestModule = test; at.type !== 'module'; at = at.parent) {
@@ -52,6 +52,7 @@ function skipReasonOf(test: TestCase): string {
     if (at.type === 'module') break;
   }
   if (test.options.mode === 'todo') return 'a todo: the test is not written yet';
+  if (namePattern && !namePattern.test(test.fullName)) return `not selected by the name filter (-t ${namePattern.source})`;
   return 'no reason given (a skip, skipIf or runIf without meta.skipReason)';
 }
 
@@ -63,13 +64,17 @@ function skipReasonOf(test: TestCase): string {
  * missing once per reason, with the number of tests it skipped.
  */
 function skipsReporter(file: string, project: string): Reporter {
+  let namePattern: RegExp | undefined;
   return {
+    onInit(vitest) {
+      namePattern = vitest.config.testNamePattern;
+    },
     onTestRunEnd(modules) {
       const skipped: SkippedTest[] = [];
       for (const m of modules) {
         for (const t of m.children.allTests()) {
           if (t.result().state !== 'skipped') continue;
-          skipped.push({ file: relative(import.meta.dirname, m.moduleId), test: t.fullName, reason: skipReasonOf(t) });
+          skipped.push({ file: relative(import.meta.dirname, m.moduleId), test: t.fullName, reason: skipReasonOf(t, namePattern) });
         }
       }
       if (skipped.length === 0) return;

@@ -35,11 +35,11 @@ function run(args: string[], env: Record<string, string>, cwd = FIXTURE): Promis
   });
 }
 
-async function fixtureRun(o: { ci: boolean; skips: boolean; hook?: boolean }) {
+async function fixtureRun(o: { ci: boolean; skips: boolean; hook?: boolean; args?: string[] }) {
   const results = mkdtempSync(join(tmpdir(), 'orderflow-skips-'));
   dirs.push(results);
   const env = { CI: o.ci ? 'true' : '', FIXTURE_SKIPS: o.skips ? '1' : '', FIXTURE_HOOK: o.hook ? '1' : '', ORDERFLOW_TEST_RESULTS_DIR: results };
-  const vitest = await run([VITEST, 'run', '--config', 'vitest.config.ts'], env);
+  const vitest = await run([VITEST, 'run', '--config', 'vitest.config.ts', ...(o.args ?? [])], env);
   const summary = await run([SUMMARY, results], env, ROOT);
   return { results, vitest, summary, files: readdirSync(results).sort() };
 }
@@ -88,6 +88,20 @@ describe('skipped tests', () => {
     expect(listed.map((s) => [s.test, s.reason])).toEqual([['with a broken set-up > never runs', 'not run: a hook of "with a broken set-up" failed (its error is listed with the errors outside the tests)']]);
     expect(summary.code, summary.output).toBe(1);
     expect(summary.output).toContain('fixture set-up failed');
+  });
+
+  it('left out by a name filter (-t): listed as not selected by it', async () => {
+    const { results, vitest } = await fixtureRun({ ci: false, skips: true, args: ['-t', 'needs a browser'] });
+    expect(vitest.code, vitest.output).toBe(0);
+    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as { test: string; reason: string }[];
+    expect(Object.fromEntries(listed.map((s) => [s.test, s.reason]))).toEqual({
+      runs: 'not selected by the name filter (-t needs a browser)',
+      'needs the recordings > first': 'fixture recordings are missing',
+      'needs the recordings > second': 'fixture recordings are missing',
+      'needs a browser': 'fixture browser is missing',
+      // it.skip, and not selected either
+      'skipped without a reason': 'not selected by the name filter (-t needs a browser)',
+    });
   });
 
   it('under CI=true with nothing skipped: both pass and nothing is listed', async () => {
