@@ -8,28 +8,16 @@
  *   for one exchange and for a merged view of two exchanges with different scales.
  * - A merged subscription's session (sums, exact VWAP, POC and value area at the grouping, naked
  *   POCs), before and after midnight, equals a reference computed from the published trades.
- * - The HTTP profile/VWAP/CVD/TPO/imbalance/naked-POC endpoints equal the engine's functions.
+ * - The HTTP profile/VWAP/CVD/TPO/imbalance/naked-POC endpoints, and the clients' per-candle POC
+ *   and value area, equal the independent oracles of tests/src/oracles (not the engine's own
+ *   functions) on the same trades.
  * - Bad inputs on every event and parameter are refused clearly and change nothing.
  * - A client that stops reading does not delay another one.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type AggregatorConfig, consumerName, loadAggregatorConfig, startAggregatorApp } from '@orderflow/aggregator';
 import { connectClickHouse } from '@orderflow/clickhouse';
-import {
-  type CandleData,
-  FootprintCandle,
-  type Trade,
-  buildProfile,
-  cumulativeDelta,
-  imbalances,
-  instrumentFromSteps,
-  nakedPocs,
-  profileMetrics,
-  regroup,
-  rollUp,
-  tpoProfiles,
-  vwapBands,
-} from '@orderflow/footprint';
+import { type Trade, instrumentFromSteps } from '@orderflow/footprint';
 import { type GatewayConfig, loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +26,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, recording, startClickHouse, waitAllAcked } from './aggregator-support.js';
 import { LiveClient, type RefMember, type SubscriptionModel, clickHouseLines, percentile, refGroup, referenceLines, stuckClient, UNLIMITED_HTTP } from './gateway-support.js';
+import { type RefCandle, type RefTrade, candlesOf } from './oracles/candles.js';
+import { cvdPoints } from './oracles/cvd.js';
+import { imbalancesOf } from './oracles/imbalances.js';
+import { type RefProfile, metricsOf, nakedPocs, profileOf, profileOfLevels, tradedLevels } from './oracles/profile.js';
+import { tpoSessions } from './oracles/tpo.js';
+import { vwapDifferences, vwapPoints } from './oracles/vwap.js';
 import { type Cleanup, connectTo, needsSharedData, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const DB = 'gw';
@@ -61,37 +55,28 @@ async function gateway(cleanup: Cleanup, env: Record<string, string>, tweak?: (c
   return g;
 }
 
-/** Native 1m candles of a recording, built by the engine (each trade id once). */
-function engineMinutes(rec: Recording): FootprintCandle[] {
+/**
+ * A recording's trades (each id once) as the oracles read them, in a merged view's units when
+ * given its factors (prices x pf, quantities x qf).
+ */
+function refTrades(rec: Recording, pf = 1n, qf = 1n): RefTrade[] {
   const seen = new Set<string>();
-  const byMinute = new Map<number, FootprintCandle>();
-  for (const t of rec.trades) {
-    if (seen.has(t.id)) continue;
-    seen.add(t.id);
-    const m = Math.floor(t.exchangeTimeUs / 60_000_000) * 60_000;
-    let c = byMinute.get(m);
-    if (!c) byMinute.set(m, (c = new FootprintCandle('1m', m)));
-    c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
-  }
-  return [...byMinute.values()].sort((a, b) => a.openTime - b.openTime);
+  return rec.trades
+    .filter((t) => !seen.has(t.id) && seen.add(t.id))
+    .map((t) => ({ price: BigInt(t.price) * pf, quantity: BigInt(t.quantity) * qf, side: t.side, timeUs: BigInt(t.exchangeTimeUs) }));
 }
 
-/** A native candle of a member in a merged view's units (prices x pf, quantities x qf). */
-function scaleCandle(c: FootprintCandle, pf: number, qf: number): FootprintCandle {
-  const d = c.toData();
-  return FootprintCandle.fromData({
-    ...d,
-    open: d.open * pf,
-    high: d.high * pf,
-    low: d.low * pf,
-    close: d.close * pf,
-    buyVolume: d.buyVolume * qf,
-    sellVolume: d.sellVolume * qf,
-    delta: d.delta * qf,
-    maxDelta: d.maxDelta * qf,
-    minDelta: d.minDelta * qf,
-    levels: d.levels.map((l) => ({ ...l, price: l.price * pf, buyVolume: l.buyVolume * qf, sellVolume: l.sellVolume * qf })),
-  });
+/** The trades of [fromMs, toMs) of exchange time. */
+function between(trades: readonly RefTrade[], fromMs: number, toMs: number): RefTrade[] {
+  return trades.filter((t) => t.timeUs >= BigInt(fromMs) * 1000n && t.timeUs < BigInt(toMs) * 1000n);
+}
+
+/** The oracle's profile of a candle's cells ([price, buy, sell, buy trades, sell trades]) at `step`. */
+function cellsProfile(cells: readonly (readonly number[])[], step: bigint): RefProfile {
+  return profileOfLevels(
+    step,
+    cells.map((x) => ({ price: BigInt(x[0]!), buy: BigInt(x[1]!), sell: BigInt(x[2]!), buyTrades: x[3]!, sellTrades: x[4]! })),
+  );
 }
 
 /** A parsed JSON body: its shape is what the assertions check. */
@@ -135,32 +120,10 @@ function refDecimal(a: bigint, b: bigint, decimals: number): string {
   return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 }
 
-/**
- * POC and 70 % value area of grouped volumes, as the README defines them: levels dense from the
- * lowest to the highest by `step`; POC = greatest volume, ties nearest the middle, then higher;
- * value area grown from the POC one level at a time towards the larger neighbour, ties up, until
- * it holds at least 70 % of the volume (BigInt, written apart from the engine).
- */
+/** POC and 70 % value area of grouped volumes (price -> volume), by the profile oracle. */
 function refProfile(levels: ReadonlyMap<bigint, bigint>, step: bigint): { poc: bigint; vah: bigint; val: bigint } {
-  const prices = [...levels.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const low = prices[0]!;
-  const n = Number((prices[prices.length - 1]! - low) / step) + 1;
-  const vol = Array.from({ length: n }, (_, i) => levels.get(low + BigInt(i) * step) ?? 0n);
-  const total = vol.reduce((a, b) => a + b, 0n);
-  let best = 0;
-  for (let i = 1; i < n; i++) if (vol[i]! > vol[best]! || (vol[i] === vol[best] && Math.abs(2 * i - (n - 1)) <= Math.abs(2 * best - (n - 1)))) best = i;
-  const target = (total * 70n + 99n) / 100n;
-  let lo = best;
-  let hi = best;
-  let sum = vol[best]!;
-  while (sum < target && (hi < n - 1 || lo > 0)) {
-    const up = hi < n - 1 ? vol[hi + 1]! : -1n;
-    const down = lo > 0 ? vol[lo - 1]! : -1n;
-    if (up >= down) sum += vol[++hi]!;
-    else sum += vol[--lo]!;
-  }
-  const at = (i: number) => low + BigInt(i) * step;
-  return { poc: at(best), vah: at(hi), val: at(lo) };
+  const m = metricsOf(profileOfLevels(step, [...levels].map(([price, volume]) => ({ price, buy: volume, sell: 0n, buyTrades: 1, sellTrades: 0 }))));
+  return { poc: BigInt(m.poc!), vah: BigInt(m.valueAreaHigh!), val: BigInt(m.valueAreaLow!) };
 }
 
 /**
@@ -344,11 +307,10 @@ describe('gateway', needsSharedData, () => {
       expect(s.model.seqs, `${s.name}: updates numbered 1, 2, 3, ...`).toEqual(s.model.seqs.map((_, i) => i + 1));
       expect(s.model.updates, `${s.name} got updates`).toBeGreaterThan(0);
     }
-    // per-candle profile metrics of the client's candles are the engine's on the same cells
+    // per-candle POC and value area of the client's candles are the profile oracle's on the same cells
     for (const s of subs) {
       for (const c of s.model.candles.values()) {
-        const cells = [...c.cells.values()].sort((x, y) => x[0] - y[0]);
-        const m = profileMetrics(buildProfile([{ step: Number(s.step), mode: 'nearest', levels: cells.map((x) => ({ price: x[0], buyVolume: x[1], sellVolume: x[2], buyTrades: x[3], sellTrades: x[4] })) } as unknown as CandleData]));
+        const m = metricsOf(cellsProfile([...c.cells.values()], s.step));
         expect([c.summary.poc, c.summary.vah, c.summary.val], `${s.name} ${c.summary.openTime}`).toEqual([m.poc, m.valueAreaHigh, m.valueAreaLow]);
       }
     }
@@ -460,21 +422,22 @@ describe('gateway', needsSharedData, () => {
     expect(c.errors).toEqual([]);
   }, 120_000);
 
-  it('profile, VWAP, CVD, TPO, imbalances and naked POCs over HTTP equal the engine on the same range', async () => {
-    // the recording is fully stored by the previous test; build the engine's own candles from it
-    const minutes = engineMinutes(spot);
+  it('profile, VWAP, CVD, TPO, imbalances and naked POCs over HTTP equal the oracles on the same trades', async () => {
+    // the recording is fully stored by the previous test; the oracles read its trades
+    const trades = refTrades(spot);
+    const minutes = candlesOf(trades, 60_000, 1n, 'nearest');
     const day1 = Date.UTC(2024, 7, 8);
     const day2 = Date.UTC(2024, 7, 9);
     const api = (path: string) => getJson(`${gw.url}${path}`);
     const q = 'exchange=binance&symbol=BTCUSDT';
-    const expectProfile = (body: Body, candles: readonly FootprintCandle[], step: number) => {
-      const profile = buildProfile(candles, { step });
-      const m = profileMetrics(profile);
+    const expectProfile = (body: Body, candles: readonly RefCandle[]) => {
+      const profile = profileOf(candles);
+      const m = metricsOf(profile);
       expect({ poc: body.poc, vah: body.vah, val: body.val, volume: body.volume, pocVolume: body.pocVolume, hvn: body.hvn, lvn: body.lvn, hvnZones: body.hvnZones, lvnZones: body.lvnZones, vaVolume: body.valueAreaVolume }).toEqual({
         poc: m.poc,
         vah: m.valueAreaHigh,
         val: m.valueAreaLow,
-        volume: profile.volume,
+        volume: m.volume,
         pocVolume: m.pocVolume,
         hvn: m.hvn,
         lvn: m.lvn,
@@ -482,60 +445,59 @@ describe('gateway', needsSharedData, () => {
         lvnZones: m.lvnZones,
         vaVolume: m.valueAreaVolume,
       });
-      expect(body.levels).toEqual(profile.levels.filter((l) => l.volume > 0).map((l) => [l.price, l.buyVolume, l.sellVolume, l.trades]));
+      expect(body.levels).toEqual(tradedLevels(profile));
     };
     // session (one UTC day), at native ticks and grouped
     for (const ticks of [1, 10]) {
       const r = await api(`/api/profile?${q}&kind=session&date=2024-08-08&ticks=${ticks}`);
       expect(r.status).toBe(200);
-      expectProfile(r.body, minutes.filter((c) => c.openTime >= day1 && c.openTime < day2), ticks);
+      expectProfile(r.body, candlesOf(between(trades, day1, day2), 60_000, BigInt(ticks), 'nearest'));
     }
     // range across midnight, and a composite of both days
     const from = Date.UTC(2024, 7, 8, 23, 56);
     const to = Date.UTC(2024, 7, 9, 0, 3);
     const range = await api(`/api/profile?${q}&kind=range&from=${from}&to=${new Date(to).toISOString()}&ticks=5`);
     expect(range.status).toBe(200);
-    expectProfile(range.body, minutes.filter((c) => c.openTime >= from && c.openTime < to), 5);
+    expectProfile(range.body, candlesOf(between(trades, from, to), 60_000, 5n, 'nearest'));
     const composite = await api(`/api/profile?${q}&kind=composite&date=2024-08-09&days=2&ticks=20`);
-    expectProfile(composite.body, minutes, 20);
-    // merged range profile: both members' native trades in common units, grouped by the engine
-    const mergedMinutes = [...engineMinutes(spot), ...engineMinutes(bybit).map((c) => scaleCandle(c, 10, 100))];
+    expectProfile(composite.body, candlesOf(trades, 60_000, 20n, 'nearest'));
+    // merged range profile: both members' trades in common units (bybit's prices x 10, quantities x 100), grouped by 3 view ticks of 10 units
+    const merged = [...trades, ...refTrades(bybit, 10n, 100n)];
     const mergedProfile = await api(`/api/profile?exchange=merged&symbol=BTC-USDT&kind=range&from=${from}&to=${to}&ticks=3`);
     expect(mergedProfile.status).toBe(200);
-    expectProfile(mergedProfile.body, mergedMinutes.filter((c) => c.openTime >= from && c.openTime < to), 30);
+    expectProfile(mergedProfile.body, candlesOf(between(merged, from, to), 60_000, 30n, 'nearest'));
 
-    // VWAP bands on 1m and 5m candles, session-anchored
-    for (const tf of ['1m', '5m'] as const) {
-      const candles = tf === '1m' ? minutes : rollUp(minutes, tf);
+    // VWAP bands on 1m and 5m candles, session-anchored (VWAP and σ exact, bands within the bound vwap.ts explains)
+    for (const [tf, ms] of [['1m', 60_000], ['5m', 300_000]] as const) {
       const r = await api(`/api/vwap?${q}&timeframe=${tf}&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z&session=true`);
       expect(r.status).toBe(200);
-      expect(r.body.points).toEqual(vwapBands(candles, { priceScale: 2, resetEachSession: true }).map((p) => ({ openTime: p.openTime, vwap: p.vwap, stdDev: p.stdDev, upper: p.upper, lower: p.lower })));
+      expect(vwapDifferences(r.body.points, vwapPoints(candlesOf(trades, ms, 1n, 'nearest'), { priceScale: 2, resetEachSession: true }), 6)).toEqual([]);
     }
     // CVD with its intra-candle extremes
     const cvd = await api(`/api/cvd?${q}&timeframe=5m&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z`);
-    expect(cvd.body.points).toEqual(cumulativeDelta(rollUp(minutes, '5m')));
+    expect(cvd.body.points).toEqual(cvdPoints(candlesOf(trades, 300_000, 1n, 'nearest')));
     // TPO per session from 30m periods
     const tpo = await api(`/api/tpo?${q}&from=2024-08-08T00:00:00Z&to=2024-08-10T00:00:00Z&ticks=10`);
     expect(tpo.status).toBe(200);
-    expect(tpo.body.sessions).toEqual(JSON.parse(JSON.stringify(tpoProfiles(rollUp(minutes, '30m'), { step: 10 }))));
+    expect(tpo.body.sessions).toEqual(tpoSessions(trades, { step: 10n }));
     // imbalances and naked POCs of candles grouped by 5 ticks
-    const grouped = minutes.map((c) => regroup(c, 5));
+    const grouped = candlesOf(trades, 60_000, 5n, 'nearest');
     const imb = await api(`/api/imbalances?${q}&timeframe=1m&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z&ticks=5&ratio=2.5`);
     expect(imb.status).toBe(200);
-    expect(imb.body.candles).toEqual(grouped.map((c) => ({ openTime: c.openTime, ...imbalances(c, { ratio: 2.5 }) })));
+    expect(imb.body.candles).toEqual(grouped.map((c) => ({ openTime: c.openTime, ...imbalancesOf(c, { ratio: '2.5' }) })));
     const naked = await api(`/api/naked-pocs?${q}&timeframe=1m&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z&ticks=5`);
     expect(naked.body.pocs).toEqual(nakedPocs(grouped));
 
-    // candles: summaries equal the engine's, VWAP per candle exact (notional / volume)
+    // candles: summaries equal the oracle's candles of the trades, VWAP per candle exact (notional / volume)
     const candles = await api(`/api/candles?${q}&timeframe=1m&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z`);
     expect(candles.status).toBe(200);
     expect(candles.body.candles.map((c: Body) => [c.openTime, c.open, c.high, c.low, c.close, c.buyVolume, c.sellVolume, c.trades, c.maxDelta, c.minDelta])).toEqual(
-      minutes.map((c) => [c.openTime, c.open, c.high, c.low, c.close, c.buyVolume, c.sellVolume, c.trades, c.maxDelta, c.minDelta]),
+      minutes.map((c) => [c.openTime, c.open, c.high, c.low, c.close, c.buy, c.sell, c.trades, c.maxDelta, c.minDelta].map(Number)),
     );
     // (vwap needs the schema's notional column: null where the candles view has none)
     expect(candles.body.candles.filter((c: Body) => c.vwap !== null).length).toBeGreaterThan(0);
     for (const [i, c] of minutes.entries()) {
-      if (candles.body.candles[i].vwap !== null) expect(candles.body.candles[i].vwap).toBe(vwapBands([c], { priceScale: 2 })[0]!.vwap);
+      if (candles.body.candles[i].vwap !== null) expect(candles.body.candles[i].vwap).toBe(vwapPoints([c], { priceScale: 2 })[0]!.vwap);
     }
     // CSV exports: one row per cell, exact decimals
     const csv = await fetch(`${gw.url}/api/footprint?${q}&timeframe=5m&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z&ticks=10&format=csv`);

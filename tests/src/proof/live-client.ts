@@ -7,9 +7,9 @@
  * what it holds equals ClickHouse's final footprint and candles of the same candles.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type CandleData, buildProfile, profileMetrics } from '@orderflow/footprint';
 import { io, type Socket } from 'socket.io-client';
 import { type Cell, type CandleMsg, type SnapshotMsg, type UpdateMsg, clickHouseLines } from '../gateway-support.js';
+import { metricsOf, profileOfLevels } from '../oracles/profile.js';
 
 export interface LiveView {
   exchange: string;
@@ -93,7 +93,7 @@ export interface LiveComparison {
   cellDiffs: number;
   candleDiffs: number;
   missingCandles: number;
-  /** Candles whose POC / value area differ from the engine's on ClickHouse's cells. */
+  /** Candles whose POC / value area differ from the profile oracle's (tests/src/oracles) on the same cells. */
   metricDiffs: number;
   /** Cells of the gateway's HTTP /api/footprint over the same range that differ from the client's. */
   httpDiffs: number;
@@ -355,14 +355,14 @@ async function compareView(truth: Truth, v: ViewState): Promise<LiveComparison> 
   let missingCandles = 0;
   for (const l of storedCandles) if (!v.candles.has(openTimeOf(l))) missingCandles++;
 
-  // POC / value area of each held candle: the engine's profile of the same cells (equal to ClickHouse's when the cells are)
+  // POC / value area of each held candle: the profile oracle's (tests/src/oracles) of the same cells (equal to ClickHouse's when the cells are)
   let metricDiffs = 0;
   for (const c of v.candles.values()) {
-    const sorted = [...c.cells.values()].sort((x, y) => x[0] - y[0]);
-    const m = profileMetrics(buildProfile([{ step: v.step, mode: 'nearest', levels: sorted.map((x) => ({ price: x[0], buyVolume: x[1], sellVolume: x[2], buyTrades: x[3], sellTrades: x[4] })) } as unknown as CandleData]));
+    const levels = [...c.cells.values()].map((x) => ({ price: BigInt(x[0]), buy: BigInt(x[1]), sell: BigInt(x[2]), buyTrades: x[3], sellTrades: x[4] }));
+    const m = metricsOf(profileOfLevels(BigInt(v.step), levels));
     if (c.summary.poc !== m.poc || c.summary.vah !== m.valueAreaHigh || c.summary.val !== m.valueAreaLow) {
       metricDiffs++;
-      if (examples.length < 8) examples.push(`metrics of ${c.summary.openTime}: client ${c.summary.poc}/${c.summary.vah}/${c.summary.val}, engine ${m.poc}/${m.valueAreaHigh}/${m.valueAreaLow}`);
+      if (examples.length < 8) examples.push(`metrics of ${c.summary.openTime}: client ${c.summary.poc}/${c.summary.vah}/${c.summary.val}, oracle ${m.poc}/${m.valueAreaHigh}/${m.valueAreaLow}`);
     }
   }
 
