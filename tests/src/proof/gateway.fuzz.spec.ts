@@ -21,6 +21,7 @@
  * views back to where they were, Object.prototype untouched), the refusals were counted by the
  * gateway's metrics, and every fuzzed connection still subscribes and gets a snapshot.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -92,13 +93,21 @@ type Json = any;
  * Bookkeeping
  * ---------------------------------------------------------------------------------------------- */
 
-/** Failures of one section: all counted, the first few described. */
+/**
+ * Where the input being judged came from (the seed of its fc.sample call and its place there), so
+ * that a failure names what replays it: every input is fast-check's, generated from PROOF_FUZZ_SEED.
+ */
+const origin = new AsyncLocalStorage<string>();
+
+/** Failures of one section: all counted, the first few described (with the input's seed, where one is being judged). */
 class Failures {
   count = 0;
   readonly examples: string[] = [];
-  add(m: string): void {
+  add(failure: string): void {
+    const from = origin.getStore();
+    const m = failure.length > 900 ? `${failure.slice(0, 900)}...` : failure;
     this.count++;
-    if (this.examples.length < 12) this.examples.push(m.length > 900 ? `${m.slice(0, 900)}...` : m);
+    if (this.examples.length < 12) this.examples.push(from === undefined ? m : `${m} [replay: ${from}]`);
   }
   assertNone(what: string): void {
     expect({ what, failures: this.count, examples: this.examples }).toEqual({
@@ -144,13 +153,11 @@ async function pool<T>(items: readonly T[], limit: number, fn: (t: T) => Promise
 
 /** `n` inputs of `arb` in chunks (deterministic: one seed per chunk), each chunk handed to `run`. */
 async function forChunks<T>(arb: fc.Arbitrary<T>, n: number, salt: number, run: (chunk: T[]) => Promise<void>): Promise<void> {
-  for (let i = 0, c = 0; i < n; i += CHUNK, c++)
-    await run(
-      fc.sample(arb, {
-        numRuns: Math.min(CHUNK, n - i),
-        seed: SEED * 1_000_003 + salt * 10_007 + c,
-      }),
-    );
+  for (let i = 0, c = 0; i < n; i += CHUNK, c++) {
+    const seed = SEED * 1_000_003 + salt * 10_007 + c;
+    const numRuns = Math.min(CHUNK, n - i);
+    await origin.run(`one of fc.sample(<this section's inputs>, { seed: ${seed}, numRuns: ${numRuns} }), PROOF_FUZZ_SEED=${SEED}`, () => run(fc.sample(arb, { numRuns, seed })));
+  }
 }
 
 /**
@@ -160,19 +167,18 @@ async function forChunks<T>(arb: fc.Arbitrary<T>, n: number, salt: number, run: 
  * PROOF_FUZZ_PROGRESS set, a line every 5,000 inputs (wall time, this process's CPU, heap).
  */
 async function feed<T>(what: string, arb: fc.Arbitrary<T>, n: number, salt: number, workers: ((t: T) => Promise<void>)[]): Promise<void> {
-  let buf: T[] = [];
+  let buf: [T, string][] = [];
   let made = 0;
   let chunk = 0;
   const t0 = Date.now();
   const c0 = process.cpuUsage();
-  const next = (): T | undefined => {
+  const next = (): [T, string] | undefined => {
     if (buf.length === 0 && made < n) {
       const k = Math.min(CHUNK, n - made);
+      const seed = SEED * 1_000_003 + salt * 10_007 + chunk++;
       buf = fc
-        .sample(arb, {
-          numRuns: k,
-          seed: SEED * 1_000_003 + salt * 10_007 + chunk++,
-        })
+        .sample(arb, { numRuns: k, seed })
+        .map((t, i): [T, string] => [t, `input ${i} of fc.sample(<${what} inputs>, { seed: ${seed}, numRuns: ${k} }), PROOF_FUZZ_SEED=${SEED}`])
         .reverse();
       made += k;
       if (process.env['PROOF_FUZZ_PROGRESS'] && made % 5000 < k) {
@@ -186,7 +192,7 @@ async function feed<T>(what: string, arb: fc.Arbitrary<T>, n: number, salt: numb
   };
   await Promise.all(
     workers.map(async (w) => {
-      for (let t = next(); t !== undefined; t = next()) await w(t);
+      for (let t = next(); t !== undefined; t = next()) await origin.run(t[1], () => w(t[0]));
     }),
   );
 }
@@ -738,7 +744,7 @@ describe('hostile input against a running gateway', () => {
     const total = [...tally].filter(([k]) => !k.startsWith('http param ')).reduce((n, [, v]) => n + v, 0);
     const times = [...clock].map(([k, t]) => `${k}: ${t.wall.toFixed(1)} s (this process's CPU ${t.cpu.toFixed(1)} s)`);
     console.log(
-      `[proof] gateway fuzz: ${total.toLocaleString('en')} inputs in ${((Date.now() - started) / 1000).toFixed(1)} s (PROOF_FUZZ_RUNS=${RUNS})\n  ${rows.join('\n  ')}\n  time per test:\n  ${times.join('\n  ')}\n  outcomes:\n  ${[
+      `[proof] gateway fuzz: ${total.toLocaleString('en')} inputs in ${((Date.now() - started) / 1000).toFixed(1)} s (PROOF_FUZZ_RUNS=${RUNS}, PROOF_FUZZ_SEED=${SEED})\n  ${rows.join('\n  ')}\n  time per test:\n  ${times.join('\n  ')}\n  outcomes:\n  ${[
         ...outcomes,
       ]
         .sort(([a], [b]) => (a < b ? -1 : 1))
