@@ -44,8 +44,10 @@ describe('VWAP with standard deviation bands (hand-worked)', () => {
     expect(a).toMatchObject({
       vwap: '1.015000',
       stdDev: '0.008660',
-      upper: ['1.023660', '1.032320', '1.040980'],
-      lower: ['1.006340', '0.997680', '0.989020'],
+      // each band rounded once from its exact value: 1.015 ± k × 0.0086602540 (k = 1, 2, 3) =
+      // 1.0236602540, 1.0323205081, 1.0409807621 and 1.0063397460, 0.9976794919, 0.9890192379
+      upper: ['1.023660', '1.032321', '1.040981'],
+      lower: ['1.006340', '0.997679', '0.989019'],
     });
     expect(b).toMatchObject({ vwap: '1.027500', stdDev: '0.013919' });
     expect(b!.values.vwap).toBeCloseTo(1.0275, 10);

@@ -135,16 +135,37 @@ export function vwapBands(candles: readonly CandleLike[], options: VwapOptions):
     const varNum = sp2v * sv - spv * spv;
     const sdScaled = sqrtRatioHalfEven(varNum * f * f, sv);
     const fmt = (x: bigint) => formatFixed(x, decimals);
+    // band k = (spv·f + k·√(varNum·f²)) / sv, itself rounded once (not rounded VWAP + k·rounded σ)
+    const band = (k: bigint) => fmt(bandHalfEven(spv * f, k, varNum * f * f, sv));
     out.push({
       openTime: c.openTime,
       vwap: fmt(vwapScaled),
       stdDev: fmt(sdScaled),
-      upper: [fmt(vwapScaled + sdScaled), fmt(vwapScaled + 2n * sdScaled), fmt(vwapScaled + 3n * sdScaled)],
-      lower: [fmt(vwapScaled - sdScaled), fmt(vwapScaled - 2n * sdScaled), fmt(vwapScaled - 3n * sdScaled)],
+      upper: [band(1n), band(2n), band(3n)],
+      lower: [band(-1n), band(-2n), band(-3n)],
       values: { vwap: Number(vwapScaled) / 10 ** decimals, stdDev: Number(sdScaled) / 10 ** decimals },
     });
   }
   return out;
+}
+
+/**
+ * round((a + k·√w) / d) half to even, exactly (d > 0, w >= 0). With t = k·√w = ±√(4k²w)/2:
+ * n = floor(2a + 2t) from the integer square root of 4k²w (exact when it is a perfect square);
+ * round(x) = floor(x + 1/2) = floor((n + d) / 2d), since the fraction of 2a + 2t cannot carry past
+ * a multiple of 2d; a tie (x + 1/2 an integer) needs 2t exact, and then goes to the even neighbour.
+ */
+function bandHalfEven(a: bigint, k: bigint, w: bigint, d: bigint): bigint {
+  const square = 4n * k * k * w;
+  const root = isqrt(square);
+  const exact = root * root === square;
+  const n = 2n * a + (k >= 0n ? root : -root - (exact ? 0n : 1n));
+  const twoD = 2n * d;
+  const num = n + d;
+  let q = num / twoD;
+  if (num % twoD !== 0n && num < 0n) q -= 1n; // floor, not truncation
+  if (exact && num % twoD === 0n && (q & 1n) === 1n) q -= 1n;
+  return q;
 }
 
 /** round(sqrt(n) / d) half to even, exactly: q = isqrt(floor(n / d^2)), up when 4n >= (2q + 1)^2 d^2. */

@@ -13,11 +13,8 @@
  * (A + c·√B) / S with integers A, c, B, S, rounded by exact comparisons (no floats, no square
  * root approximations in the result).
  *
- * The engine rounds VWAP and σ exactly the same way, but writes a band as rounded VWAP + k ×
- * rounded σ (orderflow.ts: `vwapScaled + k * sdScaled`). That sum can differ from the exactly
- * rounded band by up to 1/2 + k/2 + 1/2 units of the last decimal (each of the three roundings
- * errs by at most half a unit, k times for σ), so by at most 1, 2, 2 units for k = 1, 2, 3:
- * `vwapDifferences` compares VWAP and σ exactly and the bands within that bound.
+ * The engine is held to the same: VWAP, σ and every band equal to the last decimal
+ * (`vwapDifferences`).
  */
 import type { RefCandle } from './candles.js';
 import { type Session, decimalString, sessionOf } from './units.js';
@@ -127,28 +124,10 @@ export function vwapPoints(
   return out;
 }
 
-/** Units of the last decimal between two decimal strings of `decimals` places. */
-function unitsApart(x: string, y: string, decimals: number): bigint {
-  const units = (s: string) => {
-    const neg = s.startsWith('-');
-    const [int, frac = ''] = (neg ? s.slice(1) : s).split('.');
-    if (frac.length !== decimals)
-      throw new Error(`"${s}" does not have ${decimals} decimals`);
-    const u = BigInt(int! + frac);
-    return neg ? -u : u;
-  };
-  const d = units(x) - units(y);
-  return d < 0n ? -d : d;
-}
-
-/**
- * What differs between points and the oracle's: VWAP and σ must be equal, band k within
- * 1 + k/2 units of the last decimal (see the file's comment); empty when they agree.
- */
+/** What differs between points and the oracle's, every figure exactly; empty when they agree. */
 export function vwapDifferences(
   actual: readonly Omit<RefVwapPoint, never>[],
   expected: readonly RefVwapPoint[],
-  decimals: number,
 ): string[] {
   const out: string[] = [];
   if (actual.length !== expected.length)
@@ -162,13 +141,9 @@ export function vwapDifferences(
     if (a.stdDev !== e.stdDev)
       out.push(`${at}: stdDev ${a.stdDev}, expected ${e.stdDev}`);
     for (let k = 1; k <= 3; k++) {
-      const bound = BigInt(Math.floor(1 + k / 2));
       for (const side of ['upper', 'lower'] as const) {
-        const d = unitsApart(a[side][k - 1]!, e[side][k - 1]!, decimals);
-        if (d > bound)
-          out.push(
-            `${at}: ${side} ${k}σ ${a[side][k - 1]}, expected ${e[side][k - 1]} (±${bound})`,
-          );
+        if (a[side][k - 1] !== e[side][k - 1])
+          out.push(`${at}: ${side} ${k}σ ${a[side][k - 1]}, expected ${e[side][k - 1]}`);
       }
     }
   });
