@@ -318,7 +318,7 @@ describe('gateway', needsSharedData, () => {
     // alone, and the merged POC of 2024-08-08 at the grouping is naked unless the new day reached it)
     for (const s of subs.filter((x) => x.members.length > 1)) {
       const ref = refSession(s.members, new Map(s.members.map((m) => [m.rec, m.rec.trades])), s.step, 2);
-      await waitFor(`${s.name}: its session equals the reference`, () => canonical(mergedSessions.get(s.model.snapshot!.subscriptionId)) === canonical(ref), 15_000).catch(() => undefined);
+      await waitFor(`${s.name}: its session equals the reference`, () => canonical(mergedSessions.get(s.model.snapshot!.subscriptionId)) === canonical(ref), 60_000).catch(() => undefined);
       expect(mergedSessions.get(s.model.snapshot!.subscriptionId), `${s.name} session`).toEqual(ref);
     }
     // one NATS subscription per stream, whatever the number of clients and groupings (a merged
@@ -392,7 +392,7 @@ describe('gateway', needsSharedData, () => {
     const check = async (what: string) => {
       for (const s of subs) {
         const ref = refSession(members, published, s.step, 2);
-        await waitFor(`${s.name} ${what}: its session equals the reference`, () => canonical(sessions.get(s.id)) === canonical(ref), 20_000).catch(() => undefined);
+        await waitFor(`${s.name} ${what}: its session equals the reference`, () => canonical(sessions.get(s.id)) === canonical(ref), 60_000).catch(() => undefined);
         expect(sessions.get(s.id), `${s.name} ${what}`).toEqual(ref);
       }
     };
