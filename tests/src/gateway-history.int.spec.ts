@@ -5,12 +5,13 @@
  * print) are seen on the next request: the cache keys a candle on its stored trade count.
  */
 import { consumerName, loadAggregatorConfig, startAggregatorApp } from '@orderflow/aggregator';
-import { type CandleData, type Trade, buildProfile, instrumentFromSteps, pocAndValueArea } from '@orderflow/footprint';
+import { type Trade, instrumentFromSteps } from '@orderflow/footprint';
 import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from './aggregator-support.js';
 import { type Cell, UNLIMITED_HTTP, referenceLines } from './gateway-support.js';
+import { metricsOf, profileOfLevels } from './oracles/profile.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const DB = 'gwcache';
@@ -148,9 +149,8 @@ describe('gateway history cache', () => {
     expect(served).toHaveLength(10);
     expect(served.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`)).sort()).toEqual(ref);
     for (const c of served) {
-      // the stored POC and value area are the engine's on the cells; the totals are the cells'
-      const levels = c.cells.map(([price, buyVolume, sellVolume, buyTrades, sellTrades]) => ({ price, buyVolume, sellVolume, buyTrades, sellTrades }));
-      const m = pocAndValueArea(buildProfile([{ step: 1, mode: 'nearest', levels } as unknown as CandleData]))!;
+      // the stored POC and value area are the definitions' (tests/src/oracles) on the cells; the totals are the cells'
+      const m = metricsOf(profileOfLevels(1n, c.cells.map(([price, buy, sell, buyTrades, sellTrades]) => ({ price: BigInt(price), buy: BigInt(buy), sell: BigInt(sell), buyTrades, sellTrades }))));
       expect([c.poc, c.vah, c.val]).toEqual([m.poc, m.valueAreaHigh, m.valueAreaLow]);
       expect([c.buyVolume, c.sellVolume, c.buyTrades, c.sellTrades]).toEqual([1, 2, 3, 4].map((i) => c.cells.reduce((n, x) => n + x[i]!, 0)));
     }
