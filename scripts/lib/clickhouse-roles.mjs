@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensurePasswords, generatePassword, readPasswords } from './secrets.mjs';
 
 export const CLICKHOUSE_ROLES = ['migrator', 'writer', 'reader', 'analyst'];
 
@@ -226,16 +227,8 @@ export function analystUsersXml(o) {
   return roleUsersXml(analystRole(o));
 }
 
-/** A generated password: 32 characters of [a-z0-9] (192 bits of entropy and a bit more). */
-export function generateClickHousePassword() {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  let out = '';
-  // 36 does not divide 256: bytes >= 252 are drawn again, so that every character is as likely
-  while (out.length < 32)
-    for (const b of crypto.randomBytes(48))
-      if (b < 252 && out.length < 32) out += alphabet[b % 36];
-  return out;
-}
+/** A generated password (scripts/lib/secrets.mjs). */
+export const generateClickHousePassword = generatePassword;
 
 /** Users whose passwords the local set-up generates: `default` and the service roles. */
 export const GENERATED_PASSWORD_USERS = ['default', 'migrator', 'writer', 'reader'];
@@ -245,33 +238,10 @@ export const GENERATED_PASSWORD_USERS = ['default', 'migrator', 'writer', 'reade
  * 0700), for `default`, migrator, writer and reader: read when present, generated once otherwise.
  * @returns {{ default: string, migrator: string, writer: string, reader: string }}
  */
-export function ensureClickHousePasswords(dir) {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
-  const out = {};
-  for (const name of GENERATED_PASSWORD_USERS) {
-    const file = path.join(dir, `clickhouse-${name}.password`);
-    let pw = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
-    if (!pw) {
-      pw = generateClickHousePassword();
-      fs.writeFileSync(file, `${pw}\n`, { mode: 0o600 });
-    }
-    fs.chmodSync(file, 0o600);
-    out[name] = pw;
-  }
-  return out;
-}
+export const ensureClickHousePasswords = (dir) => ensurePasswords(dir, 'clickhouse', GENERATED_PASSWORD_USERS);
 
 /** The passwords of `dir` when every file is there (nothing generated), else null. */
-export function readClickHousePasswords(dir) {
-  const out = {};
-  for (const name of GENERATED_PASSWORD_USERS) {
-    const file = path.join(dir, `clickhouse-${name}.password`);
-    if (!fs.existsSync(file)) return null;
-    out[name] = fs.readFileSync(file, 'utf8').trim();
-  }
-  return out;
-}
+export const readClickHousePasswords = (dir) => readPasswords(dir, 'clickhouse', GENERATED_PASSWORD_USERS);
 
 /**
  * Writes <dataDir>/users.d/<user>.xml for each service role in `roles` ({ migrator, writer,

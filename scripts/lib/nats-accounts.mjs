@@ -10,9 +10,7 @@
 //
 //   import { natsAuthorization, ensureNatsPasswords } from './nats-accounts.mjs';
 
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { ensurePasswords, generatePassword, readPasswords } from './secrets.mjs';
 
 /** The components with a NATS user each; the user name is the component's name. */
 export const NATS_COMPONENTS = /** @type {const} */ (['collector', 'aggregator', 'gateway']);
@@ -113,43 +111,14 @@ export function natsAuthorizationConf(passwords, o = {}) {
   return `authorization {\n  users: [\n${users.join(',\n')}\n  ]\n}\n`;
 }
 
-/** A generated password: 32 characters of [a-z0-9] starting with a letter (nats.conf reads it as a string). */
-export function generatePassword() {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.randomBytes(32);
-  let out = 'p';
-  for (let i = 1; i < 32; i++) out += alphabet[bytes[i] % alphabet.length];
-  return out;
-}
+export { generatePassword };
 
 /**
  * The local passwords of the components and of `admin`, in `<dir>/nats-<name>.password` (mode
  * 0600): read when present, generated once otherwise.
  * @returns {{ collector: string, aggregator: string, gateway: string, admin: string }}
  */
-export function ensureNatsPasswords(dir) {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const out = {};
-  for (const name of [...NATS_COMPONENTS, 'admin']) {
-    const file = path.join(dir, `nats-${name}.password`);
-    let pw = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
-    if (!pw) {
-      pw = generatePassword();
-      fs.writeFileSync(file, `${pw}\n`, { mode: 0o600 });
-    }
-    fs.chmodSync(file, 0o600);
-    out[name] = pw;
-  }
-  return out;
-}
+export const ensureNatsPasswords = (dir) => ensurePasswords(dir, 'nats', [...NATS_COMPONENTS, 'admin']);
 
 /** The passwords of `dir` if every file is there (no generation), else null. */
-export function readNatsPasswords(dir) {
-  const out = {};
-  for (const name of [...NATS_COMPONENTS, 'admin']) {
-    const file = path.join(dir, `nats-${name}.password`);
-    if (!fs.existsSync(file)) return null;
-    out[name] = fs.readFileSync(file, 'utf8').trim();
-  }
-  return out;
-}
+export const readNatsPasswords = (dir) => readPasswords(dir, 'nats', [...NATS_COMPONENTS, 'admin']);
