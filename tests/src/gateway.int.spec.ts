@@ -736,6 +736,8 @@ describe('gateway', needsSharedData, () => {
       await new Promise((r) => setTimeout(r, 1000));
       reset();
       await new Promise((r) => setTimeout(r, 4000));
+      // at least 4 s, and enough samples for the percentiles (a loaded CI delivers fewer per second)
+      await waitFor('200 updates to the fast clients', () => delays().length > 200, 30_000).catch(() => undefined);
       const alone = delays();
 
       const conflatedBefore = await metric('gateway_updates_conflated_total');
