@@ -735,9 +735,12 @@ describe('gateway', needsSharedData, () => {
       const reset = () => fast.forEach((f) => (f.delays.length = 0));
       await new Promise((r) => setTimeout(r, 1000));
       reset();
+      // at least 4 s, and enough samples for the percentiles (a loaded CI delivers fewer per second);
+      // the sample with the stuck client below lasts as long
+      const aloneStart = Date.now();
       await new Promise((r) => setTimeout(r, 4000));
-      // at least 4 s, and enough samples for the percentiles (a loaded CI delivers fewer per second)
       await waitFor('200 updates to the fast clients', () => delays().length > 200, 30_000).catch(() => undefined);
+      const aloneMs = Date.now() - aloneStart;
       const alone = delays();
 
       const conflatedBefore = await metric('gateway_updates_conflated_total');
@@ -747,7 +750,7 @@ describe('gateway', needsSharedData, () => {
         await waitFor('the stuck client congested', async () => (await metric('gateway_congested_clients')) >= 1, 20_000);
         await new Promise((r) => setTimeout(r, 500));
         reset();
-        await new Promise((r) => setTimeout(r, 4000));
+        await new Promise((r) => setTimeout(r, aloneMs));
         const withStuck = delays();
         const conflated = (await metric('gateway_updates_conflated_total')) - conflatedBefore;
         const pending = await metric('gateway_pending_candles');
