@@ -14,6 +14,11 @@ describe('redactUrl', () => {
     expect(redactUrl('/api/instruments')).toBe('/api/instruments');
   });
 
+  it("keeps /api/vwap's session flag, and redacts session ids", () => {
+    expect(redactUrl('/api/vwap?symbol=BTCUSDT&session=true')).toBe('/api/vwap?symbol=BTCUSDT&session=true');
+    expect(redactUrl('/a?sessionid=abc&SESSION_ID=def&x=1')).toBe('/a?sessionid=[redacted]&SESSION_ID=[redacted]&x=1');
+  });
+
   it('bounds the URL', () => {
     const long = `/api/x?symbol=${'A'.repeat(5000)}`;
     expect(redactUrl(long)).toHaveLength(2003);

@@ -3,9 +3,11 @@ import type { FieldLogger } from '@orderflow/config';
 
 /**
  * Query parameters whose values never reach the log (a client may put its token in the URL; the
- * gateway itself reads it from the Authorization header, which is never logged).
+ * gateway itself reads it from the Authorization header, which is never logged). `session` is not
+ * among them: it is `/api/vwap`'s flag (restart the VWAP each UTC day), which the log should show;
+ * `sessionid` is the conventional name of a session secret.
  */
-const SECRET_PARAM = /^(token|access_token|id_token|refresh_token|auth|authorization|bearer|jwt|api[-_]?key|key|secret|password|passwd|pwd|signature|sig|session|sessionid|credentials?)$/i;
+const SECRET_PARAM = /^(token|access_token|id_token|refresh_token|auth|authorization|bearer|jwt|api[-_]?key|key|secret|password|passwd|pwd|signature|sig|sessionid|session_id|credentials?)$/i;
 
 /** Longest URL an access line carries (a request line may be 16 KB). */
 const MAX_URL = 2000;
