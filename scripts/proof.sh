@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proof under fire (issue 9): the fault suite, the hostile-input fuzzer and the SQL-injection check.
+# Proof under fire: the fault suite, the hostile-input fuzzer and the SQL-injection check.
 #
 #   scripts/proof.sh          small size (what `npm test` runs): ~10 min
 #   scripts/proof.sh full     ≥ 1M trades per fault (2 × 599,776), writes docs/proof/REPORT.md

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
- * Least privilege on the ClickHouse hop (issue 18 parts 1, 2, 6 and 7c) in the Helm chart and the
+ * Least privilege on the ClickHouse hop in the Helm chart and the
  * k8s/clickhouse installation: one user per role with the rights and limits of
  * libs/clickhouse/src/roles.ts (and of the decided table, spelled out again below), the analyst's
  * limits constant, no user from everywhere, `default` removed, each workload as its role, and
@@ -35,7 +35,7 @@ const usersXml = (ms: Manifest[]) => find(ms, 'ConfigMap', '-clickhouse-config')
 const chi = () => parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s/clickhouse/clickhouse-installation.yaml'), 'utf8'))[0]!.toJS();
 const keeper = () => parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s/clickhouse/clickhouse-keeper.yaml'), 'utf8'))[0]!.toJS();
 
-/** The decided table (issue 18), independent of roles.ts: each role's rights on <db>.* and key settings. */
+/** The decided table, independent of roles.ts: each role's rights on <db>.* and key settings. */
 const DECIDED: Record<ClickHouseRole, { grants: string[]; settings: Record<string, string> }> = {
   migrator: { grants: ['CREATE', 'ALTER', 'DROP', 'SELECT', 'INSERT', 'OPTIMIZE', 'TRUNCATE', 'SHOW'], settings: { readonly: '0', allow_ddl: '1' } },
   writer: { grants: ['SELECT', 'INSERT'], settings: { readonly: '0', allow_ddl: '0', max_execution_time: '60' } },

@@ -1,5 +1,5 @@
 /**
- * The gateway's exposure in the chart (issue 18, part 5): an Ingress only with the gateway's token
+ * The gateway's exposure in the chart: an Ingress only with the gateway's token
  * (the values schema, and the template for renders that skip the schema), TLS with HSTS at the
  * Ingress, /metrics and /status on a "metrics" port that the ServiceMonitor scrapes, the
  * NetworkPolicy opens to metricsFrom only and the Ingress never routes; the HTTP API's fair-use

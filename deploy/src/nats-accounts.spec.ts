@@ -1,5 +1,5 @@
 /**
- * The chart's NATS users (issue 18, part 3), rendered with the official NATS chart 1.3.16:
+ * The chart's NATS users, rendered with the official NATS chart 1.3.16:
  *
  * - the users and permissions of nats.config.merge are the local set-up's
  *   (scripts/lib/nats-accounts.mjs), one definition;

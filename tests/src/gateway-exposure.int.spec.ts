@@ -1,5 +1,5 @@
 /**
- * What the gateway exposes, and to whom (issue 18, parts 5 and 6): a real gateway in-process
+ * What the gateway exposes, and to whom: a real gateway in-process
  * (startGatewayApp, serving the dashboard's build) on its own nats-server and ClickHouse (migrated
  * by a real aggregator shard).
  *

@@ -1,5 +1,5 @@
 /**
- * Which web pages may open the gateway's live connection (issue 18, part 4): a real gateway
+ * Which web pages may open the gateway's live connection: a real gateway
  * in-process (startGatewayApp, polling allowed as well as WebSocket) with its own nats-server,
  * ClickHouse and aggregator shard, and real socket.io-client connections that send an `Origin`
  * header as a browser page would.

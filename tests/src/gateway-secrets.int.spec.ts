@@ -1,5 +1,5 @@
 /**
- * Error bodies and /status do not echo ClickHouse error texts or URLs (issue 18, part 7): a real
+ * Error bodies and /status do not echo ClickHouse error texts or URLs: a real
  * gateway in-process whose ClickHouse URL carries credentials and points at a closed port (and a
  * NATS URL with credentials at another). Its HTTP answers say a stable code, a classified reason and
  * a correlation id; /status and /health/ready name the dependencies by role with host:port; none

@@ -34,7 +34,7 @@ export function readNatsServers(r: EnvReader): string[] {
   return urls;
 }
 
-/** Credentials of a service's NATS user (issue 18: one user per component, with its permissions). */
+/** Credentials of a service's NATS user (one user per component, with its permissions). */
 export interface NatsAuth {
   user?: string;
   pass?: string;

@@ -41,7 +41,7 @@ export interface BinanceNormalizeOptions {
  * (`/stream?streams=...`) aggTrade stream. Throws NormalizeError for anything malformed.
  *
  * Speed: a strict matcher reads Binance's canonical frame (fixed field order, no whitespace) in one
- * pass without JSON.parse, which on this machine is several times slower than the whole rest of the
+ * pass without JSON.parse, which costs several times more than the whole rest of the
  * pipeline. The matcher accepts only text that is valid JSON of exactly that shape; any other
  * frame (new fields, reordered keys, whitespace) goes through JSON.parse and a field-by-field check.
  */

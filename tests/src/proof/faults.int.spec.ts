@@ -1,5 +1,5 @@
 /**
- * Proof under fire (issue 9): the LTCUSDT recording replayed through the whole platform, each
+ * Proof under fire: the LTCUSDT recording replayed through the whole platform, each
  * service its own process, with one fault per run; after each, ClickHouse's `footprint` and
  * `candles` must equal an independent BigInt aggregation of the input at every timeframe, and the
  * report line says what was lost or counted twice (computed, then asserted to be 0). The gateway

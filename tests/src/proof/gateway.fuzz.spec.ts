@@ -1,5 +1,5 @@
 /**
- * Hostile input for the gateway (issue 9): ≥ 100,000 generated malformed or hostile inputs
+ * Hostile input for the gateway: ≥ 100,000 generated malformed or hostile inputs
  * (PROOF_FUZZ_RUNS, default 100,000, split below) against a real running gateway: its own NATS with
  * JetStream and ClickHouse, a real aggregator shard holding two instruments (and their merged view),
  * the gateway in-process (startGatewayApp) and real socket.io-client connections, raw WebSockets and
