@@ -31,8 +31,15 @@ export class Backoff {
 
   /** The delay before the next attempt; each call counts one more failure. */
   next(): number {
-    const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt);
-    this.attempt++;
+    return this.delayAfter(++this.attempt);
+  }
+
+  /**
+   * The delay after `failures` failures in a row (1 = the first), counting none: for a caller that
+   * keeps the count itself, such as a publisher retrying each message on its own.
+   */
+  delayAfter(failures: number): number {
+    const base = Math.min(this.maxMs, this.initialMs * this.factor ** Math.max(0, failures - 1));
     const spread = base * this.jitter * (2 * this.random() - 1);
     return Math.round(Math.min(this.maxMs * (1 + this.jitter), Math.max(0, base + spread)));
   }

@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Backoff } from './backoff.js';
 import { IdSequencer } from './id-sequencer.js';
-import { TokenBucket } from './token-bucket.js';
 
 const t = (seq: number) => ({ seq });
 const ids = (ts: { seq: number }[]) => ts.map((x) => x.seq);
@@ -105,27 +103,5 @@ describe('IdSequencer (property): live feed with drops, repeats and reordering, 
       ),
       { numRuns: 500 },
     );
-  });
-});
-
-describe('Backoff and TokenBucket', () => {
-  it('grows 1.6x from 1 s to the 2 min cap, within plus or minus 20 %', () => {
-    const mid = new Backoff({}, () => 0.5); // no jitter at the midpoint
-    const seq = Array.from({ length: 14 }, () => mid.next());
-    expect(seq.slice(0, 4)).toEqual([1000, 1600, 2560, 4096]);
-    expect(seq[13]).toBe(120_000);
-    const low = new Backoff({}, () => 0);
-    const high = new Backoff({}, () => 0.999999);
-    expect(low.next()).toBe(800);
-    expect(high.next()).toBe(1200);
-    mid.reset();
-    expect(mid.next()).toBe(1000);
-  });
-
-  it('paces requests to the refill rate', () => {
-    const b = new TokenBucket(10, 5, 0); // 10 units, 5 a second
-    expect(b.take(10, 0)).toBe(0);
-    expect(b.take(5, 0)).toBe(1000); // 5 units short at 5/s
-    expect(b.take(0, 3000)).toBe(0); // refilled
   });
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { deadLetterSubject, EVENTS_STREAM, gapSubject, type DeadLetter, type GapEvent } from '@orderflow/contracts';
+import type { Backoff } from '@orderflow/feeds';
 import { consoleLogger, type NatsLogger } from './logger.js';
-import { backoffDelayMs, errorText, isLogWorthyAttempt } from './retry.js';
+import { errorText, isLogWorthyAttempt, retryBackoff } from './retry.js';
 import type { JetStreamPublisher } from './trade.publisher.js';
 
 export interface EventPublisherOptions {
@@ -11,6 +12,7 @@ export interface EventPublisherOptions {
   maxQueuedBytes?: number;
   /** A publish not acknowledged within this time is retried (default 5,000 ms). */
   ackTimeoutMs?: number;
+  /** Retry waits: first about retryBaseMs, doubling up to retryMaxMs (defaults 100 and 5,000 ms). */
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** The stream the events must land in (Nats-Expected-Stream); default COLLECTOR_EVENTS. */
@@ -63,6 +65,7 @@ export class EventPublisher {
   private readonly ackTimeoutMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly retryWaits: Backoff;
   private readonly expectedStream: string;
   private readonly log: NatsLogger;
 
@@ -89,6 +92,7 @@ export class EventPublisher {
     for (const [k, v] of [['maxQueued', this.maxQueued], ['maxQueuedBytes', this.maxQueuedBytes], ['ackTimeoutMs', this.ackTimeoutMs], ['retryBaseMs', this.retryBaseMs], ['retryMaxMs', this.retryMaxMs]] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new Error(`EventPublisher: ${k} must be a positive integer, got ${v}`);
     }
+    this.retryWaits = retryBackoff(this.retryBaseMs, this.retryMaxMs);
   }
 
   /** Queues a dead letter for `deadletter.<exchange>` (raw cut to 64 KiB). */
@@ -211,7 +215,7 @@ export class EventPublisher {
       (err: unknown) => {
         this.sending = false;
         if (this.stopped) return;
-        const wait = backoffDelayMs(e.attempts, this.retryBaseMs, this.retryMaxMs);
+        const wait = this.retryWaits.delayAfter(e.attempts);
         if (isLogWorthyAttempt(e.attempts)) {
           this.log.warn(`${e.subject}: publish of ${e.kind} event failed (attempt ${e.attempts}: ${errorText(err)}); retrying in ${wait} ms`, { queued: this.queue.length });
         }

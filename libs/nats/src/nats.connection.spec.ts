@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from './logger.js';
 import { connectNats, natsConnectionOptions } from './nats.connection.js';
-import { backoffDelayMs, isLogWorthyAttempt } from './retry.js';
 import { getFreePortForTest } from './testing/ports.js';
 
 describe('connectNats', () => {
@@ -33,13 +32,5 @@ describe('connectNats', () => {
       connectNats({ servers: `nats://127.0.0.1:${port}`, name: 'x', firstConnectTimeoutMs: 600, logger: { ...silentLogger, warn: (m) => void warnings.push(m) } }),
     ).rejects.toThrow(new RegExp(`NATS nats://127.0.0.1:${port}: could not connect in \\d+ attempts`));
     expect(warnings.length).toBeGreaterThan(0);
-  });
-});
-
-describe('backoff', () => {
-  it('doubles from the base up to the cap, with jitter in [50 %, 100 %]', () => {
-    expect([1, 2, 3, 4, 10].map((a) => backoffDelayMs(a, 100, 1000, () => 1))).toEqual([100, 200, 400, 800, 1000]);
-    expect(backoffDelayMs(1, 100, 1000, () => 0)).toBe(50);
-    expect([1, 2, 3, 4, 5, 8, 9].filter(isLogWorthyAttempt)).toEqual([1, 2, 4, 8]);
   });
 });

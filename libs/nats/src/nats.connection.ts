@@ -1,6 +1,6 @@
 import { AuthorizationError, connect, type ConnectionOptions, type NatsConnection, PermissionViolationError, UserAuthenticationExpiredError } from '@nats-io/transport-node';
 import { consoleLogger, type NatsLogger } from './logger.js';
-import { backoffDelayMs, errorText } from './retry.js';
+import { errorText, retryBackoff } from './retry.js';
 
 export interface ConnectNatsOptions {
   /** One URL or several ("nats://127.0.0.1:4222"); a comma-separated string is split. */
@@ -77,6 +77,7 @@ export async function connectNats(o: ConnectNatsOptions): Promise<NatsConnection
   const deadline = Date.now() + (o.firstConnectTimeoutMs ?? Number.POSITIVE_INFINITY);
   // the servers as logs and errors name them: credentials in a URL (nats://user:pass@host) left out
   const where = (opts.servers as string[]).join(',').replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@,]*@/gi, '$1[redacted]@');
+  const backoff = retryBackoff(250, 5000);
   let nc: NatsConnection | undefined;
   for (let attempt = 1; nc === undefined; attempt++) {
     try {
@@ -86,7 +87,7 @@ export async function connectNats(o: ConnectNatsOptions): Promise<NatsConnection
         const who = o.user !== undefined ? `user "${o.user}"` : o.token !== undefined ? 'a token' : 'no credentials (set NATS_USER and NATS_PASSWORD)';
         throw new Error(`NATS ${where}: the server refused ${who} for client "${o.name}": ${errorText(err)}`, { cause: err });
       }
-      const wait = backoffDelayMs(attempt, 250, 5000);
+      const wait = backoff.next();
       if (Date.now() + wait > deadline) {
         throw new Error(`NATS ${where}: could not connect in ${attempt} attempts: ${errorText(err)}`, { cause: err });
       }

@@ -1,11 +1,13 @@
+import { Backoff } from '@orderflow/feeds';
+
 /**
- * Exponential backoff with jitter for retried publishes: attempt 1 waits about `baseMs`, each
- * further attempt twice as long, capped at `maxMs`; the wait is drawn from [50 %, 100 %] of that so
- * that many publishers retrying after one outage do not hit the server in step.
+ * The waits of retried publishes and of the first connection, on the platform's one reconnect
+ * policy (`Backoff`): after n failures, a wait drawn evenly from [50 %, 100 %] of
+ * baseMs * 2^(n-1) capped at maxMs, so that many publishers retrying after one outage do not hit
+ * the server in step. Backoff jitters around a centre: 75 % of that, plus or minus a third of it.
  */
-export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
-  return Math.max(1, Math.round(exp * (0.5 + 0.5 * random())));
+export function retryBackoff(baseMs: number, maxMs: number, random?: () => number): Backoff {
+  return new Backoff({ initialMs: 0.75 * Math.min(baseMs, maxMs), factor: 2, maxMs: 0.75 * maxMs, jitter: 1 / 3 }, random);
 }
 
 /** True for attempts worth a log line: 1, 2, 4, 8, ... (a long outage does not flood the log). */

@@ -1,8 +1,9 @@
 import { batchMsgId, encodeTradeBatch, TRADES_STREAM, tradeSubject, type TradeBatch } from '@orderflow/contracts';
 import { tradeRejectReason, type Instrument, type Trade } from '@orderflow/footprint';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { Backoff } from '@orderflow/feeds';
 import { consoleLogger, type NatsLogger } from './logger.js';
-import { backoffDelayMs, errorText, isLogWorthyAttempt } from './retry.js';
+import { errorText, isLogWorthyAttempt, retryBackoff } from './retry.js';
 
 /** What the publishers need of a JetStream client (a fake in unit tests). */
 export type JetStreamPublisher = Pick<JetStreamClient, 'publish'>;
@@ -108,6 +109,7 @@ export class TradePublisher {
   private readonly ackTimeoutMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly retryWaits: Backoff;
   private readonly expectedStream: string;
   private readonly log: NatsLogger;
 
@@ -141,6 +143,7 @@ export class TradePublisher {
     this.ackTimeoutMs = positiveInt('ackTimeoutMs', o.ackTimeoutMs ?? 5000);
     this.retryBaseMs = positiveInt('retryBaseMs', o.retryBaseMs ?? 100);
     this.retryMaxMs = Math.max(this.retryBaseMs, positiveInt('retryMaxMs', o.retryMaxMs ?? 5000));
+    this.retryWaits = retryBackoff(this.retryBaseMs, this.retryMaxMs);
     this.expectedStream = o.expectedStream ?? TRADES_STREAM;
     this.log = o.logger ?? consoleLogger('trade-publisher');
   }
@@ -388,7 +391,7 @@ export class TradePublisher {
   private failed(lane: Lane, batch: PendingBatch, err: unknown): void {
     this.inFlight--;
     if (this.stopped) return;
-    const wait = backoffDelayMs(batch.attempts, this.retryBaseMs, this.retryMaxMs);
+    const wait = this.retryWaits.delayAfter(batch.attempts);
     if (isLogWorthyAttempt(batch.attempts)) {
       this.log.warn(`${lane.subject}: publish of batch ${batch.msgId} failed (attempt ${batch.attempts}: ${errorText(err)}); retrying in ${wait} ms`, {
         buffered: this.tradesIn - this.tradesAcked,
