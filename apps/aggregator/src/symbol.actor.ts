@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, minuteFromTrades, minuteOfUs } from '@orderflow/aggregation';
 import {
   type InstrumentScales,
@@ -16,16 +15,9 @@ import {
 import { TIMEFRAMES, type Timeframe } from '@orderflow/footprint';
 import { type FieldLogger, classifyError, errorDetail } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
+import { PullConsumer } from '@orderflow/nats';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import type { AggregatorStore } from './store.port.js';
-
-/**
- * Lifetime of each pull request (ms). The client re-pulls after two missed idle heartbeats (half of
- * it each) and, while the consumer cannot answer, retries at this interval: a pull held by a
- * JetStream server that died (the durable's leader in a cluster) is replaced within about 5-10 s,
- * instead of about a minute with the client's 30 s default.
- */
-const PULL_EXPIRES_MS = 5000;
 
 /** The shard's log; `fields` (exchange, symbol, counts) go on the line beside the message. */
 export type ActorLogger = FieldLogger;
@@ -73,9 +65,9 @@ const NAKED_POC_DAYS = 14;
 export const MAX_BATCH_TRADES = 65_536;
 
 /**
- * One (exchange, symbol): its durable JetStream consumer, a mailbox (messages are handled one at
- * a time, in stream order) and its SymbolState. Messages are acknowledged by the shard's writer
- * once what they contributed is in ClickHouse.
+ * One (exchange, symbol): its durable JetStream consumer (a PullConsumer, which hands messages over
+ * one at a time, in stream order) and its SymbolState. Messages are acknowledged by the shard's
+ * writer once what they contributed is in ClickHouse.
  */
 export class SymbolActor {
   readonly epoch = randomUUID();
@@ -86,9 +78,8 @@ export class SymbolActor {
   private readonly seqs = new Map<Timeframe, number>();
   private session: SessionSummary | null = null;
   private sessionAt = 0;
-  private messages: ConsumerMessages | null = null;
+  private readonly consumer: PullConsumer;
   private stopped = false;
-  private loop: Promise<void> | null = null;
   /** Set while the consumer cannot be read (for readiness). */
   lastError: string | null = null;
   /** Trades handled and not yet written: waiting for a write, or in the write under way. */
@@ -99,72 +90,38 @@ export class SymbolActor {
     readonly exchange: string,
     readonly symbol: string,
     private readonly ctx: ActorContext,
-  ) {}
+  ) {
+    this.consumer = new PullConsumer(ctx.js, ctx.jsm, {
+      stream: TRADES_STREAM,
+      durable: consumerName(exchange, symbol),
+      filterSubject: tradeSubject(exchange, symbol),
+      ackWaitMs: ctx.config.ackWaitMs,
+      maxAckPending: ctx.config.maxAckPending,
+      handle: async (m) => {
+        await this.ctx.gate();
+        await this.handle(m);
+      },
+      onOpen: () => {
+        this.lastError = null;
+      },
+      onFailure: (e, wait) => {
+        this.lastError = `consumer: ${classifyError(e)}`;
+        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${errorDetail(e)}); again in ${wait} ms`, { retryMs: wait });
+      },
+    });
+  }
 
   get durable(): string {
-    return consumerName(this.exchange, this.symbol);
+    return this.consumer.durable;
   }
 
   start(): void {
-    this.loop = this.run();
+    this.consumer.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
-  }
-
-  /** Creates or updates the symbol's durable consumer. */
-  async ensureConsumer(): Promise<void> {
-    const c = this.ctx.config;
-    const want: Partial<ConsumerConfig> = {
-      durable_name: this.durable,
-      filter_subject: tradeSubject(this.exchange, this.symbol),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(c.ackWaitMs),
-      max_ack_pending: c.maxAckPending,
-      max_deliver: -1,
-    };
-    try {
-      const info = await this.ctx.jsm.consumers.info(TRADES_STREAM, this.durable);
-      if (info.config.ack_wait !== want.ack_wait || info.config.max_ack_pending !== want.max_ack_pending) {
-        await this.ctx.jsm.consumers.update(TRADES_STREAM, this.durable, { ack_wait: want.ack_wait!, max_ack_pending: want.max_ack_pending! });
-      }
-    } catch (e) {
-      if (!/consumer not found/i.test((e as Error).message)) throw e;
-      await this.ctx.jsm.consumers.add(TRADES_STREAM, want);
-    }
-  }
-
-  private async run(): Promise<void> {
-    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
-    while (!this.stopped) {
-      try {
-        await this.ensureConsumer();
-        const consumer = await this.ctx.js.consumers.get(TRADES_STREAM, this.durable);
-        this.messages = await consumer.consume({ max_messages: 64, expires: PULL_EXPIRES_MS });
-        if (this.stopped) {
-          // stop() ran while the consumer was being opened, before there was anything to close
-          await this.messages.close().catch(() => undefined);
-          break;
-        }
-        this.lastError = null;
-        for await (const m of this.messages) {
-          await this.ctx.gate();
-          await this.handle(m);
-          backoff.reset();
-          if (this.stopped) break;
-        }
-      } catch (e) {
-        if (this.stopped) break;
-        this.lastError = `consumer: ${classifyError(e)}`;
-        const wait = backoff.next();
-        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${errorDetail(e)}); again in ${wait} ms`, { retryMs: wait });
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    await this.consumer.stop();
   }
 
   /** One message: decode, apply, merge out-of-window trades with ClickHouse, keep for acknowledgement. */

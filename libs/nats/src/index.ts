@@ -1,7 +1,8 @@
-/** @orderflow/nats: the NATS connection, the JetStream streams and the collectors' publishers. */
+/** @orderflow/nats: the NATS connection, the JetStream streams, the collectors' publishers and the pull consumer. */
 export * from './event.publisher.js';
 export * from './logger.js';
 export * from './nats.connection.js';
+export * from './pull.consumer.js';
 export * from './retry.js';
 export * from './stored-trades.js';
 export * from './streams.js';
