@@ -47,7 +47,7 @@ export default [
   },
   {
     // Domain code: no frameworks, no network, no files, no process.
-    files: ['libs/footprint/src/**/*.ts', 'libs/normalizers/src/**/*.ts'],
+    files: ['libs/footprint/src/**/*.ts', 'libs/normalizers/src/**/*.ts', 'libs/contracts/src/**/*.ts', 'libs/candle-views/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [

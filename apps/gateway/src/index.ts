@@ -3,7 +3,5 @@ export * from './config/gateway.config.js';
 export * from './app.js';
 export * from './gateway.runtime.js';
 export * from './gateway.module.js';
-export type * from './live/live.messages.js';
-export type * from './footprint/wire.js';
 export * from './instruments/instrument.view.js';
 export { RequestError } from './request.error.js';

@@ -1,5 +1,6 @@
-/** @orderflow/contracts: exchange ids, NATS subjects and payload formats shared by every service. */
+/** @orderflow/contracts: exchange ids, NATS subjects, payload formats and the gateway's client protocol, shared by every service and the dashboard. */
 export * from './exchanges.js';
 export * from './subjects.js';
 export * from './trade-batch.js';
 export * from './live.js';
+export * from './protocol.js';

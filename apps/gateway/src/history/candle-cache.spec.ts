@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WireFootprintCandle } from '../footprint/wire.js';
-import { encodeCandle } from '../footprint/wire.js';
+import { encodeCandle } from '@orderflow/candle-views';
+import type { WireFootprintCandle } from '@orderflow/contracts';
 import { CandleCache, estimateBytes } from './candle-cache.js';
 
 function candle(openTime: number, cells: number): WireFootprintCandle {

@@ -1,4 +1,5 @@
-import { type WireFootprintCandle, cellCount } from '../footprint/wire.js';
+import { cellCount } from '@orderflow/candle-views';
+import type { WireFootprintCandle } from '@orderflow/contracts';
 
 /**
  * Footprint candles read from ClickHouse, kept by (view, timeframe, grouping, open time) with the

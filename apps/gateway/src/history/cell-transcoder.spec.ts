@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type WireCell, candleJson, candleMetrics, cellCount, encodeCandle, footprintCandleFromJson, wireCandle } from '../footprint/wire.js';
+import { candleJson, candleMetrics, cellCount, encodeCandle, footprintCandleFromJson, wireCandle } from '@orderflow/candle-views';
+import type { WireCell } from '@orderflow/contracts';
 import { CellOrderError, CellTranscoder, type TranscodedCandle } from './cell-transcoder.js';
 import { IntTsvError } from './int-tsv.parser.js';
 

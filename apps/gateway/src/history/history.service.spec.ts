@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
-import { encodeCandle } from '../footprint/wire.js';
+import { encodeCandle } from '@orderflow/candle-views';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import { HistoryError, HistoryService, inOrder, isConnectionError, latestWireRows } from './history.service.js';
 

@@ -1,8 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type CandleData, type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
-import { type SummaryPart, type WireFootprintCandle, footprintCandleFromJson, isWireCells, mergeSummaries, wireCandle } from '../footprint/wire.js';
+import { type SummaryPart, footprintCandleFromJson, isWireCells, mergeSummaries, wireCandle } from '@orderflow/candle-views';
+import type { WireFootprintCandle } from '@orderflow/contracts';
 import type { InstrumentView } from '../instruments/instrument.view.js';
-import type { MemberPart } from '../live/grouped-view.js';
+import type { MemberPart } from '@orderflow/candle-views';
 import { RequestError } from '../request.error.js';
 import { CandleCache } from './candle-cache.js';
 import { CellOrderError, CellTranscoder, type TranscodedCandle } from './cell-transcoder.js';

@@ -13,7 +13,8 @@ import {
   tpoProfiles,
   vwapBands as engineVwapBands,
 } from '@orderflow/footprint';
-import { type WireFootprintCandle, asCandleData } from '../footprint/wire.js';
+import { asCandleData } from '@orderflow/candle-views';
+import type { WireFootprintCandle } from '@orderflow/contracts';
 import { type HistoryService, storedCandleData } from '../history/history.service.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 

@@ -1,5 +1,5 @@
+import { RateLimiter } from '@orderflow/candle-views';
 import type { HttpLimits } from '../config/gateway.config.js';
-import { RateLimiter } from '../live/rate-limiter.js';
 
 /**
  * Fair use of the HTTP API (pure; time passed in). Every /api request of a client (its address, see

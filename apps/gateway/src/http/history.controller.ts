@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TIMEFRAME_MS, formatFixed, formatFixedTrimmed, formatRatio } from '@orderflow/footprint';
-import { candleJson } from '../footprint/wire.js';
+import { candleJson } from '@orderflow/candle-views';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 import { bucketOf } from '../history/history.service.js';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { formatFixed } from '@orderflow/footprint';
-import type { WireFootprintCandle } from '../footprint/wire.js';
+import type { WireFootprintCandle } from '@orderflow/contracts';
 import type { Scales } from '../instruments/instrument.view.js';
 
 /**

@@ -1,18 +1,15 @@
-import type { LiveUpdate } from '@orderflow/contracts';
+import { GroupedView, NativeCandles } from '@orderflow/candle-views';
+import type { LiveUpdate, UpdateMessage } from '@orderflow/contracts';
 import { FootprintCandle, type Side } from '@orderflow/footprint';
 import fc from 'fast-check';
-import type { Socket } from 'socket.io';
 import { describe, expect, it } from 'vitest';
 import type { GatewayLimits } from '../config/gateway.config.js';
 import { singleView } from '../instruments/instrument.view.js';
 import { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { summaryOf } from '../testing/summary.js';
-import { ClientSession } from './client.session.js';
+import { ClientSession, type LiveSocket } from './client.session.js';
 import { FlushClock } from './flush-clock.js';
-import { GroupedView } from './grouped-view.js';
 import type { LiveHub, Subscription, ViewEntry } from './live.hub.js';
-import type { UpdateMessage } from './live.messages.js';
-import { NativeCandles } from './native-candles.js';
 
 const LIMITS: GatewayLimits = { maxClients: 10, subscriptionsPerClient: 5, messagesPerSecond: 100, maxCandles: 100, maxExportCandles: 100, conflationMs: 0, maxBufferedBytes: 1 << 20, slowClientTimeoutMs: 60_000, maxPendingCandles: 1000 };
 
@@ -36,7 +33,7 @@ function fakeSocket(bufferedAmount: () => number) {
       if (event === 'update') updates.push(msg);
     },
   };
-  return { socket: socket as unknown as Socket, updates };
+  return { socket: socket as unknown as LiveSocket, updates };
 }
 
 describe('ClientSession', () => {

@@ -1,16 +1,16 @@
+import { type GroupedChange, Outbox, type PendingCandle, RateLimiter, type RunEncoding, changedPrices, encodeCandle } from '@orderflow/candle-views';
 import type { LogFields } from '@orderflow/config';
+import type { Ack, ClientToServerEvents, ErrorMessage, ServerToClientEvents, SnapshotMessage, UpdateMessage } from '@orderflow/contracts';
 import type { Socket } from 'socket.io';
 import type { GatewayLimits } from '../config/gateway.config.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { RequestError, echo } from '../request.error.js';
 import { parseSubscribeRequest, parseUnsubscribeRequest } from '../validation/subscribe.request.js';
-import { encodeCandle } from '../footprint/wire.js';
 import { FlushClock } from './flush-clock.js';
-import type { GroupedChange, RunEncoding } from './grouped-view.js';
 import type { LiveClient, LiveHub, Subscription } from './live.hub.js';
-import type { Ack, ErrorMessage, SnapshotMessage, UpdateMessage } from './live.messages.js';
-import { Outbox, type PendingCandle, changedPrices } from './outbox.js';
-import { RateLimiter } from './rate-limiter.js';
+
+/** A connection with the protocol's typed events. */
+export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 export interface SessionLogger {
   warn(m: string, fields?: LogFields): void;
@@ -58,7 +58,7 @@ export class ClientSession implements LiveClient {
   closed = false;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: LiveSocket,
     private readonly hub: LiveHub,
     private readonly limits: GatewayLimits,
     private readonly metrics: GatewayMetrics,

@@ -5,13 +5,17 @@ import { Inject, Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { LogFields } from '@orderflow/config';
-import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '@orderflow/contracts';
+import type { Server } from 'socket.io';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
-import { ClientSession } from './client.session.js';
+import { ClientSession, type LiveSocket } from './client.session.js';
 import { refusedOrigin } from './origin.js';
+
+/** The Socket.IO server with the protocol's typed events. */
+type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 /** Options of the Socket.IO server NestJS creates (its own copy of socket.io, hence not `ServerOptions` of ours). */
 type IoOptions = Parameters<IoAdapter['createIOServer']>[1];
@@ -100,17 +104,17 @@ export class GatewayIoAdapter extends IoAdapter {
 }
 
 /**
- * The live protocol (see live.messages.ts). NestJS owns the server's lifecycle; the events of each
+ * The live protocol (@orderflow/contracts protocol.ts). NestJS owns the server's lifecycle; the events of each
  * connection are wired by its ClientSession (rate limit, validation, acknowledgements, conflation).
  */
 @WebSocketGateway()
-export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+export class LiveGateway implements OnGatewayInit<LiveServer>, OnGatewayConnection<LiveSocket>, OnGatewayDisconnect<LiveSocket> {
   private readonly logger = new Logger('live');
   private readonly sessions = new Map<string, ClientSession>();
 
   constructor(@Inject(GATEWAY_RUNTIME) private readonly runtime: GatewayRuntime) {}
 
-  afterInit(server: Server): void {
+  afterInit(server: LiveServer): void {
     const { authToken, limits } = this.runtime.config;
     // Handshake checks: a refused connection gets connect_error with `data: { code, reason }`.
     server.use((socket, next) => {
@@ -126,7 +130,7 @@ export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<S
     });
   }
 
-  handleConnection(socket: Socket): void {
+  handleConnection(socket: LiveSocket): void {
     // a connection's lines name it and its address (never its handshake: auth.token is there)
     const who = { socket: socket.id, client: socket.handshake.address };
     this.logger.log(`connection ${socket.id} from ${socket.handshake.address}`, who);
@@ -137,7 +141,7 @@ export class LiveGateway implements OnGatewayInit<Server>, OnGatewayConnection<S
     session.attach();
   }
 
-  handleDisconnect(socket: Socket): void {
+  handleDisconnect(socket: LiveSocket): void {
     const session = this.sessions.get(socket.id);
     if (!session) return;
     this.logger.log(`connection ${socket.id} closed`, { socket: socket.id, client: socket.handshake.address, connectedMs: Date.now() - socket.handshake.issued });

@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { SessionSummary } from '@orderflow/contracts';
-import { type GroupingMode, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+import { DAY_MS, type GroupedChange, GroupedView, type HeldCandle, type MemberSession, MergedSessionState, type NativeEvent, mergeSessions, sessionDay } from '@orderflow/candle-views';
+import type { SessionSummary, SnapshotMessage, SubscribeRequest, WireFootprintCandle } from '@orderflow/contracts';
+import { type GroupingMode, TIMEFRAME_MS, type Timeframe, bucketStartOfMs as bucketOf } from '@orderflow/footprint';
 import type { GatewayConfig } from '../config/gateway.config.js';
-import type { WireFootprintCandle } from '../footprint/wire.js';
-import { type HistoryService, bucketOf } from '../history/history.service.js';
+import type { HistoryService } from '../history/history.service.js';
 import type { InstrumentCatalog } from '../instruments/instrument.catalog.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
 import { RequestError } from '../request.error.js';
-import { type GroupedChange, GroupedView } from './grouped-view.js';
-import type { SnapshotMessage, SubscribeRequest } from './live.messages.js';
 import { LiveStream, type StreamLogger } from './live.stream.js';
-import { DAY_MS, type MemberSession, MergedSessionState, mergeSessions, sessionDay } from './merged-session.js';
-import type { HeldCandle, NativeEvent } from './native-candles.js';
 import type { SnapshotClient } from './snapshot.client.js';
 
 /** What the hub needs of a connection. */

@@ -3,9 +3,8 @@ import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSn
 import { type CandleData, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
 import { type LogFields, classifyError, errorDetail } from '@orderflow/config';
 import { Backoff } from '@orderflow/feeds';
-import { type HeldCandle, type NativeEvent, NativeCandles } from './native-candles.js';
+import { type HeldCandle, type NativeEvent, NativeCandles, StreamSync } from '@orderflow/candle-views';
 import type { SnapshotClient } from './snapshot.client.js';
-import { StreamSync } from './stream-sync.js';
 
 export interface StreamLogger {
   log(m: string, fields?: LogFields): void;

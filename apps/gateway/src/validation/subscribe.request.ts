@@ -1,4 +1,4 @@
-import { SUBSCRIBE_FIELDS, type SubscribeRequest } from '../live/live.messages.js';
+import { SUBSCRIBE_FIELDS, type SubscribeRequest } from '@orderflow/contracts';
 import { badRequest } from '../request.error.js';
 import { MAX_TICKS, parseExchange, parseIntField, parseMode, parseSymbol, parseTimeframe, requireObject, show } from './params.js';
 

@@ -2,8 +2,8 @@ import type { SessionSummary } from '@orderflow/contracts';
 import { type CandleData, FootprintCandle, type GroupingMode, type Side, buildProfile, groupPrice, nakedPocs, profileMetrics } from '@orderflow/footprint';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergedView } from '../instruments/instrument.view.js';
-import { summaryOf } from '../testing/summary.js';
+import { mergedView } from './instrument-view.js';
+import { summaryOf } from './testing/summary.js';
 import { GroupedView } from './grouped-view.js';
 import { DAY_MS, type MemberSession, MergedSessionState, mergeSessions, nakedPocsOf, sessionDay } from './merged-session.js';
 

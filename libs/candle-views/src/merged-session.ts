@@ -1,6 +1,6 @@
-import { type SessionSummary, sessionVwap } from '@orderflow/contracts';
+import { type SessionSummary, type WireCandle, sessionVwap } from '@orderflow/contracts';
 import { type GroupingMode, groupPrice } from '@orderflow/footprint';
-import type { WireCandle } from '../footprint/wire.js';
+
 
 /**
  * The session (UTC day) figures of a merged view, exactly:

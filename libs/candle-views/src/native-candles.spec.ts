@@ -1,7 +1,7 @@
 import type { LiveUpdate } from '@orderflow/contracts';
 import { FootprintCandle } from '@orderflow/footprint';
 import { describe, expect, it } from 'vitest';
-import { summaryOf } from '../testing/summary.js';
+import { summaryOf } from './testing/summary.js';
 import { NativeCandles } from './native-candles.js';
 
 const T0 = Date.UTC(2024, 7, 8, 23, 58);

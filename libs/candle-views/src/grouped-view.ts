@@ -1,7 +1,7 @@
-import type { CandleSummary } from '@orderflow/contracts';
+import type { CandleSummary, WireCandle, WireCell, WireFootprintCandle } from '@orderflow/contracts';
 import { type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe, groupPrice } from '@orderflow/footprint';
-import { type CandleMetrics, type SummaryPart, type WireCandle, type WireCell, type WireFootprintCandle, candleMetrics, mergeSummaries, sortedCells, wireCandle } from '../footprint/wire.js';
-import { type ViewMember, scaleUnits } from '../instruments/instrument.view.js';
+import { type CandleMetrics, type SummaryPart, candleMetrics, mergeSummaries, sortedCells, wireCandle } from './wire-candle.js';
+import { type ViewMember, scaleUnits } from './instrument-view.js';
 import type { HeldCandle, NativeEvent } from './native-candles.js';
 
 /**

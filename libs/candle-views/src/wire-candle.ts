@@ -1,43 +1,11 @@
+import type { WireCandle, WireCell, WireFootprintCandle } from '@orderflow/contracts';
 import { type CandleData, type GroupingMode, type PriceLevel, buildProfile, pocAndValueArea } from '@orderflow/footprint';
+import { asciiBytes, asciiText } from './ascii-bytes.js';
 
 /**
- * What goes over the wire (Socket.IO and HTTP JSON). Prices and quantities are integer units of
- * the view's scales (`scales` in every snapshot and response: price = units / 10^priceScale), so
- * nothing is rounded; CSV exports print the exact decimals instead.
+ * Candles as they go over the wire (the shapes: @orderflow/contracts protocol.ts): a view's summary
+ * parts merged, profile metrics, and each candle's JSON made once.
  */
-
-/** A footprint cell: [price, buyVolume, sellVolume, buyTrades, sellTrades] at the subscription's grouping. */
-export type WireCell = [number, number, number, number, number];
-
-/** A candle without its cells, plus its profile metrics at the grouping. */
-export interface WireCandle {
-  /** Bucket start, ms since the epoch (UTC-aligned). */
-  openTime: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  buyVolume: number;
-  sellVolume: number;
-  buyTrades: number;
-  sellTrades: number;
-  delta: number;
-  /**
-   * Extremes of the running delta within the candle. Null for a merged candle in which more than
-   * one exchange traded: the exchanges' trades interleave in time in an order nobody recorded.
-   */
-  maxDelta: number | null;
-  minDelta: number | null;
-  /** Point of control and 70 % value area of the candle's cells (libs/footprint pocAndValueArea), at the grouping. */
-  poc: number | null;
-  vah: number | null;
-  val: number | null;
-}
-
-export interface WireFootprintCandle extends WireCandle {
-  /** Ascending by price; only levels that traded. */
-  cells: WireCell[];
-}
 
 /** A candle's summary in a view's units (the part of CandleData without levels), as a member contributes it. */
 export interface SummaryPart {
@@ -149,11 +117,11 @@ function setEncoding(c: WireFootprintCandle, e: Encoding): Encoding {
   Object.defineProperty(c, ENCODING, { value: e, enumerable: false, writable: false, configurable: false });
   return e;
 }
-const CLOSE = Buffer.from('}');
+const CLOSE = asciiBytes('}');
 
 /**
  * A footprint candle from its head and its cells' JSON (`cellsJson` must be exactly JSON.stringify
- * of the cells: history/cell-transcoder.ts makes it so, isWireCells checks a stored one). Its JSON
+ * of the cells: the history reader's cell transcoder makes it so, isWireCells checks a stored one). Its JSON
  * is the head's with the cells spliced in, made here once: as text, or as bytes when the cells come
  * as bytes (a stored wire form straight from ClickHouse's response: no text is made of it unless
  * something asks for encodeCandle or `cells`). `cells` is an own enumerable property that parses
@@ -169,8 +137,8 @@ export function footprintCandleFromJson(head: WireCandle, cellsJson: string | Ui
     configurable: false,
     get: () => (cells ??= (JSON.parse(encodeCandle(c)) as WireFootprintCandle).cells),
   });
-  // the head holds only numbers and nulls, so its JSON is ASCII: latin1 is its UTF-8
-  setEncoding(c, typeof cellsJson === 'string' ? { json: `${prefix}${cellsJson}}`, cells: cellCount } : { parts: [Buffer.from(prefix, 'latin1'), cellsJson, CLOSE], cells: cellCount });
+  // the head holds only numbers and nulls, so its JSON is ASCII
+  setEncoding(c, typeof cellsJson === 'string' ? { json: `${prefix}${cellsJson}}`, cells: cellCount } : { parts: [asciiBytes(prefix), cellsJson, CLOSE], cells: cellCount });
   return c;
 }
 
@@ -223,7 +191,7 @@ export function cellCount(c: WireFootprintCandle): number {
  */
 export function encodeCandle(c: WireFootprintCandle): string {
   const e = encodingOf(c) ?? setEncoding(c, {});
-  e.json ??= e.parts !== undefined ? Buffer.concat(e.parts).toString('latin1') : JSON.stringify(c);
+  e.json ??= e.parts !== undefined ? asciiText(e.parts) : JSON.stringify(c);
   return e.json;
 }
 
