@@ -15,7 +15,8 @@ import {
 } from '@orderflow/footprint';
 import { asCandleData } from '@orderflow/candle-views';
 import type { WireFootprintCandle } from '@orderflow/contracts';
-import { type HistoryService, storedCandleData } from '../history/history.service.js';
+import type { HistoryService } from '../history/history.service.js';
+import { storedCandleData } from '../history/view-summaries.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 
 /**

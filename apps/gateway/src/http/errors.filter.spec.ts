@@ -1,8 +1,8 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { Logger, NotFoundException } from '@nestjs/common';
+import { HistoryError } from '@orderflow/clickhouse';
 import { ServiceLogger } from '@orderflow/config';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HistoryError } from '../history/history.service.js';
 import { RequestError, badRequest } from '../request.error.js';
 import { GatewayErrorsFilter, MAX_MESSAGE } from './errors.filter.js';
 

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { HistoryError } from '@orderflow/clickhouse';
 import { classifyError, errorDetail } from '@orderflow/config';
 import { FootprintError } from '@orderflow/footprint';
-import { HistoryError } from '../history/history.service.js';
 import { RequestError, httpStatusOf } from '../request.error.js';
 import { redactUrl } from './access.log.js';
 

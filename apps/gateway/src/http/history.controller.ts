@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { TIMEFRAME_MS, formatFixed, formatFixedTrimmed, formatRatio } from '@orderflow/footprint';
+import { TIMEFRAME_MS, bucketStartOfMs, formatFixed, formatFixedTrimmed, formatRatio } from '@orderflow/footprint';
 import { candleJson } from '@orderflow/candle-views';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
-import { bucketOf } from '../history/history.service.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import { badRequest } from '../request.error.js';
 import { MAX_TIME_MS, checkQueryKeys, parseTime, queryBool, queryDecimal, queryEnum, queryInt, queryTime, queryValue } from '../validation/params.js';
@@ -219,7 +218,7 @@ export class HistoryController {
         day = parseTime(dateText, 'date');
       } else {
         const latest = await this.runtime.history.latestMinute(view, signal);
-        day = bucketOf(latest ?? Date.now(), '1d');
+        day = bucketStartOfMs(latest ?? Date.now(), '1d');
       }
       const days = kind === 'composite' ? queryInt(q, 'days', 1, 366, 5) : 1;
       from = day - (days - 1) * DAY;

@@ -1,6 +1,6 @@
-import { assertIdentifier, quoteString } from '@orderflow/clickhouse';
 import { assertToken } from '@orderflow/contracts';
 import { type GroupingMode, TIMEFRAMES, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+import { assertIdentifier, quoteString } from '../sql.js';
 
 /**
  * SQL text for the analyst views (`{db}.footprint`, `{db}.candles`) and `{db}.candles_1m`.

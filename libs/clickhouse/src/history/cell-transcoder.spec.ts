@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candleJson, candleMetrics, cellCount, encodeCandle, footprintCandleFromJson, wireCandle } from '@orderflow/candle-views';
-import type { WireCell } from '@orderflow/contracts';
+import { type CandleData, type GroupingMode, type PriceLevel, buildProfile, pocAndValueArea } from '@orderflow/footprint';
 import { CellOrderError, CellTranscoder, type TranscodedCandle } from './cell-transcoder.js';
 import { IntTsvError } from './int-tsv.parser.js';
 
@@ -14,6 +13,17 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A footprint cell as the rows carry it: [price, buyVolume, sellVolume, buyTrades, sellTrades]. */
+type WireCell = [number, number, number, number, number];
+
+/** The reference POC and value area of one candle's cells: the engine's own buildProfile and pocAndValueArea. */
+function candleMetrics(cells: readonly WireCell[], step: number, mode: GroupingMode): { poc: number | null; vah: number | null; val: number | null } {
+  if (cells.length === 0) return { poc: null, vah: null, val: null };
+  const levels: PriceLevel[] = cells.map((c) => ({ price: c[0], buyVolume: c[1], sellVolume: c[2], buyTrades: c[3], sellTrades: c[4] }));
+  const m = pocAndValueArea(buildProfile([{ step, mode, levels } as unknown as CandleData]));
+  return m === null ? { poc: null, vah: null, val: null } : { poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
 }
 
 interface Case {
@@ -118,34 +128,5 @@ describe('CellTranscoder', () => {
   it('refuses cells off the grouping step', () => {
     expect(() => transcode('60\t10\t1\t0\t1\t0\n60\t15\t1\t0\t1\t0\n', 10)).toThrow(/not multiples of the grouping step 10 apart/);
     expect(() => transcode('60\t10\t1\t0\t1\t0\n60\t15\t1\t0\t1\t0\n60\t30\t1\t0\t1\t0\n', 10)).toThrow(/price 15 is off the grouping step 10/);
-  });
-});
-
-describe('footprintCandleFromJson', () => {
-  it('is the candle JSON.stringify gives, with cells parsed only when read', () => {
-    const cells: WireCell[] = [
-      [100, 5, 0, 1, 0],
-      [101, 10, 10, 1, 1],
-    ];
-    const part = { open: 100, high: 101, low: 100, close: 101, buyVolume: 15, sellVolume: 10, buyTrades: 2, sellTrades: 1, maxDelta: 5, minDelta: 0, firstTimeUs: null, lastTimeUs: null };
-    const head = () => wireCandle(60_000, part, candleMetrics(cells, 1, 'nearest'));
-    const plain = { ...head(), cells };
-    const lazy = footprintCandleFromJson(head(), JSON.stringify(cells), cells.length);
-    expect(encodeCandle(lazy)).toBe(JSON.stringify(plain));
-    expect(JSON.stringify(lazy)).toBe(JSON.stringify(plain));
-    expect({ ...lazy }).toEqual(plain);
-    expect(lazy.cells).toEqual(cells);
-    expect(lazy.cells).toBe(lazy.cells); // parsed once
-    expect(candleJson(lazy)).toBe(JSON.stringify(plain));
-
-    // from bytes (a stored wire form as ClickHouse sent it): its JSON is bytes, the same as text
-    const fromBytes = footprintCandleFromJson(head(), Buffer.from(`\t${JSON.stringify(cells)}\n`).subarray(1, -1));
-    const parts = candleJson(fromBytes);
-    expect(typeof parts).not.toBe('string');
-    expect(Buffer.concat(parts as Uint8Array[]).toString('utf8')).toBe(JSON.stringify(plain));
-    expect(cellCount(fromBytes)).toBe(2);
-    expect(fromBytes.cells).toEqual(cells);
-    expect(encodeCandle(fromBytes)).toBe(JSON.stringify(plain));
-    expect({ ...fromBytes }).toEqual(plain);
   });
 });
