@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
-import { FootprintStore, assertGapEvent, connectClickHouse, migrate } from '@orderflow/clickhouse';
+import { FootprintStore, assertGapEvent, clickHouseProbe, connectClickHouse, migrate } from '@orderflow/clickhouse';
 import {
   type DeadLetter,
   EVENTS_STREAM,
@@ -79,15 +79,7 @@ export class AggregatorRuntime {
     const c = this.config;
     this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}`);
     this.ch = connectClickHouse({ url: c.clickhouse.url, username: c.clickhouse.username, password: c.clickhouse.password });
-    const ch = this.ch;
-    this.chProbe = new DependencyProbe(
-      'ClickHouse',
-      async (signal) => {
-        const r = await ch.ping({ select: false, abort_signal: signal });
-        if (!r.success) throw r.error;
-      },
-      { logger: this.logger, endpoint: endpointOf(c.clickhouse.url) },
-    );
+    this.chProbe = clickHouseProbe(this.ch, c.clickhouse.url, { logger: this.logger });
     this.chProbe.start();
     if (c.migrate) await this.migrateWithRetry();
     else this.migrated = true;

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { FootprintStore, connectClickHouse } from '@orderflow/clickhouse';
+import { FootprintStore, clickHouseProbe, connectClickHouse } from '@orderflow/clickhouse';
 import { DependencyProbe, type FieldLogger, endpointOf, errorDetail, redactCredentials } from '@orderflow/config';
 import { connectNats, drainNats } from '@orderflow/nats';
 import type { GatewayConfig } from './config/gateway.config.js';
@@ -62,15 +62,7 @@ export class GatewayRuntime {
     });
     this.clock = new FlushClock(config.limits.conflationMs);
     this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
-    const ch = this.ch;
-    this.chProbe = new DependencyProbe(
-      'ClickHouse',
-      async (signal) => {
-        const r = await ch.ping({ select: false, abort_signal: signal });
-        if (!r.success) throw r.error;
-      },
-      { logger, endpoint: endpointOf(config.clickhouse.url) },
-    );
+    this.chProbe = clickHouseProbe(this.ch, config.clickhouse.url, { logger });
   }
 
   /** Starts connecting (NATS in the background: the HTTP API works without it) and reads the instruments. */

@@ -14,3 +14,4 @@ export * from './history/stored-candle.js';
 export * from './history/wire-rows.js';
 export * from './history/in-order.js';
 export * from './history/history.reader.js';
+export * from './clickhouse.probe.js';
