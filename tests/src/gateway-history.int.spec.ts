@@ -10,7 +10,8 @@ import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from './aggregator-support.js';
-import { type Cell, UNLIMITED_HTTP, referenceLines } from './gateway-support.js';
+import type { WireCell as Cell } from '@orderflow/contracts';
+import { UNLIMITED_HTTP, referenceLines } from './gateway-support.js';
 import { metricsOf, profileOfLevels } from './oracles/profile.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from './support.js';
 

@@ -4,68 +4,20 @@
  * WebSocket client that stops reading, and small statistics.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClientToServerEvents, ErrorMessage, ServerToClientEvents, SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
 import type { Trade } from '@orderflow/footprint';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { Recording } from './aggregator-support.js';
 
-export type Cell = [number, number, number, number, number];
-
-export interface CandleMsg {
-  openTime: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  buyVolume: number;
-  sellVolume: number;
-  buyTrades: number;
-  sellTrades: number;
-  delta: number;
-  maxDelta: number | null;
-  minDelta: number | null;
-  poc: number | null;
-  vah: number | null;
-  val: number | null;
-}
-
-export interface SnapshotMsg {
-  subscriptionId: string;
-  seq: number;
-  epoch: string;
-  step: number;
-  scales: { priceScale: number; quantityScale: number; tick: number };
-  live: boolean;
-  history: boolean;
-  candles: (CandleMsg & { cells: Cell[] })[];
-}
-
-export interface UpdateMsg {
-  subscriptionId: string;
-  seq: number;
-  epoch: string;
-  candle: CandleMsg;
-  cells: Cell[];
-  replace: boolean;
-  lastTradeUs: number | null;
-  sourceSentAtMs: number | null;
-  sentAtMs: number;
-}
-
-export interface ErrorMsg {
-  code: string;
-  reason: string;
-  request: { event: string; data: unknown } | null;
-}
-
 /** What a client following one subscription knows: the snapshot, then each update applied as the protocol says. */
 export class SubscriptionModel {
-  readonly candles = new Map<number, { summary: CandleMsg; cells: Map<number, Cell> }>();
+  readonly candles = new Map<number, { summary: WireCandle; cells: Map<number, WireCell> }>();
   readonly seqs: number[] = [];
   updates = 0;
-  snapshot: SnapshotMsg | null = null;
+  snapshot: SnapshotMessage | null = null;
 
-  applySnapshot(s: SnapshotMsg): void {
+  applySnapshot(s: SnapshotMessage): void {
     this.snapshot = s;
     this.candles.clear();
     for (const c of s.candles) {
@@ -74,7 +26,7 @@ export class SubscriptionModel {
     }
   }
 
-  applyUpdate(u: UpdateMsg): void {
+  applyUpdate(u: UpdateMessage): void {
     this.updates++;
     this.seqs.push(u.seq);
     let c = this.candles.get(u.candle.openTime);
@@ -101,21 +53,21 @@ export class SubscriptionModel {
 
 /** A socket.io-client connection with every snapshot/update/error routed to models by subscription id. */
 export class LiveClient {
-  readonly socket: Socket;
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   readonly models = new Map<string, SubscriptionModel>();
-  readonly errors: ErrorMsg[] = [];
+  readonly errors: ErrorMessage[] = [];
   /** Per update: receive time - aggregator publish time, and receive time - newest trade time (ms). */
   readonly delays: { fromSource: number; fromTrade: number }[] = [];
 
   constructor(url: string, auth?: Record<string, unknown>) {
     this.socket = io(url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, ...(auth ? { auth } : {}) });
-    this.socket.on('snapshot', (s: SnapshotMsg) => this.model(s.subscriptionId).applySnapshot(s));
-    this.socket.on('update', (u: UpdateMsg) => {
+    this.socket.on('snapshot', (s) => this.model(s.subscriptionId).applySnapshot(s));
+    this.socket.on('update', (u) => {
       const now = Date.now();
       if (u.sourceSentAtMs !== null) this.delays.push({ fromSource: now - u.sourceSentAtMs, fromTrade: u.lastTradeUs === null ? NaN : now - u.lastTradeUs / 1000 });
       this.model(u.subscriptionId).applyUpdate(u);
     });
-    this.socket.on('error', (e: ErrorMsg) => this.errors.push(e));
+    this.socket.on('error', (e) => this.errors.push(e));
   }
 
   model(id: string): SubscriptionModel {
@@ -132,9 +84,9 @@ export class LiveClient {
     });
   }
 
-  /** Emits an event and waits for its acknowledgement. */
+  /** Emits an event and waits for its acknowledgement: any event and payload (the suites send malformed ones too), hence the untyped socket. */
   request<T = { ok: boolean; subscriptionId?: string; error?: { code: string; reason: string } }>(event: string, ...args: unknown[]): Promise<T> {
-    return this.socket.timeout(20_000).emitWithAck(event, ...args) as Promise<T>;
+    return (this.socket as Socket).timeout(20_000).emitWithAck(event, ...args) as Promise<T>;
   }
 
   async subscribe(req: Record<string, unknown>): Promise<SubscriptionModel> {

@@ -148,7 +148,10 @@ export interface ServerToClientEvents {
   error: (msg: ErrorMessage) => void;
 }
 
-/** Client -> gateway events; the acknowledgement callback is optional. */
+/**
+ * Client -> gateway events; the acknowledgement callback is optional. (socket.io-client types
+ * `timeout(ms).emitWithAck(...)` as `Promise<any>`: a caller states `Promise<Ack>`.)
+ */
 export interface ClientToServerEvents {
   subscribe: (req: SubscribeRequest, ack?: (ack: Ack) => void) => void;
   unsubscribe: (req: UnsubscribeRequest, ack?: (ack: Ack) => void) => void;

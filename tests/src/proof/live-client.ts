@@ -8,7 +8,8 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { io, type Socket } from 'socket.io-client';
-import { type Cell, type CandleMsg, type SnapshotMsg, type UpdateMsg, clickHouseLines } from '../gateway-support.js';
+import type { SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
+import { clickHouseLines } from '../gateway-support.js';
 import { metricsOf, profileOfLevels } from '../oracles/profile.js';
 
 export interface LiveView {
@@ -21,12 +22,9 @@ export interface LiveView {
 
 export const viewName = (v: LiveView) => `${v.exchange} ${v.symbol} ${v.timeframe} x${v.ticks}`;
 
-/** A snapshot names its view (gateway-support's SnapshotMsg leaves those fields out). */
-type Snapshot = SnapshotMsg & { exchange: string; symbol: string; timeframe: string; ticks: number };
-
 interface Held {
-  summary: CandleMsg;
-  cells: Map<number, Cell>;
+  summary: WireCandle;
+  cells: Map<number, WireCell>;
 }
 
 /** One followed view: the current subscription and what it was told. */
@@ -47,7 +45,7 @@ class ViewState {
   readonly gaps: string[] = [];
   constructor(readonly view: LiveView) {}
 
-  applySnapshot(s: SnapshotMsg, now: number): void {
+  applySnapshot(s: SnapshotMessage, now: number): void {
     this.subscriptionId = s.subscriptionId;
     this.epoch = s.epoch;
     this.seq = s.seq;
@@ -61,7 +59,7 @@ class ViewState {
     this.snapshots.push({ at: now, live: s.live, history: s.history, candles: s.candles.length });
   }
 
-  applyUpdate(u: UpdateMsg, now: number): void {
+  applyUpdate(u: UpdateMessage, now: number): void {
     this.seq = u.seq;
     this.updates++;
     this.updateTimes.push(now);
@@ -141,11 +139,11 @@ export class ResilientLiveClient {
         v.pending = false;
       }
     });
-    this.socket.on('snapshot', (s: Snapshot) => {
+    this.socket.on('snapshot', (s: SnapshotMessage) => {
       const v = this.views.find((x) => x.pending && x.view.exchange === s.exchange && x.view.symbol === s.symbol && x.view.timeframe === s.timeframe && x.view.ticks === s.ticks);
       if (v) v.applySnapshot(s, Date.now());
     });
-    this.socket.on('update', (u: UpdateMsg) => {
+    this.socket.on('update', (u: UpdateMessage) => {
       const v = this.views.find((x) => x.subscriptionId === u.subscriptionId);
       if (!v) {
         this.stale++;

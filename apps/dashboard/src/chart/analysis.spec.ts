@@ -1,6 +1,6 @@
 import { developingProfile, imbalances, nakedPocs } from '@orderflow/footprint';
 import { describe, expect, it } from 'vitest';
-import type { WireCell } from '../protocol/gateway.protocol.js';
+import type { WireCell } from '@orderflow/contracts';
 import { type StoreCandle, asCandleLike, candleMetrics } from '../store/footprint.store.js';
 import { DevelopingPoc, bigCells, candleImbalances, cvdSeries, nakedPocLines, rangeProfile, stackedZones } from './analysis.js';
 

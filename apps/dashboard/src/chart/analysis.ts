@@ -12,7 +12,7 @@ import {
   tpoProfiles,
   type VolumeProfile,
 } from '@orderflow/footprint';
-import type { WireCell } from '../protocol/gateway.protocol.js';
+import type { WireCell } from '@orderflow/contracts';
 import { type StoreCandle, asCandleLike } from '../store/footprint.store.js';
 
 /**

@@ -1,5 +1,5 @@
 import { formatFixedTrimmed } from '@orderflow/footprint';
-import type { WireCell } from '../protocol/gateway.protocol.js';
+import type { WireCell } from '@orderflow/contracts';
 
 /**
  * What a footprint cell shows, and how it is shaded. Pure: the painter and the tests call these.

@@ -1,5 +1,6 @@
 import type { Timeframe } from '@orderflow/footprint';
-import { type GatewayAdapter, GatewayRequestError, type InstrumentInfo, type LiveHandlers, type SubscribeRequest } from './gateway.protocol.js';
+import type { SubscribeRequest } from '@orderflow/contracts';
+import { type GatewayAdapter, GatewayRequestError, type InstrumentInfo, type LiveHandlers } from './gateway.protocol.js';
 
 /**
  * A gateway adapter that exists once the target gateway is known to be allowed (gateway.target.ts):

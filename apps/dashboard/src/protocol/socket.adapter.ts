@@ -1,16 +1,12 @@
+import type { Ack, ClientToServerEvents, ServerToClientEvents, SubscribeRequest } from '@orderflow/contracts';
 import type { Timeframe } from '@orderflow/footprint';
 import { io, type Socket } from 'socket.io-client';
 import {
-  type Ack,
   type CandleCompleteness,
-  type ErrorMessage,
   type GatewayAdapter,
   GatewayRequestError,
   type InstrumentInfo,
   type LiveHandlers,
-  type SnapshotMessage,
-  type SubscribeRequest,
-  type UpdateMessage,
   type VwapPoint,
 } from './gateway.protocol.js';
 
@@ -24,7 +20,7 @@ import {
 export const SERVER_DISCONNECT_RETRY_MS = 2000;
 
 export class SocketGatewayAdapter implements GatewayAdapter {
-  private socket: Socket | null = null;
+  private socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 
   constructor(
     private readonly baseUrl: string,
@@ -33,7 +29,7 @@ export class SocketGatewayAdapter implements GatewayAdapter {
 
   connect(h: LiveHandlers): void {
     h.connection('connecting');
-    const s = io(this.baseUrl, {
+    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(this.baseUrl, {
       path: '/socket.io',
       transports: ['websocket'],
       reconnection: true,
@@ -53,9 +49,9 @@ export class SocketGatewayAdapter implements GatewayAdapter {
       const detail = e.data?.reason ?? `cannot reach the gateway at ${this.baseUrl || location.origin} (${e.message})`;
       h.connection(s.active ? 'reconnecting' : 'disconnected', detail);
     });
-    s.on('snapshot', (m: SnapshotMessage) => h.snapshot(m));
-    s.on('update', (m: UpdateMessage) => h.update(m));
-    s.on('error', (m: ErrorMessage) => h.error(m));
+    s.on('snapshot', (m) => h.snapshot(m));
+    s.on('update', (m) => h.update(m));
+    s.on('error', (m) => h.error(m));
   }
 
   subscribe(req: SubscribeRequest): Promise<string> {

@@ -1,16 +1,12 @@
 import { TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
+import type { SnapshotMessage, SubscribeRequest, UpdateMessage, WireCell, WireFootprintCandle } from '@orderflow/contracts';
 import {
   type CandleCompleteness,
   type GatewayAdapter,
   GatewayRequestError,
   type InstrumentInfo,
   type LiveHandlers,
-  type SnapshotMessage,
-  type SubscribeRequest,
-  type UpdateMessage,
   type VwapPoint,
-  type WireCell,
-  type WireFootprintCandle,
 } from './gateway.protocol.js';
 
 /**

@@ -1,6 +1,6 @@
 import { groupPrice } from '@orderflow/footprint';
 import { describe, expect, it } from 'vitest';
-import type { SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '../protocol/gateway.protocol.js';
+import type { SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
 import { FootprintStore, canRegroupExactly, candleMetrics, mergeCells, suggestTicks } from './footprint.store.js';
 
 const SCALES = { priceScale: 2, quantityScale: 5, tick: 1 };

@@ -1,5 +1,5 @@
 import { type CandleData, type GroupingMode, type Timeframe, buildProfile, groupPrice, profileMetrics } from '@orderflow/footprint';
-import type { Scales, SessionSummary, SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '../protocol/gateway.protocol.js';
+import type { Scales, SessionSummary, SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
 
 /**
  * The client side of one subscription: the snapshot, then each update applied exactly as the

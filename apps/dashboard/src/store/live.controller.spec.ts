@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type GatewayAdapter,
-  GatewayRequestError,
-  type LiveHandlers,
-  type SnapshotMessage,
-  type SubscribeRequest,
-  type UpdateMessage,
-} from '../protocol/gateway.protocol.js';
+import type { SnapshotMessage, SubscribeRequest, UpdateMessage } from '@orderflow/contracts';
+import { type GatewayAdapter, GatewayRequestError, type LiveHandlers } from '../protocol/gateway.protocol.js';
 import { type ChangeKind, LiveController } from './live.controller.js';
 
 class FakeAdapter implements GatewayAdapter {

@@ -1,13 +1,6 @@
 import type { GroupingMode, Timeframe } from '@orderflow/footprint';
-import {
-  type ConnectionState,
-  type ErrorMessage,
-  type GatewayAdapter,
-  GatewayRequestError,
-  type SnapshotMessage,
-  type SubscribeRequest,
-  type UpdateMessage,
-} from '../protocol/gateway.protocol.js';
+import type { ErrorMessage, SnapshotMessage, SubscribeRequest, UpdateMessage } from '@orderflow/contracts';
+import { type ConnectionState, type GatewayAdapter, GatewayRequestError } from '../protocol/gateway.protocol.js';
 import { FootprintStore, suggestTicks } from './footprint.store.js';
 import { FrameBatcher, type FrameScheduler, animationFrame } from './frame.batcher.js';
 
