@@ -1,7 +1,7 @@
 /**
  * A bucket of `capacity` tokens refilled continuously at `perSecond` (pure; time passed in). Used
  * for the messages of a live connection (capacity = one second's worth) and the HTTP API's
- * requests per client (http/fair-use.ts). Unlike the feeds' TokenBucket (which paces our own REST
+ * requests per client (the gateway's http/fair-use.ts). Unlike the feeds' TokenBucket (which paces our own REST
  * calls by going into debt), a request over the limit is refused and costs nothing, so a client
  * that slows down is served again as soon as a token is back.
  */

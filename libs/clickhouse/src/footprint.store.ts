@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { assertToken, type GapEvent } from '@orderflow/contracts';
+import { FOOTPRINT_1M_WIRE_COLUMNS, type GapEvent, type MinuteWire, assertToken } from '@orderflow/contracts';
 import { type CandleData, MAX_PROFILE_LEVELS, MAX_TIME_US, MIN_TIME_US, type PriceLevel, type Trade, tradeRejectReason, valueAreaIndices } from '@orderflow/footprint';
 import { clickHouseDateTime } from './footprint.rows.js';
 import { assertIdentifier, quoteString } from './sql.js';
@@ -74,7 +74,7 @@ const CANDLE_COLUMNS = [
   'version',
   'notional',
 ];
-const WIRE_COLUMNS = ['exchange', 'symbol', 'minute', 'version', 'poc', 'vah', 'val', 'cells_json'];
+const WIRE_COLUMNS = [...FOOTPRINT_1M_WIRE_COLUMNS];
 const GAP_COLUMNS = ['exchange', 'symbol', 'from_id', 'to_id', 'missing', 'from_time_us', 'to_time_us', 'status', 'detected_at_ms', 'reason'];
 const GAP_MINUTE_COLUMNS = ['exchange', 'symbol', 'minute', 'from_id', 'to_id'];
 const INSTRUMENT_COLUMNS = ['exchange', 'symbol', 'price_scale', 'quantity_scale', 'tick_units', 'updated_at'];
@@ -448,7 +448,7 @@ export function gapMinutes(fromUs: number, toUs: number): number[] {
  * are, checkMinute), and its POC and value area at native ticks (the engine's). Null for a minute
  * without volume (no POC): it is read from footprint_1m.
  */
-export function minuteWire(c: CandleData): { cellsJson: string; poc: number; vah: number; val: number } | null {
+export function minuteWire(c: CandleData): MinuteWire | null {
   const levels = c.levels as readonly PriceLevel[];
   if (levels.length === 0) return null;
   // the levels laid out densely at the native step (what buildProfile does), in a typed array: this

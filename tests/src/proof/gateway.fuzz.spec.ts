@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { consumerName, loadAggregatorConfig, startAggregatorApp } from '@orderflow/aggregator';
+import type { SnapshotMessage as Snapshot } from '@orderflow/contracts';
 import { connectClickHouse } from '@orderflow/clickhouse';
 import { type Trade, instrumentFromSteps } from '@orderflow/footprint';
 import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
@@ -200,19 +201,6 @@ async function feed<T>(what: string, arb: fc.Arbitrary<T>, n: number, salt: numb
 /* ------------------------------------------------------------------------------------------------
  * Socket.IO
  * ---------------------------------------------------------------------------------------------- */
-
-interface Snapshot {
-  subscriptionId: string;
-  seq: number;
-  exchange: string;
-  symbol: string;
-  timeframe: string;
-  ticks: number;
-  mode: string;
-  scales: { priceScale: number; quantityScale: number; tick: number };
-  history: boolean;
-  candles: { openTime: number }[];
-}
 
 /** A socket.io-client connection that keeps account of what it was refused and sent. */
 class FuzzSocket {

@@ -3,9 +3,9 @@ import type { Scales, SessionSummary, SnapshotMessage, UpdateMessage, WireCandle
 
 /**
  * The client side of one subscription: the snapshot, then each update applied exactly as the
- * gateway's protocol says (live.messages.ts): the candle's summary is replaced; `replace` makes
- * its cells exactly those sent, otherwise each sent cell replaces the one at its price (full
- * values, never increments). Updates are numbered 1, 2, 3 ... per subscription; anything else
+ * gateway's protocol says (@orderflow/contracts protocol.ts): the candle's summary is replaced;
+ * `replace` makes its cells exactly those sent, otherwise each sent cell replaces the one at its
+ * price (full values, never increments). Updates are numbered 1, 2, 3 ... per subscription; anything else
  * (a jump, another epoch) means the state can no longer be trusted and asks for a re-snapshot.
  *
  * Every candle carries a `version` that grows when it changes, so that the renderer repaints only
