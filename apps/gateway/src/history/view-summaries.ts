@@ -66,14 +66,24 @@ export async function viewSummaries(reader: HistoryReader, view: InstrumentView,
   return out;
 }
 
-/** Candle summaries of a view as ClickHouse returns them (one member), or merged (several: read whole, then merged). */
-export async function* streamViewSummaries(reader: HistoryReader, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns): AsyncGenerator<HistoryCandle> {
-  if (view.members.length > 1) {
-    yield* (await viewSummaries(reader, view, timeframe, fromMs, toMs, signal, extra)).values();
-    return;
-  }
+/**
+ * Candle summaries of a view as ClickHouse returns them (one member: the reader's stream itself
+ * when the member's factors are 1, so that a long export passes through no further generator), or
+ * merged (several: read whole, then merged).
+ */
+export function streamViewSummaries(reader: HistoryReader, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns): AsyncGenerator<HistoryCandle> {
+  if (view.members.length > 1) return mergedStream(reader, view, timeframe, fromMs, toMs, signal, extra);
   const m = sqlMembers(view)[0]!;
-  for await (const c of reader.streamSummaries(m, timeframe, fromMs, toMs, extra ?? { notional: false, complete: false }, signal)) yield inViewUnits(c, m);
+  const rows = reader.streamSummaries(m, timeframe, fromMs, toMs, extra ?? { notional: false, complete: false }, signal);
+  return m.priceFactor === 1 && m.quantityFactor === 1 ? rows : inViewUnitsAll(rows, m);
+}
+
+async function* mergedStream(reader: HistoryReader, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns): AsyncGenerator<HistoryCandle> {
+  yield* (await viewSummaries(reader, view, timeframe, fromMs, toMs, signal, extra)).values();
+}
+
+async function* inViewUnitsAll(rows: AsyncIterable<StoredCandle>, m: SqlMember): AsyncGenerator<HistoryCandle> {
+  for await (const c of rows) yield inViewUnits(c, m);
 }
 
 /** A stored candle as the engine's CandleData at native ticks (missing extremes and trade times as 0), with `levels`. */
