@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ReplaySpec } from './core/setup.js';
-import type { SimHandle } from './core/simulator.js';
+import type { SimHandle } from './core/simulator.types.js';
 import {
   DEFAULT_PORTS,
   isSimProtocol,

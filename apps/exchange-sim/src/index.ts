@@ -43,7 +43,7 @@ export type {
   SimHandle,
   SimStats,
   TimingOptions,
-} from './core/simulator.js';
+} from './core/simulator.types.js';
 export {
   startBinanceFuturesSim,
   startBinanceSpotSim,

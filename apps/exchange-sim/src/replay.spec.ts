@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimHandle } from './core/simulator.js';
+import type { SimHandle } from './core/simulator.types.js';
 import {
   startBinanceFuturesSim,
   startBinanceSpotSim,

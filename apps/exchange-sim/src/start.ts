@@ -1,4 +1,4 @@
-import type { SimHandle } from './core/simulator.js';
+import type { SimHandle } from './core/simulator.types.js';
 import {
   startBinanceFuturesSim,
   startBinanceSpotSim,

@@ -11,13 +11,13 @@ import {
   resolveMarkets,
   type MarketSourceOptions,
 } from '../core/setup.js';
-import {
-  SimulatorCore,
-  type CommonSimOptions,
-  type ProtocolAdapter,
-  type SimClient,
-  type SimHandle,
-} from '../core/simulator.js';
+import { SimulatorCore } from '../core/simulator.js';
+import type {
+  CommonSimOptions,
+  ProtocolAdapter,
+  SimClient,
+  SimHandle,
+} from '../core/simulator.types.js';
 import { hashString } from '../sources/random.js';
 import type { SimTrade } from '../trade.js';
 import { withDefaults } from './common.js';

@@ -1,4 +1,4 @@
-import type { TimingOptions } from '../core/simulator.js';
+import type { TimingOptions } from '../core/simulator.types.js';
 
 /** Options merged over defaults, ignoring explicitly undefined values. */
 export function withDefaults<T extends object>(

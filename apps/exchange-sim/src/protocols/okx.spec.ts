@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimHandle } from '../core/simulator.js';
+import type { SimHandle } from '../core/simulator.types.js';
 import { http, makeTrades, TestClient, until } from '../testing/helpers.js';
 import type { SimTrade } from '../trade.js';
 import { startOkxSim } from './okx.js';
