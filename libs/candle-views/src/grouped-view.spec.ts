@@ -67,7 +67,7 @@ describe('GroupedView', () => {
         const step = ticks * view0.scales.tick;
         const actors = members.map(() => new FakeActor());
         const natives = members.map(() => new NativeCandles('1m', 365 * 86_400_000));
-        const view = new GroupedView('k', members, '1m', step, mode, 365 * 86_400_000);
+        const view = new GroupedView('k', members, '1m', step, mode, Date.now, 365 * 86_400_000);
         const outbox = new Outbox<string>();
         const client = new Map<number, Map<number, number[]>>();
         const flush = () => {
@@ -156,18 +156,19 @@ describe('GroupedView', () => {
   });
 
   it('evicts candles past the retention, but not one changed moments ago (a resync correction still on its way to clients)', () => {
-    const view = new GroupedView('k', singleView({ exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 } as never).members, '1m', 1, 'nearest', 10 * 60_000);
+    const wallMs = 1_800_000_000_000;
+    const view = new GroupedView('k', singleView({ exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 } as never).members, '1m', 1, 'nearest', () => wallMs, 10 * 60_000);
     const summary = (openTime: number) => ({ timeframe: '1m', openTime, step: 1, mode: 'nearest', open: 10, high: 10, low: 10, close: 10, buyVolume: 1, sellVolume: 0, buyTrades: 1, sellTrades: 0, delta: 1, maxDelta: 1, minDelta: 0, firstTimeUs: openTime * 1000, lastTimeUs: openTime * 1000, onGrid: true }) as never;
     const replace = (openTime: number) => ({ kind: 'replace', openTime, summary: summary(openTime), levels: [{ price: 10, buyVolume: 1, sellVolume: 0, buyTrades: 1, sellTrades: 0 }] }) as NativeEvent;
     const t0 = BASE;
     for (const k of [0, 1, 30]) view.apply(0, replace(t0 + k * 60_000), undefined, null);
     // minutes 0 and 1 are 29-30 minutes older than the newest: past the retention, yet changed just now
-    expect(view.evict(Date.now())).toEqual([]);
-    expect(view.evict(Date.now() + 10_000).sort()).toEqual([t0, t0 + 60_000]);
+    expect(view.evict(wallMs)).toEqual([]);
+    expect(view.evict(wallMs + 10_000).sort()).toEqual([t0, t0 + 60_000]);
     // a correction of an evicted candle comes back and stays until its grace ends
     view.apply(0, replace(t0), undefined, null);
-    expect(view.evict(Date.now() + 1_000)).toEqual([]);
-    expect(view.evict(Date.now() + 6_000)).toEqual([t0]);
+    expect(view.evict(wallMs + 1_000)).toEqual([]);
+    expect(view.evict(wallMs + 6_000)).toEqual([t0]);
     expect(view.openTimes()).toEqual([t0 + 30 * 60_000]);
   });
 });

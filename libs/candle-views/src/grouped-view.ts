@@ -77,6 +77,8 @@ export class GroupedView {
     /** Price units of the view per level (ticks x the view's tick). */
     readonly step: number,
     readonly mode: GroupingMode,
+    /** Wall-clock ms (the caller's clock; tests pass their own). */
+    private readonly clock: () => number,
     retentionMs?: number,
   ) {
     this.retentionMs = retentionMs ?? Math.max(2 * TIMEFRAME_MS[timeframe], 15 * 60_000);
@@ -91,7 +93,7 @@ export class GroupedView {
     const c = this.candle(openTime);
     this.setPart(c, member, part);
     c.version++;
-    c.changedAtMs = Date.now();
+    c.changedAtMs = this.clock();
     this.revision++;
   }
 
@@ -107,7 +109,7 @@ export class GroupedView {
       if (levels === null) return null;
       this.setPart(c, member, this.part(m, ev.summary, levels));
       c.version++;
-      c.changedAtMs = Date.now();
+      c.changedAtMs = this.clock();
       this.revision++;
       return { openTime: t, version: c.version, prices: [...c.levels.keys()].sort((a, b) => a - b), replace: true, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
     }
@@ -129,7 +131,7 @@ export class GroupedView {
     existing.summary = this.summaryPart(m, ev.summary);
     c.summary = this.merged ? mergeSummaries(c.parts.map((p) => p?.summary)) : existing.summary;
     c.version++;
-    c.changedAtMs = Date.now();
+    c.changedAtMs = this.clock();
     this.revision++;
     return { openTime: t, version: c.version, prices: [...changed].sort((a, b) => a - b), replace: false, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
   }
@@ -195,7 +197,7 @@ export class GroupedView {
    * the last `graceMs`: an old candle corrected by a resync (read back from ClickHouse) must stay
    * until the flush pass has sent the correction to the clients that hold a stale copy.
    */
-  evict(now = Date.now(), graceMs = 5_000): number[] {
+  evict(now = this.clock(), graceMs = 5_000): number[] {
     const cut = this.newest - this.retentionMs;
     const out: number[] = [];
     for (const [t, c] of this.candles) if (t < cut && now - c.changedAtMs > graceMs) out.push(t);

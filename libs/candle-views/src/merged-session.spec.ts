@@ -70,7 +70,7 @@ function memberSession(ts: readonly T[], member: number, day: number): SessionSu
 
 /** The merged 1d view fed with each member's day candles (what the live streams seed it with). */
 function dayView(ts: readonly T[], step: number, mode: GroupingMode): GroupedView {
-  const view = new GroupedView('k', VIEW.members, '1d', step, mode, 365 * DAY_MS);
+  const view = new GroupedView('k', VIEW.members, '1d', step, mode, Date.now, 365 * DAY_MS);
   VIEW.members.forEach((m, i) => {
     const byDay = new Map<number, FootprintCandle>();
     ts.forEach((t, n) => {

@@ -44,7 +44,7 @@ describe('ClientSession', () => {
         fc.integer({ min: 1, max: 5 }),
         (steps, ticks) => {
           const view0 = singleView({ exchange: 'x', symbol: 'y', priceScale: 2, quantityScale: 3, tick: 1 });
-          const view = new GroupedView('k', view0.members, '1m', ticks, 'nearest', 365 * 86_400_000);
+          const view = new GroupedView('k', view0.members, '1m', ticks, 'nearest', Date.now, 365 * 86_400_000);
           const entry = { view } as unknown as ViewEntry;
           const hub = { session: () => null, release: () => undefined } as unknown as LiveHub;
           const metrics = new GatewayMetrics({ clients: () => 0, subscriptions: () => 0, streams: () => 0, views: () => 0, congestedClients: () => 0, pendingCandles: () => 0 });
@@ -110,7 +110,7 @@ describe('ClientSession', () => {
     const f = fakeSocket(() => buffered);
     let disconnected = false;
     (f.socket as unknown as { disconnect: () => void }).disconnect = () => (disconnected = true);
-    const view = new GroupedView('k', singleView({ exchange: 'x', symbol: 'y', priceScale: 0, quantityScale: 0, tick: 1 }).members, '1m', 1, 'nearest');
+    const view = new GroupedView('k', singleView({ exchange: 'x', symbol: 'y', priceScale: 0, quantityScale: 0, tick: 1 }).members, '1m', 1, 'nearest', Date.now);
     const hub = { session: () => null, release: () => undefined } as unknown as LiveHub;
     const metrics = new GatewayMetrics({ clients: () => 0, subscriptions: () => 0, streams: () => 0, views: () => 0, congestedClients: () => 0, pendingCandles: () => 0 });
     const s = new ClientSession(f.socket, hub, { ...LIMITS, slowClientTimeoutMs: 1000 }, metrics, { warn: () => undefined, error: () => undefined });
@@ -134,7 +134,7 @@ describe('ClientSession', () => {
   });
 
   it('connections flushed in the same pass share one encoding of the same run of changes; a shorter run gets its own, and all end exact', async () => {
-    const view = new GroupedView('k', singleView({ exchange: 'x', symbol: 'y', priceScale: 0, quantityScale: 0, tick: 1 }).members, '1m', 1, 'nearest');
+    const view = new GroupedView('k', singleView({ exchange: 'x', symbol: 'y', priceScale: 0, quantityScale: 0, tick: 1 }).members, '1m', 1, 'nearest', Date.now);
     const hub = { session: () => null, release: () => undefined } as unknown as LiveHub;
     const metrics = new GatewayMetrics({ clients: () => 0, subscriptions: () => 0, streams: () => 0, views: () => 0, congestedClients: () => 0, pendingCandles: () => 0 });
     const logger = { warn: () => undefined, error: () => undefined };

@@ -436,7 +436,7 @@ export class LiveHub {
         : Promise.resolve(undefined);
     try {
       await Promise.all(streams.map((s) => s.ready(this.deps.config.snapshotTimeoutMs)));
-      const view = new GroupedView(key, instrument.members, timeframe, step, mode);
+      const view = new GroupedView(key, instrument.members, timeframe, step, mode, Date.now);
       const entry: ViewEntry = { key, view, instrument, timeframe, ticks, streams, unlisten: [], subscribers: new Set(), opening: 0, linger: null, historyCache: new Map() };
       if (view.merged && timeframe === '1d') {
         entry.sessionSource = entry;
