@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { WireCell } from '@orderflow/contracts';
 import { cellColor, cellText, exactQty, fontSize, shadeScale, shortQty, textFits } from './cell.format.js';
 
 describe('cell text', () => {
   it('prints each mode from the cell (bid x ask = sold x bought)', () => {
-    const cell: [number, number, number, number, number] = [6_000_000, 150_000, 2_500_000, 3, 7];
+    const cell: WireCell = [6_000_000, 150_000, 2_500_000, 3, 7];
     expect(cellText(cell, 'bidAsk', 5)).toEqual(['25', '1.5']);
     expect(cellText(cell, 'delta', 5)).toEqual(['-23.5']);
     expect(cellText(cell, 'volume', 5)).toEqual(['26.5']);

@@ -1,4 +1,5 @@
 import type { EChartsType } from 'echarts/core';
+import type { WireCell } from '@orderflow/contracts';
 import type { FootprintStore, StoreCandle } from '../store/footprint.store.js';
 import type { VwapPoint } from '../protocol/gateway.protocol.js';
 import { DevelopingPoc, cvdSeries, nakedPocLines, rangeProfile, sessionRange, stackedZones } from './analysis.js';
@@ -24,7 +25,7 @@ export interface HoverInfo {
   x: number;
   y: number;
   candle: StoreCandle;
-  cell: [number, number, number, number, number] | null;
+  cell: WireCell | null;
   /** Exact decimals of the hovered cell (or candle). */
   lines: [string, string][];
 }
