@@ -8,7 +8,7 @@
  */
 import { type Server, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { ServiceLogger } from '@orderflow/config';
+import { ServiceLogger } from '@orderflow/observability';
 import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -15,8 +15,8 @@ import {
   parseTradeSubject,
   shardOf,
 } from '@orderflow/contracts';
-import { DependencyProbe, type LogFields, classifyError, endpointOf, errorDetail, redactCredentials, withFields } from '@orderflow/config';
-import { Backoff } from '@orderflow/feeds';
+import { DependencyProbe, type LogFields, classifyError, endpointOf, errorDetail, redactCredentials, withFields } from '@orderflow/observability';
+import { Backoff } from '@orderflow/resilience';
 import { isTimeframe } from '@orderflow/footprint';
 import { connectNats, drainNats } from '@orderflow/nats';
 import type { AggregatorConfig } from './config/aggregator.config.js';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
-import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/config';
+import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/observability';
 import { silentLogger, watchPermissionViolations } from '@orderflow/nats';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AggregatorModule } from './aggregator.module.js';

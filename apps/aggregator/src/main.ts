@@ -1,4 +1,4 @@
-import { serviceLoggerFromEnv } from '@orderflow/config';
+import { serviceLoggerFromEnv } from '@orderflow/observability';
 import { aggregatorLogger, startAggregatorApp } from './app.js';
 import { loadAggregatorConfig } from './config/aggregator.config.js';
 

@@ -1,6 +1,6 @@
 /** Applies the ClickHouse migrations and exits (the Helm hook Job): `node dist/migrate.main.js`. */
 import { connectClickHouse, migrate } from '@orderflow/clickhouse';
-import { serviceLoggerFromEnv } from '@orderflow/config';
+import { serviceLoggerFromEnv } from '@orderflow/observability';
 import { loadAggregatorConfig } from './config/aggregator.config.js';
 
 const { logger: root, problem } = serviceLoggerFromEnv('aggregator', process.env, process);

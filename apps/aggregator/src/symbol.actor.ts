@@ -13,8 +13,8 @@ import {
   tradeSubject,
 } from '@orderflow/contracts';
 import { TIMEFRAMES, type Timeframe } from '@orderflow/footprint';
-import { type FieldLogger, classifyError, errorDetail } from '@orderflow/config';
-import { Backoff } from '@orderflow/feeds';
+import { type FieldLogger, classifyError, errorDetail } from '@orderflow/observability';
+import { Backoff } from '@orderflow/resilience';
 import { PullConsumer } from '@orderflow/nats';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import type { AggregatorStore } from './store.port.js';

@@ -1,4 +1,4 @@
-import type { FieldLogger, LogFields } from '@orderflow/config';
+import type { FieldLogger, LogFields } from '@orderflow/observability';
 import type { CollectorConfig } from './config/collector.config.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DependencyProbe, type FieldLogger, type LogFields, endpointOf } from '@orderflow/config';
+import { DependencyProbe, type FieldLogger, type LogFields, endpointOf } from '@orderflow/observability';
 import type { Instrument } from '@orderflow/footprint';
 import { EventPublisher, StoredTradesError, TradePublisher, connectNats, drainNats, ensureStreams, lastStoredTrades } from '@orderflow/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { serviceLoggerFromEnv } from '@orderflow/config';
+import { serviceLoggerFromEnv } from '@orderflow/observability';
 import { NestFactory } from '@nestjs/core';
 import { CollectorModule } from './collector.module.js';
 import { COLLECTOR_CONFIG } from './collector.tokens.js';

@@ -8,7 +8,7 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/config';
+import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/observability';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { GATEWAY_OPS, GATEWAY_RUNTIME } from './gateway.tokens.js';
 import { GatewayModule } from './gateway.module.js';

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { FootprintStore, clickHouseProbe, connectClickHouse } from '@orderflow/clickhouse';
-import { DependencyProbe, type FieldLogger, endpointOf, errorDetail, redactCredentials } from '@orderflow/config';
+import { DependencyProbe, type FieldLogger, endpointOf, errorDetail, redactCredentials } from '@orderflow/observability';
 import { connectNats, drainNats } from '@orderflow/nats';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { HistoryService } from './history/history.service.js';

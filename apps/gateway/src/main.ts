@@ -1,4 +1,4 @@
-import { serviceLoggerFromEnv } from '@orderflow/config';
+import { serviceLoggerFromEnv } from '@orderflow/observability';
 import { startGatewayApp } from './app.js';
 import { loadGatewayConfig } from './config/gateway.config.js';
 

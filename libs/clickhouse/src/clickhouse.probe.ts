@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { DependencyProbe, type DependencyProbeOptions, endpointOf } from '@orderflow/config';
+import { DependencyProbe, type DependencyProbeOptions, endpointOf } from '@orderflow/observability';
 
 /**
  * The readiness probe of a ClickHouse server (libs/config DependencyProbe): a ping of the HTTP

@@ -1,11 +1,7 @@
 /**
- * @orderflow/config: what every service reads and sets up the same way: configuration read once
- * from the environment (with errors that name the variable), the log (LOG_FORMAT) and the
- * readiness probes of its dependencies. Free of frameworks and I/O imports: callers pass
- * process.env, the output streams and the checks.
+ * @orderflow/config: a service's configuration, read once from the environment with errors that
+ * name the variable and the allowed values (`EnvReader`), and the NATS servers and credentials
+ * every service reads the same way. Free of frameworks and I/O: callers pass process.env.
  */
 export * from './env.reader.js';
 export * from './nats.servers.js';
-export * from './logging.js';
-export * from './readiness.js';
-export * from './redact.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deadLetterSubject, EVENTS_STREAM, gapSubject, type DeadLetter, type GapEvent } from '@orderflow/contracts';
-import type { Backoff } from '@orderflow/feeds';
+import type { Backoff } from '@orderflow/resilience';
 import { consoleLogger, type NatsLogger } from './logger.js';
 import { errorText, isLogWorthyAttempt, retryBackoff } from './retry.js';
 import type { JetStreamPublisher } from './trade.publisher.js';

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { Backoff, type BackoffOptions } from '@orderflow/feeds';
+import { Backoff, type BackoffOptions } from '@orderflow/resilience';
 import { consoleLogger, type NatsLogger } from './logger.js';
 import { errorText } from './retry.js';
 

@@ -1,4 +1,4 @@
-import { Backoff } from '@orderflow/feeds';
+import { Backoff } from '@orderflow/resilience';
 
 /**
  * The waits of retried publishes and of the first connection, on the platform's one reconnect

@@ -1,7 +1,7 @@
 import { batchMsgId, encodeTradeBatch, TRADES_STREAM, tradeSubject, type TradeBatch } from '@orderflow/contracts';
 import { tradeRejectReason, type Instrument, type Trade } from '@orderflow/footprint';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import type { Backoff } from '@orderflow/feeds';
+import type { Backoff } from '@orderflow/resilience';
 import { consoleLogger, type NatsLogger } from './logger.js';
 import { errorText, isLogWorthyAttempt, retryBackoff } from './retry.js';
 

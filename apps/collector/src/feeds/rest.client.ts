@@ -1,4 +1,4 @@
-import { Backoff, TokenBucket } from '@orderflow/feeds';
+import { Backoff, TokenBucket } from '@orderflow/resilience';
 import type { FeedLogger } from './feed.types.js';
 
 export class RestError extends Error {

@@ -10,7 +10,7 @@
  * it. What REST no longer serves, or what lies beyond the catch-up bound, is recorded as an
  * unfilled gap. A symbol with nothing stored starts at the COLLECTOR_BACKFILL_MINUTES window.
  */
-import { IdSequencer } from '@orderflow/feeds';
+import { IdSequencer } from '@orderflow/resilience';
 import type { Instrument, Trade } from '@orderflow/footprint';
 import { BaseFeed, type BaseFeedOptions, type ConnectionSpec } from './base.feed.js';
 import type { FeedStatus, StartStatus } from './feed.types.js';

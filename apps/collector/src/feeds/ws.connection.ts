@@ -1,4 +1,4 @@
-import { Backoff, type BackoffOptions } from '@orderflow/feeds';
+import { Backoff, type BackoffOptions } from '@orderflow/resilience';
 import WebSocket from 'ws';
 import type { FeedLogger } from './feed.types.js';
 

@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ServiceLogger } from '@orderflow/config';
+import { ServiceLogger } from '@orderflow/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLogger, redactUrl } from './access.log.js';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FieldLogger } from '@orderflow/config';
+import type { FieldLogger } from '@orderflow/observability';
 
 /**
  * Query parameters whose values never reach the log (a client may put its token in the URL; the

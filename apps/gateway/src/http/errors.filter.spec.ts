@@ -1,7 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { Logger, NotFoundException } from '@nestjs/common';
 import { HistoryError } from '@orderflow/clickhouse';
-import { ServiceLogger } from '@orderflow/config';
+import { ServiceLogger } from '@orderflow/observability';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RequestError, badRequest } from '../request.error.js';
 import { GatewayErrorsFilter, MAX_MESSAGE } from './errors.filter.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HistoryError } from '@orderflow/clickhouse';
-import { classifyError, errorDetail } from '@orderflow/config';
+import { classifyError, errorDetail } from '@orderflow/observability';
 import { FootprintError } from '@orderflow/footprint';
 import { RequestError, httpStatusOf } from '../request.error.js';
 import { redactUrl } from './access.log.js';

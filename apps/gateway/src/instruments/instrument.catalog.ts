@@ -1,5 +1,5 @@
 import type { InstrumentRow } from '@orderflow/clickhouse';
-import { classifyError } from '@orderflow/config';
+import { classifyError } from '@orderflow/observability';
 import { RequestError } from '../request.error.js';
 import { type InstrumentView, MERGED_MARKETS, MERGED_SYMBOL, type Scales, type StoredInstrument, mergedMarket, mergedView, pairOf, singleView } from './instrument.view.js';
 

@@ -1,5 +1,5 @@
 import { type GroupedChange, Outbox, type PendingCandle, RateLimiter, type RunEncoding, changedPrices, encodeCandle } from '@orderflow/candle-views';
-import type { LogFields } from '@orderflow/config';
+import type { LogFields } from '@orderflow/observability';
 import type { Ack, ClientToServerEvents, ErrorMessage, ServerToClientEvents, SnapshotMessage, UpdateMessage } from '@orderflow/contracts';
 import type { Socket } from 'socket.io';
 import type { GatewayLimits } from '../config/gateway.config.js';

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Inject, Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
-import type { LogFields } from '@orderflow/config';
+import type { LogFields } from '@orderflow/observability';
 import type { ClientToServerEvents, ServerToClientEvents } from '@orderflow/contracts';
 import type { Server } from 'socket.io';
 import type { GatewayConfig } from '../config/gateway.config.js';

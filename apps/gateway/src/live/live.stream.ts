@@ -1,8 +1,8 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSnapshot, liveSubject } from '@orderflow/contracts';
 import { type CandleData, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
-import { type LogFields, classifyError, errorDetail } from '@orderflow/config';
-import { Backoff } from '@orderflow/feeds';
+import { type LogFields, classifyError, errorDetail } from '@orderflow/observability';
+import { Backoff } from '@orderflow/resilience';
 import { type HeldCandle, type NativeEvent, NativeCandles, StreamSync } from '@orderflow/candle-views';
 import type { SnapshotClient } from './snapshot.client.js';
 

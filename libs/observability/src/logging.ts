@@ -1,4 +1,4 @@
-import { ConfigError, type Env, EnvReader } from './env.reader.js';
+import { ConfigError, type Env, EnvReader } from '@orderflow/config';
 
 /**
  * The services' log: one line per event, as JSON (LOG_FORMAT=json, what the Helm chart sets:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './env.reader.js';
+import { ConfigError } from '@orderflow/config';
 import { type LogFormat, ServiceLogger, readLogFormat, serviceLoggerFromEnv, withFields } from './logging.js';
 
 const T = Date.UTC(2026, 4, 1, 10, 0, 0, 123);

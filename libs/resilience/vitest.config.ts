@@ -1,0 +1,3 @@
+import { projectVitestConfig } from '../../vitest.shared.js';
+
+export default projectVitestConfig(import.meta.dirname);
