@@ -1,4 +1,4 @@
-import { RateLimiter } from '@orderflow/candle-views';
+import { RateLimiter } from '@orderflow/resilience';
 import type { HttpLimits } from '../config/gateway.config.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type GroupedChange, Outbox, type PendingCandle, RateLimiter, type RunEncoding, changedPrices, encodeCandle } from '@orderflow/candle-views';
+import { type GroupedChange, Outbox, type PendingCandle, type RunEncoding, changedPrices, encodeCandle } from '@orderflow/candle-views';
+import { RateLimiter } from '@orderflow/resilience';
 import type { LogFields } from '@orderflow/observability';
 import type { Ack, ClientToServerEvents, ErrorMessage, ServerToClientEvents, SnapshotMessage, UpdateMessage } from '@orderflow/contracts';
 import type { Socket } from 'socket.io';
