@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { FootprintStore, assertGapEvent, clickHouseProbe, connectClickHouse, migrate } from '@orderflow/clickhouse';
 import {
   type DeadLetter,
@@ -18,7 +18,7 @@ import {
 import { DependencyProbe, type LogFields, classifyError, endpointOf, errorDetail, redactCredentials, withFields } from '@orderflow/observability';
 import { Backoff } from '@orderflow/resilience';
 import { isTimeframe } from '@orderflow/footprint';
-import { connectNats, drainNats } from '@orderflow/nats';
+import { BatchPullConsumer, connectNats, drainNats } from '@orderflow/nats';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import type { AggregatorStore } from './store.port.js';
 import { type ActorContext, type ActorLogger, SymbolActor } from './symbol.actor.js';
@@ -38,6 +38,8 @@ export interface WriterStats {
 }
 
 const GAPS_CONSUMER = 'agg_gaps';
+/** A gap event is written to ClickHouse before it is acknowledged: unacknowledged, it comes back after this. */
+const GAPS_ACK_WAIT_MS = 60_000;
 
 /**
  * One aggregator shard: owns the symbols whose shardOf(...) is its index, runs an actor per
@@ -62,7 +64,7 @@ export class AggregatorRuntime {
   private gateWaiters: (() => void)[] = [];
   private writeBackoff = new Backoff({ initialMs: 250, maxMs: 15_000 });
   private nextWriteAt = 0;
-  private gapsLoop: Promise<void> | null = null;
+  private gaps: BatchPullConsumer | null = null;
   private discoverRunning = false;
   /** ClickHouse and NATS as a background check sees them: what readiness reports, at once. */
   private chProbe: DependencyProbe | null = null;
@@ -96,12 +98,14 @@ export class AggregatorRuntime {
     this.timers.push(setInterval(() => this.requestFlush(), c.flushIntervalMs));
     this.timers.push(setInterval(() => this.publishLive(), c.liveIntervalMs));
     this.timers.push(setInterval(() => this.extendHeld(), Math.max(1000, Math.floor(c.ackWaitMs / 3))));
-    if (c.shardIndex === 0) this.gapsLoop = this.runGaps();
+    if (c.shardIndex === 0 && !this.stopped) this.startGaps();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // the gap events stop being fetched now; the batch in hand is written before the connection drains
+    const gapsStopped = this.gaps?.stop().catch(() => undefined);
     for (const t of this.timers) clearInterval(t);
     this.chProbe?.stop();
     this.natsProbe?.stop();
@@ -114,7 +118,7 @@ export class AggregatorRuntime {
       this.logger.warn(`final write failed (${(e as Error).message}): the unacknowledged messages will be redelivered`);
     }
     this.releaseGate();
-    await this.gapsLoop?.catch(() => undefined);
+    await gapsStopped;
     if (this.nc) await drainNats(this.nc).catch(() => undefined);
     await this.ch?.close();
   }
@@ -313,52 +317,47 @@ export class AggregatorRuntime {
     }
   }
 
-  /** Gap events (shard 0 only): into ClickHouse, so that candles can say whether they are complete. */
-  private async runGaps(): Promise<void> {
-    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
-    while (!this.stopped) {
+  /**
+   * Gap events (shard 0 only): into ClickHouse, so that candles can say whether they are complete.
+   * Fetched up to 500 at a time (one write each), acknowledged once written.
+   */
+  private startGaps(): void {
+    this.gaps = new BatchPullConsumer(this.js!, this.jsm!, {
+      stream: EVENTS_STREAM,
+      durable: GAPS_CONSUMER,
+      filterSubject: 'gaps.>',
+      ackWaitMs: GAPS_ACK_WAIT_MS,
+      maxMessages: 500,
+      expiresMs: 1000,
+      handle: (batch) => this.recordGaps(batch),
+      onFailure: (e, wait) => this.logger.warn(`gap events: ${(e as Error).message}; again in ${wait} ms`),
+    });
+    this.gaps.start();
+  }
+
+  /** Writes a batch's gap events, then acknowledges all of its messages (those set aside too). */
+  private async recordGaps(batch: JsMsg[]): Promise<void> {
+    const events: GapEvent[] = [];
+    for (const m of batch) {
       try {
-        try {
-          await this.jsm!.consumers.info(EVENTS_STREAM, GAPS_CONSUMER);
-        } catch (e) {
-          if (!/not found/i.test((e as Error).message)) throw e;
-          await this.jsm!.consumers.add(EVENTS_STREAM, { durable_name: GAPS_CONSUMER, filter_subject: 'gaps.>', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: nanos(60_000) });
-        }
-        const consumer = await this.js!.consumers.get(EVENTS_STREAM, GAPS_CONSUMER);
-        while (!this.stopped) {
-          const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
-          const msgs = [];
-          const events: GapEvent[] = [];
-          for await (const m of batch) {
-            msgs.push(m);
-            try {
-              const g = JSON.parse(m.string()) as GapEvent;
-              assertGapEvent(g);
-              events.push(g);
-            } catch (e) {
-              this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`, { subject: m.subject, seq: m.seq });
-            }
-          }
-          if (events.length > 0) {
-            await this.store!.insertGaps(events);
-            this.stats.gapsWritten += events.length;
-            for (const g of events) {
-              const line = `${g.exchange} ${g.symbol}: gap ${g.fromId}..${g.toId} (${g.missing} missing) recorded as ${g.status}${g.reason ? `: ${g.reason}` : ''}`;
-              const fields = { exchange: g.exchange, symbol: g.symbol, fromId: g.fromId, toId: g.toId, missing: g.missing, status: g.status };
-              if (g.status === 'unfilled') this.logger.warn(line, fields);
-              else this.logger.log(line, fields);
-            }
-          }
-          for (const m of msgs) m.ack();
-          backoff.reset();
-        }
+        const g = JSON.parse(m.string()) as GapEvent;
+        assertGapEvent(g);
+        events.push(g);
       } catch (e) {
-        if (this.stopped) break;
-        const wait = backoff.next();
-        this.logger.warn(`gap events: ${(e as Error).message}; again in ${wait} ms`);
-        await new Promise((r) => setTimeout(r, wait));
+        this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`, { subject: m.subject, seq: m.seq });
       }
     }
+    if (events.length > 0) {
+      await this.store!.insertGaps(events);
+      this.stats.gapsWritten += events.length;
+      for (const g of events) {
+        const line = `${g.exchange} ${g.symbol}: gap ${g.fromId}..${g.toId} (${g.missing} missing) recorded as ${g.status}${g.reason ? `: ${g.reason}` : ''}`;
+        const fields = { exchange: g.exchange, symbol: g.symbol, fromId: g.fromId, toId: g.toId, missing: g.missing, status: g.status };
+        if (g.status === 'unfilled') this.logger.warn(line, fields);
+        else this.logger.log(line, fields);
+      }
+    }
+    for (const m of batch) m.ack();
   }
 
   /** The snapshot reply for the gateway (through the Nest NATS transport). */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from './logger.js';
 import { connectNats, drainNats } from './nats.connection.js';
-import { PullConsumer, type PullConsumerOptions } from './pull.consumer.js';
+import { BatchPullConsumer, type BatchPullConsumerOptions, PullConsumer, type PullConsumerOptions } from './pull.consumer.js';
 import { type NatsServer, startNats } from './testing/nats-server.js';
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000) => {
@@ -15,13 +15,13 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000) => {
   }
 };
 
-describe('PullConsumer (nats-server)', () => {
+describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
   let server: NatsServer;
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
   let stream: string;
-  const running: PullConsumer[] = [];
+  const running: { stop(): Promise<void> }[] = [];
 
   beforeAll(async () => {
     server = await startNats();
@@ -44,6 +44,12 @@ describe('PullConsumer (nats-server)', () => {
 
   const consumer = (o: Omit<PullConsumerOptions, 'stream' | 'durable' | 'filterSubject' | 'ackWaitMs' | 'maxAckPending'> & Partial<PullConsumerOptions>) => {
     const c = new PullConsumer(js, jsm, { stream, durable: 'reader', filterSubject: `${stream}.a`, ackWaitMs: 30_000, maxAckPending: 1000, logger: silentLogger, ...o });
+    running.push(c);
+    return c;
+  };
+
+  const batchConsumer = (o: Omit<BatchPullConsumerOptions, 'stream' | 'durable' | 'filterSubject' | 'ackWaitMs'> & Partial<BatchPullConsumerOptions>) => {
+    const c = new BatchPullConsumer(js, jsm, { stream, durable: 'batches', filterSubject: `${stream}.a`, ackWaitMs: 60_000, logger: silentLogger, ...o });
     running.push(c);
     return c;
   };
@@ -130,6 +136,102 @@ describe('PullConsumer (nats-server)', () => {
       backoff: { initialMs: 50, maxMs: 200 },
       onFailure: (e, wait) => void failures.push(`${(e as Error).message} ${wait}`),
       handle: async (m) => void (seen.push(m.string()), m.ack()),
+    });
+    c.start();
+    await until(() => failures.length >= 2);
+    expect(failures[0]).toMatch(/stream not found/i);
+    await jsm.streams.add({ name: later, subjects: [`${later}.>`] });
+    try {
+      await js.publish(`${later}.a`, 'first');
+      await until(() => seen.length === 1);
+      expect(seen).toEqual(['first']);
+    } finally {
+      await c.stop();
+      await jsm.streams.delete(later);
+    }
+  });
+
+  it('batches: creates the durable, hands over its subject in fetched batches in stream order; a new reader resumes after what was acknowledged', async () => {
+    for (let i = 0; i < 160; i++) await js.publish(i % 4 === 3 ? `${stream}.b` : `${stream}.a`, `m${i}`);
+    const batches: string[][] = [];
+    const c = batchConsumer({
+      maxMessages: 50,
+      handle: async (batch) => {
+        batches.push(batch.map((m) => m.string()));
+        for (const m of batch) m.ack();
+      },
+    });
+    c.start();
+    await until(() => batches.flat().length === 120);
+    const info = await jsm.consumers.info(stream, 'batches');
+    // no ack-pending limit in the spec: the server's default
+    expect(info.config).toMatchObject({ durable_name: 'batches', filter_subject: `${stream}.a`, ack_policy: 'explicit', deliver_policy: 'all', ack_wait: nanos(60_000), max_deliver: -1, max_ack_pending: 1000 });
+    expect(batches.flat()).toEqual(Array.from({ length: 160 }, (_, i) => i).filter((i) => i % 4 !== 3).map((i) => `m${i}`));
+    expect(batches.every((b) => b.length > 0 && b.length <= 50)).toBe(true);
+    expect(batches[0]).toHaveLength(50);
+    await until(async () => (await jsm.consumers.info(stream, 'batches')).num_ack_pending === 0);
+    await c.stop();
+
+    await js.publish(`${stream}.a`, 'later');
+    const resumed: string[] = [];
+    const again = batchConsumer({ handle: async (batch) => void batch.forEach((m) => (resumed.push(m.string()), m.ack())) });
+    again.start();
+    await until(() => resumed.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(resumed).toEqual(['later']);
+  });
+
+  it('batches: reads an existing durable made with the same spec and leaves its configuration as it is', async () => {
+    await jsm.consumers.add(stream, { durable_name: 'batches', filter_subject: `${stream}.a`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: nanos(60_000) });
+    const before = await jsm.consumers.info(stream, 'batches');
+    await js.publish(`${stream}.a`, 'm0');
+    const seen: string[] = [];
+    const c = batchConsumer({ handle: async (batch) => void batch.forEach((m) => (seen.push(m.string()), m.ack())) });
+    c.start();
+    await until(() => seen.length === 1);
+    await c.stop();
+    expect(seen).toEqual(['m0']);
+    expect((await jsm.consumers.info(stream, 'batches')).config).toEqual(before.config);
+  });
+
+  it('batches: a failed handler reopens the consumer, and its batch is redelivered after the ack wait', async () => {
+    for (let i = 0; i < 3; i++) await js.publish(`${stream}.a`, `m${i}`);
+    const seen: string[] = [];
+    const failures: string[] = [];
+    let opens = 0;
+    let fail = true;
+    const c = batchConsumer({
+      ackWaitMs: 1000,
+      backoff: { initialMs: 50, maxMs: 100 },
+      onOpen: () => void opens++,
+      onFailure: (e) => void failures.push((e as Error).message),
+      handle: async (batch) => {
+        seen.push(batch.map((m) => `${m.string()}${m.redelivered ? ' again' : ''}`).join(','));
+        if (fail) {
+          fail = false;
+          throw new Error('write failed');
+        }
+        for (const m of batch) m.ack();
+      },
+    });
+    c.start();
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['m0,m1,m2', 'm0 again,m1 again,m2 again']);
+    expect(failures).toEqual(['write failed']);
+    expect(opens).toBe(2);
+    await until(async () => (await jsm.consumers.info(stream, 'batches')).num_ack_pending === 0);
+  });
+
+  it('batches: retries while the stream does not exist, then opens and reads it', async () => {
+    const later = `${stream}_LATER`;
+    const seen: string[] = [];
+    const failures: string[] = [];
+    const c = batchConsumer({
+      stream: later,
+      filterSubject: `${later}.a`,
+      backoff: { initialMs: 50, maxMs: 200 },
+      onFailure: (e, wait) => void failures.push(`${(e as Error).message} ${wait}`),
+      handle: async (batch) => void batch.forEach((m) => (seen.push(m.string()), m.ack())),
     });
     c.start();
     await until(() => failures.length >= 2);

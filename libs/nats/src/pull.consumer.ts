@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { Backoff, type BackoffOptions } from '@orderflow/resilience';
 import { consoleLogger, type NatsLogger } from './logger.js';
@@ -18,13 +18,14 @@ export interface DurableConsumerSpec {
   filterSubject: string;
   /** A delivered message not acknowledged within this time is delivered again. */
   ackWaitMs: number;
-  /** At most this many delivered messages wait for their acknowledgement. */
-  maxAckPending: number;
+  /** At most this many delivered messages wait for their acknowledgement; without it, the server's default. */
+  maxAckPending?: number;
 }
 
 /**
- * Creates the durable consumer, or brings an existing one's ack wait and ack-pending limit to the
- * spec (the two that operators tune; the filter and the policies are fixed by the name).
+ * Creates the durable consumer, or brings an existing one's ack wait and ack-pending limit (when
+ * the spec sets one) to the spec: the two that operators tune; the filter and the policies are
+ * fixed by the name.
  */
 export async function ensureDurableConsumer(jsm: ConsumerManager, spec: DurableConsumerSpec): Promise<void> {
   const want: Partial<ConsumerConfig> = {
@@ -33,13 +34,14 @@ export async function ensureDurableConsumer(jsm: ConsumerManager, spec: DurableC
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(spec.ackWaitMs),
-    max_ack_pending: spec.maxAckPending,
+    ...(spec.maxAckPending === undefined ? {} : { max_ack_pending: spec.maxAckPending }),
     max_deliver: -1,
   };
   try {
     const info = await jsm.consumers.info(spec.stream, spec.durable);
-    if (info.config.ack_wait !== want.ack_wait || info.config.max_ack_pending !== want.max_ack_pending) {
-      await jsm.consumers.update(spec.stream, spec.durable, { ack_wait: want.ack_wait!, max_ack_pending: want.max_ack_pending! });
+    const pendingDiffers = spec.maxAckPending !== undefined && info.config.max_ack_pending !== spec.maxAckPending;
+    if (info.config.ack_wait !== want.ack_wait || pendingDiffers) {
+      await jsm.consumers.update(spec.stream, spec.durable, { ack_wait: want.ack_wait!, ...(spec.maxAckPending === undefined ? {} : { max_ack_pending: spec.maxAckPending }) });
     }
   } catch (e) {
     if (!/consumer not found/i.test((e as Error).message)) throw e;
@@ -47,7 +49,55 @@ export async function ensureDurableConsumer(jsm: ConsumerManager, spec: DurableC
   }
 }
 
-export interface PullConsumerOptions extends DurableConsumerSpec {
+/** What every reader of a durable takes besides the durable: its backoff and where its failures go. */
+export interface DurableReaderOptions extends DurableConsumerSpec {
+  /**
+   * Waits between attempts to open the consumer after a failure; back to the first once a message
+   * (or a batch) was handled.
+   * @default { initialMs: 500, maxMs: 30_000 } (Backoff's factor and jitter)
+   */
+  backoff?: BackoffOptions;
+  /** Called each time consumption (re)starts: the consumer is readable. */
+  onOpen?(): void;
+  /**
+   * Called when opening, reading or handling failed, before waiting `retryMs` and reopening; not
+   * called for failures after stop(). Without it, the failure is logged as a warning.
+   */
+  onFailure?(err: unknown, retryMs: number): void;
+  /** @default consoleLogger('nats') */
+  logger?: NatsLogger;
+}
+
+/**
+ * Reads a durable until `stopped()`: ensures it exists, gets it and hands it to `read`, which
+ * returns once stopped (or when its reading ends) and throws on any failure; after a failure, reports
+ * it, waits the backoff and starts again. `read` calls `handled()` after each step of progress,
+ * which brings the backoff back to its first wait.
+ */
+async function readUntilStopped(
+  js: ConsumerClient,
+  jsm: ConsumerManager,
+  o: DurableReaderOptions,
+  stopped: () => boolean,
+  read: (consumer: Consumer, handled: () => void) => Promise<void>,
+): Promise<void> {
+  const backoff = new Backoff(o.backoff ?? { initialMs: 500, maxMs: 30_000 });
+  while (!stopped()) {
+    try {
+      await ensureDurableConsumer(jsm, o);
+      const consumer = await js.consumers.get(o.stream, o.durable);
+      await read(consumer, () => backoff.reset());
+    } catch (e) {
+      if (stopped()) break;
+      const wait = backoff.next();
+      if (o.onFailure) o.onFailure(e, wait);
+      else (o.logger ?? consoleLogger('nats')).warn(`${o.stream} ${o.durable}: consumer failed (${errorText(e)}); again in ${wait} ms`, { retryMs: wait });
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+export interface PullConsumerOptions extends DurableReaderOptions {
   /**
    * Handles one message. The next is handed over only once this resolves, so messages are handled
    * one at a time in stream order. Acknowledging is the handler's (now or later, from elsewhere);
@@ -68,21 +118,6 @@ export interface PullConsumerOptions extends DurableConsumerSpec {
    * @default 5000
    */
   expiresMs?: number;
-  /**
-   * Waits between attempts to open the consumer after a failure; back to the first once a message
-   * was handled.
-   * @default { initialMs: 500, maxMs: 30_000 } (Backoff's factor and jitter)
-   */
-  backoff?: BackoffOptions;
-  /** Called each time consumption (re)starts: the consumer is readable. */
-  onOpen?(): void;
-  /**
-   * Called when opening, reading or handling failed, before waiting `retryMs` and reopening; not
-   * called for failures after stop(). Without it, the failure is logged as a warning.
-   */
-  onFailure?(err: unknown, retryMs: number): void;
-  /** @default consoleLogger('nats') */
-  logger?: NatsLogger;
 }
 
 /**
@@ -111,7 +146,7 @@ export class PullConsumer {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= readUntilStopped(this.js, this.jsm, this.o, () => this.stopped, (consumer, handled) => this.read(consumer, handled));
   }
 
   /** Stops pulling; resolves once the message in hand (if any) is handled and the loop has ended. */
@@ -126,31 +161,88 @@ export class PullConsumer {
     return ensureDurableConsumer(this.jsm, this.o);
   }
 
-  private async run(): Promise<void> {
-    const backoff = new Backoff(this.o.backoff ?? { initialMs: 500, maxMs: 30_000 });
+  private async read(consumer: Consumer, handled: () => void): Promise<void> {
+    this.messages = await consumer.consume({ max_messages: this.maxMessages, expires: this.expiresMs });
+    if (this.stopped) {
+      // stop() ran while the consumer was being opened, before there was anything to close
+      await this.messages.close().catch(() => undefined);
+      return;
+    }
+    this.o.onOpen?.();
+    for await (const m of this.messages) {
+      await this.o.handle(m);
+      handled();
+      if (this.stopped) break;
+    }
+  }
+}
+
+export interface BatchPullConsumerOptions extends DurableReaderOptions {
+  /**
+   * Handles the messages of one fetch, in stream order; never called with none. The next fetch is
+   * made only once this resolves. Acknowledging is the handler's; a throw counts as a failure of
+   * the consumer: it is reopened after a backoff, and what was not acknowledged is redelivered once
+   * its ack wait has passed.
+   */
+  handle(batch: JsMsg[]): Promise<void>;
+  /**
+   * Messages a fetch asks for: the largest batch.
+   * @default 500
+   */
+  maxMessages?: number;
+  /**
+   * How long a fetch waits for its messages (ms): a batch is handed over at the latest this long
+   * after its fetch was made, with what arrived by then.
+   * @default 1000
+   */
+  expiresMs?: number;
+}
+
+/**
+ * Consumes a durable pull consumer in batches until stopped: ensures it exists, fetches up to
+ * `maxMessages` at a time, hands each fetched batch over whole (for one write per batch), and on
+ * any failure reopens it after a backoff, for as long as it runs.
+ */
+export class BatchPullConsumer {
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private readonly maxMessages: number;
+  private readonly expiresMs: number;
+
+  constructor(
+    private readonly js: ConsumerClient,
+    private readonly jsm: ConsumerManager,
+    private readonly o: BatchPullConsumerOptions,
+  ) {
+    this.maxMessages = o.maxMessages ?? 500;
+    this.expiresMs = o.expiresMs ?? 1000;
+  }
+
+  get durable(): string {
+    return this.o.durable;
+  }
+
+  start(): void {
+    this.loop ??= readUntilStopped(this.js, this.jsm, this.o, () => this.stopped, (consumer, handled) => this.read(consumer, handled));
+  }
+
+  /**
+   * Stops fetching; resolves once the fetch in flight has ended (within `expiresMs`), its batch is
+   * handled and the loop has ended.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async read(consumer: Consumer, handled: () => void): Promise<void> {
+    if (this.stopped) return;
+    this.o.onOpen?.();
     while (!this.stopped) {
-      try {
-        await this.ensure();
-        const consumer = await this.js.consumers.get(this.o.stream, this.o.durable);
-        this.messages = await consumer.consume({ max_messages: this.maxMessages, expires: this.expiresMs });
-        if (this.stopped) {
-          // stop() ran while the consumer was being opened, before there was anything to close
-          await this.messages.close().catch(() => undefined);
-          break;
-        }
-        this.o.onOpen?.();
-        for await (const m of this.messages) {
-          await this.o.handle(m);
-          backoff.reset();
-          if (this.stopped) break;
-        }
-      } catch (e) {
-        if (this.stopped) break;
-        const wait = backoff.next();
-        if (this.o.onFailure) this.o.onFailure(e, wait);
-        else (this.o.logger ?? consoleLogger('nats')).warn(`${this.o.stream} ${this.o.durable}: consumer failed (${errorText(e)}); again in ${wait} ms`, { retryMs: wait });
-        await new Promise((r) => setTimeout(r, wait));
-      }
+      const batch: JsMsg[] = [];
+      for await (const m of await consumer.fetch({ max_messages: this.maxMessages, expires: this.expiresMs })) batch.push(m);
+      if (batch.length > 0) await this.o.handle(batch);
+      handled();
     }
   }
 }
