@@ -3,7 +3,7 @@ import type { InstrumentScales, SessionSummary } from './live.js';
 
 /**
  * The gateway's client protocol: what goes over Socket.IO (path /socket.io, namespace /) and in the
- * HTTP API's JSON, written once for the gateway, the dashboard and the system tests. Prices and
+ * HTTP API's JSON (the responses: http-api.ts), written once for the gateway, the dashboard and the system tests. Prices and
  * quantities are integer units of the view's scales (`scales` in every snapshot and response:
  * price = units / 10^priceScale), so nothing is rounded; CSV exports print the exact decimals.
  *

@@ -14,7 +14,7 @@ import {
   vwapBands as engineVwapBands,
 } from '@orderflow/footprint';
 import { asCandleData } from '@orderflow/candle-views';
-import type { WireFootprintCandle } from '@orderflow/contracts';
+import type { WireCvdPoint, WireFootprintCandle, WireImbalances, WireNakedPoc, WireProfile, WireTpoSession, WireVwapPoint } from '@orderflow/contracts';
 import type { HistoryService } from '../history/history.service.js';
 import { storedCandleData } from '../history/view-summaries.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
@@ -24,34 +24,12 @@ import type { InstrumentView } from '../instruments/instrument.view.js';
  * engine's own functions (libs/footprint), so that the API and the engine can never disagree.
  */
 
-export interface ProfileResult {
-  from: number;
-  to: number;
-  step: number;
-  poc: number | null;
-  pocVolume: number;
-  vah: number | null;
-  val: number | null;
-  valueAreaVolume: number;
-  volume: number;
-  buyVolume: number;
-  sellVolume: number;
-  hvnThreshold: number;
-  lvnThreshold: number;
-  hvn: number[];
-  lvn: number[];
-  hvnZones: { low: number; high: number }[];
-  lvnZones: { low: number; high: number }[];
-  /** Traded levels at the grouping: [price, buyVolume, sellVolume, trades]. */
-  levels: [number, number, number, number][];
-}
-
 /**
  * Volume profile of [from, to) (whole minutes): the native-price totals (one ClickHouse read, from
  * the coarsest timeframe that tiles the range), grouped by the engine (buildProfile, exact on
  * native prices), then profileMetrics.
  */
-export async function rangeProfile(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, options: ProfileMetricOptions, signal?: AbortSignal): Promise<ProfileResult> {
+export async function rangeProfile(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, options: ProfileMetricOptions, signal?: AbortSignal): Promise<WireProfile> {
   const levels = await history.rangeLevels(view, from, to, signal);
   const native = nativeCandle(from, levels);
   const profile = buildProfile(native ? [native] : [], { step, mode });
@@ -116,14 +94,6 @@ function nativeCandle(from: number, levels: PriceLevel[]): CandleData | null {
   };
 }
 
-export interface VwapOut {
-  openTime: number;
-  vwap: string;
-  stdDev: string;
-  upper: [string, string, string];
-  lower: [string, string, string];
-}
-
 /** VWAP with 1-3 sigma bands on native-price candles (the engine's vwapBands), exact decimals. */
 export async function vwapPoints(
   history: HistoryService,
@@ -133,7 +103,7 @@ export async function vwapPoints(
   to: number,
   o: { anchorTime?: number; resetEachSession: boolean; decimals?: number },
   signal?: AbortSignal,
-): Promise<VwapOut[]> {
+): Promise<WireVwapPoint[]> {
   const candles = await history.footprintList(view, timeframe, from, to, 1, 'nearest', signal);
   const data = candles.map((c) => asCandleData(c, timeframe, 1, 'nearest'));
   return engineVwapBands(data, {
@@ -144,18 +114,7 @@ export async function vwapPoints(
   }).map((p) => ({ openTime: p.openTime, vwap: p.vwap, stdDev: p.stdDev, upper: p.upper, lower: p.lower }));
 }
 
-export interface CvdOut {
-  openTime: number;
-  delta: number;
-  cvd: number;
-  cvdOpen: number;
-  /** Null for merged candles whose delta extremes are unknown. */
-  cvdHigh: number | null;
-  cvdLow: number | null;
-}
-
-
-export async function cvd(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, resetEachSession: boolean, signal?: AbortSignal): Promise<CvdOut[]> {
+export async function cvd(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, resetEachSession: boolean, signal?: AbortSignal): Promise<WireCvdPoint[]> {
   const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
   const points = cumulativeDelta(
     rows.map((c) => storedCandleData(c, timeframe)),
@@ -168,7 +127,7 @@ export async function cvd(history: HistoryService, view: InstrumentView, timefra
 }
 
 /** Market profile per UTC session from candles of the period's length (each period's low/high). */
-export async function tpo(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, periodMs: number, initialBalancePeriods: number, signal?: AbortSignal) {
+export async function tpo(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, periodMs: number, initialBalancePeriods: number, signal?: AbortSignal): Promise<WireTpoSession[]> {
   const timeframe: Timeframe = periodMs === TIMEFRAME_MS['1h'] ? '1h' : '30m';
   const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
   return tpoProfiles(
@@ -187,12 +146,12 @@ export async function imbalanceList(
   mode: GroupingMode,
   o: { ratio: number; minVolume: number; stackCount: number },
   signal?: AbortSignal,
-) {
+): Promise<WireImbalances[]> {
   const candles = await history.footprintList(view, timeframe, from, to, step, mode, signal);
   return candles.map((c: WireFootprintCandle) => ({ openTime: c.openTime, ...imbalances(asCandleData(c, timeframe, step, mode), { ratio: o.ratio, minVolume: o.minVolume, stackCount: o.stackCount }) }));
 }
 
-export async function nakedPocList(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, step: number, mode: GroupingMode, signal?: AbortSignal) {
+export async function nakedPocList(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, step: number, mode: GroupingMode, signal?: AbortSignal): Promise<WireNakedPoc[]> {
   const candles = await history.footprintList(view, timeframe, from, to, step, mode, signal);
   return nakedPocs(candles.map((c) => asCandleData(c, timeframe, step, mode)));
 }

@@ -1,20 +1,10 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import type { DashboardConfig } from '@orderflow/contracts';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_CONFIG } from '../gateway.tokens.js';
 
-/** What the dashboard served here reads before it connects anywhere. */
-export interface DashboardConfig {
-  /**
-   * Gateways (origins) other than the page's own that `?gateway=` may name: those of
-   * GATEWAY_ALLOWED_ORIGINS, the deployment's other gateways. The CSP's connect-src lists the same.
-   */
-  allowedGateways: string[];
-  /** GATEWAY_ALLOWED_ORIGINS=*: any gateway (unsafe, see live/origin.ts). */
-  anyGateway: boolean;
-}
-
-/** Open without the token: it holds no secret, and the page needs it before it has a connection. */
+/** What the dashboard served here reads before it connects anywhere (`anyGateway`: GATEWAY_ALLOWED_ORIGINS=*, unsafe, see live/origin.ts). Open without the token: it holds no secret, and the page needs it before it has a connection. */
 @ApiExcludeController()
 @Controller()
 export class DashboardConfigController {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HistoryError } from '@orderflow/clickhouse';
+import type { ApiErrorBody } from '@orderflow/contracts';
 import { classifyError, errorDetail } from '@orderflow/observability';
 import { FootprintError } from '@orderflow/footprint';
 import { RequestError, httpStatusOf } from '../request.error.js';
@@ -25,7 +26,7 @@ function isStoreFailure(e: unknown): boolean {
 }
 
 /**
- * Every error as `{ statusCode, error, message }`: refused requests 400 (401, 429) with the reason,
+ * Every error as `{ statusCode, error, message }` (@orderflow/contracts ApiErrorBody): refused requests 400 (401, 429) with the reason,
  * engine refusals (a profile too wide, an overflow) 400, ClickHouse unreachable 503
  * (`code: "storage-unavailable"`, a classified reason such as "timeout"), anything else 500
  * (`code: "internal-error"`); 500 and 503 carry a correlationId that the log line with the detail
@@ -54,7 +55,7 @@ export class GatewayErrorsFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       status = e.getStatus();
       const r = e.getResponse();
-      body = typeof r === 'object' && r !== null ? { ...(r as Record<string, unknown>) } : { statusCode: status, error: REASON[status] ?? 'Error', message: String(r) };
+      body = typeof r === 'object' && r !== null ? { ...(r as Record<string, unknown>) } : ({ statusCode: status, error: REASON[status] ?? 'Error', message: String(r) } satisfies ApiErrorBody);
       if (typeof body['message'] === 'string') body['message'] = bounded(body['message']);
     } else {
       if (e instanceof RequestError) status = httpStatusOf(e.code);
@@ -68,13 +69,13 @@ export class GatewayErrorsFilter implements ExceptionFilter {
         const correlationId = randomUUID();
         if (status === 500) {
           this.logger.error(redactStack(e), { ...requestFields(host), correlationId });
-          body = { statusCode: status, error: REASON[status], code: 'internal-error', message: 'internal error', correlationId };
+          body = { statusCode: status, error: REASON[status]!, code: 'internal-error', message: 'internal error', correlationId } satisfies ApiErrorBody;
         } else {
           const reason = classifyError(e);
           this.logger.warn(`history store unavailable (${reason}): ${errorDetail(e).slice(0, 2000)}`, { ...requestFields(host), correlationId, reason });
-          body = { statusCode: status, error: REASON[status], code: 'storage-unavailable', message: `the history store did not answer (${reason})`, reason, correlationId };
+          body = { statusCode: status, error: REASON[status]!, code: 'storage-unavailable', message: `the history store did not answer (${reason})`, reason, correlationId } satisfies ApiErrorBody;
         }
-      } else body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded((e as Error).message) };
+      } else body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded((e as Error).message) } satisfies ApiErrorBody;
     }
     if (res.headersSent) {
       res.destroy();

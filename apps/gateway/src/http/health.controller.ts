@@ -1,5 +1,6 @@
 import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import type { HealthLiveResponse, HealthReadyResponse } from '@orderflow/contracts';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 
@@ -13,15 +14,18 @@ export class HealthController {
   constructor(@Inject(GATEWAY_RUNTIME) private readonly runtime: GatewayRuntime) {}
 
   @Get('health/live')
-  live(): { status: 'ok' } {
+  live(): HealthLiveResponse {
     return { status: 'ok' };
   }
 
   /** Ready when NATS and ClickHouse answer (background probes: this reads their state and never waits on them). */
   @Get('health/ready')
-  ready(): { status: 'ready' } {
+  ready(): HealthReadyResponse {
     const r = this.runtime.ready();
-    if (!r.ready) throw new HttpException({ status: 'not ready', reasons: r.reasons }, HttpStatus.SERVICE_UNAVAILABLE);
+    if (!r.ready) {
+      const notReady: HealthReadyResponse = { status: 'not ready', reasons: r.reasons };
+      throw new HttpException(notReady, HttpStatus.SERVICE_UNAVAILABLE);
+    }
     return { status: 'ready' };
   }
 }

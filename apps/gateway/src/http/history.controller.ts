@@ -3,6 +3,19 @@ import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TIMEFRAME_MS, bucketStartOfMs, formatFixed, formatFixedTrimmed, formatRatio } from '@orderflow/footprint';
 import { candleJson } from '@orderflow/candle-views';
+import type {
+  CandlesResponse,
+  CvdResponse,
+  FootprintResponse,
+  ImbalancesResponse,
+  InstrumentsResponse,
+  NakedPocsResponse,
+  ProfileResponse,
+  TpoResponse,
+  ViewHead,
+  VwapResponse,
+  WireCandleRow,
+} from '@orderflow/contracts';
 import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
@@ -33,7 +46,7 @@ function stepOf(view: InstrumentView, ticks: number): number {
   return step;
 }
 
-function describe(view: InstrumentView) {
+function describe(view: InstrumentView): ViewHead {
   return {
     exchange: view.exchange,
     symbol: view.symbol,
@@ -58,7 +71,7 @@ export class HistoryController {
   @Get('instruments')
   @ApiOperation({ summary: 'Instruments (from the instruments table) and merged cross-exchange views with at least two members' })
   @ApiOkResponse({ description: '{ instruments: [...], merged: [...] }; prices of a merged view are in its common scales' })
-  async instruments(@Query() q: Q): Promise<unknown> {
+  async instruments(@Query() q: Q): Promise<InstrumentsResponse> {
     checkQueryKeys(q, []);
     await this.runtime.catalog.refreshIfOlder(1000).catch(() => undefined);
     const tickSize = (tick: number, scale: number) => formatFixedTrimmed(tick, scale);
@@ -106,7 +119,7 @@ export class HistoryController {
       for await (const c of candles) await out.write(footprintCsvRows(view.exchange, view.symbol, r.timeframe, view.scales, c));
     } else {
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      const head = { ...describe(view), timeframe: r.timeframe, ticks: g.ticks, mode: g.mode, step, from: r.from, to: r.to };
+      const head: Omit<FootprintResponse, 'candles'> = { ...describe(view), timeframe: r.timeframe, ticks: g.ticks, mode: g.mode, step, from: r.from, to: r.to };
       await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       if (!first.done) {
@@ -159,11 +172,12 @@ export class HistoryController {
       }
     } else {
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      await out.write(`${JSON.stringify({ ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to }).slice(0, -1)},"candles":[`);
+      const head: Omit<CandlesResponse, 'candles'> = { ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to };
+      await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       for await (const c of all) {
         const { notional, firstTimeUs: _f, lastTimeUs: _l, ...rest } = c;
-        const row = { ...rest, trades: c.buyTrades + c.sellTrades, delta: c.buyVolume - c.sellVolume, volume: c.buyVolume + c.sellVolume, vwap: vwapOf(notional, c.buyVolume + c.sellVolume) };
+        const row: WireCandleRow = { ...rest, trades: c.buyTrades + c.sellTrades, delta: c.buyVolume - c.sellVolume, volume: c.buyVolume + c.sellVolume, vwap: vwapOf(notional, c.buyVolume + c.sellVolume) };
         await out.write((n++ > 0 ? ',' : '') + JSON.stringify(row));
       }
       await out.write(']}');
@@ -185,7 +199,7 @@ export class HistoryController {
   @ApiQuery({ name: 'hvnPercentile', required: false, type: 'number' })
   @ApiQuery({ name: 'lvnPercentile', required: false, type: 'number' })
   @ApiErrors()
-  async profile(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<unknown> {
+  async profile(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<ProfileResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'kind', 'date', 'days', 'from', 'to', 'ticks', 'mode', 'valueAreaPercent', 'valueAreaMethod', 'hvnPercentile', 'lvnPercentile']);
     const { exchange, symbol } = instrumentOf(q);
     const kind = queryEnum(q, 'kind', ['session', 'range', 'composite'] as const, 'session');
@@ -237,7 +251,7 @@ export class HistoryController {
   @ApiQuery({ name: 'session', required: false, type: 'boolean', description: 'Restart at each UTC day (default false)' })
   @ApiQuery({ name: 'decimals', required: false, type: 'integer', description: 'Fractional digits (default priceScale + 4)' })
   @ApiErrors()
-  async vwap(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<unknown> {
+  async vwap(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<VwapResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'anchor', 'session', 'decimals']);
     const r = rangeOf(q, this.limits.maxCandles);
     const anchor = queryTime(q, 'anchor');
@@ -254,7 +268,7 @@ export class HistoryController {
   @ApiRange()
   @ApiQuery({ name: 'session', required: false, type: 'boolean', description: 'Reset at each UTC day (default false)' })
   @ApiErrors()
-  async cvd(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<unknown> {
+  async cvd(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<CvdResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'session']);
     const r = rangeOf(q, this.limits.maxExportCandles);
     const resetEachSession = queryBool(q, 'session', false);
@@ -271,7 +285,7 @@ export class HistoryController {
   @ApiQuery({ name: 'period', required: false, enum: ['30', '60'], description: 'Minutes per letter (default 30)' })
   @ApiQuery({ name: 'ibPeriods', required: false, type: 'integer', description: 'Periods in the initial balance (default 2)' })
   @ApiErrors()
-  async tpo(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<unknown> {
+  async tpo(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<TpoResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'from', 'to', 'ticks', 'mode', 'period', 'ibPeriods']);
     const period = queryEnum(q, 'period', ['30', '60'] as const, '30');
     const r = rangeOf(q, 31 * 48, period === '60' ? '1h' : '30m');
@@ -291,7 +305,7 @@ export class HistoryController {
   @ApiQuery({ name: 'minVolume', required: false, type: 'integer', description: 'Dominant volume at least (quantity units, default 1)' })
   @ApiQuery({ name: 'stackCount', required: false, type: 'integer', description: 'Consecutive levels that make a stack (default 3)' })
   @ApiErrors()
-  async imbalances(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<unknown> {
+  async imbalances(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<ImbalancesResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'ticks', 'mode', 'ratio', 'minVolume', 'stackCount']);
     const r = rangeOf(q, this.limits.maxCandles);
     const g = groupingOf(q);
@@ -307,7 +321,7 @@ export class HistoryController {
   @ApiRange()
   @ApiGrouping()
   @ApiErrors()
-  async nakedPocs(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<unknown> {
+  async nakedPocs(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<NakedPocsResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'ticks', 'mode']);
     const r = rangeOf(q, this.limits.maxCandles);
     const g = groupingOf(q);
