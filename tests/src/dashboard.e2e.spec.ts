@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { consumerName, loadAggregatorConfig, startAggregatorApp } from '@orderflow/aggregator';
 import { connectClickHouse } from '@orderflow/clickhouse';
+import type { FootprintResponse } from '@orderflow/contracts';
 import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -406,7 +407,7 @@ describe('dashboard in Chromium against the real stack', requires([haveSharedDat
     const shown = await page.evaluate(() => window.__orderflow!.visible().map((t: number) => [t, window.__orderflow!.cells(t).length]));
     const from = shown[0]![0]!;
     const to = shown[shown.length - 1]![0]! + 60_000;
-    const r = (await (await fetch(`${gwUrl}/api/footprint?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=${from}&to=${to}&ticks=${s.ticks}`)).json()) as { candles: { openTime: number; cells: unknown[] }[] };
+    const r = (await (await fetch(`${gwUrl}/api/footprint?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=${from}&to=${to}&ticks=${s.ticks}`)).json()) as FootprintResponse;
     expect(shown, 'cells per candle on the page vs /api/footprint').toEqual(r.candles.map((c) => [c.openTime, c.cells.length]));
   });
 

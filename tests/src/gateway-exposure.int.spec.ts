@@ -18,6 +18,7 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadAggregatorConfig, startAggregatorApp } from '@orderflow/aggregator';
+import type { ApiErrorBody } from '@orderflow/contracts';
 import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTradeStreams, startClickHouse } from './aggregator-support.js';
@@ -189,7 +190,7 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
       if (last.status === 200) await last.arrayBuffer();
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
-    const body = (await last!.json()) as { retryAfterSeconds: number };
+    const body = (await last!.json()) as ApiErrorBody;
     expect(body).toMatchObject({ code: 'rate-limited' });
     const wait = Number(last!.headers.get('retry-after'));
     expect(wait).toBeGreaterThanOrEqual(9);
@@ -206,6 +207,6 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
   it('bounds the work of one request: a range beyond GATEWAY_MAX_EXPORT_CANDLES is refused before any query', async () => {
     const r = await get('/api/candles?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=2020-01-01T00:00:00Z&to=2020-03-12T00:00:00Z', '10.4.0.1');
     expect(r.status).toBe(400);
-    expect(((await r.json()) as { message: string }).message).toBe('from..to covers 102240 1m candles, at most 100000 in one request: narrow the range or use a larger timeframe');
+    expect(((await r.json()) as ApiErrorBody).message).toBe('from..to covers 102240 1m candles, at most 100000 in one request: narrow the range or use a larger timeframe');
   });
 });

@@ -20,6 +20,7 @@
  * is measured and printed (it shows whether the flood would have delayed the writes here).
  */
 import { instrumentFromSteps, type Trade } from '@orderflow/footprint';
+import type { CandlesResponse } from '@orderflow/contracts';
 import { consumerName } from '@orderflow/aggregator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Recording, ensureTradeStreams, publish, spawnAggregator, startClickHouse, waitAllAcked } from './aggregator-support.js';
@@ -117,7 +118,7 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
     // the day is written and readable
     const r = await fetch(`${gateways.unlimited}/api/candles?exchange=binance&symbol=FLOODUSDT&timeframe=1h&from=${DAY_US / 1000}&to=${DAY_US / 1000 + 86_400_000}`);
     expect(r.status).toBe(200);
-    expect(((await r.json()) as { candles: unknown[] }).candles).toHaveLength(24);
+    expect(((await r.json()) as CandlesResponse).candles).toHaveLength(24);
   }, 120_000);
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { loadGatewayConfig, startGatewayApp } from '@orderflow/gateway';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from './aggregator-support.js';
-import type { WireCell as Cell } from '@orderflow/contracts';
+import type { CandlesResponse, FootprintResponse } from '@orderflow/contracts';
 import { UNLIMITED_HTTP, referenceLines } from './gateway-support.js';
 import { metricsOf, profileOfLevels } from './oracles/profile.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from './support.js';
@@ -83,7 +83,7 @@ describe('gateway history cache', () => {
     await waitFor('every trade in the candles view', async () => {
       const r = await fetch(`${gwUrl}/api/candles?exchange=binance&symbol=CACHEUSDT&timeframe=1d&from=${T0}&to=${T0 + 86_400_000}`);
       if (r.status !== 200) return false;
-      const body = (await r.json()) as { candles: { trades: number }[] };
+      const body = (await r.json()) as CandlesResponse;
       return body.candles.reduce((n, c) => n + c.trades, 0) === rec.trades.length;
     });
   }
@@ -91,7 +91,7 @@ describe('gateway history cache', () => {
   async function footprintLines(timeframe: string, ticks: number): Promise<string[]> {
     const r = await fetch(`${gwUrl}/api/footprint?exchange=binance&symbol=CACHEUSDT&timeframe=${timeframe}&from=${T0}&to=${T0 + 3_600_000}&ticks=${ticks}`);
     expect(r.status).toBe(200);
-    const body = (await r.json()) as { candles: { openTime: number; cells: Cell[] }[] };
+    const body = (await r.json()) as FootprintResponse;
     return body.candles.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`)).sort();
   }
 
@@ -137,11 +137,10 @@ describe('gateway history cache', () => {
     const from = T0 + 20 * 60_000;
     const to = T0 + 30 * 60_000;
     await add(trades([20, 21, 22, 23, 24, 25, 26, 27, 28, 29], 60, 20_001, 13));
-    type Candle = { openTime: number; buyVolume: number; sellVolume: number; buyTrades: number; sellTrades: number; poc: number; vah: number; val: number; cells: Cell[] };
     const read = async () => {
       const r = await fetch(`${bareUrl}/api/footprint?exchange=binance&symbol=CACHEUSDT&timeframe=1m&from=${from}&to=${to}&ticks=1`);
       expect(r.status).toBe(200);
-      return ((await r.json()) as { candles: Candle[] }).candles;
+      return ((await r.json()) as FootprintResponse).candles;
     };
     const ref = referenceLines([{ rec, priceFactor: 1n, quantityFactor: 1n }], '1m', 1n).cells.filter((l) => Number(l.split(' ')[0]) >= from && Number(l.split(' ')[0]) < to);
 

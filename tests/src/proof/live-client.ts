@@ -8,7 +8,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { io, type Socket } from 'socket.io-client';
-import type { SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
+import type { FootprintResponse, SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
 import { clickHouseLines } from '../gateway-support.js';
 import { metricsOf, profileOfLevels } from '../oracles/profile.js';
 
@@ -319,7 +319,7 @@ export class Truth {
         const q = new URLSearchParams({ exchange: v.exchange, symbol: v.symbol, timeframe: v.timeframe, from: String(first), to: String(last + TF_MS[v.timeframe]! - 1), ticks: String(v.ticks) });
         const res = await fetch(`${this.url}/api/footprint?${q}`, { signal: AbortSignal.timeout(30_000) });
         if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-        const body = (await res.json()) as { candles: { openTime: number; cells: number[][] }[] };
+        const body = (await res.json()) as FootprintResponse;
         return body.candles.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`));
       })();
       r.catch(() => undefined);

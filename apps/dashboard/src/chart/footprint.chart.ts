@@ -1,7 +1,7 @@
 import type { EChartsType } from 'echarts/core';
 import type { WireCell } from '@orderflow/contracts';
 import type { FootprintStore, StoreCandle } from '../store/footprint.store.js';
-import type { VwapPoint } from '../protocol/gateway.protocol.js';
+import type { WireVwapPoint } from '@orderflow/contracts';
 import { DevelopingPoc, cvdSeries, nakedPocLines, rangeProfile, sessionRange, stackedZones } from './analysis.js';
 import { graphic } from 'echarts/core';
 import { type ChartModel, type ChartOption, ClosedLayer, type CoordSys, type ProfileMode, GRIDS, buildChartOption, drawnRange, fitPriceRange, placeCandle } from './chart.options.js';
@@ -67,7 +67,7 @@ export class FootprintChart {
   yShift = 0;
   private follow = true;
   private lastCount = 0;
-  private vwapPoints: VwapPoint[] = [];
+  private vwapPoints: WireVwapPoint[] = [];
   private drawnKey = '';
   private liveSeriesAt = 0;
   private liveEl: InstanceType<typeof graphic.Image> | null = null;
@@ -82,7 +82,7 @@ export class FootprintChart {
     chart.on('datazoom', (p: unknown) => this.onZoom(p as ZoomEvent));
   }
 
-  setVwap(points: VwapPoint[]): void {
+  setVwap(points: WireVwapPoint[]): void {
     this.vwapPoints = points;
   }
 

@@ -1,13 +1,15 @@
 // @vitest-environment happy-dom
 import { mount } from '@vue/test-utils';
+import type { InstrumentInfo, MergedViewInfo } from '@orderflow/contracts';
 import { describe, expect, it } from 'vitest';
 import { type PickerEntry, pickerEntries } from '../instruments/instrument.search.js';
 import InstrumentPicker from './InstrumentPicker.vue';
 
-const info = (exchange: string, symbol: string, members?: { exchange: string; symbol: string }[]) => ({ exchange, symbol, priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01', ...(members ? { members } : {}) });
+const info = (exchange: string, symbol: string): InstrumentInfo => ({ exchange, symbol, priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' });
+const view = (exchange: string, symbol: string, members: { exchange: string; symbol: string }[]): MergedViewInfo => ({ ...info(exchange, symbol), members: members.map((m) => ({ ...m, priceFactor: 1, quantityFactor: 1 })) });
 const entries: PickerEntry[] = pickerEntries({
   instruments: [info('sim-binance', 'BTCUSDT'), info('sim-binance', 'ETHUSDT'), info('sim-bybit', 'BTCUSDT')],
-  merged: [info('sim-merged', 'BTC-USDT', [
+  merged: [view('sim-merged', 'BTC-USDT', [
     { exchange: 'sim-binance', symbol: 'BTCUSDT' },
     { exchange: 'sim-bybit', symbol: 'BTCUSDT' },
   ])],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InstrumentInfo } from '../protocol/gateway.protocol.js';
+import type { InstrumentInfo, MergedViewInfo } from '@orderflow/contracts';
 import {
   type InstrumentRef,
   RECENT_MAX,
@@ -13,7 +13,8 @@ import {
   searchInstruments,
 } from './instrument.search.js';
 
-const info = (exchange: string, symbol: string, members?: InstrumentRef[]): InstrumentInfo => ({ exchange, symbol, priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01', ...(members ? { members } : {}) });
+const info = (exchange: string, symbol: string): InstrumentInfo => ({ exchange, symbol, priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' });
+const view = (exchange: string, symbol: string, members: InstrumentRef[]): MergedViewInfo => ({ ...info(exchange, symbol), members: members.map((m) => ({ ...m, priceFactor: 1, quantityFactor: 1 })) });
 // as /api/instruments lists them: instruments by exchange and symbol, then merged views
 const API = {
   instruments: [
@@ -26,11 +27,11 @@ const API = {
     info('sim-binance', 'BTCUSDT'),
   ],
   merged: [
-    info('merged', 'BTC-USDT', [
+    view('merged', 'BTC-USDT', [
       { exchange: 'binance', symbol: 'BTCUSDT' },
       { exchange: 'bybit', symbol: 'BTCUSDT' },
     ]),
-    info('merged', 'ETH-USDT', [
+    view('merged', 'ETH-USDT', [
       { exchange: 'binance', symbol: 'ETHUSDT' },
       { exchange: 'bybit', symbol: 'ETHUSDT' },
     ]),

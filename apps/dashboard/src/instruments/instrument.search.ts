@@ -1,4 +1,4 @@
-import type { InstrumentInfo } from '../protocol/gateway.protocol.js';
+import type { InstrumentInfo, MergedViewInfo } from '@orderflow/contracts';
 
 /**
  * What the instrument picker lists and how it searches, orders and remembers (pure; the picker
@@ -40,17 +40,17 @@ export const sameInstrument = (a: InstrumentRef, b: InstrumentRef): boolean => a
 const keyOf = (r: InstrumentRef) => `${r.exchange}\t${r.symbol}`;
 
 /** The picker's entries from `/api/instruments`: instruments, then merged views, each listed once. */
-export function pickerEntries(list: { instruments: readonly InstrumentInfo[]; merged: readonly InstrumentInfo[] }): PickerEntry[] {
+export function pickerEntries(list: { instruments: readonly InstrumentInfo[]; merged: readonly MergedViewInfo[] }): PickerEntry[] {
   const seen = new Set<string>();
   const out: PickerEntry[] = [];
-  const add = (i: InstrumentInfo, merged: boolean) => {
+  const add = (i: InstrumentInfo, members: readonly InstrumentRef[] | null) => {
     const k = keyOf(i);
     if (seen.has(k)) return;
     seen.add(k);
-    out.push({ exchange: i.exchange, symbol: i.symbol, merged, tickSize: i.tickSize, members: merged ? (i.members ?? []).map((m) => ({ exchange: m.exchange, symbol: m.symbol })) : [] });
+    out.push({ exchange: i.exchange, symbol: i.symbol, merged: members !== null, tickSize: i.tickSize, members: (members ?? []).map((m) => ({ exchange: m.exchange, symbol: m.symbol })) });
   };
-  for (const i of list.instruments) add(i, false);
-  for (const m of list.merged) add(m, true);
+  for (const i of list.instruments) add(i, null);
+  for (const m of list.merged) add(m, m.members);
   return out;
 }
 

@@ -1,40 +1,17 @@
 import type { Timeframe } from '@orderflow/footprint';
-import type { ErrorMessage, SnapshotMessage, SubscribeRequest, UpdateMessage } from '@orderflow/contracts';
+import type { ErrorMessage, InstrumentsResponse, SnapshotMessage, SubscribeRequest, UpdateMessage, WireCandleRow, WireVwapPoint } from '@orderflow/contracts';
 
 /**
- * What the dashboard needs of the gateway. The live protocol's shapes (candles, cells, snapshot,
- * update, subscribe, error, the Socket.IO event maps) are @orderflow/contracts' (protocol.ts), the
- * gateway's own; here: the HTTP API's responses the dashboard reads, and the adapter interface
- * everything else in the dashboard speaks through (`GatewayAdapter`).
+ * What the dashboard needs of the gateway. The protocol's shapes (candles, cells, snapshot, update,
+ * subscribe, error, the Socket.IO event maps: protocol.ts; the HTTP API's responses: http-api.ts)
+ * are @orderflow/contracts', the gateway's own; here: the adapter interface everything else in the
+ * dashboard speaks through (`GatewayAdapter`).
  *
  * Prices and quantities are integer units of the view's `scales` (price = units / 10^priceScale).
  */
 
-/** GET /api/instruments */
-export interface InstrumentInfo {
-  exchange: string;
-  symbol: string;
-  priceScale: number;
-  quantityScale: number;
-  tick: number;
-  tickSize: string;
-  members?: { exchange: string; symbol: string }[];
-}
-
-/** GET /api/candles row: `complete` is false for a candle with a recorded, unfilled gap (null: the schema does not say). */
-export interface CandleCompleteness {
-  openTime: number;
-  complete: boolean | null;
-}
-
-/** GET /api/vwap point: exact decimals. */
-export interface VwapPoint {
-  openTime: number;
-  vwap: string;
-  stdDev: string;
-  upper: [string, string, string];
-  lower: [string, string, string];
-}
+/** What the dashboard reads of a GET /api/candles row: `complete` is false for a candle with a recorded, unfilled gap (null: the schema does not say). */
+export type CandleCompleteness = Pick<WireCandleRow, 'openTime' | 'complete'>;
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -56,9 +33,9 @@ export interface GatewayAdapter {
   /** Resolves with the subscription id, rejects with the gateway's reason. */
   subscribe(req: SubscribeRequest): Promise<string>;
   unsubscribe(subscriptionId: string): void;
-  instruments(): Promise<{ instruments: InstrumentInfo[]; merged: InstrumentInfo[] }>;
+  instruments(): Promise<InstrumentsResponse>;
   completeness(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<CandleCompleteness[]>;
-  vwap(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<VwapPoint[]>;
+  vwap(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<WireVwapPoint[]>;
   close(): void;
 }
 

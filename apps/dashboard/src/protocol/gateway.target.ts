@@ -1,3 +1,5 @@
+import type { DashboardConfig } from '@orderflow/contracts';
+
 /**
  * Which gateway the page talks to and with which token (pure: the page's location, storage and
  * history are passed in).
@@ -13,12 +15,6 @@
  * and goes when the tab closes; it is never written to localStorage or sent anywhere but to the
  * gateway it was given for.
  */
-
-/** What /dashboard-config.json of the serving gateway says (apps/gateway DashboardConfig). */
-export interface DashboardConfig {
-  allowedGateways: string[];
-  anyGateway: boolean;
-}
 
 export const NO_OTHER_GATEWAYS: DashboardConfig = { allowedGateways: [], anyGateway: false };
 

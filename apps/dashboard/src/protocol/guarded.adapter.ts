@@ -1,6 +1,6 @@
 import type { Timeframe } from '@orderflow/footprint';
-import type { SubscribeRequest } from '@orderflow/contracts';
-import { type GatewayAdapter, GatewayRequestError, type InstrumentInfo, type LiveHandlers } from './gateway.protocol.js';
+import type { InstrumentsResponse, SubscribeRequest } from '@orderflow/contracts';
+import { type GatewayAdapter, GatewayRequestError, type LiveHandlers } from './gateway.protocol.js';
 
 /**
  * A gateway adapter that exists once the target gateway is known to be allowed (gateway.target.ts):
@@ -40,7 +40,7 @@ export class GuardedGatewayAdapter implements GatewayAdapter {
     this.inner?.unsubscribe(subscriptionId);
   }
 
-  async instruments(): Promise<{ instruments: InstrumentInfo[]; merged: InstrumentInfo[] }> {
+  async instruments(): Promise<InstrumentsResponse> {
     return (await this.ready).instruments();
   }
 

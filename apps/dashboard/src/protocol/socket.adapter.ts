@@ -1,14 +1,7 @@
-import type { Ack, ClientToServerEvents, ServerToClientEvents, SubscribeRequest } from '@orderflow/contracts';
+import type { Ack, CandlesResponse, ClientToServerEvents, InstrumentsResponse, ServerToClientEvents, SubscribeRequest, VwapResponse, WireVwapPoint } from '@orderflow/contracts';
 import type { Timeframe } from '@orderflow/footprint';
 import { io, type Socket } from 'socket.io-client';
-import {
-  type CandleCompleteness,
-  type GatewayAdapter,
-  GatewayRequestError,
-  type InstrumentInfo,
-  type LiveHandlers,
-  type VwapPoint,
-} from './gateway.protocol.js';
+import { type CandleCompleteness, type GatewayAdapter, GatewayRequestError, type LiveHandlers } from './gateway.protocol.js';
 
 /**
  * The gateway over Socket.IO (path /socket.io, WebSocket transport, as the gateway serves it) and
@@ -73,17 +66,17 @@ export class SocketGatewayAdapter implements GatewayAdapter {
     this.socket?.emit('unsubscribe', { subscriptionId });
   }
 
-  async instruments(): Promise<{ instruments: InstrumentInfo[]; merged: InstrumentInfo[] }> {
-    return this.get('/api/instruments', {});
+  async instruments(): Promise<InstrumentsResponse> {
+    return this.get<InstrumentsResponse>('/api/instruments', {});
   }
 
   async completeness(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<CandleCompleteness[]> {
-    const body = await this.get<{ candles: CandleCompleteness[] }>('/api/candles', { exchange, symbol, timeframe, from: String(from), to: String(to) });
+    const body = await this.get<CandlesResponse>('/api/candles', { exchange, symbol, timeframe, from: String(from), to: String(to) });
     return body.candles.map((c) => ({ openTime: c.openTime, complete: c.complete ?? null }));
   }
 
-  async vwap(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<VwapPoint[]> {
-    const body = await this.get<{ points: VwapPoint[] }>('/api/vwap', { exchange, symbol, timeframe, from: String(from), to: String(to), session: 'true' });
+  async vwap(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<WireVwapPoint[]> {
+    const body = await this.get<VwapResponse>('/api/vwap', { exchange, symbol, timeframe, from: String(from), to: String(to), session: 'true' });
     return body.points;
   }
 

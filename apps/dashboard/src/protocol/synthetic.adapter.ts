@@ -1,13 +1,6 @@
 import { TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
-import type { SnapshotMessage, SubscribeRequest, UpdateMessage, WireCell, WireFootprintCandle } from '@orderflow/contracts';
-import {
-  type CandleCompleteness,
-  type GatewayAdapter,
-  GatewayRequestError,
-  type InstrumentInfo,
-  type LiveHandlers,
-  type VwapPoint,
-} from './gateway.protocol.js';
+import type { InstrumentsResponse, SnapshotMessage, SubscribeRequest, UpdateMessage, WireCell, WireFootprintCandle, WireVwapPoint } from '@orderflow/contracts';
+import { type CandleCompleteness, type GatewayAdapter, GatewayRequestError, type LiveHandlers } from './gateway.protocol.js';
 
 /**
  * A gateway generated in the page: a synthetic market (clearly not a real one) for the benchmark
@@ -178,7 +171,7 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
     if (this.sub?.id === subscriptionId) this.sub = null;
   }
 
-  instruments(): Promise<{ instruments: InstrumentInfo[]; merged: InstrumentInfo[] }> {
+  instruments(): Promise<InstrumentsResponse> {
     return Promise.resolve({ instruments: [{ exchange: 'synthetic', symbol: 'SYNUSDT', priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' }], merged: [] });
   }
 
@@ -186,7 +179,7 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
     return Promise.resolve([]);
   }
 
-  vwap(_e: string, _s: string, _t: Timeframe, _f: number, _to: number): Promise<VwapPoint[]> {
+  vwap(_e: string, _s: string, _t: Timeframe, _f: number, _to: number): Promise<WireVwapPoint[]> {
     return Promise.resolve([]);
   }
 
