@@ -8,6 +8,7 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { ApiErrorBody } from '@orderflow/contracts';
 import { type ServiceLogger, serviceLoggerFromEnv } from '@orderflow/observability';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { GATEWAY_OPS, GATEWAY_RUNTIME } from './gateway.tokens.js';
@@ -90,7 +91,7 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
       res.statusCode = 429;
       res.setHeader('Retry-After', String(a.refusal.retryAfterSeconds));
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ statusCode: 429, error: 'Too Many Requests', code: a.refusal.code, message: a.refusal.message, retryAfterSeconds: a.refusal.retryAfterSeconds }));
+      res.end(JSON.stringify({ statusCode: 429, error: 'Too Many Requests', code: a.refusal.code, message: a.refusal.message, retryAfterSeconds: a.refusal.retryAfterSeconds } satisfies ApiErrorBody));
       return;
     }
     res.once('close', a.release);
@@ -107,7 +108,7 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
       res.statusCode = 401;
       res.setHeader('WWW-Authenticate', 'Bearer');
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'this gateway needs Authorization: Bearer <GATEWAY_AUTH_TOKEN>' }));
+      res.end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'this gateway needs Authorization: Bearer <GATEWAY_AUTH_TOKEN>' } satisfies ApiErrorBody));
     });
   }
 
@@ -154,6 +155,6 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'the request did not arrive in time']
         : [400, 'Bad Request', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
-  const body = JSON.stringify({ statusCode: status, error, message });
+  const body = JSON.stringify({ statusCode: status, error, message } satisfies ApiErrorBody);
   socket.end(`HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
