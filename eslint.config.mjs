@@ -6,12 +6,30 @@ import nx from '@nx/eslint-plugin';
  * domain libraries, and the banned imports below keep frameworks and I/O out of them.
  */
 /** The `type:domain` libraries: pure logic, held to the import and global rules below. */
-const DOMAIN_LIBS = ['footprint', 'normalizers', 'contracts', 'candle-views', 'aggregation', 'resilience', 'config', 'observability'];
+const DOMAIN_LIBS = [
+  'footprint',
+  'normalizers',
+  'contracts',
+  'candle-views',
+  'aggregation',
+  'resilience',
+  'config',
+  'observability',
+];
 
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
-  { ignores: ['**/dist', '**/dist-bench', '**/out-tsc', '**/vite.config.*.timestamp*', '**/vitest.config.*.timestamp*', '.data/**'] },
+  {
+    ignores: [
+      '**/dist',
+      '**/dist-bench',
+      '**/out-tsc',
+      '**/vite.config.*.timestamp*',
+      '**/vitest.config.*.timestamp*',
+      '.data/**',
+    ],
+  },
   {
     files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
     rules: {
@@ -57,7 +75,10 @@ export default [
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*', 'nats', '@nats-io/*', '@clickhouse/*', 'socket.io*', 'ws', 'vue', 'echarts'], message: 'domain libraries stay free of frameworks and I/O' },
+            {
+              group: ['@nestjs/*', 'nats', '@nats-io/*', '@clickhouse/*', 'socket.io*', 'ws', 'vue', 'echarts'],
+              message: 'domain libraries stay free of frameworks and I/O',
+            },
             { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process'], message: 'domain libraries do no I/O' },
           ],
         },

@@ -12,11 +12,17 @@ function runErrorsReporter(file: string): Reporter {
   return {
     onTestRunEnd(modules, unhandled) {
       const lines: string[] = [];
-      for (const e of unhandled) lines.push(`unhandled error: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+      for (const e of unhandled)
+        lines.push(`unhandled error: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
       for (const m of modules) {
         // a file's own errors (it failed to load) and its suites' (a beforeAll/afterAll that threw or timed out)
-        const where = [{ name: m.moduleId, errors: m.errors() }, ...[...m.children.allSuites()].map((s) => ({ name: `${m.moduleId} > ${s.fullName}`, errors: s.errors() }))];
-        for (const w of where) for (const e of w.errors) lines.push(`error in ${w.name}: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
+        const where = [
+          { name: m.moduleId, errors: m.errors() },
+          ...[...m.children.allSuites()].map((s) => ({ name: `${m.moduleId} > ${s.fullName}`, errors: s.errors() })),
+        ];
+        for (const w of where)
+          for (const e of w.errors)
+            lines.push(`error in ${w.name}: ${e.name ?? 'Error'}: ${e.message}${e.stack ? `\n${e.stack}` : ''}`);
       }
       if (lines.length === 0) return;
       mkdirSync(resolve(file, '..'), { recursive: true });
@@ -48,11 +54,13 @@ function skipReasonOf(test: TestCase, namePattern: RegExp | undefined): string {
   }
   // a beforeAll/afterAll that threw or timed out leaves its suite's tests unrun, reported as skipped
   for (let at: TestSuite | TestModule = test.parent; ; at = at.parent) {
-    if (at.errors().length > 0) return `not run: a hook of ${at.type === 'module' ? 'the file' : `"${at.fullName}"`} failed (its error is listed with the errors outside the tests)`;
+    if (at.errors().length > 0)
+      return `not run: a hook of ${at.type === 'module' ? 'the file' : `"${at.fullName}"`} failed (its error is listed with the errors outside the tests)`;
     if (at.type === 'module') break;
   }
   if (test.options.mode === 'todo') return 'a todo: the test is not written yet';
-  if (namePattern && !namePattern.test(test.fullName)) return `not selected by the name filter (-t ${namePattern.source})`;
+  if (namePattern && !namePattern.test(test.fullName))
+    return `not selected by the name filter (-t ${namePattern.source})`;
   return 'no reason given (a skip, skipIf or runIf without meta.skipReason)';
 }
 
@@ -74,7 +82,11 @@ function skipsReporter(file: string, project: string): Reporter {
       for (const m of modules) {
         for (const t of m.children.allTests()) {
           if (t.result().state !== 'skipped') continue;
-          skipped.push({ file: relative(import.meta.dirname, m.moduleId), test: t.fullName, reason: skipReasonOf(t, namePattern) });
+          skipped.push({
+            file: relative(import.meta.dirname, m.moduleId),
+            test: t.fullName,
+            reason: skipReasonOf(t, namePattern),
+          });
         }
       }
       if (skipped.length === 0) return;
@@ -83,7 +95,8 @@ function skipsReporter(file: string, project: string): Reporter {
       const byReason = new Map<string, number>();
       for (const s of skipped) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
       const ci = isCi();
-      for (const [reason, n] of byReason) console.warn(`${project}: ${n} test(s) skipped${ci ? ' (CI: a skip fails the run)' : ''}: ${reason}`);
+      for (const [reason, n] of byReason)
+        console.warn(`${project}: ${n} test(s) skipped${ci ? ' (CI: a skip fails the run)' : ''}: ${reason}`);
       if (ci) {
         for (const s of skipped) console.warn(`  skipped in CI: ${s.file} > ${s.test}: ${s.reason}`);
         process.exitCode = 1;
@@ -103,7 +116,11 @@ function isCi(): boolean {
  * sources (the "@orderflow/source" export condition), and each run also writes a JSON summary to
  * .data/test-results/<project>.json, which `npm test` adds up into its closing line.
  */
-export function projectVitestConfig(projectDir: string, include: string[] = ['src/**/*.spec.ts'], name = basename(projectDir)) {
+export function projectVitestConfig(
+  projectDir: string,
+  include: string[] = ['src/**/*.spec.ts'],
+  name = basename(projectDir),
+) {
   // the workspace's .data (this file sits at the workspace root; tests/ is one level deep, apps/* and libs/* two)
   const results = process.env['ORDERFLOW_TEST_RESULTS_DIR'] ?? resolve(import.meta.dirname, '.data/test-results');
   return defineConfig({
@@ -118,7 +135,12 @@ export function projectVitestConfig(projectDir: string, include: string[] = ['sr
       // Hooks start and stop servers (ClickHouse, NATS, chdb, Helm renders): on a shared two-core
       // machine they take longer than the 10 s default.
       hookTimeout: 120_000,
-      reporters: ['default', 'json', runErrorsReporter(resolve(results, `${name}.errors.txt`)), skipsReporter(resolve(results, `${name}.skips.json`), name)],
+      reporters: [
+        'default',
+        'json',
+        runErrorsReporter(resolve(results, `${name}.errors.txt`)),
+        skipsReporter(resolve(results, `${name}.skips.json`), name),
+      ],
       outputFile: { json: resolve(results, `${name}.json`) },
     },
   });

@@ -16,7 +16,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PlanError, USAGE, dashboardUrl, firstInstrument, parseExchangeArgs, planServices } from './lib/platform-plan.mjs';
+import {
+  PlanError,
+  USAGE,
+  dashboardUrl,
+  firstInstrument,
+  parseExchangeArgs,
+  planServices,
+} from './lib/platform-plan.mjs';
 import { StartupError, Supervisor, policyFromEnv } from './lib/supervisor.mjs';
 import { clickHousePing, envConfig, httpRequest, natsInfo, platformEnv, stopStarted } from './lib/services.mjs';
 
@@ -97,7 +104,8 @@ async function waitListed(gatewayBase, instrument, timeoutMs) {
       const r = await httpRequest(`${gatewayBase}/api/instruments`, { timeoutMs: 2000 });
       if (r.status === 200) {
         const body = JSON.parse(r.body);
-        if (body.instruments?.some((i) => i.exchange === instrument.exchange && i.symbol === instrument.symbol)) return true;
+        if (body.instruments?.some((i) => i.exchange === instrument.exchange && i.symbol === instrument.symbol))
+          return true;
       }
     } catch {
       /* not yet */
@@ -116,7 +124,11 @@ async function shutdown(code) {
   shuttingDown = true;
   let infra = [];
   try {
-    infra = fs.readFileSync(startedFile, 'utf8').split('\n').filter(Boolean).map((f) => path.basename(f, '.pid'));
+    infra = fs
+      .readFileSync(startedFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => path.basename(f, '.pid'));
   } catch {
     /* no started file: setup started nothing we own */
   }
@@ -160,16 +172,29 @@ async function main() {
   }
   const baseEnv = runnerEnv();
   const cfg = envConfig(baseEnv);
-  const planned = planServices(loadServices(baseEnv), exchanges, { collectorPort: Number(baseEnv.ORDERFLOW_COLLECTOR_PORT) });
+  const planned = planServices(loadServices(baseEnv), exchanges, {
+    collectorPort: Number(baseEnv.ORDERFLOW_COLLECTOR_PORT),
+  });
   const services = [];
   for (const s of planned) {
     const missing = missingScript(s);
     if (missing) say(`skipping ${s.name}: ${missing} does not exist (not built yet)`);
     else services.push(s);
   }
-  say(exchanges.length ? `exchanges: ${exchanges.map((e) => `${e.exchange} ${e.symbols.join(',')}`).join('; ')}` : 'feed: the built-in market simulator (name exchanges with --exchange ID --symbols A,B)');
+  say(
+    exchanges.length
+      ? `exchanges: ${exchanges.map((e) => `${e.exchange} ${e.symbols.join(',')}`).join('; ')}`
+      : 'feed: the built-in market simulator (name exchanges with --exchange ID --symbols A,B)',
+  );
 
-  supervisor = new Supervisor(services, { root: ROOT, baseEnv, policy: policyFromEnv(baseEnv), log: say, out: process.stdout, err: process.stderr });
+  supervisor = new Supervisor(services, {
+    root: ROOT,
+    baseEnv,
+    policy: policyFromEnv(baseEnv),
+    log: say,
+    out: process.stdout,
+    err: process.stderr,
+  });
   const statusPort = Number(baseEnv.ORDERFLOW_STATUS_PORT);
   try {
     statusServer = await serveStatus(supervisor, statusPort);
@@ -202,8 +227,12 @@ async function main() {
   if (started.includes('gateway') && dashboardBuilt) {
     const instrument = firstInstrument(services);
     if (instrument && !(await waitListed(gatewayBase, instrument, 30_000)))
-      say(`${instrument.exchange} ${instrument.symbol} has no trades yet; the dashboard shows it once its first trade arrives`);
-    console.log(`Order-flow platform ready: dashboard at ${dashboardUrl(cfg.dashboardHost, cfg.dashboardPort, instrument)}`);
+      say(
+        `${instrument.exchange} ${instrument.symbol} has no trades yet; the dashboard shows it once its first trade arrives`,
+      );
+    console.log(
+      `Order-flow platform ready: dashboard at ${dashboardUrl(cfg.dashboardHost, cfg.dashboardPort, instrument)}`,
+    );
   } else {
     console.log(
       `Order-flow platform ready: the dashboard is not built yet${started.includes('gateway') ? ` (the gateway's API is at ${gatewayBase}/api/docs)` : ''}; running: ${infra}; services: ${started.length ? started.join(', ') : 'none'}`,

@@ -25,14 +25,18 @@ const TESTS = join(ROOT, 'tests');
 const SPEC = 'src/dashboard.e2e.spec.ts';
 const TARGET = join(ROOT, 'docs/screenshots');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const RECORDINGS = ['binance-spot_BTCUSDT_trade-ws_2024-08-08T2354.jsonl', 'binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl'].map((f) => resolve(ROOT, '../shared/data', f));
+const RECORDINGS = [
+  'binance-spot_BTCUSDT_trade-ws_2024-08-08T2354.jsonl',
+  'binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl',
+].map((f) => resolve(ROOT, '../shared/data', f));
 
 function fail(message) {
   console.error(`screenshots: ${message}`);
   process.exit(1);
 }
 
-if (process.argv.length > 2) fail(`takes no arguments (got ${process.argv.slice(2).join(' ')}); it writes ${TARGET}/*.png`);
+if (process.argv.length > 2)
+  fail(`takes no arguments (got ${process.argv.slice(2).join(' ')}); it writes ${TARGET}/*.png`);
 if (!existsSync(CHROMIUM)) fail(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
 const missing = RECORDINGS.filter((f) => !existsSync(f));
 if (missing.length) fail(`the suite replays recordings that are not here: ${missing.join(', ')}`);
@@ -46,15 +50,24 @@ const run = spawnSync('npx', ['vitest', 'run', SPEC], {
   stdio: 'inherit',
   env: { ...process.env, ORDERFLOW_SCREENSHOTS_DIR: shots, ORDERFLOW_TEST_RESULTS_DIR: results },
 });
-if (run.status !== 0) fail(`${SPEC} did not pass (exit ${run.status ?? run.signal}): ${TARGET} is unchanged; this run's screenshots are in ${shots}`);
+if (run.status !== 0)
+  fail(
+    `${SPEC} did not pass (exit ${run.status ?? run.signal}): ${TARGET} is unchanged; this run's screenshots are in ${shots}`,
+  );
 
 // vitest's JSON summary (vitest.shared.ts): a skipped test took no screenshot, so a skip is a failure here
 const summaries = existsSync(results) ? readdirSync(results).filter((f) => f.endsWith('.json')) : [];
-if (summaries.length !== 1) fail(`expected one vitest JSON summary in ${results}, found ${summaries.length}: ${TARGET} is unchanged`);
+if (summaries.length !== 1)
+  fail(`expected one vitest JSON summary in ${results}, found ${summaries.length}: ${TARGET} is unchanged`);
 const summary = JSON.parse(readFileSync(join(results, summaries[0]), 'utf8'));
 const skipped = summary.numPendingTests + summary.numTodoTests;
-if (summary.numPassedTests === 0 || skipped > 0) fail(`${SPEC}: ${summary.numPassedTests} passed, ${skipped} skipped: ${TARGET} is unchanged`);
-const taken = existsSync(shots) ? readdirSync(shots).filter((f) => f.endsWith('.png')).sort() : [];
+if (summary.numPassedTests === 0 || skipped > 0)
+  fail(`${SPEC}: ${summary.numPassedTests} passed, ${skipped} skipped: ${TARGET} is unchanged`);
+const taken = existsSync(shots)
+  ? readdirSync(shots)
+      .filter((f) => f.endsWith('.png'))
+      .sort()
+  : [];
 if (taken.length === 0) fail(`${SPEC} passed but took no screenshot: ${TARGET} is unchanged`);
 
 mkdirSync(TARGET, { recursive: true });

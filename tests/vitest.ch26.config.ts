@@ -9,10 +9,22 @@ import { projectVitestConfig } from '../vitest.shared.js';
  */
 const config = projectVitestConfig(
   import.meta.dirname,
-  ['src/aggregator.int.spec.ts', 'src/gateway.int.spec.ts', 'src/gateway-history.int.spec.ts', 'src/proof/faults.int.spec.ts', 'src/proof/sql-injection.int.spec.ts'],
+  [
+    'src/aggregator.int.spec.ts',
+    'src/gateway.int.spec.ts',
+    'src/gateway-history.int.spec.ts',
+    'src/proof/faults.int.spec.ts',
+    'src/proof/sql-injection.int.spec.ts',
+  ],
   'system-tests-ch26',
 );
 export default {
   ...config,
-  test: { ...config.test, env: { ORDERFLOW_TEST_CLICKHOUSE: 'chdb' }, fileParallelism: false, testTimeout: 120_000, hookTimeout: 60_000 },
+  test: {
+    ...config.test,
+    env: { ORDERFLOW_TEST_CLICKHOUSE: 'chdb' },
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
 };

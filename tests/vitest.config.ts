@@ -10,4 +10,13 @@ export const PROOF_SPECS = ['src/proof/*.int.spec.ts'];
 // teardown stops its servers (ClickHouse alone may take 25 s) while other projects' tasks share
 // the two cores: hooks get 120 s.
 const config = projectVitestConfig(import.meta.dirname);
-export default { ...config, test: { ...config.test, exclude: [...FUZZ_SPECS, ...PROOF_SPECS, '**/node_modules/**'], fileParallelism: false, testTimeout: 120_000, hookTimeout: 120_000 } };
+export default {
+  ...config,
+  test: {
+    ...config.test,
+    exclude: [...FUZZ_SPECS, ...PROOF_SPECS, '**/node_modules/**'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+};

@@ -7,4 +7,13 @@ import { FUZZ_SPECS, PROOF_SPECS } from './vitest.config.js';
  * side; like there, one file at a time (each starts its own servers).
  */
 const config = projectVitestConfig(import.meta.dirname, PROOF_SPECS, 'system-tests-proof');
-export default { ...config, test: { ...config.test, exclude: [...FUZZ_SPECS, '**/node_modules/**'], fileParallelism: false, testTimeout: 120_000, hookTimeout: 60_000 } };
+export default {
+  ...config,
+  test: {
+    ...config.test,
+    exclude: [...FUZZ_SPECS, '**/node_modules/**'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+};

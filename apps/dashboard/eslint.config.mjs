@@ -14,7 +14,9 @@ export default [
   {
     files: ['**/*.vue'],
     plugins: { '@typescript-eslint': tseslint.plugin },
-    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' } },
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' },
+    },
     rules: {
       // formatting is prettier's business
       'vue/max-attributes-per-line': 'off',

@@ -54,7 +54,8 @@ export function copyManifests(root, out) {
   for (const f of ['package.json', 'package-lock.json', '.npmrc']) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(out, f));
   }
-  if (!existsSync(join(root, 'package-lock.json'))) throw new Error('package-lock.json is missing: the images are built with npm ci');
+  if (!existsSync(join(root, 'package-lock.json')))
+    throw new Error('package-lock.json is missing: the images are built with npm ci');
   for (const dir of workspaceDirs(root)) {
     mkdirSync(join(out, dir), { recursive: true });
     cpSync(join(root, dir, 'package.json'), join(out, dir, 'package.json'));
@@ -93,18 +94,21 @@ export function assembleApp(root, app, out) {
   const target = join(out, 'app');
   for (const dir of runtimeClosure(root, appDir)) {
     const pkg = readJson(join(root, dir, 'package.json'));
-    if (!existsSync(join(root, dir, 'dist'))) throw new Error(`${dir}/dist is missing: build first (npx nx run-many -t build)`);
+    if (!existsSync(join(root, dir, 'dist')))
+      throw new Error(`${dir}/dist is missing: build first (npx nx run-many -t build)`);
     for (const sub of RUNTIME_DIRS) {
       const from = join(root, dir, sub);
       if (existsSync(from)) cpSync(from, join(target, dir, sub), { recursive: true, filter: (f) => !SKIP.test(f) });
     }
-    if (dir === appDir && !existsSync(join(target, dir, pkg.main ?? 'dist/main.js'))) throw new Error(`${dir}: ${pkg.main} was not built`);
+    if (dir === appDir && !existsSync(join(target, dir, pkg.main ?? 'dist/main.js')))
+      throw new Error(`${dir}: ${pkg.main} was not built`);
   }
   cpSync(join(dirname(fileURLToPath(import.meta.url)), 'healthcheck.mjs'), join(target, 'healthcheck.mjs'));
   if (app === 'gateway') {
     const dashboard = join(root, 'apps', 'dashboard');
     if (existsSync(join(dashboard, 'package.json'))) {
-      if (!existsSync(join(dashboard, 'dist', 'index.html'))) throw new Error('apps/dashboard/dist/index.html is missing: build the dashboard first');
+      if (!existsSync(join(dashboard, 'dist', 'index.html')))
+        throw new Error('apps/dashboard/dist/index.html is missing: build the dashboard first');
       cpSync(join(dashboard, 'dist'), join(target, 'dashboard'), { recursive: true });
     } else {
       // Until the dashboard app exists the gateway image serves an empty directory.

@@ -42,7 +42,9 @@ function onPath(cmd) {
 /** The bytes of one zip entry, read with yauzl. */
 async function readWithYauzl(zip, entryName) {
   const yauzl = require('yauzl');
-  const zipfile = await new Promise((ok, fail) => yauzl.open(zip, { lazyEntries: true }, (e, z) => (e ? fail(e) : ok(z))));
+  const zipfile = await new Promise((ok, fail) =>
+    yauzl.open(zip, { lazyEntries: true }, (e, z) => (e ? fail(e) : ok(z))),
+  );
   try {
     return await new Promise((ok, fail) => {
       let found = false;
@@ -94,7 +96,10 @@ async function extract(tool) {
   const entry = `${tool}/${tool}`;
   let bytes;
   if (onPath('unzip')) {
-    const r = spawnSync('unzip', ['-p', zip, entry], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 1024 * 1024 });
+    const r = spawnSync('unzip', ['-p', zip, entry], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 512 * 1024 * 1024,
+    });
     if (r.status !== 0) throw new Error(`unzip -p ${zip} ${entry} failed: ${r.stderr?.toString() ?? r.error}`);
     bytes = r.stdout;
   } else {

@@ -5,11 +5,31 @@ import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CHART_DIR, NATS_CHART_VERSION, PRODUCTION_VALUES, REPO_ROOT, TEST_NATS_PASSWORDS, TEST_PROBE_LABEL, chartForRendering, containers, envOf, find, helm, podSpecs, removeChartCopy, render, renderError, testPasswordArgs, type Manifest, type RenderOptions } from './helm.js';
+import {
+  CHART_DIR,
+  NATS_CHART_VERSION,
+  PRODUCTION_VALUES,
+  REPO_ROOT,
+  TEST_NATS_PASSWORDS,
+  TEST_PROBE_LABEL,
+  chartForRendering,
+  containers,
+  envOf,
+  find,
+  helm,
+  podSpecs,
+  removeChartCopy,
+  render,
+  renderError,
+  testPasswordArgs,
+  type Manifest,
+  type RenderOptions,
+} from './helm.js';
 import { schemaSource, validateManifests } from './k8s-validate.js';
 
 /** The chart's own objects (not the NATS subchart's, nor the test probes). */
-const own = (ms: Manifest[]) => ms.filter((m) => !m.source.includes('/charts/') && !m.metadata.labels?.[TEST_PROBE_LABEL]);
+const own = (ms: Manifest[]) =>
+  ms.filter((m) => !m.source.includes('/charts/') && !m.metadata.labels?.[TEST_PROBE_LABEL]);
 /** Values the NATS subchart received (from the stand-in's probe). */
 function natsValues(ms: Manifest[]): any {
   const probe = ms.find((m) => m.metadata.labels?.[TEST_PROBE_LABEL] === 'nats');
@@ -27,8 +47,10 @@ const natsObjects = (ms: Manifest[]) => ms.filter((m) => m.source.includes('/cha
  * `"server_name": $SERVER_NAME`, `"max_file_store": 10Gi`), parsed with those values as strings.
  */
 function parseNatsConf(text: string): any {
-  const json = text.replace(/^(\s*"[^"]+":\s*)([^\s"[{][^,]*?)(,?)\s*$/gm, (all, key: string, value: string, comma: string) =>
-    /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${key}${JSON.stringify(value)}${comma}`,
+  const json = text.replace(
+    /^(\s*"[^"]+":\s*)([^\s"[{][^,]*?)(,?)\s*$/gm,
+    (all, key: string, value: string, comma: string) =>
+      /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${key}${JSON.stringify(value)}${comma}`,
   );
   return JSON.parse(json);
 }
@@ -80,7 +102,13 @@ describe('the Helm chart', () => {
           collector: {
             exchanges: [
               { id: 'binance', symbols: ['BTCUSDT'], backfillMinutes: 30, env: { PUBLISH_MAX_BATCH_TRADES: 250 } },
-              { id: 'sim-okx', symbols: ['BTC-USDT'], wsUrl: 'ws://sim:9105/ws/v5/business', restUrl: 'http://sim:9105', instruments: ['BTC-USDT:0.1:0.00000001'] },
+              {
+                id: 'sim-okx',
+                symbols: ['BTC-USDT'],
+                wsUrl: 'ws://sim:9105/ws/v5/business',
+                restUrl: 'http://sim:9105',
+                instruments: ['BTC-USDT:0.1:0.00000001'],
+              },
             ],
           },
         },
@@ -161,14 +189,25 @@ describe('the Helm chart', () => {
           expect(container.image, what).toMatch(/:[^:/@]+(@sha256:[a-f0-9]{64})?$/);
           expect(container.image, what).not.toMatch(/:latest$/);
           // Every writable path is a volume (the root filesystem is read-only).
-          expect((container.volumeMounts ?? []).some((v: any) => v.mountPath === '/tmp'), `${what}: /tmp`).toBe(true);
+          expect(
+            (container.volumeMounts ?? []).some((v: any) => v.mountPath === '/tmp'),
+            `${what}: /tmp`,
+          ).toBe(true);
         }
       });
 
       it('runs one collector per exchange, configured for pods', () => {
-        const values = name === 'values-production.yaml' ? parse(readFileSync(PRODUCTION_VALUES, 'utf8')) : parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
-        const collectors = ms().filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'collector');
-        if (name !== 'every option on') expect(collectors.map((c) => envOf(c.spec.template.spec.containers[0]).COLLECTOR_EXCHANGE)).toEqual(values.collector.exchanges.map((e: any) => e.id));
+        const values =
+          name === 'values-production.yaml'
+            ? parse(readFileSync(PRODUCTION_VALUES, 'utf8'))
+            : parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
+        const collectors = ms().filter(
+          (m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'collector',
+        );
+        if (name !== 'every option on')
+          expect(collectors.map((c) => envOf(c.spec.template.spec.containers[0]).COLLECTOR_EXCHANGE)).toEqual(
+            values.collector.exchanges.map((e: any) => e.id),
+          );
         for (const c of collectors) {
           const env = envOf(c.spec.template.spec.containers[0]);
           expect(c.spec.replicas).toBe(1);
@@ -178,7 +217,13 @@ describe('the Helm chart', () => {
           expect(env.COLLECTOR_HTTP_PORT).toBe('9300');
           expect(env.NATS_URL).toMatch(/^nats:\/\//);
           expect(env.LOG_FORMAT).toBe('json');
-          for (const k of ['TRADES_MAX_AGE_HOURS', 'TRADES_MAX_GIB', 'TRADES_DUPLICATE_WINDOW_SECONDS', 'TRADES_REPLICAS']) expect(env[k], k).toMatch(/^\d+$/);
+          for (const k of [
+            'TRADES_MAX_AGE_HOURS',
+            'TRADES_MAX_GIB',
+            'TRADES_DUPLICATE_WINDOW_SECONDS',
+            'TRADES_REPLICAS',
+          ])
+            expect(env[k], k).toMatch(/^\d+$/);
           expect(c.metadata.name).toContain(env.COLLECTOR_EXCHANGE);
         }
         expect(collectors.length).toBeGreaterThan(0);
@@ -221,10 +266,14 @@ describe('the Helm chart', () => {
         expect(aggEnv.AGG_MIGRATE).toBe('0');
         expect(job.spec.template.spec.restartPolicy).toBe('Never');
         // The Secret the hook reads exists before it: a lower-weight hook, or a Secret of the operator's.
-        const secret = ms().find((m) => m.kind === 'Secret' && m.metadata.name === jobEnv.CLICKHOUSE_PASSWORD!.slice(7).split('/')[0]);
+        const secret = ms().find(
+          (m) => m.kind === 'Secret' && m.metadata.name === jobEnv.CLICKHOUSE_PASSWORD!.slice(7).split('/')[0],
+        );
         if (secret) {
           expect(secret.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
-          expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(Number(job.metadata.annotations!['helm.sh/hook-weight']));
+          expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(
+            Number(job.metadata.annotations!['helm.sh/hook-weight']),
+          );
         }
       });
 
@@ -237,24 +286,34 @@ describe('the Helm chart', () => {
         // Every app pod is covered by the default deny.
         for (const { owner } of podSpecs(ms())) {
           const labels = owner.spec.template.metadata.labels;
-          for (const [k, v] of Object.entries(deny.spec.podSelector.matchLabels)) expect(labels[k], owner.metadata.name).toBe(v);
+          for (const [k, v] of Object.entries(deny.spec.podSelector.matchLabels))
+            expect(labels[k], owner.metadata.name).toBe(v);
         }
         // Ingress open to any source (no `from`, or an ipBlock) only on the gateway.
         for (const np of nps) {
           for (const rule of np.spec.ingress ?? []) {
             const open = !rule.from || rule.from.some((p: any) => p.ipBlock);
-            if (open) expect(np.spec.podSelector.matchLabels['app.kubernetes.io/component'], np.metadata.name).toBe('gateway');
+            if (open)
+              expect(np.spec.podSelector.matchLabels['app.kubernetes.io/component'], np.metadata.name).toBe('gateway');
           }
         }
         // Egress to ClickHouse only from the aggregator, the gateway and the migration Job.
         const values = name === 'values-production.yaml' ? parse(readFileSync(PRODUCTION_VALUES, 'utf8')) : {};
         const chPort = values.clickhouse?.url ? Number(new URL(values.clickhouse.url).port) : 8123;
-        const toClickhouse = nps.filter((np) => (np.spec.egress ?? []).some((r: any) => (r.ports ?? []).some((p: any) => p.port === chPort)));
-        expect(toClickhouse.map((np) => np.spec.podSelector.matchLabels['app.kubernetes.io/component']).sort()).toEqual(['aggregator', 'gateway', 'migrations']);
+        const toClickhouse = nps.filter((np) =>
+          (np.spec.egress ?? []).some((r: any) => (r.ports ?? []).some((p: any) => p.port === chPort)),
+        );
+        expect(toClickhouse.map((np) => np.spec.podSelector.matchLabels['app.kubernetes.io/component']).sort()).toEqual(
+          ['aggregator', 'gateway', 'migrations'],
+        );
         const chPolicy = nps.find((n) => n.metadata.name.endsWith('-clickhouse'));
         if (chPolicy) {
           const http = chPolicy.spec.ingress.find((r: any) => r.ports.some((p: any) => p.port === 'http'));
-          expect(http.from.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/component']).sort()).toEqual(['aggregator', 'gateway', 'migrations']);
+          expect(http.from.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/component']).sort()).toEqual([
+            'aggregator',
+            'gateway',
+            'migrations',
+          ]);
         }
         // Collectors reach the exchanges on 443 (and the exchanges' WebSocket ports), nothing private.
         const col = nps.find((n) => n.metadata.name.endsWith('-collector'))!;
@@ -268,7 +327,11 @@ describe('the Helm chart', () => {
       it('gives the gateway a Service, an HPA and a PDB, serving the dashboard from the image', () => {
         const gw = find(ms(), 'Deployment', '-gateway');
         const env = envOf(gw.spec.template.spec.containers[0]);
-        expect(env).toMatchObject({ GATEWAY_HOST: '0.0.0.0', GATEWAY_PORT: '8080', GATEWAY_STATIC_DIR: '/app/dashboard' });
+        expect(env).toMatchObject({
+          GATEWAY_HOST: '0.0.0.0',
+          GATEWAY_PORT: '8080',
+          GATEWAY_STATIC_DIR: '/app/dashboard',
+        });
         expect(env.GATEWAY_SOCKET_POLLING).toBe(name === 'every option on' ? '1' : '0');
         expect(find(ms(), 'Service', '-gateway').spec.ports[0]).toMatchObject({ targetPort: 'http' });
         const hpa = find(ms(), 'HorizontalPodAutoscaler', '-gateway');
@@ -284,7 +347,11 @@ describe('the Helm chart', () => {
       const values = parse(readFileSync(file, 'utf8'));
       expect(values.nats.enabled, file).toBe(true);
       expect(values.nats.config.cluster, file).toMatchObject({ enabled: true, replicas: 3 });
-      expect(values.nats.config.jetstream, file).toMatchObject({ enabled: true, fileStore: { enabled: true }, merge: { sync_interval: 'always' } });
+      expect(values.nats.config.jetstream, file).toMatchObject({
+        enabled: true,
+        fileStore: { enabled: true },
+        merge: { sync_interval: 'always' },
+      });
       expect(values.jetstream.trades.replicas, file).toBe(3);
     }
   });
@@ -303,86 +370,136 @@ describe('the Helm chart', () => {
   for (const name of ['default values', 'values-production.yaml']) {
     const skip = chartForRendering().natsIsStandIn;
     const officialChart = { skip, meta: { skipReason: chartForRendering().standInReason } };
-    const valuesOf = () => parse(readFileSync(name === 'values-production.yaml' ? PRODUCTION_VALUES : join(CHART_DIR, 'values.yaml'), 'utf8'));
+    const valuesOf = () =>
+      parse(
+        readFileSync(name === 'values-production.yaml' ? PRODUCTION_VALUES : join(CHART_DIR, 'values.yaml'), 'utf8'),
+      );
     const natsOf = () => {
       const ms = natsObjects(renders[name]!);
       const sts = ms.find((m) => m.kind === 'StatefulSet')!;
       const configMap = ms.find((m) => m.kind === 'ConfigMap' && m.data?.['nats.conf'])!;
       const headless = ms.find((m) => m.kind === 'Service' && m.metadata.name === sts.spec.serviceName);
-      return { sts, headless, confText: configMap.data!['nats.conf']!, conf: parseNatsConf(configMap.data!['nats.conf']!) };
+      return {
+        sts,
+        headless,
+        confText: configMap.data!['nats.conf']!,
+        conf: parseNatsConf(configMap.data!['nats.conf']!),
+      };
     };
 
     describe(`the NATS chart ${NATS_CHART_VERSION} rendered with ${name}`, () => {
-      it('runs the values\' number of servers, each routed to every server of the cluster', officialChart, () => {
+      it("runs the values' number of servers, each routed to every server of the cluster", officialChart, () => {
         const { sts, headless, conf } = natsOf();
         const replicas = valuesOf().nats.config.cluster.replicas;
         expect(sts.spec.replicas).toBe(replicas);
         expect(sts.spec.replicas).toBe(3);
         // The pods' stable DNS names (<pod>.<headless service>) the routes and the clients use.
-        expect(headless, 'the StatefulSet\'s headless Service').toBeDefined();
+        expect(headless, "the StatefulSet's headless Service").toBeDefined();
         expect(headless!.spec.clusterIP).toBe('None');
         expect(headless!.spec.publishNotReadyAddresses).toBe(true);
         const port = conf.cluster.port;
-        expect(conf.cluster.routes).toEqual(Array.from({ length: replicas }, (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}:${port}`));
+        expect(conf.cluster.routes).toEqual(
+          Array.from(
+            { length: replicas },
+            (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}:${port}`,
+          ),
+        );
         expect(conf.cluster.name).toBe(sts.metadata.name);
       });
 
-      it('enables JetStream with its file store on the volume, fsync on every write (sync_interval always)', officialChart, () => {
-        const { sts, conf } = natsOf();
-        const js = valuesOf().nats.config.jetstream;
-        expect(conf.jetstream).toMatchObject({ store_dir: '/data', max_file_store: js.fileStore.pvc.size, sync_interval: 'always' });
-        const pvc = sts.spec.volumeClaimTemplates.find((v: any) => v.spec.resources.requests.storage === js.fileStore.pvc.size);
-        expect(pvc, 'the JetStream volume claim').toBeDefined();
-        const nats = sts.spec.template.spec.containers.find((c: any) => c.name === 'nats');
-        expect(nats.volumeMounts).toContainEqual(expect.objectContaining({ name: pvc.metadata.name, mountPath: '/data' }));
-        if (js.fileStore.pvc.storageClassName) expect(pvc.spec.storageClassName).toBe(js.fileStore.pvc.storageClassName);
-        // sync_interval is a NATS 2.10 configuration key: older servers refuse the file.
-        const [major, minor] = /:(\d+)\.(\d+)\./.exec(nats.image)!.slice(1).map(Number) as [number, number];
-        expect(major * 100 + minor, nats.image).toBeGreaterThanOrEqual(210);
-      });
-
-      it('gives every service all the servers\' URLs as NATS_URL, and the collectors stream replicas = the cluster size', officialChart, () => {
-        const { sts, headless } = natsOf();
-        const ms = own(renders[name]!);
-        const urls = Array.from({ length: sts.spec.replicas }, (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}.orderflow.svc:4222`);
-        expect(headless!.spec.ports).toContainEqual(expect.objectContaining({ name: 'nats', port: 4222 }));
-        const withNats = containers(ms).filter((c) => envOf(c.container).NATS_URL !== undefined);
-        expect(new Set(withNats.map((c) => c.owner.metadata.labels!['app.kubernetes.io/component']))).toEqual(new Set(['collector', 'aggregator', 'gateway']));
-        for (const { owner, container } of withNats) expect(envOf(container).NATS_URL!.split(','), owner.metadata.name).toEqual(urls);
-        const collectors = containers(ms).filter((c) => c.container.name === 'collector');
-        expect(collectors.length).toBeGreaterThan(0);
-        for (const { container } of collectors) expect(Number(envOf(container).TRADES_REPLICAS)).toBe(sts.spec.replicas);
-      });
-
-      it(`is a configuration nats-server ${NATS_SERVER ? '(the apps\' test server)' : '(not installed: skipped)'} accepts, apart from sync_interval (a 2.10 key)`, skip ? officialChart : { skip: !NATS_SERVER, meta: { skipReason: "nats-server is not installed (Debian's nats-server package; scripts/setup.sh installs it)" } }, async () => {
-        const { sts, confText } = natsOf();
-        const dir = join(dirname(chartForRendering().dir), 'nats-conf');
-        mkdirSync(dir, { recursive: true });
-        const check = async (text: string) => {
-          const file = join(dir, 'nats.conf');
-          writeFileSync(file, text);
-          // the pod's environment: its name and the NATS users' passwords (from the Secret)
-          const passwords = Object.fromEntries(Object.entries(TEST_NATS_PASSWORDS).map(([c, p]) => [`NATS_${c.toUpperCase()}_PASSWORD`, p]));
-          const env = { ...process.env, SERVER_NAME: `${sts.metadata.name}-0`, ...passwords };
-          return run(NATS_SERVER!, ['-t', '-c', file], { env }).then(
-            (r) => ({ ok: true, out: r.stdout + r.stderr }),
-            (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: (e.stdout ?? '') + (e.stderr ?? '') }),
+      it(
+        'enables JetStream with its file store on the volume, fsync on every write (sync_interval always)',
+        officialChart,
+        () => {
+          const { sts, conf } = natsOf();
+          const js = valuesOf().nats.config.jetstream;
+          expect(conf.jetstream).toMatchObject({
+            store_dir: '/data',
+            max_file_store: js.fileStore.pvc.size,
+            sync_interval: 'always',
+          });
+          const pvc = sts.spec.volumeClaimTemplates.find(
+            (v: any) => v.spec.resources.requests.storage === js.fileStore.pvc.size,
           );
-        };
-        const { stdout: version } = await run(NATS_SERVER!, ['--version']);
-        const [major, minor] = /v(\d+)\.(\d+)/.exec(version)!.slice(1).map(Number) as [number, number];
-        const full = await check(confText);
-        if (major * 100 + minor >= 210) {
-          expect(full.ok, full.out).toBe(true);
-        } else {
-          expect(full.out).toMatch(/unknown field "sync_interval"/);
-          const without = confText.split('\n').filter((l) => !/^\s*"sync_interval":/.test(l));
-          expect(without.length).toBe(confText.split('\n').length - 1);
-          const rest = await check(without.join('\n'));
-          expect(rest.out, version).toMatch(/is valid/);
-          expect(rest.ok, rest.out).toBe(true);
-        }
-      });
+          expect(pvc, 'the JetStream volume claim').toBeDefined();
+          const nats = sts.spec.template.spec.containers.find((c: any) => c.name === 'nats');
+          expect(nats.volumeMounts).toContainEqual(
+            expect.objectContaining({ name: pvc.metadata.name, mountPath: '/data' }),
+          );
+          if (js.fileStore.pvc.storageClassName)
+            expect(pvc.spec.storageClassName).toBe(js.fileStore.pvc.storageClassName);
+          // sync_interval is a NATS 2.10 configuration key: older servers refuse the file.
+          const [major, minor] = /:(\d+)\.(\d+)\./.exec(nats.image)!.slice(1).map(Number) as [number, number];
+          expect(major * 100 + minor, nats.image).toBeGreaterThanOrEqual(210);
+        },
+      );
+
+      it(
+        "gives every service all the servers' URLs as NATS_URL, and the collectors stream replicas = the cluster size",
+        officialChart,
+        () => {
+          const { sts, headless } = natsOf();
+          const ms = own(renders[name]!);
+          const urls = Array.from(
+            { length: sts.spec.replicas },
+            (_, i) => `nats://${sts.metadata.name}-${i}.${headless!.metadata.name}.orderflow.svc:4222`,
+          );
+          expect(headless!.spec.ports).toContainEqual(expect.objectContaining({ name: 'nats', port: 4222 }));
+          const withNats = containers(ms).filter((c) => envOf(c.container).NATS_URL !== undefined);
+          expect(new Set(withNats.map((c) => c.owner.metadata.labels!['app.kubernetes.io/component']))).toEqual(
+            new Set(['collector', 'aggregator', 'gateway']),
+          );
+          for (const { owner, container } of withNats)
+            expect(envOf(container).NATS_URL!.split(','), owner.metadata.name).toEqual(urls);
+          const collectors = containers(ms).filter((c) => c.container.name === 'collector');
+          expect(collectors.length).toBeGreaterThan(0);
+          for (const { container } of collectors)
+            expect(Number(envOf(container).TRADES_REPLICAS)).toBe(sts.spec.replicas);
+        },
+      );
+
+      it(
+        `is a configuration nats-server ${NATS_SERVER ? "(the apps' test server)" : '(not installed: skipped)'} accepts, apart from sync_interval (a 2.10 key)`,
+        skip
+          ? officialChart
+          : {
+              skip: !NATS_SERVER,
+              meta: {
+                skipReason: "nats-server is not installed (Debian's nats-server package; scripts/setup.sh installs it)",
+              },
+            },
+        async () => {
+          const { sts, confText } = natsOf();
+          const dir = join(dirname(chartForRendering().dir), 'nats-conf');
+          mkdirSync(dir, { recursive: true });
+          const check = async (text: string) => {
+            const file = join(dir, 'nats.conf');
+            writeFileSync(file, text);
+            // the pod's environment: its name and the NATS users' passwords (from the Secret)
+            const passwords = Object.fromEntries(
+              Object.entries(TEST_NATS_PASSWORDS).map(([c, p]) => [`NATS_${c.toUpperCase()}_PASSWORD`, p]),
+            );
+            const env = { ...process.env, SERVER_NAME: `${sts.metadata.name}-0`, ...passwords };
+            return run(NATS_SERVER!, ['-t', '-c', file], { env }).then(
+              (r) => ({ ok: true, out: r.stdout + r.stderr }),
+              (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: (e.stdout ?? '') + (e.stderr ?? '') }),
+            );
+          };
+          const { stdout: version } = await run(NATS_SERVER!, ['--version']);
+          const [major, minor] = /v(\d+)\.(\d+)/.exec(version)!.slice(1).map(Number) as [number, number];
+          const full = await check(confText);
+          if (major * 100 + minor >= 210) {
+            expect(full.ok, full.out).toBe(true);
+          } else {
+            expect(full.out).toMatch(/unknown field "sync_interval"/);
+            const without = confText.split('\n').filter((l) => !/^\s*"sync_interval":/.test(l));
+            expect(without.length).toBe(confText.split('\n').length - 1);
+            const rest = await check(without.join('\n'));
+            expect(rest.out, version).toMatch(/is valid/);
+            expect(rest.ok, rest.out).toBe(true);
+          }
+        },
+      );
     });
   }
 
@@ -394,9 +511,16 @@ describe('the Helm chart', () => {
     expect(ing.spec.tls[0].secretName).toBe('orderflow-tls');
     expect(ing.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-read-timeout']).toBe('3600');
     expect(ing.metadata.annotations!['nginx.ingress.kubernetes.io/affinity']).toBeUndefined();
-    expect(ms.filter((m) => m.kind === 'ServiceMonitor').map((m) => m.metadata.name.replace(/^orderflow-/, '')).sort()).toEqual(['aggregator', 'collector', 'gateway']);
+    expect(
+      ms
+        .filter((m) => m.kind === 'ServiceMonitor')
+        .map((m) => m.metadata.name.replace(/^orderflow-/, ''))
+        .sort(),
+    ).toEqual(['aggregator', 'collector', 'gateway']);
     expect(find(ms, 'Job', '-migrations').metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
-    expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).GATEWAY_AUTH_TOKEN).toBe('secret:orderflow-gateway/token');
+    expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).GATEWAY_AUTH_TOKEN).toBe(
+      'secret:orderflow-gateway/token',
+    );
     // picked up by the same Prometheus as the ServiceMonitors, and by Grafana's sidecar
     const rules = ms.filter((m) => m.kind === 'PrometheusRule');
     expect(rules.map((m) => m.metadata.labels?.['release'])).toEqual(['kube-prometheus-stack']);
@@ -432,28 +556,51 @@ describe('the Helm chart', () => {
       for (const v of variants) {
         const twice = await Promise.all([render(v), render(v)]).catch(() => null);
         if (twice === null) continue;
-        expect(find(own(twice[0]), 'Secret', '-clickhouse'), JSON.stringify(v)).toEqual(find(own(twice[1]), 'Secret', '-clickhouse'));
+        expect(find(own(twice[0]), 'Secret', '-clickhouse'), JSON.stringify(v)).toEqual(
+          find(own(twice[1]), 'Secret', '-clickhouse'),
+        );
       }
       const sa = find(own(await render()), 'Secret', '-clickhouse');
-      for (const role of ['migrator', 'writer', 'reader', 'analyst']) expect(Buffer.from(sa.data![`${role}-password`]!, 'base64').toString()).toBe(`test-${role}-password`);
+      for (const role of ['migrator', 'writer', 'reader', 'analyst'])
+        expect(Buffer.from(sa.data![`${role}-password`]!, 'base64').toString()).toBe(`test-${role}-password`);
     });
 
     it('without passwords and without existingSecret the render fails, saying how to create the Secret', async () => {
       const err = await renderError({ withoutTestPasswords: true });
       expect(err).toContain('clickhouse.auth: no ClickHouse passwords');
-      expect(err).toContain('kubectl -n orderflow create secret generic orderflow-clickhouse --from-literal=migrator-password=');
+      expect(err).toContain(
+        'kubectl -n orderflow create secret generic orderflow-clickhouse --from-literal=migrator-password=',
+      );
       expect(err).toContain('clickhouse.auth.existingSecret');
       // Every role's password is needed; the analyst's with the bundled ClickHouse (it creates the analyst).
-      const three = { 'clickhouse.auth.users.migrator.password': 'm', 'clickhouse.auth.users.writer.password': 'w', 'clickhouse.auth.users.reader.password': 'r' };
-      expect(await renderError({ withoutTestPasswords: true, set: three })).toContain('no ClickHouse passwords for clickhouse.auth.users.analyst.password.');
-      expect(await renderError({ withoutTestPasswords: true, set: { ...three, 'clickhouse.auth.users.reader.password': '' } })).toContain('no ClickHouse passwords for clickhouse.auth.users.reader.password, clickhouse.auth.users.analyst.password.');
-      await render({ withoutTestPasswords: true, set: { ...three, 'clickhouse.bundled.enabled': false, 'clickhouse.url': 'http://ch:8123' } });
+      const three = {
+        'clickhouse.auth.users.migrator.password': 'm',
+        'clickhouse.auth.users.writer.password': 'w',
+        'clickhouse.auth.users.reader.password': 'r',
+      };
+      expect(await renderError({ withoutTestPasswords: true, set: three })).toContain(
+        'no ClickHouse passwords for clickhouse.auth.users.analyst.password.',
+      );
+      expect(
+        await renderError({
+          withoutTestPasswords: true,
+          set: { ...three, 'clickhouse.auth.users.reader.password': '' },
+        }),
+      ).toContain(
+        'no ClickHouse passwords for clickhouse.auth.users.reader.password, clickhouse.auth.users.analyst.password.',
+      );
+      await render({
+        withoutTestPasswords: true,
+        set: { ...three, 'clickhouse.bundled.enabled': false, 'clickhouse.url': 'http://ch:8123' },
+      });
     });
 
     it('existingSecret: every reference names it and the chart renders no Secret of its own', async () => {
       const ms = own(await render({ withoutTestPasswords: true, set: { 'clickhouse.auth.existingSecret': 'my-ch' } }));
       expect(ms.filter((m) => m.kind === 'Secret' && m.metadata.name.includes('clickhouse'))).toEqual([]);
-      const refs = containers(ms).flatMap(({ container }) => (container.env ?? []).filter((e: any) => /CLICKHOUSE.*PASSWORD/.test(e.name)));
+      const refs = containers(ms).flatMap(({ container }) =>
+        (container.env ?? []).filter((e: any) => /CLICKHOUSE.*PASSWORD/.test(e.name)),
+      );
       expect(refs.length).toBeGreaterThanOrEqual(4);
       for (const e of refs) expect(e.valueFrom.secretKeyRef.name, e.name).toBe('my-ch');
     });
@@ -462,10 +609,17 @@ describe('the Helm chart', () => {
   it('long-polling allowed: sticky sessions on the Service and the Ingress; a chart-made token Secret', () => {
     const ms = own(renders['every option on']!);
     expect(find(ms, 'Service', '-gateway').spec.sessionAffinity).toBe('ClientIP');
-    expect(find(ms, 'Ingress', '-gateway').metadata.annotations!['nginx.ingress.kubernetes.io/affinity']).toBe('cookie');
-    expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).GATEWAY_AUTH_TOKEN).toBe('secret:orderflow-gateway-auth/token');
+    expect(find(ms, 'Ingress', '-gateway').metadata.annotations!['nginx.ingress.kubernetes.io/affinity']).toBe(
+      'cookie',
+    );
+    expect(envOf(find(ms, 'Deployment', '-gateway').spec.template.spec.containers[0]).GATEWAY_AUTH_TOKEN).toBe(
+      'secret:orderflow-gateway-auth/token',
+    );
     const sim = find(ms, 'Deployment', '-collector-sim-okx');
-    expect(envOf(sim.spec.template.spec.containers[0])).toMatchObject({ COLLECTOR_WS_URL: 'ws://sim:9105/ws/v5/business', COLLECTOR_INSTRUMENTS: 'BTC-USDT:0.1:0.00000001' });
+    expect(envOf(sim.spec.template.spec.containers[0])).toMatchObject({
+      COLLECTOR_WS_URL: 'ws://sim:9105/ws/v5/business',
+      COLLECTOR_INSTRUMENTS: 'BTC-USDT:0.1:0.00000001',
+    });
     const binance = envOf(find(ms, 'Deployment', '-collector-binance').spec.template.spec.containers[0]);
     expect(binance).toMatchObject({ COLLECTOR_BACKFILL_MINUTES: '30', PUBLISH_MAX_BATCH_TRADES: '250' });
     expect(binance.COLLECTOR_WS_URL).toBeUndefined();
@@ -475,11 +629,19 @@ describe('the Helm chart', () => {
   it('an external NATS and ClickHouse: their URLs, egress to them only', async () => {
     const ms = own(
       await render({
-        set: { 'nats.enabled': false, 'externalNats.url': 'nats://nats.messaging:4222', 'clickhouse.bundled.enabled': false, 'clickhouse.url': 'https://ch.example.com:8443' },
+        set: {
+          'nats.enabled': false,
+          'externalNats.url': 'nats://nats.messaging:4222',
+          'clickhouse.bundled.enabled': false,
+          'clickhouse.url': 'https://ch.example.com:8443',
+        },
       }),
     );
     const env = envOf(find(ms, 'StatefulSet', '-aggregator').spec.template.spec.containers[0]);
-    expect(env).toMatchObject({ NATS_URL: 'nats://nats.messaging:4222', CLICKHOUSE_URL: 'https://ch.example.com:8443' });
+    expect(env).toMatchObject({
+      NATS_URL: 'nats://nats.messaging:4222',
+      CLICKHOUSE_URL: 'https://ch.example.com:8443',
+    });
     const agg = find(ms, 'NetworkPolicy', '-aggregator');
     expect(agg.spec.egress.map((r: any) => r.ports.map((p: any) => p.port)).sort()).toEqual([[4222], [8443]]);
     expect(find(ms, 'Job', '-migrations').metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
@@ -495,7 +657,10 @@ describe('the Helm chart', () => {
     for (const { owner, container } of withNats) expect(envOf(container).NATS_URL, owner.metadata.name).toBe(url);
     for (const component of ['collector', 'aggregator', 'gateway']) {
       const egress = find(ms, 'NetworkPolicy', `-${component}`).spec.egress;
-      expect(egress[0].ports.map((p: any) => p.port), component).toEqual([4222, 4223]);
+      expect(
+        egress[0].ports.map((p: any) => p.port),
+        component,
+      ).toEqual([4222, 4223]);
     }
     expect(await validateManifests(ms)).toEqual([]);
   });
@@ -510,12 +675,22 @@ describe('the Helm chart', () => {
   });
 
   it('rejects values that would break the platform, naming the problem', async () => {
-    const twice = { collector: { exchanges: [{ id: 'binance', symbols: ['BTCUSDT'] }, { id: 'binance', symbols: ['ETHUSDT'] }] } };
+    const twice = {
+      collector: {
+        exchanges: [
+          { id: 'binance', symbols: ['BTCUSDT'] },
+          { id: 'binance', symbols: ['ETHUSDT'] },
+        ],
+      },
+    };
     const sim = { collector: { exchanges: [{ id: 'sim-binance', symbols: ['BTCUSDT'] }] } };
     const values: [Record<string, unknown>, RegExp][] = [
       [twice, /listed twice/],
       [sim, /needs wsUrl and restUrl/],
-      [{ collector: { exchanges: [{ id: 'binance', symbols: ['BTCUSDT'], env: { COLLECTOR_EXCHANGE: 'okx' } }] } }, /COLLECTOR_EXCHANGE/],
+      [
+        { collector: { exchanges: [{ id: 'binance', symbols: ['BTCUSDT'], env: { COLLECTOR_EXCHANGE: 'okx' } }] } },
+        /COLLECTOR_EXCHANGE/,
+      ],
       [{ collector: { exchanges: [{ id: 'binance', symbols: [] }] } }, /symbols/],
     ];
     const cases: [Record<string, string | number | boolean>, RegExp][] = [
@@ -530,8 +705,14 @@ describe('the Helm chart', () => {
       [{ 'image.tag': 'latest' }, /image\.tag/],
       [{ 'jetstream.trades.replicas': 2 }, /replicas/],
       // Three copies need three servers.
-      [{ 'nats.config.cluster.enabled': false }, /jetstream\.trades\.replicas \(3\) is more than the bundled NATS servers \(1\)/],
-      [{ 'nats.config.cluster.replicas': 1, 'jetstream.trades.replicas': 5 }, /jetstream\.trades\.replicas \(5\) is more than the bundled NATS servers \(1\)/],
+      [
+        { 'nats.config.cluster.enabled': false },
+        /jetstream\.trades\.replicas \(3\) is more than the bundled NATS servers \(1\)/,
+      ],
+      [
+        { 'nats.config.cluster.replicas': 1, 'jetstream.trades.replicas': 5 },
+        /jetstream\.trades\.replicas \(5\) is more than the bundled NATS servers \(1\)/,
+      ],
       [{ 'nats.enabled': false, 'externalNats.url': 'http://nats:4222' }, /externalNats\.url/],
       [{ 'containerSecurityContext.readOnlyRootFilesystem': false }, /readOnlyRootFilesystem/],
       [{ 'collector.resources.limits': null as unknown as string }, /limits|memory/],
@@ -539,38 +720,67 @@ describe('the Helm chart', () => {
     ];
     const errors = await Promise.all(cases.map(([set]) => renderError({ set })));
     errors.forEach((err, i) => expect(err, JSON.stringify(cases[i]![0])).toMatch(cases[i]![1]));
-    values.push([{ nats: { enabled: false }, externalNats: { url: 'nats://a:4222,,nats://b:4222' } }, /externalNats\.url/]);
+    values.push([
+      { nats: { enabled: false }, externalNats: { url: 'nats://a:4222,,nats://b:4222' } },
+      /externalNats\.url/,
+    ]);
     const valueErrors = await Promise.all(values.map(([v]) => renderError({ values: v })));
     valueErrors.forEach((err, i) => expect(err, JSON.stringify(values[i]![0])).toMatch(values[i]![1]));
   });
 
   it(`runs the ClickHouse line the suites test (${TESTED_CLICKHOUSE_LINE}): the bundled default and k8s/clickhouse`, () => {
     const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
-    expect(values.clickhouse.bundled.image).toMatchObject({ repository: 'clickhouse/clickhouse-server', tag: TESTED_CLICKHOUSE_LINE });
+    expect(values.clickhouse.bundled.image).toMatchObject({
+      repository: 'clickhouse/clickhouse-server',
+      tag: TESTED_CLICKHOUSE_LINE,
+    });
     const images = ['clickhouse/clickhouse-installation.yaml', 'clickhouse/clickhouse-keeper.yaml'].flatMap((f) =>
-      parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s', f), 'utf8')).flatMap((d) => (d.toJS()?.spec?.templates?.podTemplates ?? []).flatMap((t: any) => t.spec.containers.map((c: any) => c.image as string))),
+      parseAllDocuments(readFileSync(join(REPO_ROOT, 'k8s', f), 'utf8')).flatMap((d) =>
+        (d.toJS()?.spec?.templates?.podTemplates ?? []).flatMap((t: any) =>
+          t.spec.containers.map((c: any) => c.image as string),
+        ),
+      ),
     );
     expect(images.length).toBe(2);
-    for (const image of images) expect(image).toMatch(new RegExp(`^clickhouse/clickhouse-(server|keeper):${TESTED_CLICKHOUSE_LINE.replace('.', '\\.')}(\\.|$)`));
+    for (const image of images)
+      expect(image).toMatch(
+        new RegExp(`^clickhouse/clickhouse-(server|keeper):${TESTED_CLICKHOUSE_LINE.replace('.', '\\.')}(\\.|$)`),
+      );
   });
 
-  it(`the tested line is the one chdb embeds (${existsSync(CHDB_LOCK) ? 'scripts/chdb/package-lock.json' : 'scripts/chdb/package-lock.json absent: skipped'})`, { skip: !existsSync(CHDB_LOCK), meta: { skipReason: `${CHDB_LOCK} is missing (npm test installs chdb there)` } }, () => {
-    const lock = JSON.parse(readFileSync(CHDB_LOCK, 'utf8'));
-    // chdb's native library is versioned by the ClickHouse it embeds (26.7.3-stable.1).
-    const libs = Object.entries(lock.packages as Record<string, { version: string }>).filter(([k]) => /node_modules\/@chdb\/lib-/.test(k));
-    expect(libs.length).toBeGreaterThan(0);
-    for (const [k, { version }] of libs) expect(version.split('.').slice(0, 2).join('.'), k).toBe(TESTED_CLICKHOUSE_LINE);
-  });
+  it(
+    `the tested line is the one chdb embeds (${existsSync(CHDB_LOCK) ? 'scripts/chdb/package-lock.json' : 'scripts/chdb/package-lock.json absent: skipped'})`,
+    { skip: !existsSync(CHDB_LOCK), meta: { skipReason: `${CHDB_LOCK} is missing (npm test installs chdb there)` } },
+    () => {
+      const lock = JSON.parse(readFileSync(CHDB_LOCK, 'utf8'));
+      // chdb's native library is versioned by the ClickHouse it embeds (26.7.3-stable.1).
+      const libs = Object.entries(lock.packages as Record<string, { version: string }>).filter(([k]) =>
+        /node_modules\/@chdb\/lib-/.test(k),
+      );
+      expect(libs.length).toBeGreaterThan(0);
+      for (const [k, { version }] of libs)
+        expect(version.split('.').slice(0, 2).join('.'), k).toBe(TESTED_CLICKHOUSE_LINE);
+    },
+  );
 
   it('NOTES.txt: the NATS URLs, the ClickHouse image and the tested versions, honestly', async () => {
     const text = notes(renders['default values']!);
-    const gwEnv = envOf(find(own(renders['default values']!), 'Deployment', '-gateway').spec.template.spec.containers[0]);
+    const gwEnv = envOf(
+      find(own(renders['default values']!), 'Deployment', '-gateway').spec.template.spec.containers[0],
+    );
     expect(text).toContain(`NATS: ${gwEnv.NATS_URL}`);
     expect(text).toContain('3 server(s), TRADES stream replicas 3');
     expect(text).toContain(`image clickhouse/clickhouse-server:${TESTED_CLICKHOUSE_LINE}`);
     expect(text).not.toContain('not the tested');
     const tested = text.slice(text.indexOf('Tested versions:')).replace(/\s+/g, ' ');
-    for (const v of ['ClickHouse 26.7 (chdb 3.4.0)', 'ClickHouse 18.16', 'nats-server 2.9.10', `NATS chart ${NATS_CHART_VERSION}`, 'do not install it on a cluster']) expect(tested).toContain(v);
+    for (const v of [
+      'ClickHouse 26.7 (chdb 3.4.0)',
+      'ClickHouse 18.16',
+      'nats-server 2.9.10',
+      `NATS chart ${NATS_CHART_VERSION}`,
+      'do not install it on a cluster',
+    ])
+      expect(tested).toContain(v);
     const production = notes(renders['values-production.yaml']!);
     expect(production).toContain('ClickHouse: http://clickhouse-orderflow.clickhouse.svc:8123');
     expect(production).not.toContain('image clickhouse/');
@@ -588,7 +798,13 @@ describe('the Helm chart', () => {
       expect(pattern.test(`sim-${id}`), `sim-${id}`).toBe(true);
     }
     expect(pattern.test('kraken')).toBe(false);
-    const ms = own(await render({ values: { collector: { exchanges: REAL_EXCHANGES.map((id) => ({ id, symbols: ['BTCUSDT'] })) } } }));
-    expect(ms.filter((m) => m.kind === 'Deployment' && m.metadata.name.includes('-collector-'))).toHaveLength(REAL_EXCHANGES.length);
+    const ms = own(
+      await render({
+        values: { collector: { exchanges: REAL_EXCHANGES.map((id) => ({ id, symbols: ['BTCUSDT'] })) } },
+      }),
+    );
+    expect(ms.filter((m) => m.kind === 'Deployment' && m.metadata.name.includes('-collector-'))).toHaveLength(
+      REAL_EXCHANGES.length,
+    );
   });
 });

@@ -48,11 +48,21 @@ describe("the chart's ClickHouse users on ClickHouse 26.7 (chdb): names, values 
       for (const [name, value] of Object.entries(settings)) {
         const a = await q(`SELECT getSetting('${name}') SETTINGS ${name} = ${literal(value)}`);
         // Bool settings read back as true/false
-        expect({ ...a, body: { true: '1', false: '0' }[a.body] ?? a.body }, `${profile}: ${name} = ${value}`).toEqual({ status: 200, body: value });
+        expect({ ...a, body: { true: '1', false: '0' }[a.body] ?? a.body }, `${profile}: ${name} = ${value}`).toEqual({
+          status: 200,
+          body: value,
+        });
       }
       for (const [name, c] of Object.entries(constraints)) {
-        expect((await q(`SELECT count() FROM system.settings WHERE name = '${name}'`)).body, `${profile}: constraint on ${name}`).toBe('1');
-        for (const bound of [c.min, c.max]) if (bound !== undefined) expect((await q(`SELECT 1 SETTINGS ${name} = ${bound}`)).status, `${profile}: ${name} bound ${bound}`).toBe(200);
+        expect(
+          (await q(`SELECT count() FROM system.settings WHERE name = '${name}'`)).body,
+          `${profile}: constraint on ${name}`,
+        ).toBe('1');
+        for (const bound of [c.min, c.max])
+          if (bound !== undefined)
+            expect((await q(`SELECT 1 SETTINGS ${name} = ${bound}`)).status, `${profile}: ${name} bound ${bound}`).toBe(
+              200,
+            );
       }
     }
   });
@@ -69,9 +79,12 @@ describe("the chart's ClickHouse users on ClickHouse 26.7 (chdb): names, values 
   });
 
   it("every quota interval field is one of 26.7's quota limits", async () => {
-    const columns = (await q("SELECT name FROM system.columns WHERE database = 'system' AND table = 'quota_limits'")).body.split('\n');
+    const columns = (
+      await q("SELECT name FROM system.columns WHERE database = 'system' AND table = 'quota_limits'")
+    ).body.split('\n');
     for (const [quota, { intervals }] of Object.entries(cfg.quotas))
       for (const interval of intervals)
-        for (const field of Object.keys(interval)) expect(columns, `${quota}: ${field}`).toContain(field === 'duration' ? 'duration' : `max_${field}`);
+        for (const field of Object.keys(interval))
+          expect(columns, `${quota}: ${field}`).toContain(field === 'duration' ? 'duration' : `max_${field}`);
   });
 });

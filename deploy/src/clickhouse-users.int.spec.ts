@@ -31,17 +31,26 @@ interface ServicesModule {
   getFreePort(): Promise<number>;
   writeClickHouseConfig(o: { dataDir: string; httpPort: number; tcpPort: number; analyst: false }): string;
   findBinary(name: string, envVar: string): string;
-  waitReady(child: ChildProcess, check: () => Promise<boolean>, o: { timeoutMs: number; what: string; logFiles: string[] }): Promise<void>;
+  waitReady(
+    child: ChildProcess,
+    check: () => Promise<boolean>,
+    o: { timeoutMs: number; what: string; logFiles: string[] },
+  ): Promise<void>;
   clickHousePing(url: string): Promise<boolean>;
   terminate(pid: number, o?: { graceMs?: number }): Promise<void>;
 }
 const services = (await import(new URL('../../scripts/lib/services.mjs', import.meta.url).href)) as ServicesModule;
-/** The platform's ClickHouse client and migration runner (libs/clickhouse, read by path: deploy/ depends on no workspace library). */
+/**
+ * The platform's ClickHouse client and migration runner (libs/clickhouse, read by path: deploy/ depends on no workspace
+ * library).
+ */
 interface ClickHouseLib {
   connectClickHouse(o: { url: string; username: string; password: string }): { close(): Promise<void> };
   migrate(ch: unknown, database: string): Promise<{ applied: number[]; skipped: number[] }>;
 }
-const { connectClickHouse, migrate } = (await import(new URL('../../libs/clickhouse/src/index.ts', import.meta.url).href)) as ClickHouseLib;
+const { connectClickHouse, migrate } = (await import(
+  new URL('../../libs/clickhouse/src/index.ts', import.meta.url).href
+)) as ClickHouseLib;
 
 /** The official image's users.xml: `default` without a password, from everywhere (what the chart must take away). */
 const IMAGE_USERS_XML = `<clickhouse>
@@ -77,7 +86,10 @@ const P = TEST_PASSWORDS.clickhouse.auth.users;
 /** The users.d file of a render, without the profiles' <constraints> (18.16 refuses them). */
 function usersFor18(ms: Manifest[]): string {
   const root = parseXml(find(ms, 'ConfigMap', '-clickhouse-config').data!['orderflow-users.xml']!);
-  const strip = (el: XmlElement): XmlElement => ({ ...el, children: el.children.filter((c) => c.name !== 'constraints').map(strip) });
+  const strip = (el: XmlElement): XmlElement => ({
+    ...el,
+    children: el.children.filter((c) => c.name !== 'constraints').map(strip),
+  });
   return serializeXml(strip(root));
 }
 
@@ -86,7 +98,7 @@ interface Answer {
   body: string;
 }
 
-describe('the chart\'s ClickHouse users on a real ClickHouse 18.16', () => {
+describe("the chart's ClickHouse users on a real ClickHouse 18.16", () => {
   let dir: string;
   let url: string;
   let server: ChildProcess;
@@ -127,11 +139,16 @@ describe('the chart\'s ClickHouse users on a real ClickHouse 18.16', () => {
     // the pod's environment: each role's password from the Secret, for from_env
     const secret = find(defaults, 'Secret', '-clickhouse').data!;
     const env: Record<string, string> = { PATH: process.env['PATH'] ?? '' };
-    for (const role of ['migrator', 'writer', 'reader', 'analyst']) env[`CLICKHOUSE_${role.toUpperCase()}_PASSWORD`] = Buffer.from(secret[`${role}-password`]!, 'base64').toString();
+    for (const role of ['migrator', 'writer', 'reader', 'analyst'])
+      env[`CLICKHOUSE_${role.toUpperCase()}_PASSWORD`] = Buffer.from(secret[`${role}-password`]!, 'base64').toString();
     const bin = services.findBinary('clickhouse-server', 'CLICKHOUSE_SERVER_BIN');
     server = spawn(bin, [`--config-file=${config}`], { cwd: dir, env, stdio: 'ignore' });
     url = `http://127.0.0.1:${httpPort}/`;
-    await services.waitReady(server, () => services.clickHousePing(url), { timeoutMs: 60_000, what: `ClickHouse 18.16 (${url})`, logFiles: [join(dir, 'log', 'clickhouse-server.err.log')] });
+    await services.waitReady(server, () => services.clickHousePing(url), {
+      timeoutMs: 60_000,
+      what: `ClickHouse 18.16 (${url})`,
+      logFiles: [join(dir, 'log', 'clickhouse-server.err.log')],
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -147,7 +164,10 @@ describe('the chart\'s ClickHouse users on a real ClickHouse 18.16', () => {
     refused(await q('default', '', 'SELECT 1'), /Unknown user default/);
     refused(await q('analyst', 'wrong', 'SELECT 1'), /Wrong password for user analyst/);
     for (const user of ['orderflow_migrator', 'orderflow_writer', 'orderflow_reader'] as const)
-      refused(await q(user, P[user.replace('orderflow_', '') as 'reader'].password, 'SELECT 1'), new RegExp(`User ${user} is not allowed to connect from address`));
+      refused(
+        await q(user, P[user.replace('orderflow_', '') as 'reader'].password, 'SELECT 1'),
+        new RegExp(`User ${user} is not allowed to connect from address`),
+      );
   });
 
   describe('with the networks set to 127.0.0.1', () => {
@@ -159,7 +179,8 @@ describe('the chart\'s ClickHouse users on a real ClickHouse 18.16', () => {
       utimesSync(usersFile, later, later);
       const deadline = Date.now() + 30_000;
       while ((await as.reader('SELECT 1')).status !== 200) {
-        if (Date.now() > deadline) throw new Error(`ClickHouse did not pick up ${usersFile}: ${(await as.reader('SELECT 1')).body}`);
+        if (Date.now() > deadline)
+          throw new Error(`ClickHouse did not pick up ${usersFile}: ${(await as.reader('SELECT 1')).body}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     }, 40_000);
@@ -172,22 +193,44 @@ describe('the chart\'s ClickHouse users on a real ClickHouse 18.16', () => {
       } finally {
         await ch.close();
       }
-      for (const s of ['CREATE TABLE orderflow.role_probe (x UInt32) ENGINE = MergeTree ORDER BY x', 'ALTER TABLE orderflow.role_probe ADD COLUMN y UInt8', 'CREATE TABLE orderflow.role_drop (x UInt8) ENGINE = Memory', 'DROP TABLE orderflow.role_drop'])
+      for (const s of [
+        'CREATE TABLE orderflow.role_probe (x UInt32) ENGINE = MergeTree ORDER BY x',
+        'ALTER TABLE orderflow.role_probe ADD COLUMN y UInt8',
+        'CREATE TABLE orderflow.role_drop (x UInt8) ENGINE = Memory',
+        'DROP TABLE orderflow.role_drop',
+      ])
         expect(await as.migrator(s), s).toEqual({ status: 200, body: '' });
     }, 60_000);
 
     it('the writer inserts and reads, and cannot CREATE, ALTER or DROP', async () => {
-      expect(await as.writer('INSERT INTO orderflow.role_probe (x) VALUES (1), (2)')).toEqual({ status: 200, body: '' });
+      expect(await as.writer('INSERT INTO orderflow.role_probe (x) VALUES (1), (2)')).toEqual({
+        status: 200,
+        body: '',
+      });
       expect((await as.writer('SELECT count() FROM orderflow.role_probe')).body).toBe('2');
-      refused(await as.writer('CREATE TABLE orderflow.w (x UInt8) ENGINE = Memory'), /DDL queries are prohibited for the user/);
-      refused(await as.writer('ALTER TABLE orderflow.role_probe ADD COLUMN z UInt8'), /DDL queries are prohibited for the user/);
+      refused(
+        await as.writer('CREATE TABLE orderflow.w (x UInt8) ENGINE = Memory'),
+        /DDL queries are prohibited for the user/,
+      );
+      refused(
+        await as.writer('ALTER TABLE orderflow.role_probe ADD COLUMN z UInt8'),
+        /DDL queries are prohibited for the user/,
+      );
       refused(await as.writer('DROP TABLE orderflow.role_probe'), /DDL queries are prohibited for the user/);
     });
 
     it('the reader reads (with per-query settings), cannot INSERT or CREATE, and runs at most 8 queries at a time', async () => {
-      expect((await as.reader('SELECT count() FROM orderflow.role_probe SETTINGS max_execution_time = 5')).body).toBe('2');
-      refused(await as.reader('INSERT INTO orderflow.role_probe (x) VALUES (3)'), /Cannot insert into table in readonly mode/);
-      refused(await as.reader('CREATE TABLE orderflow.r (x UInt8) ENGINE = Memory'), /Cannot create table in readonly mode/);
+      expect((await as.reader('SELECT count() FROM orderflow.role_probe SETTINGS max_execution_time = 5')).body).toBe(
+        '2',
+      );
+      refused(
+        await as.reader('INSERT INTO orderflow.role_probe (x) VALUES (3)'),
+        /Cannot insert into table in readonly mode/,
+      );
+      refused(
+        await as.reader('CREATE TABLE orderflow.r (x UInt8) ENGINE = Memory'),
+        /Cannot create table in readonly mode/,
+      );
       refused(await as.reader('DROP TABLE orderflow.role_probe'), /readonly mode/);
       const answers = await Promise.all(Array.from({ length: 9 }, () => as.reader('SELECT sleep(1)')));
       expect(answers.filter((a) => a.status === 200).length).toBe(8);
@@ -197,14 +240,32 @@ describe('the chart\'s ClickHouse users on a real ClickHouse 18.16', () => {
     it('the analyst reads and can neither change a limit, nor call a table function, nor write', async () => {
       expect((await as.analyst('SELECT count() FROM orderflow.role_probe')).body).toBe('2');
       refused(await as.analyst('SET max_result_rows = 0'), /Cannot execute SET query in readonly mode/);
-      refused(await as.analyst('SELECT 1 SETTINGS max_execution_time = 0'), /Cannot execute SET query in readonly mode/);
-      refused(await as.analyst("SELECT * FROM url('http://127.0.0.1:1/', CSV, 'a String')"), /Table functions are forbidden in readonly mode/);
-      refused(await as.analyst("SELECT * FROM remote('127.0.0.1:9000', system.one)"), /Table functions are forbidden in readonly mode/);
-      refused(await as.analyst("SELECT * FROM file('/etc/passwd', CSV, 'a String')"), /Table functions are forbidden in readonly mode/);
-      refused(await as.analyst('INSERT INTO orderflow.role_probe (x) VALUES (4)'), /Cannot insert into table in readonly mode/);
+      refused(
+        await as.analyst('SELECT 1 SETTINGS max_execution_time = 0'),
+        /Cannot execute SET query in readonly mode/,
+      );
+      refused(
+        await as.analyst("SELECT * FROM url('http://127.0.0.1:1/', CSV, 'a String')"),
+        /Table functions are forbidden in readonly mode/,
+      );
+      refused(
+        await as.analyst("SELECT * FROM remote('127.0.0.1:9000', system.one)"),
+        /Table functions are forbidden in readonly mode/,
+      );
+      refused(
+        await as.analyst("SELECT * FROM file('/etc/passwd', CSV, 'a String')"),
+        /Table functions are forbidden in readonly mode/,
+      );
+      refused(
+        await as.analyst('INSERT INTO orderflow.role_probe (x) VALUES (4)'),
+        /Cannot insert into table in readonly mode/,
+      );
       refused(await as.analyst('CREATE TABLE orderflow.a (x UInt8) ENGINE = Memory'), /readonly mode/);
       // its profile's max_result_rows (1,000,000) with result_overflow_mode throw
-      refused(await as.analyst('SELECT number FROM system.numbers LIMIT 1000001 FORMAT Null'), /Limit for result exceeded/);
+      refused(
+        await as.analyst('SELECT number FROM system.numbers LIMIT 1000001 FORMAT Null'),
+        /Limit for result exceeded/,
+      );
     });
 
     it('the migrator cleans up after the probes', async () => {

@@ -59,7 +59,8 @@ export function usersFromXml(root: XmlElement): UsersConfig {
         const def: UserDefinition = { otherPasswords: [], networks: [], hosts: [], grants: [], other: {} };
         for (const f of u.children) {
           if (f.name === 'password' && f.attrs['from_env']) def.passwordFromEnv = f.attrs['from_env'];
-          else if (f.name.startsWith('password') || f.name === 'no_password' || f.name === 'ssl_certificates') def.otherPasswords.push(`${f.name}:${f.text}`);
+          else if (f.name.startsWith('password') || f.name === 'no_password' || f.name === 'ssl_certificates')
+            def.otherPasswords.push(`${f.name}:${f.text}`);
           else if (f.name === 'networks') {
             for (const n of f.children) (n.name === 'ip' ? def.networks : def.hosts).push(n.text);
           } else if (f.name === 'profile') def.profile = f.text;
@@ -81,7 +82,11 @@ export function usersFromXml(root: XmlElement): UsersConfig {
       }
     } else if (section.name === 'quotas') {
       for (const q of section.children)
-        out.quotas[q.name] = { intervals: childrenNamed(q, 'interval').map((i) => Object.fromEntries(i.children.map((c) => [c.name, c.text]))) };
+        out.quotas[q.name] = {
+          intervals: childrenNamed(q, 'interval').map((i) =>
+            Object.fromEntries(i.children.map((c) => [c.name, c.text])),
+          ),
+        };
     } else throw new Error(`users file: unexpected section <${section.name}>`);
   }
   return out;
@@ -99,8 +104,10 @@ export function usersFromChi(configuration: any): UsersConfig {
     const [name, ...path] = key.split('/');
     const def = (out.users[name!] ??= { otherPasswords: [], networks: [], hosts: [], grants: [], other: {} });
     const field = path.join('/');
-    if (field === 'password' && v?.valueFrom?.secretKeyRef) def.passwordFromEnv = `secret:${v.valueFrom.secretKeyRef.name}/${v.valueFrom.secretKeyRef.key}`;
-    else if (field.startsWith('password') || field === 'no_password') def.otherPasswords.push(`${field}:${JSON.stringify(v)}`);
+    if (field === 'password' && v?.valueFrom?.secretKeyRef)
+      def.passwordFromEnv = `secret:${v.valueFrom.secretKeyRef.name}/${v.valueFrom.secretKeyRef.key}`;
+    else if (field.startsWith('password') || field === 'no_password')
+      def.otherPasswords.push(`${field}:${JSON.stringify(v)}`);
     else if (field === 'networks/ip') def.networks.push(...list(v));
     else if (field.startsWith('networks/')) def.hosts.push(...list(v));
     else if (field === 'profile') def.profile = String(v);

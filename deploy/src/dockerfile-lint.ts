@@ -60,10 +60,13 @@ interface Stage {
 }
 
 function substitute(s: string, vars: Map<string, string>): string {
-  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string, dflt: string | undefined, b: string) => {
-    const name = a ?? b;
-    return vars.get(name) ?? dflt ?? '';
-  });
+  return s.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_, a: string, dflt: string | undefined, b: string) => {
+      const name = a ?? b;
+      return vars.get(name) ?? dflt ?? '';
+    },
+  );
 }
 
 /** An image reference is pinned: a digest, or a tag carrying a full version (20.20.2, 25.8.1-alpine). */
@@ -83,8 +86,10 @@ export function digestPinProblem(image: string): string | null {
   const at = image.indexOf('@');
   if (at < 0) return `base image "${image}" is not pinned by digest: write name:tag@sha256:<64 hex digits>`;
   const digest = image.slice(at + 1);
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) return `base image "${image}": the digest is not sha256:<64 lowercase hex digits>`;
-  if (!/:[^/:@]+$/.test(image.slice(0, at))) return `base image "${image}" has a digest but no tag: write name:tag@sha256:... so that people and Renovate see the version`;
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+    return `base image "${image}": the digest is not sha256:<64 lowercase hex digits>`;
+  if (!/:[^/:@]+$/.test(image.slice(0, at)))
+    return `base image "${image}" has a digest but no tag: write name:tag@sha256:... so that people and Renovate see the version`;
   return null;
 }
 
@@ -111,17 +116,23 @@ export interface NpmInstall {
   env: Record<string, string>;
 }
 
-/** The commands of a RUN (without its flags such as --mount; split at &&, ||, ; and |), each with its leading `VAR=value`s. */
+/**
+ * The commands of a RUN (without its flags such as --mount; split at &&, ||, ; and |), each with its leading
+ * `VAR=value`s.
+ */
 function commands(run: string): { command: string; env: Map<string, string> }[] {
-  return run.replace(/^(?:--[a-z-]+=\S+\s+)+/, '').split(/&&|\|\||;|\|/).map((part) => {
-    const env = new Map<string, string>();
-    let command = part.trim();
-    for (let m; (m = /^([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)\s+/.exec(command)); ) {
-      env.set(m[1]!, m[2]!.replace(/^["']|["']$/g, ''));
-      command = command.slice(m[0].length);
-    }
-    return { command, env };
-  });
+  return run
+    .replace(/^(?:--[a-z-]+=\S+\s+)+/, '')
+    .split(/&&|\|\||;|\|/)
+    .map((part) => {
+      const env = new Map<string, string>();
+      let command = part.trim();
+      for (let m; (m = /^([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)\s+/.exec(command)); ) {
+        env.set(m[1]!, m[2]!.replace(/^["']|["']$/g, ''));
+        command = command.slice(m[0].length);
+      }
+      return { command, env };
+    });
 }
 
 /**
@@ -146,7 +157,8 @@ export function npmInstalls(text: string): NpmInstall[] {
       for (const [k, v] of parseEnv(ins.args)) env.set(k, v);
     } else if (ins.keyword === 'RUN') {
       for (const c of commands(ins.args)) {
-        if (NPM_INSTALL.test(c.command)) out.push({ stage, line: ins.line, command: c.command, env: Object.fromEntries([...env, ...c.env]) });
+        if (NPM_INSTALL.test(c.command))
+          out.push({ stage, line: ins.line, command: c.command, env: Object.fromEntries([...env, ...c.env]) });
       }
     }
   }
@@ -180,11 +192,14 @@ export function nodeVersionOf(image: string): string | null {
 /** Why a Node base image is not on a supported LTS line on `today`, or null when it is. */
 export function nodeLtsProblem(image: string, today: Date = new Date()): string | null {
   const version = nodeVersionOf(image);
-  if (version === null) return `base image "${image}" does not name its Node version in the tag (node:<major>.<minor>.<patch>-...)`;
+  if (version === null)
+    return `base image "${image}" does not name its Node version in the tag (node:<major>.<minor>.<patch>-...)`;
   const major = Number(version.split('.')[0]);
   const line = NODE_LTS[major];
-  if (!line) return `base image "${image}": Node ${major} is not an LTS line (known LTS lines: ${Object.keys(NODE_LTS).join(', ')})`;
-  if (today.toISOString().slice(0, 10) > line.endOfLife) return `base image "${image}": Node ${major} "${line.codename}" reached its end of life on ${line.endOfLife}`;
+  if (!line)
+    return `base image "${image}": Node ${major} is not an LTS line (known LTS lines: ${Object.keys(NODE_LTS).join(', ')})`;
+  if (today.toISOString().slice(0, 10) > line.endOfLife)
+    return `base image "${image}": Node ${major} "${line.codename}" reached its end of life on ${line.endOfLife}`;
   return null;
 }
 
@@ -229,7 +244,12 @@ export function satisfiesNodeRange(version: string, range: string): boolean {
       case '<=':
         return exact ? cmp(v, lo) <= 0 : hi === null ? true : cmp(v, hi) < 0;
       case '^': {
-        const up: Version = lo[0] > 0 || p[1] === null ? [lo[0] + 1, 0, 0] : lo[1] > 0 || p[2] === null ? [0, lo[1] + 1, 0] : [0, 0, lo[2] + 1];
+        const up: Version =
+          lo[0] > 0 || p[1] === null
+            ? [lo[0] + 1, 0, 0]
+            : lo[1] > 0 || p[2] === null
+              ? [0, lo[1] + 1, 0]
+              : [0, 0, lo[2] + 1];
         return cmp(v, lo) >= 0 && cmp(v, up) < 0;
       }
       case '~': {
@@ -270,7 +290,12 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
         v.push({ rule: 'syntax', line: ins.line, message: `cannot read FROM ${ins.args}` });
         continue;
       }
-      stages.push({ line: ins.line, image: substitute(m[1]!, globalArgs), name: m[2]?.toLowerCase(), instructions: [] });
+      stages.push({
+        line: ins.line,
+        image: substitute(m[1]!, globalArgs),
+        name: m[2]?.toLowerCase(),
+        instructions: [],
+      });
     } else if (stages.length === 0) {
       if (ins.keyword === 'ARG') {
         const [name, ...rest] = ins.args.split('=');
@@ -281,11 +306,16 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
     }
   }
 
-  if (stages.length < 2) v.push({ rule: 'multi-stage', line: 1, message: 'build in one stage and run in another (multi-stage build)' });
+  if (stages.length < 2)
+    v.push({ rule: 'multi-stage', line: 1, message: 'build in one stage and run in another (multi-stage build)' });
   const stageNames = new Set<string>();
   for (const st of stages) {
     if (!stageNames.has(st.image.toLowerCase()) && !isPinned(st.image)) {
-      v.push({ rule: 'DL3006/DL3007', line: st.line, message: `base image "${st.image}" is not pinned to a full version or a digest` });
+      v.push({
+        rule: 'DL3006/DL3007',
+        line: st.line,
+        message: `base image "${st.image}" is not pinned to a full version or a digest`,
+      });
     }
     if (!stageNames.has(st.image.toLowerCase()) && st.image !== 'scratch') {
       const problem = digestPinProblem(st.image);
@@ -305,20 +335,36 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
         v.push({
           rule: 'DL3020',
           line: ins.line,
-          message: /https?:\/\//.test(a) ? 'ADD of a URL: download in a RUN with a checksum, or COPY a vendored file' : 'use COPY for files and folders',
+          message: /https?:\/\//.test(a)
+            ? 'ADD of a URL: download in a RUN with a checksum, or COPY a vendored file'
+            : 'use COPY for files and folders',
         });
       }
       if (ins.keyword === 'RUN') {
-        if (/\bnpm\s+(install|i|add)\b/.test(a)) v.push({ rule: 'npm-ci', line: ins.line, message: 'use `npm ci` (the lockfile), not `npm install`' });
+        if (/\bnpm\s+(install|i|add)\b/.test(a))
+          v.push({ rule: 'npm-ci', line: ins.line, message: 'use `npm ci` (the lockfile), not `npm install`' });
         for (const { command } of commands(a)) {
           if (NPM_INSTALL.test(command) && !/\s--ignore-scripts(?:=true)?(?=\s|$)/.test(command)) {
-            v.push({ rule: 'npm-ignore-scripts', line: ins.line, message: `\`${command}\` runs the install scripts of every dependency: add --ignore-scripts (and \`npm rebuild <name>\` for a package that needs its script)` });
+            v.push({
+              rule: 'npm-ignore-scripts',
+              line: ins.line,
+              message: `\`${command}\` runs the install scripts of every dependency: add --ignore-scripts (and \`npm rebuild <name>\` for a package that needs its script)`,
+            });
           }
-          if (/\bnpm\s+(?:rebuild|rb)\b/.test(command) && !/\bnpm\s+(?:rebuild|rb)\s+(?:--?\S+\s+)*[^-\s]/.test(command)) {
-            v.push({ rule: 'npm-rebuild', line: ins.line, message: '`npm rebuild` without package names runs every install script: name the packages that need theirs' });
+          if (
+            /\bnpm\s+(?:rebuild|rb)\b/.test(command) &&
+            !/\bnpm\s+(?:rebuild|rb)\s+(?:--?\S+\s+)*[^-\s]/.test(command)
+          ) {
+            v.push({
+              rule: 'npm-rebuild',
+              line: ins.line,
+              message:
+                '`npm rebuild` without package names runs every install script: name the packages that need theirs',
+            });
           }
         }
-        if (/\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b/.test(a)) v.push({ rule: 'DL4006', line: ins.line, message: 'do not pipe a download into a shell' });
+        if (/\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b/.test(a))
+          v.push({ rule: 'DL4006', line: ins.line, message: 'do not pipe a download into a shell' });
         if (/(^|&&|;)\s*cd\s/.test(a)) v.push({ rule: 'DL3003', line: ins.line, message: 'use WORKDIR instead of cd' });
         if (/\bapt-get\s+install\b/.test(a) && !/--no-install-recommends/.test(a)) {
           v.push({ rule: 'DL3015', line: ins.line, message: 'apt-get install needs --no-install-recommends' });
@@ -329,35 +375,71 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
         if (/\bsudo\b/.test(a)) v.push({ rule: 'DL3004', line: ins.line, message: 'do not use sudo' });
       }
       if ((ins.keyword === 'CMD' || ins.keyword === 'ENTRYPOINT') && !a.startsWith('[')) {
-        v.push({ rule: 'DL3025', line: ins.line, message: `${ins.keyword} in JSON (exec) form, so that signals reach the process` });
+        v.push({
+          rule: 'DL3025',
+          line: ins.line,
+          message: `${ins.keyword} in JSON (exec) form, so that signals reach the process`,
+        });
       }
-      if (ins.keyword === 'WORKDIR' && !a.startsWith('/') && !a.startsWith('$')) v.push({ rule: 'DL3000', line: ins.line, message: 'WORKDIR must be absolute' });
-      if ((ins.keyword === 'ENV' || ins.keyword === 'ARG') && /\b[A-Z_]*(PASSWORD|SECRET|TOKEN|API_KEY)[A-Z_]*\s*=/.test(a)) {
-        v.push({ rule: 'secrets', line: ins.line, message: 'credentials do not belong in ENV or ARG (they stay in the image history)' });
+      if (ins.keyword === 'WORKDIR' && !a.startsWith('/') && !a.startsWith('$'))
+        v.push({ rule: 'DL3000', line: ins.line, message: 'WORKDIR must be absolute' });
+      if (
+        (ins.keyword === 'ENV' || ins.keyword === 'ARG') &&
+        /\b[A-Z_]*(PASSWORD|SECRET|TOKEN|API_KEY)[A-Z_]*\s*=/.test(a)
+      ) {
+        v.push({
+          rule: 'secrets',
+          line: ins.line,
+          message: 'credentials do not belong in ENV or ARG (they stay in the image history)',
+        });
       }
     }
   }
 
   for (const install of npmInstalls(text)) {
     if (install.env['SCARF_ANALYTICS'] !== 'false') {
-      v.push({ rule: 'scarf-off', line: install.line, message: `\`${install.command}\` runs without SCARF_ANALYTICS=false: set it with ENV in the stage "${install.stage}" (@scarf/scarf reports installs to scarf.sh otherwise)` });
+      v.push({
+        rule: 'scarf-off',
+        line: install.line,
+        message: `\`${install.command}\` runs without SCARF_ANALYTICS=false: set it with ENV in the stage "${install.stage}" (@scarf/scarf reports installs to scarf.sh otherwise)`,
+      });
     }
   }
 
   const final = stages.at(-1);
   if (final) {
     if (stageNames.has(final.image.toLowerCase())) {
-      v.push({ rule: 'slim-runtime', line: final.line, message: `the runtime stage starts from the stage "${final.image}": start from the base image and copy only what runs` });
+      v.push({
+        rule: 'slim-runtime',
+        line: final.line,
+        message: `the runtime stage starts from the stage "${final.image}": start from the base image and copy only what runs`,
+      });
     }
     const users = final.instructions.filter((i) => i.keyword === 'USER');
     const user = users.at(-1)?.args;
-    if (!user) v.push({ rule: 'DL3002', line: final.line, message: 'the runtime stage sets no USER (it would run as root)' });
-    else if (/^(root|0)(:|$)/.test(user)) v.push({ rule: 'DL3002', line: users.at(-1)!.line, message: 'the last USER is root' });
-    else if (!/^\d+(:\d+)?$/.test(user)) v.push({ rule: 'numeric-user', line: users.at(-1)!.line, message: 'give USER as uid[:gid] so that runAsNonRoot can verify it' });
-    const env = final.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
-    if (!/NODE_ENV=production\b/.test(env)) v.push({ rule: 'node-env', line: final.line, message: 'the runtime stage sets NODE_ENV=production' });
+    if (!user)
+      v.push({ rule: 'DL3002', line: final.line, message: 'the runtime stage sets no USER (it would run as root)' });
+    else if (/^(root|0)(:|$)/.test(user))
+      v.push({ rule: 'DL3002', line: users.at(-1)!.line, message: 'the last USER is root' });
+    else if (!/^\d+(:\d+)?$/.test(user))
+      v.push({
+        rule: 'numeric-user',
+        line: users.at(-1)!.line,
+        message: 'give USER as uid[:gid] so that runAsNonRoot can verify it',
+      });
+    const env = final.instructions
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    if (!/NODE_ENV=production\b/.test(env))
+      v.push({ rule: 'node-env', line: final.line, message: 'the runtime stage sets NODE_ENV=production' });
     for (const ins of final.instructions.filter((i) => i.keyword === 'RUN' && /\bnpm\s+ci\b/.test(i.args))) {
-      if (!/--omit=dev\b/.test(ins.args)) v.push({ rule: 'prod-deps', line: ins.line, message: 'the runtime stage installs production dependencies only (npm ci --omit=dev)' });
+      if (!/--omit=dev\b/.test(ins.args))
+        v.push({
+          rule: 'prod-deps',
+          line: ins.line,
+          message: 'the runtime stage installs production dependencies only (npm ci --omit=dev)',
+        });
     }
     if (!final.instructions.some((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT')) {
       v.push({ rule: 'cmd', line: final.line, message: 'the runtime stage has no CMD or ENTRYPOINT' });
@@ -370,6 +452,11 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Violati
 export const REQUIRED_DOCKERIGNORE = ['.git', '.data', '**/node_modules', '**/dist'];
 
 export function lintDockerignore(text: string): string[] {
-  const entries = new Set(text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+  const entries = new Set(
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#')),
+  );
   return REQUIRED_DOCKERIGNORE.filter((p) => !entries.has(p)).map((p) => `.dockerignore must exclude ${p}`);
 }

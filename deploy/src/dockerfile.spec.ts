@@ -38,7 +38,12 @@ describe('the root Dockerfile', () => {
   it('builds every app from one build stage and runs the APP given as build argument', () => {
     const ins = parseDockerfile(DOCKERFILE);
     const froms = ins.filter((i) => i.keyword === 'FROM').map((i) => i.args);
-    expect(froms).toEqual(['${NODE_IMAGE} AS manifests', '${NODE_IMAGE} AS build', 'build AS assemble', '${NODE_IMAGE} AS runtime']);
+    expect(froms).toEqual([
+      '${NODE_IMAGE} AS manifests',
+      '${NODE_IMAGE} AS build',
+      'build AS assemble',
+      '${NODE_IMAGE} AS runtime',
+    ]);
     const text = ins.map((i) => `${i.keyword} ${i.args}`).join('\n');
     expect(text).toMatch(/RUN npx nx run-many -t build/);
     expect(text).toMatch(/npm ci --omit=dev --workspace "@orderflow\/\$\{APP\}"/);
@@ -71,11 +76,16 @@ describe('the root Dockerfile', () => {
   it("states in package.json engines both the image's Node and the Node the tests run on", () => {
     const engines: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).engines.node;
     expect(satisfiesNodeRange(nodeVersionOf(NODE_IMAGE)!, engines), `${NODE_IMAGE} in engines "${engines}"`).toBe(true);
-    expect(satisfiesNodeRange(process.versions.node, engines), `Node ${process.versions.node} (the tests') in engines "${engines}"`).toBe(true);
+    expect(
+      satisfiesNodeRange(process.versions.node, engines),
+      `Node ${process.versions.node} (the tests') in engines "${engines}"`,
+    ).toBe(true);
   });
 
   it("installs only packages whose engines admit the image's Node (npm ci runs on it in the build stage)", () => {
-    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; engines?: unknown }> };
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string; engines?: unknown }>;
+    };
     const version = nodeVersionOf(NODE_IMAGE)!;
     const refused = Object.entries(lock.packages)
       .filter(([, p]) => typeof (p.engines as { node?: unknown } | undefined)?.node === 'string')
@@ -125,8 +135,12 @@ describe('the Dockerfile rules', () => {
   it('reject a base image without a digest, or with a digest but no tag (base-digest)', () => {
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'))).toEqual(['base-digest', 'base-digest']);
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node@sha256:' + 'b'.repeat(64)))).toContain('base-digest');
-    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(63)))).toContain('base-digest');
-    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'A'.repeat(64)))).toContain('base-digest');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'a'.repeat(63)))).toContain(
+      'base-digest',
+    );
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:' + 'A'.repeat(64)))).toContain(
+      'base-digest',
+    );
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha1:' + 'a'.repeat(40)))).toContain('base-digest');
     expect(lint(swap(ARG, 'ARG NODE_IMAGE'))).toContain('base-digest');
     // Every FROM of an image, not only the Node one; a FROM of an earlier stage is not an image.
@@ -143,30 +157,56 @@ describe('the Dockerfile rules', () => {
     expect(lint(swap(BUILD_CI, 'RUN npm ci'))).toEqual(['npm-ignore-scripts']);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts=false'))).toEqual(['npm-ignore-scripts']);
     expect(lint(swap(BUILD_CI, 'RUN npm clean-install'))).toEqual(['npm-ignore-scripts']);
-    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm install --global pnpm'))).toEqual(['npm-ci', 'npm-ignore-scripts']);
-    expect(lint(swap('RUN npm ci --omit=dev --ignore-scripts', 'RUN npm ci --omit=dev'))).toEqual(['npm-ignore-scripts']);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm install --global pnpm'))).toEqual([
+      'npm-ci',
+      'npm-ignore-scripts',
+    ]);
+    expect(lint(swap('RUN npm ci --omit=dev --ignore-scripts', 'RUN npm ci --omit=dev'))).toEqual([
+      'npm-ignore-scripts',
+    ]);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts=true --no-audit'))).toEqual([]);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --no-audit --ignore-scripts --no-fund'))).toEqual([]);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild esbuild'))).toEqual([]);
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts esbuild'))).toEqual([]);
-    const cached = swap(BUILD_CI, 'RUN --mount=type=cache,target=/root/.npm SCARF_ANALYTICS=false npm ci --ignore-scripts');
+    const cached = swap(
+      BUILD_CI,
+      'RUN --mount=type=cache,target=/root/.npm SCARF_ANALYTICS=false npm ci --ignore-scripts',
+    );
     expect(lint(cached)).toEqual([]);
-    expect(npmInstalls(cached)[0]).toEqual({ stage: 'build', line: 4, command: 'npm ci --ignore-scripts', env: { SCARF_ANALYTICS: 'false' } });
+    expect(npmInstalls(cached)[0]).toEqual({
+      stage: 'build',
+      line: 4,
+      command: 'npm ci --ignore-scripts',
+      env: { SCARF_ANALYTICS: 'false' },
+    });
     expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild'))).toEqual(['npm-rebuild']);
-    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts'))).toEqual(['npm-rebuild']);
+    expect(lint(swap(BUILD_CI, 'RUN npm ci --ignore-scripts && npm rebuild --foreground-scripts'))).toEqual([
+      'npm-rebuild',
+    ]);
   });
   it('reject an npm install without SCARF_ANALYTICS=false in its environment (scarf-off)', () => {
     expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV CI=true'))).toEqual(['scarf-off']);
     expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV SCARF_ANALYTICS=true'))).toEqual(['scarf-off']);
-    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV NODE_ENV=production'))).toEqual(['scarf-off']);
+    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV NODE_ENV=production'))).toEqual([
+      'scarf-off',
+    ]);
     // An ENV after the install does not count; one in front of the command, or the legacy form, does.
     const late = good.filter((l) => l !== 'ENV SCARF_ANALYTICS=false');
     late.splice(late.indexOf(BUILD_CI) + 1, 0, 'ENV SCARF_ANALYTICS=false');
     expect(lint(late.join('\n'))).toEqual(['scarf-off']);
     expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV SCARF_ANALYTICS false'))).toEqual([]);
-    expect(lint(swap('ENV SCARF_ANALYTICS=false', 'ENV CI=true').replace(BUILD_CI, 'RUN SCARF_ANALYTICS=false npm ci --ignore-scripts'))).toEqual([]);
+    expect(
+      lint(
+        swap('ENV SCARF_ANALYTICS=false', 'ENV CI=true').replace(
+          BUILD_CI,
+          'RUN SCARF_ANALYTICS=false npm ci --ignore-scripts',
+        ),
+      ),
+    ).toEqual([]);
     // A stage built FROM another has that stage's environment.
-    const inherited = [...good.slice(0, 4), 'FROM build AS deps', 'RUN npm ci --ignore-scripts', ...good.slice(4)].join('\n');
+    const inherited = [...good.slice(0, 4), 'FROM build AS deps', 'RUN npm ci --ignore-scripts', ...good.slice(4)].join(
+      '\n',
+    );
     expect(lint(inherited)).toEqual([]);
     expect(npmInstalls(inherited).map((i) => [i.stage, i.env['SCARF_ANALYTICS']])).toEqual([
       ['build', 'false'],
@@ -180,8 +220,12 @@ describe('the Dockerfile rules', () => {
   });
   it('reject a Node base image that is not on an LTS line before its end of life, or hides its version', () => {
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'))).toContain('node-lts');
-    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'), new Date('2026-04-30T12:00:00Z'))).not.toContain('node-lts');
-    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'), new Date('2028-05-01T00:00:00Z'))).toContain('node-lts');
+    expect(
+      lint(swap(ARG, 'ARG NODE_IMAGE=node:20.20.2-bookworm-slim'), new Date('2026-04-30T12:00:00Z')),
+    ).not.toContain('node-lts');
+    expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:24.21.0-trixie-slim'), new Date('2028-05-01T00:00:00Z'))).toContain(
+      'node-lts',
+    );
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:25.8.1-alpine'))).toContain('node-lts');
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node:lts-trixie-slim'))).toContain('node-lts');
     expect(lint(swap(ARG, 'ARG NODE_IMAGE=node@sha256:' + 'b'.repeat(64)))).toContain('node-lts');
@@ -216,7 +260,8 @@ describe('the Dockerfile rules', () => {
       ['24.0.0', '*', true],
       ['24.0.0', '', true],
     ];
-    for (const [version, range, want] of cases) expect(satisfiesNodeRange(version, range), `${version} in "${range}"`).toBe(want);
+    for (const [version, range, want] of cases)
+      expect(satisfiesNodeRange(version, range), `${version} in "${range}"`).toBe(want);
   });
   it('reject a single stage, or a runtime stage built on the build stage', () => {
     const buildStage = ['FROM ${NODE_IMAGE} AS build', 'ENV SCARF_ANALYTICS=false', BUILD_CI];
@@ -236,12 +281,23 @@ describe('the Dockerfile rules', () => {
     expect(lint(swap(BUILD_CI, 'RUN curl -fsSL https://x/install | sh'))).toContain('DL4006');
     expect(lint(swap(BUILD_CI, 'RUN cd /src && npm ci --ignore-scripts'))).toContain('DL3003');
     expect(lint(swap('CMD ["node", "main.js"]', 'CMD node main.js'))).toContain('DL3025');
-    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV NODE_ENV=production SCARF_ANALYTICS=false API_TOKEN=abc'))).toContain('secrets');
-    expect(lint(swap(BUILD_CI, 'RUN apt-get update && apt-get install -y curl'))).toEqual(expect.arrayContaining(['DL3015', 'DL3009']));
+    expect(
+      lint(
+        swap(
+          'ENV NODE_ENV=production SCARF_ANALYTICS=false',
+          'ENV NODE_ENV=production SCARF_ANALYTICS=false API_TOKEN=abc',
+        ),
+      ),
+    ).toContain('secrets');
+    expect(lint(swap(BUILD_CI, 'RUN apt-get update && apt-get install -y curl'))).toEqual(
+      expect.arrayContaining(['DL3015', 'DL3009']),
+    );
   });
   it('reject dev dependencies or a missing NODE_ENV in the runtime stage', () => {
     expect(lint(swap('RUN npm ci --omit=dev --ignore-scripts', 'RUN npm ci --ignore-scripts'))).toContain('prod-deps');
-    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV FOO=bar SCARF_ANALYTICS=false'))).toContain('node-env');
+    expect(lint(swap('ENV NODE_ENV=production SCARF_ANALYTICS=false', 'ENV FOO=bar SCARF_ANALYTICS=false'))).toContain(
+      'node-env',
+    );
   });
   it('join continuation lines and skip comments', () => {
     const ins = parseDockerfile('FROM a:1.2.3 AS x\n# c\nRUN echo 1 \\\n  # inner\n  && echo 2\n');
@@ -263,7 +319,10 @@ describe('assemble.mjs (the runtime tree of an image)', () => {
     JSON.stringify({ name, main: './dist/main.js', dependencies: deps, devDependencies: dev });
   write('package.json', JSON.stringify({ name: 'root', workspaces: ['apps/*', 'libs/*', 'tests'] }));
   write('package-lock.json', '{}');
-  write('apps/gateway/package.json', pkg('@orderflow/gateway', { '@orderflow/clickhouse': '*', express: '^5' }, { '@orderflow/testing': '*' }));
+  write(
+    'apps/gateway/package.json',
+    pkg('@orderflow/gateway', { '@orderflow/clickhouse': '*', express: '^5' }, { '@orderflow/testing': '*' }),
+  );
   write('apps/gateway/dist/main.js', '');
   write('apps/gateway/dist/main.spec.js', '');
   write('apps/gateway/dist/tsconfig.lib.tsbuildinfo', '');
@@ -286,7 +345,13 @@ describe('assemble.mjs (the runtime tree of an image)', () => {
   it('copies every package manifest and the lockfile for npm ci', () => {
     const out = join(root, 'out-manifests');
     copyManifests(root, out);
-    for (const f of ['package.json', 'package-lock.json', 'apps/collector/package.json', 'libs/testing/package.json', 'tests/package.json']) {
+    for (const f of [
+      'package.json',
+      'package-lock.json',
+      'apps/collector/package.json',
+      'libs/testing/package.json',
+      'tests/package.json',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(existsSync(join(out, 'apps/gateway/dist'))).toBe(false);
@@ -301,7 +366,13 @@ describe('assemble.mjs (the runtime tree of an image)', () => {
     expect(has('libs/contracts/dist/index.js')).toBe(true);
     expect(has('healthcheck.mjs')).toBe(true);
     expect(has('dashboard')).toBe(true);
-    for (const f of ['apps/gateway/dist/main.spec.js', 'apps/gateway/dist/tsconfig.lib.tsbuildinfo', 'apps/gateway/src', 'libs/testing', 'apps/collector']) {
+    for (const f of [
+      'apps/gateway/dist/main.spec.js',
+      'apps/gateway/dist/tsconfig.lib.tsbuildinfo',
+      'apps/gateway/src',
+      'libs/testing',
+      'apps/collector',
+    ]) {
       expect(has(f), f).toBe(false);
     }
     expect(() => assembleApp(root, 'nosuchapp', join(root, 'x'))).toThrow(/APP must be one of/);

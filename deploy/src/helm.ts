@@ -1,5 +1,15 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +31,12 @@ export const TEST_PROBE_LABEL = 'orderflow.io/test-stand-in';
 export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   data?: Record<string, string>;
   [k: string]: unknown;
@@ -35,7 +50,9 @@ export const NATS_CHART_VERSION = '1.3.16';
  * Upstream charts kept beside the repository for rendering without a network (../shared/charts,
  * present only on the project's machines); ORDERFLOW_SHARED_CHARTS names another directory.
  */
-export const SHARED_CHARTS = resolve(process.env['ORDERFLOW_SHARED_CHARTS'] ?? join(REPO_ROOT, '..', 'shared', 'charts'));
+export const SHARED_CHARTS = resolve(
+  process.env['ORDERFLOW_SHARED_CHARTS'] ?? join(REPO_ROOT, '..', 'shared', 'charts'),
+);
 
 /** Where the NATS subchart of the rendered copy comes from. */
 export type NatsSource =
@@ -71,7 +88,9 @@ function makeWritable(path: string): void {
  */
 export function chartForRendering(): ChartForRendering {
   if (chartCopy) return chartCopy;
-  const fetched = existsSync(join(CHART_DIR, 'charts')) && readdirSync(join(CHART_DIR, 'charts')).some((f) => /^nats(-[\d.]+\.tgz)?$/.test(f));
+  const fetched =
+    existsSync(join(CHART_DIR, 'charts')) &&
+    readdirSync(join(CHART_DIR, 'charts')).some((f) => /^nats(-[\d.]+\.tgz)?$/.test(f));
   const shared = join(SHARED_CHARTS, `nats-${NATS_CHART_VERSION}`);
   const haveShared = existsSync(join(shared, 'Chart.yaml'));
   const dir = mkdtempSync(join(tmpdir(), 'orderflow-chart-'));
@@ -90,7 +109,9 @@ export function chartForRendering(): ChartForRendering {
     nats = 'stand-in';
     standInReason = `the NATS chart ${NATS_CHART_VERSION} is not at ${shared} (set ORDERFLOW_SHARED_CHARTS to the directory holding nats-${NATS_CHART_VERSION}/)`;
     cpSync(NATS_STANDIN, join(copy, 'charts', 'nats'), { recursive: true });
-    console.warn(`deploy tests: ${standInReason}; rendering with the stand-in deploy/test/nats-standin, so the checks of the NATS chart's own objects (nats.conf, StatefulSet, headless Service) are skipped`);
+    console.warn(
+      `deploy tests: ${standInReason}; rendering with the stand-in deploy/test/nats-standin, so the checks of the NATS chart's own objects (nats.conf, StatefulSet, headless Service) are skipped`,
+    );
   }
   makeWritable(dir);
   chartCopy = { dir: copy, nats, natsIsStandIn: nats === 'stand-in', standInReason };
@@ -115,11 +136,18 @@ export interface HelmResult {
 export async function helm(args: string[]): Promise<HelmResult> {
   const bin = await ensureHelm();
   try {
-    const { stdout, stderr } = await run(bin, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'orderflow-helm-cache') } });
+    const { stdout, stderr } = await run(bin, args, {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'orderflow-helm-cache') },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? String(e) };
+    return {
+      code: typeof err.code === 'number' ? err.code : 1,
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? String(e),
+    };
   }
 }
 
@@ -137,7 +165,11 @@ export interface RenderOptions {
 }
 
 /** The NATS users' passwords for renders (global.natsAuth.passwords): the chart generates none either. */
-export const TEST_NATS_PASSWORDS = { collector: 'ptestcollectorpassword', aggregator: 'ptestaggregatorpassword', gateway: 'ptestgatewaypassword' };
+export const TEST_NATS_PASSWORDS = {
+  collector: 'ptestcollectorpassword',
+  aggregator: 'ptestaggregatorpassword',
+  gateway: 'ptestgatewaypassword',
+};
 export const TEST_NATS_VALUES = { global: { natsAuth: { passwords: TEST_NATS_PASSWORDS } } };
 
 /**
@@ -173,7 +205,13 @@ function testNatsPasswordArgs(): string[] {
 }
 
 function templateArgs(o: RenderOptions): string[] {
-  const args = ['template', o.release ?? 'orderflow', chartForRendering().dir, '--namespace', o.namespace ?? 'orderflow'];
+  const args = [
+    'template',
+    o.release ?? 'orderflow',
+    chartForRendering().dir,
+    '--namespace',
+    o.namespace ?? 'orderflow',
+  ];
   if (!o.withoutTestPasswords) args.push(...testPasswordArgs());
   else if (!o.withoutTestNatsPasswords) args.push(...testNatsPasswordArgs());
   for (const f of o.valuesFiles ?? []) args.push('--values', f);
@@ -182,7 +220,8 @@ function templateArgs(o: RenderOptions): string[] {
     writeFileSync(file, JSON.stringify(o.values));
     args.push('--values', file);
   }
-  for (const [k, v] of Object.entries(o.set ?? {})) args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`);
+  for (const [k, v] of Object.entries(o.set ?? {}))
+    args.push(typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`);
   return args;
 }
 
@@ -217,14 +256,19 @@ export function parseManifests(text: string): Manifest[] {
 /** The one manifest of this kind and name (suffix match on the name); throws otherwise. */
 export function find(manifests: Manifest[], kind: string, nameSuffix: string): Manifest {
   const hits = manifests.filter((m) => m.kind === kind && m.metadata.name.endsWith(nameSuffix));
-  if (hits.length !== 1) throw new Error(`expected one ${kind} *${nameSuffix}, found ${hits.map((m) => m.metadata.name).join(', ') || 'none'}`);
+  if (hits.length !== 1)
+    throw new Error(
+      `expected one ${kind} *${nameSuffix}, found ${hits.map((m) => m.metadata.name).join(', ') || 'none'}`,
+    );
   return hits[0]!;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** Pod templates of the workloads (Deployment, StatefulSet, Job), with their owner. */
 export function podSpecs(manifests: Manifest[]): { owner: Manifest; pod: any }[] {
-  return manifests.filter((m) => ['Deployment', 'StatefulSet', 'Job', 'DaemonSet'].includes(m.kind)).map((owner) => ({ owner, pod: owner.spec.template.spec }));
+  return manifests
+    .filter((m) => ['Deployment', 'StatefulSet', 'Job', 'DaemonSet'].includes(m.kind))
+    .map((owner) => ({ owner, pod: owner.spec.template.spec }));
 }
 
 /** Containers (and init containers) of the workloads. */
@@ -240,7 +284,9 @@ export function envOf(container: any): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of container.env ?? []) {
     if (e.name in out) throw new Error(`env ${e.name} is set twice in container ${container.name}`);
-    out[e.name] = e.valueFrom?.secretKeyRef ? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}` : e.value;
+    out[e.name] = e.valueFrom?.secretKeyRef
+      ? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`
+      : e.value;
   }
   return out;
 }

@@ -44,19 +44,33 @@ const LOCK = readJson<{ packages: Record<string, LockPackage> }>(join(REPO_ROOT,
 const DOCKERFILE = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 
 /** A lockfile key's package name: `node_modules/a/node_modules/@s/b` -> `@s/b`. */
-const nameOf = (key: string, p: LockPackage) => p.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+const nameOf = (key: string, p: LockPackage) =>
+  p.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
 
 const SCARF = '@scarf/scarf';
 const scarfKey = Object.keys(LOCK).find((k) => nameOf(k, LOCK[k]!) === SCARF);
 /** The installed package that depends on scarf (swagger-ui-dist), whose install scarf reports. */
-const parentKey = Object.keys(LOCK).find((k) => k.startsWith('node_modules/') && LOCK[k]!.dependencies?.[SCARF] !== undefined);
+const parentKey = Object.keys(LOCK).find(
+  (k) => k.startsWith('node_modules/') && LOCK[k]!.dependencies?.[SCARF] !== undefined,
+);
 
 describe('install scripts in package-lock.json', () => {
   it('are each reviewed in the root package.json allowScripts, and @scarf/scarf is denied', () => {
-    const withScripts = [...new Set(Object.entries(LOCK).filter(([, p]) => p.hasInstallScript).map(([k, p]) => nameOf(k, p)))].sort();
+    const withScripts = [
+      ...new Set(
+        Object.entries(LOCK)
+          .filter(([, p]) => p.hasInstallScript)
+          .map(([k, p]) => nameOf(k, p)),
+      ),
+    ].sort();
     // Entries are a name, or a name pinned to versions (`nx@23.2.1`, as npm install-scripts approve writes).
-    const reviewed = [...new Set(Object.keys(ROOT.allowScripts ?? {}).map((k) => k.replace(/(?<=.)@[^/]*$/, '')))].sort();
-    expect(withScripts, 'a new dependency with an install script: review it, then npm install-scripts approve / deny it').toEqual(reviewed);
+    const reviewed = [
+      ...new Set(Object.keys(ROOT.allowScripts ?? {}).map((k) => k.replace(/(?<=.)@[^/]*$/, ''))),
+    ].sort();
+    expect(
+      withScripts,
+      'a new dependency with an install script: review it, then npm install-scripts approve / deny it',
+    ).toEqual(reviewed);
     expect(ROOT.allowScripts?.[SCARF]).toBe(false);
   });
 });
@@ -70,8 +84,13 @@ describe('the repository .npmrc: unreviewed install scripts fail the install (st
   /** npm with this machine's user .npmrc and the test runner's npm variables left out. */
   const npm = (cwd: string, args: string[]) =>
     new Promise<{ code: number; output: string }>((resolve) => {
-      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), npm_config_userconfig: userconfig };
-      execFile('npm', args, { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }));
+      const env = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))),
+        npm_config_userconfig: userconfig,
+      };
+      execFile('npm', args, { cwd, env, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
+      );
     });
 
   // A package whose postinstall leaves a file named `ran` in the project being installed.
@@ -81,7 +100,13 @@ describe('the repository .npmrc: unreviewed install scripts fail the install (st
     mkdirSync(dir);
     writeFileSync(
       join(dir, 'package.json'),
-      JSON.stringify({ name: 'probe-dep', version: '1.0.0', scripts: { postinstall: `node -e "require('fs').writeFileSync(require('path').join(process.env.INIT_CWD, 'ran'), '')"` } }),
+      JSON.stringify({
+        name: 'probe-dep',
+        version: '1.0.0',
+        scripts: {
+          postinstall: `node -e "require('fs').writeFileSync(require('path').join(process.env.INIT_CWD, 'ran'), '')"`,
+        },
+      }),
     );
     const { code, output } = await npm(dir, ['pack', '--pack-destination', work]);
     if (code !== 0) throw new Error(`npm pack: ${output}`);
@@ -94,7 +119,10 @@ describe('the repository .npmrc: unreviewed install scripts fail the install (st
     await packed;
     const dir = join(work, `project-${projects++}`);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'project', version: '0.0.0', private: true, ...(allowScripts ? { allowScripts } : {}) }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'project', version: '0.0.0', private: true, ...(allowScripts ? { allowScripts } : {}) }),
+    );
     if (npmrc !== null) writeFileSync(join(dir, '.npmrc'), npmrc);
     const { code, output } = await npm(dir, ['install', '--offline', '--no-audit', '--no-fund', tarball]);
     return { code, output, ran: existsSync(join(dir, 'ran')) };
@@ -121,7 +149,10 @@ describe('the repository .npmrc: unreviewed install scripts fail the install (st
 });
 
 describe("@scarf/scarf's postinstall (its own report.js)", () => {
-  if (!scarfKey || !parentKey) throw new Error(`${SCARF} or its dependent is no longer in package-lock.json: these tests have nothing left to check`);
+  if (!scarfKey || !parentKey)
+    throw new Error(
+      `${SCARF} or its dependent is no longer in package-lock.json: these tests have nothing left to check`,
+    );
   const scarfDir = join(REPO_ROOT, scarfKey);
   const parentDir = join(REPO_ROOT, parentKey);
   const parent = readJson<Manifest>(join(parentDir, 'package.json'));
@@ -134,8 +165,19 @@ describe("@scarf/scarf's postinstall (its own report.js)", () => {
   const tree = (extra: Partial<Manifest>): string => {
     const root = join(work, `root-${trees++}`);
     mkdirSync(join(root, 'node_modules', parent.name), { recursive: true });
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'orderflow-scarf-probe', version: '0.0.0', dependencies: { [parent.name]: parent.version }, ...extra }));
-    writeFileSync(join(root, 'node_modules', parent.name, 'package.json'), JSON.stringify({ name: parent.name, version: parent.version, dependencies: parent.dependencies }));
+    writeFileSync(
+      join(root, 'package.json'),
+      JSON.stringify({
+        name: 'orderflow-scarf-probe',
+        version: '0.0.0',
+        dependencies: { [parent.name]: parent.version },
+        ...extra,
+      }),
+    );
+    writeFileSync(
+      join(root, 'node_modules', parent.name, 'package.json'),
+      JSON.stringify({ name: parent.name, version: parent.version, dependencies: parent.dependencies }),
+    );
     cpSync(scarfDir, join(root, 'node_modules', SCARF), { recursive: true });
     return root;
   };
@@ -149,14 +191,22 @@ describe("@scarf/scarf's postinstall (its own report.js)", () => {
    */
   const postinstall = async (root: string, env: Record<string, string>) => {
     const answer = await new Promise<string>((resolve, reject) =>
-      execFile('npm', ['ls', SCARF, '--json', '--long'], { cwd: root, env: withoutNpmVars(), timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-        stdout ? resolve(stdout) : reject(new Error(`npm ls in ${root}: ${error?.message ?? ''}\n${stderr}`)),
+      execFile(
+        'npm',
+        ['ls', SCARF, '--json', '--long'],
+        { cwd: root, env: withoutNpmVars(), timeout: 120_000, maxBuffer: 64 << 20 },
+        (error, stdout, stderr) =>
+          stdout ? resolve(stdout) : reject(new Error(`npm ls in ${root}: ${error?.message ?? ''}\n${stderr}`)),
       ),
     );
     const bin = join(root, '.npm-ls-shim');
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'answer.json'), answer);
-    writeFileSync(join(bin, 'npm'), `#!/bin/sh\n[ "$1" = ls ] || { echo "npm shim: only ls is expected, got $*" >&2; exit 2; }\ncat '${join(bin, 'answer.json')}'\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'npm'),
+      `#!/bin/sh\n[ "$1" = ls ] || { echo "npm shim: only ls is expected, got $*" >&2; exit 2; }\ncat '${join(bin, 'answer.json')}'\n`,
+      { mode: 0o755 },
+    );
     return postinstallOnce(root, { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env });
   };
   const withoutNpmVars = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -170,11 +220,23 @@ describe("@scarf/scarf's postinstall (its own report.js)", () => {
     await new Promise<void>((resolve) => server.listen(0, resolve));
     try {
       // The test runner's own npm variables and any opt-out already in the environment stay out.
-      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SCARF_|DO_NOT_TRACK$|npm_)/i.test(k)));
-      const childEnv = { ...base, INIT_CWD: root, SCARF_LOCAL_PORT: String((server.address() as AddressInfo).port), SCARF_VERBOSE: 'true', ...env };
+      const base = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !/^(SCARF_|DO_NOT_TRACK$|npm_)/i.test(k)),
+      );
+      const childEnv = {
+        ...base,
+        INIT_CWD: root,
+        SCARF_LOCAL_PORT: String((server.address() as AddressInfo).port),
+        SCARF_VERBOSE: 'true',
+        ...env,
+      };
       const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-        execFile(process.execPath, [join(root, 'node_modules', SCARF, 'report.js')], { cwd: root, env: childEnv, timeout: 30_000 }, (error, stdout, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+        execFile(
+          process.execPath,
+          [join(root, 'node_modules', SCARF, 'report.js')],
+          { cwd: root, env: childEnv, timeout: 30_000 },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
         ),
       );
       return { requests, output: stdout + stderr };

@@ -6,24 +6,53 @@ import { parse, parseAllDocuments } from 'yaml';
 import { CHART_DIR, PRODUCTION_VALUES, REPO_ROOT } from './helm.js';
 
 const K8S = join(REPO_ROOT, 'k8s');
-const docs = (file: string): any[] => parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((d) => {
-  if (d.errors.length) throw new Error(`${file}: ${d.errors[0]!.message}`);
-  return d.toJS();
-}).filter(Boolean);
+const docs = (file: string): any[] =>
+  parseAllDocuments(readFileSync(join(K8S, file), 'utf8'))
+    .map((d) => {
+      if (d.errors.length) throw new Error(`${file}: ${d.errors[0]!.message}`);
+      return d.toJS();
+    })
+    .filter(Boolean);
 
 /** The stream layout of libs/contracts (read as text: deploy/ imports no workspace library). */
 function contractsStreams(): Record<string, string[]> {
   const src = readFileSync(join(REPO_ROOT, 'libs/contracts/src/subjects.ts'), 'utf8');
   const str = (name: string) => new RegExp(`export const ${name} = '([^']+)'`).exec(src)![1]!;
-  const list = (name: string) => [...new RegExp(`export const ${name} = \\[([^\\]]+)\\]`).exec(src)![1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+  const list = (name: string) =>
+    [...new RegExp(`export const ${name} = \\[([^\\]]+)\\]`).exec(src)![1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
   return { [str('TRADES_STREAM')]: [str('TRADES_SUBJECTS')], [str('EVENTS_STREAM')]: list('EVENTS_SUBJECTS') };
 }
 
 /** Stream spec fields of NACK's jetstream.nats.io/v1beta2 Stream that these resources may use. */
 const NACK_STREAM_FIELDS = new Set([
-  'name', 'description', 'subjects', 'storage', 'replicas', 'retention', 'discard', 'maxAge', 'maxBytes', 'maxMsgs', 'maxMsgSize',
-  'maxMsgsPerSubject', 'maxConsumers', 'duplicateWindow', 'noAck', 'placement', 'allowDirect', 'allowRollup', 'denyDelete', 'denyPurge',
-  'compression', 'metadata', 'servers', 'account', 'creds', 'nkey', 'preventDelete', 'preventUpdate',
+  'name',
+  'description',
+  'subjects',
+  'storage',
+  'replicas',
+  'retention',
+  'discard',
+  'maxAge',
+  'maxBytes',
+  'maxMsgs',
+  'maxMsgSize',
+  'maxMsgsPerSubject',
+  'maxConsumers',
+  'duplicateWindow',
+  'noAck',
+  'placement',
+  'allowDirect',
+  'allowRollup',
+  'denyDelete',
+  'denyPurge',
+  'compression',
+  'metadata',
+  'servers',
+  'account',
+  'creds',
+  'nkey',
+  'preventDelete',
+  'preventUpdate',
 ]);
 
 describe('k8s/nack/streams.yaml', () => {
@@ -37,9 +66,11 @@ describe('k8s/nack/streams.yaml', () => {
 
   it('uses only Stream fields NACK knows, with their types', () => {
     for (const s of streams) {
-      for (const k of Object.keys(s.spec)) expect(NACK_STREAM_FIELDS.has(k), `${s.metadata.name}: spec.${k}`).toBe(true);
+      for (const k of Object.keys(s.spec))
+        expect(NACK_STREAM_FIELDS.has(k), `${s.metadata.name}: spec.${k}`).toBe(true);
       expect(s.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-      for (const k of ['maxBytes', 'maxMsgs', 'maxMsgSize', 'replicas']) expect(Number.isInteger(s.spec[k]), k).toBe(true);
+      for (const k of ['maxBytes', 'maxMsgs', 'maxMsgSize', 'replicas'])
+        expect(Number.isInteger(s.spec[k]), k).toBe(true);
       for (const k of ['maxAge', 'duplicateWindow']) expect(s.spec[k], k).toMatch(/^\d+(s|m|h)$/);
     }
   });
@@ -49,7 +80,13 @@ describe('k8s/nack/streams.yaml', () => {
     const seconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[d.at(-1) as 's' | 'm' | 'h'];
     for (const s of streams) {
       // libs/nats streamConfig: file storage, limits retention, discard old, no count or size limit per message.
-      expect(s.spec).toMatchObject({ storage: 'file', retention: 'limits', discard: 'old', maxMsgs: -1, maxMsgSize: -1 });
+      expect(s.spec).toMatchObject({
+        storage: 'file',
+        retention: 'limits',
+        discard: 'old',
+        maxMsgs: -1,
+        maxMsgSize: -1,
+      });
       expect(seconds(s.spec.maxAge)).toBe(t.maxAgeHours * 3600);
       expect(s.spec.maxBytes).toBe(t.maxGiB * 1024 ** 3);
       expect(seconds(s.spec.duplicateWindow)).toBe(t.duplicateWindowSeconds);
@@ -72,10 +109,13 @@ describe('k8s/clickhouse', () => {
     const cluster = chi.spec.configuration.clusters[0];
     expect(cluster.name).toBe('orderflow');
     // Replicas > 1 needs the replicated schema (k8s/clickhouse/README.md), which needs migrations.cluster.
-    if (cluster.layout.replicasCount > 1 || cluster.layout.shardsCount > 1) expect(prod.clickhouse.migrations.cluster).toBe(cluster.name);
+    if (cluster.layout.replicasCount > 1 || cluster.layout.shardsCount > 1)
+      expect(prod.clickhouse.migrations.cluster).toBe(cluster.name);
     else expect(prod.clickhouse.migrations.cluster).toBe('');
     const service = chi.spec.templates.serviceTemplates[0];
-    expect(prod.clickhouse.url).toBe(`http://${service.generateName.replace('{chi}', chi.metadata.name)}.clickhouse.svc:8123`);
+    expect(prod.clickhouse.url).toBe(
+      `http://${service.generateName.replace('{chi}', chi.metadata.name)}.clickhouse.svc:8123`,
+    );
   });
 
   it('defines the users the production values name, passwords from their Secret keys only (roles: clickhouse-users.spec.ts)', () => {
@@ -83,7 +123,10 @@ describe('k8s/clickhouse', () => {
     const auth = prod.clickhouse.auth;
     for (const role of ['migrator', 'writer', 'reader', 'analyst']) {
       const { username, passwordKey } = auth.users?.[role] ?? defaults.clickhouse.auth.users[role];
-      expect(users[`${username}/password`].valueFrom.secretKeyRef, role).toEqual({ name: auth.existingSecret, key: passwordKey });
+      expect(users[`${username}/password`].valueFrom.secretKeyRef, role).toEqual({
+        name: auth.existingSecret,
+        key: passwordKey,
+      });
     }
     for (const [k, v] of Object.entries(users)) if (k.endsWith('/password')) expect(typeof v, k).toBe('object');
   });

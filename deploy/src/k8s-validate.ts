@@ -30,7 +30,8 @@ interface Kinded {
 
 /** Module of the model of apiVersion/kind, e.g. apps/v1 Deployment -> kubernetes-models/apps/v1/Deployment. */
 export function modelModule(apiVersion: string, kind: string): string {
-  if (apiVersion === 'monitoring.coreos.com/v1') return `@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`;
+  if (apiVersion === 'monitoring.coreos.com/v1')
+    return `@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`;
   if (!/^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]+$/.test(kind)) {
     throw new Error(`no schema for ${apiVersion} ${kind}`);
   }
@@ -47,11 +48,17 @@ export async function validateSchemas(manifests: Kinded[]): Promise<ValidationPr
   for (const m of manifests) {
     let Model: new (data: unknown) => { validate(): void };
     try {
-      const mod = (await import(modelModule(m.apiVersion, m.kind))) as Record<string, new (data: unknown) => { validate(): void }>;
+      const mod = (await import(modelModule(m.apiVersion, m.kind))) as Record<
+        string,
+        new (data: unknown) => { validate(): void }
+      >;
       Model = mod[m.kind]!;
       if (!Model) throw new Error(`module has no ${m.kind}`);
     } catch (e) {
-      problems.push({ manifest: label(m), message: `unknown API type ${m.apiVersion} ${m.kind}: ${(e as Error).message}` });
+      problems.push({
+        manifest: label(m),
+        message: `unknown API type ${m.apiVersion} ${m.kind}: ${(e as Error).message}`,
+      });
       continue;
     }
     try {
@@ -119,7 +126,10 @@ export function validateKnownFields(manifests: Kinded[]): ValidationProblem[] {
       // The JSON path of the offending property, from the enclosing object literal keys.
       where = ` at ${jsonPathAt(source, d.start)}`;
     }
-    return { manifest: owner?.label ?? '(imports)', message: ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n').slice(-1)[0]! + where };
+    return {
+      manifest: owner?.label ?? '(imports)',
+      message: ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n').slice(-1)[0]! + where,
+    };
   });
 }
 
@@ -129,9 +139,12 @@ function jsonPathAt(source: ts.SourceFile, pos: number): string {
   let node: ts.Node | undefined = findInnermost(source, pos);
   while (node && !ts.isVariableDeclaration(node)) {
     const parent: ts.Node | undefined = node.parent;
-    if (parent && ts.isPropertyAssignment(parent) && parent.initializer === node) parts.unshift(String((parent.name as ts.StringLiteral).text));
-    else if (ts.isPropertyAssignment(node) && parts.length === 0) parts.unshift(String((node.name as ts.StringLiteral).text));
-    else if (parent && ts.isArrayLiteralExpression(parent)) parts.unshift(`[${parent.elements.indexOf(node as ts.Expression)}]`);
+    if (parent && ts.isPropertyAssignment(parent) && parent.initializer === node)
+      parts.unshift(String((parent.name as ts.StringLiteral).text));
+    else if (ts.isPropertyAssignment(node) && parts.length === 0)
+      parts.unshift(String((node.name as ts.StringLiteral).text));
+    else if (parent && ts.isArrayLiteralExpression(parent))
+      parts.unshift(`[${parent.elements.indexOf(node as ts.Expression)}]`);
     node = parent;
   }
   return parts.join('.').replace(/\.\[/g, '[');

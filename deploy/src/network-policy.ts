@@ -64,14 +64,18 @@ export function parseIp(ip: string): { value: bigint; v4: boolean } {
   if (v4) {
     const parts = v4.slice(1).map(Number);
     if (parts.some((p) => p > 255)) throw new Error(`bad IPv4 address ${ip}`);
-    return { value: (0xffffn << 32n) | BigInt(((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!), v4: true };
+    return {
+      value: (0xffffn << 32n) | BigInt(((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!),
+      v4: true,
+    };
   }
   if (!/^[0-9A-Fa-f:]+$/.test(ip) || (ip.match(/::/g) ?? []).length > 1) throw new Error(`bad IP address ${ip}`);
   const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g))) throw new Error(`bad IPv6 address ${ip}`);
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g)))
+    throw new Error(`bad IPv6 address ${ip}`);
   return { value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), v4: false };
 }
 
@@ -102,7 +106,13 @@ function peerMatches(peer: any, policyNamespace: string, d: Destination): boolea
   }
   if (!d.pod) return false;
   if (peer.namespaceSelector) {
-    if (!matchesSelector(peer.namespaceSelector, { 'kubernetes.io/metadata.name': d.pod.namespace, ...(d.pod.namespaceLabels ?? {}) })) return false;
+    if (
+      !matchesSelector(peer.namespaceSelector, {
+        'kubernetes.io/metadata.name': d.pod.namespace,
+        ...(d.pod.namespaceLabels ?? {}),
+      })
+    )
+      return false;
   } else if (d.pod.namespace !== policyNamespace) return false;
   return matchesSelector(peer.podSelector, d.pod.labels);
 }
@@ -114,8 +124,15 @@ function portMatches(p: any, d: Destination): boolean {
   return p.endPort !== undefined ? d.port >= p.port && d.port <= p.endPort : d.port === p.port;
 }
 
-/** Whether `source` may open a connection to `d` under `policies` (each with its namespace, default `defaultNamespace`). */
-export function egressAllowed(policies: Policy[], source: Pod, d: Destination, defaultNamespace = source.namespace): boolean {
+/**
+ * Whether `source` may open a connection to `d` under `policies` (each with its namespace, default `defaultNamespace`).
+ */
+export function egressAllowed(
+  policies: Policy[],
+  source: Pod,
+  d: Destination,
+  defaultNamespace = source.namespace,
+): boolean {
   const selecting = policies.filter((p) => {
     const ns = p.metadata.namespace ?? defaultNamespace;
     const types: string[] = p.spec.policyTypes ?? (p.spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);

@@ -13,9 +13,29 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { DEPLOY_DIR, chartForRendering, helm, removeChartCopy, render, renderError, testPasswordArgs, type Manifest } from './helm.js';
+import {
+  DEPLOY_DIR,
+  chartForRendering,
+  helm,
+  removeChartCopy,
+  render,
+  renderError,
+  testPasswordArgs,
+  type Manifest,
+} from './helm.js';
 import { validateManifests } from './k8s-validate.js';
-import { DASHBOARDS_DIR, EXTERNAL_METRICS, OBSERVABILITY_ON, dashboardFiles, dashboardQueries, metricNames, namesUsed, panelsOf, renderObservability, ruleQueries } from './observability.js';
+import {
+  DASHBOARDS_DIR,
+  EXTERNAL_METRICS,
+  OBSERVABILITY_ON,
+  dashboardFiles,
+  dashboardQueries,
+  metricNames,
+  namesUsed,
+  panelsOf,
+  renderObservability,
+  ruleQueries,
+} from './observability.js';
 
 const run = promisify(execFile);
 
@@ -36,7 +56,14 @@ const PROMTOOL = (() => {
 /** npm test's set-up (ORDERFLOW_TEST_SETUP=1) installs promtool: there its absence is a failure, not a skip. */
 const PROMTOOL_REQUIRED = process.env['ORDERFLOW_TEST_SETUP'] === '1';
 
-const ALERTS = ['OrderflowCollectorDisconnected', 'OrderflowUnfilledGaps', 'OrderflowClickHouseWritesFailing', 'OrderflowConsumerLagGrowing', 'OrderflowClientUpdateLatencyHigh', 'OrderflowServiceRestarting'];
+const ALERTS = [
+  'OrderflowCollectorDisconnected',
+  'OrderflowUnfilledGaps',
+  'OrderflowClickHouseWritesFailing',
+  'OrderflowConsumerLagGrowing',
+  'OrderflowClientUpdateLatencyHigh',
+  'OrderflowServiceRestarting',
+];
 
 const rulesOf = (rule: Manifest): any[] => rule.spec.groups.flatMap((g: any) => g.rules);
 const byAlert = (rule: Manifest): Record<string, any> => Object.fromEntries(rulesOf(rule).map((r) => [r.alert, r]));
@@ -60,7 +87,9 @@ describe('Grafana dashboard and alert rules in the chart', () => {
     expect(lint.stdout + lint.stderr).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     expect(lint.code).toBe(0);
     const defaults = await render();
-    expect(defaults.some((m) => m.kind === 'PrometheusRule' || m.source.endsWith('templates/grafana-dashboards.yaml'))).toBe(false);
+    expect(
+      defaults.some((m) => m.kind === 'PrometheusRule' || m.source.endsWith('templates/grafana-dashboards.yaml')),
+    ).toBe(false);
     expect(await validateManifests([on.dashboards, on.rule])).toEqual([]);
     expect(on.rule.apiVersion).toBe('monitoring.coreos.com/v1');
   });
@@ -70,7 +99,10 @@ describe('Grafana dashboard and alert rules in the chart', () => {
       const files = readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json'));
       expect(files.length).toBeGreaterThan(0);
       expect(Object.keys(on.dashboards.data!).sort()).toEqual(files.sort());
-      for (const f of files) expect(JSON.parse(on.dashboards.data![f]!), f).toEqual(JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')));
+      for (const f of files)
+        expect(JSON.parse(on.dashboards.data![f]!), f).toEqual(
+          JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')),
+        );
       expect(on.dashboards.metadata.labels!['grafana_dashboard']).toBe('1');
       expect(on.dashboards.metadata.namespace).toBe('orderflow');
       expect(on.dashboards.metadata.annotations).toBeUndefined();
@@ -80,9 +112,24 @@ describe('Grafana dashboard and alert rules in the chart', () => {
 
     it('takes its label, namespace, folder and extra metadata from the values', async () => {
       const { dashboards } = await renderObservability({
-        values: { grafana: { dashboards: { label: 'dashboards.example.com/load', labelValue: 'yes', namespace: 'monitoring', folder: 'Trading', labels: { team: 'trading' }, annotations: { note: 'x' } } } },
+        values: {
+          grafana: {
+            dashboards: {
+              label: 'dashboards.example.com/load',
+              labelValue: 'yes',
+              namespace: 'monitoring',
+              folder: 'Trading',
+              labels: { team: 'trading' },
+              annotations: { note: 'x' },
+            },
+          },
+        },
       });
-      expect(dashboards.metadata.labels).toMatchObject({ 'dashboards.example.com/load': 'yes', team: 'trading', 'app.kubernetes.io/instance': 'orderflow' });
+      expect(dashboards.metadata.labels).toMatchObject({
+        'dashboards.example.com/load': 'yes',
+        team: 'trading',
+        'app.kubernetes.io/instance': 'orderflow',
+      });
       expect(dashboards.metadata.labels!['grafana_dashboard']).toBeUndefined();
       expect(dashboards.metadata.namespace).toBe('monitoring');
       expect(dashboards.metadata.annotations).toEqual({ grafana_folder: 'Trading', note: 'x' });
@@ -92,49 +139,77 @@ describe('Grafana dashboard and alert rules in the chart', () => {
   describe('the dashboard', () => {
     const dashboards = [...dashboardFiles()];
 
-    it.each(dashboards)('%s: a Grafana dashboard with a data source variable, every panel on a Prometheus query, laid out without overlaps', (_name, d) => {
-      expect(d).toMatchObject({ uid: expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/), title: expect.any(String), schemaVersion: expect.any(Number), panels: expect.any(Array) });
-      // importable as it is: no __inputs to fill in, the data source picked in the variable
-      expect(d.__inputs).toBeUndefined();
-      const vars = d.templating.list;
-      expect(vars.find((v: any) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
-      for (const v of vars.filter((v: any) => v.type === 'query')) expect(v.datasource, v.name).toEqual({ type: 'prometheus', uid: '${datasource}' });
-      const panels = panelsOf(d) as any[];
-      const ids = panels.map((p) => p.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      const cells = new Set<string>();
-      for (const p of panels) {
-        const { x, y, w, h } = p.gridPos;
-        expect(x >= 0 && w > 0 && h > 0 && x + w <= 24, `${p.title} ${JSON.stringify(p.gridPos)}`).toBe(true);
-        for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
-          expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel at ${i},${j}`).toBe(false);
-          cells.add(`${i},${j}`);
+    it.each(dashboards)(
+      '%s: a Grafana dashboard with a data source variable, every panel on a Prometheus query, laid out without overlaps',
+      (_name, d) => {
+        expect(d).toMatchObject({
+          uid: expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/),
+          title: expect.any(String),
+          schemaVersion: expect.any(Number),
+          panels: expect.any(Array),
+        });
+        // importable as it is: no __inputs to fill in, the data source picked in the variable
+        expect(d.__inputs).toBeUndefined();
+        const vars = d.templating.list;
+        expect(vars.find((v: any) => v.name === 'datasource')).toMatchObject({
+          type: 'datasource',
+          query: 'prometheus',
+        });
+        for (const v of vars.filter((v: any) => v.type === 'query'))
+          expect(v.datasource, v.name).toEqual({ type: 'prometheus', uid: '${datasource}' });
+        const panels = panelsOf(d) as any[];
+        const ids = panels.map((p) => p.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        const cells = new Set<string>();
+        for (const p of panels) {
+          const { x, y, w, h } = p.gridPos;
+          expect(x >= 0 && w > 0 && h > 0 && x + w <= 24, `${p.title} ${JSON.stringify(p.gridPos)}`).toBe(true);
+          for (let i = x; i < x + w; i++)
+            for (let j = y; j < y + h; j++) {
+              expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel at ${i},${j}`).toBe(false);
+              cells.add(`${i},${j}`);
+            }
+          if (p.type === 'row') continue;
+          expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+          expect(p.targets.length, p.title).toBeGreaterThan(0);
+          expect(new Set(p.targets.map((t: any) => t.refId)).size, p.title).toBe(p.targets.length);
+          for (const t of p.targets) {
+            expect(t.datasource, p.title).toEqual(p.datasource);
+            expect(t.expr, p.title).toMatch(/\S/);
+          }
         }
-        if (p.type === 'row') continue;
-        expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
-        expect(p.targets.length, p.title).toBeGreaterThan(0);
-        expect(new Set(p.targets.map((t: any) => t.refId)).size, p.title).toBe(p.targets.length);
-        for (const t of p.targets) {
-          expect(t.datasource, p.title).toEqual(p.datasource);
-          expect(t.expr, p.title).toMatch(/\S/);
-        }
-      }
-    });
+      },
+    );
 
     it('covers ingest, lag, gaps, ClickHouse writes, clients, update latency, errors and the processes of every service', () => {
       const used = namesUsed(dashboards.flatMap(([, d]) => dashboardQueries(d)));
       const subjects: Record<string, string[]> = {
         ingest: ['collector_trades_total', 'collector_publisher_trades_acked_total', 'aggregator_trades_applied_total'],
-        lag: ['aggregator_consumer_pending_messages', 'collector_publisher_buffered_trades', 'aggregator_pending_trades'],
+        lag: [
+          'aggregator_consumer_pending_messages',
+          'collector_publisher_buffered_trades',
+          'aggregator_pending_trades',
+        ],
         gaps: ['collector_gaps_total', 'collector_backfilled_trades_total'],
-        'ClickHouse writes': ['aggregator_last_flush_seconds', 'aggregator_flushes_total', 'aggregator_write_failing_seconds'],
+        'ClickHouse writes': [
+          'aggregator_last_flush_seconds',
+          'aggregator_flushes_total',
+          'aggregator_write_failing_seconds',
+        ],
         clients: ['gateway_connected_clients', 'gateway_subscriptions', 'gateway_congested_clients'],
         'update latency': ['gateway_update_delay_seconds_bucket', 'gateway_subscribe_duration_seconds_bucket'],
-        errors: ['collector_malformed_total', 'aggregator_rejected_total', 'gateway_refused_requests_total', 'gateway_messages_out_total'],
+        errors: [
+          'collector_malformed_total',
+          'aggregator_rejected_total',
+          'gateway_refused_requests_total',
+          'gateway_messages_out_total',
+        ],
         processes: ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds'],
       };
-      for (const [subject, names] of Object.entries(subjects)) for (const n of names) expect(used.has(n), `${subject}: ${n}`).toBe(true);
-      for (const service of ['collector_', 'aggregator_', 'gateway_']) expect([...used.keys()].filter((n) => n.startsWith(service)).length, service).toBeGreaterThanOrEqual(5);
+      for (const [subject, names] of Object.entries(subjects))
+        for (const n of names) expect(used.has(n), `${subject}: ${n}`).toBe(true);
+      for (const service of ['collector_', 'aggregator_', 'gateway_'])
+        expect([...used.keys()].filter((n) => n.startsWith(service)).length, service).toBeGreaterThanOrEqual(5);
     });
   });
 
@@ -153,9 +228,13 @@ describe('Grafana dashboard and alert rules in the chart', () => {
 
     it('selects the release namespace by default, the pods of the release for restarts; other values change every threshold', async () => {
       const a = byAlert(on.rule);
-      expect(a.OrderflowCollectorDisconnected.expr).toBe('max by (namespace, pod, exchange) (collector_connected{namespace="orderflow"}) == 0');
+      expect(a.OrderflowCollectorDisconnected.expr).toBe(
+        'max by (namespace, pod, exchange) (collector_connected{namespace="orderflow"}) == 0',
+      );
       expect(a.OrderflowCollectorDisconnected.for).toBe('1m');
-      expect(a.OrderflowServiceRestarting.expr).toContain('kube_pod_container_status_restarts_total{namespace="orderflow",pod=~"(orderflow|orderflow-nats)-.+"}[15m]');
+      expect(a.OrderflowServiceRestarting.expr).toContain(
+        'kube_pod_container_status_restarts_total{namespace="orderflow",pod=~"(orderflow|orderflow-nats)-.+"}[15m]',
+      );
       const names = new Set(ruleQueries(on.rule).flatMap((q) => metricNames(q.expr)));
       expect([...names].filter((n) => EXTERNAL_METRICS[n])).toEqual(['kube_pod_container_status_restarts_total']);
 
@@ -183,31 +262,64 @@ describe('Grafana dashboard and alert rules in the chart', () => {
       expect(Object.keys(b)).toEqual(ALERTS.filter((x) => x !== 'OrderflowServiceRestarting'));
       for (const r of Object.values(b)) expect(r.labels.team, r.alert).toBe('trading');
       const sel = '{namespace="markets",job=~"prod-orderflow-.+"}';
-      expect(b.OrderflowCollectorDisconnected).toMatchObject({ expr: `max by (namespace, pod, exchange) (collector_connected${sel}) == 0`, for: '5m', labels: { severity: 'page' } });
-      expect(b.OrderflowUnfilledGaps.expr).toContain('collector_gaps_total{status="unfilled",namespace="markets",job=~"prod-orderflow-.+"}[1h]');
+      expect(b.OrderflowCollectorDisconnected).toMatchObject({
+        expr: `max by (namespace, pod, exchange) (collector_connected${sel}) == 0`,
+        for: '5m',
+        labels: { severity: 'page' },
+      });
+      expect(b.OrderflowUnfilledGaps.expr).toContain(
+        'collector_gaps_total{status="unfilled",namespace="markets",job=~"prod-orderflow-.+"}[1h]',
+      );
       expect(b.OrderflowUnfilledGaps.expr).toContain('offset 1h');
-      expect(b.OrderflowClickHouseWritesFailing.expr).toBe(`max by (namespace, pod, shard) (aggregator_write_failing_seconds${sel}) > 300`);
+      expect(b.OrderflowClickHouseWritesFailing.expr).toBe(
+        `max by (namespace, pod, shard) (aggregator_write_failing_seconds${sel}) > 300`,
+      );
       expect(b.OrderflowConsumerLagGrowing.expr).toContain('> 250000');
       expect(b.OrderflowConsumerLagGrowing.expr).toContain(`deriv(aggregator_consumer_pending_messages${sel}[30m])`);
       expect(b.OrderflowConsumerLagGrowing.for).toBe('20m');
-      expect(b.OrderflowClientUpdateLatencyHigh.expr).toBe(`histogram_quantile(0.95, sum by (namespace, pod, le) (rate(gateway_update_delay_seconds_bucket${sel}[10m]))) > 2`);
+      expect(b.OrderflowClientUpdateLatencyHigh.expr).toBe(
+        `histogram_quantile(0.95, sum by (namespace, pod, le) (rate(gateway_update_delay_seconds_bucket${sel}[10m]))) > 2`,
+      );
       expect(b.OrderflowClientUpdateLatencyHigh.for).toBe('15m');
 
       // the restart rule follows the release's names: the chart's full name and the NATS chart's
       const prod = byAlert((await renderObservability({ release: 'prod', namespace: 'markets' })).rule);
-      expect(prod.OrderflowServiceRestarting.expr).toContain('{namespace="markets",pod=~"(prod-orderflow|prod-nats)-.+"}');
-      const external = byAlert((await renderObservability({ values: { nats: { enabled: false }, externalNats: { url: 'nats://nats:4222' } } })).rule);
+      expect(prod.OrderflowServiceRestarting.expr).toContain(
+        '{namespace="markets",pod=~"(prod-orderflow|prod-nats)-.+"}',
+      );
+      const external = byAlert(
+        (await renderObservability({ values: { nats: { enabled: false }, externalNats: { url: 'nats://nats:4222' } } }))
+          .rule,
+      );
       expect(external.OrderflowServiceRestarting.expr).toContain('pod=~"(orderflow)-.+"');
     });
 
     it('rejects bad thresholds and unknown keys, naming them', async () => {
       const cases: [Record<string, unknown>, RegExp][] = [
-        [{ prometheusRule: { alerts: { collectorDisconnected: { for: '1 minute' } } } }, /prometheusRule\.alerts\.collectorDisconnected\.for/],
-        [{ prometheusRule: { alerts: { clientUpdateLatency: { quantile: 1.5 } } } }, /prometheusRule\.alerts\.clientUpdateLatency\.quantile/],
-        [{ prometheusRule: { alerts: { clickhouseWritesFailing: { seconds: 0 } } } }, /prometheusRule\.alerts\.clickhouseWritesFailing\.seconds/],
-        [{ prometheusRule: { alerts: { serviceRestarting: { restarts: 0 } } } }, /prometheusRule\.alerts\.serviceRestarting\.restarts/],
-        [{ prometheusRule: { alerts: { consumerLagGrowing: { minMessages: -1 } } } }, /prometheusRule\.alerts\.consumerLagGrowing\.minMessages/],
-        [{ prometheusRule: { alerts: { unfilledGaps: { severity: 'Page Me' } } } }, /prometheusRule\.alerts\.unfilledGaps\.severity/],
+        [
+          { prometheusRule: { alerts: { collectorDisconnected: { for: '1 minute' } } } },
+          /prometheusRule\.alerts\.collectorDisconnected\.for/,
+        ],
+        [
+          { prometheusRule: { alerts: { clientUpdateLatency: { quantile: 1.5 } } } },
+          /prometheusRule\.alerts\.clientUpdateLatency\.quantile/,
+        ],
+        [
+          { prometheusRule: { alerts: { clickhouseWritesFailing: { seconds: 0 } } } },
+          /prometheusRule\.alerts\.clickhouseWritesFailing\.seconds/,
+        ],
+        [
+          { prometheusRule: { alerts: { serviceRestarting: { restarts: 0 } } } },
+          /prometheusRule\.alerts\.serviceRestarting\.restarts/,
+        ],
+        [
+          { prometheusRule: { alerts: { consumerLagGrowing: { minMessages: -1 } } } },
+          /prometheusRule\.alerts\.consumerLagGrowing\.minMessages/,
+        ],
+        [
+          { prometheusRule: { alerts: { unfilledGaps: { severity: 'Page Me' } } } },
+          /prometheusRule\.alerts\.unfilledGaps\.severity/,
+        ],
         [{ prometheusRule: { alerts: { nosuchAlert: { enabled: true } } } }, /nosuchAlert/],
         [{ prometheusRule: { selector: '{namespace="x"}' } }, /prometheusRule\.selector/],
         [{ grafana: { dashboards: { label: 'not a label!' } } }, /grafana\.dashboards\.label/],
@@ -224,7 +336,11 @@ describe('Grafana dashboard and alert rules in the chart', () => {
         'histogram_quantile(0.99, sum by (namespace, le) (rate(gateway_update_delay_seconds_bucket{namespace=~"$namespace", job="a{b}"}[$__rate_interval]))) > 0.5 and on (pod) group_left (exchange) collector_connected offset 5m or vector(1e+06)',
       ),
     ).toEqual(['collector_connected', 'gateway_update_delay_seconds_bucket']);
-    expect(metricNames('sum(x:recorded:rate5m) without (le) / ignoring (code) count(y_total) unless z')).toEqual(['x:recorded:rate5m', 'y_total', 'z']);
+    expect(metricNames('sum(x:recorded:rate5m) without (le) / ignoring (code) count(y_total) unless z')).toEqual([
+      'x:recorded:rate5m',
+      'y_total',
+      'z',
+    ]);
     expect(() => metricNames('{__name__=~"collector_.*"}')).toThrow(/__name__/);
   });
 });
@@ -285,26 +401,60 @@ function inputSeries(): Series[] {
     series('collector_gaps_total', { pod: 'c-bybit-new', exchange: 'bybit', status: 'unfilled' }, '_x55 2x15'),
     series('aggregator_write_failing_seconds', { pod: 'orderflow-aggregator-0', shard: '0' }, '0x5 60+60x54'),
     series('aggregator_write_failing_seconds', { pod: 'orderflow-aggregator-1', shard: '1' }, '0x60'),
-    series('aggregator_consumer_pending_messages', { pod: 'orderflow-aggregator-1', shard: '1', exchange: 'binance', symbol: 'BTCUSDT' }, '12000+500x60'),
-    series('aggregator_consumer_pending_messages', { pod: 'orderflow-aggregator-1', shard: '1', exchange: 'binance', symbol: 'ETHUSDT' }, '50000x60'),
-    series('aggregator_consumer_pending_messages', { pod: 'orderflow-aggregator-0', shard: '0', exchange: 'binance', symbol: 'SOLUSDT' }, '100+10x60'),
-    series('kube_pod_container_status_restarts_total', { pod: 'orderflow-gateway-7d9f-abcde', container: 'gateway', job: 'kube-state-metrics' }, '0x10 1x50'),
-    series('kube_pod_container_status_restarts_total', { pod: 'postgres-0', container: 'postgres', job: 'kube-state-metrics' }, '0+1x60'),
-    series('kube_pod_container_status_restarts_total', { namespace: 'other', pod: 'orderflow-gateway-1', container: 'gateway', job: 'kube-state-metrics' }, '0+1x60'),
+    series(
+      'aggregator_consumer_pending_messages',
+      { pod: 'orderflow-aggregator-1', shard: '1', exchange: 'binance', symbol: 'BTCUSDT' },
+      '12000+500x60',
+    ),
+    series(
+      'aggregator_consumer_pending_messages',
+      { pod: 'orderflow-aggregator-1', shard: '1', exchange: 'binance', symbol: 'ETHUSDT' },
+      '50000x60',
+    ),
+    series(
+      'aggregator_consumer_pending_messages',
+      { pod: 'orderflow-aggregator-0', shard: '0', exchange: 'binance', symbol: 'SOLUSDT' },
+      '100+10x60',
+    ),
+    series(
+      'kube_pod_container_status_restarts_total',
+      { pod: 'orderflow-gateway-7d9f-abcde', container: 'gateway', job: 'kube-state-metrics' },
+      '0x10 1x50',
+    ),
+    series(
+      'kube_pod_container_status_restarts_total',
+      { pod: 'postgres-0', container: 'postgres', job: 'kube-state-metrics' },
+      '0+1x60',
+    ),
+    series(
+      'kube_pod_container_status_restarts_total',
+      { namespace: 'other', pod: 'orderflow-gateway-1', container: 'gateway', job: 'kube-state-metrics' },
+      '0+1x60',
+    ),
   ];
   for (const le of UPDATE_BUCKETS) {
-    out.push(series('gateway_update_delay_seconds_bucket', { pod: 'gw-slow', le }, Number(le) <= 0.5 ? '0x60' : '0+10x60'));
+    out.push(
+      series('gateway_update_delay_seconds_bucket', { pod: 'gw-slow', le }, Number(le) <= 0.5 ? '0x60' : '0+10x60'),
+    );
     out.push(series('gateway_update_delay_seconds_bucket', { pod: 'gw-fast', le }, '0+10x60'));
   }
   return out;
 }
 
-type AlertTest = { eval_time: string; alertname: string; exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[] };
-const none = (alertname: string, ...times: string[]): AlertTest[] => times.map((eval_time) => ({ eval_time, alertname, exp_alerts: [] }));
+type AlertTest = {
+  eval_time: string;
+  alertname: string;
+  exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[];
+};
+const none = (alertname: string, ...times: string[]): AlertTest[] =>
+  times.map((eval_time) => ({ eval_time, alertname, exp_alerts: [] }));
 
 const disconnected = (extra: Record<string, string> = {}, forText = '1m') => ({
   exp_labels: { severity: 'critical', namespace: NS, pod: 'c-binance', exchange: 'binance', ...extra },
-  exp_annotations: { summary: 'Collector binance disconnected', description: `c-binance has had an exchange connection closed for ${forText} (collector_connected 0): trades of binance are not being collected.` },
+  exp_annotations: {
+    summary: 'Collector binance disconnected',
+    description: `c-binance has had an exchange connection closed for ${forText} (collector_connected 0): trades of binance are not being collected.`,
+  },
 });
 const gaps = (pod: string, exchange: string, extra: Record<string, string> = {}, window = '15m') => ({
   exp_labels: { severity: 'warning', namespace: NS, pod, exchange, ...extra },
@@ -332,20 +482,29 @@ const slowUpdates = {
   exp_annotations: {
     summary: 'Gateway gw-slow: slow live updates',
     // p99 within the (0.5 s, 1 s] bucket, interpolated: 0.5 + 0.5 × 0.99
-    description: 'The 0.99 quantile of the delay from the aggregator publishing an update to gw-slow writing it to a client is 995ms over 5m (gateway_update_delay_seconds), above 0.5s.',
+    description:
+      'The 0.99 quantile of the delay from the aggregator publishing an update to gw-slow writing it to a client is 995ms over 5m (gateway_update_delay_seconds), above 0.5s.',
   },
 };
 const restarting = {
   exp_labels: { severity: 'warning', namespace: NS, pod: 'orderflow-gateway-7d9f-abcde', container: 'gateway' },
   exp_annotations: {
     summary: 'orderflow-gateway-7d9f-abcde restarting',
-    description: 'Container gateway of orderflow-gateway-7d9f-abcde restarted within the last 15m (kube_pod_container_status_restarts_total): kubectl describe pod and kubectl logs --previous tell why.',
+    description:
+      'Container gateway of orderflow-gateway-7d9f-abcde restarted within the last 15m (kube_pod_container_status_restarts_total): kubectl describe pod and kubectl logs --previous tell why.',
   },
 };
 
-/** The expectations with the chart's default thresholds: each alert firing, and not firing before, after and for the other series. */
+/**
+ * The expectations with the chart's default thresholds: each alert firing, and not firing before, after and for the
+ * other series.
+ */
 function defaultExpectations(): AlertTest[] {
-  const at = (eval_time: string, alertname: string, exp_alerts: AlertTest['exp_alerts']): AlertTest => ({ eval_time, alertname, exp_alerts });
+  const at = (eval_time: string, alertname: string, exp_alerts: AlertTest['exp_alerts']): AlertTest => ({
+    eval_time,
+    alertname,
+    exp_alerts,
+  });
   return [
     // 0 from 3m: pending at 3m, firing after `for` 1m, resolved once connected again (14m)
     ...none('OrderflowCollectorDisconnected', '2m', '3m', '15m'),
@@ -392,7 +551,11 @@ const OTHER_THRESHOLDS = {
 };
 function otherExpectations(): AlertTest[] {
   const team = { team: 'trading' };
-  const at = (eval_time: string, alertname: string, exp_alerts: AlertTest['exp_alerts']): AlertTest => ({ eval_time, alertname, exp_alerts });
+  const at = (eval_time: string, alertname: string, exp_alerts: AlertTest['exp_alerts']): AlertTest => ({
+    eval_time,
+    alertname,
+    exp_alerts,
+  });
   return [
     ...none('OrderflowCollectorDisconnected', '4m', '7m'),
     at('8m', 'OrderflowCollectorDisconnected', [disconnected(team, '5m')]),
@@ -409,64 +572,111 @@ function otherExpectations(): AlertTest[] {
 
 function testFile(rules: string, tests: AlertTest[], name: string): string {
   const file = join(tmp, name);
-  writeFileSync(file, stringify({ rule_files: [rules], evaluation_interval: '1m', tests: [{ interval: '1m', input_series: inputSeries(), alert_rule_test: tests }] }, { lineWidth: 0 }));
+  writeFileSync(
+    file,
+    stringify(
+      {
+        rule_files: [rules],
+        evaluation_interval: '1m',
+        tests: [{ interval: '1m', input_series: inputSeries(), alert_rule_test: tests }],
+      },
+      { lineWidth: 0 },
+    ),
+  );
   return file;
 }
 
-describe(`promtool ${PROMTOOL ?? '(missing)'}: the rendered alert rules`, { skip: !PROMTOOL && !PROMTOOL_REQUIRED, meta: { skipReason: "promtool is not installed (Debian's prometheus package; scripts/setup.sh installs it with ORDERFLOW_TEST_SETUP=1)" } }, () => {
-  it('promtool is installed (npm test installs Debian\'s prometheus package in scripts/setup.sh)', () => {
-    expect(PROMTOOL, "promtool is not on PATH: with ORDERFLOW_TEST_SETUP=1, scripts/setup.sh installs Debian's prometheus package").toBeDefined();
-  });
+describe(
+  `promtool ${PROMTOOL ?? '(missing)'}: the rendered alert rules`,
+  {
+    skip: !PROMTOOL && !PROMTOOL_REQUIRED,
+    meta: {
+      skipReason:
+        "promtool is not installed (Debian's prometheus package; scripts/setup.sh installs it with ORDERFLOW_TEST_SETUP=1)",
+    },
+  },
+  () => {
+    it("promtool is installed (npm test installs Debian's prometheus package in scripts/setup.sh)", () => {
+      expect(
+        PROMTOOL,
+        "promtool is not on PATH: with ORDERFLOW_TEST_SETUP=1, scripts/setup.sh installs Debian's prometheus package",
+      ).toBeDefined();
+    });
 
-  it('promtool check rules: the default and other values', async () => {
-    const { rule } = await renderObservability();
-    const other = await renderObservability({ values: OTHER_THRESHOLDS });
-    for (const [name, r] of [['default', rule], ['other', other.rule]] as const) {
-      const res = await promtool(['check', 'rules', ruleFile(r, `check-${name}.yaml`)]);
-      expect(res.out, name).toContain(`SUCCESS: ${ALERTS.length} rules found`);
+    it('promtool check rules: the default and other values', async () => {
+      const { rule } = await renderObservability();
+      const other = await renderObservability({ values: OTHER_THRESHOLDS });
+      for (const [name, r] of [
+        ['default', rule],
+        ['other', other.rule],
+      ] as const) {
+        const res = await promtool(['check', 'rules', ruleFile(r, `check-${name}.yaml`)]);
+        expect(res.out, name).toContain(`SUCCESS: ${ALERTS.length} rules found`);
+        expect(res.ok, res.out).toBe(true);
+      }
+    });
+
+    it('promtool test rules: every alert fires on what it watches for, and not otherwise (default thresholds)', async () => {
+      const { rule } = await renderObservability();
+      ruleFile(rule, 'rules-default.yaml');
+      const tests = defaultExpectations();
+      // every alert is tested both firing and not firing
+      for (const a of ALERTS) {
+        expect(
+          tests.some((t) => t.alertname === a && t.exp_alerts.length > 0),
+          `${a} firing`,
+        ).toBe(true);
+        expect(
+          tests.some((t) => t.alertname === a && t.exp_alerts.length === 0),
+          `${a} not firing`,
+        ).toBe(true);
+      }
+      const res = await promtool(['test', 'rules', testFile('rules-default.yaml', tests, 'test-default.yaml')]);
+      expect(res.out).toContain('SUCCESS');
       expect(res.ok, res.out).toBe(true);
-    }
-  });
+    });
 
-  it('promtool test rules: every alert fires on what it watches for, and not otherwise (default thresholds)', async () => {
-    const { rule } = await renderObservability();
-    ruleFile(rule, 'rules-default.yaml');
-    const tests = defaultExpectations();
-    // every alert is tested both firing and not firing
-    for (const a of ALERTS) {
-      expect(tests.some((t) => t.alertname === a && t.exp_alerts.length > 0), `${a} firing`).toBe(true);
-      expect(tests.some((t) => t.alertname === a && t.exp_alerts.length === 0), `${a} not firing`).toBe(true);
-    }
-    const res = await promtool(['test', 'rules', testFile('rules-default.yaml', tests, 'test-default.yaml')]);
-    expect(res.out).toContain('SUCCESS');
-    expect(res.ok, res.out).toBe(true);
-  });
+    it('promtool test rules: other thresholds from the values change when (and whether) each alert fires', async () => {
+      const { rule } = await renderObservability({ values: OTHER_THRESHOLDS });
+      ruleFile(rule, 'rules-other.yaml');
+      const res = await promtool([
+        'test',
+        'rules',
+        testFile('rules-other.yaml', otherExpectations(), 'test-other.yaml'),
+      ]);
+      expect(res.out).toContain('SUCCESS');
+      expect(res.ok, res.out).toBe(true);
+    });
 
-  it('promtool test rules: other thresholds from the values change when (and whether) each alert fires', async () => {
-    const { rule } = await renderObservability({ values: OTHER_THRESHOLDS });
-    ruleFile(rule, 'rules-other.yaml');
-    const res = await promtool(['test', 'rules', testFile('rules-other.yaml', otherExpectations(), 'test-other.yaml')]);
-    expect(res.out).toContain('SUCCESS');
-    expect(res.ok, res.out).toBe(true);
-  });
+    it('the test fails when an expectation is wrong (the harness can fail)', async () => {
+      const { rule } = await renderObservability();
+      ruleFile(rule, 'rules-wrong.yaml');
+      const wrong = [...none('OrderflowClickHouseWritesFailing', '8m')];
+      const res = await promtool(['test', 'rules', testFile('rules-wrong.yaml', wrong, 'test-wrong.yaml')]);
+      expect(res.ok).toBe(false);
+      expect(res.out).toMatch(/FAILED/);
+    });
 
-  it('the test fails when an expectation is wrong (the harness can fail)', async () => {
-    const { rule } = await renderObservability();
-    ruleFile(rule, 'rules-wrong.yaml');
-    const wrong = [...none('OrderflowClickHouseWritesFailing', '8m')];
-    const res = await promtool(['test', 'rules', testFile('rules-wrong.yaml', wrong, 'test-wrong.yaml')]);
-    expect(res.ok).toBe(false);
-    expect(res.out).toMatch(/FAILED/);
-  });
-
-  it("promtool check rules: every dashboard query is valid PromQL (Grafana's variables substituted)", async () => {
-    const sub = (e: string) => e.replace(/\$__rate_interval|\$__range|\$__interval/g, '5m').replace(/\$\{?\w+\}?/g, '.*');
-    const queries = [...dashboardFiles()].flatMap(([, d]) => dashboardQueries(d));
-    expect(queries.length).toBeGreaterThan(20);
-    const file = join(tmp, 'dashboard-queries.yaml');
-    writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: sub(q.expr) })) }] }));
-    const res = await promtool(['check', 'rules', file]);
-    expect(res.out).toContain(`SUCCESS: ${queries.length} rules found`);
-    expect(res.ok, res.out).toBe(true);
-  });
-});
+    it("promtool check rules: every dashboard query is valid PromQL (Grafana's variables substituted)", async () => {
+      const sub = (e: string) =>
+        e.replace(/\$__rate_interval|\$__range|\$__interval/g, '5m').replace(/\$\{?\w+\}?/g, '.*');
+      const queries = [...dashboardFiles()].flatMap(([, d]) => dashboardQueries(d));
+      expect(queries.length).toBeGreaterThan(20);
+      const file = join(tmp, 'dashboard-queries.yaml');
+      writeFileSync(
+        file,
+        stringify({
+          groups: [
+            {
+              name: 'dashboard',
+              rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: sub(q.expr) })),
+            },
+          ],
+        }),
+      );
+      const res = await promtool(['check', 'rules', file]);
+      expect(res.out).toContain(`SUCCESS: ${queries.length} rules found`);
+      expect(res.ok, res.out).toBe(true);
+    });
+  },
+);

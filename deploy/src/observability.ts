@@ -32,7 +32,10 @@ export type Dashboard = any;
 /** The dashboard files: name -> parsed JSON. */
 export function dashboardFiles(): Map<string, Dashboard> {
   const out = new Map<string, Dashboard>();
-  for (const f of readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json')).sort()) out.set(f, JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')));
+  for (const f of readdirSync(DASHBOARDS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort())
+    out.set(f, JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')));
   return out;
 }
 
@@ -55,26 +58,51 @@ export function panelsOf(dashboard: { panels?: Panel[] }): Panel[] {
  */
 export function dashboardQueries(dashboard: Dashboard): Query[] {
   const out: Query[] = [];
-  for (const p of panelsOf(dashboard)) for (const t of p.targets ?? []) if (t.expr) out.push({ where: `panel "${p.title}"`, expr: t.expr });
-  for (const v of (dashboard.templating?.list ?? []) as { name: string; type: string; query?: unknown; definition?: string }[]) {
+  for (const p of panelsOf(dashboard))
+    for (const t of p.targets ?? []) if (t.expr) out.push({ where: `panel "${p.title}"`, expr: t.expr });
+  for (const v of (dashboard.templating?.list ?? []) as {
+    name: string;
+    type: string;
+    query?: unknown;
+    definition?: string;
+  }[]) {
     if (v.type !== 'query') continue;
-    const text = typeof v.query === 'string' ? v.query : ((v.query as { query?: string } | undefined)?.query ?? v.definition ?? '');
+    const text =
+      typeof v.query === 'string'
+        ? v.query
+        : ((v.query as { query?: string } | undefined)?.query ?? v.definition ?? '');
     const labelValues = /^\s*label_values\(\s*(.+?)\s*,\s*[a-zA-Z_]\w*\s*\)\s*$/.exec(text);
     if (labelValues) out.push({ where: `variable $${v.name}`, expr: labelValues[1]! });
-    else if (/^\s*query_result\(/.test(text)) out.push({ where: `variable $${v.name}`, expr: text.replace(/^\s*query_result\((.*)\)\s*$/, '$1') });
-    else if (!/^\s*label_values\(\s*[a-zA-Z_]\w*\s*\)\s*$/.test(text)) throw new Error(`variable $${v.name}: a query this reader does not know: ${text}`);
+    else if (/^\s*query_result\(/.test(text))
+      out.push({ where: `variable $${v.name}`, expr: text.replace(/^\s*query_result\((.*)\)\s*$/, '$1') });
+    else if (!/^\s*label_values\(\s*[a-zA-Z_]\w*\s*\)\s*$/.test(text))
+      throw new Error(`variable $${v.name}: a query this reader does not know: ${text}`);
   }
   return out;
 }
 
 /** The alert and recording rules' expressions of a rendered PrometheusRule. */
 export function ruleQueries(rule: Manifest): Query[] {
-  return (rule.spec.groups as { name: string; rules: { alert?: string; record?: string; expr: string }[] }[]).flatMap((g) =>
-    g.rules.map((r) => ({ where: `rule ${r.alert ?? r.record}`, expr: String(r.expr) })),
+  return (rule.spec.groups as { name: string; rules: { alert?: string; record?: string; expr: string }[] }[]).flatMap(
+    (g) => g.rules.map((r) => ({ where: `rule ${r.alert ?? r.record}`, expr: String(r.expr) })),
   );
 }
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /**
  * The metric names a PromQL expression reads. Grafana variables ($x, ${x}) are blanked, then
@@ -110,21 +138,30 @@ export function namesUsed(queries: Query[]): Map<string, string[]> {
 export const OBSERVABILITY_ON = { grafana: { dashboards: { enabled: true } }, prometheusRule: { enabled: true } };
 
 /** The chart rendered with the dashboards and the rules on (plus `values`): the ConfigMap and the PrometheusRule. */
-export async function renderObservability(o: RenderOptions = {}): Promise<{ manifests: Manifest[]; dashboards: Manifest; rule: Manifest }> {
+export async function renderObservability(
+  o: RenderOptions = {},
+): Promise<{ manifests: Manifest[]; dashboards: Manifest; rule: Manifest }> {
   const manifests = await render({ ...o, values: deepMerge(OBSERVABILITY_ON, o.values ?? {}) });
   const one = (kind: string, test: (m: Manifest) => boolean) => {
     const hits = manifests.filter((m) => m.kind === kind && test(m));
     if (hits.length !== 1) throw new Error(`expected one ${kind}, found ${hits.length}`);
     return hits[0]!;
   };
-  return { manifests, dashboards: one('ConfigMap', (m) => m.source.endsWith('templates/grafana-dashboards.yaml')), rule: one('PrometheusRule', () => true) };
+  return {
+    manifests,
+    dashboards: one('ConfigMap', (m) => m.source.endsWith('templates/grafana-dashboards.yaml')),
+    rule: one('PrometheusRule', () => true),
+  };
 }
 
 export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    out[k] = prev && v && typeof prev === 'object' && typeof v === 'object' && !Array.isArray(v) ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      prev && v && typeof prev === 'object' && typeof v === 'object' && !Array.isArray(v)
+        ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }

@@ -26,7 +26,7 @@ interface Row {
 /** The rows of the markdown table that follows the heading "The chart's resources". */
 function documentedRows(): Row[] {
   const start = SIZING.search(/^#+ The chart's resources/m);
-  if (start < 0) throw new Error("docs/sizing.md has no section \"The chart's resources\"");
+  if (start < 0) throw new Error('docs/sizing.md has no section "The chart\'s resources"');
   const lines = SIZING.slice(start).split('\n');
   const first = lines.findIndex((l) => l.startsWith('|'));
   const table: string[] = [];
@@ -34,8 +34,18 @@ function documentedRows(): Row[] {
     if (!l.startsWith('|')) break;
     table.push(l);
   }
-  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim().replace(/`/g, ''));
-  expect(cells(table[0]!).slice(0, 5)).toEqual(['values file', 'component', 'CPU request', 'memory request', 'memory limit']);
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim().replace(/`/g, ''));
+  expect(cells(table[0]!).slice(0, 5)).toEqual([
+    'values file',
+    'component',
+    'CPU request',
+    'memory request',
+    'memory limit',
+  ]);
   return table.slice(2).map((l) => {
     const [file, component, cpu, memory, limit] = cells(l);
     return { file: file!, component: component!, cpu: cpu!, memory: memory!, limit: limit! };
@@ -58,7 +68,8 @@ function resourcesAt(values: any, component: string): any {
 function appResourceBlocks(values: any): string[] {
   const out = ['collector', 'aggregator', 'gateway'].filter((c) => values[c]?.resources);
   for (const e of values.collector?.exchanges ?? []) if (e.resources) out.push(`collector.exchanges[${e.id}]`);
-  if (values.clickhouse?.bundled?.enabled !== false && values.clickhouse?.bundled?.resources) out.push('clickhouse.bundled');
+  if (values.clickhouse?.bundled?.enabled !== false && values.clickhouse?.bundled?.resources)
+    out.push('clickhouse.bundled');
   return out;
 }
 
@@ -70,7 +81,10 @@ describe('the chart resources and docs/sizing.md', () => {
       const values = parse(readFileSync(VALUES_FILES[r.file] ?? '', 'utf8'));
       const res = resourcesAt(values, r.component);
       expect(res, `${r.file} ${r.component}`).toBeDefined();
-      expect([String(res.requests.cpu), String(res.requests.memory), String(res.limits.memory)], `${r.file} ${r.component}`).toEqual([r.cpu, r.memory, r.limit]);
+      expect(
+        [String(res.requests.cpu), String(res.requests.memory), String(res.limits.memory)],
+        `${r.file} ${r.component}`,
+      ).toEqual([r.cpu, r.memory, r.limit]);
     }
   });
 
@@ -78,7 +92,10 @@ describe('the chart resources and docs/sizing.md', () => {
     for (const [file, path] of Object.entries(VALUES_FILES)) {
       const values = parse(readFileSync(path, 'utf8'));
       const documented = rows.filter((r) => r.file === file).map((r) => r.component);
-      expect(appResourceBlocks(values).filter((c) => !documented.includes(c)), file).toEqual([]);
+      expect(
+        appResourceBlocks(values).filter((c) => !documented.includes(c)),
+        file,
+      ).toEqual([]);
     }
   });
 

@@ -59,7 +59,9 @@ export function parseXml(text: string): XmlElement {
         i++;
         break;
       }
-      const m = /^([A-Za-z_][-A-Za-z0-9_.:]*)\s*=\s*("([^"<]*)"|'([^'<]*)')/.exec(text.slice(i)) ?? fail(`an attribute of <${name}> expected`);
+      const m =
+        /^([A-Za-z_][-A-Za-z0-9_.:]*)\s*=\s*("([^"<]*)"|'([^'<]*)')/.exec(text.slice(i)) ??
+        fail(`an attribute of <${name}> expected`);
       if (m[1]! in attrs) fail(`attribute ${m[1]} twice`);
       attrs[m[1]!] = decode(m[3] ?? m[4] ?? '', i);
       i += m[0].length;
@@ -77,7 +79,8 @@ export function parseXml(text: string): XmlElement {
         if (text.slice(i + 4, end).includes('--')) fail('"--" inside a comment');
         i = end + 3;
       } else if (text.startsWith('</', i)) {
-        const close = new RegExp(`^</${name.replace(/\./g, '\\.')}\\s*>`).exec(text.slice(i)) ?? fail(`</${name}> expected`);
+        const close =
+          new RegExp(`^</${name.replace(/\./g, '\\.')}\\s*>`).exec(text.slice(i)) ?? fail(`</${name}> expected`);
         i += close[0].length;
         return { name, attrs, children, text: own.trim() };
       } else children.push(element());
@@ -102,7 +105,8 @@ export function child(el: XmlElement, name: string): XmlElement {
 
 /** Serialises an element back to XML (attributes and text escaped), for writing a changed tree. */
 export function serializeXml(el: XmlElement, indent = ''): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const esc = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const attrs = Object.entries(el.attrs)
     .map(([k, v]) => ` ${k}="${esc(v)}"`)
     .join('');

@@ -64,7 +64,9 @@ const NOT_SETTINGS = new Set([
   'http_zlib_compression_level',
 ]);
 
-/** ClickHouse's HTTP status for some error codes (src/Server/HTTPHandler.cpp, exceptionCodeToHTTPStatus); 500 otherwise. */
+/**
+ * ClickHouse's HTTP status for some error codes (src/Server/HTTPHandler.cpp, exceptionCodeToHTTPStatus); 500 otherwise.
+ */
 const HTTP_STATUS = new Map([
   [516, 401], // AUTHENTICATION_FAILED
   [497, 403], // ACCESS_DENIED
@@ -144,12 +146,14 @@ const users = new Map();
 users.set('default', { hash: sha256(args.password), pool: new Pool(dataDir, size) });
 const SETTING_NAME_OR_VALUE = /^[A-Za-z0-9_.]{1,64}$/;
 for (const u of args.users ? JSON.parse(args.users) : []) {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(u.user) || users.has(u.user)) throw new Error(`--users: bad or repeated user ${JSON.stringify(u.user)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(u.user) || users.has(u.user))
+    throw new Error(`--users: bad or repeated user ${JSON.stringify(u.user)}`);
   const pool = new Pool(dataDir, Math.min(size, 2));
   const { readonly, ...rest } = u.settings ?? {};
   const sets = [];
   for (const [k, v] of Object.entries(rest)) {
-    if (!SETTING_NAME_OR_VALUE.test(k) || !SETTING_NAME_OR_VALUE.test(String(v))) throw new Error(`--users: bad setting ${k} = ${v}`);
+    if (!SETTING_NAME_OR_VALUE.test(k) || !SETTING_NAME_OR_VALUE.test(String(v)))
+      throw new Error(`--users: bad setting ${k} = ${v}`);
     sets.push(`SET ${k} = ${typeof v === 'number' ? v : quote(String(v))}`);
   }
   // readonly last: once it is set, the engine refuses (1) or restricts (2) further changes
@@ -204,7 +208,10 @@ async function handle(req, res) {
     const { user, password } = credentials(req, url);
     const u = users.get(user);
     if (!u || u.hash !== sha256(password)) {
-      throw new HttpError(516, `${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`);
+      throw new HttpError(
+        516,
+        `${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
+      );
     }
     const inUrl = url.searchParams.get('query');
     const sql = inUrl === null ? body : body.length > 0 ? `${inUrl}\n${body}` : inUrl;
@@ -230,19 +237,30 @@ async function handle(req, res) {
       const useDb = database !== null && database !== 'default';
       try {
         for (const k of settings) {
-          const prior = (await s.queryAsync(`SELECT value FROM system.settings WHERE name = ${quote(k)}`, { format: 'TabSeparatedRaw' })).text().replace(/\n$/, '');
+          const prior = (
+            await s.queryAsync(`SELECT value FROM system.settings WHERE name = ${quote(k)}`, {
+              format: 'TabSeparatedRaw',
+            })
+          )
+            .text()
+            .replace(/\n$/, '');
           await s.queryAsync(`SET ${k} = ${quote(url.searchParams.get(k))}`);
           saved.push([k, prior]);
         }
         if (useDb) await s.queryAsync(`USE ${database}`);
-        return Object.keys(params).length > 0 ? await s.queryBindAsync(sql, params, { format }) : await s.queryAsync(sql, { format });
+        return Object.keys(params).length > 0
+          ? await s.queryBindAsync(sql, params, { format })
+          : await s.queryAsync(sql, { format });
       } finally {
         for (const [k, v] of saved) await s.queryAsync(`SET ${k} = ${quote(v)}`).catch(() => undefined);
         if (useDb) await s.queryAsync('USE default').catch(() => undefined);
       }
     });
     const bytes = result.bytes();
-    if (TRACE) console.log(`${new Date().toISOString()} ${user} ${Date.now() - started} ms ${bytes.byteLength} B ${sql.slice(0, 300).replace(/\s+/g, ' ')}`);
+    if (TRACE)
+      console.log(
+        `${new Date().toISOString()} ${user} ${Date.now() - started} ms ${bytes.byteLength} B ${sql.slice(0, 300).replace(/\s+/g, ' ')}`,
+      );
     res.writeHead(200, {
       'Content-Type': 'text/plain; charset=UTF-8',
       'Content-Length': bytes.byteLength,
@@ -276,7 +294,9 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 3000;
 server.listen(Number(args.port), args.host, () => {
-  console.log(`chdb ${users.get('default').pool.all[0].query('SELECT version()', 'TabSeparated').trim()} answering ClickHouse HTTP on http://${args.host}:${args.port} (data ${dataDir})`);
+  console.log(
+    `chdb ${users.get('default').pool.all[0].query('SELECT version()', 'TabSeparated').trim()} answering ClickHouse HTTP on http://${args.host}:${args.port} (data ${dataDir})`,
+  );
 });
 
 function shutdown() {

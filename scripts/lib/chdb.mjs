@@ -22,18 +22,11 @@ import {
   terminate,
   waitReady,
 } from './services.mjs';
-import {
-  ROLE_PROFILES,
-  ROLE_USERS,
-  analystRole,
-  roleCredentials,
-} from './clickhouse-roles.mjs';
+import { ROLE_PROFILES, ROLE_USERS, analystRole, roleCredentials } from './clickhouse-roles.mjs';
 
 const LOOPBACK = '127.0.0.1';
 const SERVER = fileURLToPath(new URL('../chdb/server.mjs', import.meta.url));
-const MODULE = fileURLToPath(
-  new URL('../chdb/node_modules/chdb/package.json', import.meta.url),
-);
+const MODULE = fileURLToPath(new URL('../chdb/node_modules/chdb/package.json', import.meta.url));
 
 /**
  * @returns {Promise<{url: string, httpPort: number, tcpPort: number, user: string,
@@ -54,33 +47,18 @@ export async function startChdb({
     throw new Error(
       `chdb is not installed (${MODULE} is missing): run \`npm ci --prefix scripts/chdb\` (scripts/test.sh does)`,
     );
-  if (user !== 'default')
-    throw new Error(
-      `the chdb front knows the user "default" only (asked for "${user}")`,
-    );
+  if (user !== 'default') throw new Error(`the chdb front knows the user "default" only (asked for "${user}")`);
   httpPort = Number(httpPort || (await getFreePort()));
   const ownsDir = !dataDir;
-  dataDir = path.resolve(
-    dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-chdb-')),
-  );
+  dataDir = path.resolve(dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-chdb-')));
   // CHDB_FRONT_LOG_DIR keeps the front's log (with CHDB_FRONT_TRACE=1, every query) after the run
   logDir = path.resolve(logDir ?? process.env.CHDB_FRONT_LOG_DIR ?? path.join(dataDir, 'log'));
   roles = testRoles(roles, dataDir);
   const url = `http://${LOOPBACK}:${httpPort}`;
   if (await isListening(LOOPBACK, httpPort))
-    throw new Error(
-      `chdb: HTTP port ${httpPort} on ${LOOPBACK} is already in use`,
-    );
+    throw new Error(`chdb: HTTP port ${httpPort} on ${LOOPBACK} is already in use`);
   const logFile = path.join(logDir, 'chdb-server.log');
-  const args = [
-    SERVER,
-    '--port',
-    String(httpPort),
-    '--path',
-    path.join(dataDir, 'chdb'),
-    '--password',
-    password,
-  ];
+  const args = [SERVER, '--port', String(httpPort), '--path', path.join(dataDir, 'chdb'), '--password', password];
   // the role users with their profiles' settings (scripts/chdb/server.mjs says what the engine
   // enforces of them there)
   const users = [];
@@ -93,8 +71,7 @@ export async function startChdb({
   if (users.length > 0) args.push('--users', JSON.stringify(users));
   // CHDB_FRONT_CONNECTIONS: connections per user (default 4); 1 makes every query of a user wait
   // for the previous one, a slow server
-  if (process.env.CHDB_FRONT_CONNECTIONS)
-    args.push('--connections', process.env.CHDB_FRONT_CONNECTIONS);
+  if (process.env.CHDB_FRONT_CONNECTIONS) args.push('--connections', process.env.CHDB_FRONT_CONNECTIONS);
   const child = spawnServer(process.execPath, args, {
     logFile,
     detached: false,

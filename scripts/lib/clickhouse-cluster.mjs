@@ -21,15 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import {
-  findBinary,
-  isListening,
-  spawnServer,
-  startClickHouse,
-  terminate,
-  waitReady,
-  xmlEscape,
-} from './services.mjs';
+import { findBinary, isListening, spawnServer, startClickHouse, terminate, waitReady, xmlEscape } from './services.mjs';
 
 const LOOPBACK = '127.0.0.1';
 const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
@@ -55,9 +47,7 @@ function canListen(port) {
     const server = net.createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen({ host: LOOPBACK, port }, () =>
-      server.close(() => resolve(true)),
-    );
+    server.listen({ host: LOOPBACK, port }, () => server.close(() => resolve(true)));
   });
 }
 
@@ -69,13 +59,7 @@ function canListen(port) {
 export async function stablePorts(n) {
   let low = 32768;
   try {
-    low =
-      Number(
-        fs
-          .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-          .trim()
-          .split(/\s+/)[0],
-      ) || low;
+    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
   } catch {
     /* not Linux: the usual range */
   }
@@ -85,8 +69,7 @@ export async function stablePorts(n) {
     const port = from + Math.floor(Math.random() * (low - from));
     if (!out.includes(port) && (await canListen(port))) out.push(port);
   }
-  if (out.length < n)
-    throw new Error(`no ${n} free ports in [${from}, ${low})`);
+  if (out.length < n) throw new Error(`no ${n} free ports in [${from}, ${low})`);
   return out;
 }
 
@@ -102,8 +85,7 @@ function alive(pid) {
     return err.code === 'EPERM';
   }
   try {
-    if (!/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')))
-      return true;
+    if (!/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true;
     return fs.readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
@@ -149,21 +131,14 @@ function zooKeeperOk(port, timeoutMs = 1000) {
  * @returns {Promise<{port: number, dataDir: string, pid: number, logFile: string,
  *   stop: () => Promise<void>, kill: () => Promise<void>}>}
  */
-export async function startZooKeeper({
-  port,
-  dataDir,
-  timeoutMs = 60000,
-} = {}) {
+export async function startZooKeeper({ port, dataDir, timeoutMs = 60000 } = {}) {
   const missing = zooKeeperMissing();
   if (missing) throw new Error(`ZooKeeper: ${missing}`);
   port = Number(port || (await stablePorts(1))[0]);
   const ownsDir = !dataDir;
-  dataDir = path.resolve(
-    dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-zk-')),
-  );
+  dataDir = path.resolve(dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-zk-')));
   fs.mkdirSync(path.join(dataDir, 'data'), { recursive: true });
-  if (await isListening(LOOPBACK, port))
-    throw new Error(`ZooKeeper: port ${port} on ${LOOPBACK} is already in use`);
+  if (await isListening(LOOPBACK, port)) throw new Error(`ZooKeeper: port ${port} on ${LOOPBACK} is already in use`);
   const cfg = path.join(dataDir, 'zoo.cfg');
   fs.writeFileSync(
     cfg,
@@ -183,10 +158,7 @@ export async function startZooKeeper({
       '',
     ].join('\n'),
   );
-  const classpath = [
-    ZOOKEEPER_JAR,
-    ...(fs.existsSync(SLF4J_SIMPLE) ? [SLF4J_SIMPLE] : []),
-  ].join(':');
+  const classpath = [ZOOKEEPER_JAR, ...(fs.existsSync(SLF4J_SIMPLE) ? [SLF4J_SIMPLE] : [])].join(':');
   const logFile = path.join(dataDir, 'zookeeper.log');
   const child = spawnServer(
     findBinary('java', 'JAVA_BIN'),
@@ -212,8 +184,7 @@ export async function startZooKeeper({
   const finish = async (hard) => {
     if (hard) await killHard(child.pid);
     else await terminate(child.pid, { graceMs: 10000 });
-    if (ownsDir)
-      fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
+    if (ownsDir) fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
   };
   return {
     port,
@@ -301,8 +272,7 @@ export async function startClickHouseCluster({
   sessionTimeoutMs = 6000,
   timeoutMs = 120000,
 } = {}) {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster))
-    throw new Error(`cluster name "${cluster}" must be an identifier`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) throw new Error(`cluster name "${cluster}" must be an identifier`);
   const zooKeeper = await startZooKeeper();
   const dirs = [];
   const members = [];
@@ -310,13 +280,8 @@ export async function startClickHouseCluster({
   try {
     const ports = await stablePorts(replicas * 3);
     for (let i = 0; i < replicas; i++) {
-      const [httpPort, tcpPort, interserverPort] = ports.slice(
-        i * 3,
-        i * 3 + 3,
-      );
-      const dataDir = fs.mkdtempSync(
-        path.join(os.tmpdir(), `orderflow-ch-r${i + 1}-`),
-      );
+      const [httpPort, tcpPort, interserverPort] = ports.slice(i * 3, i * 3 + 3);
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `orderflow-ch-r${i + 1}-`));
       dirs.push(dataDir);
       members.push({
         name: `r${i + 1}`,
@@ -394,8 +359,7 @@ export async function startClickHouseCluster({
           await Promise.all(out.map((r) => r.stop().catch(() => undefined)));
           // its data goes with the directories below: no need for a clean shutdown
           await zooKeeper.kill();
-          for (const d of dirs)
-            fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+          for (const d of dirs) fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });
         })();
         return stopped;
       },
@@ -403,8 +367,7 @@ export async function startClickHouseCluster({
   } catch (err) {
     await Promise.all(out.map((r) => r.kill()));
     await zooKeeper.kill().catch(() => undefined);
-    for (const d of dirs)
-      fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });
     throw err;
   }
 }

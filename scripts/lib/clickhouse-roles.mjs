@@ -82,24 +82,19 @@ function checkNetworks(networks, what) {
   if (networks.length === 0) throw new Error(`${what} networks must not be empty`);
   for (const n of networks)
     if (typeof n !== 'string' || !NETWORK.test(n))
-      throw new Error(
-        `${what} network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`,
-      );
+      throw new Error(`${what} network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`);
   return networks;
 }
 
 function checkRole(o) {
   if (!CLICKHOUSE_ROLES.includes(o.role))
-    throw new Error(
-      `ClickHouse role "${String(o.role).slice(0, 40)}" must be one of ${CLICKHOUSE_ROLES.join(', ')}`,
-    );
+    throw new Error(`ClickHouse role "${String(o.role).slice(0, 40)}" must be one of ${CLICKHOUSE_ROLES.join(', ')}`);
   const what = `${o.role}`;
   if (typeof o.password !== 'string' || o.password.length === 0)
     throw new Error(`${what} password must be a non-empty string`);
   const settings = { ...ROLE_PROFILES[o.role], ...(o.settings ?? {}) };
   for (const [k, v] of Object.entries(settings)) {
-    if (!SETTING_NAME.test(k))
-      throw new Error(`${what} setting name "${k.slice(0, 64)}" must match ${SETTING_NAME}`);
+    if (!SETTING_NAME.test(k)) throw new Error(`${what} setting name "${k.slice(0, 64)}" must match ${SETTING_NAME}`);
     if (typeof v === 'number' ? !Number.isSafeInteger(v) || v < 0 : !SETTING_TEXT.test(v))
       throw new Error(
         `${what} setting ${k} must be a non-negative integer or a word, got ${JSON.stringify(v).slice(0, 64)}`,
@@ -112,11 +107,9 @@ function checkRole(o) {
     for (const [k, v] of Object.entries(quota))
       if (!Number.isSafeInteger(v) || v < 0)
         throw new Error(`${what} quota ${k} must be a non-negative integer, got ${String(v)}`);
-    if (quota.durationSeconds < 1)
-      throw new Error(`${what} quota durationSeconds must be at least 1`);
+    if (quota.durationSeconds < 1) throw new Error(`${what} quota durationSeconds must be at least 1`);
   }
-  if (o.cluster && o.role !== 'migrator')
-    throw new Error('only the migrator runs ON CLUSTER statements');
+  if (o.cluster && o.role !== 'migrator') throw new Error('only the migrator runs ON CLUSTER statements');
   return {
     role: o.role,
     user: identifier(o.user ?? ROLE_USERS[o.role], `${what} user`),
@@ -129,8 +122,7 @@ function checkRole(o) {
   };
 }
 
-const xmlNetworks = (networks) =>
-  networks.map((n) => `                <ip>${n}</ip>\n`).join('');
+const xmlNetworks = (networks) => networks.map((n) => `                <ip>${n}</ip>\n`).join('');
 
 /** users.d file of one role's user (18.16 and later); see roleUsersXml in libs/clickhouse/src/roles.ts. */
 export function roleUsersXml(o) {
@@ -209,8 +201,7 @@ export function analystRole({
     [maxExecutionSeconds, 'maxExecutionSeconds'],
     [maxResultRows, 'maxResultRows'],
   ])
-    if (!Number.isSafeInteger(v) || v < 1)
-      throw new Error(`${what} must be a positive integer, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${what} must be a positive integer, got ${String(v)}`);
   return {
     role: 'analyst',
     password,

@@ -14,11 +14,9 @@ import { REPO_ROOT } from './platform-env.mjs';
 import { isAlive, sleep } from './server-process.mjs';
 
 /** Path for messages: relative inside the repo, absolute elsewhere. */
-const show = (p) =>
-  p.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, p) : p;
+const show = (p) => (p.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, p) : p);
 
-const isLocal = (host) =>
-  ['127.0.0.1', 'localhost', '::1', '0.0.0.0'].includes(host);
+const isLocal = (host) => ['127.0.0.1', 'localhost', '::1', '0.0.0.0'].includes(host);
 
 /** NATS of `c` (envConfig) answers, or is started (local addresses only). */
 export async function ensureNats(c, log) {
@@ -39,20 +37,14 @@ export async function ensureNats(c, log) {
     }
   }
   if (c.natsServers.length > 1)
-    throw new Error(
-      `NATS: none of the servers of NATS_URL (${c.natsUrl}) answers; start the cluster first`,
-    );
+    throw new Error(`NATS: none of the servers of NATS_URL (${c.natsUrl}) answers; start the cluster first`);
   const { host, port } = c.natsServers[0];
   const where = `${host}:${port}`;
   if (!isLocal(host))
-    throw new Error(
-      `NATS: nothing listens on ${where} and it is not a local address, cannot start it`,
-    );
+    throw new Error(`NATS: nothing listens on ${where} and it is not a local address, cannot start it`);
   const storeDir = path.join(c.dataDir, 'nats');
   const logFile = path.join(c.dataDir, 'logs', 'nats.log');
-  log(
-    `NATS: starting nats-server -js on ${where} (store ${show(storeDir)}, log ${show(logFile)})`,
-  );
+  log(`NATS: starting nats-server -js on ${where} (store ${show(storeDir)}, log ${show(logFile)})`);
   // the platform's users, each limited to its subjects; passwords in secrets/ (natsUserEnv)
   const secrets = path.join(c.dataDir, 'secrets');
   const nats = await startNats({
@@ -65,7 +57,9 @@ export async function ensureNats(c, log) {
   });
   writePidFile(c.pidFiles.nats, nats.pid);
   recordStarted(c.pidFiles.nats);
-  log(`NATS: ready at ${nats.url} (pid ${nats.pid}), users ${NATS_COMPONENTS.join(', ')} and admin (passwords in ${show(secrets)}/nats-*.password)`);
+  log(
+    `NATS: ready at ${nats.url} (pid ${nats.pid}), users ${NATS_COMPONENTS.join(', ')} and admin (passwords in ${show(secrets)}/nats-*.password)`,
+  );
 }
 
 /** ClickHouse of `c` (envConfig) answers, or is started (local addresses only), with its users and database. */
@@ -75,9 +69,7 @@ export async function ensureClickHouse(c, log) {
   const generated = ensureClickHousePasswords(c.secretsDir);
   const admin = {
     user: c.clickhouseUser,
-    password: c.clickhouseExplicitUser
-      ? c.clickhousePassword
-      : generated.default,
+    password: c.clickhouseExplicitUser ? c.clickhousePassword : generated.default,
   };
   const config = {
     httpPort: c.clickhousePort,
@@ -107,22 +99,13 @@ export async function ensureClickHouse(c, log) {
     // one of ours may still be starting up (e.g. a concurrent setup run)
     const existing = readPidFile(c.pidFiles.clickhouse);
     if (existing) {
-      log(
-        `ClickHouse: pid ${existing} from a previous setup is starting, waiting for ${url}/ping`,
-      );
+      log(`ClickHouse: pid ${existing} from a previous setup is starting, waiting for ${url}/ping`);
       const deadline = Date.now() + 60000;
-      while (
-        Date.now() < deadline &&
-        !(await clickHousePing(url)) &&
-        isAlive(existing)
-      )
-        await sleep(300);
+      while (Date.now() < deadline && !(await clickHousePing(url)) && isAlive(existing)) await sleep(300);
     }
     if (!(await clickHousePing(url))) {
       if (!isLocal(c.clickhouseHost))
-        throw new Error(
-          `ClickHouse: ${url}/ping does not answer and it is not a local address, cannot start it`,
-        );
+        throw new Error(`ClickHouse: ${url}/ping does not answer and it is not a local address, cannot start it`);
       const dataDir = path.join(c.dataDir, 'clickhouse');
       const logDir = path.join(c.dataDir, 'logs');
       log(
@@ -136,8 +119,7 @@ export async function ensureClickHouse(c, log) {
         engine: 'server',
       }).catch((err) => {
         if (/already in use/.test(err.message))
-          err.message +=
-            ' (choose other ports with CLICKHOUSE_PORT / CLICKHOUSE_TCP_PORT)';
+          err.message += ' (choose other ports with CLICKHOUSE_PORT / CLICKHOUSE_TCP_PORT)';
         throw err;
       });
       writePidFile(c.pidFiles.clickhouse, ch.pid);
@@ -148,9 +130,7 @@ export async function ensureClickHouse(c, log) {
     }
   }
   // the platform's database; harmless if it exists already
-  const auth =
-    'Basic ' +
-    Buffer.from(`${admin.user}:${admin.password}`).toString('base64');
+  const auth = 'Basic ' + Buffer.from(`${admin.user}:${admin.password}`).toString('base64');
   try {
     // a running server takes a rewritten users.xml within a few seconds
     const deadline = Date.now() + 15000;
@@ -168,8 +148,6 @@ export async function ensureClickHouse(c, log) {
     }
     log(`ClickHouse: database ${c.clickhouseDatabase} exists`);
   } catch (err) {
-    log(
-      `ClickHouse: WARNING could not create database ${c.clickhouseDatabase} as ${c.clickhouseUser}: ${err.message}`,
-    );
+    log(`ClickHouse: WARNING could not create database ${c.clickhouseDatabase} as ${c.clickhouseUser}: ${err.message}`);
   }
 }

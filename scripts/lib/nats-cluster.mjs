@@ -79,8 +79,17 @@ function configText(node, peers, clusterName, limits, authorization) {
  *   node(name: string): ClusterNode | undefined, metaLeader(): Promise<string | null>,
  *   waitFormed(timeoutMs?: number): Promise<string>, stop(): Promise<void> }>}
  */
-export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test', dir, timeoutMs = 60_000, maxMemoryBytes = 256 * 2 ** 20, maxFileBytes = 64 * 2 ** 30, accounts } = {}) {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`startNatsCluster: size must be a positive integer, got ${size}`);
+export async function startNatsCluster({
+  size = 3,
+  clusterName = 'orderflow-test',
+  dir,
+  timeoutMs = 60_000,
+  maxMemoryBytes = 256 * 2 ** 20,
+  maxFileBytes = 64 * 2 ** 30,
+  accounts,
+} = {}) {
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`startNatsCluster: size must be a positive integer, got ${size}`);
   const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
   const ownsDir = !dir;
   dir = path.resolve(dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-nats-cluster-')));
@@ -98,12 +107,30 @@ export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test
   };
   for (let i = 1; i <= size; i++) {
     const name = `n${i}`;
-    specs.push({ name, port: await port(), routePort: await port(), monitorPort: await port(), storeDir: path.join(dir, name, 'store'), configFile: path.join(dir, name, 'nats.conf'), logFile: path.join(dir, name, 'nats-server.log') });
+    specs.push({
+      name,
+      port: await port(),
+      routePort: await port(),
+      monitorPort: await port(),
+      storeDir: path.join(dir, name, 'store'),
+      configFile: path.join(dir, name, 'nats.conf'),
+      logFile: path.join(dir, name, 'nats-server.log'),
+    });
   }
   const authorization = accounts ? natsAuthorizationConf(accounts, { admin: accounts.admin }) : '';
   for (const s of specs) {
     fs.mkdirSync(s.storeDir, { recursive: true });
-    fs.writeFileSync(s.configFile, configText(s, specs.filter((p) => p !== s), clusterName, { maxMemoryBytes, maxFileBytes }, authorization), { mode: 0o600 });
+    fs.writeFileSync(
+      s.configFile,
+      configText(
+        s,
+        specs.filter((p) => p !== s),
+        clusterName,
+        { maxMemoryBytes, maxFileBytes },
+        authorization,
+      ),
+      { mode: 0o600 },
+    );
   }
 
   const nodes = specs.map((s) => makeNode(s, bin, size));
@@ -121,7 +148,10 @@ export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test
       }
       return null;
     },
-    /** Resolves with the meta leader's name once every node is up, routes to all the others and names the same meta leader. */
+    /**
+     * Resolves with the meta leader's name once every node is up, routes to all the others and names the same meta
+     * leader.
+     */
     async waitFormed(ms = timeoutMs) {
       const until = Date.now() + ms;
       for (;;) {
@@ -134,7 +164,10 @@ export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test
         }
         const [leader] = leaders;
         if (routed && leaders.size === 1 && leader) return leader;
-        if (Date.now() > until) throw new Error(`NATS cluster ${clusterName} did not form within ${Math.round(ms / 1000)} s (${up.length} of ${size} nodes up, meta leaders seen: ${[...leaders].join(', ') || 'none'})\n${nodes.map((n) => `--- ${n.name}: ${n.logFile} ---\n${n.tail()}`).join('\n')}`);
+        if (Date.now() > until)
+          throw new Error(
+            `NATS cluster ${clusterName} did not form within ${Math.round(ms / 1000)} s (${up.length} of ${size} nodes up, meta leaders seen: ${[...leaders].join(', ') || 'none'})\n${nodes.map((n) => `--- ${n.name}: ${n.logFile} ---\n${n.tail()}`).join('\n')}`,
+          );
         await sleep(200);
       }
     },
@@ -163,9 +196,12 @@ export async function startNatsCluster({ size = 3, clusterName = 'orderflow-test
  * @property {number} pid of the running process (0 while down)
  * @property {boolean} alive
  * @property {string} storeDir
- * @property {(signal?: NodeJS.Signals, graceMs?: number) => Promise<void>} kill sends `signal` (SIGTERM: a clean shutdown) and resolves once the process has exited (SIGKILL after graceMs)
- * @property {(o?: { wait?: boolean, timeoutMs?: number }) => Promise<void>} start starts it again with the same config, ports and store; resolves once it answers and (wait, the default) routes to the others and knows the meta leader
- * @property {() => Promise<boolean>} healthz the node's /healthz: JetStream enabled, meta group and every stream and consumer it holds current
+ * @property {(signal?: NodeJS.Signals, graceMs?: number) => Promise<void>} kill sends `signal` (SIGTERM: a clean
+ * shutdown) and resolves once the process has exited (SIGKILL after graceMs)
+ * @property {(o?: { wait?: boolean, timeoutMs?: number }) => Promise<void>} start starts it again with the same config,
+ * ports and store; resolves once it answers and (wait, the default) routes to the others and knows the meta leader
+ * @property {() => Promise<boolean>} healthz the node's /healthz: JetStream enabled, meta group and every stream and
+ * consumer it holds current
  * @property {() => Promise<number>} routes
  * @property {() => Promise<string | null>} metaLeader
  * @property {(n?: number) => string} tail last lines of its log
@@ -200,10 +236,15 @@ function makeNode(spec, bin, size) {
       exited.then(() => running.delete(c));
       const until = Date.now() + timeoutMs;
       for (;;) {
-        if (!node.alive) throw new Error(`NATS node ${spec.name} exited (code ${c.exitCode}, signal ${c.signalCode})\n${node.tail()}`);
+        if (!node.alive)
+          throw new Error(`NATS node ${spec.name} exited (code ${c.exitCode}, signal ${c.signalCode})\n${node.tail()}`);
         const info = await natsInfo(LOOPBACK, spec.port);
-        if (info && info.jetstream && (!wait || ((await node.routes()) >= size - 1 && (await node.metaLeader())))) return;
-        if (Date.now() > until) throw new Error(`NATS node ${spec.name} did not ${info ? 'join the cluster' : 'answer'} within ${Math.round(timeoutMs / 1000)} s\n${node.tail()}`);
+        if (info && info.jetstream && (!wait || ((await node.routes()) >= size - 1 && (await node.metaLeader()))))
+          return;
+        if (Date.now() > until)
+          throw new Error(
+            `NATS node ${spec.name} did not ${info ? 'join the cluster' : 'answer'} within ${Math.round(timeoutMs / 1000)} s\n${node.tail()}`,
+          );
         await sleep(100);
       }
     },
@@ -229,7 +270,12 @@ function makeNode(spec, bin, size) {
     },
     tail(n = 30) {
       try {
-        return fs.readFileSync(spec.logFile, 'utf8').split('\n').slice(-n - 1).join('\n').trimEnd();
+        return fs
+          .readFileSync(spec.logFile, 'utf8')
+          .split('\n')
+          .slice(-n - 1)
+          .join('\n')
+          .trimEnd();
       } catch {
         return '(no log)';
       }

@@ -26,15 +26,12 @@ export async function startNats({
 } = {}) {
   port = Number(port || (await getFreePort()));
   const ownsDir = !storeDir;
-  storeDir = path.resolve(
-    storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-nats-')),
-  );
+  storeDir = path.resolve(storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-nats-')));
   fs.mkdirSync(storeDir, { recursive: true });
   logFile = path.resolve(logFile ?? path.join(storeDir, 'nats-server.log'));
   const url = `nats://${host}:${port}`;
 
-  if (await isListening(host, port))
-    throw new Error(`NATS: port ${port} on ${host} is already in use`);
+  if (await isListening(host, port)) throw new Error(`NATS: port ${port} on ${host} is already in use`);
 
   const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
   const args = ['-a', host, '-p', String(port), '-js', '-sd', storeDir];
@@ -45,15 +42,11 @@ export async function startNats({
     fs.chmodSync(conf, 0o600);
     args.push('-c', conf);
   }
-  const child = spawnServer(
-    bin,
-    args,
-    {
-      logFile,
-      detached,
-      cwd: storeDir,
-    },
-  );
+  const child = spawnServer(bin, args, {
+    logFile,
+    detached,
+    cwd: storeDir,
+  });
 
   await waitReady(
     child,

@@ -35,29 +35,20 @@ export function getFreePort(host = LOOPBACK) {
 }
 
 /** Minimal HTTP request helper; resolves { status, body } or rejects on network errors. */
-export function httpRequest(
-  url,
-  { method = 'GET', body, headers = {}, timeoutMs = 2000 } = {},
-) {
+export function httpRequest(url, { method = 'GET', body, headers = {}, timeoutMs = 2000 } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method, headers, timeout: timeoutMs },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () =>
-      req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)),
-    );
+    const req = http.request(url, { method, headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${url}`)));
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();

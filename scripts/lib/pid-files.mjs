@@ -25,11 +25,7 @@ export function readPidFile(file) {
   const expected = EXPECTED_BINARY[kind];
   const cmd = processCmdline(pid);
   // guard against pid reuse: only ever signal the server binary we started
-  if (
-    !cmd ||
-    (expected && !cmd.some((arg) => path.basename(arg).startsWith(expected)))
-  )
-    return null;
+  if (!cmd || (expected && !cmd.some((arg) => path.basename(arg).startsWith(expected)))) return null;
   return pid;
 }
 

@@ -8,11 +8,7 @@ import { analystFromEnv } from './clickhouse-server.mjs';
 import { NATS_COMPONENTS, ensureNatsPasswords, passwordVariable } from './nats-accounts.mjs';
 import { LOOPBACK } from './net-probes.mjs';
 
-export const REPO_ROOT = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-);
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * The host and port of each server of a NATS_URL (one URL or a comma-separated list, as the
@@ -43,9 +39,7 @@ export function envConfig(env = process.env) {
     natsHost,
     natsPort,
     natsUrl: env.NATS_URL || `nats://${natsHost}:${natsPort}`,
-    natsServers: natsServerAddresses(
-      env.NATS_URL || `nats://${natsHost}:${natsPort}`,
-    ),
+    natsServers: natsServerAddresses(env.NATS_URL || `nats://${natsHost}:${natsPort}`),
     clickhouseHost: chHost,
     clickhousePort: chPort,
     clickhouseTcpPort: Number(env.CLICKHOUSE_TCP_PORT || 9000),
@@ -56,9 +50,7 @@ export function envConfig(env = process.env) {
     clickhouseUser: env.CLICKHOUSE_USER || 'default',
     clickhousePassword:
       env.CLICKHOUSE_PASSWORD ??
-      (env.CLICKHOUSE_USER && env.CLICKHOUSE_USER !== 'default'
-        ? ''
-        : (generated?.default ?? '')),
+      (env.CLICKHOUSE_USER && env.CLICKHOUSE_USER !== 'default' ? '' : (generated?.default ?? '')),
     clickhouseGenerated: generated,
     secretsDir,
     clickhouseDatabase: env.CLICKHOUSE_DATABASE || 'orderflow',
@@ -134,7 +126,7 @@ export function natsUserEnv(env = process.env, c = envConfig(env)) {
   for (const name of NATS_COMPONENTS) {
     const key = `NATS_${name.toUpperCase()}`;
     out[`${key}_USER`] = inUrl ? '' : (env[`${key}_USER`] ?? name);
-    out[passwordVariable(name)] = inUrl ? '' : (env[passwordVariable(name)] || generated[name]);
+    out[passwordVariable(name)] = inUrl ? '' : env[passwordVariable(name)] || generated[name];
   }
   return out;
 }

@@ -35,7 +35,10 @@ export function parseExchangeArgs(argv, known) {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const take = () => {
       if (inline !== undefined) return inline;
       const v = value(i, flag);
@@ -45,7 +48,8 @@ export function parseExchangeArgs(argv, known) {
     if (flag === '--exchange') {
       const id = take();
       if (!known.includes(id)) throw new PlanError(`unknown exchange "${id}"; known: ${known.join(', ')}`);
-      if (seen.has(id)) throw new PlanError(`--exchange ${id} is named twice; give all its symbols once: --symbols A,B`);
+      if (seen.has(id))
+        throw new PlanError(`--exchange ${id} is named twice; give all its symbols once: --symbols A,B`);
       seen.add(id);
       current = { exchange: id, symbols: [] };
       out.push(current);
@@ -53,7 +57,10 @@ export function parseExchangeArgs(argv, known) {
       if (!current) throw new PlanError(`${flag} must follow an --exchange`);
       const v = take();
       if (flag === '--symbols') {
-        const symbols = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const symbols = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const bad = symbols.filter((s) => !SYMBOL.test(s));
         if (bad.length) throw new PlanError(`--symbols of ${current.exchange}: not a symbol: ${bad.join(', ')}`);
         for (const s of symbols) if (!current.symbols.includes(s)) current.symbols.push(s);
@@ -65,7 +72,8 @@ export function parseExchangeArgs(argv, known) {
           throw new PlanError(`${flag} of ${current.exchange}: not a URL: ${v}`);
         }
         const allowed = flag === '--ws-url' ? ['ws:', 'wss:'] : ['http:', 'https:'];
-        if (!allowed.includes(url.protocol)) throw new PlanError(`${flag} of ${current.exchange} must be ${allowed.join(' or ')}, got ${v}`);
+        if (!allowed.includes(url.protocol))
+          throw new PlanError(`${flag} of ${current.exchange} must be ${allowed.join(' or ')}, got ${v}`);
         current[flag === '--ws-url' ? 'wsUrl' : 'restUrl'] = v;
       }
     } else if (flag === '--help' || flag === '-h') {
@@ -90,13 +98,25 @@ export function planServices(list, exchanges, { collectorPort }) {
   const rest = list.filter((s) => s.feed !== 'simulator');
   // the collectors' NATS user: the one services.json gives the simulator's collector
   const simCollector = list.find((s) => s.feed === 'simulator' && s.env?.COLLECTOR_EXCHANGE);
-  const natsEnv = Object.fromEntries(Object.entries(simCollector?.env ?? {}).filter(([k]) => k === 'NATS_USER' || k === 'NATS_PASSWORD'));
+  const natsEnv = Object.fromEntries(
+    Object.entries(simCollector?.env ?? {}).filter(([k]) => k === 'NATS_USER' || k === 'NATS_PASSWORD'),
+  );
   const collectors = exchanges.map((e, i) => {
     const port = collectorPort + i;
-    const env = { COLLECTOR_EXCHANGE: e.exchange, COLLECTOR_SYMBOLS: e.symbols.join(','), COLLECTOR_HTTP_PORT: String(port), ...natsEnv };
+    const env = {
+      COLLECTOR_EXCHANGE: e.exchange,
+      COLLECTOR_SYMBOLS: e.symbols.join(','),
+      COLLECTOR_HTTP_PORT: String(port),
+      ...natsEnv,
+    };
     if (e.wsUrl) env.COLLECTOR_WS_URL = e.wsUrl;
     if (e.restUrl) env.COLLECTOR_REST_URL = e.restUrl;
-    return { name: `collector-${e.exchange}`, cmd: ['node', 'apps/collector/dist/main.js'], env, readyUrl: `http://127.0.0.1:${port}/health/ready` };
+    return {
+      name: `collector-${e.exchange}`,
+      cmd: ['node', 'apps/collector/dist/main.js'],
+      env,
+      readyUrl: `http://127.0.0.1:${port}/health/ready`,
+    };
   });
   const index = at < 0 ? 0 : at;
   return [...rest.slice(0, index), ...collectors, ...rest.slice(index)];
@@ -115,5 +135,7 @@ export function firstInstrument(services) {
 /** The dashboard URL for `instrument` (or the dashboard's root without one). */
 export function dashboardUrl(host, port, instrument) {
   const base = `http://${host}:${port}/`;
-  return instrument ? `${base}?${new URLSearchParams({ exchange: instrument.exchange, symbol: instrument.symbol })}` : base;
+  return instrument
+    ? `${base}?${new URLSearchParams({ exchange: instrument.exchange, symbol: instrument.symbol })}`
+    : base;
 }

@@ -25,14 +25,7 @@ export function findBinary(name, envVar) {
   if (envVar && process.env[envVar]) return process.env[envVar];
   const dirs = (process.env.PATH ?? '')
     .split(path.delimiter)
-    .concat([
-      '/usr/local/sbin',
-      '/usr/local/bin',
-      '/usr/sbin',
-      '/usr/bin',
-      '/sbin',
-      '/bin',
-    ]);
+    .concat(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']);
   for (const dir of dirs) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
@@ -43,9 +36,7 @@ export function findBinary(name, envVar) {
       /* keep looking */
     }
   }
-  throw new Error(
-    `${name} not found on PATH (run scripts/setup.sh to install it)`,
-  );
+  throw new Error(`${name} not found on PATH (run scripts/setup.sh to install it)`);
 }
 
 export function isAlive(pid) {
@@ -59,10 +50,7 @@ export function isAlive(pid) {
 
 export function processCmdline(pid) {
   try {
-    return fs
-      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .split('\0')
-      .filter(Boolean);
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } catch {
     return null;
   }
@@ -145,9 +133,7 @@ export async function waitReady(child, check, { timeoutMs, what, logFiles }) {
   const reason = exited
     ? `exited early (code ${exited.code}, signal ${exited.signal})`
     : `did not become ready within ${Math.round(timeoutMs / 1000)} s`;
-  const tails = logFiles
-    .map((f) => `--- last lines of ${f} ---\n${tailFile(f)}`)
-    .join('\n');
+  const tails = logFiles.map((f) => `--- last lines of ${f} ---\n${tailFile(f)}`).join('\n');
   if (!exited) child.kill('SIGKILL');
   throw new Error(`${what} ${reason}\n${tails}`);
 }

@@ -44,27 +44,10 @@ export {
   xmlEscape,
 } from './clickhouse-server.mjs';
 export { startNats } from './nats-server.mjs';
-export {
-  clickHousePing,
-  getFreePort,
-  httpRequest,
-  isListening,
-  natsInfo,
-} from './net-probes.mjs';
+export { clickHousePing, getFreePort, httpRequest, isListening, natsInfo } from './net-probes.mjs';
 export { stopPidFiles, stopStarted } from './pid-files.mjs';
-export {
-  clickHouseRoleEnv,
-  envConfig,
-  natsServerAddresses,
-  natsUserEnv,
-  platformEnv,
-} from './platform-env.mjs';
-export {
-  findBinary,
-  spawnServer,
-  terminate,
-  waitReady,
-} from './server-process.mjs';
+export { clickHouseRoleEnv, envConfig, natsServerAddresses, natsUserEnv, platformEnv } from './platform-env.mjs';
+export { findBinary, spawnServer, terminate, waitReady } from './server-process.mjs';
 
 // ---------------------------------------------------------------------------
 // CLI
@@ -76,22 +59,16 @@ async function main(argv) {
   const c = envConfig();
   switch (cmd) {
     case 'ensure': {
-      const only = args.length
-        ? new Set(args)
-        : new Set(['nats', 'clickhouse']);
+      const only = args.length ? new Set(args) : new Set(['nats', 'clickhouse']);
       if (only.has('nats')) await ensureNats(c, log);
       if (only.has('clickhouse')) await ensureClickHouse(c, log);
       return 0;
     }
     case 'stop':
-      await stopPidFiles(args.length ? args : Object.values(c.pidFiles), (m) =>
-        console.log(`services: ${m}`),
-      );
+      await stopPidFiles(args.length ? args : Object.values(c.pidFiles), (m) => console.log(`services: ${m}`));
       return 0;
     case 'stop-started':
-      await stopStarted(args[0] ?? process.env.ORDERFLOW_STARTED_FILE, (m) =>
-        console.log(`services: ${m}`),
-      );
+      await stopStarted(args[0] ?? process.env.ORDERFLOW_STARTED_FILE, (m) => console.log(`services: ${m}`));
       return 0;
     case 'status': {
       let nats = null;
@@ -111,10 +88,7 @@ async function main(argv) {
   }
 }
 
-if (
-  process.argv[1] &&
-  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
-) {
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {

@@ -107,8 +107,13 @@ export class Supervisor {
       const ok = await this.waitReady(e, e.child);
       if (this.stopping) return;
       if (!ok) {
-        const why = e.state === 'exited' ? `exited before it was ready (${describeExit(e.lastExit)})` : `not ready at ${e.service.readyUrl} after ${Math.round(this.readyTimeout(e) / 1000)} s`;
-        throw new StartupError(`service ${e.service.name} ${why}; its last lines:\n${(e.tail ?? []).map((l) => `    ${l}`).join('\n')}`);
+        const why =
+          e.state === 'exited'
+            ? `exited before it was ready (${describeExit(e.lastExit)})`
+            : `not ready at ${e.service.readyUrl} after ${Math.round(this.readyTimeout(e) / 1000)} s`;
+        throw new StartupError(
+          `service ${e.service.name} ${why}; its last lines:\n${(e.tail ?? []).map((l) => `    ${l}`).join('\n')}`,
+        );
       }
       this.o.log(`${e.service.name} is ready (${e.service.readyUrl})`);
     }
@@ -177,7 +182,9 @@ export class Supervisor {
       );
     } else {
       e.state = 'backoff';
-      this.o.log(`service ${e.service.name} exited unexpectedly (${describeExit(e.lastExit)}); restarting it in ${next.delayMs} ms (restart ${e.restarts + 1})`);
+      this.o.log(
+        `service ${e.service.name} exited unexpectedly (${describeExit(e.lastExit)}); restarting it in ${next.delayMs} ms (restart ${e.restarts + 1})`,
+      );
     }
     e.timer = setTimeout(() => void this.restart(e), next.delayMs);
   }
@@ -194,7 +201,9 @@ export class Supervisor {
       this.o.log(`${e.service.name} is ready again after ${Date.now() - started} ms (restart ${e.restarts})`);
     } else if (!this.stopping && e.child === child && e.pid !== null) {
       // up but not ready: left running (it reports why on its own /health/ready); status says so
-      this.o.log(`service ${e.service.name} restarted but not ready at ${e.service.readyUrl} after ${Math.round(this.readyTimeout(e) / 1000)} s`);
+      this.o.log(
+        `service ${e.service.name} restarted but not ready at ${e.service.readyUrl} after ${Math.round(this.readyTimeout(e) / 1000)} s`,
+      );
     }
   }
 
@@ -234,8 +243,18 @@ export class Supervisor {
         restarts: e.restarts,
         exitsInWindow: e.exits.filter((t) => now - t < this.policy.windowMs).length,
         upSeconds: e.pid !== null && e.upSinceMs !== null ? Math.round((now - e.upSinceMs) / 1000) : null,
-        lastExit: e.lastExit ? { code: e.lastExit.code, signal: e.lastExit.signal, ...(e.lastExit.error ? { error: e.lastExit.error } : {}), at: new Date(e.lastExit.atMs).toISOString() } : null,
-        nextStartAt: e.nextStartAt && (e.state === 'backoff' || e.state === 'failed') ? new Date(e.nextStartAt).toISOString() : null,
+        lastExit: e.lastExit
+          ? {
+              code: e.lastExit.code,
+              signal: e.lastExit.signal,
+              ...(e.lastExit.error ? { error: e.lastExit.error } : {}),
+              at: new Date(e.lastExit.atMs).toISOString(),
+            }
+          : null,
+        nextStartAt:
+          e.nextStartAt && (e.state === 'backoff' || e.state === 'failed')
+            ? new Date(e.nextStartAt).toISOString()
+            : null,
       })),
     };
   }

@@ -26,7 +26,9 @@ import { instrumentFromSteps } from '@orderflow/footprint';
 import { TradePublisher, ensureStreams, silentLogger } from '@orderflow/nats';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, startClickHouse, getFreePort } = await import(new URL('scripts/lib/services.mjs', `file://${root}`).href);
+const { startNats, startClickHouse, getFreePort } = await import(
+  new URL('scripts/lib/services.mjs', `file://${root}`).href
+);
 const TRADES = Number(process.env.BENCH_TRADES ?? 2_000_000);
 const NSYM = Number(process.env.BENCH_SYMBOLS ?? 8);
 const RATE = Number(process.env.BENCH_RATE ?? 100_000);
@@ -44,7 +46,7 @@ const symbols = Array.from({ length: NSYM }, (_, i) => `SYM${i}USDT`);
 const instruments = symbols.map((s) => instrumentFromSteps('bench', s, '0.01', '0.001'));
 const state = symbols.map((_, i) => ({ id: 1, price: 5_000_000 + i * 1000, t: Date.UTC(2025, 0, 1) * 1000 }));
 let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 
 /** n trades round-robin over the symbols; each symbol's clock advances ~1 ms per trade. */
 function* trades(n) {
@@ -53,7 +55,19 @@ function* trades(n) {
     const s = state[i];
     s.price += Math.round((rnd() - 0.5) * 6);
     s.t += 1000 + Math.floor(rnd() * 1000);
-    yield [instruments[i], { exchange: 'bench', symbol: symbols[i], id: String(s.id++), price: s.price, quantity: 1 + Math.floor(rnd() * 5000), side: rnd() < 0.5 ? 'buy' : 'sell', exchangeTimeUs: s.t, receiveTimeMs: Math.floor(s.t / 1000) }];
+    yield [
+      instruments[i],
+      {
+        exchange: 'bench',
+        symbol: symbols[i],
+        id: String(s.id++),
+        price: s.price,
+        quantity: 1 + Math.floor(rnd() * 5000),
+        side: rnd() < 0.5 ? 'buy' : 'sell',
+        exchangeTimeUs: s.t,
+        receiveTimeMs: Math.floor(s.t / 1000),
+      },
+    ];
   }
 }
 
@@ -81,12 +95,23 @@ async function lag() {
 console.log(`aggregator bench: ${SHARDS} shards, ${NSYM} symbols, node ${process.version}`);
 let t0 = performance.now();
 await publishAll(TRADES);
-console.log(`phase 1: ${TRADES.toLocaleString('en')} trades published in ${((performance.now() - t0) / 1000).toFixed(1)} s (before the shards start)`);
+console.log(
+  `phase 1: ${TRADES.toLocaleString('en')} trades published in ${((performance.now() - t0) / 1000).toFixed(1)} s (before the shards start)`,
+);
 
 const ports = [await getFreePort(), await getFreePort()];
 const shards = ports.map((port, i) =>
   spawn(process.execPath, [join(root, 'apps/aggregator/dist/main.js')], {
-    env: { ...process.env, NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: 'bench', AGG_SHARDS: String(SHARDS), AGG_SHARD_INDEX: String(i), AGG_HTTP_PORT: String(port), AGG_DISCOVER_INTERVAL_MS: '200' },
+    env: {
+      ...process.env,
+      NATS_URL: nats.url,
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: 'bench',
+      AGG_SHARDS: String(SHARDS),
+      AGG_SHARD_INDEX: String(i),
+      AGG_HTTP_PORT: String(port),
+      AGG_DISCOVER_INTERVAL_MS: '200',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   }),
 );
@@ -97,15 +122,21 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const backlogSeconds = (performance.now() - t0) / 1000;
-console.log(`phase 1: backlog JetStream → ClickHouse (acknowledged after the write): ${(TRADES / backlogSeconds).toFixed(0)} trades/s (${backlogSeconds.toFixed(1)} s incl. start-up and migrations)`);
+console.log(
+  `phase 1: backlog JetStream → ClickHouse (acknowledged after the write): ${(TRADES / backlogSeconds).toFixed(0)} trades/s (${backlogSeconds.toFixed(1)} s incl. start-up and migrations)`,
+);
 
 const rss = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
-console.log(`phase 2: paced at ${RATE.toLocaleString('en')} trades/s for ${SECONDS} s; lag = messages not yet acknowledged`);
+console.log(
+  `phase 2: paced at ${RATE.toLocaleString('en')} trades/s for ${SECONDS} s; lag = messages not yet acknowledged`,
+);
 const samples = [];
 const sampler = setInterval(async () => {
   const l = await lag();
   samples.push(l.total);
-  console.log(`  t+${samples.length}s lag ${l.total} msgs (undelivered ${l.pending}, unacked ${l.ackPending}); rss ${shards.map((s) => (rss(s.pid) / 2 ** 20).toFixed(0)).join(' / ')} MiB`);
+  console.log(
+    `  t+${samples.length}s lag ${l.total} msgs (undelivered ${l.pending}, unacked ${l.ackPending}); rss ${shards.map((s) => (rss(s.pid) / 2 ** 20).toFixed(0)).join(' / ')} MiB`,
+  );
 }, 1000);
 const p = new TradePublisher(jetstream(nc), { maxBatchTrades: 500, logger: silentLogger });
 const it = trades(RATE * SECONDS);
@@ -127,12 +158,16 @@ for (;;) {
 const drainSeconds = (performance.now() - start) / 1000 - publishSeconds;
 const half = samples.length >> 1;
 const avg = (a) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
-console.log(`phase 2: published ${sent.toLocaleString('en')} trades in ${publishSeconds.toFixed(1)} s (${(sent / publishSeconds).toFixed(0)}/s); lag mean first half ${avg(samples.slice(0, half)).toFixed(0)} msgs, second half ${avg(samples.slice(half)).toFixed(0)} msgs, max ${Math.max(...samples)}; drained ${drainSeconds.toFixed(1)} s after the last publish`);
+console.log(
+  `phase 2: published ${sent.toLocaleString('en')} trades in ${publishSeconds.toFixed(1)} s (${(sent / publishSeconds).toFixed(0)}/s); lag mean first half ${avg(samples.slice(0, half)).toFixed(0)} msgs, second half ${avg(samples.slice(half)).toFixed(0)} msgs, max ${Math.max(...samples)}; drained ${drainSeconds.toFixed(1)} s after the last publish`,
+);
 
 for (const [i, port] of ports.entries()) {
   const s = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
   const ids = s.symbols.reduce((n, x) => n + (x.memory?.ids ?? 0), 0);
-  console.log(`shard ${i}: ${s.symbols.length} symbols, rss ${(rss(shards[i].pid) / 2 ** 20).toFixed(0)} MiB, ${ids} trade ids held, written ${s.writer.tradesWritten} trades in ${s.writer.flushes} writes`);
+  console.log(
+    `shard ${i}: ${s.symbols.length} symbols, rss ${(rss(shards[i].pid) / 2 ** 20).toFixed(0)} MiB, ${ids} trade ids held, written ${s.writer.tradesWritten} trades in ${s.writer.flushes} writes`,
+  );
 }
 for (const s of shards) s.kill('SIGTERM');
 await Promise.all(shards.map((s) => new Promise((r) => s.once('exit', r))));

@@ -22,10 +22,35 @@ const perSymbol = Math.ceil(TRADES / SYMBOLS.length);
 const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-bench-nats-'));
 const nats = await startNats({ storeDir });
 const port = await getFreePort();
-const sim = spawn(process.execPath, [join(root, 'apps/exchange-sim/dist/main.js'), '--protocol', 'binance-spot', '--port', String(port), '--symbols', SYMBOLS.join(','), '--mode', 'replay', '--count', String(perSymbol), '--wait-clients', '1', '--history', String(perSymbol), '--no-rate-limit', '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const sim = spawn(
+  process.execPath,
+  [
+    join(root, 'apps/exchange-sim/dist/main.js'),
+    '--protocol',
+    'binance-spot',
+    '--port',
+    String(port),
+    '--symbols',
+    SYMBOLS.join(','),
+    '--mode',
+    'replay',
+    '--count',
+    String(perSymbol),
+    '--wait-clients',
+    '1',
+    '--history',
+    String(perSymbol),
+    '--no-rate-limit',
+    '--quiet',
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 await new Promise((resolve, reject) => {
   const until = Date.now() + 30_000;
-  const poll = () => fetch(`http://127.0.0.1:${port}/health`).then(resolve, () => (Date.now() > until ? reject(new Error('simulator did not start')) : setTimeout(poll, 100)));
+  const poll = () =>
+    fetch(`http://127.0.0.1:${port}/health`).then(resolve, () =>
+      Date.now() > until ? reject(new Error('simulator did not start')) : setTimeout(poll, 100),
+    );
   poll();
 });
 
@@ -57,9 +82,15 @@ await new Promise((resolve) => {
 const seconds = (performance.now() - first) / 1000;
 const cpu = process.cpuUsage(cpuStart);
 const c = runtime.feed.status().counters;
-console.log(`collector: ${total.toLocaleString('en')} trades of ${SYMBOLS.length} symbols, simulator frames -> JetStream-acknowledged, node ${process.version}`);
-console.log(`  ${Math.round(total / seconds).toLocaleString('en')} trades/s end to end (${seconds.toFixed(2)} s); collector CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of a core`);
-console.log(`  frames ${c.frames.toLocaleString('en')}, gaps ${c.gapsDetected} (backfilled ${c.backfilledTrades}), duplicates ${c.duplicates}, publisher retries ${runtime.publisher.stats().retries}`);
+console.log(
+  `collector: ${total.toLocaleString('en')} trades of ${SYMBOLS.length} symbols, simulator frames -> JetStream-acknowledged, node ${process.version}`,
+);
+console.log(
+  `  ${Math.round(total / seconds).toLocaleString('en')} trades/s end to end (${seconds.toFixed(2)} s); collector CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of a core`,
+);
+console.log(
+  `  frames ${c.frames.toLocaleString('en')}, gaps ${c.gapsDetected} (backfilled ${c.backfilledTrades}), duplicates ${c.duplicates}, publisher retries ${runtime.publisher.stats().retries}`,
+);
 await runtime.stop();
 sim.kill('SIGTERM');
 await nats.stop();

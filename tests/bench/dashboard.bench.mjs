@@ -28,9 +28,24 @@ const DIST = join(ROOT, 'apps/dashboard/dist');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 10);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 
 function serve(dir) {
   const server = createServer((req, res) => {
@@ -40,7 +55,11 @@ function serve(dir) {
     res.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
     res.end(readFileSync(file));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() }),
+    ),
+  );
 }
 
 const pct = (xs, p) => {
@@ -52,7 +71,9 @@ const median = (xs) => pct(xs, 50);
 const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
 async function firstPaint(page, base, visible, extra = '') {
-  await page.goto(`${base}/?source=synthetic&candles=300&levels=60&rate=0&tf=1m&ticks=1&visible=${visible}&big=0${extra}`);
+  await page.goto(
+    `${base}/?source=synthetic&candles=300&levels=60&rate=0&tf=1m&ticks=1&visible=${visible}&big=0${extra}`,
+  );
   await page.waitForFunction(() => (window.__orderflow?.render.renders ?? 0) > 0, null, { timeout: 30_000 });
   // the first frame after the render: the browser has drawn it
   return page.evaluate(
@@ -60,7 +81,14 @@ async function firstPaint(page, base, visible, extra = '') {
       new Promise((resolve) =>
         requestAnimationFrame(() => {
           const r = window.__orderflow.render;
-          resolve({ renderMs: r.times[0], toFrameMs: performance.now(), cells: r.cells, texts: r.texts, candles: window.__orderflow.state().candles, visible: window.__orderflow.visible().length });
+          resolve({
+            renderMs: r.times[0],
+            toFrameMs: performance.now(),
+            cells: r.cells,
+            texts: r.texts,
+            candles: window.__orderflow.state().candles,
+            visible: window.__orderflow.visible().length,
+          });
         }),
       ),
   );
@@ -72,7 +100,10 @@ async function main() {
     return;
   }
   // the bundle as it is now (a second)
-  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { cwd: join(ROOT, 'apps/dashboard'), stdio: 'inherit' });
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], {
+    cwd: join(ROOT, 'apps/dashboard'),
+    stdio: 'inherit',
+  });
   const server = await serve(DIST);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
@@ -88,7 +119,9 @@ async function main() {
       const runs = [];
       for (let i = 0; i < RUNS; i++) runs.push(await firstPaint(page, server.url, visible, extra));
       const r0 = runs[0];
-      console.log(`first paint, ${name}: render ${f(median(runs.map((r) => r.renderMs)))} ms (median; min ${f(Math.min(...runs.map((r) => r.renderMs)))}, max ${f(Math.max(...runs.map((r) => r.renderMs)))}), navigation to first drawn frame ${f(median(runs.map((r) => r.toFrameMs)))} ms; ${r0.visible} candles drawn, ${r0.cells} cells painted, ${r0.texts} cells with text (2 figures each in bid x ask)`);
+      console.log(
+        `first paint, ${name}: render ${f(median(runs.map((r) => r.renderMs)))} ms (median; min ${f(Math.min(...runs.map((r) => r.renderMs)))}, max ${f(Math.max(...runs.map((r) => r.renderMs)))}), navigation to first drawn frame ${f(median(runs.map((r) => r.toFrameMs)))} ms; ${r0.visible} candles drawn, ${r0.cells} cells painted, ${r0.texts} cells with text (2 figures each in bid x ask)`,
+      );
     }
     await page.screenshot({ path: join(ROOT, 'docs/screenshots/dashboard-bench-24.png') });
 
@@ -124,7 +157,14 @@ async function main() {
       running = false;
       po.disconnect();
       const flush = o.render.flushMs.slice(flushStart);
-      return { flush, intervals, updates: o.state().updates - updatesStart, frames: o.render.frames - framesStart, longTasks, resyncs: o.state().resyncs };
+      return {
+        flush,
+        intervals,
+        updates: o.state().updates - updatesStart,
+        frames: o.render.frames - framesStart,
+        longTasks,
+        resyncs: o.state().resyncs,
+      };
     }, LIVE_SECONDS);
     await page.screenshot({ path: join(ROOT, 'docs/screenshots/dashboard-bench-live.png') });
     console.log(
@@ -133,7 +173,9 @@ async function main() {
         `frame interval p50 ${f(pct(live.intervals, 50))} ms, p95 ${f(pct(live.intervals, 95))} ms (16.7 = no frame dropped); long tasks ${live.longTasks}; re-snapshots ${live.resyncs}`,
     );
     const p95 = pct(live.flush, 95);
-    console.log(`targets: first paint of 18,000 cells < 500 ms; live frame p95 < 16 ms -> ${p95 < 16 ? 'met' : 'NOT met'} (${f(p95)} ms)`);
+    console.log(
+      `targets: first paint of 18,000 cells < 500 ms; live frame p95 < 16 ms -> ${p95 < 16 ? 'met' : 'NOT met'} (${f(p95)} ms)`,
+    );
   } finally {
     await browser.close();
     server.close();

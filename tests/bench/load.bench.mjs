@@ -41,7 +41,8 @@ if (process.argv[2] === '--clients-worker') {
       const a = await s.timeout(60_000).emitWithAck('subscribe', view);
       if (a.ok) return;
       // the instrument becomes known once its shard has written a trade of it
-      if (attempt >= 120 || a.error?.code !== 'unknown-symbol') throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
+      if (attempt >= 120 || a.error?.code !== 'unknown-symbol')
+        throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
       await sleep(500);
     }
   };
@@ -49,7 +50,13 @@ if (process.argv[2] === '--clients-worker') {
     for (let i = 0; i < n; i += 25) {
       await Promise.all(
         Array.from({ length: Math.min(25, n - i) }, (_, k) => {
-          const s = io(process.env.LOAD_GW_URL, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, timeout: 60_000 });
+          const s = io(process.env.LOAD_GW_URL, {
+            path: '/socket.io',
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+            timeout: 60_000,
+          });
           sockets.push(s);
           s.on('update', (u) => {
             if (!record) return;
@@ -102,7 +109,12 @@ const { clickHouseVersion, natsServerVersion } = await import('./lib/versions.mj
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { startNats, startClickHouse, getFreePort } = await import(path.join(ROOT, 'scripts/lib/services.mjs'));
-const list = (v, d) => (v ?? d).split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+const list = (v, d) =>
+  (v ?? d)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
 const RATES = list(process.env.LOAD_RATES, '10000,25000,50000,100000');
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
 const CLIENTS = list(process.env.LOAD_CLIENTS, '100,1000').sort((a, b) => a - b);
@@ -129,18 +141,58 @@ process.on('exit', () => {
 });
 
 function proc(name, args, env = {}) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   const tail = [];
-  const keep = (d) => { tail.push(d.toString()); if (tail.length > 50) tail.shift(); if (process.env.LOAD_LOGS) process.stdout.write(`[${name}] ${d}`); };
+  const keep = (d) => {
+    tail.push(d.toString());
+    if (tail.length > 50) tail.shift();
+    if (process.env.LOAD_LOGS) process.stdout.write(`[${name}] ${d}`);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  return { name, child, tail, kill: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 10_000).unref(); }) };
+  return {
+    name,
+    child,
+    tail,
+    kill: () =>
+      new Promise((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', r);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
 }
-async function getJson(url, timeoutMs = 3000) { try { const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }); return { status: r.status, body: await r.json().catch(() => null) }; } catch { return { status: 0, body: null }; } }
-async function waitUrl(url, p, ms = 90_000) { const until = Date.now() + ms; while (Date.now() < until) { if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.tail.join('')}`); if ((await getJson(url)).status === 200) return; await sleep(200); } throw new Error(`${p.name} not ready: ${url}\n${p.tail.join('')}`); }
-async function chQuery(url, q) { const r = await fetch(url, { method: 'POST', body: q, signal: AbortSignal.timeout(10_000) }); const t = await r.text(); if (r.status !== 200) throw new Error(t); return t.trim(); }
-const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
+async function getJson(url, timeoutMs = 3000) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  } catch {
+    return { status: 0, body: null };
+  }
+}
+async function waitUrl(url, p, ms = 90_000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.tail.join('')}`);
+    if ((await getJson(url)).status === 200) return;
+    await sleep(200);
+  }
+  throw new Error(`${p.name} not ready: ${url}\n${p.tail.join('')}`);
+}
+async function chQuery(url, q) {
+  const r = await fetch(url, { method: 'POST', body: q, signal: AbortSignal.timeout(10_000) });
+  const t = await r.text();
+  if (r.status !== 200) throw new Error(t);
+  return t.trim();
+}
+const pct = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN;
 const mean = (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
 /** Least-squares slope of y over x. */
 function slope(points) {
@@ -149,7 +201,10 @@ function slope(points) {
   const my = mean(points.map((p) => p[1]));
   let num = 0;
   let den = 0;
-  for (const [x, y] of points) { num += (x - mx) * (y - my); den += (x - mx) ** 2; }
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
   return den > 0 ? num / den : 0;
 }
 const fmt = (n) => Math.round(n).toLocaleString('en');
@@ -182,21 +237,81 @@ try {
     nc = await connect({ servers: nats.url, name: 'load-bench' });
     const jsm = await jetstreamManager(nc);
     versions.nats ??= natsServerVersion(nc);
-    const [simPort, colPort, a0, a1, gwPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort(), getFreePort(), getFreePort()]);
-    const sim = proc('sim', ['apps/exchange-sim/dist/main.js', '--protocol', 'binance-spot', '--port', String(simPort), '--symbols', SYMBOLS.join(','), '--pacing', 'constant', '--rate', String(rate / SYMBOLS.length), '--tick-ms', String(TICK_MS), '--mode', 'live', '--paused', '--no-rate-limit', '--quiet']);
+    const [simPort, colPort, a0, a1, gwPort] = await Promise.all([
+      getFreePort(),
+      getFreePort(),
+      getFreePort(),
+      getFreePort(),
+      getFreePort(),
+    ]);
+    const sim = proc('sim', [
+      'apps/exchange-sim/dist/main.js',
+      '--protocol',
+      'binance-spot',
+      '--port',
+      String(simPort),
+      '--symbols',
+      SYMBOLS.join(','),
+      '--pacing',
+      'constant',
+      '--rate',
+      String(rate / SYMBOLS.length),
+      '--tick-ms',
+      String(TICK_MS),
+      '--mode',
+      'live',
+      '--paused',
+      '--no-rate-limit',
+      '--quiet',
+    ]);
     await waitUrl(`http://127.0.0.1:${simPort}/health`, sim);
-    const col = proc('collector', ['apps/collector/dist/main.js'], { NATS_URL: nats.url, COLLECTOR_EXCHANGE: EXCHANGE, COLLECTOR_SYMBOLS: SYMBOLS.join(','), COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`, COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`, COLLECTOR_HTTP_PORT: String(colPort), COLLECTOR_BACKFILL_MINUTES: '0', COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000' });
-    const aggEnv = (i, port) => ({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '2', AGG_SHARD_INDEX: String(i), AGG_HTTP_PORT: String(port), AGG_DISCOVER_INTERVAL_MS: '500' });
+    const col = proc('collector', ['apps/collector/dist/main.js'], {
+      NATS_URL: nats.url,
+      COLLECTOR_EXCHANGE: EXCHANGE,
+      COLLECTOR_SYMBOLS: SYMBOLS.join(','),
+      COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`,
+      COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`,
+      COLLECTOR_HTTP_PORT: String(colPort),
+      COLLECTOR_BACKFILL_MINUTES: '0',
+      COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
+    });
+    const aggEnv = (i, port) => ({
+      NATS_URL: nats.url,
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: db,
+      AGG_SHARDS: '2',
+      AGG_SHARD_INDEX: String(i),
+      AGG_HTTP_PORT: String(port),
+      AGG_DISCOVER_INTERVAL_MS: '500',
+    });
     const agg0 = proc('agg0', ['apps/aggregator/dist/main.js'], aggEnv(0, a0));
     await waitUrl(`http://127.0.0.1:${a0}/health/ready`, agg0);
     const agg1 = proc('agg1', ['apps/aggregator/dist/main.js'], aggEnv(1, a1));
     await waitUrl(`http://127.0.0.1:${a1}/health/ready`, agg1);
     await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
     const gwUrl = `http://127.0.0.1:${gwPort}`;
-    const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '2', GATEWAY_PORT: String(gwPort), GATEWAY_METRICS_PORT: '0', GATEWAY_MAX_CLIENTS: String(Math.max(0, ...CLIENTS) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
+    const gw = proc('gateway', ['apps/gateway/dist/main.js'], {
+      NATS_URL: nats.url,
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: db,
+      AGG_SHARDS: '2',
+      GATEWAY_PORT: String(gwPort),
+      GATEWAY_METRICS_PORT: '0',
+      GATEWAY_MAX_CLIENTS: String(Math.max(0, ...CLIENTS) + 100),
+      GATEWAY_MAX_MESSAGES_PER_SECOND: '1000',
+    });
     await waitUrl(`${gwUrl}/health/ready`, gw);
     const services = [sim, col, agg0, agg1, gw];
-    const pids = { sim: [sim.child.pid], collector: [col.child.pid], agg0: [agg0.child.pid], agg1: [agg1.child.pid], gateway: [gw.child.pid], nats: [nats.pid], clickhouse: [ch.pid], clients: [] };
+    const pids = {
+      sim: [sim.child.pid],
+      collector: [col.child.pid],
+      agg0: [agg0.child.pid],
+      agg1: [agg1.child.pid],
+      gateway: [gw.child.pid],
+      nats: [nats.pid],
+      clickhouse: [ch.pid],
+      clients: [],
+    };
     const workers = [];
 
     // ---- sampling, once a second, for the whole step
@@ -215,7 +330,12 @@ try {
       try {
         const [count, ...perSymbol] = await Promise.all([
           chQuery(ch.url, `SELECT count() FROM ${db}.trades`),
-          ...SYMBOLS.map((sym) => chQuery(ch.url, `SELECT max(trade_id), max(exchange_time_us), count() FROM ${db}.trades WHERE exchange = '${EXCHANGE}' AND symbol = '${sym}' AND trade_id >= '${lastIds[sym]}'`)),
+          ...SYMBOLS.map((sym) =>
+            chQuery(
+              ch.url,
+              `SELECT max(trade_id), max(exchange_time_us), count() FROM ${db}.trades WHERE exchange = '${EXCHANGE}' AND symbol = '${sym}' AND trade_id >= '${lastIds[sym]}'`,
+            ),
+          ),
         ]);
         SYMBOLS.forEach((sym, i) => {
           const [id, us, n] = perSymbol[i].split('\t');
@@ -235,7 +355,14 @@ try {
         newestInClickHouse(),
         getJson(`http://127.0.0.1:${colPort}/status`, 8000).then((r) => r.body),
         getJson(`http://127.0.0.1:${simPort}/__sim/stats`, 8000).then((r) => r.body),
-        Promise.all(SYMBOLS.map((s) => jsm.consumers.info('TRADES', `agg_${EXCHANGE}_${s}`).then((i) => i.num_pending + i.num_ack_pending, () => 0))).then((v) => v.reduce((a, b) => a + b, 0)),
+        Promise.all(
+          SYMBOLS.map((s) =>
+            jsm.consumers.info('TRADES', `agg_${EXCHANGE}_${s}`).then(
+              (i) => i.num_pending + i.num_ack_pending,
+              () => 0,
+            ),
+          ),
+        ).then((v) => v.reduce((a, b) => a + b, 0)),
       ]);
       const cpu = {};
       const rss = {};
@@ -254,11 +381,26 @@ try {
       const acked = st?.publisher?.tradesAcked ?? prev.acked;
       const produced = sim1?.tradesProduced ?? prev.produced;
       const lagS = row[1] > 0 ? (now - row[1] / 1000) / 1000 : null;
-      const s = { t: (now - stepStart) / 1000, phase, produced, acked, stored: row[0], prodPerS: (produced - prev.produced) / dt, natsPerS: (acked - prev.acked) / dt, chPerS: (row[0] - prev.stored) / dt, lagS, pending, cpu, rss };
+      const s = {
+        t: (now - stepStart) / 1000,
+        phase,
+        produced,
+        acked,
+        stored: row[0],
+        prodPerS: (produced - prev.produced) / dt,
+        natsPerS: (acked - prev.acked) / dt,
+        chPerS: (row[0] - prev.stored) / dt,
+        lagS,
+        pending,
+        cpu,
+        rss,
+      };
       samples.push(s);
       timeline.push({ t: (now - t0) / 1000, chPerS: s.chPerS, lagS });
       prev = { t: now, stored: row[0], acked, produced, proc: cur };
-      console.log(`rate ${fmt(rate)}: t=${s.t.toFixed(0)}s ${phase} produced ${fmt(s.prodPerS)}/s acked ${fmt(s.natsPerS)}/s stored ${fmt(s.chPerS)}/s lag ${lagS?.toFixed(2)} s, JetStream pending ${pending}; CPU % ${SERVICES.map((k) => `${k} ${Math.round(cpu[k])}`).join(', ')}`);
+      console.log(
+        `rate ${fmt(rate)}: t=${s.t.toFixed(0)}s ${phase} produced ${fmt(s.prodPerS)}/s acked ${fmt(s.natsPerS)}/s stored ${fmt(s.chPerS)}/s lag ${lagS?.toFixed(2)} s, JetStream pending ${pending}; CPU % ${SERVICES.map((k) => `${k} ${Math.round(cpu[k])}`).join(', ')}`,
+      );
     };
     const sampler = (async () => {
       // once a second; a sample that took longer (a busy machine) delays the next instead of bunching them
@@ -282,17 +424,40 @@ try {
           const nProcs = Math.max(1, Math.min(MAX_CLIENT_PROCS, Math.ceil(add / 250)));
           const batch = Array.from({ length: nProcs }, (_, w) => {
             const n = Math.floor(add / nProcs) + (w < add % nProcs ? 1 : 0);
-            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], { env: { ...process.env, LOAD_GW_URL: gwUrl, LOAD_VIEWS: JSON.stringify(VIEWS), LOAD_N: String(n), LOAD_OFFSET: String(connected + w) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], {
+              env: {
+                ...process.env,
+                LOAD_GW_URL: gwUrl,
+                LOAD_VIEWS: JSON.stringify(VIEWS),
+                LOAD_N: String(n),
+                LOAD_OFFSET: String(connected + w),
+              },
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            });
             children.add(child);
             pids.clients.push(child.pid);
             return child;
           });
           workers.push(...batch);
-          const ready = await Promise.all(batch.map((w) => new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(`not connected and subscribed after ${CONNECT_TIMEOUT_S} s`), CONNECT_TIMEOUT_S * 1000);
-            w.once('message', (m) => { clearTimeout(timer); resolve(m === 'ready' ? null : (m.error ?? JSON.stringify(m))); });
-            w.once('exit', (code) => { clearTimeout(timer); resolve(`client worker exited ${code}`); });
-          })));
+          const ready = await Promise.all(
+            batch.map(
+              (w) =>
+                new Promise((resolve) => {
+                  const timer = setTimeout(
+                    () => resolve(`not connected and subscribed after ${CONNECT_TIMEOUT_S} s`),
+                    CONNECT_TIMEOUT_S * 1000,
+                  );
+                  w.once('message', (m) => {
+                    clearTimeout(timer);
+                    resolve(m === 'ready' ? null : (m.error ?? JSON.stringify(m)));
+                  });
+                  w.once('exit', (code) => {
+                    clearTimeout(timer);
+                    resolve(`client worker exited ${code}`);
+                  });
+                }),
+            ),
+          );
           const failed = ready.find((r) => r !== null);
           if (failed) {
             // a finding, not a crash: the step's pipeline figures still count
@@ -301,22 +466,51 @@ try {
             break;
           }
           connected = target;
-          console.log(`rate ${fmt(rate)}: ${target} clients connected and subscribed (${add} in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${workers.length} client processes)`);
+          console.log(
+            `rate ${fmt(rate)}: ${target} clients connected and subscribed (${add} in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${workers.length} client processes)`,
+          );
           await sleep(1000);
         }
         phase = `c${target}`;
         const from = Date.now();
         for (const w of workers) w.send('record');
         await sleep(SECONDS * 1000);
-        const reports = await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.send('report'); })));
+        const reports = await Promise.all(
+          workers.map(
+            (w) =>
+              new Promise((resolve) => {
+                w.once('message', resolve);
+                w.send('report');
+              }),
+          ),
+        );
         const to = Date.now();
         const delays = Float64Array.from(reports.flatMap((r) => r.delays)).sort();
         // p99 of each second of the phase, for the plot
         const bySecond = new Map();
-        for (const r of reports) r.recvAt.forEach((at, i) => { const k = Math.floor((at - t0) / 1000); if (!bySecond.has(k)) bySecond.set(k, []); bySecond.get(k).push(r.delays[i]); });
-        for (const [k, v] of [...bySecond].sort((a, b) => a[0] - b[0])) latencyTimeline.push([k + 0.5, pct(Float64Array.from(v).sort(), 99) / 1000]);
-        clientPhases.push({ clients: target, from, to, seconds: (to - from) / 1000, updates: reports.reduce((n, r) => n + r.updates, 0), withTrade: delays.length, disconnects: reports.reduce((n, r) => n + r.disconnects, 0), p50: pct(delays, 50), p99: pct(delays, 99), max: delays.length ? delays[delays.length - 1] : NaN });
-        console.log(`rate ${fmt(rate)}, ${target} clients: ${fmt(delays.length)} updates with a trade in ${((to - from) / 1000).toFixed(0)} s; trade -> client latency p50 ${ms(pct(delays, 50))} ms, p99 ${ms(pct(delays, 99))} ms, max ${ms(clientPhases.at(-1).max)} ms`);
+        for (const r of reports)
+          r.recvAt.forEach((at, i) => {
+            const k = Math.floor((at - t0) / 1000);
+            if (!bySecond.has(k)) bySecond.set(k, []);
+            bySecond.get(k).push(r.delays[i]);
+          });
+        for (const [k, v] of [...bySecond].sort((a, b) => a[0] - b[0]))
+          latencyTimeline.push([k + 0.5, pct(Float64Array.from(v).sort(), 99) / 1000]);
+        clientPhases.push({
+          clients: target,
+          from,
+          to,
+          seconds: (to - from) / 1000,
+          updates: reports.reduce((n, r) => n + r.updates, 0),
+          withTrade: delays.length,
+          disconnects: reports.reduce((n, r) => n + r.disconnects, 0),
+          p50: pct(delays, 50),
+          p99: pct(delays, 99),
+          max: delays.length ? delays[delays.length - 1] : NaN,
+        });
+        console.log(
+          `rate ${fmt(rate)}, ${target} clients: ${fmt(delays.length)} updates with a trade in ${((to - from) / 1000).toFixed(0)} s; trade -> client latency p50 ${ms(pct(delays, 50))} ms, p99 ${ms(pct(delays, 99))} ms, max ${ms(clientPhases.at(-1).max)} ms`,
+        );
       }
     } finally {
       // ---- stop the flow and let the pipeline drain
@@ -344,7 +538,8 @@ try {
     const span = last && first ? last.t - first.t : 0;
     const rateOf = (k) => (span > 0 ? (last[k] - first[k]) / span : 0);
     const avgCpu = (list) => Object.fromEntries(SERVICES.map((k) => [k, Math.round(mean(list.map((s) => s.cpu[k])))]));
-    const peakRss = (list) => Object.fromEntries(SERVICES.map((k) => [k, Math.round(Math.max(0, ...list.map((s) => s.rss[k])))]));
+    const peakRss = (list) =>
+      Object.fromEntries(SERVICES.map((k) => [k, Math.round(Math.max(0, ...list.map((s) => s.rss[k])))]));
     const drained = samples.filter((s) => s.phase === 'drain');
     const lastDrain = drained.at(-1);
     const step = {
@@ -358,7 +553,10 @@ try {
       lagMax: Math.max(0, ...lagPts.map((p) => p[1])),
       lagGrowth: slope(lagPts) * span,
       maxPending: Math.max(0, ...loaded.map((s) => s.pending)),
-      drainS: lastDrain && lastDrain.pending === 0 && lastDrain.stored >= lastDrain.produced * 0.999 ? Math.ceil(lastDrain.t - (pausedAt - stepStart) / 1000) : null,
+      drainS:
+        lastDrain && lastDrain.pending === 0 && lastDrain.stored >= lastDrain.produced * 0.999
+          ? Math.ceil(lastDrain.t - (pausedAt - stepStart) / 1000)
+          : null,
       cpu: avgCpu(loaded.slice(1)),
       rss: peakRss(loaded),
       clients: clientPhases.map((c) => {
@@ -367,10 +565,21 @@ try {
         const f = inPhase[0];
         const l = inPhase.at(-1);
         const sp = l && f ? l.t - f.t : 0;
-        return { ...c, chPerS: sp > 0 ? Math.round((l.stored - f.stored) / sp) : 0, lagEnd: l?.lagS ?? null, cpu: avgCpu(inPhase.slice(1)), rss: peakRss(inPhase) };
+        return {
+          ...c,
+          chPerS: sp > 0 ? Math.round((l.stored - f.stored) / sp) : 0,
+          lagEnd: l?.lagS ?? null,
+          cpu: avgCpu(inPhase.slice(1)),
+          rss: peakRss(inPhase),
+        };
       }),
     };
-    step.held = step.producedPerS >= rate * 0.97 && step.chPerS >= rate * 0.9 && step.lagEnd !== null && step.lagEnd < 5 && step.lagGrowth < 1;
+    step.held =
+      step.producedPerS >= rate * 0.97 &&
+      step.chPerS >= rate * 0.9 &&
+      step.lagEnd !== null &&
+      step.lagEnd < 5 &&
+      step.lagGrowth < 1;
     steps.push(step);
     console.log(JSON.stringify(step));
     timeline.push(null); // the plot's lines break between steps
@@ -397,7 +606,10 @@ const PIPE = ['sim', 'collector', 'agg0', 'agg1', 'gateway', 'nats', 'clickhouse
 const md = [
   '# Load: simulator → collector → JetStream → 2 aggregator shards → ClickHouse, and → gateway → Socket.IO clients',
   '',
-  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, nats-server ${versions.nats ?? 'unknown'}, ClickHouse ${versions.clickhouse ?? 'unknown'} (SELECT version()); load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (machine shared with other work; figures vary).`,
+  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, nats-server ${versions.nats ?? 'unknown'}, ClickHouse ${versions.clickhouse ?? 'unknown'} (SELECT version()); load average at the end ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ')} (machine shared with other work; figures vary).`,
   `Command: \`node tests/bench/load.bench.mjs\` (LOAD_RATES=${RATES.join(',')}, LOAD_SECONDS=${SECONDS}, LOAD_CLIENTS=${CLIENTS.join(',')}, LOAD_WARMUP_SECONDS=${WARMUP_S}).`,
   '',
   `Per rate, on a fresh nats-server (JetStream store) and a database of its own in one ClickHouse: one simulator process (\`--pacing constant\`: exactly rate/${SYMBOLS.length} trades/s on each of ${SYMBOLS.join(' and ')}, evenly spaced, live timestamps, one batch every ${TICK_MS} ms), one collector, one aggregator shard per symbol, one gateway (\`AGG_SHARDS=2\`, \`GATEWAY_MAX_CLIENTS=${Math.max(0, ...CLIENTS) + 100}\`), nats-server and ClickHouse — every service its own process on the same ${os.cpus().length} cores, with the clients. After a ${WARMUP_S} s warm-up, ${CLIENTS.length ? `${CLIENTS.map((c) => c.toLocaleString('en')).join(' then ')} Socket.IO clients (socket.io-client, in up to ${MAX_CLIENT_PROCS} forked processes per batch) are subscribed, one view each, spread over 8 views (both symbols × 1m native ticks, 1m ×10, 5m ×10, 1h ×100), and measured ${SECONDS} s each` : `no Socket.IO client (LOAD_CLIENTS empty); the pipeline is measured ${SECONDS} s`}; then the simulator stops and the pipeline drains.`,
@@ -408,7 +620,10 @@ const md = [
   '',
   `| target trades/s | produced/s | JetStream-acked/s | written to ClickHouse/s | lag start → end (max) | lag growth | max JetStream pending | drain after stop | held | CPU % (${PIPE.join(' / ')} / clients) | peak RSS MB (${PIPE.join(' / ')}) |`,
   '| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- | --- |',
-  ...steps.map((s) => `| ${s.rate.toLocaleString('en')} | ${fmt(s.producedPerS)} | ${fmt(s.natsPerS)} | ${fmt(s.chPerS)} | ${sec(s.lagStart)} → ${sec(s.lagEnd)} (${sec(s.lagMax)}) | ${s.lagGrowth >= 0 ? '+' : ''}${s.lagGrowth.toFixed(1)} s | ${fmt(s.maxPending)} | ${s.drainS === null ? `> ${DRAIN_S} s` : `${s.drainS} s`} | ${s.held ? 'yes' : 'no'} | ${cells(s.cpu, [...PIPE, 'clients'])} | ${cells(s.rss, PIPE)} |`),
+  ...steps.map(
+    (s) =>
+      `| ${s.rate.toLocaleString('en')} | ${fmt(s.producedPerS)} | ${fmt(s.natsPerS)} | ${fmt(s.chPerS)} | ${sec(s.lagStart)} → ${sec(s.lagEnd)} (${sec(s.lagMax)}) | ${s.lagGrowth >= 0 ? '+' : ''}${s.lagGrowth.toFixed(1)} s | ${fmt(s.maxPending)} | ${s.drainS === null ? `> ${DRAIN_S} s` : `${s.drainS} s`} | ${s.held ? 'yes' : 'no'} | ${cells(s.cpu, [...PIPE, 'clients'])} | ${cells(s.rss, PIPE)} |`,
+  ),
   '',
   `Measured over ${[...new Set([Math.min(...steps.map((s) => s.seconds)), Math.max(...steps.map((s) => s.seconds))])].join('–')} s per rate (the client phases and the connecting between them). Throughputs are counter differences over that time: trades the simulator produced (\`/__sim/stats\`), acknowledged by JetStream (collector \`/status\`), rows in ClickHouse's \`trades\`. CPU % is of one core (100 % = a full core), averaged over the time, from /proc/<pid>/stat (clients: all client processes together); RSS is the peak VmRSS from /proc/<pid>/status.`,
   '',
@@ -416,7 +631,13 @@ const md = [
   '',
   '| target trades/s | clients | ClickHouse-written/s meanwhile | updates received/s (all clients) | latency p50 | p99 | max | gateway CPU % | gateway peak RSS MB | clients CPU % (all processes) | lag at the end |',
   '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...steps.flatMap((s) => s.clients.map((c) => c.error ? `| ${s.rate.toLocaleString('en')} | ${c.clients.toLocaleString('en')} | not measured: ${c.error.replace(/\|/g, '/')} | | | | | | | | |` : `| ${s.rate.toLocaleString('en')} | ${c.clients.toLocaleString('en')} | ${fmt(c.chPerS)} | ${fmt(c.updates / c.seconds)} | ${ms(c.p50)} ms | ${ms(c.p99)} ms | ${ms(c.max)} ms | ${c.cpu.gateway} | ${c.rss.gateway} | ${c.cpu.clients} | ${sec(c.lagEnd)} |`)),
+  ...steps.flatMap((s) =>
+    s.clients.map((c) =>
+      c.error
+        ? `| ${s.rate.toLocaleString('en')} | ${c.clients.toLocaleString('en')} | not measured: ${c.error.replace(/\|/g, '/')} | | | | | | | | |`
+        : `| ${s.rate.toLocaleString('en')} | ${c.clients.toLocaleString('en')} | ${fmt(c.chPerS)} | ${fmt(c.updates / c.seconds)} | ${ms(c.p50)} ms | ${ms(c.p99)} ms | ${ms(c.max)} ms | ${c.cpu.gateway} | ${c.rss.gateway} | ${c.cpu.clients} | ${sec(c.lagEnd)} |`,
+    ),
+  ),
   '',
   `Latency = the client's receive time − \`update.lastTradeUs\` / 1000, over every update with a trade that every client received in the ${SECONDS} s: from the exchange timestamp of the newest trade in the update (the simulator's schedule; it sends each trade within one ${TICK_MS} ms tick of it) through simulator → WebSocket → collector → JetStream → aggregator shard → core NATS \`live.*\` → gateway (including its per-client conflation, \`GATEWAY_CONFLATION_MS\` = 50 by default) → Socket.IO → the client process's event loop. Same machine, same clock.`,
   '',
@@ -449,9 +670,25 @@ fs.writeFileSync(
     rightLabel: 'seconds',
     markers,
     series: [
-      { name: 'written to ClickHouse, trades/s (5 s mean)', color: '#1f77b4', axis: 'left', points: smooth(timeline, 5) },
-      { name: 'end-to-end lag (wall clock − newest in ClickHouse), s', color: '#d62728', axis: 'right', points: timeline.filter((r) => r === null || r.lagS !== null).map((r) => r && [r.t, r.lagS]) },
-      { name: 'trade → Socket.IO client latency p99 per second, s', color: '#2ca02c', axis: 'right', style: 'dots', points: latencyTimeline },
+      {
+        name: 'written to ClickHouse, trades/s (5 s mean)',
+        color: '#1f77b4',
+        axis: 'left',
+        points: smooth(timeline, 5),
+      },
+      {
+        name: 'end-to-end lag (wall clock − newest in ClickHouse), s',
+        color: '#d62728',
+        axis: 'right',
+        points: timeline.filter((r) => r === null || r.lagS !== null).map((r) => r && [r.t, r.lagS]),
+      },
+      {
+        name: 'trade → Socket.IO client latency p99 per second, s',
+        color: '#2ca02c',
+        axis: 'right',
+        style: 'dots',
+        points: latencyTimeline,
+      },
     ],
   }),
 );

@@ -62,7 +62,8 @@ if (process.argv[2] === '--clients-worker') {
       const a = await s.timeout(60_000).emitWithAck('subscribe', view);
       if (a.ok) return;
       // an instrument is known once its shard has written a trade of it
-      if (attempt >= 120 || a.error?.code !== 'unknown-symbol') throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
+      if (attempt >= 120 || a.error?.code !== 'unknown-symbol')
+        throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
       await sleep(500);
     }
   };
@@ -70,7 +71,13 @@ if (process.argv[2] === '--clients-worker') {
     for (let i = 0; i < n; i += 25) {
       await Promise.all(
         Array.from({ length: Math.min(25, n - i) }, (_, k) => {
-          const s = io(process.env.SIZING_GW_URL, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, timeout: 60_000 });
+          const s = io(process.env.SIZING_GW_URL, {
+            path: '/socket.io',
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+            timeout: 60_000,
+          });
           sockets.push(s);
           s.on('update', () => updates++);
           return new Promise((resolve, reject) => {
@@ -110,13 +117,26 @@ if (process.argv[2] === '--state-memory') {
   const DAY = Date.UTC(2026, 0, 5);
   let seq = 0;
   let id = 3_000_000_000;
-  /** One minute of `n` trades over `levels` adjacent prices, applied in batches of 500 (as the collector publishes), then written. */
+  /**
+   * One minute of `n` trades over `levels` adjacent prices, applied in batches of 500 (as the collector publishes),
+   * then written.
+   */
   const feedMinute = (state, minute, n, levels, base = 1_000_000) => {
     for (let i = 0; i < n; i += 500) {
       const batch = [];
       for (let k = i; k < Math.min(n, i + 500); k++) {
         const t = (minute + Math.floor((k * 60_000) / n)) * 1000;
-        batch.push({ exchange: EX, symbol: SYM, id: String(id++), price: base + ((k * 7919) % levels), quantity: 1 + (k % 13), side: k % 2 ? 'buy' : 'sell', exchangeTimeUs: t, receiveTimeMs: t / 1000 + 5, ingestSeq: seq++ });
+        batch.push({
+          exchange: EX,
+          symbol: SYM,
+          id: String(id++),
+          price: base + ((k * 7919) % levels),
+          quantity: 1 + (k % 13),
+          side: k % 2 ? 'buy' : 'sell',
+          exchangeTimeUs: t,
+          receiveTimeMs: t / 1000 + 5,
+          ingestSeq: seq++,
+        });
       }
       state.apply(batch);
     }
@@ -168,7 +188,12 @@ const RUNS = (process.env.SIZING_RUNS ?? '2x400:0,150,450,0;2x8000;8x400;8x1600;
     const m = /^(\d+)x(\d+)(?:@(\d+))?(?::([\d,]+))?$/.exec(r);
     if (!m) throw new Error(`SIZING_RUNS: "${r}" is not SYMBOLSxRATE[@FLUSH_MS][:CLIENTS,...]`);
     if (Number(m[1]) < 2) throw new Error('SIZING_RUNS: at least 2 symbols (the clients watch the first two)');
-    return { symbols: Number(m[1]), rate: Number(m[2]), flushMs: Number(m[3] ?? DEFAULT_FLUSH_MS), clients: (m[4] ?? '0').split(',').map(Number) };
+    return {
+      symbols: Number(m[1]),
+      rate: Number(m[2]),
+      flushMs: Number(m[3] ?? DEFAULT_FLUSH_MS),
+      clients: (m[4] ?? '0').split(',').map(Number),
+    };
   });
 const SECONDS = Number(process.env.SIZING_SECONDS ?? 30);
 const IDLE_SECONDS = Number(process.env.SIZING_IDLE_SECONDS ?? 20);
@@ -193,7 +218,11 @@ process.on('exit', () => {
 });
 
 function proc(name, args, env = {}) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   const tail = [];
   const keep = (d) => {
@@ -245,7 +274,8 @@ function invert(M) {
     let p = c;
     for (let r = c + 1; r < k; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
     [A[c], A[p]] = [A[p], A[c]];
-    if (Math.abs(A[c][c]) < 1e-12) throw new Error('the runs do not separate the regressors (vary symbols, rate and clients)');
+    if (Math.abs(A[c][c]) < 1e-12)
+      throw new Error('the runs do not separate the regressors (vary symbols, rate and clients)');
     const d = A[c][c];
     for (let j = 0; j < 2 * k; j++) A[c][j] /= d;
     for (let r = 0; r < k; r++) {
@@ -257,10 +287,15 @@ function invert(M) {
   return A.map((row) => row.slice(k));
 }
 
-/** Least squares of y over the rows of X (the first column 1, the intercept): coefficients, their standard errors, the residuals' RMS. */
+/**
+ * Least squares of y over the rows of X (the first column 1, the intercept): coefficients, their standard errors, the
+ * residuals' RMS.
+ */
 function fit(X, y) {
   const k = X[0].length;
-  const XtX = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => X.reduce((s, row) => s + row[i] * row[j], 0)));
+  const XtX = Array.from({ length: k }, (_, i) =>
+    Array.from({ length: k }, (_, j) => X.reduce((s, row) => s + row[i] * row[j], 0)),
+  );
   const Xty = Array.from({ length: k }, (_, i) => X.reduce((s, row, r) => s + row[i] * y[r], 0));
   const inv = invert(XtX);
   const b = inv.map((row) => row.reduce((s, x, j) => s + x * Xty[j], 0));
@@ -280,7 +315,9 @@ const memSamples = []; // every 2 s of every flowing phase: { symbols, rate, cli
 const storage = []; // per run: ClickHouse rows and bytes
 let failure = null;
 const t0 = Date.now();
-const order = Array.from({ length: REPEAT }, (_, pass) => (pass % 2 === 0 ? RUNS : [...RUNS].reverse()).map((run) => ({ run, pass }))).flat();
+const order = Array.from({ length: REPEAT }, (_, pass) =>
+  (pass % 2 === 0 ? RUNS : [...RUNS].reverse()).map((run) => ({ run, pass })),
+).flat();
 
 try {
   for (const [runIndex, { run, pass }] of order.entries()) {
@@ -307,21 +344,77 @@ try {
         ),
       );
     try {
-      const [simPort, colPort, aggPort, gwPort] = await Promise.all([getFreePort(), getFreePort(), getFreePort(), getFreePort()]);
-      const sim = proc('sim', ['apps/exchange-sim/dist/main.js', '--protocol', 'binance-spot', '--port', String(simPort), '--symbols', symbols.join(','), '--pacing', 'constant', '--rate', String(run.rate / run.symbols), '--mode', 'live', '--paused', '--no-rate-limit', '--quiet']);
+      const [simPort, colPort, aggPort, gwPort] = await Promise.all([
+        getFreePort(),
+        getFreePort(),
+        getFreePort(),
+        getFreePort(),
+      ]);
+      const sim = proc('sim', [
+        'apps/exchange-sim/dist/main.js',
+        '--protocol',
+        'binance-spot',
+        '--port',
+        String(simPort),
+        '--symbols',
+        symbols.join(','),
+        '--pacing',
+        'constant',
+        '--rate',
+        String(run.rate / run.symbols),
+        '--mode',
+        'live',
+        '--paused',
+        '--no-rate-limit',
+        '--quiet',
+      ]);
       services.push(sim);
       await waitUrl(`http://127.0.0.1:${simPort}/health`, sim);
-      const agg = proc('aggregator', ['apps/aggregator/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '1', AGG_HTTP_PORT: String(aggPort), AGG_DISCOVER_INTERVAL_MS: '500', AGG_FLUSH_INTERVAL_MS: String(run.flushMs) });
+      const agg = proc('aggregator', ['apps/aggregator/dist/main.js'], {
+        NATS_URL: nats.url,
+        CLICKHOUSE_URL: ch.url,
+        CLICKHOUSE_DATABASE: db,
+        AGG_SHARDS: '1',
+        AGG_HTTP_PORT: String(aggPort),
+        AGG_DISCOVER_INTERVAL_MS: '500',
+        AGG_FLUSH_INTERVAL_MS: String(run.flushMs),
+      });
       services.push(agg);
       await waitUrl(`http://127.0.0.1:${aggPort}/health/ready`, agg);
-      const col = proc('collector', ['apps/collector/dist/main.js'], { NATS_URL: nats.url, COLLECTOR_EXCHANGE: EXCHANGE, COLLECTOR_SYMBOLS: symbols.join(','), COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`, COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`, COLLECTOR_HTTP_PORT: String(colPort), COLLECTOR_BACKFILL_MINUTES: '0', COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000' });
+      const col = proc('collector', ['apps/collector/dist/main.js'], {
+        NATS_URL: nats.url,
+        COLLECTOR_EXCHANGE: EXCHANGE,
+        COLLECTOR_SYMBOLS: symbols.join(','),
+        COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`,
+        COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`,
+        COLLECTOR_HTTP_PORT: String(colPort),
+        COLLECTOR_BACKFILL_MINUTES: '0',
+        COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
+      });
       services.push(col);
       await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
       const gwUrl = `http://127.0.0.1:${gwPort}`;
-      const gw = proc('gateway', ['apps/gateway/dist/main.js'], { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: db, AGG_SHARDS: '1', GATEWAY_PORT: String(gwPort), GATEWAY_METRICS_PORT: '0', GATEWAY_MAX_CLIENTS: String(Math.max(...run.clients) + 100), GATEWAY_MAX_MESSAGES_PER_SECOND: '1000' });
+      const gw = proc('gateway', ['apps/gateway/dist/main.js'], {
+        NATS_URL: nats.url,
+        CLICKHOUSE_URL: ch.url,
+        CLICKHOUSE_DATABASE: db,
+        AGG_SHARDS: '1',
+        GATEWAY_PORT: String(gwPort),
+        GATEWAY_METRICS_PORT: '0',
+        GATEWAY_MAX_CLIENTS: String(Math.max(...run.clients) + 100),
+        GATEWAY_MAX_MESSAGES_PER_SECOND: '1000',
+      });
       services.push(gw);
       await waitUrl(`${gwUrl}/health/ready`, gw);
-      const pids = { sim: [sim.child.pid], collector: [col.child.pid], aggregator: [agg.child.pid], gateway: [gw.child.pid], nats: [nats.pid], clickhouse: [ch.pid], clients: [] };
+      const pids = {
+        sim: [sim.child.pid],
+        collector: [col.child.pid],
+        aggregator: [agg.child.pid],
+        gateway: [gw.child.pid],
+        nats: [nats.pid],
+        clickhouse: [ch.pid],
+        clients: [],
+      };
       const acked = async () => {
         const p = (await getJson(`http://127.0.0.1:${colPort}/status`, 8000)).body?.publisher;
         return { trades: p?.tradesAcked ?? NaN, batches: p?.batchesAcked ?? NaN };
@@ -336,12 +429,26 @@ try {
         }
         return { consumers, pending: n };
       };
-      const count = () => Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', (m) => resolve(m.updates)); w.send('count'); })));
+      const count = () =>
+        Promise.all(
+          workers.map(
+            (w) =>
+              new Promise((resolve) => {
+                w.once('message', (m) => resolve(m.updates));
+                w.send('count');
+              }),
+          ),
+        );
 
       /** One phase: CPU over it, RSS every 2 s (flowing phases feed the memory fit). */
       const measure = async (label, { active, rate, clients, seconds }) => {
         await count();
-        const snap = () => new Map(Object.values(pids).flat().map((pid) => [pid, procSample(pid)]));
+        const snap = () =>
+          new Map(
+            Object.values(pids)
+              .flat()
+              .map((pid) => [pid, procSample(pid)]),
+          );
         const first = { t: Date.now(), acked: await acked(), proc: snap() };
         const rssSeries = [];
         const until = first.t + seconds * 1000;
@@ -349,10 +456,19 @@ try {
           await sleep(Math.min(2000, until - Date.now()));
           const a = await acked();
           const rss = {};
-          for (const [name, list] of Object.entries(pids)) rss[name] = list.reduce((s, pid) => s + (procSample(pid)?.rssMb ?? 0), 0);
+          for (const [name, list] of Object.entries(pids))
+            rss[name] = list.reduce((s, pid) => s + (procSample(pid)?.rssMb ?? 0), 0);
           rssSeries.push(rss);
           // trades the aggregator holds: the raw trades of the open minute and the window before it
-          if (rate > 0) memSamples.push({ symbols: run.symbols, flushMs: run.flushMs, rate, clients, held: Math.min(a.trades, rate * 60 * (WINDOW_MINUTES + 1)), rss });
+          if (rate > 0)
+            memSamples.push({
+              symbols: run.symbols,
+              flushMs: run.flushMs,
+              rate,
+              clients,
+              held: Math.min(a.trades, rate * 60 * (WINDOW_MINUTES + 1)),
+              rss,
+            });
         }
         const last = { t: Date.now(), acked: await acked(), proc: snap() };
         const updates = (await count()).reduce((a, b) => a + b, 0);
@@ -367,9 +483,26 @@ try {
         }
         const rss = Object.fromEntries(Object.keys(pids).map((k) => [k, mean(rssSeries.map((r) => r[k]))]));
         const p = await pending();
-        const phase = { pass, label, symbols: run.symbols, flushMs: run.flushMs, active, rate, clients, seconds: dt, tradesPerS: (last.acked.trades - first.acked.trades) / dt, batchesPerS: (last.acked.batches - first.acked.batches) / dt, pendingAtEnd: p.pending, updatesPerClientPerS: clients > 0 ? updates / clients / dt : 0, cpu, rss };
+        const phase = {
+          pass,
+          label,
+          symbols: run.symbols,
+          flushMs: run.flushMs,
+          active,
+          rate,
+          clients,
+          seconds: dt,
+          tradesPerS: (last.acked.trades - first.acked.trades) / dt,
+          batchesPerS: (last.acked.batches - first.acked.batches) / dt,
+          pendingAtEnd: p.pending,
+          updatesPerClientPerS: clients > 0 ? updates / clients / dt : 0,
+          cpu,
+          rss,
+        };
         phases.push(phase);
-        console.log(`pass ${pass + 1}, ${run.symbols} symbols x ${run.rate} trades/s${run.flushMs === DEFAULT_FLUSH_MS ? '' : `, flush every ${run.flushMs} ms`}, ${label}: ${Math.round(phase.tradesPerS)} trades/s in ${Math.round(phase.batchesPerS)} batches/s acked, JetStream pending ${p.pending}${clients ? `, ${phase.updatesPerClientPerS.toFixed(1)} updates/s per client` : ''}; CPU millicores ${[...SERVICES, ...OTHERS].map((k) => `${k} ${Math.round(cpu[k] * 1000)}`).join(', ')}; RSS MB ${[...SERVICES, ...OTHERS].map((k) => `${k} ${Math.round(rss[k])}`).join(', ')}`);
+        console.log(
+          `pass ${pass + 1}, ${run.symbols} symbols x ${run.rate} trades/s${run.flushMs === DEFAULT_FLUSH_MS ? '' : `, flush every ${run.flushMs} ms`}, ${label}: ${Math.round(phase.tradesPerS)} trades/s in ${Math.round(phase.batchesPerS)} batches/s acked, JetStream pending ${p.pending}${clients ? `, ${phase.updatesPerClientPerS.toFixed(1)} updates/s per client` : ''}; CPU millicores ${[...SERVICES, ...OTHERS].map((k) => `${k} ${Math.round(cpu[k] * 1000)}`).join(', ')}; RSS MB ${[...SERVICES, ...OTHERS].map((k) => `${k} ${Math.round(rss[k])}`).join(', ')}`,
+        );
       };
 
       await fetch(`http://127.0.0.1:${simPort}/__sim/resume`, { method: 'POST' });
@@ -377,7 +510,10 @@ try {
       for (let until = Date.now() + 180_000; ; ) {
         const p = await pending();
         if (p.consumers >= run.symbols) break;
-        if (Date.now() > until) throw new Error(`${run.symbols}x${run.rate}: ${p.consumers} of ${run.symbols} aggregator consumers after 180 s`);
+        if (Date.now() > until)
+          throw new Error(
+            `${run.symbols}x${run.rate}: ${p.consumers} of ${run.symbols} aggregator consumers after 180 s`,
+          );
         await sleep(500);
       }
       await sleep(WARMUP_S * 1000);
@@ -396,7 +532,16 @@ try {
           const nProcs = Math.max(1, Math.min(4, Math.ceil(add / 250)));
           const batch = Array.from({ length: nProcs }, (_, w) => {
             const n = Math.floor(add / nProcs) + (w < add % nProcs ? 1 : 0);
-            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], { env: { ...process.env, SIZING_GW_URL: gwUrl, SIZING_VIEWS: JSON.stringify(views), SIZING_N: String(n), SIZING_OFFSET: String(connected + w) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], {
+              env: {
+                ...process.env,
+                SIZING_GW_URL: gwUrl,
+                SIZING_VIEWS: JSON.stringify(views),
+                SIZING_N: String(n),
+                SIZING_OFFSET: String(connected + w),
+              },
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            });
             children.add(child);
             pids.clients.push(child.pid);
             return child;
@@ -439,9 +584,21 @@ try {
       await measure('idle', { active: 0, rate: 0, clients: 0, seconds: IDLE_SECONDS });
 
       // ---- ClickHouse: the run's rows and bytes once merged
-      const tables = (await chQuery(ch.url, `SELECT name FROM system.tables WHERE database = '${db}' AND engine LIKE '%MergeTree' FORMAT TSV`)).split('\n').filter(Boolean);
+      const tables = (
+        await chQuery(
+          ch.url,
+          `SELECT name FROM system.tables WHERE database = '${db}' AND engine LIKE '%MergeTree' FORMAT TSV`,
+        )
+      )
+        .split('\n')
+        .filter(Boolean);
       for (const t of tables) await chQuery(ch.url, `OPTIMIZE TABLE ${db}.${t} FINAL`);
-      const parts = (await chQuery(ch.url, `SELECT table, sum(rows), sum(bytes_on_disk), sum(data_uncompressed_bytes) FROM system.parts WHERE database = '${db}' AND active GROUP BY table ORDER BY table FORMAT TSV`))
+      const parts = (
+        await chQuery(
+          ch.url,
+          `SELECT table, sum(rows), sum(bytes_on_disk), sum(data_uncompressed_bytes) FROM system.parts WHERE database = '${db}' AND active GROUP BY table ORDER BY table FORMAT TSV`,
+        )
+      )
         .split('\n')
         .filter(Boolean)
         .map((l) => {
@@ -458,7 +615,9 @@ try {
       await nats.stop();
       fs.rmSync(natsDir, { recursive: true, force: true });
       // the next runs share this ClickHouse: none of this run's tables left to merge meanwhile
-      await chQuery(ch.url, `DROP DATABASE IF EXISTS ${db}`).catch((e) => console.log(`could not drop ${db}: ${e.message.split('\n')[0]}`));
+      await chQuery(ch.url, `DROP DATABASE IF EXISTS ${db}`).catch((e) =>
+        console.log(`could not drop ${db}: ${e.message.split('\n')[0]}`),
+      );
     }
   }
 } catch (e) {
@@ -473,7 +632,11 @@ if (phases.length === 0) process.exit(1);
 let state = null;
 if (!process.env.SIZING_SKIP_STATE) {
   state = await new Promise((resolve) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--state-memory'], { execArgv: ['--expose-gc'], cwd: path.join(ROOT, 'tests'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), ['--state-memory'], {
+      execArgv: ['--expose-gc'],
+      cwd: path.join(ROOT, 'tests'),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', resolve);
     child.once('exit', (code) => code !== 0 && resolve(null));
   });
@@ -502,7 +665,14 @@ for (const f of fs.existsSync(DATA) ? fs.readdirSync(DATA).filter((f) => /_trade
   const total = [...perSecond.values()].reduce((a, b) => a + b, 0);
   // whole minutes only (the first and last are partial)
   const mins = [...levels.keys()].sort((a, b) => a - b).slice(1, -1);
-  recordings.push({ file: f, trades: total, meanPerS: total / span, maxPerS: Math.max(...perSecond.values()), levelsPerMinute: mean(mins.map((m) => levels.get(m).size)), maxLevelsPerMinute: Math.max(0, ...mins.map((m) => levels.get(m).size)) });
+  recordings.push({
+    file: f,
+    trades: total,
+    meanPerS: total / span,
+    maxPerS: Math.max(...perSecond.values()),
+    levelsPerMinute: mean(mins.map((m) => levels.get(m).size)),
+    maxLevelsPerMinute: Math.max(0, ...mins.map((m) => levels.get(m).size)),
+  });
 }
 
 // ---- the fits
@@ -519,59 +689,117 @@ const tryFit = (X, y) => {
     return { b: X[0].map(() => NaN), se: X[0].map(() => NaN), rms: NaN };
   }
 };
-const cpuFits = Object.fromEntries([...SERVICES, 'sim'].map((k) => [k, tryFit(X, fitted.map((p) => p.cpu[k]))]));
-const predict = (k, p) => [1, p.tradesPerS, p.batchesPerS, p.active, p.clients].reduce((s, x, i) => s + x * cpuFits[k].b[i], 0);
+const cpuFits = Object.fromEntries(
+  [...SERVICES, 'sim'].map((k) => [
+    k,
+    tryFit(
+      X,
+      fitted.map((p) => p.cpu[k]),
+    ),
+  ]),
+);
+const predict = (k, p) =>
+  [1, p.tradesPerS, p.batchesPerS, p.active, p.clients].reduce((s, x, i) => s + x * cpuFits[k].b[i], 0);
 const mem = memSamples.filter((s) => s.flushMs === DEFAULT_FLUSH_MS);
 const memX = mem.map((s) => [1, s.rate, s.symbols, s.clients]);
-const memFits = Object.fromEntries(SERVICES.map((k) => [k, tryFit(memX, mem.map((s) => s.rss[k]))]));
-const aggHeld = tryFit(mem.map((s) => [1, s.held, s.symbols, s.clients]), mem.map((s) => s.rss.aggregator));
+const memFits = Object.fromEntries(
+  SERVICES.map((k) => [
+    k,
+    tryFit(
+      memX,
+      mem.map((s) => s.rss[k]),
+    ),
+  ]),
+);
+const aggHeld = tryFit(
+  mem.map((s) => [1, s.held, s.symbols, s.clients]),
+  mem.map((s) => s.rss.aggregator),
+);
 
 const say = (s = '') => console.log(s);
 say();
 say(`## Sizing bench, ${new Date().toISOString()}`);
 say();
-say(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? ''}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, nats-server ${versions.nats ?? 'unknown'}, ClickHouse ${versions.clickhouse ?? 'unknown'}; load average before ${loadBefore.map((x) => x.toFixed(1)).join(' / ')}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}; ${Math.round((Date.now() - t0) / 1000)} s.`);
-say(`Runs: ${RUNS.map((r) => `${r.symbols}x${r.rate}${r.flushMs === DEFAULT_FLUSH_MS ? '' : `@${r.flushMs}`}:${r.clients.join(',')}`).join('; ')} (symbols x trades/s [@ flush ms] : clients), ${REPEAT} pass(es) (every second pass in reverse order), ${SECONDS} s per phase after ${WARMUP_S} s warm-up, then ${IDLE_SECONDS} s idle (simulator paused).`);
+say(
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? ''}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, nats-server ${versions.nats ?? 'unknown'}, ClickHouse ${versions.clickhouse ?? 'unknown'}; load average before ${loadBefore.map((x) => x.toFixed(1)).join(' / ')}, after ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ')}; ${Math.round((Date.now() - t0) / 1000)} s.`,
+);
+say(
+  `Runs: ${RUNS.map((r) => `${r.symbols}x${r.rate}${r.flushMs === DEFAULT_FLUSH_MS ? '' : `@${r.flushMs}`}:${r.clients.join(',')}`).join('; ')} (symbols x trades/s [@ flush ms] : clients), ${REPEAT} pass(es) (every second pass in reverse order), ${SECONDS} s per phase after ${WARMUP_S} s warm-up, then ${IDLE_SECONDS} s idle (simulator paused).`,
+);
 say();
 say('### Phases (CPU in millicores = 1/1000 of a core, averaged over the phase; RSS in MB, mean of the 2 s samples)');
 say();
-say(`| pass | symbols | flush ms | phase | trades/s (acked) | batches/s | updates/s per client | pending at end | ${[...SERVICES, ...OTHERS].map((k) => `${k} CPU`).join(' | ')} | ${SERVICES.map((k) => `${k} RSS`).join(' | ')} |`);
-say(`| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ${[...SERVICES, ...OTHERS].map(() => '---:').join(' | ')} | ${SERVICES.map(() => '---:').join(' | ')} |`);
-for (const p of phases) say(`| ${p.pass + 1} | ${p.symbols} | ${p.flushMs} | ${p.label} | ${Math.round(p.tradesPerS)} | ${Math.round(p.batchesPerS)} | ${p.clients ? f1(p.updatesPerClientPerS) : '–'} | ${p.pendingAtEnd} | ${[...SERVICES, ...OTHERS].map((k) => Math.round(p.cpu[k] * 1000)).join(' | ')} | ${SERVICES.map((k) => Math.round(p.rss[k])).join(' | ')} |`);
+say(
+  `| pass | symbols | flush ms | phase | trades/s (acked) | batches/s | updates/s per client | pending at end | ${[...SERVICES, ...OTHERS].map((k) => `${k} CPU`).join(' | ')} | ${SERVICES.map((k) => `${k} RSS`).join(' | ')} |`,
+);
+say(
+  `| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ${[...SERVICES, ...OTHERS].map(() => '---:').join(' | ')} | ${SERVICES.map(() => '---:').join(' | ')} |`,
+);
+for (const p of phases)
+  say(
+    `| ${p.pass + 1} | ${p.symbols} | ${p.flushMs} | ${p.label} | ${Math.round(p.tradesPerS)} | ${Math.round(p.batchesPerS)} | ${p.clients ? f1(p.updatesPerClientPerS) : '–'} | ${p.pendingAtEnd} | ${[...SERVICES, ...OTHERS].map((k) => Math.round(p.cpu[k] * 1000)).join(' | ')} | ${SERVICES.map((k) => Math.round(p.rss[k])).join(' | ')} |`,
+  );
 say();
-say('### CPU = base + per trade × trades/s + per batch × batches/s + per symbol × active symbols + per client × clients (least squares over the phases, ± one standard error)');
+say(
+  '### CPU = base + per trade × trades/s + per batch × batches/s + per symbol × active symbols + per client × clients (least squares over the phases, ± one standard error)',
+);
 say();
-say('| service | base (millicores) | per trade (µs CPU) | per batch (µs CPU) | per active symbol (µs CPU per s = 1/1000 millicore) | per client (µs CPU per s) | residual RMS (millicores) |');
+say(
+  '| service | base (millicores) | per trade (µs CPU) | per batch (µs CPU) | per active symbol (µs CPU per s = 1/1000 millicore) | per client (µs CPU per s) | residual RMS (millicores) |',
+);
 say('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [k, r] of Object.entries(cpuFits)) say(`| ${k} | ${pm(r.b[0], r.se[0], 1000)} | ${pm(r.b[1], r.se[1], 1e6, 2)} | ${pm(r.b[2], r.se[2], 1e6, 1)} | ${pm(r.b[3], r.se[3], 1e6, 0)} | ${pm(r.b[4], r.se[4], 1e6, 0)} | ${f1(r.rms * 1000)} |`);
+for (const [k, r] of Object.entries(cpuFits))
+  say(
+    `| ${k} | ${pm(r.b[0], r.se[0], 1000)} | ${pm(r.b[1], r.se[1], 1e6, 2)} | ${pm(r.b[2], r.se[2], 1e6, 1)} | ${pm(r.b[3], r.se[3], 1e6, 0)} | ${pm(r.b[4], r.se[4], 1e6, 0)} | ${f1(r.rms * 1000)} |`,
+  );
 const others = phases.filter((p) => p.flushMs !== DEFAULT_FLUSH_MS && p.rate > 0);
 if (others.length) {
   say();
-  say(`Other flush intervals (AGG_FLUSH_INTERVAL_MS; not in the fit): measured vs the fit's prediction at ${DEFAULT_FLUSH_MS} ms, millicores.`);
+  say(
+    `Other flush intervals (AGG_FLUSH_INTERVAL_MS; not in the fit): measured vs the fit's prediction at ${DEFAULT_FLUSH_MS} ms, millicores.`,
+  );
   say();
   say(`| pass | symbols | trades/s | flush ms | ${SERVICES.map((k) => `${k} measured / predicted`).join(' | ')} |`);
   say(`| ---: | ---: | ---: | ---: | ${SERVICES.map(() => '---:').join(' | ')} |`);
-  for (const p of others) say(`| ${p.pass + 1} | ${p.symbols} | ${Math.round(p.tradesPerS)} | ${p.flushMs} | ${SERVICES.map((k) => `${Math.round(p.cpu[k] * 1000)} / ${Math.round(predict(k, p) * 1000)}`).join(' | ')} |`);
+  for (const p of others)
+    say(
+      `| ${p.pass + 1} | ${p.symbols} | ${Math.round(p.tradesPerS)} | ${p.flushMs} | ${SERVICES.map((k) => `${Math.round(p.cpu[k] * 1000)} / ${Math.round(predict(k, p) * 1000)}`).join(' | ')} |`,
+    );
 }
 say();
-say('### RSS = base + per 1,000 trades/s + per symbol + per client (least squares over the 2 s samples of the flowing phases)');
+say(
+  '### RSS = base + per 1,000 trades/s + per symbol + per client (least squares over the 2 s samples of the flowing phases)',
+);
 say();
 say('| service | base (MB) | per 1,000 trades/s (MB) | per symbol (MB) | per client (MB) | residual RMS (MB) |');
 say('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const [k, r] of Object.entries(memFits)) say(`| ${k} | ${f1(r.b[0])} | ${f1(r.b[1] * 1000, 2)} | ${f1(r.b[2], 3)} | ${f1(r.b[3], 3)} | ${f1(r.rms)} |`);
+for (const [k, r] of Object.entries(memFits))
+  say(`| ${k} | ${f1(r.b[0])} | ${f1(r.b[1] * 1000, 2)} | ${f1(r.b[2], 3)} | ${f1(r.b[3], 3)} | ${f1(r.rms)} |`);
 say();
-say(`Aggregator RSS against the trades it holds (raw trades since the flow started, at most rate × ${(WINDOW_MINUTES + 1) * 60} s): base ${f1(aggHeld.b[0])} MB + ${f1(aggHeld.b[1] * 2 ** 20, 0)} bytes per held trade + ${f1(aggHeld.b[2], 3)} MB per symbol + ${f1(aggHeld.b[3], 3)} MB per client (residual RMS ${f1(aggHeld.rms)} MB).`);
+say(
+  `Aggregator RSS against the trades it holds (raw trades since the flow started, at most rate × ${(WINDOW_MINUTES + 1) * 60} s): base ${f1(aggHeld.b[0])} MB + ${f1(aggHeld.b[1] * 2 ** 20, 0)} bytes per held trade + ${f1(aggHeld.b[2], 3)} MB per symbol + ${f1(aggHeld.b[3], 3)} MB per client (residual RMS ${f1(aggHeld.rms)} MB).`,
+);
 if (state) {
   say();
-  say(`Aggregator state in-process (SymbolState, V8 heap after GC): ${f1(state.bytesPerHeldTrade, 0)} bytes per held trade (${state.heldTrades.toLocaleString('en')} held); a UTC day of 1,440 minute candles: ${f1(state.bytesPerMinuteCandle, 0)} bytes per minute candle + ${f1(state.bytesPerLevel, 0)} bytes per price level (${state.day.map((d) => `${d.levels} levels/min: ${f1(d.bytes / 2 ** 20)} MB`).join(', ')}).`);
+  say(
+    `Aggregator state in-process (SymbolState, V8 heap after GC): ${f1(state.bytesPerHeldTrade, 0)} bytes per held trade (${state.heldTrades.toLocaleString('en')} held); a UTC day of 1,440 minute candles: ${f1(state.bytesPerMinuteCandle, 0)} bytes per minute candle + ${f1(state.bytesPerLevel, 0)} bytes per price level (${state.day.map((d) => `${d.levels} levels/min: ${f1(d.bytes / 2 ** 20)} MB`).join(', ')}).`,
+  );
 }
 say();
 say('### ClickHouse (after OPTIMIZE FINAL; bytes on disk, compressed)');
 say();
-say('| pass | run | flush ms | trades | symbol-minutes | table | rows | rows per trade | rows per symbol-minute | bytes on disk | bytes per trade | bytes per symbol-minute |');
+say(
+  '| pass | run | flush ms | trades | symbol-minutes | table | rows | rows per trade | rows per symbol-minute | bytes on disk | bytes per trade | bytes per symbol-minute |',
+);
 say('| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const s of storage) {
-  for (const p of s.parts) say(`| ${s.pass + 1} | ${s.symbols}x${s.rate} | ${s.flushMs} | ${s.trades} | ${s.symbolMinutes} | ${p.table} | ${p.rows} | ${f1(p.rows / s.trades, 4)} | ${f1(p.rows / s.symbolMinutes, 2)} | ${p.bytes} | ${f1(p.bytes / s.trades, 2)} | ${f1(p.bytes / s.symbolMinutes, 0)} |`);
+  for (const p of s.parts)
+    say(
+      `| ${s.pass + 1} | ${s.symbols}x${s.rate} | ${s.flushMs} | ${s.trades} | ${s.symbolMinutes} | ${p.table} | ${p.rows} | ${f1(p.rows / s.trades, 4)} | ${f1(p.rows / s.symbolMinutes, 2)} | ${p.bytes} | ${f1(p.bytes / s.trades, 2)} | ${f1(p.bytes / s.symbolMinutes, 0)} |`,
+    );
 }
 if (recordings.length) {
   say();
@@ -579,10 +807,18 @@ if (recordings.length) {
   say();
   say('| recording | trades | mean trades/s | max trades in a second | price levels per minute (mean / max) |');
   say('| --- | ---: | ---: | ---: | ---: |');
-  for (const r of recordings) say(`| ${r.file} | ${r.trades} | ${f1(r.meanPerS)} | ${r.maxPerS} | ${f1(r.levelsPerMinute, 0)} / ${r.maxLevelsPerMinute} |`);
+  for (const r of recordings)
+    say(
+      `| ${r.file} | ${r.trades} | ${f1(r.meanPerS)} | ${r.maxPerS} | ${f1(r.levelsPerMinute, 0)} / ${r.maxLevelsPerMinute} |`,
+    );
 }
 // the aggregator acknowledges once a flush has written the trades: up to a flush interval and a
 // write of trades stay pending in a pipeline that keeps up
-const notHeld = phases.filter((p) => p.rate > 0 && (p.tradesPerS < p.rate * 0.95 || p.pendingAtEnd > p.rate * (p.flushMs / 1000 + 2)));
-if (notHeld.length) say(`\nWARNING: ${notHeld.length} phase(s) did not keep up with the rate (acked < 95 % or JetStream pending > a flush interval + 2 s of trades): ${notHeld.map((p) => `pass ${p.pass + 1} ${p.symbols}x${p.rate} ${p.label}`).join(', ')}; their figures include catching up.`);
+const notHeld = phases.filter(
+  (p) => p.rate > 0 && (p.tradesPerS < p.rate * 0.95 || p.pendingAtEnd > p.rate * (p.flushMs / 1000 + 2)),
+);
+if (notHeld.length)
+  say(
+    `\nWARNING: ${notHeld.length} phase(s) did not keep up with the rate (acked < 95 % or JetStream pending > a flush interval + 2 s of trades): ${notHeld.map((p) => `pass ${p.pass + 1} ${p.symbols}x${p.rate} ${p.label}`).join(', ')}; their figures include catching up.`,
+  );
 process.exit(failure ? 1 : 0);

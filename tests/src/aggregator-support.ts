@@ -11,7 +11,14 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { TRADES_STREAM } from '@orderflow/contracts';
-import { type FootprintCandle, FootprintSeries, type Instrument, TIMEFRAMES, type Trade, instrumentFromSteps } from '@orderflow/footprint';
+import {
+  type FootprintCandle,
+  FootprintSeries,
+  type Instrument,
+  TIMEFRAMES,
+  type Trade,
+  instrumentFromSteps,
+} from '@orderflow/footprint';
 import { TradePublisher, ensureStreams, silentLogger } from '@orderflow/nats';
 import { type Cleanup, type RecordedTrade, readTradeJsonl, waitFor } from './support.js';
 
@@ -34,7 +41,9 @@ export interface ClickHouseServer {
   stop(): Promise<void>;
 }
 
-export async function startClickHouse(o: { httpPort?: number; tcpPort?: number; dataDir?: string } = {}): Promise<ClickHouseServer> {
+export async function startClickHouse(
+  o: { httpPort?: number; tcpPort?: number; dataDir?: string } = {},
+): Promise<ClickHouseServer> {
   const services = (await import(SERVICES_URL)) as { startClickHouse(o: object): Promise<ClickHouseServer> };
   return services.startClickHouse(o);
 }
@@ -64,7 +73,13 @@ export interface Recording {
 }
 
 /** A recording as normalised trades of an instrument (tick size and quantity step as the exchange gives them). */
-export function recording(file: string, exchange: string, symbol: string, tickSize: string, quantityStep: string): Recording {
+export function recording(
+  file: string,
+  exchange: string,
+  symbol: string,
+  tickSize: string,
+  quantityStep: string,
+): Recording {
   const instrument = instrumentFromSteps(exchange, symbol, tickSize, quantityStep);
   const recorded = readTradeJsonl(file);
   const trades = recorded.map((r) => ({
@@ -83,12 +98,18 @@ export function recording(file: string, exchange: string, symbol: string, tickSi
 /** "64123.1" at scale 2 -> 6412310n: the reference's own decimal parsing (not the engine's). */
 export function units(decimal: string, scale: number): bigint {
   const [int, frac = ''] = decimal.split('.');
-  if (frac.length > scale && /[^0]/.test(frac.slice(scale))) throw new Error(`${decimal} has more than ${scale} decimals`);
+  if (frac.length > scale && /[^0]/.test(frac.slice(scale)))
+    throw new Error(`${decimal} has more than ${scale} decimals`);
   return BigInt(int! + frac.slice(0, scale).padEnd(scale, '0'));
 }
 
 /** Publishes trades the way the collector does (TradePublisher: batches, msg ids, order kept), waits for every ack. */
-export async function publish(nc: NatsConnection, rec: Recording, trades: readonly Trade[] = rec.trades, batch = 500): Promise<void> {
+export async function publish(
+  nc: NatsConnection,
+  rec: Recording,
+  trades: readonly Trade[] = rec.trades,
+  batch = 500,
+): Promise<void> {
   const p = new TradePublisher(jetstream(nc), { maxBatchTrades: batch, logger: silentLogger });
   for (const t of trades) p.add(rec.instrument, t);
   await p.close({ timeoutMs: 60_000 });
@@ -114,7 +135,15 @@ export async function waitAllAcked(nc: NatsConnection, consumers: string[], time
   );
 }
 
-const TF_SECONDS: Record<string, number> = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14_400, '1d': 86_400 };
+const TF_SECONDS: Record<string, number> = {
+  '1m': 60,
+  '5m': 300,
+  '15m': 900,
+  '30m': 1800,
+  '1h': 3600,
+  '4h': 14_400,
+  '1d': 86_400,
+};
 export const TIMEFRAME_NAMES = Object.keys(TF_SECONDS);
 
 /**
@@ -130,7 +159,10 @@ export function reference(rec: Recording): { cells: string[]; candles: string[] 
   for (const tf of TIMEFRAME_NAMES) {
     const sec = TF_SECONDS[tf]!;
     const cellMap = new Map<string, [bigint, bigint, number, number]>();
-    const candleMap = new Map<number, { o: bigint; h: bigint; l: bigint; c: bigint; b: bigint; s: bigint; n: number }>();
+    const candleMap = new Map<
+      number,
+      { o: bigint; h: bigint; l: bigint; c: bigint; b: bigint; s: bigint; n: number }
+    >();
     for (const t of trades) {
       const bucket = Math.floor(t.timeMs / 1000 / sec) * sec;
       const p = units(t.price, rec.instrument.priceScale);
@@ -146,7 +178,16 @@ export function reference(rec: Recording): { cells: string[]; candles: string[] 
       }
       cellMap.set(key, c);
       const k = candleMap.get(bucket);
-      if (!k) candleMap.set(bucket, { o: p, h: p, l: p, c: p, b: t.side === 'buy' ? q : 0n, s: t.side === 'sell' ? q : 0n, n: 1 });
+      if (!k)
+        candleMap.set(bucket, {
+          o: p,
+          h: p,
+          l: p,
+          c: p,
+          b: t.side === 'buy' ? q : 0n,
+          s: t.side === 'sell' ? q : 0n,
+          n: 1,
+        });
       else {
         if (p > k.h) k.h = p;
         if (p < k.l) k.l = p;
@@ -157,12 +198,15 @@ export function reference(rec: Recording): { cells: string[]; candles: string[] 
       }
     }
     for (const [key, c] of cellMap) cells.push(`${tf} ${key} ${c[0]} ${c[1]} ${c[2]} ${c[3]}`);
-    for (const [bucket, k] of candleMap) candles.push(`${tf} ${bucket} ${k.o} ${k.h} ${k.l} ${k.c} ${k.b} ${k.s} ${k.n}`);
+    for (const [bucket, k] of candleMap)
+      candles.push(`${tf} ${bucket} ${k.o} ${k.h} ${k.l} ${k.c} ${k.b} ${k.s} ${k.n}`);
   }
   return { cells: cells.sort(), candles: candles.sort() };
 }
 
-/** The engine's own result (FootprintSeries over the recording, all timeframes at once), in the reference's line format. */
+/**
+ * The engine's own result (FootprintSeries over the recording, all timeframes at once), in the reference's line format.
+ */
 export function engineLines(rec: Recording): { cells: string[]; candles: string[] } {
   const closed: FootprintCandle[] = [];
   const series = new FootprintSeries({ timeframes: TIMEFRAMES, onClose: (c) => closed.push(c) });
@@ -172,8 +216,11 @@ export function engineLines(rec: Recording): { cells: string[]; candles: string[
   const candles: string[] = [];
   for (const c of closed) {
     const b = c.openTime / 1000;
-    for (const l of c.sortedLevels()) cells.push(`${c.timeframe} ${b} ${l.price} ${l.buyVolume} ${l.sellVolume} ${l.buyTrades} ${l.sellTrades}`);
-    candles.push(`${c.timeframe} ${b} ${c.open} ${c.high} ${c.low} ${c.close} ${c.buyVolume} ${c.sellVolume} ${c.trades}`);
+    for (const l of c.sortedLevels())
+      cells.push(`${c.timeframe} ${b} ${l.price} ${l.buyVolume} ${l.sellVolume} ${l.buyTrades} ${l.sellTrades}`);
+    candles.push(
+      `${c.timeframe} ${b} ${c.open} ${c.high} ${c.low} ${c.close} ${c.buyVolume} ${c.sellVolume} ${c.trades}`,
+    );
   }
   return { cells: cells.sort(), candles: candles.sort() };
 }
@@ -189,15 +236,31 @@ async function tsv(ch: ClickHouseClient, query: string): Promise<string[]> {
 }
 
 /** The analyst views of a symbol in the reference's line format. */
-export async function readViews(ch: ClickHouseClient, db: string, exchange: string, symbol: string): Promise<{ cells: string[]; candles: string[] }> {
+export async function readViews(
+  ch: ClickHouseClient,
+  db: string,
+  exchange: string,
+  symbol: string,
+): Promise<{ cells: string[]; candles: string[] }> {
   const where = `exchange = '${exchange}' AND symbol = '${symbol}'`;
-  const cells = await tsv(ch, `SELECT timeframe, toUInt32(bucket), price, toString(buy_volume), toString(sell_volume), buy_trades, sell_trades FROM ${db}.footprint WHERE ${where}`);
-  const candles = await tsv(ch, `SELECT timeframe, toUInt32(bucket), open, high, low, close, toString(buy_volume), toString(sell_volume), buy_trades + sell_trades FROM ${db}.candles WHERE ${where}`);
+  const cells = await tsv(
+    ch,
+    `SELECT timeframe, toUInt32(bucket), price, toString(buy_volume), toString(sell_volume), buy_trades, sell_trades FROM ${db}.footprint WHERE ${where}`,
+  );
+  const candles = await tsv(
+    ch,
+    `SELECT timeframe, toUInt32(bucket), open, high, low, close, toString(buy_volume), toString(sell_volume), buy_trades + sell_trades FROM ${db}.candles WHERE ${where}`,
+  );
   return { cells: cells.sort(), candles: candles.sort() };
 }
 
 /** The same from the raw trades table, aggregated in SQL (each trade id once). */
-export async function readRawAggregation(ch: ClickHouseClient, db: string, exchange: string, symbol: string): Promise<string[]> {
+export async function readRawAggregation(
+  ch: ClickHouseClient,
+  db: string,
+  exchange: string,
+  symbol: string,
+): Promise<string[]> {
   const out: string[] = [];
   for (const tf of TIMEFRAME_NAMES) {
     const sec = TF_SECONDS[tf]!;
@@ -223,7 +286,10 @@ export interface AggregatorProcess {
 
 /** The built aggregator (apps/aggregator/dist/main.js) as its own process. */
 export function spawnAggregator(cleanup: Cleanup, env: Record<string, string>): AggregatorProcess {
-  const child = spawn(process.execPath, [AGGREGATOR_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGGREGATOR_MAIN], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const keep = (d: Buffer) => {
     output.push(d.toString());

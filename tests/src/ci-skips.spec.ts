@@ -28,17 +28,27 @@ interface Run {
 function run(args: string[], env: Record<string, string>, cwd = FIXTURE): Promise<Run> {
   return new Promise((done) => {
     // CI and the results directory are always given, so the outer run's own CI=true does not leak in
-    execFile(process.execPath, args, { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
 async function fixtureRun(o: { ci: boolean; skips: boolean; hook?: boolean; args?: string[] }) {
   const results = mkdtempSync(join(tmpdir(), 'orderflow-skips-'));
   dirs.push(results);
-  const env = { CI: o.ci ? 'true' : '', FIXTURE_SKIPS: o.skips ? '1' : '', FIXTURE_HOOK: o.hook ? '1' : '', ORDERFLOW_TEST_RESULTS_DIR: results };
+  const env = {
+    CI: o.ci ? 'true' : '',
+    FIXTURE_SKIPS: o.skips ? '1' : '',
+    FIXTURE_HOOK: o.hook ? '1' : '',
+    ORDERFLOW_TEST_RESULTS_DIR: results,
+  };
   const vitest = await run([VITEST, 'run', '--config', 'vitest.config.ts', ...(o.args ?? [])], env);
   const summary = await run([SUMMARY, results], env, ROOT);
   return { results, vitest, summary, files: readdirSync(results).sort() };
@@ -55,7 +65,11 @@ describe('skipped tests', () => {
     const { results, vitest, summary, files } = await fixtureRun({ ci: true, skips: true });
     expect(vitest.code, vitest.output).not.toBe(0);
     expect(files).toContain('skips-fixture.skips.json');
-    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as { file: string; test: string; reason: string }[];
+    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as {
+      file: string;
+      test: string;
+      reason: string;
+    }[];
     expect(listed.map((s) => [s.file, s.test, s.reason])).toEqual([
       ['tests/fixtures/skips/skips.fixture.ts', 'needs the recordings > first', 'fixture recordings are missing'],
       ['tests/fixtures/skips/skips.fixture.ts', 'needs the recordings > second', 'fixture recordings are missing'],
@@ -64,8 +78,12 @@ describe('skipped tests', () => {
     ]);
     expect(summary.code, summary.output).toBe(1);
     expect(summary.output).toContain('test: skips-fixture: 4 skipped (not allowed under CI):');
-    expect(summary.output).toContain('  tests/fixtures/skips/skips.fixture.ts > needs the recordings > first: fixture recordings are missing');
-    expect(summary.output).toContain('  tests/fixtures/skips/skips.fixture.ts > needs a browser: fixture browser is missing');
+    expect(summary.output).toContain(
+      '  tests/fixtures/skips/skips.fixture.ts > needs the recordings > first: fixture recordings are missing',
+    );
+    expect(summary.output).toContain(
+      '  tests/fixtures/skips/skips.fixture.ts > needs a browser: fixture browser is missing',
+    );
     expect(summary.output).toMatch(/skips\.fixture\.ts > skipped without a reason: no reason given/);
     expect(summary.output).toMatch(/under CI every test must run/);
   });
@@ -81,11 +99,19 @@ describe('skipped tests', () => {
     expect(summary.output).toContain('tests: 1 passed, 0 failed, 4 skipped');
   });
 
-  it('not run because a hook failed: listed with that reason, beside the hook\'s error', async () => {
+  it("not run because a hook failed: listed with that reason, beside the hook's error", async () => {
     const { results, vitest, summary } = await fixtureRun({ ci: false, skips: false, hook: true });
     expect(vitest.code, vitest.output).not.toBe(0);
-    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as { test: string; reason: string }[];
-    expect(listed.map((s) => [s.test, s.reason])).toEqual([['with a broken set-up > never runs', 'not run: a hook of "with a broken set-up" failed (its error is listed with the errors outside the tests)']]);
+    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as {
+      test: string;
+      reason: string;
+    }[];
+    expect(listed.map((s) => [s.test, s.reason])).toEqual([
+      [
+        'with a broken set-up > never runs',
+        'not run: a hook of "with a broken set-up" failed (its error is listed with the errors outside the tests)',
+      ],
+    ]);
     expect(summary.code, summary.output).toBe(1);
     expect(summary.output).toContain('fixture set-up failed');
   });
@@ -93,7 +119,10 @@ describe('skipped tests', () => {
   it('left out by a name filter (-t): listed as not selected by it', async () => {
     const { results, vitest } = await fixtureRun({ ci: false, skips: true, args: ['-t', 'needs a browser'] });
     expect(vitest.code, vitest.output).toBe(0);
-    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as { test: string; reason: string }[];
+    const listed = JSON.parse(readFileSync(join(results, 'skips-fixture.skips.json'), 'utf8')) as {
+      test: string;
+      reason: string;
+    }[];
     expect(Object.fromEntries(listed.map((s) => [s.test, s.reason]))).toEqual({
       runs: 'not selected by the name filter (-t needs a browser)',
       'needs the recordings > first': 'fixture recordings are missing',
@@ -116,11 +145,18 @@ describe('skipped tests', () => {
 describe('tests that run a build of their own project', () => {
   // apps/exchange-sim/src/cli.spec.ts runs dist/main.js: nx must build the simulator before its tests
   it('exchange-sim: the nx test target depends on its own build', async () => {
-    const shown = await run([join(ROOT, 'node_modules/nx/dist/bin/nx.js'), 'show', 'project', '@orderflow/exchange-sim', '--json'], { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' }, ROOT);
+    const shown = await run(
+      [join(ROOT, 'node_modules/nx/dist/bin/nx.js'), 'show', 'project', '@orderflow/exchange-sim', '--json'],
+      { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      ROOT,
+    );
     expect(shown.code, shown.output).toBe(0);
-    const project = JSON.parse(shown.output.slice(shown.output.indexOf('{'))) as { targets: Record<string, { dependsOn?: (string | { target: string; projects?: string })[] }> };
-    const own = (project.targets['test']?.dependsOn ?? []).filter((d) => d === 'build' || (typeof d === 'object' && d.target === 'build' && d.projects === undefined));
+    const project = JSON.parse(shown.output.slice(shown.output.indexOf('{'))) as {
+      targets: Record<string, { dependsOn?: (string | { target: string; projects?: string })[] }>;
+    };
+    const own = (project.targets['test']?.dependsOn ?? []).filter(
+      (d) => d === 'build' || (typeof d === 'object' && d.target === 'build' && d.projects === undefined),
+    );
     expect(own.length, JSON.stringify(project.targets['test'])).toBe(1);
   });
 });
-

@@ -39,11 +39,13 @@ const USED_WITHOUT_IMPORT: Record<string, Record<string, string>> = {
     'vue-tsc': 'the check-types script',
   },
   'apps/gateway': {
-    'engine.io': "socket.io's engine, pinned because the gateway reads its private API (src/live/socket-io.internals.spec.ts)",
+    'engine.io':
+      "socket.io's engine, pinned because the gateway reads its private API (src/live/socket-io.internals.spec.ts)",
   },
   deploy: {
     'kubernetes-models': 'src/k8s-validate.ts imports the model of each rendered kind by a computed path',
-    '@kubernetes-models/prometheus-operator': 'src/k8s-validate.ts imports the ServiceMonitor and PrometheusRule models by a computed path',
+    '@kubernetes-models/prometheus-operator':
+      'src/k8s-validate.ts imports the ServiceMonitor and PrometheusRule models by a computed path',
   },
 };
 
@@ -60,7 +62,12 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-const projects = ['.', 'tests', 'deploy', ...['apps', 'libs'].flatMap((d) => readdirSync(join(ROOT, d)).map((p) => `${d}/${p}`))].filter((p) => {
+const projects = [
+  '.',
+  'tests',
+  'deploy',
+  ...['apps', 'libs'].flatMap((d) => readdirSync(join(ROOT, d)).map((p) => `${d}/${p}`)),
+].filter((p) => {
   try {
     return statSync(join(ROOT, p, 'package.json')).isFile();
   } catch {
@@ -71,7 +78,10 @@ const projects = ['.', 'tests', 'deploy', ...['apps', 'libs'].flatMap((d) => rea
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function unused(project: string): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, project, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(ROOT, project, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
   // the root's (dev) dependencies are the whole workspace's: they count as used by any project's files
   const text = sourceFiles(join(ROOT, project))
     .map((f) => readFileSync(f, 'utf8'))
@@ -83,18 +93,33 @@ function unused(project: string): string[] {
     if (allowed[dep]) return false;
     // @types/x is used where x is
     const name = dep.startsWith('@types/') ? dep.slice(7).replace(/^(.+)__(.+)$/, '@$1/$2') : dep;
-    return !new RegExp(`(\\bfrom\\s*|\\bimport\\s*\\(\\s*|\\brequire\\(\\s*|\\bimport\\s+)['"]${escape(name)}(/[^'"]*)?['"]`).test(text);
+    return !new RegExp(
+      `(\\bfrom\\s*|\\bimport\\s*\\(\\s*|\\brequire\\(\\s*|\\bimport\\s+)['"]${escape(name)}(/[^'"]*)?['"]`,
+    ).test(text);
   });
 }
 
 describe('workspace dependencies', () => {
   it('finds the projects', () => {
-    expect(projects).toEqual(expect.arrayContaining(['.', 'tests', 'deploy', 'apps/aggregator', 'apps/gateway', 'apps/dashboard', 'libs/nats']));
+    expect(projects).toEqual(
+      expect.arrayContaining([
+        '.',
+        'tests',
+        'deploy',
+        'apps/aggregator',
+        'apps/gateway',
+        'apps/dashboard',
+        'libs/nats',
+      ]),
+    );
   });
 
   for (const project of projects) {
     it(`${project === '.' ? 'the root package.json' : project}: every declared dependency is used`, () => {
-      expect(unused(project), `declared in ${project}/package.json but imported nowhere in ${project} (remove it, or say in tests/src/dependencies.spec.ts what uses it)`).toEqual([]);
+      expect(
+        unused(project),
+        `declared in ${project}/package.json but imported nowhere in ${project} (remove it, or say in tests/src/dependencies.spec.ts what uses it)`,
+      ).toEqual([]);
     });
   }
 });

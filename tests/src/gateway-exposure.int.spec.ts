@@ -41,7 +41,10 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
     const nc = await connectTo(nats.url);
     stack.push(() => nc.close());
     await ensureTradeStreams(nc);
-    const agg = await startAggregatorApp(loadAggregatorConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, AGG_HTTP_PORT: '0' }), { logger: false });
+    const agg = await startAggregatorApp(
+      loadAggregatorConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, AGG_HTTP_PORT: '0' }),
+      { logger: false },
+    );
     stack.push(() => agg.app.close());
     const g = await startGatewayApp(
       loadGatewayConfig({
@@ -76,7 +79,9 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
     const s = connect(Number(u.port), u.hostname);
     held.push(s);
     await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
-    s.write(`GET /api/instruments HTTP/1.1\r\nHost: ${u.host}\r\nX-Forwarded-For: ${client}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`);
+    s.write(
+      `GET /api/instruments HTTP/1.1\r\nHost: ${u.host}\r\nX-Forwarded-For: ${client}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`,
+    );
     return s;
   }
 
@@ -85,7 +90,8 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  const get = (path: string, client: string, headers: Record<string, string> = {}) => fetch(`${url}${path}`, { headers: { 'X-Forwarded-For': client, ...headers } });
+  const get = (path: string, client: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}${path}`, { headers: { 'X-Forwarded-For': client, ...headers } });
 
   it('serves /metrics and /status on the metrics port only; the public port answers 404 there', async () => {
     for (const path of ['/metrics', '/status']) {
@@ -142,7 +148,12 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
     });
     for (const [name, r] of Object.entries(all)) {
       const csp = r.headers.get('content-security-policy') ?? '';
-      const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+      const directives = Object.fromEntries(
+        csp
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([k, ...v]) => [k, v]),
+      );
       expect(directives['default-src'], name).toEqual(["'self'"]);
       expect(directives['script-src'], name).toEqual(["'self'"]);
       expect(directives['frame-ancestors'], name).toEqual(["'none'"]);
@@ -157,12 +168,21 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
 
   it("refuses a client's parallel requests beyond its concurrency with 429 and Retry-After, while another client is served", async () => {
     const a = [await hold('10.1.0.1'), await hold('10.1.0.1')];
-    await waitFor('both held requests admitted', async () => (await (await fetch(`${metricsUrl}/metrics`)).text()).includes('gateway_http_requests_in_flight 2'), 10_000);
+    await waitFor(
+      'both held requests admitted',
+      async () => (await (await fetch(`${metricsUrl}/metrics`)).text()).includes('gateway_http_requests_in_flight 2'),
+      10_000,
+    );
     const refused = await get('/api/instruments', '10.1.0.1');
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'too-many-concurrent', retryAfterSeconds: 1 });
+    expect(await refused.json()).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      code: 'too-many-concurrent',
+      retryAfterSeconds: 1,
+    });
     const other = await get('/api/instruments', '10.1.0.2');
     expect(other.status).toBe(200);
     await release(...a);
@@ -171,7 +191,11 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
 
   it('refuses everyone once the process serves GATEWAY_HTTP_MAX_CONCURRENT requests (gateway-busy)', async () => {
     const s = [await hold('10.2.0.1'), await hold('10.2.0.1'), await hold('10.2.0.2'), await hold('10.2.0.2')];
-    await waitFor('four held requests admitted', async () => (await (await fetch(`${metricsUrl}/metrics`)).text()).includes('gateway_http_requests_in_flight 4'), 10_000);
+    await waitFor(
+      'four held requests admitted',
+      async () => (await (await fetch(`${metricsUrl}/metrics`)).text()).includes('gateway_http_requests_in_flight 4'),
+      10_000,
+    );
     const busy = await get('/api/instruments', '10.2.0.3');
     expect(busy.status).toBe(429);
     expect(busy.headers.get('retry-after')).toBe('1');
@@ -200,13 +224,23 @@ describe('gateway exposure: metrics port, security headers, fair use of the API'
     // the API docs are not limited
     expect((await get('/api/openapi.json', '10.3.0.1')).status).toBe(200);
     const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
-    const count = (code: string) => Number(new RegExp(`^gateway_http_refused_total\\{code="${code}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
-    expect({ rate: count('rate-limited'), concurrent: count('too-many-concurrent'), busy: count('gateway-busy') }).toEqual({ rate: 3, concurrent: 1, busy: 1 });
+    const count = (code: string) =>
+      Number(new RegExp(`^gateway_http_refused_total\\{code="${code}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    expect({
+      rate: count('rate-limited'),
+      concurrent: count('too-many-concurrent'),
+      busy: count('gateway-busy'),
+    }).toEqual({ rate: 3, concurrent: 1, busy: 1 });
   });
 
   it('bounds the work of one request: a range beyond GATEWAY_MAX_EXPORT_CANDLES is refused before any query', async () => {
-    const r = await get('/api/candles?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=2020-01-01T00:00:00Z&to=2020-03-12T00:00:00Z', '10.4.0.1');
+    const r = await get(
+      '/api/candles?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=2020-01-01T00:00:00Z&to=2020-03-12T00:00:00Z',
+      '10.4.0.1',
+    );
     expect(r.status).toBe(400);
-    expect(((await r.json()) as ApiErrorBody).message).toBe('from..to covers 102240 1m candles, at most 100000 in one request: narrow the range or use a larger timeframe');
+    expect(((await r.json()) as ApiErrorBody).message).toBe(
+      'from..to covers 102240 1m candles, at most 100000 in one request: narrow the range or use a larger timeframe',
+    );
   });
 });

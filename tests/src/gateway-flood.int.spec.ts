@@ -23,7 +23,14 @@ import { instrumentFromSteps, type Trade } from '@orderflow/footprint';
 import type { CandlesResponse } from '@orderflow/contracts';
 import { consumerName } from '@orderflow/aggregator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Recording, ensureTradeStreams, publish, spawnAggregator, startClickHouse, waitAllAcked } from './aggregator-support.js';
+import {
+  type Recording,
+  ensureTradeStreams,
+  publish,
+  spawnAggregator,
+  startClickHouse,
+  waitAllAcked,
+} from './aggregator-support.js';
 import { UNLIMITED_HTTP } from './gateway-support.js';
 import { services } from './proof/pipeline.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from './support.js';
@@ -34,7 +41,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 const GATEWAY_MAIN = fileURLToPath(new URL('../../apps/gateway/dist/main.js', import.meta.url));
 const DB = 'gwflood';
 const FLUSH_MS = 1000;
-/** Above the flush interval, for a trade's latency: the insert, the pull and the scheduling of a shared 2-core machine. */
+/**
+ * Above the flush interval, for a trade's latency: the insert, the pull and the scheduling of a shared 2-core machine.
+ */
 const TOLERANCE_MS = 1000;
 const PHASE_MS = 6000;
 const CLIENTS = 8;
@@ -42,7 +51,13 @@ const PER_CLIENT = 4;
 const DAY_US = Date.UTC(2024, 7, 8) * 1000;
 
 function instrumentRecording(symbol: string): Recording {
-  return { exchange: 'binance', symbol, instrument: instrumentFromSteps('binance', symbol, '0.01', '0.001'), recorded: [], trades: [] };
+  return {
+    exchange: 'binance',
+    symbol,
+    instrument: instrumentFromSteps('binance', symbol, '0.01', '0.001'),
+    recorded: [],
+    trades: [],
+  };
 }
 
 /** A UTC day of trades, `perMinute` a minute over 400 price levels: a day of footprints worth reading. */
@@ -52,7 +67,16 @@ function dayOfTrades(symbol: string, perMinute: number): Trade[] {
     for (let i = 0; i < perMinute; i++) {
       const n = m * perMinute + i;
       const t = DAY_US + m * 60_000_000 + i * 1000;
-      out.push({ exchange: 'binance', symbol, id: String(n + 1), price: 6_000_000 + ((n * 7919) % 400), quantity: 1 + (n % 50), side: n % 3 ? 'buy' : 'sell', exchangeTimeUs: t, receiveTimeMs: Math.floor(t / 1000) });
+      out.push({
+        exchange: 'binance',
+        symbol,
+        id: String(n + 1),
+        price: 6_000_000 + ((n * 7919) % 400),
+        quantity: 1 + (n % 50),
+        side: n % 3 ? 'buy' : 'sell',
+        exchangeTimeUs: t,
+        receiveTimeMs: Math.floor(t / 1000),
+      });
     }
   }
   return out;
@@ -67,7 +91,7 @@ interface Phase {
   requests: Record<string, number>;
 }
 
-describe('a flood of history reads and the aggregator\'s writes', () => {
+describe("a flood of history reads and the aggregator's writes", () => {
   const stack: Cleanup = [];
   let nc: NatsConnection;
   let aggUrl: string;
@@ -82,7 +106,10 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
   }
 
   function startGateway(env: Record<string, string>, port: number): void {
-    const child = spawn(process.execPath, [GATEWAY_MAIN], { env: { ...process.env, ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: '0', GATEWAY_HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', process.env['SYSTEM_TEST_LOGS'] ? 'inherit' : 'ignore'] });
+    const child = spawn(process.execPath, [GATEWAY_MAIN], {
+      env: { ...process.env, ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: '0', GATEWAY_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', process.env['SYSTEM_TEST_LOGS'] ? 'inherit' : 'ignore'],
+    });
     stack.push(async () => {
       child.kill('SIGKILL');
     });
@@ -98,25 +125,48 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
     const svc = await services();
     const aggPort = await svc.getFreePort();
     aggUrl = `http://127.0.0.1:${aggPort}`;
-    spawnAggregator(stack, { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, AGG_HTTP_PORT: String(aggPort), AGG_FLUSH_INTERVAL_MS: String(FLUSH_MS), AGG_DISCOVER_INTERVAL_MS: '200' });
-    await waitFor('the aggregator ready', async () => (await fetch(`${aggUrl}/health/ready`).catch(() => null))?.status === 200, 60_000);
+    spawnAggregator(stack, {
+      NATS_URL: nats.url,
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: DB,
+      AGG_HTTP_PORT: String(aggPort),
+      AGG_FLUSH_INTERVAL_MS: String(FLUSH_MS),
+      AGG_DISCOVER_INTERVAL_MS: '200',
+    });
+    await waitFor(
+      'the aggregator ready',
+      async () => (await fetch(`${aggUrl}/health/ready`).catch(() => null))?.status === 200,
+      60_000,
+    );
     // the history the flood reads: a day of FLOODUSDT
     const flood = instrumentRecording('FLOODUSDT');
     await publish(nc, flood, dayOfTrades('FLOODUSDT', 30));
     // the probe's symbol known to the aggregator before the measurements
     await publishProbe(1);
     await waitAllAcked(nc, [consumerName('binance', 'FLOODUSDT'), consumerName('binance', 'PROBEUSDT')]);
-    const env = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_HISTORY_CACHE_MB: '0', GATEWAY_TRUST_PROXY: 'loopback' };
+    const env = {
+      NATS_URL: nats.url,
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: DB,
+      GATEWAY_HISTORY_CACHE_MB: '0',
+      GATEWAY_TRUST_PROXY: 'loopback',
+    };
     const [p1, p2] = [await svc.getFreePort(), await svc.getFreePort()];
     startGateway(env, p1);
     startGateway({ ...env, ...UNLIMITED_HTTP }, p2);
     gateways.limited = `http://127.0.0.1:${p1}`;
     gateways.unlimited = `http://127.0.0.1:${p2}`;
     for (const url of Object.values(gateways)) {
-      await waitFor(`the gateway ${url} ready`, async () => (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200, 60_000);
+      await waitFor(
+        `the gateway ${url} ready`,
+        async () => (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200,
+        60_000,
+      );
     }
     // the day is written and readable
-    const r = await fetch(`${gateways.unlimited}/api/candles?exchange=binance&symbol=FLOODUSDT&timeframe=1h&from=${DAY_US / 1000}&to=${DAY_US / 1000 + 86_400_000}`);
+    const r = await fetch(
+      `${gateways.unlimited}/api/candles?exchange=binance&symbol=FLOODUSDT&timeframe=1h&from=${DAY_US / 1000}&to=${DAY_US / 1000 + 86_400_000}`,
+    );
     expect(r.status).toBe(200);
     expect(((await r.json()) as CandlesResponse).candles).toHaveLength(24);
   }, 120_000);
@@ -138,12 +188,26 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
 
   async function publishProbe(n: number): Promise<void> {
     const now = Date.now();
-    const trades: Trade[] = Array.from({ length: n }, (_, i) => ({ exchange: 'binance', symbol: 'PROBEUSDT', id: String(++probeId), price: 100_000 + (probeId % 50), quantity: 1, side: i % 2 ? 'buy' : 'sell', exchangeTimeUs: now * 1000 + i, receiveTimeMs: now }));
+    const trades: Trade[] = Array.from({ length: n }, (_, i) => ({
+      exchange: 'binance',
+      symbol: 'PROBEUSDT',
+      id: String(++probeId),
+      price: 100_000 + (probeId % 50),
+      quantity: 1,
+      side: i % 2 ? 'buy' : 'sell',
+      exchangeTimeUs: now * 1000 + i,
+      receiveTimeMs: now,
+    }));
     await publish(nc, probe, trades);
   }
 
-  /** Publishes a few probe trades every 200 ms for PHASE_MS while `load` runs, and measures each batch's write latency. */
-  async function measure(name: string, load: ((until: number) => Promise<Record<string, number>>) | null): Promise<Phase> {
+  /**
+   * Publishes a few probe trades every 200 ms for PHASE_MS while `load` runs, and measures each batch's write latency.
+   */
+  async function measure(
+    name: string,
+    load: ((until: number) => Promise<Record<string, number>>) | null,
+  ): Promise<Phase> {
     const start = await writer();
     const base = start.tradesWritten;
     let flushes = start.flushes;
@@ -197,14 +261,29 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
           // two hours of 1m footprints, native or grouped, somewhere in the day: a query each (no cache)
           const ticks = i % 2 ? 1 : 10;
           const start = from + ((i++ * 7) % 22) * 3_600_000;
-          const r = await fetch(`${gateway}/api/footprint?exchange=binance&symbol=FLOODUSDT&timeframe=1m&from=${start}&to=${start + 7_200_000}&ticks=${ticks}`, { headers: { 'X-Forwarded-For': `10.9.0.${client}` }, signal: stop.signal }).catch((e: Error) => e);
+          const r = await fetch(
+            `${gateway}/api/footprint?exchange=binance&symbol=FLOODUSDT&timeframe=1m&from=${start}&to=${start + 7_200_000}&ticks=${ticks}`,
+            { headers: { 'X-Forwarded-For': `10.9.0.${client}` }, signal: stop.signal },
+          ).catch((e: Error) => e);
           // a response counts once whole; what the end of the phase cut off is counted apart
-          const key = r instanceof Error ? (stop.signal.aborted ? 'cut off' : `failed: ${r.message}`) : (await r.arrayBuffer().then(() => String(r.status), () => 'cut off'));
+          const key =
+            r instanceof Error
+              ? stop.signal.aborted
+                ? 'cut off'
+                : `failed: ${r.message}`
+              : await r.arrayBuffer().then(
+                  () => String(r.status),
+                  () => 'cut off',
+                );
           counts[key] = (counts[key] ?? 0) + 1;
           // a refused client retries at once (a hostile one would not wait for Retry-After either)
         }
       };
-      await Promise.all(Array.from({ length: CLIENTS }, (_, c) => Array.from({ length: PER_CLIENT }, (_, k) => worker(c + 1, k))).flat());
+      await Promise.all(
+        Array.from({ length: CLIENTS }, (_, c) =>
+          Array.from({ length: PER_CLIENT }, (_, k) => worker(c + 1, k)),
+        ).flat(),
+      );
       clearTimeout(timer);
       return counts;
     };
@@ -220,7 +299,9 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     expect(p.inserts.length, `${p.name}: inserts seen`).toBeGreaterThanOrEqual(3);
     expect(median(p.inserts), `${p.name}: median insert (ms)`).toBeLessThan(FLUSH_MS);
-    expect(median(p.latencies), `${p.name}: median publication -> written (ms)`).toBeLessThanOrEqual(FLUSH_MS + TOLERANCE_MS);
+    expect(median(p.latencies), `${p.name}: median publication -> written (ms)`).toBeLessThanOrEqual(
+      FLUSH_MS + TOLERANCE_MS,
+    );
   }
 
   it('with nothing else running, the writes keep up with the flush interval', async () => {
@@ -230,7 +311,8 @@ describe('a flood of history reads and the aggregator\'s writes', () => {
 
   it(`with ${CLIENTS} clients flooding the history API of a gateway with the default limits, the writes keep up`, async () => {
     const p = await measure('flood, default limits', flood(gateways.limited));
-    // how many were refused depends on how fast the machine serves them (gateway-exposure.int.spec.ts tests the refusals)
+    // how many were refused depends on how fast the machine serves them (gateway-exposure.int.spec.ts tests the
+    // refusals)
     expect(p.requests['200'] ?? 0).toBeGreaterThan(0);
     expectWithinFlushInterval(p);
   }, 60_000);

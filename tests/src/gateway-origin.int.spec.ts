@@ -29,7 +29,14 @@ type Transport = 'polling' | 'websocket';
 function client(url: string, transport: Transport, origin?: string): LiveClient {
   const c = new LiveClient(url);
   c.socket.close();
-  const socket = io(url, { path: '/socket.io', transports: [transport], upgrade: false, reconnection: false, forceNew: true, ...(origin ? { extraHeaders: { Origin: origin } } : {}) });
+  const socket = io(url, {
+    path: '/socket.io',
+    transports: [transport],
+    upgrade: false,
+    reconnection: false,
+    forceNew: true,
+    ...(origin ? { extraHeaders: { Origin: origin } } : {}),
+  });
   // LiveClient's routing of snapshots to models, on this socket
   socket.on('snapshot', (s: { subscriptionId: string }) => c.model(s.subscriptionId).applySnapshot(s as never));
   (c as { socket: typeof socket }).socket = socket;
@@ -50,15 +57,58 @@ describe('gateway: Socket.IO Origin allowlist', needsSharedData, () => {
     const nc = await connectTo(nats.url);
     stack.push(() => nc.close());
     await ensureTradeStreams(nc);
-    const agg = await startAggregatorApp(loadAggregatorConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, AGG_HTTP_PORT: '0', AGG_FLUSH_INTERVAL_MS: '200', AGG_DISCOVER_INTERVAL_MS: '200' }), { logger: false });
+    const agg = await startAggregatorApp(
+      loadAggregatorConfig({
+        NATS_URL: nats.url,
+        CLICKHOUSE_URL: ch.url,
+        CLICKHOUSE_DATABASE: DB,
+        AGG_HTTP_PORT: '0',
+        AGG_FLUSH_INTERVAL_MS: '200',
+        AGG_DISCOVER_INTERVAL_MS: '200',
+      }),
+      { logger: false },
+    );
     stack.push(() => agg.app.close());
-    const rec: Recording = { exchange: 'binance', symbol: 'ORIGINUSDT', instrument: instrumentFromSteps('binance', 'ORIGINUSDT', '0.01', '0.001'), recorded: [], trades: [] };
+    const rec: Recording = {
+      exchange: 'binance',
+      symbol: 'ORIGINUSDT',
+      instrument: instrumentFromSteps('binance', 'ORIGINUSDT', '0.01', '0.001'),
+      recorded: [],
+      trades: [],
+    };
     const t0 = Date.UTC(2024, 7, 8, 12) * 1000;
-    await publish(nc, rec, Array.from({ length: 10 }, (_, i) => ({ exchange: 'binance', symbol: 'ORIGINUSDT', id: String(i + 1), price: 1000 + i, quantity: 5, side: i % 2 ? 'buy' : 'sell', exchangeTimeUs: t0 + i, receiveTimeMs: t0 / 1000 })));
+    await publish(
+      nc,
+      rec,
+      Array.from({ length: 10 }, (_, i) => ({
+        exchange: 'binance',
+        symbol: 'ORIGINUSDT',
+        id: String(i + 1),
+        price: 1000 + i,
+        quantity: 5,
+        side: i % 2 ? 'buy' : 'sell',
+        exchangeTimeUs: t0 + i,
+        receiveTimeMs: t0 / 1000,
+      })),
+    );
     await waitAllAcked(nc, [consumerName('binance', 'ORIGINUSDT')]);
     const quietLog = () => undefined;
-    const logger = { log: quietLog, error: quietLog, debug: quietLog, verbose: quietLog, fatal: quietLog, warn: (m: unknown) => warnings.push(String(m)) } as unknown as NonNullable<NonNullable<Parameters<typeof startGatewayApp>[1]>['logger']>;
-    const config = loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0', GATEWAY_SOCKET_POLLING: '1', GATEWAY_ALLOWED_ORIGINS: EXTRA });
+    const logger = {
+      log: quietLog,
+      error: quietLog,
+      debug: quietLog,
+      verbose: quietLog,
+      fatal: quietLog,
+      warn: (m: unknown) => warnings.push(String(m)),
+    } as unknown as NonNullable<NonNullable<Parameters<typeof startGatewayApp>[1]>['logger']>;
+    const config = loadGatewayConfig({
+      NATS_URL: nats.url,
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: DB,
+      GATEWAY_PORT: '0',
+      GATEWAY_SOCKET_POLLING: '1',
+      GATEWAY_ALLOWED_ORIGINS: EXTRA,
+    });
     const g = await startGatewayApp(config, { logger });
     stack.push(() => g.app.close());
     url = g.url;
@@ -98,12 +148,22 @@ describe('gateway: Socket.IO Origin allowlist', needsSharedData, () => {
     const polling = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: EVIL } });
     expect(polling.status).toBe(403);
     expect(await polling.text()).toContain(`Origin ${EVIL} is not allowed`);
-    expect((await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: new URL(url).origin } })).status).toBe(200);
+    expect(
+      (await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: new URL(url).origin } })).status,
+    ).toBe(200);
 
     // the WebSocket upgrade, as a browser sends it
     const { request } = await import('node:http');
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${url}/socket.io/?EIO=4&transport=websocket`, { headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: 'https://other.example' } });
+      const req = request(`${url}/socket.io/?EIO=4&transport=websocket`, {
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          Origin: 'https://other.example',
+        },
+      });
       req.on('response', (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
@@ -114,14 +174,18 @@ describe('gateway: Socket.IO Origin allowlist', needsSharedData, () => {
       req.end();
     });
     expect(answer.status).toBe(403);
-    expect(JSON.parse(answer.body)).toEqual({ code: 'forbidden-origin', message: expect.stringContaining('Origin https://other.example is not allowed') });
+    expect(JSON.parse(answer.body)).toEqual({
+      code: 'forbidden-origin',
+      message: expect.stringContaining('Origin https://other.example is not allowed'),
+    });
 
     // once per origin, though each origin was refused several times
     const refusals = warnings.filter((w) => w.includes('refused Socket.IO handshakes'));
     expect(refusals.filter((w) => w.includes(EVIL))).toHaveLength(1);
     expect(refusals.filter((w) => w.includes('https://other.example'))).toHaveLength(1);
     const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
-    const count = (t: string) => Number(new RegExp(`^gateway_refused_origins_total\\{transport="${t}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    const count = (t: string) =>
+      Number(new RegExp(`^gateway_refused_origins_total\\{transport="${t}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
     expect(count('polling')).toBeGreaterThanOrEqual(2);
     expect(count('websocket')).toBeGreaterThanOrEqual(2);
   });

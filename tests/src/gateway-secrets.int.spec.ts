@@ -23,7 +23,8 @@ async function closedPort(): Promise<number> {
 
 const SECRET = 'pa55-s3cret-word';
 /** What a ClickHouse server answers to a query on a table it lacks: its text names the table and its version. */
-const CH_EXCEPTION = 'Code: 60. DB::Exception: Unknown table expression identifier \'secretdb.footprint_1m\' in scope SELECT cells FROM secretdb.footprint_1m. (UNKNOWN_TABLE) (version 26.7.1.1 (official build))';
+const CH_EXCEPTION =
+  "Code: 60. DB::Exception: Unknown table expression identifier 'secretdb.footprint_1m' in scope SELECT cells FROM secretdb.footprint_1m. (UNKNOWN_TABLE) (version 26.7.1.1 (official build))";
 
 /**
  * A ClickHouse stand-in on HTTP: answers pings, the instruments table (one instrument) and fails
@@ -58,7 +59,11 @@ describe('gateway: no ClickHouse texts, URLs or credentials in error bodies and 
     chPort = await closedPort();
     natsPort = await closedPort();
     const write = (s: string) => void lines.push(s);
-    const logger = new ServiceLogger({ service: 'gateway', format: 'json', streams: { stdout: { write }, stderr: { write } } });
+    const logger = new ServiceLogger({
+      service: 'gateway',
+      format: 'json',
+      streams: { stdout: { write }, stderr: { write } },
+    });
     const config = loadGatewayConfig({
       NATS_URL: `nats://natsuser:${SECRET}@127.0.0.1:${natsPort}`,
       CLICKHOUSE_URL: `http://orderflow:${SECRET}@127.0.0.1:${chPort}`,
@@ -67,10 +72,14 @@ describe('gateway: no ClickHouse texts, URLs or credentials in error bodies and 
     });
     app = await startGatewayApp(config, { logger });
     fake = await failingClickHouse();
-    app2 = await startGatewayApp({ ...config, clickhouse: { ...config.clickhouse, url: `http://orderflow:${SECRET}@127.0.0.1:${fake.port}` } }, { logger });
+    app2 = await startGatewayApp(
+      { ...config, clickhouse: { ...config.clickhouse, url: `http://orderflow:${SECRET}@127.0.0.1:${fake.port}` } },
+      { logger },
+    );
     await app2.runtime.catalog.refresh();
     // the ClickHouse probe has failed at least once
-    for (let i = 0; i < 100 && app.runtime.chProbe.counts.failed === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && app.runtime.chProbe.counts.failed === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
     await app?.app.close();
@@ -78,10 +87,25 @@ describe('gateway: no ClickHouse texts, URLs or credentials in error bodies and 
     if (fake?.server.listening) fake.server.close();
   });
 
-  const leaks = (text: string) => [SECRET, 'orderflow:', 'natsuser', 'http://', 'nats://', 'ECONNREFUSED', 'connect ', 'secretdb', 'DB::Exception', 'version 26', 'footprint_1m'].filter((s) => text.includes(s));
+  const leaks = (text: string) =>
+    [
+      SECRET,
+      'orderflow:',
+      'natsuser',
+      'http://',
+      'nats://',
+      'ECONNREFUSED',
+      'connect ',
+      'secretdb',
+      'DB::Exception',
+      'version 26',
+      'footprint_1m',
+    ].filter((s) => text.includes(s));
 
   it('a history read ClickHouse fails: a stable code, no exception text; the log line with the same correlation id has it', async () => {
-    const r = await fetch(`${app2!.url}/api/footprint?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=1700000000000&to=1700003600000`);
+    const r = await fetch(
+      `${app2!.url}/api/footprint?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=1700000000000&to=1700003600000`,
+    );
     const text = await r.text();
     expect([500, 503], text).toContain(r.status);
     const body = JSON.parse(text) as Record<string, unknown>;
@@ -96,14 +120,24 @@ describe('gateway: no ClickHouse texts, URLs or credentials in error bodies and 
     const port = fake!.port;
     fake!.server.closeAllConnections();
     await new Promise<void>((r) => fake!.server.close(() => r()));
-    const r = await fetch(`${app2!.url}/api/footprint?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=1700000000000&to=1700003600000`);
+    const r = await fetch(
+      `${app2!.url}/api/footprint?exchange=binance&symbol=BTCUSDT&timeframe=1m&from=1700000000000&to=1700003600000`,
+    );
     const text = await r.text();
     expect(r.status, text).toBe(503);
     const body = JSON.parse(text) as Record<string, unknown>;
-    expect(body).toMatchObject({ statusCode: 503, code: 'storage-unavailable', reason: 'connection refused', message: 'the history store did not answer (connection refused)', correlationId: expect.any(String) });
+    expect(body).toMatchObject({
+      statusCode: 503,
+      code: 'storage-unavailable',
+      reason: 'connection refused',
+      message: 'the history store did not answer (connection refused)',
+      correlationId: expect.any(String),
+    });
     expect(leaks(text)).toEqual([]);
     expect(text).not.toContain(String(port));
-    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['correlationId'] === body['correlationId']);
+    const logged = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['correlationId'] === body['correlationId']);
     expect(logged?.['message']).toMatch(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
     expect(lines.join('\n')).not.toContain(SECRET);
   });
@@ -114,8 +148,14 @@ describe('gateway: no ClickHouse texts, URLs or credentials in error bodies and 
     const readyText = await ready.text();
     expect(ready.status).toBe(503);
     for (const t of [status, readyText]) expect(leaks(t), t).toEqual([]);
-    const s = JSON.parse(status) as { dependencies: Record<string, { endpoint: string; problem: string } | null>; instruments: { lastError: string | null } };
-    expect(s.dependencies['clickhouse']).toMatchObject({ endpoint: `127.0.0.1:${chPort}`, problem: 'ClickHouse: connection refused' });
+    const s = JSON.parse(status) as {
+      dependencies: Record<string, { endpoint: string; problem: string } | null>;
+      instruments: { lastError: string | null };
+    };
+    expect(s.dependencies['clickhouse']).toMatchObject({
+      endpoint: `127.0.0.1:${chPort}`,
+      problem: 'ClickHouse: connection refused',
+    });
     expect(s.instruments.lastError).toBe('connection refused');
     expect(JSON.parse(readyText).reasons).toContain('ClickHouse: connection refused');
   });

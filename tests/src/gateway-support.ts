@@ -4,7 +4,15 @@
  * WebSocket client that stops reading, and small statistics.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ClientToServerEvents, ErrorMessage, ServerToClientEvents, SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
+import type {
+  ClientToServerEvents,
+  ErrorMessage,
+  ServerToClientEvents,
+  SnapshotMessage,
+  UpdateMessage,
+  WireCandle,
+  WireCell,
+} from '@orderflow/contracts';
 import type { Trade } from '@orderflow/footprint';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -41,13 +49,19 @@ export class SubscriptionModel {
   /** "openTime price buy sell buyTrades sellTrades" lines, sorted. */
   cellLines(): string[] {
     const out: string[] = [];
-    for (const [t, c] of this.candles) for (const x of c.cells.values()) out.push(`${t} ${x[0]} ${x[1]} ${x[2]} ${x[3]} ${x[4]}`);
+    for (const [t, c] of this.candles)
+      for (const x of c.cells.values()) out.push(`${t} ${x[0]} ${x[1]} ${x[2]} ${x[3]} ${x[4]}`);
     return out.sort();
   }
 
   /** "openTime open high low close buy sell trades" lines, sorted. */
   candleLines(): string[] {
-    return [...this.candles.values()].map(({ summary: s }) => `${s.openTime} ${s.open} ${s.high} ${s.low} ${s.close} ${s.buyVolume} ${s.sellVolume} ${s.buyTrades + s.sellTrades}`).sort();
+    return [...this.candles.values()]
+      .map(
+        ({ summary: s }) =>
+          `${s.openTime} ${s.open} ${s.high} ${s.low} ${s.close} ${s.buyVolume} ${s.sellVolume} ${s.buyTrades + s.sellTrades}`,
+      )
+      .sort();
   }
 }
 
@@ -60,11 +74,21 @@ export class LiveClient {
   readonly delays: { fromSource: number; fromTrade: number }[] = [];
 
   constructor(url: string, auth?: Record<string, unknown>) {
-    this.socket = io(url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, ...(auth ? { auth } : {}) });
+    this.socket = io(url, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...(auth ? { auth } : {}),
+    });
     this.socket.on('snapshot', (s) => this.model(s.subscriptionId).applySnapshot(s));
     this.socket.on('update', (u) => {
       const now = Date.now();
-      if (u.sourceSentAtMs !== null) this.delays.push({ fromSource: now - u.sourceSentAtMs, fromTrade: u.lastTradeUs === null ? NaN : now - u.lastTradeUs / 1000 });
+      if (u.sourceSentAtMs !== null)
+        this.delays.push({
+          fromSource: now - u.sourceSentAtMs,
+          fromTrade: u.lastTradeUs === null ? NaN : now - u.lastTradeUs / 1000,
+        });
       this.model(u.subscriptionId).applyUpdate(u);
     });
     this.socket.on('error', (e) => this.errors.push(e));
@@ -84,8 +108,14 @@ export class LiveClient {
     });
   }
 
-  /** Emits an event and waits for its acknowledgement: any event and payload (the suites send malformed ones too), hence the untyped socket. */
-  request<T = { ok: boolean; subscriptionId?: string; error?: { code: string; reason: string } }>(event: string, ...args: unknown[]): Promise<T> {
+  /**
+   * Emits an event and waits for its acknowledgement: any event and payload (the suites send malformed ones too), hence
+   * the untyped socket.
+   */
+  request<T = { ok: boolean; subscriptionId?: string; error?: { code: string; reason: string } }>(
+    event: string,
+    ...args: unknown[]
+  ): Promise<T> {
     return (this.socket as Socket).timeout(20_000).emitWithAck(event, ...args) as Promise<T>;
   }
 
@@ -118,14 +148,27 @@ export interface RefMember {
   quantityFactor: bigint;
 }
 
-const TF_MS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
+const TF_MS: Record<string, number> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
 
 /**
  * The reference: every trade of the members (each id once per member), in view units, grouped by
  * `step` and bucketed by `tf`, in SubscriptionModel.cellLines' format; and candle summaries
  * (open/close by trade time, members in order for ties) in candleLines' format.
  */
-export function referenceLines(members: RefMember[], tf: string, step: bigint, trades?: Map<Recording, readonly Trade[]>): { cells: string[]; candles: string[] } {
+export function referenceLines(
+  members: RefMember[],
+  tf: string,
+  step: bigint,
+  trades?: Map<Recording, readonly Trade[]>,
+): { cells: string[]; candles: string[] } {
   const len = TF_MS[tf]!;
   const cells = new Map<string, [bigint, bigint, number, number]>();
   type K = { o: bigint; oT: number; h: bigint; l: bigint; c: bigint; cT: number; b: bigint; s: bigint; n: number };
@@ -151,7 +194,18 @@ export function referenceLines(members: RefMember[], tf: string, step: bigint, t
       }
       cells.set(key, c);
       const k = mine.get(bucket);
-      if (!k) mine.set(bucket, { o: p, oT: t.exchangeTimeUs, h: p, l: p, c: p, cT: t.exchangeTimeUs, b: t.side === 'buy' ? q : 0n, s: t.side === 'sell' ? q : 0n, n: 1 });
+      if (!k)
+        mine.set(bucket, {
+          o: p,
+          oT: t.exchangeTimeUs,
+          h: p,
+          l: p,
+          c: p,
+          cT: t.exchangeTimeUs,
+          b: t.side === 'buy' ? q : 0n,
+          s: t.side === 'sell' ? q : 0n,
+          n: 1,
+        });
       else {
         k.c = p; // the member's own order: its last trade closes
         k.cT = t.exchangeTimeUs;
@@ -191,7 +245,13 @@ export function referenceLines(members: RefMember[], tf: string, step: bigint, t
 }
 
 /** The footprint view's native cells of a symbol and timeframe, grouped by the test (in view units). */
-export async function clickHouseLines(ch: ClickHouseClient, db: string, members: { exchange: string; symbol: string; priceFactor: bigint; quantityFactor: bigint }[], tf: string, step: bigint): Promise<string[]> {
+export async function clickHouseLines(
+  ch: ClickHouseClient,
+  db: string,
+  members: { exchange: string; symbol: string; priceFactor: bigint; quantityFactor: bigint }[],
+  tf: string,
+  step: bigint,
+): Promise<string[]> {
   const cells = new Map<string, [bigint, bigint, number, number]>();
   for (const m of members) {
     const rs = await ch.query({
@@ -219,7 +279,11 @@ export async function clickHouseLines(ch: ClickHouseClient, db: string, members:
  * then stops reading: its TCP socket is paused, so the kernel buffers fill and the gateway's
  * writes to it back up.
  */
-export async function stuckClient(url: string, requests: Record<string, unknown>[], auth?: Record<string, unknown>): Promise<{ close(): void }> {
+export async function stuckClient(
+  url: string,
+  requests: Record<string, unknown>[],
+  auth?: Record<string, unknown>,
+): Promise<{ close(): void }> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject);

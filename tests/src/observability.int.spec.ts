@@ -22,7 +22,10 @@ import { Proc } from './proof/pipeline.js';
 import { type Cleanup, runCleanup, startNatsWithStore, waitFor } from './support.js';
 
 const COLLECTOR_MAIN = fileURLToPath(new URL('../../apps/collector/dist/main.js', import.meta.url));
-/** The chart's dashboards and rules as data (a file of the deploy project, imported by URL like scripts/lib/services.mjs). */
+/**
+ * The chart's dashboards and rules as data (a file of the deploy project, imported by URL like
+ * scripts/lib/services.mjs).
+ */
 const OBSERVABILITY_URL = new URL('../../deploy/src/observability.ts', import.meta.url).href;
 
 interface Query {
@@ -82,7 +85,10 @@ describe('observability: the metric names of the Grafana dashboard and the alert
   beforeAll(async () => {
     obs = (await import(OBSERVABILITY_URL)) as ObservabilityModule;
     const { dashboards, rule } = await obs.renderObservability();
-    const queries = [...Object.values(dashboards.data ?? {}).flatMap((json) => obs.dashboardQueries(JSON.parse(json))), ...obs.ruleQueries(rule)];
+    const queries = [
+      ...Object.values(dashboards.data ?? {}).flatMap((json) => obs.dashboardQueries(JSON.parse(json))),
+      ...obs.ruleQueries(rule),
+    ];
     used = obs.namesUsed(queries);
 
     const nats = await startNatsWithStore(cleanup);
@@ -102,12 +108,29 @@ describe('observability: the metric names of the Grafana dashboard and the alert
     });
     cleanup.push(() => collector.kill('SIGKILL'));
     const env = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: DB };
-    const agg = await startAggregatorApp(loadAggregatorConfig({ ...env, AGG_HTTP_PORT: '0', AGG_FLUSH_INTERVAL_MS: '200', AGG_DISCOVER_INTERVAL_MS: '200' }), quiet ? { logger: false } : {});
+    const agg = await startAggregatorApp(
+      loadAggregatorConfig({
+        ...env,
+        AGG_HTTP_PORT: '0',
+        AGG_FLUSH_INTERVAL_MS: '200',
+        AGG_DISCOVER_INTERVAL_MS: '200',
+      }),
+      quiet ? { logger: false } : {},
+    );
     cleanup.push(() => agg.app.close());
     const gw = await startGatewayApp(loadGatewayConfig({ ...env, GATEWAY_PORT: '0' }), quiet ? { logger: false } : {});
     cleanup.push(() => gw.app.close());
     urls = { collector: `http://127.0.0.1:${port}`, aggregator: agg.url, gateway: gw.metricsUrl };
-    await waitFor('the collector ready', async () => !collector.alive || (await fetch(`${urls.collector}/health/ready`).then((r) => r.status, () => 0)) === 200, 30_000);
+    await waitFor(
+      'the collector ready',
+      async () =>
+        !collector.alive ||
+        (await fetch(`${urls.collector}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200,
+      30_000,
+    );
     if (!collector.alive) throw new Error(`the collector exited:\n${collector.tail()}`);
     await waitFor('the shard counting BTCUSDT', () => agg.runtime.actors.size > 0 && agg.runtime.lag.size > 0, 30_000);
 
@@ -115,9 +138,21 @@ describe('observability: the metric names of the Grafana dashboard and the alert
     client = new LiveClient(gw.url);
     cleanup.push(async () => client.close());
     await client.connected();
-    const model = await client.subscribe({ exchange: 'sim-binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 1, candles: 10 });
+    const model = await client.subscribe({
+      exchange: 'sim-binance',
+      symbol: 'BTCUSDT',
+      timeframe: '1m',
+      ticks: 1,
+      candles: 10,
+    });
     await waitFor('live updates at the client', () => model.updates >= 3, 30_000);
-    const refused = await client.request('subscribe', { exchange: 'sim-binance', symbol: 'NOSUCHSYMBOL', timeframe: '1m', ticks: 1, candles: 10 });
+    const refused = await client.request('subscribe', {
+      exchange: 'sim-binance',
+      symbol: 'NOSUCHSYMBOL',
+      timeframe: '1m',
+      ticks: 1,
+      candles: 10,
+    });
     expect(refused.ok).toBe(false);
     expect((await fetch(`${gw.url}/api/instruments`)).status).toBe(200);
     expect(sim.controls.sendMalformed('not json at all')).toBe(1);
@@ -135,20 +170,34 @@ describe('observability: the metric names of the Grafana dashboard and the alert
     expect(own.length).toBeGreaterThan(30);
     // the shard's lag and the collector's malformed-frame count appear once read: scrape until complete or 15 s
     let scrapes = await scrape();
-    await waitFor('every name in a scrape', async () => unexported(own, (scrapes = await scrape())).length === 0, 15_000).catch(() => undefined);
+    await waitFor(
+      'every name in a scrape',
+      async () => unexported(own, (scrapes = await scrape())).length === 0,
+      15_000,
+    ).catch(() => undefined);
     const missing = unexported(own, scrapes).map((n) => `${n} (read by ${used.get(n)!.join('; ')})`);
     expect(missing, 'metric names read by the dashboard or the rules that no service exports').toEqual([]);
 
     // the external names are read, and no service exports them (else they are not external)
     for (const [name, exporter] of Object.entries(obs.EXTERNAL_METRICS)) {
       expect(used.has(name), `${name} (${exporter}) is listed as external but nothing reads it`).toBe(true);
-      expect(SERVICES.filter((s) => scrapes[s].has(name)), name).toEqual([]);
+      expect(
+        SERVICES.filter((s) => scrapes[s].has(name)),
+        name,
+      ).toEqual([]);
     }
     // the check itself: a misspelt name, a name in the wrong service, a histogram without its suffix
-    expect(unexported(['collector_trades_totl', 'gateway_trades_total', 'gateway_update_delay_seconds', 'gateway_update_delay_seconds_bucket', 'process_cpu_seconds_total'], scrapes)).toEqual([
-      'collector_trades_totl',
-      'gateway_trades_total',
-      'gateway_update_delay_seconds',
-    ]);
+    expect(
+      unexported(
+        [
+          'collector_trades_totl',
+          'gateway_trades_total',
+          'gateway_update_delay_seconds',
+          'gateway_update_delay_seconds_bucket',
+          'process_cpu_seconds_total',
+        ],
+        scrapes,
+      ),
+    ).toEqual(['collector_trades_totl', 'gateway_trades_total', 'gateway_update_delay_seconds']);
   });
 });

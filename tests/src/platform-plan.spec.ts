@@ -38,12 +38,18 @@ interface SupervisorModule {
 }
 
 const plan = async () => (await import(new URL('../../scripts/lib/platform-plan.mjs', import.meta.url).href)) as Plan;
-const supervisor = async () => (await import(new URL('../../scripts/lib/supervisor.mjs', import.meta.url).href)) as SupervisorModule;
+const supervisor = async () =>
+  (await import(new URL('../../scripts/lib/supervisor.mjs', import.meta.url).href)) as SupervisorModule;
 const KNOWN = ['binance', 'bybit', 'okx', 'sim-binance'];
 
 const SERVICES: Service[] = [
   { name: 'exchange-sim', feed: 'simulator', cmd: ['node', 'sim.js'] },
-  { name: 'collector-sim-binance', feed: 'simulator', cmd: ['node', 'c.js'], env: { COLLECTOR_EXCHANGE: 'sim-binance', COLLECTOR_SYMBOLS: 'BTCUSDT,ETHUSDT' } },
+  {
+    name: 'collector-sim-binance',
+    feed: 'simulator',
+    cmd: ['node', 'c.js'],
+    env: { COLLECTOR_EXCHANGE: 'sim-binance', COLLECTOR_SYMBOLS: 'BTCUSDT,ETHUSDT' },
+  },
   { name: 'aggregator', cmd: ['node', 'a.js'] },
   { name: 'gateway', cmd: ['node', 'g.js'] },
 ];
@@ -51,7 +57,18 @@ const SERVICES: Service[] = [
 describe('npm start -- --exchange ... (platform-plan.mjs)', () => {
   it('reads each --exchange with the options that follow it, in order', async () => {
     const { parseExchangeArgs } = await plan();
-    const argv = ['--exchange', 'binance', '--symbols', 'BTCUSDT,ETHUSDT', '--exchange=bybit', '--symbols', 'BTCUSDT', '--ws-url', 'ws://127.0.0.1:1/x', '--rest-url=http://127.0.0.1:2'];
+    const argv = [
+      '--exchange',
+      'binance',
+      '--symbols',
+      'BTCUSDT,ETHUSDT',
+      '--exchange=bybit',
+      '--symbols',
+      'BTCUSDT',
+      '--ws-url',
+      'ws://127.0.0.1:1/x',
+      '--rest-url=http://127.0.0.1:2',
+    ];
     expect(parseExchangeArgs(argv, KNOWN)).toEqual([
       { exchange: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'] },
       { exchange: 'bybit', symbols: ['BTCUSDT'], wsUrl: 'ws://127.0.0.1:1/x', restUrl: 'http://127.0.0.1:2' },
@@ -66,7 +83,10 @@ describe('npm start -- --exchange ... (platform-plan.mjs)', () => {
       [['--exchange', 'binance'], /--exchange binance needs --symbols/],
       [['--symbols', 'BTCUSDT'], /--symbols must follow an --exchange/],
       [['--exchange', 'binance', '--symbols', 'BTC USDT'], /not a symbol: BTC USDT/],
-      [['--exchange', 'binance', '--symbols', 'A', '--exchange', 'binance', '--symbols', 'B'], /binance is named twice/],
+      [
+        ['--exchange', 'binance', '--symbols', 'A', '--exchange', 'binance', '--symbols', 'B'],
+        /binance is named twice/,
+      ],
       [['--exchange', 'binance', '--symbols', 'A', '--ws-url', 'http://x'], /--ws-url of binance must be ws: or wss:/],
       [['--exchange', 'binance', '--symbols', 'A', '--rest-url', 'nope'], /--rest-url of binance: not a URL/],
       [['--exchange', 'binance', '--symbols'], /--symbols needs a value/],
@@ -89,7 +109,9 @@ describe('npm start -- --exchange ... (platform-plan.mjs)', () => {
     const services = planServices(SERVICES, [], { collectorPort: 9300 });
     expect(services.map((s) => s.name)).toEqual(['exchange-sim', 'collector-sim-binance', 'aggregator', 'gateway']);
     expect(firstInstrument(services)).toEqual({ exchange: 'sim-binance', symbol: 'BTCUSDT' });
-    expect(dashboardUrl('127.0.0.1', 8080, firstInstrument(services))).toBe('http://127.0.0.1:8080/?exchange=sim-binance&symbol=BTCUSDT');
+    expect(dashboardUrl('127.0.0.1', 8080, firstInstrument(services))).toBe(
+      'http://127.0.0.1:8080/?exchange=sim-binance&symbol=BTCUSDT',
+    );
   });
 
   it('with exchanges: one collector each on its own port in place of the simulator, and the first one named opens first', async () => {
@@ -103,15 +125,36 @@ describe('npm start -- --exchange ... (platform-plan.mjs)', () => {
       { collectorPort: 9300 },
     );
     expect(services.map((s) => s.name)).toEqual(['collector-binance', 'collector-bybit', 'aggregator', 'gateway']);
-    expect(services[0]!.env).toEqual({ COLLECTOR_EXCHANGE: 'binance', COLLECTOR_SYMBOLS: 'BTCUSDT,ETHUSDT', COLLECTOR_HTTP_PORT: '9300' });
-    expect(services[1]!.env).toEqual({ COLLECTOR_EXCHANGE: 'bybit', COLLECTOR_SYMBOLS: 'BTCUSDT', COLLECTOR_HTTP_PORT: '9301', COLLECTOR_WS_URL: 'ws://h:1', COLLECTOR_REST_URL: 'http://h:2' });
-    expect(services.map((s) => s.readyUrl)).toEqual(['http://127.0.0.1:9300/health/ready', 'http://127.0.0.1:9301/health/ready', undefined, undefined]);
+    expect(services[0]!.env).toEqual({
+      COLLECTOR_EXCHANGE: 'binance',
+      COLLECTOR_SYMBOLS: 'BTCUSDT,ETHUSDT',
+      COLLECTOR_HTTP_PORT: '9300',
+    });
+    expect(services[1]!.env).toEqual({
+      COLLECTOR_EXCHANGE: 'bybit',
+      COLLECTOR_SYMBOLS: 'BTCUSDT',
+      COLLECTOR_HTTP_PORT: '9301',
+      COLLECTOR_WS_URL: 'ws://h:1',
+      COLLECTOR_REST_URL: 'http://h:2',
+    });
+    expect(services.map((s) => s.readyUrl)).toEqual([
+      'http://127.0.0.1:9300/health/ready',
+      'http://127.0.0.1:9301/health/ready',
+      undefined,
+      undefined,
+    ]);
     expect(firstInstrument(services)).toEqual({ exchange: 'binance', symbol: 'BTCUSDT' });
   });
 });
 
 describe('restart policy (supervisor.mjs nextRestart)', () => {
-  const policy: Policy = { restartDelayMs: 1000, maxRestartDelayMs: 30_000, limit: 5, windowMs: 60_000, failedRetryMs: 300_000 };
+  const policy: Policy = {
+    restartDelayMs: 1000,
+    maxRestartDelayMs: 30_000,
+    limit: 5,
+    windowMs: 60_000,
+    failedRetryMs: 300_000,
+  };
 
   it('restarts after 1, 2, 4, 8 s and gives up on the 5th exit within a minute', async () => {
     const { nextRestart } = await supervisor();
@@ -139,13 +182,25 @@ describe('restart policy (supervisor.mjs nextRestart)', () => {
     // four exits long ago, then one now: a first restart again
     expect(nextRestart([0, 1000, 2000, 3000], 200_000, policy)).toEqual({ failed: false, delayMs: 1000, exits: 1 });
     // four exits within the window with a low cap: the cap holds
-    expect(nextRestart([0, 1000, 2000], 3000, { ...policy, maxRestartDelayMs: 5000 })).toEqual({ failed: false, delayMs: 5000, exits: 4 });
+    expect(nextRestart([0, 1000, 2000], 3000, { ...policy, maxRestartDelayMs: 5000 })).toEqual({
+      failed: false,
+      delayMs: 5000,
+      exits: 4,
+    });
   });
 
   it('reads its knobs from the environment and refuses nonsense', async () => {
     const { policyFromEnv, DEFAULT_POLICY } = await supervisor();
     expect(policyFromEnv({})).toEqual(DEFAULT_POLICY);
-    expect(policyFromEnv({ ORDERFLOW_RESTART_DELAY_MS: '100', ORDERFLOW_RESTART_LIMIT: '3', ORDERFLOW_RESTART_WINDOW_SECONDS: '10' })).toMatchObject({ restartDelayMs: 100, limit: 3, windowMs: 10_000 });
-    expect(() => policyFromEnv({ ORDERFLOW_RESTART_LIMIT: '0' })).toThrow(/ORDERFLOW_RESTART_LIMIT must be an integer >= 1, got "0"/);
+    expect(
+      policyFromEnv({
+        ORDERFLOW_RESTART_DELAY_MS: '100',
+        ORDERFLOW_RESTART_LIMIT: '3',
+        ORDERFLOW_RESTART_WINDOW_SECONDS: '10',
+      }),
+    ).toMatchObject({ restartDelayMs: 100, limit: 3, windowMs: 10_000 });
+    expect(() => policyFromEnv({ ORDERFLOW_RESTART_LIMIT: '0' })).toThrow(
+      /ORDERFLOW_RESTART_LIMIT must be an integer >= 1, got "0"/,
+    );
   });
 });

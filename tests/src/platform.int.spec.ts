@@ -28,7 +28,9 @@ type NatsPasswords = { collector: string; aggregator: string; gateway: string };
 const services = (await import(new URL('../../scripts/lib/services.mjs', import.meta.url).href)) as {
   startNats(o: { accounts?: NatsPasswords }): Promise<{ url: string; stop(): Promise<void> }>;
 };
-const { generatePassword } = (await import(new URL('../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as { generatePassword(): string };
+const { generatePassword } = (await import(new URL('../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as {
+  generatePassword(): string;
+};
 
 interface ServiceStatus {
   name: string;
@@ -87,7 +89,8 @@ describe('npm start: real exchanges in one command, supervised', () => {
       chRoleEnv[`ORDERFLOW_CLICKHOUSE_${role.toUpperCase()}_USER`] = c.user;
       chRoleEnv[`ORDERFLOW_CLICKHOUSE_${role.toUpperCase()}_PASSWORD`] = c.password;
     }
-    // binance sim, bybit sim, dashboard, collector ports (2), aggregator, status, the crash-loop run's status, the gateway's metrics
+    // binance sim, bybit sim, dashboard, collector ports (2), aggregator, status, the crash-loop run's status, the
+    // gateway's metrics
     ports = await reservePorts(9);
   }, 120_000);
 
@@ -97,13 +100,57 @@ describe('npm start: real exchanges in one command, supervised', () => {
   }, 60_000);
 
   it('--exchange binance --symbols BTCUSDT,ETHUSDT --exchange bybit --symbols BTCUSDT: a collector each, the URL opens on binance BTCUSDT, a killed service comes back, Ctrl-C stops all', async () => {
-    const [binancePort, bybitPort, dashboardPort, collectorPort, , aggregatorPort, statusPort] = ports as [number, number, number, number, number, number, number];
-    const binance = new Proc('sim-binance', [SIM_MAIN, '--protocol', 'binance-spot', '--port', String(binancePort), '--symbols', 'BTCUSDT,ETHUSDT', '--rate', '20', '--quiet'], {});
-    const bybit = new Proc('sim-bybit', [SIM_MAIN, '--protocol', 'bybit', '--port', String(bybitPort), '--symbols', 'BTCUSDT', '--rate', '20', '--quiet'], {});
-    cleanup.push(() => binance.kill(), () => bybit.kill());
+    const [binancePort, bybitPort, dashboardPort, collectorPort, , aggregatorPort, statusPort] = ports as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const binance = new Proc(
+      'sim-binance',
+      [
+        SIM_MAIN,
+        '--protocol',
+        'binance-spot',
+        '--port',
+        String(binancePort),
+        '--symbols',
+        'BTCUSDT,ETHUSDT',
+        '--rate',
+        '20',
+        '--quiet',
+      ],
+      {},
+    );
+    const bybit = new Proc(
+      'sim-bybit',
+      [SIM_MAIN, '--protocol', 'bybit', '--port', String(bybitPort), '--symbols', 'BTCUSDT', '--rate', '20', '--quiet'],
+      {},
+    );
+    cleanup.push(
+      () => binance.kill(),
+      () => bybit.kill(),
+    );
     const args = [
-      '--exchange', 'binance', '--symbols', 'BTCUSDT,ETHUSDT', '--ws-url', `ws://127.0.0.1:${binancePort}`, '--rest-url', `http://127.0.0.1:${binancePort}`,
-      '--exchange', 'bybit', '--symbols', 'BTCUSDT', '--ws-url', `ws://127.0.0.1:${bybitPort}/v5/public/spot`, '--rest-url', `http://127.0.0.1:${bybitPort}`,
+      '--exchange',
+      'binance',
+      '--symbols',
+      'BTCUSDT,ETHUSDT',
+      '--ws-url',
+      `ws://127.0.0.1:${binancePort}`,
+      '--rest-url',
+      `http://127.0.0.1:${binancePort}`,
+      '--exchange',
+      'bybit',
+      '--symbols',
+      'BTCUSDT',
+      '--ws-url',
+      `ws://127.0.0.1:${bybitPort}/v5/public/spot`,
+      '--rest-url',
+      `http://127.0.0.1:${bybitPort}`,
     ];
     const p = platform(args, {
       NATS_URL: natsUrl,
@@ -124,7 +171,11 @@ describe('npm start: real exchanges in one command, supervised', () => {
     cleanup.push(async () => {
       if (!stopped) await p.kill('SIGTERM');
     });
-    await waitFor('the platform to print its URL', () => p.output.join('').includes('Order-flow platform ready') || !p.alive, 120_000);
+    await waitFor(
+      'the platform to print its URL',
+      () => p.output.join('').includes('Order-flow platform ready') || !p.alive,
+      120_000,
+    );
     expect(p.alive, p.tail(60)).toBe(true);
     // the aggregator migrated as the migrator; as the writer it could not have (no DDL)
     expect(p.output.join('')).toMatch(/migrations as orderflow_migrator: applied \[1, 2, 3, 4, 5, 6, 7\]/);
@@ -142,24 +193,41 @@ describe('npm start: real exchanges in one command, supervised', () => {
       ['gateway', 'ready', `http://127.0.0.1:${dashboardPort}/health/ready`],
     ]);
     // the instruments come from each exchange's own listing (exchangeInfo, instruments-info)
-    await waitFor('all three instruments listed', async () => {
-      const r = await getJson<{ instruments: { exchange: string; symbol: string }[] }>(`http://127.0.0.1:${dashboardPort}/api/instruments`);
-      const names = new Set(r?.instruments.map((i) => `${i.exchange} ${i.symbol}`));
-      return ['binance BTCUSDT', 'binance ETHUSDT', 'bybit BTCUSDT'].every((n) => names.has(n));
-    }, 30_000);
+    await waitFor(
+      'all three instruments listed',
+      async () => {
+        const r = await getJson<{ instruments: { exchange: string; symbol: string }[] }>(
+          `http://127.0.0.1:${dashboardPort}/api/instruments`,
+        );
+        const names = new Set(r?.instruments.map((i) => `${i.exchange} ${i.symbol}`));
+        return ['binance BTCUSDT', 'binance ETHUSDT', 'bybit BTCUSDT'].every((n) => names.has(n));
+      },
+      30_000,
+    );
 
     // the printed URL, as a user opens it: cells of binance BTCUSDT within seconds, no error
     if (haveDashboard && existsSync(CHROMIUM)) {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu'],
+      });
       const page = await browser.newPage();
       const opened = Date.now();
       await page.goto(url);
-      await page.waitForFunction(() => {
-        const w = globalThis as unknown as { __orderflow?: { state(): { error: unknown; candles: number }; cells(): unknown[] } };
-        const s = w.__orderflow?.state();
-        return s !== undefined && s.error === null && s.candles > 0 && w.__orderflow!.cells().length > 0;
-      }, undefined, { timeout: 15_000 });
-      console.log(`[platform] the printed URL showed binance BTCUSDT cells ${Date.now() - opened} ms after it was opened`);
+      await page.waitForFunction(
+        () => {
+          const w = globalThis as unknown as {
+            __orderflow?: { state(): { error: unknown; candles: number }; cells(): unknown[] };
+          };
+          const s = w.__orderflow?.state();
+          return s !== undefined && s.error === null && s.candles > 0 && w.__orderflow!.cells().length > 0;
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
+      console.log(
+        `[platform] the printed URL showed binance BTCUSDT cells ${Date.now() - opened} ms after it was opened`,
+      );
       expect(await page.locator('[role=alert]').count()).toBe(0);
       await page.close();
     } else console.warn('[platform] the dashboard or Chromium is missing: the printed URL is not opened');
@@ -167,24 +235,38 @@ describe('npm start: real exchanges in one command, supervised', () => {
     // kill -9: the supervisor starts it again, ready, without a hand (every service under a running
     // replay, with exactness: src/proof/faults.int.spec.ts, "under npm start's supervisor")
     for (const name of ['aggregator']) {
-      const before = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.find((s) => s.name === name)!;
+      const before = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.find(
+        (s) => s.name === name,
+      )!;
       const killedAt = Date.now();
       process.kill(before.pid!, 'SIGKILL');
-      await waitFor(`${name} restarted and ready`, async () => {
-        const s = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))?.services.find((x) => x.name === name);
-        return s?.state === 'ready' && s.restarts === before.restarts + 1 && s.pid !== before.pid;
-      }, 60_000);
+      await waitFor(
+        `${name} restarted and ready`,
+        async () => {
+          const s = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))?.services.find(
+            (x) => x.name === name,
+          );
+          return s?.state === 'ready' && s.restarts === before.restarts + 1 && s.pid !== before.pid;
+        },
+        60_000,
+      );
       console.log(`[platform] ${name} killed with -9: ready again ${Date.now() - killedAt} ms later`);
-      const after = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.find((s) => s.name === name)!;
+      const after = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.find(
+        (s) => s.name === name,
+      )!;
       expect(after.lastExit).toMatchObject({ signal: 'SIGKILL' });
     }
-    expect(p.output.join('')).toMatch(/service aggregator exited unexpectedly \(signal SIGKILL\); restarting it in 200 ms/);
+    expect(p.output.join('')).toMatch(
+      /service aggregator exited unexpectedly \(signal SIGKILL\); restarting it in 200 ms/,
+    );
     // the NATS server took only its users, and no service met a refusal of its permissions
     await expect(connect({ servers: natsUrl, name: 'anonymous' })).rejects.toThrow(/Authorization Violation/i);
     expect(p.output.join('')).not.toMatch(/permission refused|Permissions Violation|Authorization Violation/i);
 
     // Ctrl-C: every service it started is gone, and it exits 0
-    const pids = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.map((s) => s.pid!);
+    const pids = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!.services.map(
+      (s) => s.pid!,
+    );
     expect(pids.every(alive)).toBe(true);
     p.child.kill('SIGINT');
     await waitFor('the platform to stop', () => !p.alive, 60_000);
@@ -202,14 +284,29 @@ describe('npm start: real exchanges in one command, supervised', () => {
       file,
       JSON.stringify([
         { name: 'steady', cmd: ['node', '-e', 'setInterval(() => {}, 1000)'] },
-        { name: 'crashing', cmd: ['node', '-e', 'console.log("crashing: cannot open the thing"); setTimeout(() => process.exit(3), 100)'] },
+        {
+          name: 'crashing',
+          cmd: ['node', '-e', 'console.log("crashing: cannot open the thing"); setTimeout(() => process.exit(3), 100)'],
+        },
       ]),
     );
-    const p = platform([], { ORDERFLOW_SERVICES_FILE: file, ORDERFLOW_STATUS_PORT: String(statusPort), ORDERFLOW_RESTART_DELAY_MS: '50', NATS_URL: natsUrl, CLICKHOUSE_URL: chUrl });
+    const p = platform([], {
+      ORDERFLOW_SERVICES_FILE: file,
+      ORDERFLOW_STATUS_PORT: String(statusPort),
+      ORDERFLOW_RESTART_DELAY_MS: '50',
+      NATS_URL: natsUrl,
+      CLICKHOUSE_URL: chUrl,
+    });
     cleanup.push(() => p.kill('SIGTERM'));
-    await waitFor('the crash loop to be reported', () => p.output.join('').includes('cannot stay up') || !p.alive, 30_000);
+    await waitFor(
+      'the crash loop to be reported',
+      () => p.output.join('').includes('cannot stay up') || !p.alive,
+      30_000,
+    );
     const out = p.output.join('');
-    expect(out).toMatch(/service crashing cannot stay up: 5 exits within 60 s \(last: exit code 3\)\. The other services keep running; crashing is tried again in 300 s/);
+    expect(out).toMatch(
+      /service crashing cannot stay up: 5 exits within 60 s \(last: exit code 3\)\. The other services keep running; crashing is tried again in 300 s/,
+    );
     expect(out).toMatch(/crashing: cannot open the thing/);
     const status = (await getJson<SupervisorStatus>(`http://127.0.0.1:${statusPort}/status`))!;
     const crashing = status.services.find((s) => s.name === 'crashing')!;

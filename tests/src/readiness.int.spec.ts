@@ -144,10 +144,32 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
     let gwPort = await services.getFreePort();
     while (gwPort === aggPort) gwPort = await services.getFreePort();
     const common = { NATS_URL: nats.url, CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: 'readiness', LOG_FORMAT: 'json' };
-    agg = spawnService(cleanup, 'aggregator', AGGREGATOR_MAIN, { ...common, AGG_HTTP_HOST: '127.0.0.1', AGG_HTTP_PORT: String(aggPort) }, `http://127.0.0.1:${aggPort}`);
-    gw = spawnService(cleanup, 'gateway', GATEWAY_MAIN, { ...common, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(gwPort), GATEWAY_METRICS_PORT: '0', GATEWAY_AUTH_TOKEN: TOKEN }, `http://127.0.0.1:${gwPort}`);
+    agg = spawnService(
+      cleanup,
+      'aggregator',
+      AGGREGATOR_MAIN,
+      { ...common, AGG_HTTP_HOST: '127.0.0.1', AGG_HTTP_PORT: String(aggPort) },
+      `http://127.0.0.1:${aggPort}`,
+    );
+    gw = spawnService(
+      cleanup,
+      'gateway',
+      GATEWAY_MAIN,
+      {
+        ...common,
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: String(gwPort),
+        GATEWAY_METRICS_PORT: '0',
+        GATEWAY_AUTH_TOKEN: TOKEN,
+      },
+      `http://127.0.0.1:${gwPort}`,
+    );
     for (const s of [agg, gw]) {
-      await waitFor(`${s.name} ready`, async () => (await fetch(`${s.url}/health/ready`).catch(() => null))?.status === 200, 60_000);
+      await waitFor(
+        `${s.name} ready`,
+        async () => (await fetch(`${s.url}/health/ready`).catch(() => null))?.status === 200,
+        60_000,
+      );
       const w = new ReadyWatch(s.url);
       w.start();
       watches.set(s.name, w);
@@ -160,32 +182,55 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
     await runCleanup(cleanup);
   }, 60_000);
 
-  /** Freezes `pid`, measures how long until both services say not ready, holds, thaws, measures how long until ready. */
+  /**
+   * Freezes `pid`, measures how long until both services say not ready, holds, thaws, measures how long until ready.
+   */
   async function freeze(what: string, pid: number, reason: RegExp): Promise<void> {
     const frozenAt = Date.now();
     process.kill(pid, 'SIGSTOP');
     let thawedAt = 0;
     try {
-      await waitFor(`both not ready with ${what} frozen`, () => [...watches.values()].every((w) => w.first(frozenAt, 503) !== undefined), NOT_READY_WITHIN_MS + 3000);
+      await waitFor(
+        `both not ready with ${what} frozen`,
+        () => [...watches.values()].every((w) => w.first(frozenAt, 503) !== undefined),
+        NOT_READY_WITHIN_MS + 3000,
+      );
       await new Promise((r) => setTimeout(r, Math.max(0, frozenAt + FROZEN_MS - Date.now())));
     } finally {
       process.kill(pid, 'SIGCONT');
       thawedAt = Date.now();
     }
-    await waitFor(`both ready after ${what} thawed`, () => [...watches.values()].every((w) => w.first(thawedAt, 200) !== undefined), READY_AGAIN_WITHIN_MS + 5000);
+    await waitFor(
+      `both ready after ${what} thawed`,
+      () => [...watches.values()].every((w) => w.first(thawedAt, 200) !== undefined),
+      READY_AGAIN_WITHIN_MS + 5000,
+    );
     for (const [name, w] of watches) {
       const down = w.first(frozenAt, 503)!;
       const up = w.first(thawedAt, 200)!;
       const during = w.samples.filter((s) => s.at >= frozenAt && s.at <= thawedAt);
       const slowest = Math.max(...during.map((s) => s.ms));
-      measured.push(`${what} frozen: ${name} not ready after ${down.at - frozenAt} ms, ready ${up.at - thawedAt} ms after the thaw; slowest answer while frozen ${Math.round(slowest)} ms (${during.length} asked)`);
-      expect(down.at - frozenAt, `${name}: not ready within ${NOT_READY_WITHIN_MS} ms of the freeze`).toBeLessThanOrEqual(NOT_READY_WITHIN_MS);
-      expect(up.at - thawedAt, `${name}: ready within ${READY_AGAIN_WITHIN_MS} ms of the thaw`).toBeLessThanOrEqual(READY_AGAIN_WITHIN_MS);
+      measured.push(
+        `${what} frozen: ${name} not ready after ${down.at - frozenAt} ms, ready ${up.at - thawedAt} ms after the thaw; slowest answer while frozen ${Math.round(slowest)} ms (${during.length} asked)`,
+      );
+      expect(
+        down.at - frozenAt,
+        `${name}: not ready within ${NOT_READY_WITHIN_MS} ms of the freeze`,
+      ).toBeLessThanOrEqual(NOT_READY_WITHIN_MS);
+      expect(up.at - thawedAt, `${name}: ready within ${READY_AGAIN_WITHIN_MS} ms of the thaw`).toBeLessThanOrEqual(
+        READY_AGAIN_WITHIN_MS,
+      );
       // once down it stays down while frozen, and says why
       const afterDown = during.filter((s) => s.at > down.at);
-      expect(afterDown.every((s) => s.status === 503), `${name}: stays not ready while ${what} is frozen`).toBe(true);
+      expect(
+        afterDown.every((s) => s.status === 503),
+        `${name}: stays not ready while ${what} is frozen`,
+      ).toBe(true);
       expect(JSON.stringify(down.body)).toMatch(reason);
-      expect(during.every((s) => s.status !== 'no answer' && s.ms < ANSWER_WITHIN_MS), `${name}: every answer within ${ANSWER_WITHIN_MS} ms while ${what} is frozen`).toBe(true);
+      expect(
+        during.every((s) => s.status !== 'no answer' && s.ms < ANSWER_WITHIN_MS),
+        `${name}: every answer within ${ANSWER_WITHIN_MS} ms while ${what} is frozen`,
+      ).toBe(true);
     }
   }
 
@@ -207,13 +252,22 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
 
   it('the services log JSON lines (time, level, service, shard), the probes log the freeze and the thaw, and the access log has no secrets', async () => {
     // a request with the token in the query and in the header: the access log names neither
-    const r = await fetch(`${gw.url}/api/instruments?token=query-secret-7`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const r = await fetch(`${gw.url}/api/instruments?token=query-secret-7`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     await r.text();
-    await waitFor('the access line', () => jsonLines(gw).some((l) => l['context'] === 'http' && String(l['path']).startsWith('/api/instruments')), 5000);
+    await waitFor(
+      'the access line',
+      () => jsonLines(gw).some((l) => l['context'] === 'http' && String(l['path']).startsWith('/api/instruments')),
+      5000,
+    );
 
     const a = jsonLines(agg);
     const g = jsonLines(gw);
-    for (const [lines, service] of [[a, 'aggregator'], [g, 'gateway']] as const) {
+    for (const [lines, service] of [
+      [a, 'aggregator'],
+      [g, 'gateway'],
+    ] as const) {
       expect(lines.length).toBeGreaterThan(5);
       for (const l of lines) {
         expect(l['time']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -222,13 +276,30 @@ describe('readiness with a frozen dependency (SIGSTOP), and the JSON log', () =>
         expect(typeof l['message']).toBe('string');
         if (service === 'aggregator') expect(l['shard']).toBe(0);
       }
-      expect(lines.some((l) => l['level'] === 'warn' && l['dependency'] === 'ClickHouse' && /does not answer/.test(String(l['message'])))).toBe(true);
-      expect(lines.some((l) => l['dependency'] === 'ClickHouse' && /answers again after/.test(String(l['message'])))).toBe(true);
-      expect(lines.some((l) => l['level'] === 'warn' && l['dependency'] === 'NATS' && /does not answer/.test(String(l['message'])))).toBe(true);
+      expect(
+        lines.some(
+          (l) =>
+            l['level'] === 'warn' && l['dependency'] === 'ClickHouse' && /does not answer/.test(String(l['message'])),
+        ),
+      ).toBe(true);
+      expect(
+        lines.some((l) => l['dependency'] === 'ClickHouse' && /answers again after/.test(String(l['message']))),
+      ).toBe(true);
+      expect(
+        lines.some(
+          (l) => l['level'] === 'warn' && l['dependency'] === 'NATS' && /does not answer/.test(String(l['message'])),
+        ),
+      ).toBe(true);
     }
 
     const access = g.find((l) => l['context'] === 'http' && String(l['path']).startsWith('/api/instruments'))!;
-    expect(access).toMatchObject({ level: 'info', method: 'GET', path: '/api/instruments?token=[redacted]', status: r.status, client: '127.0.0.1' });
+    expect(access).toMatchObject({
+      level: 'info',
+      method: 'GET',
+      path: '/api/instruments?token=[redacted]',
+      status: r.status,
+      client: '127.0.0.1',
+    });
     expect(typeof access['durationMs']).toBe('number');
     const everything = [...agg.output, ...gw.output].join('');
     expect(everything).not.toContain('query-secret-7');

@@ -21,7 +21,10 @@ export const SHARED_DATA_MISSING = `${SHARED_DATA} is missing (the recordings ex
  * missing, with the reason as meta.skipReason (vitest.shared.ts prints each reason once per run; under
  * CI a skipped test fails the run).
  */
-export function requires(...needs: [present: boolean, missing: string][]): { skip: boolean; meta: { skipReason: string } } {
+export function requires(...needs: [present: boolean, missing: string][]): {
+  skip: boolean;
+  meta: { skipReason: string };
+} {
   const missing = needs.filter(([present]) => !present).map(([, what]) => what);
   return { skip: missing.length > 0, meta: { skipReason: missing.join('; ') } };
 }
@@ -30,7 +33,10 @@ export function requires(...needs: [present: boolean, missing: string][]): { ski
 export const needsSharedData = requires([haveSharedData, SHARED_DATA_MISSING]);
 
 interface ServicesModule {
-  startNats(o?: { port?: number; storeDir?: string }): Promise<{ url: string; port: number; storeDir: string; stop(): Promise<void> }>;
+  startNats(o?: {
+    port?: number;
+    storeDir?: string;
+  }): Promise<{ url: string; port: number; storeDir: string; stop(): Promise<void> }>;
 }
 const SERVICES_URL = new URL('../../scripts/lib/services.mjs', import.meta.url).href;
 
@@ -59,7 +65,9 @@ export function readTradeJsonl(file: string): RecordedTrade[] {
 }
 
 /** Every trade in the TRADES stream, in stream order, decoded from its batches. */
-export async function readTrades(nc: NatsConnection): Promise<{ trades: Trade[]; scales: { priceScale: number; quantityScale: number } | null }> {
+export async function readTrades(
+  nc: NatsConnection,
+): Promise<{ trades: Trade[]; scales: { priceScale: number; quantityScale: number } | null }> {
   const trades: Trade[] = [];
   let scales: { priceScale: number; quantityScale: number } | null = null;
   for (const text of await readStreamTexts(nc, TRADES_STREAM)) {
@@ -104,14 +112,17 @@ export async function connectTo(url: string): Promise<NatsConnection> {
 }
 
 /** Polls `check` until it is true or `timeoutMs` passes (then fails with `what`). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
 
 /** "64123.10000000" -> "64123.1": decimals compared as text, trailing zeros aside. */
 export function trimZeros(decimal: string): string {
@@ -140,12 +151,19 @@ export async function startNatsWithStore(cleanup: Cleanup) {
  * the streams back, and everything registered for clean-up. Logs go to the console with
  * SYSTEM_TEST_LOGS=1, else into `lines`.
  */
-export async function startCollector(cleanup: Cleanup, natsUrl: string, env: Record<string, string>, tweak?: (c: CollectorConfig) => void) {
+export async function startCollector(
+  cleanup: Cleanup,
+  natsUrl: string,
+  env: Record<string, string>,
+  tweak?: (c: CollectorConfig) => void,
+) {
   const config = loadCollectorConfig({ COLLECTOR_BACKFILL_MINUTES: '0', ...env, NATS_URL: natsUrl });
   tweak?.(config);
   const lines: string[] = [];
   const keep = (m: string) => void lines.push(m);
-  const logger = process.env['SYSTEM_TEST_LOGS'] ? { log: console.log, warn: console.warn, error: console.error } : { log: keep, warn: keep, error: keep };
+  const logger = process.env['SYSTEM_TEST_LOGS']
+    ? { log: console.log, warn: console.warn, error: console.error }
+    : { log: keep, warn: keep, error: keep };
   const runtime = new CollectorRuntime(config, logger);
   cleanup.push(() => runtime.stop(10_000));
   await runtime.start();
@@ -156,5 +174,8 @@ export async function startCollector(cleanup: Cleanup, natsUrl: string, env: Rec
 
 /** Waits until the collector's publisher has every trade acknowledged. */
 export function allAcknowledged(runtime: CollectorRuntime, count: number): Promise<void> {
-  return waitFor('every trade acknowledged', () => runtime.publisher!.stats().tradesAcked >= count && runtime.publisher!.stats().buffered === 0);
+  return waitFor(
+    'every trade acknowledged',
+    () => runtime.publisher!.stats().tradesAcked >= count && runtime.publisher!.stats().buffered === 0,
+  );
 }

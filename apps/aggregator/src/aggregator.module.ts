@@ -1,4 +1,11 @@
-import { type DynamicModule, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { AggregatorConfig } from './config/aggregator.config.js';
 import { AGGREGATOR_CONFIG, AGGREGATOR_RUNTIME } from './aggregator.tokens.js';
 import { AggregatorRuntime } from './aggregator.runtime.js';

@@ -1,5 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { FootprintStore, assertGapEvent, clickHouseProbe, connectClickHouse, migrate } from '@orderflow/clickhouse';
 import {
@@ -15,7 +21,15 @@ import {
   parseTradeSubject,
   shardOf,
 } from '@orderflow/contracts';
-import { DependencyProbe, type LogFields, classifyError, endpointOf, errorDetail, redactCredentials, withFields } from '@orderflow/observability';
+import {
+  DependencyProbe,
+  type LogFields,
+  classifyError,
+  endpointOf,
+  errorDetail,
+  redactCredentials,
+  withFields,
+} from '@orderflow/observability';
 import { Backoff } from '@orderflow/resilience';
 import { isTimeframe } from '@orderflow/footprint';
 import { BatchPullConsumer, connectNats, drainNats } from '@orderflow/nats';
@@ -53,7 +67,18 @@ export class AggregatorRuntime {
   ch: ClickHouseClient | null = null;
   store: AggregatorStore | null = null;
   readonly actors = new Map<string, SymbolActor>();
-  readonly stats: WriterStats = { flushes: 0, failedFlushes: 0, tradesWritten: 0, minutesWritten: 0, lastFlushMs: 0, lastFlushAt: 0, failingSince: 0, lastError: null, gapsWritten: 0, deadLetters: 0 };
+  readonly stats: WriterStats = {
+    flushes: 0,
+    failedFlushes: 0,
+    tradesWritten: 0,
+    minutesWritten: 0,
+    lastFlushMs: 0,
+    lastFlushAt: 0,
+    failingSince: 0,
+    lastError: null,
+    gapsWritten: 0,
+    deadLetters: 0,
+  };
   /** Consumer lag per symbol (messages not yet delivered), read at each discovery. */
   readonly lag = new Map<string, number>();
   migrated = false;
@@ -79,17 +104,36 @@ export class AggregatorRuntime {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.logger.log(`shard ${c.shardIndex} of ${c.shards}; NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}`);
-    this.ch = connectClickHouse({ url: c.clickhouse.url, username: c.clickhouse.username, password: c.clickhouse.password });
+    this.logger.log(
+      `shard ${c.shardIndex} of ${c.shards}; NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}`,
+    );
+    this.ch = connectClickHouse({
+      url: c.clickhouse.url,
+      username: c.clickhouse.username,
+      password: c.clickhouse.password,
+    });
     this.chProbe = clickHouseProbe(this.ch, c.clickhouse.url, { logger: this.logger });
     this.chProbe.start();
     if (c.migrate) await this.migrateWithRetry();
     else this.migrated = true;
     this.store = this.makeStore ? this.makeStore(this.ch) : new FootprintStore(this.ch, c.clickhouse.database);
-    const nc = await connectNats({ servers: c.natsServers, ...c.natsAuth, name: `aggregator-${c.shardIndex}`, logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } });
+    const nc = await connectNats({
+      servers: c.natsServers,
+      ...c.natsAuth,
+      name: `aggregator-${c.shardIndex}`,
+      logger: {
+        info: (m, f) => this.logger.log(m, f),
+        warn: (m, f) => this.logger.warn(m, f),
+        error: (m, f) => this.logger.error(m, f),
+      },
+    });
     this.nc = nc;
     // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
-    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) });
+    this.natsProbe = new DependencyProbe(
+      'NATS',
+      () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()),
+      { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) },
+    );
     this.natsProbe.start();
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
@@ -127,13 +171,17 @@ export class AggregatorRuntime {
     const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
     const c = this.config.clickhouse;
     // the migrator's DDL rights stay on a connection of their own, closed once the schema is there
-    const ch = c.migrations ? connectClickHouse({ url: c.url, username: c.migrations.username, password: c.migrations.password }) : this.ch!;
+    const ch = c.migrations
+      ? connectClickHouse({ url: c.url, username: c.migrations.username, password: c.migrations.password })
+      : this.ch!;
     const as = c.migrations ? ` as ${c.migrations.username}` : '';
     try {
       for (;;) {
         try {
           const r = await migrate(ch, c.database, { log: (m) => this.logger.log(m), cluster: c.cluster });
-          this.logger.log(`migrations${as}: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`);
+          this.logger.log(
+            `migrations${as}: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`,
+          );
           this.migrated = true;
           return;
         } catch (e) {
@@ -166,9 +214,17 @@ export class AggregatorRuntime {
         if (p === null || !this.owns(p.exchange, p.symbol)) continue;
         const key = `${p.exchange}.${p.symbol}`;
         if (this.actors.has(key)) continue;
-        const actor = new SymbolActor(p.exchange, p.symbol, this.actorContext({ exchange: p.exchange, symbol: p.symbol }));
+        const actor = new SymbolActor(
+          p.exchange,
+          p.symbol,
+          this.actorContext({ exchange: p.exchange, symbol: p.symbol }),
+        );
         this.actors.set(key, actor);
-        this.logger.log(`owning ${p.exchange} ${p.symbol} (consumer ${actor.durable})`, { exchange: p.exchange, symbol: p.symbol, consumer: actor.durable });
+        this.logger.log(`owning ${p.exchange} ${p.symbol} (consumer ${actor.durable})`, {
+          exchange: p.exchange,
+          symbol: p.symbol,
+          consumer: actor.durable,
+        });
         actor.start();
       }
       for (const [key, actor] of this.actors) {
@@ -198,7 +254,13 @@ export class AggregatorRuntime {
   }
 
   private async deadLetter(exchange: string, code: string, reason: string, raw: string): Promise<void> {
-    const d: DeadLetter = { exchange, receivedAtMs: Date.now(), code: `aggregator-${code}`, reason, raw: raw.slice(0, 65_536) };
+    const d: DeadLetter = {
+      exchange,
+      receivedAtMs: Date.now(),
+      code: `aggregator-${code}`,
+      reason,
+      raw: raw.slice(0, 65_536),
+    };
     await this.js!.publish(deadLetterSubject(assertToken(exchange, 'exchange')), JSON.stringify(d));
     this.stats.deadLetters++;
   }
@@ -277,7 +339,11 @@ export class AggregatorRuntime {
       this.stats.minutesWritten += minutes;
       this.stats.lastFlushMs = Date.now() - started;
       this.stats.lastFlushAt = Date.now();
-      if (this.stats.failingSince !== 0) this.logger.log(`writing to ClickHouse works again after ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s`, { failedForMs: Date.now() - this.stats.failingSince, trades: trades.length });
+      if (this.stats.failingSince !== 0)
+        this.logger.log(
+          `writing to ClickHouse works again after ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s`,
+          { failedForMs: Date.now() - this.stats.failingSince, trades: trades.length },
+        );
       this.stats.failingSince = 0;
       this.stats.lastError = null;
       this.writeBackoff.reset();
@@ -290,13 +356,16 @@ export class AggregatorRuntime {
       if (this.stats.failingSince === 0) this.stats.failingSince = Date.now();
       const wait = this.writeBackoff.next();
       this.nextWriteAt = Date.now() + wait;
-      this.logger.warn(`write to ClickHouse failed (${errorDetail(e)}); holding ${this.pendingTrades()} trades, again in ${wait} ms`, {
-        error: this.stats.lastError,
-        pendingTrades: this.pendingTrades(),
-        retryMs: wait,
-        failingForMs: Date.now() - this.stats.failingSince,
-        symbols: parts.length,
-      });
+      this.logger.warn(
+        `write to ClickHouse failed (${errorDetail(e)}); holding ${this.pendingTrades()} trades, again in ${wait} ms`,
+        {
+          error: this.stats.lastError,
+          pendingTrades: this.pendingTrades(),
+          retryMs: wait,
+          failingForMs: Date.now() - this.stats.failingSince,
+          symbols: parts.length,
+        },
+      );
       setTimeout(() => this.requestFlush(), wait).unref();
       throw e;
     }
@@ -312,7 +381,10 @@ export class AggregatorRuntime {
       try {
         a.publishLive(now);
       } catch (e) {
-        this.logger.error(`${a.exchange} ${a.symbol}: live update failed: ${(e as Error).message}`, { exchange: a.exchange, symbol: a.symbol });
+        this.logger.error(`${a.exchange} ${a.symbol}: live update failed: ${(e as Error).message}`, {
+          exchange: a.exchange,
+          symbol: a.symbol,
+        });
       }
     }
   }
@@ -344,7 +416,10 @@ export class AggregatorRuntime {
         assertGapEvent(g);
         events.push(g);
       } catch (e) {
-        this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`, { subject: m.subject, seq: m.seq });
+        this.logger.warn(`gap event ${m.subject} seq ${m.seq} set aside: ${(e as Error).message}`, {
+          subject: m.subject,
+          seq: m.seq,
+        });
       }
     }
     if (events.length > 0) {
@@ -352,7 +427,14 @@ export class AggregatorRuntime {
       this.stats.gapsWritten += events.length;
       for (const g of events) {
         const line = `${g.exchange} ${g.symbol}: gap ${g.fromId}..${g.toId} (${g.missing} missing) recorded as ${g.status}${g.reason ? `: ${g.reason}` : ''}`;
-        const fields = { exchange: g.exchange, symbol: g.symbol, fromId: g.fromId, toId: g.toId, missing: g.missing, status: g.status };
+        const fields = {
+          exchange: g.exchange,
+          symbol: g.symbol,
+          fromId: g.fromId,
+          toId: g.toId,
+          missing: g.missing,
+          status: g.status,
+        };
         if (g.status === 'unfilled') this.logger.warn(line, fields);
         else this.logger.log(line, fields);
       }
@@ -369,10 +451,18 @@ export class AggregatorRuntime {
       return { error: 'bad-request', message: 'timeframes must be a list of 1m, 5m, 15m, 30m, 1h, 4h, 1d' };
     }
     if (!this.owns(req.exchange, req.symbol)) {
-      return { error: 'not-owner', message: `shard ${this.config.shardIndex} of ${this.config.shards} does not own ${req.exchange} ${req.symbol}` };
+      return {
+        error: 'not-owner',
+        message: `shard ${this.config.shardIndex} of ${this.config.shards} does not own ${req.exchange} ${req.symbol}`,
+      };
     }
     const snap = this.actors.get(`${req.exchange}.${req.symbol}`)?.snapshot(req.timeframes);
-    return snap ?? { error: 'unknown-symbol', message: `no trades of ${req.exchange} ${req.symbol} have been seen by this shard` };
+    return (
+      snap ?? {
+        error: 'unknown-symbol',
+        message: `no trades of ${req.exchange} ${req.symbol} have been seen by this shard`,
+      }
+    );
   }
 
   /**
@@ -381,10 +471,14 @@ export class AggregatorRuntime {
    */
   ready(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
-    if (!this.migrated) reasons.push(`migrations not applied${this.stats.lastError ? `: ${this.stats.lastError}` : ''}`);
+    if (!this.migrated)
+      reasons.push(`migrations not applied${this.stats.lastError ? `: ${this.stats.lastError}` : ''}`);
     if (!this.nc || this.nc.isClosed()) reasons.push('not connected to NATS');
     for (const p of [this.chProbe, this.natsProbe]) if (p && !p.ok) reasons.push(p.problem!);
-    if (this.stats.failingSince !== 0) reasons.push(`cannot write to ClickHouse for ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s: ${this.stats.lastError}`);
+    if (this.stats.failingSince !== 0)
+      reasons.push(
+        `cannot write to ClickHouse for ${Math.round((Date.now() - this.stats.failingSince) / 1000)} s: ${this.stats.lastError}`,
+      );
     for (const a of this.actors.values()) if (a.lastError) reasons.push(`${a.exchange} ${a.symbol}: ${a.lastError}`);
     return { ready: reasons.length === 0, reasons };
   }

@@ -12,7 +12,10 @@ import type { AggregatorConfig } from './config/aggregator.config.js';
 import { bindSnapshotPattern } from './snapshot.controller.js';
 
 /** The aggregator's log (LOG_FORMAT of `env`), every line with its shard. */
-export function aggregatorLogger(config: AggregatorConfig, env: Record<string, string | undefined> = process.env): ServiceLogger {
+export function aggregatorLogger(
+  config: AggregatorConfig,
+  env: Record<string, string | undefined> = process.env,
+): ServiceLogger {
   return serviceLoggerFromEnv('aggregator', env, process).logger.child({ shard: config.shardIndex });
 }
 
@@ -21,17 +24,34 @@ export function aggregatorLogger(config: AggregatorConfig, env: Record<string, s
  * the Nest NATS transport, started and listening. Tests use it to run a real shard in-process.
  * `logger`: false for none; by default the LOG_FORMAT of the environment.
  */
-export async function startAggregatorApp(config: AggregatorConfig, o: { logger?: false | ServiceLogger } = {}): Promise<{ app: INestApplication; runtime: AggregatorRuntime; url: string }> {
+export async function startAggregatorApp(
+  config: AggregatorConfig,
+  o: { logger?: false | ServiceLogger } = {},
+): Promise<{ app: INestApplication; runtime: AggregatorRuntime; url: string }> {
   bindSnapshotPattern(config.shardIndex);
   const logger = o.logger ?? aggregatorLogger(config);
   const app = await NestFactory.create(AggregatorModule.forConfig(config), { bufferLogs: false, logger });
   app.enableShutdownHooks();
-  const rpc = app.connectMicroservice<MicroserviceOptions>({ transport: Transport.NATS, options: { servers: config.natsServers, ...config.natsAuth, name: `aggregator-${config.shardIndex}-rpc` } });
+  const rpc = app.connectMicroservice<MicroserviceOptions>({
+    transport: Transport.NATS,
+    options: { servers: config.natsServers, ...config.natsAuth, name: `aggregator-${config.shardIndex}-rpc` },
+  });
   await app.startAllMicroservices();
   // a refused subscription of the snapshot subject is logged and counted like the runtime's own refusals
-  const rpcLog = logger === false ? silentLogger : { info: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
+  const rpcLog =
+    logger === false
+      ? silentLogger
+      : {
+          info: (m: string) => logger.log(m),
+          warn: (m: string) => logger.warn(m),
+          error: (m: string) => logger.error(m),
+        };
   watchPermissionViolations(rpc.unwrap<NatsConnection>(), rpcLog, config.natsAuth.user);
   await app.listen(config.httpPort, config.httpHost);
   const address = app.getHttpServer().address() as { port: number };
-  return { app, runtime: app.get<AggregatorRuntime>(AGGREGATOR_RUNTIME), url: `http://${config.httpHost}:${address.port}` };
+  return {
+    app,
+    runtime: app.get<AggregatorRuntime>(AGGREGATOR_RUNTIME),
+    url: `http://${config.httpHost}:${address.port}`,
+  };
 }

@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   const config = loadAggregatorConfig(process.env);
   const logger = aggregatorLogger(config);
   const { url } = await startAggregatorApp(config, { logger });
-  logger.log(`shard ${config.shardIndex}/${config.shards}: health and metrics on ${url} (/health/live, /health/ready, /metrics, /status)`, { context: 'main', url });
+  logger.log(
+    `shard ${config.shardIndex}/${config.shards}: health and metrics on ${url} (/health/live, /health/ready, /metrics, /status)`,
+    { context: 'main', url },
+  );
 }
 
 main().catch((e: unknown) => {

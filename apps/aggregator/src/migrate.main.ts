@@ -14,10 +14,13 @@ async function main(): Promise<void> {
   const ch = connectClickHouse({ url: c.clickhouse.url, username: user.username, password: user.password });
   try {
     const r = await migrate(ch, c.clickhouse.database, { log: (m) => logger.log(m), cluster: c.clickhouse.cluster });
-    logger.log(`migrations as ${user.username} on ${c.clickhouse.url} database ${c.clickhouse.database}${c.clickhouse.cluster ? ` (replicated, cluster ${c.clickhouse.cluster})` : ''}: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`, {
-      applied: r.applied,
-      skipped: r.skipped,
-    });
+    logger.log(
+      `migrations as ${user.username} on ${c.clickhouse.url} database ${c.clickhouse.database}${c.clickhouse.cluster ? ` (replicated, cluster ${c.clickhouse.cluster})` : ''}: applied [${r.applied.join(', ')}], already there [${r.skipped.join(', ')}]`,
+      {
+        applied: r.applied,
+        skipped: r.skipped,
+      },
+    );
   } finally {
     await ch.close();
   }

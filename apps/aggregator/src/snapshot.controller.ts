@@ -18,7 +18,11 @@ export class SnapshotController {
     // a reply larger than the server's max_payload would never arrive: say so instead
     const bytes = Buffer.byteLength(JSON.stringify(reply));
     const max = this.runtime.nc?.info?.max_payload ?? 1_048_576;
-    if (bytes > max - 4096) return { error: 'too-large', message: `the snapshot of ${req.exchange} ${req.symbol} is ${bytes} bytes, over the NATS max_payload ${max}: ask for fewer timeframes` };
+    if (bytes > max - 4096)
+      return {
+        error: 'too-large',
+        message: `the snapshot of ${req.exchange} ${req.symbol} is ${bytes} bytes, over the NATS max_payload ${max}: ask for fewer timeframes`,
+      };
     return reply;
   }
 }

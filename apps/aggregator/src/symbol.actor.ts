@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { type FlushBatch, type IngestedTrade, MINUTE_MS, SymbolState, minuteFromTrades, minuteOfUs } from '@orderflow/aggregation';
+import {
+  type FlushBatch,
+  type IngestedTrade,
+  MINUTE_MS,
+  SymbolState,
+  minuteFromTrades,
+  minuteOfUs,
+} from '@orderflow/aggregation';
 import {
   type InstrumentScales,
   type LiveUpdate,
@@ -50,7 +57,10 @@ export interface ActorCounters {
   liveUpdates: number;
 }
 
-/** Durable consumer name of a symbol: per symbol, not per shard, so that a new owner resumes where the old one acknowledged. */
+/**
+ * Durable consumer name of a symbol: per symbol, not per shard, so that a new owner resumes where the old one
+ * acknowledged.
+ */
 export function consumerName(exchange: string, symbol: string): string {
   return `agg_${exchange}_${symbol}`;
 }
@@ -72,7 +82,17 @@ export const MAX_BATCH_TRADES = 65_536;
 export class SymbolActor {
   readonly epoch = randomUUID();
   state: SymbolState | null = null;
-  readonly counters: ActorCounters = { messages: 0, trades: 0, applied: 0, duplicates: 0, rejected: 0, malformed: 0, outOfWindow: 0, corrections: 0, liveUpdates: 0 };
+  readonly counters: ActorCounters = {
+    messages: 0,
+    trades: 0,
+    applied: 0,
+    duplicates: 0,
+    rejected: 0,
+    malformed: 0,
+    outOfWindow: 0,
+    corrections: 0,
+    liveUpdates: 0,
+  };
   /** Handled, not yet acknowledged (waiting for the write that makes them durable). */
   private unacked: JsMsg[] = [];
   private readonly seqs = new Map<Timeframe, number>();
@@ -106,7 +126,10 @@ export class SymbolActor {
       },
       onFailure: (e, wait) => {
         this.lastError = `consumer: ${classifyError(e)}`;
-        this.ctx.logger.warn(`${this.exchange} ${this.symbol}: consumer failed (${errorDetail(e)}); again in ${wait} ms`, { retryMs: wait });
+        this.ctx.logger.warn(
+          `${this.exchange} ${this.symbol}: consumer failed (${errorDetail(e)}); again in ${wait} ms`,
+          { retryMs: wait },
+        );
       },
     });
   }
@@ -134,7 +157,8 @@ export class SymbolActor {
       if (batch.exchange !== this.exchange || batch.symbol !== this.symbol) {
         throw new Error(`batch says ${batch.exchange} ${batch.symbol} but came on ${m.subject}`);
       }
-      if (batch.trades.length >= MAX_BATCH_TRADES) throw new Error(`batch of ${batch.trades.length} trades (at most ${MAX_BATCH_TRADES - 1})`);
+      if (batch.trades.length >= MAX_BATCH_TRADES)
+        throw new Error(`batch of ${batch.trades.length} trades (at most ${MAX_BATCH_TRADES - 1})`);
       if (batch.trades.length === 0) throw new Error('empty batch');
     } catch (e) {
       this.counters.malformed++;
@@ -145,14 +169,29 @@ export class SymbolActor {
     const state = this.state!;
     if (batch.priceScale !== state.scales.priceScale || batch.quantityScale !== state.scales.quantityScale) {
       this.counters.malformed++;
-      await this.setAside(m, 'scale-changed', `scales ${batch.priceScale}/${batch.quantityScale} differ from the stored ${state.scales.priceScale}/${state.scales.quantityScale}: re-scaling an instrument needs an operator`, text);
+      await this.setAside(
+        m,
+        'scale-changed',
+        `scales ${batch.priceScale}/${batch.quantityScale} differ from the stored ${state.scales.priceScale}/${state.scales.quantityScale}: re-scaling an instrument needs an operator`,
+        text,
+      );
       return;
     }
     const base = m.seq * MAX_BATCH_TRADES;
     const trades: IngestedTrade[] = new Array(batch.trades.length);
     for (let i = 0; i < batch.trades.length; i++) {
       const t = batch.trades[i]!;
-      trades[i] = { exchange: t.exchange, symbol: t.symbol, id: t.id, price: t.price, quantity: t.quantity, side: t.side, exchangeTimeUs: t.exchangeTimeUs, receiveTimeMs: t.receiveTimeMs, ingestSeq: base + i };
+      trades[i] = {
+        exchange: t.exchange,
+        symbol: t.symbol,
+        id: t.id,
+        price: t.price,
+        quantity: t.quantity,
+        side: t.side,
+        exchangeTimeUs: t.exchangeTimeUs,
+        receiveTimeMs: t.receiveTimeMs,
+        ingestSeq: base + i,
+      };
     }
     this.counters.trades += trades.length;
     const r = state.apply(trades);
@@ -161,7 +200,12 @@ export class SymbolActor {
     if (r.rejected.length > 0) {
       this.counters.rejected += r.rejected.length;
       const reasons = r.rejected.map((x) => `${x.trade.id}: ${x.reason}`).join('; ');
-      await this.ctx.deadLetter(this.exchange, 'invalid-trade', `${r.rejected.length} of ${trades.length} trades of ${m.subject} (stream seq ${m.seq}) rejected: ${reasons.slice(0, 2000)}`, JSON.stringify(r.rejected.map((x) => x.trade)));
+      await this.ctx.deadLetter(
+        this.exchange,
+        'invalid-trade',
+        `${r.rejected.length} of ${trades.length} trades of ${m.subject} (stream seq ${m.seq}) rejected: ${reasons.slice(0, 2000)}`,
+        JSON.stringify(r.rejected.map((x) => x.trade)),
+      );
     }
     if (r.outOfWindow.length > 0) {
       this.counters.outOfWindow += r.outOfWindow.length;
@@ -174,14 +218,25 @@ export class SymbolActor {
 
   private async setAside(m: JsMsg, code: string, reason: string, raw: string): Promise<void> {
     this.ctx.logger.warn(`${m.subject} stream seq ${m.seq}: ${code}: ${reason}`, { seq: m.seq, code });
-    await this.retry(`dead-letter of seq ${m.seq}`, () => this.ctx.deadLetter(this.exchange, code, `${m.subject} stream seq ${m.seq}: ${reason}`, raw));
+    await this.retry(`dead-letter of seq ${m.seq}`, () =>
+      this.ctx.deadLetter(this.exchange, code, `${m.subject} stream seq ${m.seq}: ${reason}`, raw),
+    );
     m.ack();
   }
 
   /** First message: rebuild from ClickHouse (the day's minutes and the window's raw trades), then go on. */
   private async init(batch: TradeBatch): Promise<void> {
-    const scales: InstrumentScales = { priceScale: batch.priceScale, quantityScale: batch.quantityScale, tick: batch.tick ?? 1 };
-    const state = new SymbolState({ exchange: this.exchange, symbol: this.symbol, scales, windowMinutes: this.ctx.config.windowMinutes });
+    const scales: InstrumentScales = {
+      priceScale: batch.priceScale,
+      quantityScale: batch.quantityScale,
+      tick: batch.tick ?? 1,
+    };
+    const state = new SymbolState({
+      exchange: this.exchange,
+      symbol: this.symbol,
+      scales,
+      windowMinutes: this.ctx.config.windowMinutes,
+    });
     await this.retry('restore', async () => {
       await this.ctx.store.upsertInstruments([{ exchange: this.exchange, symbol: this.symbol, ...scales }]);
       const latestUs = await this.ctx.store.latestTimeUs(this.exchange, this.symbol);
@@ -190,15 +245,28 @@ export class SymbolActor {
       const windowStart = latest - (latest % MINUTE_MS) - this.ctx.config.windowMinutes * MINUTE_MS;
       const dayStart = windowStart - (windowStart % 86_400_000);
       const stored = await this.ctx.store.loadMinutes(this.exchange, this.symbol, dayStart, windowStart);
-      const trades = await this.ctx.store.loadTrades(this.exchange, this.symbol, windowStart * 1000, Number.MAX_SAFE_INTEGER);
-      const priorDays = await this.ctx.store.loadDailyLevels(this.exchange, this.symbol, dayStart - NAKED_POC_DAYS * 86_400_000, dayStart);
+      const trades = await this.ctx.store.loadTrades(
+        this.exchange,
+        this.symbol,
+        windowStart * 1000,
+        Number.MAX_SAFE_INTEGER,
+      );
+      const priorDays = await this.ctx.store.loadDailyLevels(
+        this.exchange,
+        this.symbol,
+        dayStart - NAKED_POC_DAYS * 86_400_000,
+        dayStart,
+      );
       state.restore(windowStart, stored, trades, priorDays);
-      this.ctx.logger.log(`${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}, ${priorDays.length} prior sessions`, {
-        minutes: stored.length,
-        trades: trades.length,
-        fromMs: windowStart,
-        priorSessions: priorDays.length,
-      });
+      this.ctx.logger.log(
+        `${this.exchange} ${this.symbol}: restored ${stored.length} stored minutes and ${trades.length} raw trades from ${new Date(windowStart).toISOString()}, ${priorDays.length} prior sessions`,
+        {
+          minutes: stored.length,
+          trades: trades.length,
+          fromMs: windowStart,
+          priorSessions: priorDays.length,
+        },
+      );
     });
     this.state = state;
   }
@@ -219,7 +287,12 @@ export class SymbolActor {
     }
     for (const [minute, ts] of [...byMinute].sort((a, b) => a[0] - b[0])) {
       await this.retry(`merge of ${new Date(minute).toISOString()}`, async () => {
-        const stored = await this.ctx.store.loadTrades(this.exchange, this.symbol, minute * 1000, (minute + MINUTE_MS) * 1000);
+        const stored = await this.ctx.store.loadTrades(
+          this.exchange,
+          this.symbol,
+          minute * 1000,
+          (minute + MINUTE_MS) * 1000,
+        );
         const ids = new Set(stored.map((t) => t.id));
         const fresh: IngestedTrade[] = [];
         for (const t of ts) {
@@ -251,7 +324,11 @@ export class SymbolActor {
         this.lastError = `${what}: ${classifyError(e)}`;
         if (this.stopped) throw e;
         const wait = backoff.next();
-        if (attempt === 1 || attempt % 10 === 0) this.ctx.logger.warn(`${this.exchange} ${this.symbol}: ${what}: ${errorDetail(e)} (attempt ${attempt}, again in ${wait} ms)`, { step: what, attempt, retryMs: wait });
+        if (attempt === 1 || attempt % 10 === 0)
+          this.ctx.logger.warn(
+            `${this.exchange} ${this.symbol}: ${what}: ${errorDetail(e)} (attempt ${attempt}, again in ${wait} ms)`,
+            { step: what, attempt, retryMs: wait },
+          );
         await new Promise((r) => setTimeout(r, wait));
       }
     }
@@ -320,7 +397,9 @@ export class SymbolActor {
           this.counters.liveUpdates++;
         } catch (e) {
           // the seq is spent: a receiver sees the gap and asks for a snapshot
-          this.ctx.logger.warn(`${this.exchange} ${this.symbol} ${c.timeframe}: live update ${seq} not published: ${(e as Error).message}`);
+          this.ctx.logger.warn(
+            `${this.exchange} ${this.symbol} ${c.timeframe}: live update ${seq} not published: ${(e as Error).message}`,
+          );
         }
       }
     }
@@ -329,7 +408,15 @@ export class SymbolActor {
   snapshot(timeframes: readonly Timeframe[] = TIMEFRAMES): SymbolSnapshot | null {
     const state = this.state;
     if (state === null) return null;
-    const out: SymbolSnapshot = { v: 1, exchange: this.exchange, symbol: this.symbol, epoch: this.epoch, scales: state.scales, timeframes: {}, session: state.session(true) };
+    const out: SymbolSnapshot = {
+      v: 1,
+      exchange: this.exchange,
+      symbol: this.symbol,
+      epoch: this.epoch,
+      scales: state.scales,
+      timeframes: {},
+      session: state.session(true),
+    };
     for (const tf of timeframes) out.timeframes[tf] = { seq: this.seqs.get(tf) ?? 0, candles: state.recentCandles(tf) };
     return out;
   }

@@ -8,7 +8,10 @@ import type { CollectorConfig } from './config/collector.config.js';
  * otherwise (connections, reconnects, malformed frames); the symbol is taken from that prefix
  * when it is one this collector was given.
  */
-export function collectorLogger(logger: FieldLogger, config: Pick<CollectorConfig, 'exchange' | 'symbols'>): FieldLogger {
+export function collectorLogger(
+  logger: FieldLogger,
+  config: Pick<CollectorConfig, 'exchange' | 'symbols'>,
+): FieldLogger {
   const exchange = config.exchange.id;
   const symbols = new Set(config.symbols);
   const prefix = `${exchange} `;

@@ -18,7 +18,8 @@ import { HealthController } from './health.controller.js';
       provide: COLLECTOR_RUNTIME,
       inject: [COLLECTOR_CONFIG],
       // through Nest's Logger: the app's logger (the collector's ServiceLogger), fields and all
-      useFactory: (config: CollectorConfig) => new CollectorRuntime(config, collectorLogger(new Logger('runtime'), config)),
+      useFactory: (config: CollectorConfig) =>
+        new CollectorRuntime(config, collectorLogger(new Logger('runtime'), config)),
     },
   ],
 })

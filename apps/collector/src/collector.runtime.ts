@@ -1,6 +1,14 @@
 import { DependencyProbe, type FieldLogger, type LogFields, endpointOf } from '@orderflow/observability';
 import type { Instrument } from '@orderflow/footprint';
-import { EventPublisher, StoredTradesError, TradePublisher, connectNats, drainNats, ensureStreams, lastStoredTrades } from '@orderflow/nats';
+import {
+  EventPublisher,
+  StoredTradesError,
+  TradePublisher,
+  connectNats,
+  drainNats,
+  ensureStreams,
+  lastStoredTrades,
+} from '@orderflow/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CollectorConfig } from './config/collector.config.js';
@@ -32,13 +40,27 @@ export class CollectorRuntime {
 
   async start(): Promise<void> {
     const c = this.config;
-    const natsLogger = { info: (m: string, f?: LogFields) => this.logger.log(m, f), warn: (m: string, f?: LogFields) => this.logger.warn(m, f), error: (m: string, f?: LogFields) => this.logger.error(m, f) };
-    const nc = await connectNats({ servers: c.natsServers, ...c.natsAuth, name: `collector-${c.exchange.id}`, logger: natsLogger });
+    const natsLogger = {
+      info: (m: string, f?: LogFields) => this.logger.log(m, f),
+      warn: (m: string, f?: LogFields) => this.logger.warn(m, f),
+      error: (m: string, f?: LogFields) => this.logger.error(m, f),
+    };
+    const nc = await connectNats({
+      servers: c.natsServers,
+      ...c.natsAuth,
+      name: `collector-${c.exchange.id}`,
+      logger: natsLogger,
+    });
     this.nc = nc;
     // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
-    this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) });
+    this.natsProbe = new DependencyProbe(
+      'NATS',
+      () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()),
+      { logger: this.logger, endpoint: endpointOf(c.natsServers.join(',')) },
+    );
     this.natsProbe.start();
-    for (const s of await ensureStreams(this.nc, { ...c.stream, storage: 'file' })) this.logger.log(`stream ${s.stream}: ${s.action}`);
+    for (const s of await ensureStreams(this.nc, { ...c.stream, storage: 'file' }))
+      this.logger.log(`stream ${s.stream}: ${s.action}`);
     const js = jetstream(this.nc);
     this.publisher = new TradePublisher(js, { ...c.publisher, logger: natsLogger });
     this.events = new EventPublisher(js, { logger: natsLogger });
@@ -61,10 +83,18 @@ export class CollectorRuntime {
         lastStored: async (symbol) => {
           try {
             const tail = await lastStoredTrades(jsm, exchange, symbol);
-            return tail && { lastId: tail.last.id, lastTimeUs: tail.last.exchangeTimeUs, idsAtLastTime: tail.atLastTime.map((t) => t.id) };
+            return (
+              tail && {
+                lastId: tail.last.id,
+                lastTimeUs: tail.last.exchangeTimeUs,
+                idsAtLastTime: tail.atLastTime.map((t) => t.id),
+              }
+            );
           } catch (e) {
             if (!(e instanceof StoredTradesError)) throw e;
-            this.logger.error(`${exchange} ${symbol}: cannot resume after the stored trades (${e.message}): starting as on a first run`);
+            this.logger.error(
+              `${exchange} ${symbol}: cannot resume after the stored trades (${e.message}): starting as on a first run`,
+            );
             return null;
           }
         },
@@ -74,7 +104,16 @@ export class CollectorRuntime {
 
   private createFeed(resume: ResumeOptions): Feed {
     const c = this.config;
-    const common = { exchange: c.exchange.id, wsUrl: c.wsUrl, restUrl: c.restUrl, instruments: this.instruments, sink: this.publisher!, events: this.events!, logger: this.logger, resume };
+    const common = {
+      exchange: c.exchange.id,
+      wsUrl: c.wsUrl,
+      restUrl: c.restUrl,
+      instruments: this.instruments,
+      sink: this.publisher!,
+      events: this.events!,
+      logger: this.logger,
+      resume,
+    };
     switch (c.exchange.protocol) {
       case 'binance-spot':
       case 'binance-usdm':
@@ -110,7 +149,9 @@ export class CollectorRuntime {
     }
   }
 
-  /** Ready: NATS connected and answering (the background probe), the exchange connected, the publisher not saturated. */
+  /**
+   * Ready: NATS connected and answering (the background probe), the exchange connected, the publisher not saturated.
+   */
   ready(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.started) reasons.push('starting');

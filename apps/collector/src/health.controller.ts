@@ -31,8 +31,16 @@ export class HealthController {
   @Get('status')
   status(): unknown {
     const feed = this.runtime.feed?.status() ?? null;
-    const catchingUp = (feed?.symbols ?? []).flatMap((s) => (s.catchUp?.active ? [{ symbol: s.symbol, ...s.catchUp }] : []));
-    return { ready: this.runtime.ready(), catchingUp, feed, publisher: this.runtime.publisher?.stats() ?? null, events: this.runtime.events?.stats() ?? null };
+    const catchingUp = (feed?.symbols ?? []).flatMap((s) =>
+      s.catchUp?.active ? [{ symbol: s.symbol, ...s.catchUp }] : [],
+    );
+    return {
+      ready: this.runtime.ready(),
+      catchingUp,
+      feed,
+      publisher: this.runtime.publisher?.stats() ?? null,
+      events: this.runtime.events?.stats() ?? null,
+    };
   }
 
   @Get('metrics')

@@ -20,11 +20,18 @@ import { loadInstruments } from './instruments.loader.js';
 /** Holes listed one per line before the summary; the summary counts them all. */
 const HOLES_LISTED = 20;
 
-const USAGE = 'usage: npm run import -- --exchange binance|binance-futures --symbol SYMBOL [--tick TICK --step STEP] FILE...';
+const USAGE =
+  'usage: npm run import -- --exchange binance|binance-futures --symbol SYMBOL [--tick TICK --step STEP] FILE...';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { exchange: { type: 'string' }, symbol: { type: 'string' }, tick: { type: 'string' }, step: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      exchange: { type: 'string' },
+      symbol: { type: 'string' },
+      tick: { type: 'string' },
+      step: { type: 'string' },
+      help: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   if (values.help || !values.exchange || !values.symbol || positionals.length === 0) {
@@ -45,16 +52,30 @@ async function main(): Promise<number> {
     console.error(`archive import reads Binance archives; ${config.exchange.id} is not a Binance exchange id`);
     return 2;
   }
-  const logger = { log: (m: string) => console.error(m), warn: (m: string) => console.error(`warning: ${m}`), error: (m: string) => console.error(`error: ${m}`) };
+  const logger = {
+    log: (m: string) => console.error(m),
+    warn: (m: string) => console.error(`warning: ${m}`),
+    error: (m: string) => console.error(`error: ${m}`),
+  };
   const natsLogger = { info: logger.log, warn: logger.warn, error: logger.error };
   const instrument = (await loadInstruments(config, logger)).get(values.symbol)!;
-  const nc = await connectNats({ servers: config.natsServers, ...config.natsAuth, name: `import-${config.exchange.id}`, logger: natsLogger, firstConnectTimeoutMs: 10_000 });
+  const nc = await connectNats({
+    servers: config.natsServers,
+    ...config.natsAuth,
+    name: `import-${config.exchange.id}`,
+    logger: natsLogger,
+    firstConnectTimeoutMs: 10_000,
+  });
   try {
     await ensureStreams(nc, { ...config.stream, storage: 'file' });
     // Batches sealed by size only (and the last one by flush): the same file always gives the same
     // batches, so a re-import carries the same Nats-Msg-Ids and JetStream drops it within its
     // duplicate window. Beyond that window, consumers drop trades they have seen by id.
-    const publisher = new TradePublisher(jetstream(nc), { ...config.publisher, maxBatchDelayMs: 3_600_000, logger: natsLogger });
+    const publisher = new TradePublisher(jetstream(nc), {
+      ...config.publisher,
+      maxBatchDelayMs: 3_600_000,
+      logger: natsLogger,
+    });
     const events = new EventPublisher(jetstream(nc), { logger: natsLogger });
     const tty = process.stderr.isTTY;
     const result = await importBinanceArchives({
@@ -66,7 +87,10 @@ async function main(): Promise<number> {
       progressEveryMs: tty ? 250 : 5000,
       onBadLine: (b) => console.error(`${b.file}:${b.line}: skipped: ${b.reason}`),
       onProgress: (p) => {
-        const eta = p.etaSeconds === null ? '--:--' : `${String(Math.floor(p.etaSeconds / 60)).padStart(2, '0')}:${String(Math.round(p.etaSeconds % 60)).padStart(2, '0')}`;
+        const eta =
+          p.etaSeconds === null
+            ? '--:--'
+            : `${String(Math.floor(p.etaSeconds / 60)).padStart(2, '0')}:${String(Math.round(p.etaSeconds % 60)).padStart(2, '0')}`;
         const text = `[${p.fileIndex + 1}/${p.files}] ${p.file} ${(p.fraction * 100).toFixed(1).padStart(5)}%  ${p.trades.toLocaleString('en')} trades  ${Math.round(p.tradesPerSecond).toLocaleString('en')}/s  ETA ${eta}`;
         process.stderr.write(tty ? `\r${text}\u001b[K` : `${text}\n`);
       },
@@ -75,9 +99,15 @@ async function main(): Promise<number> {
     await events.close({ timeoutMs: 60_000 });
     if (tty) process.stderr.write('\n');
     const subject = gapSubject(config.exchange.id, values.symbol);
-    for (const h of result.holes.slice(0, HOLES_LISTED)) console.error(`id hole ${h.fromId}..${h.toId} (${h.missing.toLocaleString('en')} missing) between ${isoUs(h.fromTimeUs)} and ${isoUs(h.toTimeUs)}: recorded as unfilled on ${subject}`);
-    if (result.holes.length > HOLES_LISTED) console.error(`... and ${(result.holes.length - HOLES_LISTED).toLocaleString('en')} more id holes`);
-    console.error(`imported ${result.trades.toLocaleString('en')} trades of ${config.exchange.id} ${values.symbol}, all acknowledged by JetStream; ${result.badLines.length} bad lines skipped; ${holesSummary(result.holes, subject)}`);
+    for (const h of result.holes.slice(0, HOLES_LISTED))
+      console.error(
+        `id hole ${h.fromId}..${h.toId} (${h.missing.toLocaleString('en')} missing) between ${isoUs(h.fromTimeUs)} and ${isoUs(h.toTimeUs)}: recorded as unfilled on ${subject}`,
+      );
+    if (result.holes.length > HOLES_LISTED)
+      console.error(`... and ${(result.holes.length - HOLES_LISTED).toLocaleString('en')} more id holes`);
+    console.error(
+      `imported ${result.trades.toLocaleString('en')} trades of ${config.exchange.id} ${values.symbol}, all acknowledged by JetStream; ${result.badLines.length} bad lines skipped; ${holesSummary(result.holes, subject)}`,
+    );
     return 0;
   } finally {
     await drainNats(nc);

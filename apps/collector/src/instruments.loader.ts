@@ -29,16 +29,34 @@ export async function loadInstruments(config: CollectorConfig, logger: FeedLogge
     case 'bybit-spot':
     case 'bybit-linear': {
       const category = config.exchange.protocol === 'bybit-spot' ? 'spot' : 'linear';
-      for (const s of missing) out.set(s, parseBybitInstruments(await rest.getText(`/v5/market/instruments-info?category=${category}&symbol=${s}`), exchange, s));
+      for (const s of missing)
+        out.set(
+          s,
+          parseBybitInstruments(
+            await rest.getText(`/v5/market/instruments-info?category=${category}&symbol=${s}`),
+            exchange,
+            s,
+          ),
+        );
       break;
     }
     case 'okx':
       for (const s of missing) {
         const instType = s.endsWith('-SWAP') ? 'SWAP' : 'SPOT';
-        out.set(s, parseOkxInstruments(await rest.getText(`/api/v5/public/instruments?instType=${instType}&instId=${s}`), exchange, s));
+        out.set(
+          s,
+          parseOkxInstruments(
+            await rest.getText(`/api/v5/public/instruments?instType=${instType}&instId=${s}`),
+            exchange,
+            s,
+          ),
+        );
       }
       break;
   }
-  for (const i of out.values()) logger.log(`${exchange} ${i.symbol}: price scale ${i.priceScale}, tick ${i.tick} units, quantity scale ${i.quantityScale}`);
+  for (const i of out.values())
+    logger.log(
+      `${exchange} ${i.symbol}: price scale ${i.priceScale}, tick ${i.tick} units, quantity scale ${i.quantityScale}`,
+    );
   return out;
 }

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   const config = app.get<CollectorConfig>(COLLECTOR_CONFIG);
   await app.listen(config.httpPort, config.httpHost);
-  logger.log(`health and metrics on http://${config.httpHost}:${config.httpPort} (/health/live, /health/ready, /metrics, /status)`, { context: 'main', exchange: config.exchange.id });
+  logger.log(
+    `health and metrics on http://${config.httpHost}:${config.httpPort} (/health/live, /health/ready, /metrics, /status)`,
+    { context: 'main', exchange: config.exchange.id },
+  );
 }
 
 main().catch((e: unknown) => {

@@ -55,7 +55,22 @@ export interface OrderflowDataLayer {
   measureRenders(times: number, kind: 'live' | 'settings'): number[];
   /** Page pixel (relative to the chart) of a cell's centre, to point at it. */
   pixelOf(openTime: number, price: number): [number, number] | null;
-  render: { renders: number; lastMs: number; times: number[]; painted: number; reused: number; frames: number; batchedUpdates: number; flushMs: number[]; cells: number; texts: number; modelMs: number; paintMs: number; candleItems: number; closedKept: number };
+  render: {
+    renders: number;
+    lastMs: number;
+    times: number[];
+    painted: number;
+    reused: number;
+    frames: number;
+    batchedUpdates: number;
+    flushMs: number[];
+    cells: number;
+    texts: number;
+    modelMs: number;
+    paintMs: number;
+    candleItems: number;
+    closedKept: number;
+  };
 }
 
 declare global {
@@ -64,7 +79,11 @@ declare global {
   }
 }
 
-export function installDataLayer(live: LiveController, chart: () => FootprintChart | null, mode: () => string): OrderflowDataLayer {
+export function installDataLayer(
+  live: LiveController,
+  chart: () => FootprintChart | null,
+  mode: () => string,
+): OrderflowDataLayer {
   const layer: OrderflowDataLayer = {
     state() {
       const s = live.store;
@@ -95,7 +114,8 @@ export function installDataLayer(live: LiveController, chart: () => FootprintCha
       const c = live.store.candles;
       if (!w) return [];
       const out: number[] = [];
-      for (let i = Math.max(0, Math.floor(w.from)); i <= Math.min(c.length - 1, Math.ceil(w.to)); i++) out.push(c[i]!.openTime);
+      for (let i = Math.max(0, Math.floor(w.from)); i <= Math.min(c.length - 1, Math.ceil(w.to)); i++)
+        out.push(c[i]!.openTime);
       return out;
     },
     cells(openTime) {

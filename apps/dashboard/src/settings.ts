@@ -84,9 +84,26 @@ export function settingsToQuery(s: DashboardSettings): string {
   return q.toString();
 }
 
-const SETTING_KEYS = new Set(['exchange', 'symbol', 'tf', 'timeframe', 'ticks', 'candles', 'mode', 'shade', 'imbalance', 'big', 'profile', 'tpo', 'source']);
+const SETTING_KEYS = new Set([
+  'exchange',
+  'symbol',
+  'tf',
+  'timeframe',
+  'ticks',
+  'candles',
+  'mode',
+  'shade',
+  'imbalance',
+  'big',
+  'profile',
+  'tpo',
+  'source',
+]);
 
-/** The page's query for `s`, keeping the parameters of `original` that are not settings (gateway, ...) but never a token. */
+/**
+ * The page's query for `s`, keeping the parameters of `original` that are not settings (gateway, ...) but never a
+ * token.
+ */
 export function pageQuery(s: DashboardSettings, original: string): string {
   const q = new URLSearchParams(settingsToQuery(s));
   for (const [k, v] of new URLSearchParams(original)) if (!SETTING_KEYS.has(k) && k !== 'token') q.append(k, v);

@@ -20,10 +20,7 @@ Usage: node dist/main.js --protocol <name> [options]
 
   --protocol NAME        ${SIM_PROTOCOLS.join(' | ')} (default binance-spot)
   --port N               TCP port (default ${Object.entries(DEFAULT_PORTS)
-    .filter(
-      ([k]) =>
-        !k.includes('futures') && k !== 'bybit-spot' && k !== 'bybit-linear',
-    )
+    .filter(([k]) => !k.includes('futures') && k !== 'bybit-spot' && k !== 'bybit-linear')
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}; 0 = any free port)
   --host ADDR            interface to bind (default 127.0.0.1; 0.0.0.0 for containers)
@@ -72,8 +69,7 @@ function fail(message: string): never {
 function num(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    fail(`--${name} must be a non-negative number, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0) fail(`--${name} must be a non-negative number, got "${value}"`);
   return n;
 }
 
@@ -85,10 +81,7 @@ export interface CliCommand {
 }
 
 /** Parses the command line (without node and script); null for --help. Throws CliError. */
-export function parseCli(
-  argv: readonly string[],
-  log: (line: string) => void = () => undefined,
-): CliCommand | null {
+export function parseCli(argv: readonly string[], log: (line: string) => void = () => undefined): CliCommand | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -131,42 +124,22 @@ export function parseCli(
   const v = parsed.values;
   if (v.help) return null;
   const protocol = v.protocol ?? 'binance-spot';
-  if (!isSimProtocol(protocol))
-    fail(
-      `unknown protocol "${protocol}" (expected ${SIM_PROTOCOLS.join(', ')})`,
-    );
-  if (v.mode !== undefined && v.mode !== 'live' && v.mode !== 'replay')
-    fail('--mode must be live or replay');
-  if (
-    v.pacing !== undefined &&
-    v.pacing !== 'poisson' &&
-    v.pacing !== 'constant'
-  )
+  if (!isSimProtocol(protocol)) fail(`unknown protocol "${protocol}" (expected ${SIM_PROTOCOLS.join(', ')})`);
+  if (v.mode !== undefined && v.mode !== 'live' && v.mode !== 'replay') fail('--mode must be live or replay');
+  if (v.pacing !== undefined && v.pacing !== 'poisson' && v.pacing !== 'constant')
     fail('--pacing must be poisson or constant');
   if (v.pacing === 'constant' && v.rate !== undefined && !(Number(v.rate) > 0))
     fail('--rate must be positive with --pacing constant');
   const tickMs = num(v['tick-ms'], 'tick-ms');
-  if (tickMs !== undefined && !(tickMs >= 1))
-    fail('--tick-ms must be at least 1');
-  if (
-    v.category !== undefined &&
-    v.category !== 'spot' &&
-    v.category !== 'linear'
-  )
+  if (tickMs !== undefined && !(tickMs >= 1)) fail('--tick-ms must be at least 1');
+  if (v.category !== undefined && v.category !== 'spot' && v.category !== 'linear')
     fail('--category must be spot or linear');
-  if (
-    v['inst-type'] !== undefined &&
-    v['inst-type'] !== 'SPOT' &&
-    v['inst-type'] !== 'SWAP'
-  )
+  if (v['inst-type'] !== undefined && v['inst-type'] !== 'SPOT' && v['inst-type'] !== 'SWAP')
     fail('--inst-type must be SPOT or SWAP');
   let startTime: number | undefined;
   if (v['start-time'] !== undefined) {
-    startTime = /^\d+$/.test(v['start-time'])
-      ? Number(v['start-time'])
-      : Date.parse(v['start-time']);
-    if (!Number.isFinite(startTime))
-      fail(`--start-time "${v['start-time']}" is neither ms nor an ISO date`);
+    startTime = /^\d+$/.test(v['start-time']) ? Number(v['start-time']) : Date.parse(v['start-time']);
+    if (!Number.isFinite(startTime)) fail(`--start-time "${v['start-time']}" is neither ms nor an ISO date`);
   }
   const replay: ReplaySpec[] | undefined = v.replay?.map((file) => ({
     file,
@@ -187,19 +160,13 @@ export function parseCli(
       : {}),
     rate: num(v.rate, 'rate'),
     ...(v.pacing !== undefined ? { pacing: v.pacing } : {}),
-    ...(tickMs !== undefined
-      ? { tickMs }
-      : v.pacing === 'constant'
-        ? { tickMs: 5 }
-        : {}),
+    ...(tickMs !== undefined ? { tickMs } : v.pacing === 'constant' ? { tickMs: 5 } : {}),
     seed: num(v.seed, 'seed'),
     ...(v.mode !== undefined ? { mode: v.mode } : {}),
     startTime,
     count: num(v.count, 'count'),
     ...(replay ? { replay } : {}),
-    ...(v.category !== undefined && !replay
-      ? { categories: [v.category] }
-      : {}),
+    ...(v.category !== undefined && !replay ? { categories: [v.category] } : {}),
     ...(v['inst-type'] !== undefined ? { instType: v['inst-type'] } : {}),
     replayRate: num(v['replay-rate'], 'replay-rate'),
     replaySpeed: num(v.speed, 'speed'),
@@ -223,10 +190,7 @@ export function parseCli(
 }
 
 /** Starts the simulator of a parsed command line and prints its URLs. */
-export async function runCli(
-  command: CliCommand,
-  print: (line: string) => void,
-): Promise<SimHandle> {
+export async function runCli(command: CliCommand, print: (line: string) => void): Promise<SimHandle> {
   const { protocol, options } = command;
   const sim = await startSimulator(protocol, options);
   const replay = options.replay as ReplaySpec[] | undefined;
@@ -238,11 +202,8 @@ export async function runCli(
   const out = (line: string) => print(`exchange-sim[${protocol}] ${line}`);
   out(`SIMULATED ${mode}; markets: ${sim.markets.join(', ')}`);
   out(`ws   ${sim.wsUrl}`);
-  for (const [name, url] of Object.entries(sim.endpoints))
-    out(`ws   ${name.padEnd(9)} ${url}`);
+  for (const [name, url] of Object.entries(sim.endpoints)) out(`ws   ${name.padEnd(9)} ${url}`);
   out(`rest ${sim.restUrl}`);
-  out(
-    `health ${sim.restUrl}/health   control POST ${sim.restUrl}/__sim/<action>`,
-  );
+  out(`health ${sim.restUrl}/health   control POST ${sim.restUrl}/__sim/<action>`);
   return sim;
 }

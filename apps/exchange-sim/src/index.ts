@@ -5,14 +5,8 @@
 export type { AggressorSide, SimTrade } from './trade.js';
 export * from './instruments.js';
 export { ArrayTradeSource, type TradeSource } from './sources/source.js';
-export {
-  ConstantRateMarket,
-  type ConstantRateMarketOptions,
-} from './sources/constant.js';
-export {
-  SyntheticMarket,
-  type SyntheticMarketOptions,
-} from './sources/synthetic.js';
+export { ConstantRateMarket, type ConstantRateMarketOptions } from './sources/constant.js';
+export { SyntheticMarket, type SyntheticMarketOptions } from './sources/synthetic.js';
 export {
   detectFormat,
   loadTradeFile,
@@ -24,18 +18,9 @@ export {
 } from './sources/files.js';
 export { Random, hashString } from './sources/random.js';
 export { TradeHistory } from './core/history.js';
-export type {
-  FeedMode,
-  FeedOptions,
-  FeedState,
-  ReplayReport,
-} from './core/feed.js';
+export type { FeedMode, FeedOptions, FeedState, ReplayReport } from './core/feed.js';
 export type { RateLimitOptions } from './core/http.js';
-export type {
-  MarketSourceOptions,
-  ReplaySpec,
-  SyntheticPacing,
-} from './core/setup.js';
+export type { MarketSourceOptions, ReplaySpec, SyntheticPacing } from './core/setup.js';
 export type {
   CommonSimOptions,
   MarketStats,
@@ -50,12 +35,7 @@ export {
   type BinanceMarketType,
   type BinanceSimOptions,
 } from './protocols/binance.js';
-export {
-  bybitExecId,
-  startBybitSim,
-  type BybitCategory,
-  type BybitSimOptions,
-} from './protocols/bybit.js';
+export { bybitExecId, startBybitSim, type BybitCategory, type BybitSimOptions } from './protocols/bybit.js';
 export { startOkxSim, type OkxSimOptions } from './protocols/okx.js';
 export {
   DEFAULT_PORTS,

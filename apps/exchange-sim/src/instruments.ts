@@ -1,22 +1,11 @@
-import {
-  decimalsOf,
-  formatFixed,
-  formatFixedTrimmed,
-  parseFixed,
-} from '@orderflow/footprint';
+import { decimalsOf, formatFixed, formatFixedTrimmed, parseFixed } from '@orderflow/footprint';
 
 /**
  * Instrument specifications of the simulated markets: tick size, quantity step and how each venue
  * prints its numbers. Values follow the real venues closely enough for collectors and footprints
  * (BTCUSDT spot on Binance: tick 0.01, step 0.00001, printed with 8 decimals).
  */
-export type Venue =
-  | 'binance-spot'
-  | 'binance-usdm'
-  | 'bybit-spot'
-  | 'bybit-linear'
-  | 'okx-spot'
-  | 'okx-swap';
+export type Venue = 'binance-spot' | 'binance-usdm' | 'bybit-spot' | 'bybit-linear' | 'okx-spot' | 'okx-swap';
 
 export interface InstrumentSpec {
   readonly venue: Venue;
@@ -125,19 +114,7 @@ const DEFAULT_ROW: BaseRow = {
   okxSwap: ['0.01', '0.01', '1'],
 };
 
-const QUOTES = [
-  'USDT',
-  'USDC',
-  'FDUSD',
-  'BUSD',
-  'TUSD',
-  'USD',
-  'BTC',
-  'ETH',
-  'BNB',
-  'EUR',
-  'TRY',
-];
+const QUOTES = ['USDT', 'USDC', 'FDUSD', 'BUSD', 'TUSD', 'USD', 'BTC', 'ETH', 'BNB', 'EUR', 'TRY'];
 
 /** Splits "BTCUSDT" into ["BTC", "USDT"] and "BTC-USDT-SWAP" into ["BTC", "USDT"]. */
 export function splitSymbol(symbol: string): [string, string] {
@@ -147,17 +124,13 @@ export function splitSymbol(symbol: string): [string, string] {
     return [base ?? upper, quote ?? 'USDT'];
   }
   for (const q of QUOTES) {
-    if (upper.endsWith(q) && upper.length > q.length)
-      return [upper.slice(0, -q.length), q];
+    if (upper.endsWith(q) && upper.length > q.length) return [upper.slice(0, -q.length), q];
   }
   return [upper, 'USDT'];
 }
 
 /** The OKX instrument id for a symbol: "BTCUSDT" -> "BTC-USDT" (or "BTC-USDT-SWAP"); ids with dashes pass through. */
-export function toOkxInstId(
-  symbol: string,
-  instType: 'SPOT' | 'SWAP' = 'SPOT',
-): string {
+export function toOkxInstId(symbol: string, instType: 'SPOT' | 'SWAP' = 'SPOT'): string {
   const upper = symbol.toUpperCase();
   if (upper.includes('-')) return upper;
   const [base, quote] = splitSymbol(upper);
@@ -176,11 +149,7 @@ export interface InstrumentOverride {
 }
 
 /** The instrument spec of `symbol` on `venue`, from the built-in table (or generic defaults) plus overrides. */
-export function instrumentFor(
-  venue: Venue,
-  symbol: string,
-  override: InstrumentOverride = {},
-): InstrumentSpec {
+export function instrumentFor(venue: Venue, symbol: string, override: InstrumentOverride = {}): InstrumentSpec {
   const [base, quote] = splitSymbol(symbol);
   const row = KNOWN[base] ?? DEFAULT_ROW;
   let tick: string;
@@ -250,15 +219,9 @@ export function instrumentForReplay(
     ...override,
   });
   const tickSize =
-    override.tickSize ??
-    (significantDecimals(table.tickSize) >= pd && KNOWN[base]
-      ? table.tickSize
-      : unitString(pd));
+    override.tickSize ?? (significantDecimals(table.tickSize) >= pd && KNOWN[base] ? table.tickSize : unitString(pd));
   const stepSize =
-    override.stepSize ??
-    (significantDecimals(table.stepSize) >= qd && KNOWN[base]
-      ? table.stepSize
-      : unitString(qd));
+    override.stepSize ?? (significantDecimals(table.stepSize) >= qd && KNOWN[base] ? table.stepSize : unitString(qd));
   return instrumentFor(venue, symbol, {
     ...override,
     tickSize,
@@ -309,12 +272,7 @@ export function formatQtySteps(spec: InstrumentSpec, steps: number): string {
   return formatScaled(steps * units, scale, spec.qtyDecimals, spec.trim);
 }
 
-function formatScaled(
-  units: number,
-  scale: number,
-  decimals: number,
-  trim: boolean,
-): string {
+function formatScaled(units: number, scale: number, decimals: number, trim: boolean): string {
   const widened = decimals > scale ? units * 10 ** (decimals - scale) : units;
   const d = Math.max(decimals, scale);
   return trim ? formatFixedTrimmed(widened, d) : formatFixed(widened, d);

@@ -3,7 +3,8 @@
  * exchange-sim CLI: runs one protocol simulator until SIGINT/SIGTERM (see cli.ts for the options).
  *
  *   node apps/exchange-sim/dist/main.js --protocol binance-spot --port 9101 --symbols BTCUSDT,ETHUSDT --rate 200
- *   node apps/exchange-sim/dist/main.js --protocol binance-usdm --replay ../shared/data/binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl
+ *   node apps/exchange-sim/dist/main.js --protocol binance-usdm --replay
+ * ../shared/data/binance-futures_BTCUSDT_trade-ws_2024-08-08T2354.jsonl
  */
 import { CliError, HELP, parseCli, runCli } from './cli.js';
 
@@ -40,9 +41,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   void sim.controls.replayFinished().then((r) => {
-    print(
-      `${tag} all trades sent: ${r.trades} in ${r.durationMs} ms (REST history stays available)`,
-    );
+    print(`${tag} all trades sent: ${r.trades} in ${r.durationMs} ms (REST history stays available)`);
     if (command.exitAfterReplay) shutdown('replay finished');
   });
 }

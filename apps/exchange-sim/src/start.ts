@@ -1,14 +1,6 @@
 import type { SimHandle } from './core/simulator.types.js';
-import {
-  startBinanceFuturesSim,
-  startBinanceSpotSim,
-  type BinanceSimOptions,
-} from './protocols/binance.js';
-import {
-  startBybitSim,
-  type BybitCategory,
-  type BybitSimOptions,
-} from './protocols/bybit.js';
+import { startBinanceFuturesSim, startBinanceSpotSim, type BinanceSimOptions } from './protocols/binance.js';
+import { startBybitSim, type BybitCategory, type BybitSimOptions } from './protocols/bybit.js';
 import { startOkxSim, type OkxSimOptions } from './protocols/okx.js';
 
 /** Protocol names accepted by startSimulator and the CLI (`binance-futures` = `binance-usdm`). */
@@ -41,10 +33,7 @@ export function isSimProtocol(name: string): name is SimProtocol {
 }
 
 /** Starts the simulator of `protocol`. */
-export function startSimulator(
-  protocol: SimProtocol,
-  options: AnySimOptions = {},
-): Promise<SimHandle> {
+export function startSimulator(protocol: SimProtocol, options: AnySimOptions = {}): Promise<SimHandle> {
   switch (protocol) {
     case 'binance-spot':
       return startBinanceSpotSim(options);
@@ -55,8 +44,7 @@ export function startSimulator(
       return startBybitSim(options);
     case 'bybit-spot':
     case 'bybit-linear': {
-      const category: BybitCategory =
-        protocol === 'bybit-spot' ? 'spot' : 'linear';
+      const category: BybitCategory = protocol === 'bybit-spot' ? 'spot' : 'linear';
       return startBybitSim({
         ...options,
         categories: options.categories ?? [category],

@@ -49,8 +49,14 @@ export function gatewayLogger(env: Record<string, string | undefined> = process.
  * (`metricsUrl`). Tests run it in-process. `logger`: false for none; by default the LOG_FORMAT of
  * the environment.
  */
-export async function startGatewayApp(config: GatewayConfig, o: { logger?: false | ServiceLogger } = {}): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string; metricsUrl: string }> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), { bufferLogs: false, logger: o.logger ?? gatewayLogger() });
+export async function startGatewayApp(
+  config: GatewayConfig,
+  o: { logger?: false | ServiceLogger } = {},
+): Promise<{ app: INestApplication; runtime: GatewayRuntime; url: string; metricsUrl: string }> {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), {
+    bufferLogs: false,
+    logger: o.logger ?? gatewayLogger(),
+  });
   app.enableShutdownHooks();
   const runtime = app.get<GatewayRuntime>(GATEWAY_RUNTIME);
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config, runtime.metrics));
@@ -72,8 +78,15 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
   app.use((req: Req, res: ServerResponse, next: Next) => {
     const started = performance.now();
     res.once('close', () => {
-      const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : NOT_STATIC.test(req.url ?? '') ? 'unmatched' : 'static';
-      runtime.metrics.httpLatency.observe({ route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      const route = req.route?.path
+        ? `${req.baseUrl ?? ''}${req.route.path}`
+        : NOT_STATIC.test(req.url ?? '')
+          ? 'unmatched'
+          : 'static';
+      runtime.metrics.httpLatency.observe(
+        { route, status: String(res.statusCode) },
+        (performance.now() - started) / 1000,
+      );
     });
     next();
   });
@@ -91,7 +104,15 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
       res.statusCode = 429;
       res.setHeader('Retry-After', String(a.refusal.retryAfterSeconds));
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ statusCode: 429, error: 'Too Many Requests', code: a.refusal.code, message: a.refusal.message, retryAfterSeconds: a.refusal.retryAfterSeconds } satisfies ApiErrorBody));
+      res.end(
+        JSON.stringify({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          code: a.refusal.code,
+          message: a.refusal.message,
+          retryAfterSeconds: a.refusal.retryAfterSeconds,
+        } satisfies ApiErrorBody),
+      );
       return;
     }
     res.once('close', a.release);
@@ -108,11 +129,25 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
       res.statusCode = 401;
       res.setHeader('WWW-Authenticate', 'Bearer');
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'this gateway needs Authorization: Bearer <GATEWAY_AUTH_TOKEN>' } satisfies ApiErrorBody));
+      res.end(
+        JSON.stringify({
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: 'this gateway needs Authorization: Bearer <GATEWAY_AUTH_TOKEN>',
+        } satisfies ApiErrorBody),
+      );
     });
   }
 
-  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Order-flow gateway').setDescription(DESCRIPTION).setVersion('1').addBearerAuth().build());
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Order-flow gateway')
+      .setDescription(DESCRIPTION)
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/openapi.json' });
 
   if (config.staticDir !== null) {
@@ -121,7 +156,13 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
     const index = join(dir, 'index.html');
     // a single-page app: other GET paths that are not the API get its index.html
     app.use((req: Req & { method?: string }, res: ServerResponse & { sendFile?: (p: string) => void }, next: Next) => {
-      if (req.method !== 'GET' || NOT_STATIC.test(req.url ?? '') || !existsSync(index) || !(req.headers.accept ?? '').includes('text/html')) return next();
+      if (
+        req.method !== 'GET' ||
+        NOT_STATIC.test(req.url ?? '') ||
+        !existsSync(index) ||
+        !(req.headers.accept ?? '').includes('text/html')
+      )
+        return next();
       res.sendFile!(index);
     });
   }
@@ -134,7 +175,10 @@ export async function startGatewayApp(config: GatewayConfig, o: { logger?: false
     metricsUrl = await app.get<OpsServer>(GATEWAY_OPS).listen(config.metricsHost, config.metricsPort);
   } catch (e) {
     await app.close();
-    throw new Error(`cannot serve the metrics on ${config.metricsHost}:${config.metricsPort} (${(e as Error).message}): set GATEWAY_METRICS_PORT`, { cause: e });
+    throw new Error(
+      `cannot serve the metrics on ${config.metricsHost}:${config.metricsPort} (${(e as Error).message}): set GATEWAY_METRICS_PORT`,
+      { cause: e },
+    );
   }
   return { app, runtime, url: `http://${config.host}:${address.port}`, metricsUrl };
 }
@@ -156,5 +200,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
         ? [408, 'Request Timeout', 'the request did not arrive in time']
         : [400, 'Bad Request', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
   const body = JSON.stringify({ statusCode: status, error, message } satisfies ApiErrorBody);
-  socket.end(`HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,4 +1,11 @@
-import { type DynamicModule, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { GATEWAY_CONFIG, GATEWAY_OPS, GATEWAY_RUNTIME } from './gateway.tokens.js';
 import { GatewayRuntime } from './gateway.runtime.js';
@@ -26,7 +33,11 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
           useFactory: () => new GatewayRuntime(config, new Logger('runtime')),
         },
         // the metrics port's listener: started by startGatewayApp once the public port listens
-        { provide: GATEWAY_OPS, useFactory: (runtime: GatewayRuntime) => new OpsServer(runtime), inject: [GATEWAY_RUNTIME] },
+        {
+          provide: GATEWAY_OPS,
+          useFactory: (runtime: GatewayRuntime) => new OpsServer(runtime),
+          inject: [GATEWAY_RUNTIME],
+        },
         LiveGateway,
       ],
     };

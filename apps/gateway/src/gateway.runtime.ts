@@ -1,7 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { FootprintStore, clickHouseProbe, connectClickHouse } from '@orderflow/clickhouse';
-import { DependencyProbe, type FieldLogger, endpointOf, errorDetail, redactCredentials } from '@orderflow/observability';
+import {
+  DependencyProbe,
+  type FieldLogger,
+  endpointOf,
+  errorDetail,
+  redactCredentials,
+} from '@orderflow/observability';
 import { connectNats, drainNats } from '@orderflow/nats';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { HistoryService } from './history/history.service.js';
@@ -45,10 +51,28 @@ export class GatewayRuntime {
     readonly config: GatewayConfig,
     readonly logger: GatewayLogger,
   ) {
-    this.ch = connectClickHouse({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password, requestTimeoutMs: config.queryTimeoutMs + 5000 });
-    this.history = new HistoryService(this.ch, config.clickhouse.database, config.queryTimeoutMs, config.historyCacheBytes, (m) => logger.warn(`history: ${m}`));
-    this.snapshots = new SnapshotClient(config.natsServers, config.natsAuth, config.aggShards, config.snapshotTimeoutMs);
-    this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) => this.probe(e, s));
+    this.ch = connectClickHouse({
+      url: config.clickhouse.url,
+      username: config.clickhouse.username,
+      password: config.clickhouse.password,
+      requestTimeoutMs: config.queryTimeoutMs + 5000,
+    });
+    this.history = new HistoryService(
+      this.ch,
+      config.clickhouse.database,
+      config.queryTimeoutMs,
+      config.historyCacheBytes,
+      (m) => logger.warn(`history: ${m}`),
+    );
+    this.snapshots = new SnapshotClient(
+      config.natsServers,
+      config.natsAuth,
+      config.aggShards,
+      config.snapshotTimeoutMs,
+    );
+    this.catalog = new InstrumentCatalog(new FootprintStore(this.ch, config.clickhouse.database), (e, s) =>
+      this.probe(e, s),
+    );
     this.ncPromise = new Promise((r) => (this.resolveNc = r));
     this.ncPromise.catch(() => undefined);
     this.metrics = new GatewayMetrics({
@@ -58,19 +82,45 @@ export class GatewayRuntime {
       views: () => this.hub.viewCount,
       congestedClients: () => [...this.sessions].filter((s) => s.congestedSince !== null).length,
       pendingCandles: () => [...this.sessions].reduce((n, s) => n + s.outbox.size, 0),
-      historyCache: () => ({ bytes: this.history.cache.bytes, candles: this.history.cache.count, hits: this.history.cache.hits, misses: this.history.cache.misses, wireMinutes: this.history.wireMinutes, wireFallbacks: this.history.wireFallbacks }),
+      historyCache: () => ({
+        bytes: this.history.cache.bytes,
+        candles: this.history.cache.count,
+        hits: this.history.cache.hits,
+        misses: this.history.cache.misses,
+        wireMinutes: this.history.wireMinutes,
+        wireFallbacks: this.history.wireFallbacks,
+      }),
     });
     this.clock = new FlushClock(config.limits.conflationMs);
-    this.hub = new LiveHub({ config, catalog: this.catalog, history: this.history, snapshots: this.snapshots, nats: () => this.ncPromise, metrics: this.metrics, logger });
+    this.hub = new LiveHub({
+      config,
+      catalog: this.catalog,
+      history: this.history,
+      snapshots: this.snapshots,
+      nats: () => this.ncPromise,
+      metrics: this.metrics,
+      logger,
+    });
     this.chProbe = clickHouseProbe(this.ch, config.clickhouse.url, { logger });
   }
 
   /** Starts connecting (NATS in the background: the HTTP API works without it) and reads the instruments. */
   async start(): Promise<void> {
     const c = this.config;
-    this.logger.log(`NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`);
+    this.logger.log(
+      `NATS ${redactCredentials(c.natsServers.join(','))}; ClickHouse ${redactCredentials(c.clickhouse.url)} database ${c.clickhouse.database}; ${c.aggShards} aggregator shard(s)`,
+    );
     this.chProbe.start();
-    void connectNats({ servers: c.natsServers, ...c.natsAuth, name: 'gateway', logger: { info: (m, f) => this.logger.log(m, f), warn: (m, f) => this.logger.warn(m, f), error: (m, f) => this.logger.error(m, f) } }).then(
+    void connectNats({
+      servers: c.natsServers,
+      ...c.natsAuth,
+      name: 'gateway',
+      logger: {
+        info: (m, f) => this.logger.log(m, f),
+        warn: (m, f) => this.logger.warn(m, f),
+        error: (m, f) => this.logger.error(m, f),
+      },
+    }).then(
       (nc) => {
         if (this.stopped) {
           void nc.close();
@@ -78,16 +128,29 @@ export class GatewayRuntime {
         }
         this.nc = nc;
         // a round trip to the server (PING/PONG): a frozen server keeps the connection open but answers nothing
-        this.natsProbe = new DependencyProbe('NATS', () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()), { logger: this.logger, endpoint: endpointOf(this.config.natsServers.join(',')) });
+        this.natsProbe = new DependencyProbe(
+          'NATS',
+          () => (nc.isClosed() ? Promise.reject(new Error('connection closed')) : nc.flush()),
+          { logger: this.logger, endpoint: endpointOf(this.config.natsServers.join(',')) },
+        );
         this.natsProbe.start();
         this.resolveNc(nc);
       },
       (e: unknown) => this.logger.error(`NATS: ${(e as Error).message}`),
     );
-    // the schema probe with the instruments, at start and then again (a gateway may start before the aggregator migrated the database)
+    // the schema probe with the instruments, at start and then again (a gateway may start before the aggregator
+    // migrated the database)
     await Promise.all([
-      this.catalog.refresh().catch((e: unknown) => this.logger.warn(`instruments: ${errorDetail(e)} (retrying every ${c.instrumentsRefreshMs} ms)`)),
-      this.history.refreshColumns().catch((e: unknown) => this.logger.warn(`history schema: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`)),
+      this.catalog
+        .refresh()
+        .catch((e: unknown) =>
+          this.logger.warn(`instruments: ${errorDetail(e)} (retrying every ${c.instrumentsRefreshMs} ms)`),
+        ),
+      this.history
+        .refreshColumns()
+        .catch((e: unknown) =>
+          this.logger.warn(`history schema: ${(e as Error).message} (retrying every ${c.instrumentsRefreshMs} ms)`),
+        ),
     ]);
     const t = setInterval(() => {
       void this.catalog.refresh().catch(() => undefined);
@@ -123,7 +186,10 @@ export class GatewayRuntime {
       return null;
     }
     const s = snap.scales;
-    const ok = [s.priceScale, s.quantityScale].every((x) => Number.isInteger(x) && x >= 0 && x <= 15) && Number.isSafeInteger(s.tick) && s.tick > 0;
+    const ok =
+      [s.priceScale, s.quantityScale].every((x) => Number.isInteger(x) && x >= 0 && x <= 15) &&
+      Number.isSafeInteger(s.tick) &&
+      s.tick > 0;
     return ok ? { priceScale: s.priceScale, quantityScale: s.quantityScale, tick: s.tick } : null;
   }
 

@@ -9,7 +9,10 @@ async function main(): Promise<void> {
   if (problem) throw problem;
   const config = loadGatewayConfig(process.env);
   const { url, metricsUrl } = await startGatewayApp(config, { logger });
-  logger.log(`listening on ${url}: Socket.IO /socket.io, API /api (docs /api/docs), /health/live, /health/ready${config.staticDir ? `, dashboard /` : ''}; metrics and status on ${metricsUrl} (/metrics, /status)`, { context: 'main', url, metricsUrl });
+  logger.log(
+    `listening on ${url}: Socket.IO /socket.io, API /api (docs /api/docs), /health/live, /health/ready${config.staticDir ? `, dashboard /` : ''}; metrics and status on ${metricsUrl} (/metrics, /status)`,
+    { context: 'main', url, metricsUrl },
+  );
 }
 
 main().catch((e: unknown) => {

@@ -15,24 +15,18 @@ import type { CandleSummary } from '@orderflow/contracts';
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 /** The timeframes above 1m: each one's candle is a roll-up of minutes. */
-export const HIGHER: readonly Timeframe[] = TIMEFRAMES.filter(
-  (tf) => tf !== '1m',
-);
+export const HIGHER: readonly Timeframe[] = TIMEFRAMES.filter((tf) => tf !== '1m');
 
-export const bucketOf = (ms: number, tf: Timeframe): number =>
-  ms - (ms % TIMEFRAME_MS[tf]);
+export const bucketOf = (ms: number, tf: Timeframe): number => ms - (ms % TIMEFRAME_MS[tf]);
 
 /** Open time (ms) of the minute an exchange time (µs) falls in. */
-export const minuteOfUs = (us: number): number =>
-  (us - (us % 60_000_000)) / 1000;
+export const minuteOfUs = (us: number): number => (us - (us % 60_000_000)) / 1000;
 
 /** price * quantity summed over a candle's levels (exact; levels are exact trade prices at native ticks). */
 export function notionalOf(c: FootprintCandle | CandleData): bigint {
   let n = 0n;
-  const levels: Iterable<PriceLevel> =
-    c.levels instanceof Map ? c.levels.values() : c.levels;
-  for (const l of levels)
-    n += BigInt(l.price) * BigInt(l.buyVolume + l.sellVolume);
+  const levels: Iterable<PriceLevel> = c.levels instanceof Map ? c.levels.values() : c.levels;
+  for (const l of levels) n += BigInt(l.price) * BigInt(l.buyVolume + l.sellVolume);
   return n;
 }
 

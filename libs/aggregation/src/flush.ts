@@ -77,11 +77,7 @@ export class FlushQueue {
  * only the levels whose values ClickHouse may not have yet (changed since the last completed
  * write): see SymbolState.recentCandles.
  */
-export function unwrittenCandles(
-  slots: ReadonlyMap<number, Slot>,
-  rollups: Rollups,
-  tf: Timeframe,
-): CandleData[] {
+export function unwrittenCandles(slots: ReadonlyMap<number, Slot>, rollups: Rollups, tf: Timeframe): CandleData[] {
   const buckets = new Map<number, Set<number>>();
   for (const [minute, s] of slots) {
     const b = bucketOf(minute, tf);

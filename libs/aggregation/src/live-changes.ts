@@ -2,13 +2,7 @@
  * What changed since the last live update, per timeframe and bucket: the buckets touched and, for
  * each, the prices changed (null: every level, e.g. after a correction or a reorder).
  */
-import {
-  FootprintCandle,
-  type PriceLevel,
-  TIMEFRAMES,
-  TIMEFRAME_MS,
-  type Timeframe,
-} from '@orderflow/footprint';
+import { FootprintCandle, type PriceLevel, TIMEFRAMES, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
 import type { CandleSummary } from '@orderflow/contracts';
 import { bucketOf, summaryOf } from './candles.js';
 import type { MinuteWindow } from './minute-window.js';
@@ -21,10 +15,7 @@ export interface LiveChange {
 }
 
 export class LiveChanges {
-  private readonly buckets = new Map<
-    Timeframe,
-    Map<number, Set<number> | null>
-  >();
+  private readonly buckets = new Map<Timeframe, Map<number, Set<number> | null>>();
 
   constructor(
     private readonly window: MinuteWindow,
@@ -49,10 +40,7 @@ export class LiveChanges {
       const buckets = this.buckets.get(tf);
       if (!buckets || buckets.size === 0) continue;
       for (const [bucket, prices] of [...buckets].sort((a, b) => a[0] - b[0])) {
-        const change =
-          prices === null
-            ? this.fullChange(tf, bucket)
-            : this.partialChange(tf, bucket, prices);
+        const change = prices === null ? this.fullChange(tf, bucket) : this.partialChange(tf, bucket, prices);
         if (change !== null) out.push(change);
       }
       buckets.clear();
@@ -75,11 +63,7 @@ export class LiveChanges {
    * bucket of a large timeframe (a day at native ticks can hold 10^5 levels) this is the
    * accumulator's level plus the window minutes' levels at each changed price.
    */
-  private partialChange(
-    tf: Timeframe,
-    bucket: number,
-    prices: Set<number>,
-  ): LiveChange | null {
+  private partialChange(tf: Timeframe, bucket: number, prices: Set<number>): LiveChange | null {
     const acc = this.rollups.accumulator(tf);
     if (acc === undefined || acc.openTime !== bucket) {
       const c = this.rollups.bucketCandle(tf, bucket);
@@ -124,11 +108,7 @@ export class LiveChanges {
     return { timeframe: tf, candle: summaryOf(sum), cells };
   }
 
-  private mark(
-    tf: Timeframe,
-    bucket: number,
-    prices: Set<number> | null,
-  ): void {
+  private mark(tf: Timeframe, bucket: number, prices: Set<number> | null): void {
     let m = this.buckets.get(tf);
     if (!m) this.buckets.set(tf, (m = new Map()));
     const prev = m.get(bucket);

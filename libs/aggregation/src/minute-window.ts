@@ -46,8 +46,7 @@ export class MinuteWindow {
   /** `windowMinutes`: closed minutes kept with their trade ids. */
   constructor(windowMinutes: number) {
     const w = windowMinutes;
-    if (!Number.isInteger(w) || w < 1 || w > 1440)
-      throw new Error(`windowMinutes must be 1..1440, got ${w}`);
+    if (!Number.isInteger(w) || w < 1 || w > 1440) throw new Error(`windowMinutes must be 1..1440, got ${w}`);
     this.windowMs = w * MINUTE_MS;
   }
 
@@ -58,10 +57,8 @@ export class MinuteWindow {
 
   /** After a restart: the stored minutes before `windowStart`; the window starts there. */
   restore(windowStart: number, stored: readonly CandleData[]): void {
-    if (this.newest >= 0)
-      throw new Error('restore() must come before any trade');
-    if (windowStart % MINUTE_MS !== 0)
-      throw new Error('windowStart must be a whole minute');
+    if (this.newest >= 0) throw new Error('restore() must come before any trade');
+    if (windowStart % MINUTE_MS !== 0) throw new Error('windowStart must be a whole minute');
     for (const d of stored) {
       if (d.openTime >= windowStart) continue;
       this.minutes.set(d.openTime, FootprintCandle.fromData(d));
@@ -144,21 +141,17 @@ export class MinuteWindow {
       this.evictedBefore = minute + MINUTE_MS;
       left(minute, s);
     }
-    const first = [...this.slots.keys()].reduce(
-      (a, b) => Math.min(a, b),
-      Infinity,
-    );
+    const first = [...this.slots.keys()].reduce((a, b) => Math.min(a, b), Infinity);
     const next = Math.min(first, limit - (limit % MINUTE_MS));
     if (next > this.evictedBefore) this.evictedBefore = next;
     this.pruneDay();
   }
 
-  /** Drops candles of earlier days that are out of the window (the day before stays until the window passes midnight). */
+  /**
+   * Drops candles of earlier days that are out of the window (the day before stays until the window passes midnight).
+   */
   pruneDay(): void {
-    const keepFrom = Math.min(
-      this.dayStart(),
-      this.evictedBefore - (this.evictedBefore % DAY_MS),
-    );
+    const keepFrom = Math.min(this.dayStart(), this.evictedBefore - (this.evictedBefore % DAY_MS));
     for (const minute of this.minutes.keys()) {
       if (minute < keepFrom && !this.slots.has(minute)) {
         this.minutes.delete(minute);
@@ -171,10 +164,8 @@ export class MinuteWindow {
   dayNotional(start: number): bigint {
     let notional = 0n;
     for (const [minute, n] of this.notionals)
-      if (minute >= start && minute < start + DAY_MS && !this.slots.has(minute))
-        notional += n;
-    for (const [minute, s] of this.slots)
-      if (minute >= start && minute < start + DAY_MS) notional += s.notional;
+      if (minute >= start && minute < start + DAY_MS && !this.slots.has(minute)) notional += n;
+    for (const [minute, s] of this.slots) if (minute >= start && minute < start + DAY_MS) notional += s.notional;
     return notional;
   }
 

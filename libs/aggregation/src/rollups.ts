@@ -19,21 +19,18 @@ export class Rollups {
     this.stale = true;
   }
 
-  /** The newest minute moved from `from` (-1: none) to `to`: a new bucket of a higher timeframe needs new accumulators. */
+  /**
+   * The newest minute moved from `from` (-1: none) to `to`: a new bucket of a higher timeframe needs new accumulators.
+   */
   advanced(from: number, to: number): void {
-    if (from < 0 || HIGHER.some((tf) => bucketOf(from, tf) !== bucketOf(to, tf)))
-      this.stale = true;
+    if (from < 0 || HIGHER.some((tf) => bucketOf(from, tf) !== bucketOf(to, tf))) this.stale = true;
   }
 
   /** A minute left the window: it joins the accumulator of its bucket (unless they are rebuilt anyway). */
   absorb(minute: number, candle: FootprintCandle): void {
     if (this.stale) return;
     for (const acc of this.acc.values()) {
-      if (
-        minute >= acc.openTime &&
-        minute < acc.openTime + TIMEFRAME_MS[acc.timeframe]
-      )
-        acc.append(candle);
+      if (minute >= acc.openTime && minute < acc.openTime + TIMEFRAME_MS[acc.timeframe]) acc.append(candle);
     }
   }
 
@@ -60,8 +57,7 @@ export class Rollups {
       inSlots = [...w.minutes.keys()].filter((m) => m >= bucket && m < end);
     }
     if (inSlots.length === 0 && out.isEmpty) return null;
-    for (const m of inSlots.sort((a, b) => a - b))
-      out.append(w.minutes.get(m)!);
+    for (const m of inSlots.sort((a, b) => a - b)) out.append(w.minutes.get(m)!);
     return out;
   }
 
@@ -70,14 +66,11 @@ export class Rollups {
     this.stale = false;
     this.acc.clear();
     if (w.newest < 0) return;
-    const ordered = [...w.minutes.keys()]
-      .filter((m) => !w.slots.has(m))
-      .sort((a, b) => a - b);
+    const ordered = [...w.minutes.keys()].filter((m) => !w.slots.has(m)).sort((a, b) => a - b);
     for (const tf of HIGHER) {
       const b = bucketOf(w.newest, tf);
       const acc = new FootprintCandle(tf, b, 1, 'nearest');
-      for (const m of ordered)
-        if (m >= b && m < b + TIMEFRAME_MS[tf]) acc.append(w.minutes.get(m)!);
+      for (const m of ordered) if (m >= b && m < b + TIMEFRAME_MS[tf]) acc.append(w.minutes.get(m)!);
       this.acc.set(tf, acc);
     }
   }

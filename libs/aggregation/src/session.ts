@@ -2,17 +2,8 @@
  * The session (UTC day) metrics of a symbol: POC, value area, VWAP from the exact notional, CVD,
  * and the naked POCs of earlier sessions.
  */
-import {
-  FootprintCandle,
-  type PriceLevel,
-  buildProfile,
-  profileMetrics,
-} from '@orderflow/footprint';
-import {
-  type InstrumentScales,
-  type SessionSummary,
-  sessionVwap,
-} from '@orderflow/contracts';
+import { FootprintCandle, type PriceLevel, buildProfile, profileMetrics } from '@orderflow/footprint';
+import { type InstrumentScales, type SessionSummary, sessionVwap } from '@orderflow/contracts';
 import { DAY_MS } from './candles.js';
 
 function rangeOf(levels: readonly PriceLevel[]): { low: number; high: number } {
@@ -26,10 +17,7 @@ function rangeOf(levels: readonly PriceLevel[]): { low: number; high: number } {
 }
 
 /** The POC of a session's levels (native ticks) grouped to `step`, by the engine's rules (profileMetrics). */
-export function pocOf(
-  levels: readonly PriceLevel[],
-  step: number,
-): number | null {
+export function pocOf(levels: readonly PriceLevel[], step: number): number | null {
   if (levels.length === 0) return null;
   const c = FootprintCandle.fromData({
     timeframe: '1d',
@@ -69,13 +57,8 @@ export class NakedPocs {
   }
 
   /** After a restart: each earlier session's POC is naked unless a later session's range covers it. */
-  restore(
-    priorDays: readonly { dayMs: number; levels: readonly PriceLevel[] }[],
-    step: number,
-  ): void {
-    const days = [...priorDays]
-      .filter((d) => d.levels.length > 0)
-      .sort((a, b) => a.dayMs - b.dayMs);
+  restore(priorDays: readonly { dayMs: number; levels: readonly PriceLevel[] }[], step: number): void {
+    const days = [...priorDays].filter((d) => d.levels.length > 0).sort((a, b) => a.dayMs - b.dayMs);
     for (const [i, d] of days.entries()) {
       const poc = pocOf(d.levels, step);
       if (poc === null) continue;
@@ -102,14 +85,7 @@ export class NakedPocs {
   /** Trades at low..high at `atMs`: POCs of earlier sessions in that range are no longer naked. */
   touch(low: number, high: number, atMs: number): void {
     if (this.list.length === 0) return;
-    this.list = this.list.filter(
-      (n) =>
-        !(
-          atMs >= n.sessionStartMs + DAY_MS &&
-          low <= n.price &&
-          n.price <= high
-        ),
-    );
+    this.list = this.list.filter((n) => !(atMs >= n.sessionStartMs + DAY_MS && low <= n.price && n.price <= high));
   }
 
   /** A copy of the list. */

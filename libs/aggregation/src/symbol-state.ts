@@ -150,13 +150,9 @@ export class SymbolState {
    * stored raw trades plus the new ones, and already written). Updates the day's candles.
    */
   applyCorrection(candle: FootprintCandle): void {
-    if (candle.timeframe !== '1m')
-      throw new Error('corrections are 1m candles');
+    if (candle.timeframe !== '1m') throw new Error('corrections are 1m candles');
     const minute = candle.openTime;
-    if (this.window.slots.has(minute))
-      throw new Error(
-        `minute ${minute} is in the window: apply its trades instead`,
-      );
+    if (this.window.slots.has(minute)) throw new Error(`minute ${minute} is in the window: apply its trades instead`);
     this.counters.corrections++;
     if (minute < this.window.dayStart() - DAY_MS) return; // too old to matter for the live state
     this.window.putClosed(candle);
@@ -218,18 +214,9 @@ export class SymbolState {
    */
   session(profile = true, previous?: SessionSummary): SessionSummary {
     const start = this.window.dayStart();
-    const day =
-      this.window.newest < 0 ? null : this.rollups.bucketCandle('1d', start);
+    const day = this.window.newest < 0 ? null : this.rollups.bucketCandle('1d', start);
     const notional = this.window.dayNotional(start);
-    return sessionSummary(
-      start,
-      day,
-      notional,
-      this.naked.copy(),
-      this.scales,
-      profile,
-      previous,
-    );
+    return sessionSummary(start, day, notional, this.naked.copy(), this.scales, profile, previous);
   }
 
   /** Minutes held in the window (with ids) and in all; for metrics. */
@@ -250,12 +237,7 @@ export class SymbolState {
     if (minute > oldNewest) {
       this.rollups.advanced(oldNewest, minute);
       if (this.window.dayStart() !== oldDay) {
-        if (oldNewest >= 0)
-          this.naked.closed(
-            oldDay,
-            this.rollups.bucketCandle('1d', oldDay),
-            this.scales.tick,
-          );
+        if (oldNewest >= 0) this.naked.closed(oldDay, this.rollups.bucketCandle('1d', oldDay), this.scales.tick);
         this.window.pruneDay();
       }
     }

@@ -34,12 +34,8 @@ export function compareTrades(a: Trade, b: Trade): number {
 }
 
 /** A 1m candle of a set of trades (each id once), applied in compareTrades order. */
-export function minuteFromTrades(
-  minute: number,
-  trades: Iterable<Trade>,
-): FootprintCandle {
+export function minuteFromTrades(minute: number, trades: Iterable<Trade>): FootprintCandle {
   const c = new FootprintCandle('1m', minute, 1, 'nearest');
-  for (const t of [...trades].sort(compareTrades))
-    c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
+  for (const t of [...trades].sort(compareTrades)) c.add(t.price, t.quantity, t.side, t.exchangeTimeUs);
   return c;
 }

@@ -1,6 +1,13 @@
 import type { CandleSummary, WireCandle, WireCell, WireFootprintCandle } from '@orderflow/contracts';
 import { type GroupingMode, type PriceLevel, TIMEFRAME_MS, type Timeframe, groupPrice } from '@orderflow/footprint';
-import { type CandleMetrics, type SummaryPart, candleMetrics, mergeSummaries, sortedCells, wireCandle } from './wire-candle.js';
+import {
+  type CandleMetrics,
+  type SummaryPart,
+  candleMetrics,
+  mergeSummaries,
+  sortedCells,
+  wireCandle,
+} from './wire-candle.js';
 import { type ViewMember, scaleUnits } from './instrument-view.js';
 import type { HeldCandle, NativeEvent } from './native-candles.js';
 
@@ -34,7 +41,10 @@ export interface GroupedChange {
   encoded?: RunEncoding[];
 }
 
-/** The shared JSON of an update for the run of changes `first`..(the change holding it), valid while the candle is at `version` and the session object is the same. */
+/**
+ * The shared JSON of an update for the run of changes `first`..(the change holding it), valid while the candle is at
+ * `version` and the session object is the same.
+ */
 export interface RunEncoding {
   first: GroupedChange;
   replace: boolean;
@@ -66,7 +76,10 @@ export class GroupedView {
   private newest = -Infinity;
   /** Merged views: candles before this are not followed (see above). */
   floor = -Infinity;
-  /** Grows with every change of any candle (seed or applied event): what caches of derived figures (a merged session) key on. */
+  /**
+   * Grows with every change of any candle (seed or applied event): what caches of derived figures (a merged session)
+   * key on.
+   */
   revision = 0;
   private readonly retentionMs: number;
 
@@ -88,7 +101,10 @@ export class GroupedView {
     return this.members.length > 1;
   }
 
-  /** A member's part of candle `openTime`, known from elsewhere (history, or the stream's held candle). Replaces any part it had. */
+  /**
+   * A member's part of candle `openTime`, known from elsewhere (history, or the stream's held candle). Replaces any
+   * part it had.
+   */
   seed(member: number, openTime: number, part: MemberPart): void {
     const c = this.candle(openTime);
     this.setPart(c, member, part);
@@ -111,7 +127,14 @@ export class GroupedView {
       c.version++;
       c.changedAtMs = this.clock();
       this.revision++;
-      return { openTime: t, version: c.version, prices: [...c.levels.keys()].sort((a, b) => a - b), replace: true, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
+      return {
+        openTime: t,
+        version: c.version,
+        prices: [...c.levels.keys()].sort((a, b) => a - b),
+        replace: true,
+        lastTradeUs: ev.summary.lastTimeUs,
+        sourceSentAtMs: sentAtMs,
+      };
     }
     const changed = new Set<number>();
     for (const ch of ev.changes) {
@@ -133,7 +156,14 @@ export class GroupedView {
     c.version++;
     c.changedAtMs = this.clock();
     this.revision++;
-    return { openTime: t, version: c.version, prices: [...changed].sort((a, b) => a - b), replace: false, lastTradeUs: ev.summary.lastTimeUs, sourceSentAtMs: sentAtMs };
+    return {
+      openTime: t,
+      version: c.version,
+      prices: [...changed].sort((a, b) => a - b),
+      replace: false,
+      lastTradeUs: ev.summary.lastTimeUs,
+      sourceSentAtMs: sentAtMs,
+    };
   }
 
   has(openTime: number): boolean {
@@ -154,7 +184,8 @@ export class GroupedView {
   /** The newest candle with trades, or null. */
   latestOpenTime(): number | null {
     let out: number | null = null;
-    for (const c of this.candles.values()) if (c.summary !== null && (out === null || c.openTime > out)) out = c.openTime;
+    for (const c of this.candles.values())
+      if (c.summary !== null && (out === null || c.openTime > out)) out = c.openTime;
     return out;
   }
 
@@ -169,7 +200,10 @@ export class GroupedView {
     return c.wire.candle;
   }
 
-  /** Current values of the given cells (all cells when prices is null). Cached for the latest change, which most readers ask for. */
+  /**
+   * Current values of the given cells (all cells when prices is null). Cached for the latest change, which most readers
+   * ask for.
+   */
   cells(openTime: number, prices: readonly number[] | null, change?: GroupedChange): WireCell[] {
     const c = this.candles.get(openTime);
     if (!c) return [];
@@ -211,12 +245,25 @@ export class GroupedView {
     const out = new Map<number, WireCell>();
     for (const l of levels) {
       const g = groupPrice(scaleUnits(l.price, m.priceFactor, 'price'), this.step, this.mode);
-      addCell(out, [g, scaleUnits(l.buyVolume, m.quantityFactor, 'volume'), scaleUnits(l.sellVolume, m.quantityFactor, 'volume'), l.buyTrades, l.sellTrades], 1);
+      addCell(
+        out,
+        [
+          g,
+          scaleUnits(l.buyVolume, m.quantityFactor, 'volume'),
+          scaleUnits(l.sellVolume, m.quantityFactor, 'volume'),
+          l.buyTrades,
+          l.sellTrades,
+        ],
+        1,
+      );
     }
     return { summary: this.summaryPart(m, summary), levels: out };
   }
 
-  summaryPart(m: ViewMember, s: Omit<CandleSummary, 'timeframe' | 'step' | 'mode' | 'onGrid' | 'delta' | 'openTime'>): SummaryPart {
+  summaryPart(
+    m: ViewMember,
+    s: Omit<CandleSummary, 'timeframe' | 'step' | 'mode' | 'onGrid' | 'delta' | 'openTime'>,
+  ): SummaryPart {
     const pf = m.priceFactor;
     const qf = m.quantityFactor;
     return {
@@ -238,7 +285,16 @@ export class GroupedView {
   private candle(openTime: number): GroupedCandle {
     let c = this.candles.get(openTime);
     if (!c) {
-      c = { openTime, version: 0, parts: this.members.map(() => undefined), levels: new Map(), summary: null, changedAtMs: 0, wire: null, cellsCache: null };
+      c = {
+        openTime,
+        version: 0,
+        parts: this.members.map(() => undefined),
+        levels: new Map(),
+        summary: null,
+        changedAtMs: 0,
+        wire: null,
+        cellsCache: null,
+      };
       this.candles.set(openTime, c);
       if (openTime > this.newest) this.newest = openTime;
     }
@@ -270,6 +326,7 @@ function addCell(levels: Map<number, WireCell>, d: WireCell, sign: 1 | -1): void
   x[2] += sign * d[2];
   x[3] += sign * d[3];
   x[4] += sign * d[4];
-  if (x[1] > Number.MAX_SAFE_INTEGER || x[2] > Number.MAX_SAFE_INTEGER) throw new Error(`cell volume at ${d[0]} exceeds 2^53 - 1 units`);
+  if (x[1] > Number.MAX_SAFE_INTEGER || x[2] > Number.MAX_SAFE_INTEGER)
+    throw new Error(`cell volume at ${d[0]} exceeds 2^53 - 1 units`);
   if (x[3] === 0 && x[4] === 0) levels.delete(d[0]);
 }

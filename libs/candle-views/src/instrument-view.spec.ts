@@ -19,7 +19,11 @@ describe('instrument views', () => {
 
   it('a single instrument is a view of itself with factors 1', () => {
     const v = singleView({ exchange: 'okx', symbol: 'BTC-USDT-SWAP', priceScale: 1, quantityScale: 2, tick: 1 });
-    expect(v).toMatchObject({ merged: false, scales: { priceScale: 1, quantityScale: 2, tick: 1 }, members: [{ priceFactor: 1, quantityFactor: 1 }] });
+    expect(v).toMatchObject({
+      merged: false,
+      scales: { priceScale: 1, quantityScale: 2, tick: 1 },
+      members: [{ priceFactor: 1, quantityFactor: 1 }],
+    });
   });
 
   it('refuses a conversion that would leave the safe integers', () => {

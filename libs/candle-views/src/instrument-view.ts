@@ -39,7 +39,13 @@ function gcd(a: number, b: number): number {
 /** A single instrument as a view of itself. */
 export function singleView(i: StoredInstrument): InstrumentView {
   const scales = { priceScale: i.priceScale, quantityScale: i.quantityScale, tick: i.tick };
-  return { exchange: i.exchange, symbol: i.symbol, merged: false, scales, members: [{ exchange: i.exchange, symbol: i.symbol, scales, priceFactor: 1, quantityFactor: 1 }] };
+  return {
+    exchange: i.exchange,
+    symbol: i.symbol,
+    merged: false,
+    scales,
+    members: [{ exchange: i.exchange, symbol: i.symbol, scales, priceFactor: 1, quantityFactor: 1 }],
+  };
 }
 
 /**
@@ -60,10 +66,17 @@ export function mergedView(exchange: string, symbol: string, members: readonly S
     const priceFactor = pow10(priceScale - m.priceScale);
     const quantityFactor = pow10(quantityScale - m.quantityScale);
     const t = m.tick * priceFactor;
-    if (!Number.isSafeInteger(t)) throw new Error(`${m.exchange} ${m.symbol}: tick ${m.tick} at scale ${priceScale} is too large`);
+    if (!Number.isSafeInteger(t))
+      throw new Error(`${m.exchange} ${m.symbol}: tick ${m.tick} at scale ${priceScale} is too large`);
     tick = (tick / gcd(tick, t)) * t;
     if (!Number.isSafeInteger(tick)) throw new Error(`merged view ${exchange} ${symbol}: the common tick is too large`);
-    return { exchange: m.exchange, symbol: m.symbol, scales: { priceScale: m.priceScale, quantityScale: m.quantityScale, tick: m.tick }, priceFactor, quantityFactor };
+    return {
+      exchange: m.exchange,
+      symbol: m.symbol,
+      scales: { priceScale: m.priceScale, quantityScale: m.quantityScale, tick: m.tick },
+      priceFactor,
+      quantityFactor,
+    };
   });
   return { exchange, symbol, merged: true, scales: { priceScale, quantityScale, tick }, members: out };
 }

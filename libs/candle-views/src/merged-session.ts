@@ -1,7 +1,6 @@
 import { type SessionSummary, type WireCandle, sessionVwap } from '@orderflow/contracts';
 import { type GroupingMode, groupPrice } from '@orderflow/footprint';
 
-
 /**
  * The session (UTC day) figures of a merged view, exactly:
  *
@@ -47,14 +46,18 @@ export function sessionDay(c: WireCandle): SessionDay {
   return { startMs: c.openTime, poc: c.poc, vah: c.vah, val: c.val, low: c.low, high: c.high };
 }
 
-/** A session's exact notional, or null when it has none (an aggregator older than the field) or it is not a decimal integer. */
+/**
+ * A session's exact notional, or null when it has none (an aggregator older than the field) or it is not a decimal
+ * integer.
+ */
 export function sessionNotional(s: SessionSummary): bigint | null {
   const n: unknown = s.notional;
   return typeof n === 'string' && /^\d{1,60}$/.test(n) ? BigInt(n) : null;
 }
 
 function safe(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`merged session ${what} exceeds 2^53 - 1 units`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+    throw new Error(`merged session ${what} exceeds 2^53 - 1 units`);
   return Number(v);
 }
 
@@ -62,7 +65,12 @@ function safe(v: bigint, what: string): number {
  * Naked POCs among `earlier` (ascending, all before `today`): a day's POC is naked unless a later
  * day, `today` included, has a range whose grouped low..high includes it. Oldest first.
  */
-export function nakedPocsOf(earlier: readonly SessionDay[], today: SessionDay | null, step: number, mode: GroupingMode): { sessionStartMs: number; price: number }[] {
+export function nakedPocsOf(
+  earlier: readonly SessionDay[],
+  today: SessionDay | null,
+  step: number,
+  mode: GroupingMode,
+): { sessionStartMs: number; price: number }[] {
   const later = today ? [...earlier, today] : [...earlier];
   const ranges = later.map((d) => ({ low: groupPrice(d.low, step, mode), high: groupPrice(d.high, step, mode) }));
   const out: { sessionStartMs: number; price: number }[] = [];

@@ -87,7 +87,8 @@ export class NativeCandles {
       sell += l.sellVolume;
       trades += l.buyTrades + l.sellTrades;
     }
-    const whole = buy === u.candle.buyVolume && sell === u.candle.sellVolume && trades === u.candle.buyTrades + u.candle.sellTrades;
+    const whole =
+      buy === u.candle.buyVolume && sell === u.candle.sellVolume && trades === u.candle.buyTrades + u.candle.sellTrades;
     const held = this.candles.get(t);
     if (t > this.newest) this.newest = t;
     if (whole) {
@@ -95,7 +96,8 @@ export class NativeCandles {
       this.candles.set(t, { summary: u.candle, levels: new Map(levels.map((l) => [l.price, l])) });
       return { kind: 'replace', openTime: t, summary: u.candle, levels: levels.map((l) => ({ ...l })) };
     }
-    if (held === undefined) return { refused: `a partial update of candle ${new Date(t).toISOString()}, which is not held` };
+    if (held === undefined)
+      return { refused: `a partial update of candle ${new Date(t).toISOString()}, which is not held` };
     const changes: LevelChange[] = [];
     for (const l of u.cells) {
       const prev = held.levels.get(l.price);
@@ -128,7 +130,14 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 function checkLevel(l: unknown): string | null {
   if (typeof l !== 'object' || l === null) return 'a level is not an object';
   const x = l as PriceLevel;
-  if (!isCount(x.price) || x.price === 0 || !isCount(x.buyVolume) || !isCount(x.sellVolume) || !isCount(x.buyTrades) || !isCount(x.sellTrades)) {
+  if (
+    !isCount(x.price) ||
+    x.price === 0 ||
+    !isCount(x.buyVolume) ||
+    !isCount(x.sellVolume) ||
+    !isCount(x.buyTrades) ||
+    !isCount(x.sellTrades)
+  ) {
     return 'a level has a field that is not a non-negative integer';
   }
   return null;
@@ -138,8 +147,10 @@ function checkSummary(c: CandleSummary, tf: Timeframe): string | null {
   if (typeof c !== 'object' || c === null) return 'candle is not an object';
   if (c.timeframe !== tf) return `candle timeframe ${String(c.timeframe)} is not ${tf}`;
   if (!isInt(c.openTime) || c.openTime % TIMEFRAME_MS[tf] !== 0) return 'candle openTime is not aligned';
-  for (const k of ['open', 'high', 'low', 'close', 'buyVolume', 'sellVolume', 'buyTrades', 'sellTrades'] as const) if (!isCount(c[k])) return `candle ${k} is not a non-negative integer`;
-  for (const k of ['maxDelta', 'minDelta', 'firstTimeUs', 'lastTimeUs'] as const) if (!isInt(c[k])) return `candle ${k} is not an integer`;
+  for (const k of ['open', 'high', 'low', 'close', 'buyVolume', 'sellVolume', 'buyTrades', 'sellTrades'] as const)
+    if (!isCount(c[k])) return `candle ${k} is not a non-negative integer`;
+  for (const k of ['maxDelta', 'minDelta', 'firstTimeUs', 'lastTimeUs'] as const)
+    if (!isInt(c[k])) return `candle ${k} is not an integer`;
   if (c.step !== 1) return `candle step ${String(c.step)} is not the native 1`;
   return null;
 }

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { GroupedChange } from './grouped-view.js';
 import { Outbox, changedPrices } from './outbox.js';
 
-const ch = (openTime: number, version: number, prices: number[], replace = false): GroupedChange => ({ openTime, version, prices, replace, lastTradeUs: version, sourceSentAtMs: version });
+const ch = (openTime: number, version: number, prices: number[], replace = false): GroupedChange => ({
+  openTime,
+  version,
+  prices,
+  replace,
+  lastTradeUs: version,
+  sourceSentAtMs: version,
+});
 
 describe('Outbox', () => {
   it('keeps one entry per (subscription, candle), merging the changed prices', () => {

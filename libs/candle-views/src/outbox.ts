@@ -55,7 +55,8 @@ export class Outbox<S> {
   /** Everything waiting, by subscription, candles ascending; the outbox is empty afterwards. */
   take(): [S, PendingCandle[]][] {
     const out: [S, PendingCandle[]][] = [];
-    for (const [sub, bySub] of this.pending) out.push([sub, [...bySub.values()].sort((a, b) => a.openTime - b.openTime)]);
+    for (const [sub, bySub] of this.pending)
+      out.push([sub, [...bySub.values()].sort((a, b) => a.openTime - b.openTime)]);
     this.pending.clear();
     this.entries = 0;
     return out;

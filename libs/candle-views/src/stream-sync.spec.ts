@@ -28,7 +28,7 @@ describe('StreamSync', () => {
     s.onUpdate(u('old', 99));
     s.onUpdate(u('e1', 3));
     s.onUpdate(u('e2', 1));
-    expect(s.onSnapshot('e1', 2)).toEqual({ apply: [u('e1', 3)], resync: 'epoch e2 after the snapshot\'s e1' });
+    expect(s.onSnapshot('e1', 2)).toEqual({ apply: [u('e1', 3)], resync: "epoch e2 after the snapshot's e1" });
     s.beginResync();
     s.onUpdate(u('e1', 9));
     expect(s.onSnapshot('e1', 7).resync).toBe('seq 9 follows 7');

@@ -1,5 +1,11 @@
 import type { WireCandle, WireCell, WireFootprintCandle } from '@orderflow/contracts';
-import { type CandleData, type GroupingMode, type PriceLevel, buildProfile, pocAndValueArea } from '@orderflow/footprint';
+import {
+  type CandleData,
+  type GroupingMode,
+  type PriceLevel,
+  buildProfile,
+  pocAndValueArea,
+} from '@orderflow/footprint';
 import { asciiBytes, asciiText } from './ascii-bytes.js';
 
 /**
@@ -19,7 +25,9 @@ export interface SummaryPart {
   sellTrades: number;
   maxDelta: number | null;
   minDelta: number | null;
-  /** First and last trade time (µs) when known (live candles, and merged history): orders the members' opens and closes. */
+  /**
+   * First and last trade time (µs) when known (live candles, and merged history): orders the members' opens and closes.
+   */
   firstTimeUs: number | null;
   lastTimeUs: number | null;
 }
@@ -74,7 +82,13 @@ export interface CandleMetrics {
 /** POC and value area of one candle's cells (ascending by price), with the engine's functions. */
 export function candleMetrics(cells: readonly WireCell[], step: number, mode: GroupingMode): CandleMetrics {
   if (cells.length === 0) return { poc: null, vah: null, val: null };
-  const levels: PriceLevel[] = cells.map((c) => ({ price: c[0], buyVolume: c[1], sellVolume: c[2], buyTrades: c[3], sellTrades: c[4] }));
+  const levels: PriceLevel[] = cells.map((c) => ({
+    price: c[0],
+    buyVolume: c[1],
+    sellVolume: c[2],
+    buyTrades: c[3],
+    sellTrades: c[4],
+  }));
   const m = pocAndValueArea(buildProfile([{ step, mode, levels } as unknown as CandleData]));
   return m === null ? { poc: null, vah: null, val: null } : { poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
 }
@@ -112,7 +126,8 @@ interface Encoding {
   cells?: number;
 }
 const ENCODING = Symbol('encoding');
-const encodingOf = (c: WireFootprintCandle): Encoding | undefined => (c as unknown as { [ENCODING]?: Encoding })[ENCODING];
+const encodingOf = (c: WireFootprintCandle): Encoding | undefined =>
+  (c as unknown as { [ENCODING]?: Encoding })[ENCODING];
 function setEncoding(c: WireFootprintCandle, e: Encoding): Encoding {
   Object.defineProperty(c, ENCODING, { value: e, enumerable: false, writable: false, configurable: false });
   return e;
@@ -128,7 +143,11 @@ const CLOSE = asciiBytes('}');
  * the candle's JSON on first use, so a candle only sent on (an HTTP response, a snapshot) never
  * becomes arrays, and everything else (spread, JSON.stringify, Socket.IO) sees the cells.
  */
-export function footprintCandleFromJson(head: WireCandle, cellsJson: string | Uint8Array, cellCount = Math.ceil(cellsJson.length / 24)): WireFootprintCandle {
+export function footprintCandleFromJson(
+  head: WireCandle,
+  cellsJson: string | Uint8Array,
+  cellCount = Math.ceil(cellsJson.length / 24),
+): WireFootprintCandle {
   const prefix = `${JSON.stringify(head).slice(0, -1)},"cells":`;
   const c = head as WireFootprintCandle;
   let cells: WireCell[] | null = null;
@@ -138,7 +157,12 @@ export function footprintCandleFromJson(head: WireCandle, cellsJson: string | Ui
     get: () => (cells ??= (JSON.parse(encodeCandle(c)) as WireFootprintCandle).cells),
   });
   // the head holds only numbers and nulls, so its JSON is ASCII
-  setEncoding(c, typeof cellsJson === 'string' ? { json: `${prefix}${cellsJson}}`, cells: cellCount } : { parts: [asciiBytes(prefix), cellsJson, CLOSE], cells: cellCount });
+  setEncoding(
+    c,
+    typeof cellsJson === 'string'
+      ? { json: `${prefix}${cellsJson}}`, cells: cellCount }
+      : { parts: [asciiBytes(prefix), cellsJson, CLOSE], cells: cellCount },
+  );
   return c;
 }
 
@@ -178,7 +202,10 @@ export function isWireCells(b: Uint8Array, from = 0, to = b.length): boolean {
   }
 }
 
-/** How many cells a candle has: for one made by footprintCandleFromJson, without parsing them, the count it was given (or its estimate from the text's length, ~24 characters a cell). */
+/**
+ * How many cells a candle has: for one made by footprintCandleFromJson, without parsing them, the count it was given
+ * (or its estimate from the text's length, ~24 characters a cell).
+ */
 export function cellCount(c: WireFootprintCandle): number {
   return encodingOf(c)?.cells ?? c.cells.length;
 }
@@ -195,7 +222,10 @@ export function encodeCandle(c: WireFootprintCandle): string {
   return e.json;
 }
 
-/** A footprint candle's JSON as made: for one made from stored bytes, the bytes of its parts (written to a response as they are), else encodeCandle's text. */
+/**
+ * A footprint candle's JSON as made: for one made from stored bytes, the bytes of its parts (written to a response as
+ * they are), else encodeCandle's text.
+ */
 export function candleJson(c: WireFootprintCandle): string | readonly Uint8Array[] {
   return encodingOf(c)?.parts ?? encodeCandle(c);
 }
@@ -206,7 +236,12 @@ export function sortedCells(levels: ReadonlyMap<number, WireCell>): WireCell[] {
 }
 
 /** A CandleData-like view of grouped cells, for the engine's per-candle functions (imbalances, naked POCs). */
-export function asCandleData(c: WireFootprintCandle, timeframe: CandleData['timeframe'], step: number, mode: GroupingMode): CandleData {
+export function asCandleData(
+  c: WireFootprintCandle,
+  timeframe: CandleData['timeframe'],
+  step: number,
+  mode: GroupingMode,
+): CandleData {
   return {
     timeframe,
     openTime: c.openTime,

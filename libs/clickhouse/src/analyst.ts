@@ -42,7 +42,10 @@ export function analystRole(o: AnalystOptions): RoleUserOptions {
     database: o.database,
     user: o.user ?? ANALYST_USER,
     ...(o.networks ? { networks: o.networks } : {}),
-    settings: { max_execution_time: positive(o.maxExecutionSeconds, 'maxExecutionSeconds'), max_result_rows: positive(o.maxResultRows, 'maxResultRows') },
+    settings: {
+      max_execution_time: positive(o.maxExecutionSeconds, 'maxExecutionSeconds'),
+      max_result_rows: positive(o.maxResultRows, 'maxResultRows'),
+    },
     ...(o.quota ? { quota: o.quota } : {}),
   };
 }
@@ -94,13 +97,24 @@ export async function ensureAnalystUser(ch: AnalystAdminClient, o: AnalystOption
   const major = Number(m[1]);
   const minor = Number(m[2]);
   if (major < 20 || (major === 20 && minor < 4)) {
-    return { version, statements: [], skipped: `ClickHouse ${version} has no CREATE USER (access control came in 20.4): use analystUsersXml() in users.d` };
+    return {
+      version,
+      statements: [],
+      skipped: `ClickHouse ${version} has no CREATE USER (access control came in 20.4): use analystUsersXml() in users.d`,
+    };
   }
   const existing = await (
-    await ch.query({ query: `SELECT storage FROM system.users WHERE name = ${quoteString(user)}`, format: 'JSONEachRow' })
+    await ch.query({
+      query: `SELECT storage FROM system.users WHERE name = ${quoteString(user)}`,
+      format: 'JSONEachRow',
+    })
   ).json<{ storage: string }>();
   if (existing.some((u) => u.storage === 'users_xml' || u.storage === 'users.xml')) {
-    return { version, statements: [], skipped: `user ${user} is defined in the server's XML users configuration; change it there` };
+    return {
+      version,
+      statements: [],
+      skipped: `user ${user} is defined in the server's XML users configuration; change it there`,
+    };
   }
   for (const query of statements) await ch.command({ query });
   return { version, statements };

@@ -32,7 +32,11 @@ describe('clickHouseProbe', () => {
 
   it('reports ClickHouse down when the ping fails or answers without success, and up again when it answers', async () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
-    const { ch } = client([async () => ({ success: false, error: refused }), () => Promise.reject(refused), async () => ({ success: true })]);
+    const { ch } = client([
+      async () => ({ success: false, error: refused }),
+      () => Promise.reject(refused),
+      async () => ({ success: true }),
+    ]);
     const probe = clickHouseProbe(ch, 'http://127.0.0.1:8123');
     for (const up of [false, false, true]) {
       probe.tick();

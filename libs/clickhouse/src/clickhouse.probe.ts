@@ -6,7 +6,11 @@ import { DependencyProbe, type DependencyProbeOptions, endpointOf } from '@order
  * interface (`/ping`, no query run), aborted when the probe's timeout passes. `url` gives the
  * endpoint shown in /status (host:port, never its credentials).
  */
-export function clickHouseProbe(ch: ClickHouseClient, url: string, options: Omit<DependencyProbeOptions, 'endpoint'> = {}): DependencyProbe {
+export function clickHouseProbe(
+  ch: ClickHouseClient,
+  url: string,
+  options: Omit<DependencyProbeOptions, 'endpoint'> = {},
+): DependencyProbe {
   return new DependencyProbe(
     'ClickHouse',
     async (signal) => {

@@ -13,11 +13,13 @@ import { assertIdentifier } from './sql.js';
  * (0005: trades -> trades_v1, then a new trades) needs another path for the new one; without the
  * version both would claim /clickhouse/tables/{shard}/<db>/trades.
  */
-const DDL = /^(CREATE (?:TABLE|MATERIALIZED VIEW|VIEW|DATABASE) IF NOT EXISTS|DROP TABLE IF EXISTS|ALTER TABLE|RENAME TABLE) ([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)/;
+const DDL =
+  /^(CREATE (?:TABLE|MATERIALIZED VIEW|VIEW|DATABASE) IF NOT EXISTS|DROP TABLE IF EXISTS|ALTER TABLE|RENAME TABLE) ([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)/;
 const ENGINES = ['ReplacingMergeTree', 'AggregatingMergeTree', 'SummingMergeTree', 'MergeTree'] as const;
 
 export function clusterStatement(statement: string, cluster: string, migration?: number): string {
-  if (migration !== undefined && !(Number.isSafeInteger(migration) && migration >= 0)) throw new Error(`migration version must be a non-negative integer, got ${migration}`);
+  if (migration !== undefined && !(Number.isSafeInteger(migration) && migration >= 0))
+    throw new Error(`migration version must be a non-negative integer, got ${migration}`);
   assertIdentifier(cluster, 'cluster');
   // leading comment lines are kept out of the match (and of the result)
   const s = statement
@@ -35,10 +37,14 @@ export function clusterStatement(statement: string, cluster: string, migration?:
     out = `${s} ON CLUSTER '${cluster}'`;
   }
   const [db, table] = name!.includes('.') ? name!.split('.') : ['', name!];
-  out = out.replace(new RegExp(`ENGINE = (${ENGINES.join('|')})\\(([^)]*)\\)`), (_all, engine: string, args: string) => {
-    const path = `'/clickhouse/tables/{shard}/${db}/${table}${migration === undefined ? '' : `/${String(migration).padStart(4, '0')}`}'`;
-    return `ENGINE = Replicated${engine}(${[path, "'{replica}'", ...(args.trim() === '' ? [] : [args.trim()])].join(', ')})`;
-  });
-  if (/ENGINE = (?!Replicated)[A-Za-z]*MergeTree/.test(out)) throw new Error(`an engine of ${name} was not made replicated: ${s.slice(0, 200)}`);
+  out = out.replace(
+    new RegExp(`ENGINE = (${ENGINES.join('|')})\\(([^)]*)\\)`),
+    (_all, engine: string, args: string) => {
+      const path = `'/clickhouse/tables/{shard}/${db}/${table}${migration === undefined ? '' : `/${String(migration).padStart(4, '0')}`}'`;
+      return `ENGINE = Replicated${engine}(${[path, "'{replica}'", ...(args.trim() === '' ? [] : [args.trim()])].join(', ')})`;
+    },
+  );
+  if (/ENGINE = (?!Replicated)[A-Za-z]*MergeTree/.test(out))
+    throw new Error(`an engine of ${name} was not made replicated: ${s.slice(0, 200)}`);
   return out;
 }

@@ -46,7 +46,11 @@ function data(c: FootprintCandle | CandleData): CandleData {
  * The rows of one 1m candle at native ticks: its cells and the candle itself, each carrying the
  * candle's trade count as `version` (complete state, never an increment).
  */
-export function footprintRows(exchange: string, symbol: string, candle: FootprintCandle | CandleData): { cells: FootprintCellRow[]; candle: CandleRow } {
+export function footprintRows(
+  exchange: string,
+  symbol: string,
+  candle: FootprintCandle | CandleData,
+): { cells: FootprintCellRow[]; candle: CandleRow } {
   const d = data(candle);
   if (d.timeframe !== '1m') throw new Error(`footprint_1m takes 1m candles, got ${d.timeframe}`);
   if (!d.onGrid) throw new Error('footprint_1m keeps native-tick levels: write candles before grouping');

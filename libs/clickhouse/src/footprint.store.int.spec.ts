@@ -8,7 +8,17 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GapEvent } from '@orderflow/contracts';
-import { type CandleData, type FootprintCandle, TIMEFRAMES, TIMEFRAME_MS, type Timeframe, buildProfile, formatFixed, pocAndValueArea, rollUp } from '@orderflow/footprint';
+import {
+  type CandleData,
+  type FootprintCandle,
+  TIMEFRAMES,
+  TIMEFRAME_MS,
+  type Timeframe,
+  buildProfile,
+  formatFixed,
+  pocAndValueArea,
+  rollUp,
+} from '@orderflow/footprint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClickHouse } from './clickhouse.connection.js';
 import { FootprintStore, type IngestedTrade } from './footprint.store.js';
@@ -26,7 +36,9 @@ const DB = 'of_store';
 const WHERE = `exchange = '${LTC.exchange}' AND symbol = '${LTC.symbol}'`;
 /** 18.16 pushes a timeframe filter into the UNION ALL branches only with this setting. */
 const VIEW_SETTINGS = { enable_optimize_predicate_expression: 1, ...SAME_TEXT_SETTINGS } as const;
-const SECONDS: Record<Timeframe, number> = Object.fromEntries(TIMEFRAMES.map((tf) => [tf, TIMEFRAME_MS[tf] / 1000])) as Record<Timeframe, number>;
+const SECONDS: Record<Timeframe, number> = Object.fromEntries(
+  TIMEFRAMES.map((tf) => [tf, TIMEFRAME_MS[tf] / 1000]),
+) as Record<Timeframe, number>;
 
 /** Exact notional (sum of price * volume over the levels) and VWAP truncated to 8 decimals of a price unit. */
 function notionalOf(c: CandleData | FootprintCandle): bigint {
@@ -41,7 +53,21 @@ function vwapOf(c: CandleData | FootprintCandle): string {
 function engineFootprintTsv(candles: readonly FootprintCandle[]): string {
   return candles
     .flatMap((c) =>
-      c.sortedLevels().map((l) => [c.openTime / 1000, l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades, l.buyVolume - l.sellVolume, l.buyVolume + l.sellVolume].join('\t') + '\n'),
+      c
+        .sortedLevels()
+        .map(
+          (l) =>
+            [
+              c.openTime / 1000,
+              l.price,
+              l.buyVolume,
+              l.sellVolume,
+              l.buyTrades,
+              l.sellTrades,
+              l.buyVolume - l.sellVolume,
+              l.buyVolume + l.sellVolume,
+            ].join('\t') + '\n',
+        ),
     )
     .join('');
 }
@@ -92,7 +118,9 @@ const FOOTPRINT_FROM_TRADES = (tf: Timeframe) => `SELECT toUInt32(b), price,
 FROM (${DEDUPED_TRADES(tf)})
 GROUP BY b, price
 ORDER BY b, price`;
-const CANDLES_FROM_TRADES = (tf: Timeframe) => `SELECT toUInt32(b), argMin(price, seq), max(price), min(price), argMax(price, seq),
+const CANDLES_FROM_TRADES = (
+  tf: Timeframe,
+) => `SELECT toUInt32(b), argMin(price, seq), max(price), min(price), argMax(price, seq),
        sumIf(toDecimal128(qty, 0), side = 'b') AS bv, sumIf(toDecimal128(qty, 0), side = 's') AS sv,
        countIf(side = 'b'), countIf(side = 's'), count(), bv - sv, bv + sv,
        arrayReduce('max', arrayCumSum(arrayMap(x -> x.2, arraySort(groupArray(tuple(seq, if(side = 'b', toInt64(qty), -toInt64(qty))))))) AS running),
@@ -108,7 +136,8 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
   let store: FootprintStore;
   let rec: Recording;
   let minutes: CandleData[];
-  const tsv = async (query: string) => (await ch.query({ query, format: 'TabSeparated', clickhouse_settings: VIEW_SETTINGS })).text();
+  const tsv = async (query: string) =>
+    (await ch.query({ query, format: 'TabSeparated', clickhouse_settings: VIEW_SETTINGS })).text();
   /** Merges off: "before merges" means it (each part as inserted); on again to OPTIMIZE. */
   const merges = async (on: boolean) => ch.command({ query: `SYSTEM ${on ? 'START' : 'STOP'} MERGES` });
   const optimizeAll = async () => {
@@ -118,7 +147,9 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
   };
 
   beforeAll(async () => {
-    server = await ((await import(SERVICES_URL)) as { startClickHouse(o: object): Promise<Server> }).startClickHouse({ analyst: false });
+    server = await ((await import(SERVICES_URL)) as { startClickHouse(o: object): Promise<Server> }).startClickHouse({
+      analyst: false,
+    });
     ch = connectClickHouse({ url: server.url });
     await migrate(ch, DB);
     store = new FootprintStore(ch, DB);
@@ -138,9 +169,12 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     const lossy = minutesOf(rec.trades.filter((_, i) => i % 3 !== 0));
     const stale = lossy.filter((c) => (c.openTime / 60_000) % 4 === 0);
     const staleVersion = new Map(stale.map((c) => [c.openTime, c.buyTrades + c.sellTrades]));
-    expect(minutes.filter((c) => (staleVersion.get(c.openTime) ?? Infinity) < c.buyTrades + c.sellTrades).length).toBeGreaterThan(400);
+    expect(
+      minutes.filter((c) => (staleVersion.get(c.openTime) ?? Infinity) < c.buyTrades + c.sellTrades).length,
+    ).toBeGreaterThan(400);
     const inBatches = async (cs: CandleData[], size: number) => {
-      for (let i = 0; i < cs.length; i += size) await store.insertMinutes(LTC.exchange, LTC.symbol, cs.slice(i, i + size));
+      for (let i = 0; i < cs.length; i += size)
+        await store.insertMinutes(LTC.exchange, LTC.symbol, cs.slice(i, i + size));
     };
     await inBatches(stale, 100); // first written from the lossy stream
     await inBatches(minutes, 500); // rewritten at higher versions (and all the other minutes)
@@ -155,15 +189,22 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     expect(await store.loadMinutes(LTC.exchange, LTC.symbol, b, a)).toEqual([]);
     expect(await store.loadMinutes(LTC.exchange, 'OTHER', 0, 4_102_444_800_000)).toEqual([]);
     // the notional the writer computed for each minute, as BigInt math over the engine's levels says
-    const notionals = await tsv(`SELECT toUInt32(minute), argMax(notional, version) FROM ${DB}.candles_1m WHERE ${WHERE} GROUP BY minute ORDER BY minute`);
+    const notionals = await tsv(
+      `SELECT toUInt32(minute), argMax(notional, version) FROM ${DB}.candles_1m WHERE ${WHERE} GROUP BY minute ORDER BY minute`,
+    );
     expect(notionals).toBe(minutes.map((c) => `${c.openTime / 1000}\t${notionalOf(c)}\n`).join(''));
-    // the wire form kept for each minute's final version (footprint_1m_wire): its levels as JSON and the engine's POC and value area
-    const wire = await tsv(`SELECT toUInt32(minute), version, poc, vah, val, cells_json FROM ${DB}.footprint_1m_wire FINAL WHERE ${WHERE} ORDER BY minute`);
+    // the wire form kept for each minute's final version (footprint_1m_wire): its levels as JSON and the engine's POC
+    // and value area
+    const wire = await tsv(
+      `SELECT toUInt32(minute), version, poc, vah, val, cells_json FROM ${DB}.footprint_1m_wire FINAL WHERE ${WHERE} ORDER BY minute`,
+    );
     expect(wire).toBe(
       minutes
         .map((c) => {
           const m = pocAndValueArea(buildProfile([c]))!;
-          const cells = JSON.stringify(c.levels.map((l) => [l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades]));
+          const cells = JSON.stringify(
+            c.levels.map((l) => [l.price, l.buyVolume, l.sellVolume, l.buyTrades, l.sellTrades]),
+          );
           return `${c.openTime / 1000}\t${c.buyTrades + c.sellTrades}\t${m.poc}\t${m.valueAreaHigh}\t${m.valueAreaLow}\t${cells}\n`;
         })
         .join(''),
@@ -185,9 +226,11 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     expect(await store.loadMinutes(LTC.exchange, LTC.symbol, 0, 4_102_444_800_000)).toEqual(minutes);
     // a vwap spelled out: the 1d candle of 2025-06-22
     const day = rollUp(minutes, '1d')[1]!;
-    expect(await tsv(`SELECT notional, vwap FROM ${DB}.candles WHERE ${WHERE} AND timeframe = '1d' AND bucket = toDateTime('2025-06-22 00:00:00', 'UTC')`)).toBe(
-      `${notionalOf(day)}\t${vwapOf(day)}\n`,
-    );
+    expect(
+      await tsv(
+        `SELECT notional, vwap FROM ${DB}.candles WHERE ${WHERE} AND timeframe = '1d' AND bucket = toDateTime('2025-06-22 00:00:00', 'UTC')`,
+      ),
+    ).toBe(`${notionalOf(day)}\t${vwapOf(day)}\n`);
   });
 
   it('loadDailyLevels: the 1d levels of each session, equal to the engine’s roll-up', async () => {
@@ -195,7 +238,9 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     expect(days.length).toBeGreaterThan(1);
     const got = await store.loadDailyLevels(LTC.exchange, LTC.symbol, 0, 4_102_444_800_000);
     expect(got).toEqual(days.map((d) => ({ dayMs: d.openTime, levels: d.toData().levels })));
-    expect(await store.loadDailyLevels(LTC.exchange, LTC.symbol, days[1]!.openTime, days[1]!.openTime + 86_400_000)).toEqual([{ dayMs: days[1]!.openTime, levels: days[1]!.toData().levels }]);
+    expect(
+      await store.loadDailyLevels(LTC.exchange, LTC.symbol, days[1]!.openTime, days[1]!.openTime + 86_400_000),
+    ).toEqual([{ dayMs: days[1]!.openTime, levels: days[1]!.toData().levels }]);
   });
 
   it('equals a direct SQL aggregation of the raw trades, some of them ingested twice', async () => {
@@ -205,7 +250,11 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     // a re-publish of 2,000 trades (later stream sequence), and archive copies of 50 (other µs)
     const later = t.length + 1000;
     await store.insertTrades(t.slice(40_000, 42_000).map((x, i) => ({ ...x, ingestSeq: ingestSeqOf(later + i) })));
-    await store.insertTrades(t.slice(90_000, 90_050).map((x, i) => ({ ...x, exchangeTimeUs: x.exchangeTimeUs + 321, ingestSeq: ingestSeqOf(later + 5000 + i) })));
+    await store.insertTrades(
+      t
+        .slice(90_000, 90_050)
+        .map((x, i) => ({ ...x, exchangeTimeUs: x.exchangeTimeUs + 321, ingestSeq: ingestSeqOf(later + 5000 + i) })),
+    );
     const raw = await tsv(`SELECT count(), uniqExact(trade_id) FROM ${DB}.trades WHERE ${WHERE}`);
     expect(raw).toBe(`${t.length + 2050}\t${t.length}\n`);
     for (const tf of TIMEFRAMES) {
@@ -245,13 +294,15 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     expect(await store.loadTrades(LTC.exchange, LTC.symbol, edgeFrom, edgeTo)).toEqual(wantEdge);
 
     // ids that need escaping, another symbol, and a first ingest that arrives after a later one
-    const odd: IngestedTrade[] = ['tab\there', 'line\nbreak', 'back\\slash', "quote'd", 'ümlaut-🚀', 'cr\rx'].map((id, i) => ({
-      ...t[0]!,
-      symbol: 'ESCAPES',
-      id,
-      exchangeTimeUs: t[0]!.exchangeTimeUs + i,
-      ingestSeq: 100 + i,
-    }));
+    const odd: IngestedTrade[] = ['tab\there', 'line\nbreak', 'back\\slash', "quote'd", 'ümlaut-🚀', 'cr\rx'].map(
+      (id, i) => ({
+        ...t[0]!,
+        symbol: 'ESCAPES',
+        id,
+        exchangeTimeUs: t[0]!.exchangeTimeUs + i,
+        ingestSeq: 100 + i,
+      }),
+    );
     await store.insertTrades(odd.map((x) => ({ ...x, price: x.price + 1, ingestSeq: x.ingestSeq + 50 })));
     await store.insertTrades([...odd].reverse());
     expect(await store.loadTrades(LTC.exchange, 'ESCAPES', 0, 4_102_444_800_000_000)).toEqual(odd);
@@ -270,7 +321,14 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     const events: GapEvent[] = [];
     const latest: GapEvent['status'][] = [];
     rec.gaps.forEach((g, i) => {
-      const ev = (status: GapEvent['status'], dt: number): GapEvent => ({ exchange: LTC.exchange, symbol: LTC.symbol, ...g, detectedAtMs: base + i * 10 + dt, status, reason: `${status}\tafter "REST"\n(${i})` });
+      const ev = (status: GapEvent['status'], dt: number): GapEvent => ({
+        exchange: LTC.exchange,
+        symbol: LTC.symbol,
+        ...g,
+        detectedAtMs: base + i * 10 + dt,
+        status,
+        reason: `${status}\tafter "REST"\n(${i})`,
+      });
       const story: GapEvent[] =
         i % 4 === 0
           ? [ev('detected', 0), ev('unfilled', 5)]
@@ -283,25 +341,45 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
       events.push(...story);
     });
     // an unfilled gap without times marks nothing; a retry of some events changes nothing
-    events.push({ exchange: LTC.exchange, symbol: LTC.symbol, fromId: '1', toId: '2', missing: 2, detectedAtMs: base, status: 'unfilled', reason: 'no times' });
+    events.push({
+      exchange: LTC.exchange,
+      symbol: LTC.symbol,
+      fromId: '1',
+      toId: '2',
+      missing: 2,
+      detectedAtMs: base,
+      status: 'unfilled',
+      reason: 'no times',
+    });
     await store.insertGaps(events.filter((_, i) => i % 2 === 0));
     await store.insertGaps(events.filter((_, i) => i % 2 === 1));
     await store.insertGaps(events.slice(0, 10));
 
-    const status = await tsv(`SELECT from_id, status, reason FROM ${DB}.gap_status WHERE ${WHERE} AND from_id != '1' ORDER BY toUInt64(from_id)`);
-    expect(status).toBe(rec.gaps.map((g, i) => `${g.fromId}\t${latest[i]}\t${latest[i]}\\tafter "REST"\\n(${i})\n`).join(''));
+    const status = await tsv(
+      `SELECT from_id, status, reason FROM ${DB}.gap_status WHERE ${WHERE} AND from_id != '1' ORDER BY toUInt64(from_id)`,
+    );
+    expect(status).toBe(
+      rec.gaps.map((g, i) => `${g.fromId}\t${latest[i]}\t${latest[i]}\\tafter "REST"\\n(${i})\n`).join(''),
+    );
 
     const unfilled = rec.gaps.filter((_, i) => latest[i] === 'unfilled');
     const others = rec.gaps.filter((_, i) => latest[i] !== 'unfilled');
     for (const tf of TIMEFRAMES) {
       const lenUs = TIMEFRAME_MS[tf] * 1000;
-      const overlaps = (startMs: number, gaps: typeof unfilled) => gaps.some((g) => startMs * 1000 <= g.toTimeUs && g.fromTimeUs < startMs * 1000 + lenUs);
+      const overlaps = (startMs: number, gaps: typeof unfilled) =>
+        gaps.some((g) => startMs * 1000 <= g.toTimeUs && g.fromTimeUs < startMs * 1000 + lenUs);
       const buckets = rollUp(minutes, tf).map((c) => c.openTime);
       const want = buckets.map((s) => `${s / 1000}\t${overlaps(s, unfilled) ? 0 : 1}\n`).join('');
-      expect(await tsv(`SELECT toUInt32(bucket), complete FROM ${DB}.candles WHERE ${WHERE} AND timeframe = '${tf}' ORDER BY bucket`), `complete ${tf}`).toBe(want);
+      expect(
+        await tsv(
+          `SELECT toUInt32(bucket), complete FROM ${DB}.candles WHERE ${WHERE} AND timeframe = '${tf}' ORDER BY bucket`,
+        ),
+        `complete ${tf}`,
+      ).toBe(want);
       // not vacuous: some buckets are incomplete; some touch only filled or detected gaps and stay complete
       if (tf !== '1d') expect(buckets.filter((s) => overlaps(s, unfilled)).length, tf).toBeGreaterThan(0);
-      if (tf === '1m' || tf === '5m') expect(buckets.filter((s) => overlaps(s, others) && !overlaps(s, unfilled)).length, tf).toBeGreaterThan(0);
+      if (tf === '1m' || tf === '5m')
+        expect(buckets.filter((s) => overlaps(s, others) && !overlaps(s, unfilled)).length, tf).toBeGreaterThan(0);
     }
     // the largest gap (629 ids, 18:48-18:59 on 2025-06-22) becoming unfilled later turns its buckets incomplete
     const big = rec.gaps.reduce((m, g) => (g.missing > m.missing ? g : m));
@@ -310,8 +388,19 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     expect(latest[bigAt]).not.toBe('unfilled');
     const q = `SELECT count() FROM ${DB}.candles WHERE ${WHERE} AND timeframe = '1m' AND complete = 0 AND bucket >= toDateTime('2025-06-22 18:48:00', 'UTC') AND bucket <= toDateTime('2025-06-22 18:59:00', 'UTC')`;
     expect(await tsv(q)).toBe('0\n');
-    await store.insertGaps([{ exchange: LTC.exchange, symbol: LTC.symbol, ...big, detectedAtMs: base + 10_000, status: 'unfilled', reason: 'given up' }]);
-    const minutesInBig = minutes.filter((c) => c.openTime * 1000 <= big.toTimeUs && big.fromTimeUs < c.openTime * 1000 + 60_000_000).length;
+    await store.insertGaps([
+      {
+        exchange: LTC.exchange,
+        symbol: LTC.symbol,
+        ...big,
+        detectedAtMs: base + 10_000,
+        status: 'unfilled',
+        reason: 'given up',
+      },
+    ]);
+    const minutesInBig = minutes.filter(
+      (c) => c.openTime * 1000 <= big.toTimeUs && big.fromTimeUs < c.openTime * 1000 + 60_000_000,
+    ).length;
     expect(minutesInBig).toBe(2); // the minutes of the last trade before and the first after: nothing traded in between
     expect(await tsv(q)).toBe(`${minutesInBig}\n`);
   });
@@ -324,9 +413,15 @@ describe('FootprintStore on ClickHouse with a real recording', needsLtc, () => {
     await store.insertMinutes(LTC.exchange, 'LATEST', some);
     expect(await store.latestTimeUs(LTC.exchange, 'LATEST')).toBe(some.at(-1)!.lastTimeUs);
     const later = t.find((x) => x.exchangeTimeUs > some.at(-1)!.lastTimeUs + 7_200_000_000)!; // hours later
-    await store.insertTrades([{ ...t[0]!, symbol: 'LATEST' }, { ...later, symbol: 'LATEST' }]);
+    await store.insertTrades([
+      { ...t[0]!, symbol: 'LATEST' },
+      { ...later, symbol: 'LATEST' },
+    ]);
     expect(await store.latestTimeUs(LTC.exchange, 'LATEST')).toBe(later.exchangeTimeUs);
-    await store.insertTrades([{ ...t[5]!, symbol: 'ONLYTRADES' }, { ...t[3]!, symbol: 'ONLYTRADES' }]);
+    await store.insertTrades([
+      { ...t[5]!, symbol: 'ONLYTRADES' },
+      { ...t[3]!, symbol: 'ONLYTRADES' },
+    ]);
     expect(await store.latestTimeUs(LTC.exchange, 'ONLYTRADES')).toBe(t[5]!.exchangeTimeUs);
     await expect(store.latestTimeUs(LTC.exchange, 'LA TEST')).rejects.toThrow(/symbol "LA TEST"/);
   });

@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { FootprintStore, type IngestedTrade, MAX_GAP_MINUTES, gapMinutes } from './footprint.store.js';
 import { parseTsv, tsvEscape, tsvInt, tsvUnescape } from './tsv.js';
 
-const noServer = new Proxy({}, { get: () => () => Promise.reject(new Error('no request may be sent')) }) as unknown as ClickHouseClient;
+const noServer = new Proxy(
+  {},
+  { get: () => () => Promise.reject(new Error('no request may be sent')) },
+) as unknown as ClickHouseClient;
 const store = new FootprintStore(noServer, 'orderflow');
 
 const T0 = 1_750_507_440_000; // 2025-06-21 12:04:00 UTC, a minute start
@@ -37,16 +40,26 @@ describe('FootprintStore input checks (nothing is sent)', () => {
   });
 
   it('refuses exchange and symbol that are not tokens, and bad trades, naming the field', async () => {
-    await expect(store.insertTrades([{ ...trade, symbol: "LTC'USDT" }])).rejects.toThrow(/symbol "LTC'USDT" must be 1-64 characters/);
+    await expect(store.insertTrades([{ ...trade, symbol: "LTC'USDT" }])).rejects.toThrow(
+      /symbol "LTC'USDT" must be 1-64 characters/,
+    );
     await expect(store.insertTrades([{ ...trade, exchange: 'bin ance' }])).rejects.toThrow(/exchange "bin ance"/);
     await expect(store.insertTrades([{ ...trade, price: 0 }])).rejects.toThrow(/price must be a positive integer/);
-    await expect(store.insertTrades([{ ...trade, quantity: 1.5 }])).rejects.toThrow(/quantity must be a positive integer/);
-    await expect(store.insertTrades([{ ...trade, ingestSeq: 2 ** 53 }])).rejects.toThrow(/ingestSeq of trade 293517768 must be an integer in 0\.\.9007199254740991/);
+    await expect(store.insertTrades([{ ...trade, quantity: 1.5 }])).rejects.toThrow(
+      /quantity must be a positive integer/,
+    );
+    await expect(store.insertTrades([{ ...trade, ingestSeq: 2 ** 53 }])).rejects.toThrow(
+      /ingestSeq of trade 293517768 must be an integer in 0\.\.9007199254740991/,
+    );
     await expect(store.insertTrades([{ ...trade, receiveTimeMs: -1 }])).rejects.toThrow(/receive time/);
-    await expect(store.insertTrades([{ ...trade, id: 'x'.repeat(257) }])).rejects.toThrow(/trade id of binance LTCUSDT must be a string of 1-256 characters/);
+    await expect(store.insertTrades([{ ...trade, id: 'x'.repeat(257) }])).rejects.toThrow(
+      /trade id of binance LTCUSDT must be a string of 1-256 characters/,
+    );
     await expect(store.loadTrades('binance', 'LTC USDT', 0, 1)).rejects.toThrow(/symbol "LTC USDT"/);
     await expect(store.loadTrades('binance', 'LTCUSDT', 0.5, 1)).rejects.toThrow(/fromUs must be an integer/);
-    await expect(store.loadMinutes('binance', 'LTCUSDT', 0, Number.MAX_SAFE_INTEGER + 2)).rejects.toThrow(/toMs must be an integer/);
+    await expect(store.loadMinutes('binance', 'LTCUSDT', 0, Number.MAX_SAFE_INTEGER + 2)).rejects.toThrow(
+      /toMs must be an integer/,
+    );
   });
 
   it('answers an empty range or an empty batch without a request', async () => {
@@ -63,18 +76,25 @@ describe('FootprintStore input checks (nothing is sent)', () => {
       [8329, 107, 'buy'],
       [8328, 229, 'sell'],
     ]);
-    const bad = async (c: CandleData, msg: RegExp) => expect(store.insertMinutes('binance', 'LTCUSDT', [c])).rejects.toThrow(msg);
+    const bad = async (c: CandleData, msg: RegExp) =>
+      expect(store.insertMinutes('binance', 'LTCUSDT', [c])).rejects.toThrow(msg);
     await bad({ ...ok, timeframe: '5m' }, /footprint_1m takes 1m candles, got 5m/);
     await bad({ ...ok, step: 5, onGrid: false }, /native-tick levels \(step 1, mode 'nearest', onGrid\)/);
     await bad({ ...ok, onGrid: false }, /native-tick levels/);
     await bad({ ...ok, mode: 'down' }, /native-tick levels/);
     await bad({ ...ok, openTime: T0 + 1000 }, /openTime 1750507441000 is not the start of a minute/);
-    await bad({ ...ok, buyVolume: 106, delta: 106 - 229, maxDelta: 106, minDelta: 106 - 229 }, /its levels add up to buy 107 \(1 trades\), sell 229 \(1 trades\), the candle says 106/);
+    await bad(
+      { ...ok, buyVolume: 106, delta: 106 - 229, maxDelta: 106, minDelta: 106 - 229 },
+      /its levels add up to buy 107 \(1 trades\), sell 229 \(1 trades\), the candle says 106/,
+    );
     await bad({ ...ok, high: 8330 }, /open\/high\/low\/close \(8329\/8330\/8328\/8328\) are not its levels' prices/);
     await bad({ ...ok, levels: [...ok.levels].reverse() }, /levels must be ascending by price without repeats/);
     await bad({ ...ok, delta: 0 }, /delta 0 is not buyVolume - sellVolume/);
     await bad({ ...ok, lastTimeUs: (T0 + 60_000) * 1000 }, /lastTimeUs must be an integer in/);
-    await bad({ ...ok, levels: ok.levels.map((l) => ({ ...l, buyTrades: l.buyVolume > 0 ? 0 : 1 })) }, /volume without trades|add up/);
+    await bad(
+      { ...ok, levels: ok.levels.map((l) => ({ ...l, buyTrades: l.buyVolume > 0 ? 0 : 1 })) },
+      /volume without trades|add up/,
+    );
     const empty = new FootprintCandle('1m', T0).toData();
     await bad(empty, /empty candle|no levels|must be an integer in 1\.\./);
     await expect(store.insertMinutes('binance', 'LTC/USDT', [ok])).rejects.toThrow(/symbol "LTC\/USDT"/);
@@ -83,15 +103,32 @@ describe('FootprintStore input checks (nothing is sent)', () => {
   it('refuses a minute whose notional reaches 2^64 (candles_1m.notional is UInt64), computing it exactly', async () => {
     // price * quantity = (2^53 - 1) * 2049 = 18,455,751,272,964,290,559 >= 2^64 = 18,446,744,073,709,551,616
     const big = minute([[Number.MAX_SAFE_INTEGER, 2049, 'buy']]);
-    await expect(store.insertMinutes('binance', 'LTCUSDT', [big])).rejects.toThrow(/notional 18455751272964290559 \(price units \* quantity units\) does not fit candles_1m.notional \(UInt64, < 2\^64\)/);
+    await expect(store.insertMinutes('binance', 'LTCUSDT', [big])).rejects.toThrow(
+      /notional 18455751272964290559 \(price units \* quantity units\) does not fit candles_1m.notional \(UInt64, < 2\^64\)/,
+    );
     // 2048 units give 18,446,744,073,709,549,568 < 2^64: accepted, so it reaches the (absent) server
-    await expect(store.insertMinutes('binance', 'LTCUSDT', [minute([[Number.MAX_SAFE_INTEGER, 2048, 'buy']])])).rejects.toThrow(/no request may be sent/);
+    await expect(
+      store.insertMinutes('binance', 'LTCUSDT', [minute([[Number.MAX_SAFE_INTEGER, 2048, 'buy']])]),
+    ).rejects.toThrow(/no request may be sent/);
   });
 
   it('checks gap events', async () => {
-    const g: GapEvent = { exchange: 'binance', symbol: 'LTCUSDT', fromId: '10', toId: '12', missing: 3, detectedAtMs: T0, status: 'unfilled', reason: 'REST gave up' };
-    await expect(store.insertGaps([{ ...g, status: 'lost' as GapEvent['status'] }])).rejects.toThrow(/status of gap "10".."12" of binance LTCUSDT must be one of detected, filled, unfilled/);
-    await expect(store.insertGaps([{ ...g, fromTimeUs: T0 * 1000 + 5, toTimeUs: T0 * 1000 }])).rejects.toThrow(/fromTimeUs 1750507440000005 is after toTimeUs/);
+    const g: GapEvent = {
+      exchange: 'binance',
+      symbol: 'LTCUSDT',
+      fromId: '10',
+      toId: '12',
+      missing: 3,
+      detectedAtMs: T0,
+      status: 'unfilled',
+      reason: 'REST gave up',
+    };
+    await expect(store.insertGaps([{ ...g, status: 'lost' as GapEvent['status'] }])).rejects.toThrow(
+      /status of gap "10".."12" of binance LTCUSDT must be one of detected, filled, unfilled/,
+    );
+    await expect(store.insertGaps([{ ...g, fromTimeUs: T0 * 1000 + 5, toTimeUs: T0 * 1000 }])).rejects.toThrow(
+      /fromTimeUs 1750507440000005 is after toTimeUs/,
+    );
     await expect(store.insertGaps([{ ...g, fromTimeUs: 5, toTimeUs: T0 * 1000 }])).rejects.toThrow(/fromTimeUs of gap/);
     await expect(store.insertGaps([{ ...g, fromId: '' }])).rejects.toThrow(/fromId of gap/);
     await expect(store.insertGaps([{ ...g, missing: -1 }])).rejects.toThrow(/missing of gap/);
@@ -99,7 +136,9 @@ describe('FootprintStore input checks (nothing is sent)', () => {
 
   it('checks instruments: scales 0..15, tick >= 1, one row per instrument', async () => {
     const r = { exchange: 'binance', symbol: 'LTCUSDT', priceScale: 2, quantityScale: 3, tick: 1 };
-    await expect(store.upsertInstruments([{ ...r, priceScale: 16 }])).rejects.toThrow(/priceScale of instrument binance LTCUSDT must be an integer in 0\.\.15/);
+    await expect(store.upsertInstruments([{ ...r, priceScale: 16 }])).rejects.toThrow(
+      /priceScale of instrument binance LTCUSDT must be an integer in 0\.\.15/,
+    );
     await expect(store.upsertInstruments([{ ...r, tick: 0 }])).rejects.toThrow(/tick of instrument/);
     await expect(store.upsertInstruments([r, { ...r, tick: 5 }])).rejects.toThrow(/appears twice/);
   });
@@ -128,7 +167,8 @@ describe('TabSeparated text', () => {
   it('escapes what would end a field or a row, and reads ClickHouse escapes back', () => {
     expect(tsvEscape('plain-123')).toBe('plain-123');
     expect(tsvEscape('a\tb\nc\\d\re\0f')).toBe('a\\tb\\nc\\\\d\\re\\0f');
-    for (const s of ['a\tb\nc\\d\re\0f', "it's", 'ümlaut 🚀', '\\t literally', '']) expect(tsvUnescape(tsvEscape(s))).toBe(s);
+    for (const s of ['a\tb\nc\\d\re\0f', "it's", 'ümlaut 🚀', '\\t literally', ''])
+      expect(tsvUnescape(tsvEscape(s))).toBe(s);
     expect(tsvUnescape("it\\'s \\x41\\b")).toBe("it's A\b");
     expect(parseTsv('a\t1\nb\t2\n')).toEqual([
       ['a', '1'],

@@ -8,7 +8,16 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { FOOTPRINT_1M_WIRE_COLUMNS, type GapEvent, type MinuteWire, assertToken } from '@orderflow/contracts';
-import { type CandleData, MAX_PROFILE_LEVELS, MAX_TIME_US, MIN_TIME_US, type PriceLevel, type Trade, tradeRejectReason, valueAreaIndices } from '@orderflow/footprint';
+import {
+  type CandleData,
+  MAX_PROFILE_LEVELS,
+  MAX_TIME_US,
+  MIN_TIME_US,
+  type PriceLevel,
+  type Trade,
+  tradeRejectReason,
+  valueAreaIndices,
+} from '@orderflow/footprint';
 import { clickHouseDateTime } from './footprint.rows.js';
 import { assertIdentifier, quoteString } from './sql.js';
 import { parseTsv, tsvEscape, tsvInt, tsvUnescape } from './tsv.js';
@@ -53,8 +62,28 @@ const MAX_SEC = MAX_TIME_US / 1_000_000;
 const MAX_SCALE = 15;
 const MAX_ID_LENGTH = 256;
 
-const TRADE_COLUMNS = ['exchange', 'symbol', 'trade_id', 'price', 'quantity', 'side', 'exchange_time_us', 'receive_time_ms', 'ingest_seq'];
-const CELL_COLUMNS = ['exchange', 'symbol', 'minute', 'price', 'buy_volume', 'sell_volume', 'buy_trades', 'sell_trades', 'version'];
+const TRADE_COLUMNS = [
+  'exchange',
+  'symbol',
+  'trade_id',
+  'price',
+  'quantity',
+  'side',
+  'exchange_time_us',
+  'receive_time_ms',
+  'ingest_seq',
+];
+const CELL_COLUMNS = [
+  'exchange',
+  'symbol',
+  'minute',
+  'price',
+  'buy_volume',
+  'sell_volume',
+  'buy_trades',
+  'sell_trades',
+  'version',
+];
 const CANDLE_COLUMNS = [
   'exchange',
   'symbol',
@@ -75,7 +104,18 @@ const CANDLE_COLUMNS = [
   'notional',
 ];
 const WIRE_COLUMNS = [...FOOTPRINT_1M_WIRE_COLUMNS];
-const GAP_COLUMNS = ['exchange', 'symbol', 'from_id', 'to_id', 'missing', 'from_time_us', 'to_time_us', 'status', 'detected_at_ms', 'reason'];
+const GAP_COLUMNS = [
+  'exchange',
+  'symbol',
+  'from_id',
+  'to_id',
+  'missing',
+  'from_time_us',
+  'to_time_us',
+  'status',
+  'detected_at_ms',
+  'reason',
+];
 const GAP_MINUTE_COLUMNS = ['exchange', 'symbol', 'minute', 'from_id', 'to_id'];
 const INSTRUMENT_COLUMNS = ['exchange', 'symbol', 'price_scale', 'quantity_scale', 'tick_units', 'updated_at'];
 const GAP_STATUSES: readonly string[] = ['detected', 'filled', 'unfilled'];
@@ -108,7 +148,8 @@ export class FootprintStore {
   }
 
   /**
-   * 1m candles at native ticks (onGrid, step 1): footprint_1m cells, their wire form (footprint_1m_wire, minuteWire) and candles_1m rows (with notional), version = trade count.
+   * 1m candles at native ticks (onGrid, step 1): footprint_1m cells, their wire form (footprint_1m_wire, minuteWire)
+   * and candles_1m rows (with notional), version = trade count.
    * One INSERT per table per call. Rejects other timeframes / off-grid candles.
    *
    * The cells go first: a candle row at version v is only ever written after all of v's cells,
@@ -124,13 +165,18 @@ export class FootprintStore {
     let rows = '';
     let wire = '';
     for (const c of candles) {
-      const notional = checkMinute(c, `${exchange} ${symbol} 1m candle at ${typeof c.openTime === 'number' ? c.openTime : String(c.openTime)}`);
+      const notional = checkMinute(
+        c,
+        `${exchange} ${symbol} 1m candle at ${typeof c.openTime === 'number' ? c.openTime : String(c.openTime)}`,
+      );
       const minute = clickHouseDateTime(c.openTime);
       const version = c.buyTrades + c.sellTrades;
-      for (const l of c.levels) cells += `${exchange}\t${symbol}\t${minute}\t${l.price}\t${l.buyVolume}\t${l.sellVolume}\t${l.buyTrades}\t${l.sellTrades}\t${version}\n`;
+      for (const l of c.levels)
+        cells += `${exchange}\t${symbol}\t${minute}\t${l.price}\t${l.buyVolume}\t${l.sellVolume}\t${l.buyTrades}\t${l.sellTrades}\t${version}\n`;
       rows += `${exchange}\t${symbol}\t${minute}\t${c.open}\t${c.high}\t${c.low}\t${c.close}\t${c.buyVolume}\t${c.sellVolume}\t${c.buyTrades}\t${c.sellTrades}\t${c.maxDelta}\t${c.minDelta}\t${c.firstTimeUs}\t${c.lastTimeUs}\t${version}\t${notional}\n`;
       const w = minuteWire(c);
-      if (w !== null) wire += `${exchange}\t${symbol}\t${minute}\t${version}\t${w.poc}\t${w.vah}\t${w.val}\t${w.cellsJson}\n`;
+      if (w !== null)
+        wire += `${exchange}\t${symbol}\t${minute}\t${version}\t${w.poc}\t${w.vah}\t${w.val}\t${w.cellsJson}\n`;
     }
     await this.insertTsv('footprint_1m', CELL_COLUMNS, cells);
     if (wire !== '') await this.insertTsv('footprint_1m_wire', WIRE_COLUMNS, wire);
@@ -153,7 +199,10 @@ export class FootprintStore {
       const from = g.fromTimeUs;
       const to = g.toTimeUs;
       if (from !== undefined && to !== undefined) {
-        for (const m of gapMinutes(from, to)) minutes.add(`${g.exchange}\t${g.symbol}\t${clickHouseDateTime(m * 60_000)}\t${tsvEscape(g.fromId)}\t${tsvEscape(g.toId)}\n`);
+        for (const m of gapMinutes(from, to))
+          minutes.add(
+            `${g.exchange}\t${g.symbol}\t${clickHouseDateTime(m * 60_000)}\t${tsvEscape(g.fromId)}\t${tsvEscape(g.toId)}\n`,
+          );
       }
       gaps += `${g.exchange}\t${g.symbol}\t${tsvEscape(g.fromId)}\t${tsvEscape(g.toId)}\t${g.missing}\t${from ?? 0}\t${to ?? 0}\t${g.status}\t${g.detectedAtMs}\t${tsvEscape(g.reason)}\n`;
     }
@@ -269,7 +318,8 @@ ORDER BY t.1, t.5, trade_id`;
     const where = `exchange = ${quoteString(exchange)} AND symbol = ${quoteString(symbol)} AND minute >= toDateTime(${fromSec}, 'UTC') AND minute < toDateTime(${toSec}, 'UTC')`;
     let problem = '';
     for (let attempt = 0; attempt < 3; attempt++) {
-      const candleRows = await this.selectTsv(`SELECT m, v, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12 FROM
+      const candleRows = await this
+        .selectTsv(`SELECT m, v, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12 FROM
 (
     SELECT toUInt32(minute) AS m, max(version) AS v,
            argMax(tuple(open, high, low, close, buy_volume, sell_volume, buy_trades, sell_trades, max_delta, min_delta, first_time_us, last_time_us), version) AS c
@@ -279,7 +329,8 @@ ORDER BY t.1, t.5, trade_id`;
 )
 ORDER BY m`);
       if (candleRows.length === 0) return [];
-      const cellRows = await this.selectTsv(`SELECT toUInt32(minute) AS m, version, price, any(buy_volume), any(sell_volume), any(buy_trades), any(sell_trades)
+      const cellRows = await this
+        .selectTsv(`SELECT toUInt32(minute) AS m, version, price, any(buy_volume), any(sell_volume), any(buy_trades), any(sell_trades)
 FROM ${this.db}.footprint_1m
 WHERE ${where}
 GROUP BY minute, version, price
@@ -323,7 +374,10 @@ ORDER BY m, version, price`);
           onGrid: true,
           levels: levels.get(`${f[0]}/${f[1]}`) ?? [],
         };
-        const sums = c.levels.reduce((a, l) => [a[0]! + l.buyVolume, a[1]! + l.sellVolume, a[2]! + l.buyTrades + l.sellTrades], [0, 0, 0]);
+        const sums = c.levels.reduce(
+          (a, l) => [a[0]! + l.buyVolume, a[1]! + l.sellVolume, a[2]! + l.buyTrades + l.sellTrades],
+          [0, 0, 0],
+        );
         if (sums[0] !== c.buyVolume || sums[1] !== c.sellVolume || sums[2] !== tsvInt(f[1], 'candle version')) {
           problem = `${exchange} ${symbol} minute ${clickHouseDateTime(c.openTime)} version ${f[1]}: its cells add up to buy ${sums[0]}, sell ${sums[1]}, ${sums[2]} trades, the candle says ${c.buyVolume}, ${c.sellVolume}, ${f[1]}`;
           break;
@@ -349,7 +403,9 @@ ORDER BY m, version, price`);
     const [c] = await this.selectTsv(`SELECT count(), max(last_time_us) FROM ${this.db}.candles_1m WHERE ${where}`);
     const candle = tsvInt(c?.[0], 'candles count') > 0 ? tsvInt(c?.[1], 'candle last time') : null;
     const fromHour = candle === null ? 0 : Math.floor(candle / HOUR_US);
-    const [t] = await this.selectTsv(`SELECT count(), max(exchange_time_us) FROM ${this.db}.trades WHERE ${where} AND intDiv(exchange_time_us, ${HOUR_US}) >= ${fromHour}`);
+    const [t] = await this.selectTsv(
+      `SELECT count(), max(exchange_time_us) FROM ${this.db}.trades WHERE ${where} AND intDiv(exchange_time_us, ${HOUR_US}) >= ${fromHour}`,
+    );
     const trade = tsvInt(t?.[0], 'trades count') > 0 ? tsvInt(t?.[1], 'trade time') : null;
     if (candle === null) return trade;
     return trade === null ? candle : Math.max(candle, trade);
@@ -360,12 +416,18 @@ ORDER BY m, version, price`);
    * ascending by day and price, from the analyst view `footprint` (final rows whatever merges
    * have run). What the aggregator needs to know the prior sessions' POCs after a restart.
    */
-  async loadDailyLevels(exchange: string, symbol: string, fromMs: number, toMs: number): Promise<{ dayMs: number; levels: PriceLevel[] }[]> {
+  async loadDailyLevels(
+    exchange: string,
+    symbol: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<{ dayMs: number; levels: PriceLevel[] }[]> {
     assertToken(exchange, 'exchange');
     assertToken(symbol, 'symbol');
     assertInt(fromMs, 0, MAX_TIME_US / 1000, 'fromMs');
     assertInt(toMs, 0, MAX_TIME_US / 1000, 'toMs');
-    const rows = await this.selectTsv(`SELECT toUInt32(bucket), price, toString(buy_volume), toString(sell_volume), buy_trades, sell_trades
+    const rows = await this
+      .selectTsv(`SELECT toUInt32(bucket), price, toString(buy_volume), toString(sell_volume), buy_trades, sell_trades
 FROM ${this.db}.footprint
 WHERE exchange = ${quoteString(exchange)} AND symbol = ${quoteString(symbol)} AND timeframe = '1d'
   AND bucket >= toDateTime(${Math.floor(fromMs / 1000)}) AND bucket < toDateTime(${Math.ceil(toMs / 1000)})
@@ -434,7 +496,10 @@ export function gapMinutes(fromUs: number, toUs: number): number[] {
   const count = last - first + 1;
   if (count <= MAX_GAP_MINUTES) return Array.from({ length: count }, (_, i) => first + i);
   const half = MAX_GAP_MINUTES / 2;
-  return [...Array.from({ length: half }, (_, i) => first + i), ...Array.from({ length: half }, (_, i) => last - half + 1 + i)];
+  return [
+    ...Array.from({ length: half }, (_, i) => first + i),
+    ...Array.from({ length: half }, (_, i) => last - half + 1 + i),
+  ];
 }
 
 /**
@@ -474,17 +539,23 @@ function checkMinute(c: CandleData, what: string): bigint {
   if (c === null || typeof c !== 'object') throw new Error(`${what}: not a candle`);
   if (c.timeframe !== '1m') throw new Error(`${what}: footprint_1m takes 1m candles, got ${String(c.timeframe)}`);
   if (c.step !== 1 || c.mode !== 'nearest' || c.onGrid !== true) {
-    throw new Error(`${what}: the store keeps native-tick levels (step 1, mode 'nearest', onGrid), got step ${c.step}, mode ${c.mode}, onGrid ${c.onGrid}: write candles before grouping`);
+    throw new Error(
+      `${what}: the store keeps native-tick levels (step 1, mode 'nearest', onGrid), got step ${c.step}, mode ${c.mode}, onGrid ${c.onGrid}: write candles before grouping`,
+    );
   }
   assertInt(c.openTime, MIN_SEC * 1000, MAX_SEC * 1000 - 60_000, `${what}: openTime`);
   if (c.openTime % 60_000 !== 0) throw new Error(`${what}: openTime ${c.openTime} is not the start of a minute`);
   for (const k of ['buyVolume', 'sellVolume'] as const) assertInt(c[k], 0, Number.MAX_SAFE_INTEGER, `${what}: ${k}`);
   for (const k of ['buyTrades', 'sellTrades'] as const) assertInt(c[k], 0, UINT32_MAX, `${what}: ${k}`);
-  for (const k of ['open', 'high', 'low', 'close'] as const) assertInt(c[k], 1, Number.MAX_SAFE_INTEGER, `${what}: ${k}`);
-  for (const k of ['delta', 'maxDelta', 'minDelta'] as const) assertInt(c[k], -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, `${what}: ${k}`);
+  for (const k of ['open', 'high', 'low', 'close'] as const)
+    assertInt(c[k], 1, Number.MAX_SAFE_INTEGER, `${what}: ${k}`);
+  for (const k of ['delta', 'maxDelta', 'minDelta'] as const)
+    assertInt(c[k], -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, `${what}: ${k}`);
   if (c.buyTrades + c.sellTrades === 0) throw new Error(`${what}: an empty candle (no trades) is not stored`);
-  if (c.delta !== c.buyVolume - c.sellVolume) throw new Error(`${what}: delta ${c.delta} is not buyVolume - sellVolume`);
-  if (!(c.minDelta <= c.delta && c.delta <= c.maxDelta)) throw new Error(`${what}: delta ${c.delta} is outside [minDelta ${c.minDelta}, maxDelta ${c.maxDelta}]`);
+  if (c.delta !== c.buyVolume - c.sellVolume)
+    throw new Error(`${what}: delta ${c.delta} is not buyVolume - sellVolume`);
+  if (!(c.minDelta <= c.delta && c.delta <= c.maxDelta))
+    throw new Error(`${what}: delta ${c.delta} is outside [minDelta ${c.minDelta}, maxDelta ${c.maxDelta}]`);
   const startUs = c.openTime * 1000;
   assertInt(c.firstTimeUs, startUs, startUs + MINUTE_US - 1, `${what}: firstTimeUs`);
   // the times of the open and the close trade: both in the minute (not ordered: a close can be older than the open)
@@ -499,14 +570,19 @@ function checkMinute(c: CandleData, what: string): bigint {
   const prices = new Set<number>();
   for (const l of c.levels) {
     assertInt(l.price, 1, Number.MAX_SAFE_INTEGER, `${what}: level price`);
-    if (l.price <= prev) throw new Error(`${what}: levels must be ascending by price without repeats (${l.price} after ${prev})`);
+    if (l.price <= prev)
+      throw new Error(`${what}: levels must be ascending by price without repeats (${l.price} after ${prev})`);
     prev = l.price;
     prices.add(l.price);
     assertInt(l.buyVolume, 0, Number.MAX_SAFE_INTEGER, `${what}: buy volume at ${l.price}`);
     assertInt(l.sellVolume, 0, Number.MAX_SAFE_INTEGER, `${what}: sell volume at ${l.price}`);
     assertInt(l.buyTrades, 0, UINT32_MAX, `${what}: buy trades at ${l.price}`);
     assertInt(l.sellTrades, 0, UINT32_MAX, `${what}: sell trades at ${l.price}`);
-    if (l.buyVolume > 0 !== l.buyTrades > 0 || l.sellVolume > 0 !== l.sellTrades > 0 || l.buyTrades + l.sellTrades === 0) {
+    if (
+      l.buyVolume > 0 !== l.buyTrades > 0 ||
+      l.sellVolume > 0 !== l.sellTrades > 0 ||
+      l.buyTrades + l.sellTrades === 0
+    ) {
       throw new Error(`${what}: level ${l.price} has volume without trades or trades without volume`);
     }
     buy += l.buyVolume;
@@ -516,23 +592,36 @@ function checkMinute(c: CandleData, what: string): bigint {
     notional += BigInt(l.price) * BigInt(l.buyVolume + l.sellVolume);
   }
   if (buy !== c.buyVolume || sell !== c.sellVolume || buyTrades !== c.buyTrades || sellTrades !== c.sellTrades) {
-    throw new Error(`${what}: its levels add up to buy ${buy} (${buyTrades} trades), sell ${sell} (${sellTrades} trades), the candle says ${c.buyVolume} (${c.buyTrades}), ${c.sellVolume} (${c.sellTrades})`);
+    throw new Error(
+      `${what}: its levels add up to buy ${buy} (${buyTrades} trades), sell ${sell} (${sellTrades} trades), the candle says ${c.buyVolume} (${c.buyTrades}), ${c.sellVolume} (${c.sellTrades})`,
+    );
   }
-  if (c.low !== c.levels[0]!.price || c.high !== c.levels[c.levels.length - 1]!.price || !prices.has(c.open) || !prices.has(c.close)) {
-    throw new Error(`${what}: open/high/low/close (${c.open}/${c.high}/${c.low}/${c.close}) are not its levels' prices (${c.levels[0]!.price}..${prev})`);
+  if (
+    c.low !== c.levels[0]!.price ||
+    c.high !== c.levels[c.levels.length - 1]!.price ||
+    !prices.has(c.open) ||
+    !prices.has(c.close)
+  ) {
+    throw new Error(
+      `${what}: open/high/low/close (${c.open}/${c.high}/${c.low}/${c.close}) are not its levels' prices (${c.levels[0]!.price}..${prev})`,
+    );
   }
   if (notional >= UINT64_LIMIT) {
-    throw new Error(`${what}: notional ${notional} (price units * quantity units) does not fit candles_1m.notional (UInt64, < 2^64)`);
+    throw new Error(
+      `${what}: notional ${notional} (price units * quantity units) does not fit candles_1m.notional (UInt64, < 2^64)`,
+    );
   }
   return notional;
 }
 
 function assertInt(v: unknown, min: number, max: number, what: string): asserts v is number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new Error(`${what} must be an integer in ${min}..${max}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new Error(`${what} must be an integer in ${min}..${max}, got ${String(v)}`);
 }
 
 function assertId(id: unknown, what: string): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new Error(`${what} must be a string of 1-${MAX_ID_LENGTH} characters`);
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)
+    throw new Error(`${what} must be a string of 1-${MAX_ID_LENGTH} characters`);
 }
 
 function describeId(id: unknown): string {
@@ -549,11 +638,13 @@ export function assertGapEvent(g: GapEvent): void {
   assertId(g.toId, `toId of ${what}`);
   assertInt(g.missing, 0, Number.MAX_SAFE_INTEGER, `missing of ${what}`);
   assertInt(g.detectedAtMs, 0, Number.MAX_SAFE_INTEGER, `detectedAtMs of ${what}`);
-  if (!GAP_STATUSES.includes(g.status)) throw new Error(`status of ${what} must be one of ${GAP_STATUSES.join(', ')}, got ${JSON.stringify(g.status)}`);
+  if (!GAP_STATUSES.includes(g.status))
+    throw new Error(`status of ${what} must be one of ${GAP_STATUSES.join(', ')}, got ${JSON.stringify(g.status)}`);
   if (typeof g.reason !== 'string') throw new Error(`reason of ${what} must be a string`);
   const from = g.fromTimeUs;
   const to = g.toTimeUs;
   if (from !== undefined) assertInt(from, MIN_TIME_US, MAX_TIME_US - 1, `fromTimeUs of ${what}`);
   if (to !== undefined) assertInt(to, MIN_TIME_US, MAX_TIME_US - 1, `toTimeUs of ${what}`);
-  if (from !== undefined && to !== undefined && from > to) throw new Error(`${what}: fromTimeUs ${from} is after toTimeUs ${to}`);
+  if (from !== undefined && to !== undefined && from > to)
+    throw new Error(`${what}: fromTimeUs ${from} is after toTimeUs ${to}`);
 }

@@ -1,4 +1,7 @@
-/** @orderflow/clickhouse: the client, SQL helpers, the versioned schema migrations, the footprint writer and the history reader. */
+/**
+ * @orderflow/clickhouse: the client, SQL helpers, the versioned schema migrations, the footprint writer and the history
+ * reader.
+ */
 export * from './clickhouse.connection.js';
 export * from './migrations.js';
 export * from './sql.js';

@@ -35,7 +35,9 @@ export const EQUIVALENT_CHECKSUMS: Readonly<Record<number, readonly string[]>> =
 /** One statement of a migration file and, if it has one, the query that decides whether it runs. */
 export interface MigrationStep {
   query: string;
-  /** `-- @if <SELECT ...>` on the line(s) before the statement: it runs only when this query's single value is not 0. */
+  /**
+   * `-- @if <SELECT ...>` on the line(s) before the statement: it runs only when this query's single value is not 0.
+   */
   guard?: string;
 }
 
@@ -79,7 +81,13 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
     if (!m) continue;
     const sql = readFileSync(dir + file, 'utf8');
-    out.push({ version: Number(m[1]), name: m[2]!, file, sql, checksum: createHash('sha256').update(sql).digest('hex') });
+    out.push({
+      version: Number(m[1]),
+      name: m[2]!,
+      file,
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    });
   }
   const versions = out.map((x) => x.version);
   if (new Set(versions).size !== versions.length) throw new Error(`migrations in ${dir}: two files share a version`);
@@ -103,13 +111,23 @@ export interface MigrateResult {
 export async function migrate(
   ch: SqlRunner,
   database: string,
-  o: { migrations?: Migration[]; log?: (m: string) => void; cluster?: string; equivalentChecksums?: Readonly<Record<number, readonly string[]>> } = {},
+  o: {
+    migrations?: Migration[];
+    log?: (m: string) => void;
+    cluster?: string;
+    equivalentChecksums?: Readonly<Record<number, readonly string[]>>;
+  } = {},
 ): Promise<MigrateResult> {
   const db = assertIdentifier(database, 'database');
   const log = o.log ?? (() => undefined);
   // CLICKHOUSE_CLUSTER: the replicated variant of every statement (cluster.variant.ts)
   const variant = (q: string, migration?: number) => (o.cluster ? clusterStatement(q, o.cluster, migration) : q);
-  const engines = await (await ch.query({ query: `SELECT engine FROM system.tables WHERE database = '${db}' AND name = 'schema_migrations'`, format: 'JSONEachRow' })).json<{ engine: string }>();
+  const engines = await (
+    await ch.query({
+      query: `SELECT engine FROM system.tables WHERE database = '${db}' AND name = 'schema_migrations'`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ engine: string }>();
   const replicated = engines[0]?.engine.startsWith('Replicated');
   if (engines.length > 0 && replicated !== Boolean(o.cluster)) {
     throw new Error(
@@ -120,9 +138,16 @@ export async function migrate(
   }
   await ch.command({ query: variant(`CREATE DATABASE IF NOT EXISTS ${db}`) });
   await ch.command({
-    query: variant(`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`),
+    query: variant(
+      `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
+    ),
   });
-  const rows = await (await ch.query({ query: `SELECT version, name, checksum FROM ${db}.schema_migrations FINAL`, format: 'JSONEachRow' })).json<{
+  const rows = await (
+    await ch.query({
+      query: `SELECT version, name, checksum FROM ${db}.schema_migrations FINAL`,
+      format: 'JSONEachRow',
+    })
+  ).json<{
     version: number;
     name: string;
     checksum: string;
@@ -132,8 +157,13 @@ export async function migrate(
   for (const m of o.migrations ?? loadMigrations()) {
     const prior = done.get(m.version);
     if (prior) {
-      if (prior.checksum !== m.checksum && !(o.equivalentChecksums ?? EQUIVALENT_CHECKSUMS)[m.version]?.includes(prior.checksum)) {
-        throw new Error(`migration ${m.file} was applied with different content (checksum ${prior.checksum.slice(0, 12)}, now ${m.checksum.slice(0, 12)}): add a new migration instead of editing it`);
+      if (
+        prior.checksum !== m.checksum &&
+        !(o.equivalentChecksums ?? EQUIVALENT_CHECKSUMS)[m.version]?.includes(prior.checksum)
+      ) {
+        throw new Error(
+          `migration ${m.file} was applied with different content (checksum ${prior.checksum.slice(0, 12)}, now ${m.checksum.slice(0, 12)}): add a new migration instead of editing it`,
+        );
       }
       result.skipped.push(m.version);
       continue;
@@ -148,13 +178,18 @@ export async function migrate(
         }
         await ch.command({ query: variant(query, m.version) });
       } catch (e) {
-        throw new Error(`migration ${m.file}, statement ${i + 1} of ${statements.length} failed: ${(e as Error).message}`, { cause: e });
+        throw new Error(
+          `migration ${m.file}, statement ${i + 1} of ${statements.length} failed: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
     }
     await ch.command({
       query: `INSERT INTO ${db}.schema_migrations (version, name, checksum, applied_at) VALUES (${m.version}, '${m.name}', '${m.checksum}', now())`,
     });
-    log(`migration ${m.file} applied (${statements.length} statements${skippedSteps > 0 ? `, ${skippedSteps} skipped by their guard` : ''})`);
+    log(
+      `migration ${m.file} applied (${statements.length} statements${skippedSteps > 0 ? `, ${skippedSteps} skipped by their guard` : ''})`,
+    );
     result.applied.push(m.version);
   }
   return result;
@@ -164,7 +199,8 @@ export async function migrate(
 async function guardHolds(ch: SqlRunner, guard: string): Promise<boolean> {
   const rows = await (await ch.query({ query: guard, format: 'JSONEachRow' })).json<Record<string, unknown>>();
   const values = rows.length === 1 ? Object.values(rows[0]!) : [];
-  if (values.length !== 1) throw new Error(`guard must return one row with one value, got ${JSON.stringify(rows).slice(0, 200)}: ${guard}`);
+  if (values.length !== 1)
+    throw new Error(`guard must return one row with one value, got ${JSON.stringify(rows).slice(0, 200)}: ${guard}`);
   const v = Number(values[0]);
   if (!Number.isFinite(v)) throw new Error(`guard must return a number, got ${JSON.stringify(values[0])}: ${guard}`);
   return v !== 0;

@@ -55,7 +55,13 @@ export type SettingValue = number | string;
 export const ROLE_PROFILES: Readonly<Record<ClickHouseRole, Readonly<Record<string, SettingValue>>>> = {
   migrator: { readonly: 0, allow_ddl: 1 },
   writer: { readonly: 0, allow_ddl: 0, max_execution_time: 60 },
-  reader: { readonly: 2, allow_ddl: 0, max_execution_time: 30, max_concurrent_queries_for_user: 8, max_memory_usage: 2_000_000_000 },
+  reader: {
+    readonly: 2,
+    allow_ddl: 0,
+    max_execution_time: 30,
+    max_concurrent_queries_for_user: 8,
+    max_memory_usage: 2_000_000_000,
+  },
   analyst: {
     readonly: 1,
     allow_ddl: 0,
@@ -121,8 +127,22 @@ export interface QuotaLimits {
 export const ROLE_QUOTAS: Readonly<Record<ClickHouseRole, QuotaLimits | null>> = {
   migrator: null,
   writer: null,
-  reader: { durationSeconds: 3600, queries: 360_000, errors: 0, resultRows: 0, readRows: 100_000_000_000, executionTimeSeconds: 14_400 },
-  analyst: { durationSeconds: 3600, queries: 2_000, errors: 0, resultRows: 0, readRows: 20_000_000_000, executionTimeSeconds: 3_600 },
+  reader: {
+    durationSeconds: 3600,
+    queries: 360_000,
+    errors: 0,
+    resultRows: 0,
+    readRows: 100_000_000_000,
+    executionTimeSeconds: 14_400,
+  },
+  analyst: {
+    durationSeconds: 3600,
+    queries: 2_000,
+    errors: 0,
+    resultRows: 0,
+    readRows: 20_000_000_000,
+    executionTimeSeconds: 3_600,
+  },
 };
 
 /** Privileges on <db>.* on a current version (GRANT ... ON <db>.*). */
@@ -177,24 +197,33 @@ interface CheckedRole {
 
 function checkNetworks(networks: readonly string[], what: string): readonly string[] {
   if (networks.length === 0) throw new Error(`${what} networks must not be empty`);
-  for (const n of networks) if (typeof n !== 'string' || !NETWORK.test(n)) throw new Error(`${what} network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`);
+  for (const n of networks)
+    if (typeof n !== 'string' || !NETWORK.test(n))
+      throw new Error(`${what} network "${String(n).slice(0, 60)}" must be an IPv4/IPv6 address or CIDR network`);
   return networks;
 }
 
 function checkRole(o: RoleUserOptions): CheckedRole {
-  if (!CLICKHOUSE_ROLES.includes(o.role)) throw new Error(`ClickHouse role "${String(o.role).slice(0, 40)}" must be one of ${CLICKHOUSE_ROLES.join(', ')}`);
+  if (!CLICKHOUSE_ROLES.includes(o.role))
+    throw new Error(`ClickHouse role "${String(o.role).slice(0, 40)}" must be one of ${CLICKHOUSE_ROLES.join(', ')}`);
   const what = `${o.role}`;
-  if (typeof o.password !== 'string' || o.password.length === 0) throw new Error(`${what} password must be a non-empty string`);
+  if (typeof o.password !== 'string' || o.password.length === 0)
+    throw new Error(`${what} password must be a non-empty string`);
   const settings: Record<string, SettingValue> = { ...ROLE_PROFILES[o.role], ...(o.settings ?? {}) };
   for (const [k, v] of Object.entries(settings)) {
     if (!SETTING_NAME.test(k)) throw new Error(`${what} setting name "${k.slice(0, 64)}" must match ${SETTING_NAME}`);
-    if (typeof v === 'number' ? !Number.isSafeInteger(v) || v < 0 : !SETTING_TEXT.test(v)) throw new Error(`${what} setting ${k} must be a non-negative integer or a word, got ${JSON.stringify(v).slice(0, 64)}`);
+    if (typeof v === 'number' ? !Number.isSafeInteger(v) || v < 0 : !SETTING_TEXT.test(v))
+      throw new Error(
+        `${what} setting ${k} must be a non-negative integer or a word, got ${JSON.stringify(v).slice(0, 64)}`,
+      );
   }
   const base = ROLE_QUOTAS[o.role];
   if (o.quota && !base) throw new Error(`the ${o.role} role has no quota to change`);
   const quota = base ? { ...base, ...(o.quota ?? {}) } : null;
   if (quota) {
-    for (const [k, v] of Object.entries(quota)) if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${what} quota ${k} must be a non-negative integer, got ${String(v)}`);
+    for (const [k, v] of Object.entries(quota))
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new Error(`${what} quota ${k} must be a non-negative integer, got ${String(v)}`);
     if (quota.durationSeconds < 1) throw new Error(`${what} quota durationSeconds must be at least 1`);
   }
   if (o.cluster && o.role !== 'migrator') throw new Error('only the migrator runs ON CLUSTER statements');
@@ -278,7 +307,8 @@ export interface DefaultUserOptions {
  * only and a password (stored as its SHA-256), full rights for the set-up and the tests' fixtures.
  */
 export function defaultUserXml(o: DefaultUserOptions): string {
-  if (typeof o.password !== 'string' || o.password.length === 0) throw new Error('default password must be a non-empty string');
+  if (typeof o.password !== 'string' || o.password.length === 0)
+    throw new Error('default password must be a non-empty string');
   const networks = checkNetworks(o.networks ?? DEFAULT_NETWORKS, 'default');
   const hash = createHash('sha256').update(o.password, 'utf8').digest('hex');
   return `        <default>

@@ -16,6 +16,9 @@ describe('SQL text helpers', () => {
   });
 
   it('splits migration files into statements', () => {
-    expect(splitStatements('-- note\nCREATE TABLE a (x UInt8)\nENGINE = Memory;\n\nSELECT 1;\n')).toEqual(['CREATE TABLE a (x UInt8)\nENGINE = Memory', 'SELECT 1']);
+    expect(splitStatements('-- note\nCREATE TABLE a (x UInt8)\nENGINE = Memory;\n\nSELECT 1;\n')).toEqual([
+      'CREATE TABLE a (x UInt8)\nENGINE = Memory',
+      'SELECT 1',
+    ]);
   });
 });

@@ -27,9 +27,26 @@ export function tsvEscape(value: string): string {
   return from === 0 ? value : out + value.slice(from);
 }
 
-const UNESCAPE: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r', '0': '\0', b: '\b', f: '\f', a: '\x07', v: '\v', "'": "'", '"': '"', '`': '`', '/': '/', '-': '-' };
+const UNESCAPE: Readonly<Record<string, string>> = {
+  '\\': '\\',
+  t: '\t',
+  n: '\n',
+  r: '\r',
+  '0': '\0',
+  b: '\b',
+  f: '\f',
+  a: '\x07',
+  v: '\v',
+  "'": "'",
+  '"': '"',
+  '`': '`',
+  '/': '/',
+  '-': '-',
+};
 
-/** A TabSeparated output field back to its string (ClickHouse escapes as in tsvEscape, plus \b \f \a \v \' and \xHH). */
+/**
+ * A TabSeparated output field back to its string (ClickHouse escapes as in tsvEscape, plus \b \f \a \v \' and \xHH).
+ */
 export function tsvUnescape(field: string): string {
   if (!field.includes('\\')) return field;
   let out = '';
@@ -59,8 +76,10 @@ export function parseTsv(text: string): string[][] {
 
 /** An integer field that must be a safe integer (every count, price and time the engine uses is). */
 export function tsvInt(field: string | undefined, what: string): number {
-  if (field === undefined || !/^-?\d+$/.test(field)) throw new Error(`${what}: expected an integer, got ${JSON.stringify(field)}`);
+  if (field === undefined || !/^-?\d+$/.test(field))
+    throw new Error(`${what}: expected an integer, got ${JSON.stringify(field)}`);
   const n = Number(field);
-  if (!Number.isSafeInteger(n)) throw new Error(`${what}: ${field} is beyond 2^53 - 1, the largest integer a JS number holds exactly`);
+  if (!Number.isSafeInteger(n))
+    throw new Error(`${what}: ${field} is beyond 2^53 - 1, the largest integer a JS number holds exactly`);
   return n;
 }

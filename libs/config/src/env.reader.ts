@@ -62,9 +62,15 @@ export class EnvReader {
       this.problems.push(`${name} is required (a comma-separated list)`);
       return [];
     }
-    const items = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const items = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     const bad = items.filter((s) => !pattern.test(s));
-    if (items.length === 0 || bad.length > 0) this.problems.push(`${name} must be a comma-separated list matching ${pattern}, bad: ${bad.join(', ') || '(empty)'}`);
+    if (items.length === 0 || bad.length > 0)
+      this.problems.push(
+        `${name} must be a comma-separated list matching ${pattern}, bad: ${bad.join(', ') || '(empty)'}`,
+      );
     return items;
   }
 

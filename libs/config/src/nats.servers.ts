@@ -4,7 +4,14 @@ const NATS_PROTOCOLS = ['nats:', 'tls:'];
 
 /** "nats://a:4222, nats://b:4222" → the servers, trimmed, without empty items or repeats. */
 function splitServerList(value: string): string[] {
-  return [...new Set(value.split(',').map((u) => u.trim()).filter((u) => u.length > 0))];
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0),
+    ),
+  ];
 }
 
 function isNatsUrl(u: string): boolean {
@@ -55,7 +62,9 @@ export function readNatsAuth(r: EnvReader): NatsAuth {
   const pass = r.optionalString('NATS_PASSWORD');
   if (user === undefined && pass === undefined) return {};
   if (user === undefined || pass === undefined) {
-    r.problem(`NATS_USER and NATS_PASSWORD go together: ${user === undefined ? 'NATS_USER' : 'NATS_PASSWORD'} is missing`);
+    r.problem(
+      `NATS_USER and NATS_PASSWORD go together: ${user === undefined ? 'NATS_USER' : 'NATS_PASSWORD'} is missing`,
+    );
     return {};
   }
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(user)) {

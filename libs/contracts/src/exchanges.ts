@@ -24,7 +24,12 @@ const REAL: readonly ExchangeInfo[] = [
 
 export const EXCHANGES: readonly ExchangeInfo[] = [
   ...REAL,
-  ...REAL.map((e) => ({ id: `sim-${e.id}`, protocol: e.protocol, label: `SIMULATED market (${e.label} protocol)`, simulated: true })),
+  ...REAL.map((e) => ({
+    id: `sim-${e.id}`,
+    protocol: e.protocol,
+    label: `SIMULATED market (${e.label} protocol)`,
+    simulated: true,
+  })),
 ];
 
 const BY_ID = new Map(EXCHANGES.map((e) => [e.id, e]));

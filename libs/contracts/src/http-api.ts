@@ -45,7 +45,10 @@ export interface MergedMemberInfo extends InstrumentRef {
   quantityFactor: number;
 }
 
-/** A merged cross-exchange view of GET /api/instruments (exchange `merged`, `merged-perp` ..., symbol BASE-QUOTE); prices in its common scales. */
+/**
+ * A merged cross-exchange view of GET /api/instruments (exchange `merged`, `merged-perp` ..., symbol BASE-QUOTE);
+ * prices in its common scales.
+ */
 export interface MergedViewInfo extends InstrumentInfo {
   members: MergedMemberInfo[];
 }
@@ -133,7 +136,10 @@ export interface ProfileResponse extends ViewHead, WireProfile {
   lvnPercentile: number;
 }
 
-/** A VWAP point of GET /api/vwap: exact decimals in the instrument's price scale, bands at 1, 2 and 3 standard deviations. */
+/**
+ * A VWAP point of GET /api/vwap: exact decimals in the instrument's price scale, bands at 1, 2 and 3 standard
+ * deviations.
+ */
 export interface WireVwapPoint {
   openTime: number;
   vwap: string;

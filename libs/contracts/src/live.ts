@@ -31,7 +31,8 @@ export function fnv1a32(s: string): number {
 
 /** The shard (0..shards-1) that owns an (exchange, symbol). Deterministic across processes and versions. */
 export function shardOf(exchange: string, symbol: string, shards: number): number {
-  if (!Number.isInteger(shards) || shards < 1 || shards > 1024) throw new Error(`shard count must be an integer 1..1024, got ${shards}`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024)
+    throw new Error(`shard count must be an integer 1..1024, got ${shards}`);
   return fnv1a32(`${exchange}.${symbol}`) % shards;
 }
 
@@ -41,7 +42,8 @@ export function liveSubject(exchange: string, symbol: string, timeframe: Timefra
 
 /** Nest message pattern (= NATS subject) of a shard's snapshot handler. */
 export function snapshotPattern(shard: number): string {
-  if (!Number.isInteger(shard) || shard < 0 || shard > 1023) throw new Error(`shard index must be an integer 0..1023, got ${shard}`);
+  if (!Number.isInteger(shard) || shard < 0 || shard > 1023)
+    throw new Error(`shard index must be an integer 0..1023, got ${shard}`);
   return `orderflow.agg.${shard}.snapshot`;
 }
 

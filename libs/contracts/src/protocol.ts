@@ -3,7 +3,8 @@ import type { InstrumentScales, SessionSummary } from './live.js';
 
 /**
  * The gateway's client protocol: what goes over Socket.IO (path /socket.io, namespace /) and in the
- * HTTP API's JSON (the responses: http-api.ts), written once for the gateway, the dashboard and the system tests. Prices and
+ * HTTP API's JSON (the responses: http-api.ts), written once for the gateway, the dashboard and the system tests.
+ * Prices and
  * quantities are integer units of the view's scales (`scales` in every snapshot and response:
  * price = units / 10^priceScale), so nothing is rounded; CSV exports print the exact decimals.
  *
@@ -23,7 +24,10 @@ import type { InstrumentScales, SessionSummary } from './live.js';
  * subscription: a client that sees a jump has a bug, not a network problem (Socket.IO is ordered).
  */
 
-/** Scales of a view: price = units / 10^priceScale; `tick` is the view's tick in its price units (for a merged view a multiple of every member's tick). */
+/**
+ * Scales of a view: price = units / 10^priceScale; `tick` is the view's tick in its price units (for a merged view a
+ * multiple of every member's tick).
+ */
 export type Scales = InstrumentScales;
 
 /** A footprint cell: [price, buyVolume, sellVolume, buyTrades, sellTrades] at the subscription's grouping. */
@@ -104,7 +108,10 @@ export interface SnapshotMessage {
   scales: Scales;
   /** Members of a merged view (exchange and symbol), in the order ties are broken. */
   members: { exchange: string; symbol: string }[];
-  /** False when the owning aggregator shard could not be reached: candles come from ClickHouse only, updates follow once it answers. */
+  /**
+   * False when the owning aggregator shard could not be reached: candles come from ClickHouse only, updates follow once
+   * it answers.
+   */
   live: boolean;
   /** False when ClickHouse could not be read: only the shard's recent candles are included. */
   history: boolean;
@@ -141,7 +148,10 @@ export interface ErrorMessage {
 
 export type Ack = { ok: true; subscriptionId: string } | { ok: false; error: { code: string; reason: string } };
 
-/** Gateway -> client events, for socket.io's typed `Server<ClientToServerEvents, ServerToClientEvents>` and socket.io-client's `Socket<ServerToClientEvents, ClientToServerEvents>`. */
+/**
+ * Gateway -> client events, for socket.io's typed `Server<ClientToServerEvents, ServerToClientEvents>` and
+ * socket.io-client's `Socket<ServerToClientEvents, ClientToServerEvents>`.
+ */
 export interface ServerToClientEvents {
   snapshot: (msg: SnapshotMessage) => void;
   update: (msg: UpdateMessage) => void;
@@ -171,5 +181,17 @@ export interface MinuteWire {
   val: number;
 }
 
-/** Columns of footprint_1m_wire, in the order the store writes them (TSV): a row is the minute's key and version, then its MinuteWire. */
-export const FOOTPRINT_1M_WIRE_COLUMNS = ['exchange', 'symbol', 'minute', 'version', 'poc', 'vah', 'val', 'cells_json'] as const;
+/**
+ * Columns of footprint_1m_wire, in the order the store writes them (TSV): a row is the minute's key and version, then
+ * its MinuteWire.
+ */
+export const FOOTPRINT_1M_WIRE_COLUMNS = [
+  'exchange',
+  'symbol',
+  'minute',
+  'version',
+  'poc',
+  'vah',
+  'val',
+  'cells_json',
+] as const;

@@ -18,7 +18,13 @@ describe('trade batches', () => {
   });
 
   it('encodes the documented form and decodes it back', () => {
-    const batch = { exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, trades: [trade('3358000001', 'buy'), trade('3358000002', 'sell')] };
+    const batch = {
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      priceScale: 2,
+      quantityScale: 5,
+      trades: [trade('3358000001', 'buy'), trade('3358000002', 'sell')],
+    };
     const text = encodeTradeBatch(batch);
     expect(text).toBe(
       '{"v":1,"exchange":"binance","symbol":"BTCUSDT","priceScale":2,"quantityScale":5,"trades":[["3358000001",9351234,1234,"b",1735689600099000,1735689600123],["3358000002",9351234,1234,"s",1735689600099000,1735689600123]]}',
@@ -45,7 +51,13 @@ describe('trade batches', () => {
           { maxLength: 50 },
         ),
         (rows) => {
-          const batch = { exchange: 'okx', symbol: 'BTC-USDT-SWAP', priceScale: 1, quantityScale: 2, trades: rows.map((r) => ({ ...r, exchange: 'okx', symbol: 'BTC-USDT-SWAP' })) };
+          const batch = {
+            exchange: 'okx',
+            symbol: 'BTC-USDT-SWAP',
+            priceScale: 1,
+            quantityScale: 2,
+            trades: rows.map((r) => ({ ...r, exchange: 'okx', symbol: 'BTC-USDT-SWAP' })),
+          };
           expect(decodeTradeBatch(encodeTradeBatch(batch))).toEqual(batch);
         },
       ),
@@ -55,10 +67,22 @@ describe('trade batches', () => {
   it.each([
     ['not json', /not JSON/],
     ['{"v":2}', /unsupported trade batch version 2/],
-    ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"trades":[["1",0,1,"b",1,1]]}', /trade 0: price and quantity/],
-    ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"tick":0,"trades":[]}', /tick must be a positive integer/],
-    ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"tick":"5","trades":[]}', /tick must be a positive integer/],
-    ['{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"trades":[["1",1,1,"buy",1,1]]}', /side must be "b" or "s"/],
+    [
+      '{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"trades":[["1",0,1,"b",1,1]]}',
+      /trade 0: price and quantity/,
+    ],
+    [
+      '{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"tick":0,"trades":[]}',
+      /tick must be a positive integer/,
+    ],
+    [
+      '{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"tick":"5","trades":[]}',
+      /tick must be a positive integer/,
+    ],
+    [
+      '{"v":1,"exchange":"x","symbol":"Y","priceScale":2,"quantityScale":2,"trades":[["1",1,1,"buy",1,1]]}',
+      /side must be "b" or "s"/,
+    ],
     ['{"v":1,"exchange":"x","symbol":"Y","priceScale":20,"quantityScale":2,"trades":[]}', /priceScale/],
   ])('rejects %s', (text, reason) => {
     expect(() => decodeTradeBatch(text)).toThrow(TradeBatchError);
@@ -77,7 +101,13 @@ describe('subjects and exchange ids', () => {
 
   it('labels simulated feeds with ids of their own', () => {
     expect(requireExchange('sim-binance')).toMatchObject({ protocol: 'binance-spot', simulated: true });
-    expect(EXCHANGES.filter((e) => !e.simulated).map((e) => e.id)).toEqual(['binance', 'binance-futures', 'bybit', 'bybit-linear', 'okx']);
+    expect(EXCHANGES.filter((e) => !e.simulated).map((e) => e.id)).toEqual([
+      'binance',
+      'binance-futures',
+      'bybit',
+      'bybit-linear',
+      'okx',
+    ]);
     expect(() => requireExchange('ftx')).toThrow(/unknown exchange "ftx"/);
   });
 });

@@ -51,10 +51,13 @@ export function decodeTradeBatch(text: string): TradeBatch {
   }
   if (typeof o !== 'object' || o === null) throw new TradeBatchError('trade batch is not an object');
   const b = o as Record<string, unknown>;
-  if (b['v'] !== TRADE_BATCH_VERSION) throw new TradeBatchError(`unsupported trade batch version ${JSON.stringify(b['v'])}`);
+  if (b['v'] !== TRADE_BATCH_VERSION)
+    throw new TradeBatchError(`unsupported trade batch version ${JSON.stringify(b['v'])}`);
   const { exchange, symbol, priceScale, quantityScale, trades } = b;
-  if (typeof exchange !== 'string' || typeof symbol !== 'string') throw new TradeBatchError('exchange and symbol must be strings');
-  if (!isScale(priceScale) || !isScale(quantityScale)) throw new TradeBatchError('priceScale and quantityScale must be integers 0..15');
+  if (typeof exchange !== 'string' || typeof symbol !== 'string')
+    throw new TradeBatchError('exchange and symbol must be strings');
+  if (!isScale(priceScale) || !isScale(quantityScale))
+    throw new TradeBatchError('priceScale and quantityScale must be integers 0..15');
   if (!Array.isArray(trades)) throw new TradeBatchError('trades must be an array');
   const tick = b['tick'];
   if (tick !== undefined && !isUnits(tick)) throw new TradeBatchError('tick must be a positive integer of price units');
@@ -63,14 +66,19 @@ export function decodeTradeBatch(text: string): TradeBatch {
     const r = trades[i] as unknown[];
     if (!Array.isArray(r) || r.length !== 6) throw new TradeBatchError(`trade ${i}: a row of 6 fields is expected`);
     const [id, price, quantity, side, timeUs, recvMs] = r;
-    if (typeof id !== 'string' || id.length === 0) throw new TradeBatchError(`trade ${i}: id must be a non-empty string`);
-    if (!isUnits(price) || !isUnits(quantity)) throw new TradeBatchError(`trade ${i}: price and quantity must be positive integers of units`);
+    if (typeof id !== 'string' || id.length === 0)
+      throw new TradeBatchError(`trade ${i}: id must be a non-empty string`);
+    if (!isUnits(price) || !isUnits(quantity))
+      throw new TradeBatchError(`trade ${i}: price and quantity must be positive integers of units`);
     if (side !== 'b' && side !== 's') throw new TradeBatchError(`trade ${i}: side must be "b" or "s"`);
-    if (!isUnits(timeUs) || typeof recvMs !== 'number' || !Number.isSafeInteger(recvMs)) throw new TradeBatchError(`trade ${i}: bad timestamps`);
+    if (!isUnits(timeUs) || typeof recvMs !== 'number' || !Number.isSafeInteger(recvMs))
+      throw new TradeBatchError(`trade ${i}: bad timestamps`);
     const s: Side = side === 'b' ? 'buy' : 'sell';
     out[i] = { exchange, symbol, id, price, quantity, side: s, exchangeTimeUs: timeUs, receiveTimeMs: recvMs };
   }
-  return tick === undefined ? { exchange, symbol, priceScale, quantityScale, trades: out } : { exchange, symbol, priceScale, quantityScale, tick, trades: out };
+  return tick === undefined
+    ? { exchange, symbol, priceScale, quantityScale, trades: out }
+    : { exchange, symbol, priceScale, quantityScale, tick, trades: out };
 }
 
 /**

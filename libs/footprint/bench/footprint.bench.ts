@@ -52,7 +52,9 @@ function run(step: number): { rate: number; candles: number } {
   return { rate: N / sec, candles };
 }
 
-console.log(`footprint engine: ${N.toLocaleString('en')} trades, ${TIMEFRAMES.length} timeframes at once, ${RUNS} runs, node ${process.version}`);
+console.log(
+  `footprint engine: ${N.toLocaleString('en')} trades, ${TIMEFRAMES.length} timeframes at once, ${RUNS} runs, node ${process.version}`,
+);
 for (const step of [10, 1]) {
   run(step); // warm-up, not counted: the JIT settles during the first run
   const rates: number[] = [];

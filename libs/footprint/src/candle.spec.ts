@@ -55,7 +55,16 @@ describe('FootprintCandle (hand-worked)', () => {
     b.add(102, 1, 'sell', T * 1000 + M); // -2 -1 = -3
     b.add(103, 9, 'buy', T * 1000 + M + 1); // -3 + 9 = 6
     const [h] = rollUp([a, b], '5m');
-    expect(h).toMatchObject({ open: 100, high: 103, low: 100, close: 103, maxDelta: 6, minDelta: -3, buyVolume: 13, sellVolume: 7 });
+    expect(h).toMatchObject({
+      open: 100,
+      high: 103,
+      low: 100,
+      close: 103,
+      maxDelta: 6,
+      minDelta: -3,
+      buyVolume: 13,
+      sellVolume: 7,
+    });
     expect(h!.delta).toBe(6);
   });
 

@@ -175,7 +175,10 @@ export class FootprintCandle {
     if (laterTrades === 0) return this;
     const wasEmpty = this.isEmpty;
     if (!wasEmpty && later.firstTimeUs < this.lastTimeUs) {
-      throw new FootprintError('INCOMPATIBLE_CANDLES', 'append() needs the later candle second (trades out of time order)');
+      throw new FootprintError(
+        'INCOMPATIBLE_CANDLES',
+        'append() needs the later candle second (trades out of time order)',
+      );
     }
     const before = this.delta;
     if (wasEmpty) {
@@ -207,7 +210,13 @@ export class FootprintCandle {
   private addLevel(price: number, l: PriceLevel): void {
     const mine = this.levels.get(price);
     if (mine === undefined) {
-      this.levels.set(price, { price, buyVolume: l.buyVolume, sellVolume: l.sellVolume, buyTrades: l.buyTrades, sellTrades: l.sellTrades });
+      this.levels.set(price, {
+        price,
+        buyVolume: l.buyVolume,
+        sellVolume: l.sellVolume,
+        buyTrades: l.buyTrades,
+        sellTrades: l.sellTrades,
+      });
     } else {
       mine.buyVolume += l.buyVolume;
       mine.sellVolume += l.sellVolume;
@@ -307,7 +316,11 @@ export function rollUp(candles: Iterable<FootprintCandle | CandleData>, timefram
  * mode, when the new step is a multiple of the old one. Round-to-nearest does not compose
  * (7 -> 6 at step 3, then 6 -> 0 at step 6, but 7 -> 6 directly), so other cases are refused.
  */
-export function regroup(candle: FootprintCandle | CandleData, step: number, mode: GroupingMode = candle.mode): FootprintCandle {
+export function regroup(
+  candle: FootprintCandle | CandleData,
+  step: number,
+  mode: GroupingMode = candle.mode,
+): FootprintCandle {
   assertStep(step);
   assertMode(mode);
   const exact = candle.onGrid || (mode === 'down' && candle.mode === 'down' && step % candle.step === 0);

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimalsOf, divRoundHalfEven, formatFixed, formatFixedTrimmed, formatRatio, isqrt, parseFixed, parseRatio } from './decimal.js';
+import {
+  decimalsOf,
+  divRoundHalfEven,
+  formatFixed,
+  formatFixedTrimmed,
+  formatRatio,
+  isqrt,
+  parseFixed,
+  parseRatio,
+} from './decimal.js';
 import { DecimalError } from './errors.js';
 import { groupPrice } from './grouping.js';
 import { instrumentFromSteps, stepOf } from './instrument.js';
@@ -49,9 +58,13 @@ describe('parseFixed', () => {
 
   it('round-trips through formatFixed for every safe value and scale', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 15 }), (units, scale) => {
-        expect(parseFixed(formatFixed(units, scale), scale)).toBe(units);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.integer({ min: 0, max: 15 }),
+        (units, scale) => {
+          expect(parseFixed(formatFixed(units, scale), scale)).toBe(units);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -157,4 +170,3 @@ describe('grouping to N ticks', () => {
     );
   });
 });
-

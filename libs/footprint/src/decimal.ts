@@ -62,7 +62,8 @@ export function parseFixedRange(text: string, start: number, end: number, scale:
     }
   }
   if (digits === 0) throw badDecimal(text.slice(start, end));
-  if (lost) throw new DecimalError('PRECISION_LOSS', `"${text.slice(start, end)}" has more than ${scale} significant decimals`);
+  if (lost)
+    throw new DecimalError('PRECISION_LOSS', `"${text.slice(start, end)}" has more than ${scale} significant decimals`);
   if (frac < scale) units *= POW10[scale - frac]!;
   if (units > Number.MAX_SAFE_INTEGER) {
     throw new DecimalError('UNSAFE_INTEGER', `"${text.slice(start, end)}" at scale ${scale} exceeds 2^53 - 1 units`);
@@ -156,9 +157,13 @@ export function parseRatio(value: number | string, what: string): { num: bigint;
   try {
     units = parseFixed(text, scale);
   } catch (e) {
-    throw new DecimalError('INVALID_DECIMAL', `${what} must be a positive decimal with at most 9 decimals, got "${text}"`, {
-      cause: e,
-    });
+    throw new DecimalError(
+      'INVALID_DECIMAL',
+      `${what} must be a positive decimal with at most 9 decimals, got "${text}"`,
+      {
+        cause: e,
+      },
+    );
   }
   if (units <= 0) throw new DecimalError('INVALID_DECIMAL', `${what} must be positive, got "${text}"`);
   return { num: BigInt(units), den: 10n ** BigInt(scale) };

@@ -28,7 +28,10 @@ export class DecimalError extends FootprintError {
 /** Thrown (or returned) when a trade breaks the engine's invariants; `reason` is for logs and dead letters. */
 export class TradeError extends FootprintError {
   override readonly name = 'TradeError';
-  constructor(readonly reason: string, options?: ErrorOptions) {
+  constructor(
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
     super('INVALID_TRADE', `invalid trade: ${reason}`, options);
   }
 }

@@ -21,11 +21,13 @@ export function groupPrice(price: number, step: number, mode: GroupingMode): num
 }
 
 export function assertStep(step: number): number {
-  if (!Number.isSafeInteger(step) || step < 1) throw invalidArgument(`grouping step must be a positive integer of price units, got ${step}`);
+  if (!Number.isSafeInteger(step) || step < 1)
+    throw invalidArgument(`grouping step must be a positive integer of price units, got ${step}`);
   return step;
 }
 
 export function assertMode(mode: unknown): GroupingMode {
-  if (mode !== 'nearest' && mode !== 'down') throw invalidArgument(`grouping mode must be "nearest" or "down", got ${JSON.stringify(mode)}`);
+  if (mode !== 'nearest' && mode !== 'down')
+    throw invalidArgument(`grouping mode must be "nearest" or "down", got ${JSON.stringify(mode)}`);
   return mode;
 }

@@ -16,7 +16,12 @@ export interface Instrument {
 }
 
 /** Builds an Instrument from the exchange's tick size and quantity step strings ("0.01", "0.00001"). */
-export function instrumentFromSteps(exchange: string, symbol: string, tickSize: string, quantityStep: string): Instrument {
+export function instrumentFromSteps(
+  exchange: string,
+  symbol: string,
+  tickSize: string,
+  quantityStep: string,
+): Instrument {
   const priceScale = decimalsOf(tickSize);
   const quantityScale = decimalsOf(quantityStep);
   const tick = parseFixed(tickSize, priceScale);
@@ -30,7 +35,8 @@ export function instrumentFromSteps(exchange: string, symbol: string, tickSize: 
 
 /** Price units of a grouping of `ticks` native ticks. */
 export function stepOf(instrument: Instrument, ticks: number): number {
-  if (!Number.isSafeInteger(ticks) || ticks < 1) throw invalidArgument(`tick grouping must be a positive integer, got ${ticks}`);
+  if (!Number.isSafeInteger(ticks) || ticks < 1)
+    throw invalidArgument(`tick grouping must be a positive integer, got ${ticks}`);
   const step = instrument.tick * ticks;
   if (!Number.isSafeInteger(step)) throw invalidArgument(`tick grouping ${ticks} is too large`);
   return step;

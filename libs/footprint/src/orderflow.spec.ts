@@ -35,7 +35,10 @@ describe('cumulative volume delta', () => {
 describe('VWAP with standard deviation bands (hand-worked)', () => {
   // prices 1.00 (vol 1) and 1.02 (vol 3) at price scale 2: vwap = (100 + 306) / 4 = 101.5 units = 1.015
   // E[p^2] = (10000 + 3 * 10404) / 4 = 10303; variance = 10303 - 101.5^2 = 0.75 units^2; sd = 0.8660254 units
-  const c1 = candleOf(T, [[100, 1, 0], [102, 0, 3]]);
+  const c1 = candleOf(T, [
+    [100, 1, 0],
+    [102, 0, 3],
+  ]);
   // + 1.04 (vol 4): vwap = 822 / 8 = 102.75; E[p^2] = 84476 / 8 = 10559.5; var = 1.9375; sd = 1.3919411
   const c2 = candleOf(T + 60_000, [[104, 2, 2]]);
 
@@ -54,9 +57,14 @@ describe('VWAP with standard deviation bands (hand-worked)', () => {
   });
 
   it('anchors at a time and resets per session', () => {
-    expect(vwapBands([c1, c2], { priceScale: 2, anchorTime: T + 60_000 }).map((p) => [p.vwap, p.stdDev])).toEqual([['1.040000', '0.000000']]);
+    expect(vwapBands([c1, c2], { priceScale: 2, anchorTime: T + 60_000 }).map((p) => [p.vwap, p.stdDev])).toEqual([
+      ['1.040000', '0.000000'],
+    ]);
     const nextDay = candleOf(T + DAY, [[200, 1, 0]]);
-    expect(vwapBands([c1, nextDay], { priceScale: 2, resetEachSession: true }).map((p) => p.vwap)).toEqual(['1.015000', '2.000000']);
+    expect(vwapBands([c1, nextDay], { priceScale: 2, resetEachSession: true }).map((p) => p.vwap)).toEqual([
+      '1.015000',
+      '2.000000',
+    ]);
   });
 
   it('refuses grouped candles (the exact prices are gone)', () => {
@@ -92,7 +100,11 @@ describe('diagonal and stacked imbalances (hand-worked)', () => {
     expect(imbalances(c, { minVolume: 5 }).stacked).toEqual([{ side: 'buy', low: 101, high: 103, count: 3 }]);
     expect(imbalances(c, { minVolume: 5, stackCount: 4 }).stacked).toEqual([]);
     // ratio 3.5: 101 (30 < 35) and 102 (6 < 7) drop out
-    expect(imbalances(c, { ratio: '3.5' }).imbalances.filter((i) => i.side === 'buy').map((i) => i.price)).toEqual([100, 103]);
+    expect(
+      imbalances(c, { ratio: '3.5' })
+        .imbalances.filter((i) => i.side === 'buy')
+        .map((i) => i.price),
+    ).toEqual([100, 103]);
     expect(() => imbalances(c, { ratio: -1 })).toThrow(/imbalance ratio must be a positive number/);
   });
 });

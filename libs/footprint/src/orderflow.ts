@@ -20,7 +20,8 @@ export interface SessionSpec {
 export function sessionStart(timeMs: number, session: SessionSpec = {}): number {
   const len = session.lengthMs ?? TIMEFRAME_MS['1d'];
   const off = session.offsetMs ?? 0;
-  if (!Number.isSafeInteger(len) || len <= 0) throw invalidArgument(`session length must be a positive integer of ms, got ${len}`);
+  if (!Number.isSafeInteger(len) || len <= 0)
+    throw invalidArgument(`session length must be a positive integer of ms, got ${len}`);
   if (!Number.isSafeInteger(off)) throw invalidArgument(`session offset must be an integer of ms, got ${off}`);
   const t = timeMs - off;
   const r = ((t % len) + len) % len;
@@ -39,7 +40,10 @@ export interface CvdPoint {
 }
 
 /** Cumulative volume delta across candles (in time order), optionally reset at each session start. */
-export function cumulativeDelta(candles: readonly CandleLike[], options: { resetEachSession?: boolean; session?: SessionSpec } = {}): CvdPoint[] {
+export function cumulativeDelta(
+  candles: readonly CandleLike[],
+  options: { resetEachSession?: boolean; session?: SessionSpec } = {},
+): CvdPoint[] {
   const out: CvdPoint[] = [];
   let cvd = 0;
   let session: number | null = null;
@@ -97,7 +101,8 @@ export interface VwapOptions {
  */
 export function vwapBands(candles: readonly CandleLike[], options: VwapOptions): VwapPoint[] {
   const scale = options.priceScale;
-  if (!Number.isInteger(scale) || scale < 0 || scale > 15) throw invalidArgument(`priceScale must be an integer in 0..15, got ${scale}`);
+  if (!Number.isInteger(scale) || scale < 0 || scale > 15)
+    throw invalidArgument(`priceScale must be an integer in 0..15, got ${scale}`);
   const decimals = options.decimals ?? scale + 4;
   if (!Number.isInteger(decimals) || decimals < scale || decimals > 30) {
     throw invalidArgument(`decimals must be an integer between priceScale and 30, got ${decimals}`);
@@ -111,7 +116,9 @@ export function vwapBands(candles: readonly CandleLike[], options: VwapOptions):
   for (const c of candles) {
     if (options.anchorTime !== undefined && c.openTime < options.anchorTime) continue;
     if (!c.onGrid) {
-      throw invalidArgument('VWAP needs candles whose levels are exact trade prices (native ticks): compute it before grouping');
+      throw invalidArgument(
+        'VWAP needs candles whose levels are exact trade prices (native ticks): compute it before grouping',
+      );
     }
     if (options.resetEachSession) {
       const s = sessionStart(c.openTime, options.session);
@@ -207,12 +214,17 @@ export interface StackedImbalance extends PriceRange {
  * An empty opposite cell (0) counts as an imbalance when the dominant side reaches minVolume.
  * Comparisons are exact (bigint cross-multiplication of the decimal ratio).
  */
-export function imbalances(candle: CandleLike, options: ImbalanceOptions = {}): { imbalances: Imbalance[]; stacked: StackedImbalance[] } {
+export function imbalances(
+  candle: CandleLike,
+  options: ImbalanceOptions = {},
+): { imbalances: Imbalance[]; stacked: StackedImbalance[] } {
   const { num, den } = parseRatio(options.ratio ?? 3, 'imbalance ratio');
   const minVolume = options.minVolume ?? 1;
-  if (!Number.isSafeInteger(minVolume) || minVolume < 1) throw invalidArgument(`minVolume must be a positive integer of units, got ${minVolume}`);
+  if (!Number.isSafeInteger(minVolume) || minVolume < 1)
+    throw invalidArgument(`minVolume must be a positive integer of units, got ${minVolume}`);
   const stackCount = options.stackCount ?? 3;
-  if (!Number.isSafeInteger(stackCount) || stackCount < 2) throw invalidArgument(`stackCount must be an integer >= 2, got ${stackCount}`);
+  if (!Number.isSafeInteger(stackCount) || stackCount < 2)
+    throw invalidArgument(`stackCount must be an integer >= 2, got ${stackCount}`);
   const step = candle.step;
   const byPrice = new Map<number, PriceLevel>();
   for (const l of levelsOf(candle)) byPrice.set(l.price, l);

@@ -25,7 +25,14 @@ describe('volume profile metrics (hand-worked)', () => {
   it('grows the value area one level at a time towards the larger neighbour', () => {
     // 40 at 103; up 12 vs down 8 -> up (52); up 5 vs down 8 -> down (60); up 5 vs down 15 -> down (75 >= 70)
     const m = profileMetrics(buildProfile([candle]));
-    expect(m).toMatchObject({ poc: 103, pocVolume: 40, valueAreaLow: 101, valueAreaHigh: 104, valueAreaVolume: 75, volume: 100 });
+    expect(m).toMatchObject({
+      poc: 103,
+      pocVolume: 40,
+      valueAreaLow: 101,
+      valueAreaHigh: 104,
+      valueAreaVolume: 75,
+      volume: 100,
+    });
   });
 
   it('offers the CME two-levels-at-a-time variant', () => {
@@ -36,8 +43,13 @@ describe('volume profile metrics (hand-worked)', () => {
 
   it('takes the value area share as an option', () => {
     // 50%: 40 -> +12 up = 52 >= 50
-    expect(profileMetrics(buildProfile([candle]), { valueAreaPercent: 50 })).toMatchObject({ valueAreaLow: 103, valueAreaHigh: 104 });
-    expect(() => profileMetrics(buildProfile([candle]), { valueAreaPercent: 0 })).toThrow(/valueAreaPercent must be in \(0, 100\]/);
+    expect(profileMetrics(buildProfile([candle]), { valueAreaPercent: 50 })).toMatchObject({
+      valueAreaLow: 103,
+      valueAreaHigh: 104,
+    });
+    expect(() => profileMetrics(buildProfile([candle]), { valueAreaPercent: 0 })).toThrow(
+      /valueAreaPercent must be in \(0, 100\]/,
+    );
   });
 
   it('marks HVN/LVN by nearest-rank percentiles (70th = 12, 30th = 10)', () => {
@@ -62,12 +74,34 @@ describe('volume profile metrics (hand-worked)', () => {
     const one = profileMetrics(buildProfile([candleOf(T, [[50, 1, 0]])]));
     expect(one).toMatchObject({ poc: 50, valueAreaLow: 50, valueAreaHigh: 50, hvn: [], lvn: [] });
     // equal: POC nearest the middle; VA target ceil(10.5) = 11: 5, up 5 -> 10, down 5 -> 15
-    const flat = profileMetrics(buildProfile([candleOf(T, [[100, 5, 0], [101, 0, 5], [102, 5, 0]])]));
+    const flat = profileMetrics(
+      buildProfile([
+        candleOf(T, [
+          [100, 5, 0],
+          [101, 0, 5],
+          [102, 5, 0],
+        ]),
+      ]),
+    );
     expect(flat).toMatchObject({ poc: 101, valueAreaLow: 100, valueAreaHigh: 102, hvn: [], lvn: [] });
     // two equal levels: as near the middle, the higher wins
-    expect(profileMetrics(buildProfile([candleOf(T, [[100, 5, 0], [101, 5, 0]])])).poc).toBe(101);
+    expect(
+      profileMetrics(
+        buildProfile([
+          candleOf(T, [
+            [100, 5, 0],
+            [101, 5, 0],
+          ]),
+        ]),
+      ).poc,
+    ).toBe(101);
     // gaps are zero-volume levels inside the range
-    const gap = buildProfile([candleOf(T, [[100, 3, 0], [103, 0, 1]])]);
+    const gap = buildProfile([
+      candleOf(T, [
+        [100, 3, 0],
+        [103, 0, 1],
+      ]),
+    ]);
     expect(gap.levels.map((l) => [l.price, l.volume])).toEqual([
       [100, 3],
       [101, 0],
@@ -99,9 +133,20 @@ describe('volume profile metrics (hand-worked)', () => {
   });
 
   it('keeps POCs naked until a later candle trades through them', () => {
-    const a = candleOf(T, [[99, 1, 0], [100, 5, 0], [101, 1, 0]]); // POC 100
-    const b = candleOf(T + 60_000, [[104, 1, 0], [105, 5, 0], [106, 1, 0]]); // POC 105
-    const c = candleOf(T + 120_000, [[103, 9, 0], [107, 1, 0]]); // range 103..107 touches 105, POC 103
+    const a = candleOf(T, [
+      [99, 1, 0],
+      [100, 5, 0],
+      [101, 1, 0],
+    ]); // POC 100
+    const b = candleOf(T + 60_000, [
+      [104, 1, 0],
+      [105, 5, 0],
+      [106, 1, 0],
+    ]); // POC 105
+    const c = candleOf(T + 120_000, [
+      [103, 9, 0],
+      [107, 1, 0],
+    ]); // range 103..107 touches 105, POC 103
     expect(nakedPocs([a, b, c])).toEqual([
       { openTime: T, poc: 100 },
       { openTime: T + 120_000, poc: 103 },

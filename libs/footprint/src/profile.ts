@@ -69,7 +69,16 @@ export function buildProfile(candles: Iterable<CandleLike>, options: ProfileOpti
 }
 
 function densify(sparse: Map<number, ProfileLevel>, step: number, mode: GroupingMode): VolumeProfile {
-  const profile: VolumeProfile = { step, mode, low: null, high: null, buyVolume: 0, sellVolume: 0, volume: 0, levels: [] };
+  const profile: VolumeProfile = {
+    step,
+    mode,
+    low: null,
+    high: null,
+    buyVolume: 0,
+    sellVolume: 0,
+    volume: 0,
+    levels: [],
+  };
   if (sparse.size === 0) return profile;
   let low = Infinity;
   let high = -Infinity;
@@ -134,7 +143,8 @@ export interface ProfileMetrics {
 
 function percentOption(value: number | undefined, fallback: number, what: string): number {
   const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) throw invalidArgument(`${what} must be in (0, 100], got ${v}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100)
+    throw invalidArgument(`${what} must be in (0, 100], got ${v}`);
   return v;
 }
 
@@ -190,7 +200,9 @@ export function profileMetrics(profile: VolumeProfile, options: ProfileMetricOpt
   };
 }
 
-/** POC and value area of a profile (what profileMetrics gives, without the HVN/LVN ranking); null when it has no volume. */
+/**
+ * POC and value area of a profile (what profileMetrics gives, without the HVN/LVN ranking); null when it has no volume.
+ */
 export function pocAndValueArea(
   profile: VolumeProfile,
   options: Pick<ProfileMetricOptions, 'valueAreaPercent' | 'valueAreaMethod'> = {},
@@ -232,7 +244,8 @@ export function valueAreaIndices(
 ): ValueAreaIndices | null {
   const vaPercent = percentOption(options.valueAreaPercent, 70, 'valueAreaPercent');
   const method = options.valueAreaMethod ?? 'single';
-  if (method !== 'single' && method !== 'cme') throw invalidArgument(`valueAreaMethod must be "single" or "cme", got ${String(method)}`);
+  if (method !== 'single' && method !== 'cme')
+    throw invalidArgument(`valueAreaMethod must be "single" or "cme", got ${String(method)}`);
   if (n === 0 || total === 0) return null;
   const poc = pocIndexOf(volumes, n);
   const [low, high, volume] = valueArea(volumes, n, poc, target(total, vaPercent), method);
@@ -272,7 +285,13 @@ function pocIndexOf(volumes: ArrayLike<number>, n: number): number {
   return best;
 }
 
-function valueArea(volumes: ArrayLike<number>, n: number, poc: number, goal: number, method: 'single' | 'cme'): [number, number, number] {
+function valueArea(
+  volumes: ArrayLike<number>,
+  n: number,
+  poc: number,
+  goal: number,
+  method: 'single' | 'cme',
+): [number, number, number] {
   let lo = poc;
   let hi = poc;
   let vol = volumes[poc]!;
@@ -319,7 +338,10 @@ export interface DevelopingPoint {
 }
 
 /** POC and value area of the range so far, after each candle (the developing POC/VA line). */
-export function developingProfile(candles: readonly CandleLike[], options: ProfileOptions & ProfileMetricOptions = {}): DevelopingPoint[] {
+export function developingProfile(
+  candles: readonly CandleLike[],
+  options: ProfileOptions & ProfileMetricOptions = {},
+): DevelopingPoint[] {
   const out: DevelopingPoint[] = [];
   const sparse = new Map<number, ProfileLevel>();
   let step = options.step;

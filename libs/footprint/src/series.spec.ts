@@ -73,7 +73,11 @@ describe('FootprintSeries against the bigint reference', () => {
             const d = comparable(c);
             return { ...d, timeframe: undefined, step: undefined };
           });
-          const want = refCandles(trades, TIMEFRAME_MS[tf], step, mode).map((r) => ({ ...r, timeframe: undefined, step: undefined }));
+          const want = refCandles(trades, TIMEFRAME_MS[tf], step, mode).map((r) => ({
+            ...r,
+            timeframe: undefined,
+            step: undefined,
+          }));
           expect(got).toEqual(want);
         },
       ),
@@ -108,7 +112,9 @@ describe('roll-up and regrouping are exact', () => {
     fc.assert(
       fc.property(tradeStream, fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 10 }), (trades, n, k) => {
         const atN = direct(trades, '5m', n, 'down');
-        expect(atN.map((c) => comparable(regroup(c, n * k, 'down')))).toEqual(direct(trades, '5m', n * k, 'down').map(comparable));
+        expect(atN.map((c) => comparable(regroup(c, n * k, 'down')))).toEqual(
+          direct(trades, '5m', n * k, 'down').map(comparable),
+        );
       }),
       { numRuns: 200 },
     );

@@ -57,7 +57,8 @@ export class FootprintSeries {
     this.base = tfs[0]!;
     this.higher = tfs.slice(1);
     for (const tf of this.higher) {
-      if (TIMEFRAME_MS[tf] % TIMEFRAME_MS[this.base] !== 0) throw invalidArgument(`${tf} is not a multiple of ${this.base}`);
+      if (TIMEFRAME_MS[tf] % TIMEFRAME_MS[this.base] !== 0)
+        throw invalidArgument(`${tf} is not a multiple of ${this.base}`);
     }
     this.accumulators = this.higher.map(() => null);
     this.step = assertStep(options.step ?? 1);
@@ -93,7 +94,8 @@ export class FootprintSeries {
     const acc = this.accumulators[i] ?? null;
     if (cur === null) return acc === null ? null : acc.clone();
     const start = cur.openTime - (cur.openTime % TIMEFRAME_MS[tf]);
-    const out = acc !== null && acc.openTime === start ? acc.clone() : new FootprintCandle(tf, start, this.step, this.mode);
+    const out =
+      acc !== null && acc.openTime === start ? acc.clone() : new FootprintCandle(tf, start, this.step, this.mode);
     out.append(cur);
     return out.isEmpty ? null : out;
   }

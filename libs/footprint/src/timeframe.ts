@@ -19,7 +19,8 @@ export function isTimeframe(value: unknown): value is Timeframe {
 }
 
 export function parseTimeframe(value: unknown): Timeframe {
-  if (!isTimeframe(value)) throw invalidArgument(`timeframe must be one of ${TIMEFRAMES.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!isTimeframe(value))
+    throw invalidArgument(`timeframe must be one of ${TIMEFRAMES.join(', ')}, got ${JSON.stringify(value)}`);
   return value;
 }
 

@@ -7,8 +7,22 @@ const H = 1_800_000;
 
 describe('TPO market profile (hand-worked)', () => {
   const candles = [
-    candleOf(T, [[100, 1, 0], [103, 0, 1]], '30m'), // A: 100..103
-    candleOf(T + H, [[102, 1, 0], [105, 1, 0]], '30m'), // B: 102..105
+    candleOf(
+      T,
+      [
+        [100, 1, 0],
+        [103, 0, 1],
+      ],
+      '30m',
+    ), // A: 100..103
+    candleOf(
+      T + H,
+      [
+        [102, 1, 0],
+        [105, 1, 0],
+      ],
+      '30m',
+    ), // B: 102..105
     candleOf(T + 2 * H, [[104, 1, 0]], '30m'), // C: 104
   ];
 
@@ -32,7 +46,11 @@ describe('TPO market profile (hand-worked)', () => {
   });
 
   it('builds from 1m candles and splits sessions', () => {
-    const ones = [candleOf(T + 29 * 60_000, [[10, 1, 0]]), candleOf(T + 30 * 60_000, [[11, 1, 0]]), candleOf(T + 86_400_000, [[12, 1, 0]])];
+    const ones = [
+      candleOf(T + 29 * 60_000, [[10, 1, 0]]),
+      candleOf(T + 30 * 60_000, [[11, 1, 0]]),
+      candleOf(T + 86_400_000, [[12, 1, 0]]),
+    ];
     const ps = tpoProfiles(ones);
     expect(ps.map((p) => p.levels.map((l) => `${l.price}${l.letters}`))).toEqual([['10A', '11B'], ['12A']]);
   });

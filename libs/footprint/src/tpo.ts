@@ -49,9 +49,11 @@ export interface TpoProfile {
  */
 export function tpoProfiles(candles: readonly CandleLike[], options: TpoOptions = {}): TpoProfile[] {
   const periodMs = options.periodMs ?? TIMEFRAME_MS['30m'];
-  if (!Number.isSafeInteger(periodMs) || periodMs <= 0) throw invalidArgument(`periodMs must be a positive integer, got ${periodMs}`);
+  if (!Number.isSafeInteger(periodMs) || periodMs <= 0)
+    throw invalidArgument(`periodMs must be a positive integer, got ${periodMs}`);
   const ibPeriods = options.initialBalancePeriods ?? 2;
-  if (!Number.isSafeInteger(ibPeriods) || ibPeriods < 1) throw invalidArgument(`initialBalancePeriods must be >= 1, got ${ibPeriods}`);
+  if (!Number.isSafeInteger(ibPeriods) || ibPeriods < 1)
+    throw invalidArgument(`initialBalancePeriods must be >= 1, got ${ibPeriods}`);
   const out: TpoProfile[] = [];
   let current: { start: number; periods: Map<number, TpoPeriod> } | null = null;
   let step = options.step;
@@ -61,7 +63,8 @@ export function tpoProfiles(candles: readonly CandleLike[], options: TpoOptions 
   };
   for (const c of candles) {
     const len = TIMEFRAME_MS[c.timeframe];
-    if (len > periodMs || periodMs % len !== 0) throw invalidArgument(`${c.timeframe} candles do not fit ${periodMs} ms TPO periods`);
+    if (len > periodMs || periodMs % len !== 0)
+      throw invalidArgument(`${c.timeframe} candles do not fit ${periodMs} ms TPO periods`);
     if (c.buyTrades + c.sellTrades === 0) continue;
     step = assertStep(step ?? c.step);
     mode = assertMode(mode ?? c.mode);
@@ -71,7 +74,8 @@ export function tpoProfiles(candles: readonly CandleLike[], options: TpoOptions 
       current = { start: s, periods: new Map() };
     }
     const index = Math.floor((c.openTime - s) / periodMs);
-    if (index >= TPO_LETTERS.length) throw invalidArgument(`a session has more than ${TPO_LETTERS.length} TPO periods: use longer periods`);
+    if (index >= TPO_LETTERS.length)
+      throw invalidArgument(`a session has more than ${TPO_LETTERS.length} TPO periods: use longer periods`);
     const low = groupPrice(c.low, step, mode);
     const high = groupPrice(c.high, step, mode);
     const p = current.periods.get(index);
@@ -94,7 +98,8 @@ function build(start: number, periods: TpoPeriod[], step: number, ibPeriods: num
     if (p.high > high) high = p.high;
   }
   const count = (high - low) / step + 1;
-  if (count > MAX_PROFILE_LEVELS) throw new FootprintError('INVALID_ARGUMENT', `TPO profile would have ${count} levels: group by more ticks`);
+  if (count > MAX_PROFILE_LEVELS)
+    throw new FootprintError('INVALID_ARGUMENT', `TPO profile would have ${count} levels: group by more ticks`);
   const letters: string[] = new Array(count).fill('');
   for (const p of periods) {
     for (let price = p.low; price <= p.high; price += step) letters[(price - low) / step] += p.letter;
@@ -114,7 +119,8 @@ function build(start: number, periods: TpoPeriod[], step: number, ibPeriods: num
   const mid2 = levels.length - 1;
   levels.forEach((l, i) => {
     const n = l.letters.length;
-    const better = n > best || (n === best && poc !== null && Math.abs(2 * i - mid2) <= Math.abs(2 * ((poc - low) / step) - mid2));
+    const better =
+      n > best || (n === best && poc !== null && Math.abs(2 * i - mid2) <= Math.abs(2 * ((poc - low) / step) - mid2));
     if (better && n > 0) {
       best = n;
       poc = l.price;
@@ -125,7 +131,9 @@ function build(start: number, periods: TpoPeriod[], step: number, ibPeriods: num
     step,
     periods,
     levels,
-    initialBalance: ib.length ? { low: Math.min(...ib.map((p) => p.low)), high: Math.max(...ib.map((p) => p.high)) } : null,
+    initialBalance: ib.length
+      ? { low: Math.min(...ib.map((p) => p.low)), high: Math.max(...ib.map((p) => p.high)) }
+      : null,
     singlePrints,
     poc,
   };

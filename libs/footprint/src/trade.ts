@@ -44,8 +44,14 @@ export function tradeRejectReason(t: Trade): string | null {
 }
 
 /** The numeric part of tradeRejectReason, shared with the engine's hot path. */
-export function priceQtySideTimeRejectReason(price: number, quantity: number, side: unknown, timeUs: number): string | null {
-  if (!Number.isSafeInteger(price) || price <= 0) return `price must be a positive integer of units, got ${String(price)}`;
+export function priceQtySideTimeRejectReason(
+  price: number,
+  quantity: number,
+  side: unknown,
+  timeUs: number,
+): string | null {
+  if (!Number.isSafeInteger(price) || price <= 0)
+    return `price must be a positive integer of units, got ${String(price)}`;
   if (!Number.isSafeInteger(quantity) || quantity <= 0) {
     return `quantity must be a positive integer of units, got ${String(quantity)}`;
   }

@@ -25,7 +25,13 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'XRPUSDT'];
 // plain JS outside the TypeScript projects: loaded by URL (dist-bench/ -> repo root)
 const SERVICES_URL = new URL('../../../scripts/lib/services.mjs', import.meta.url).href;
 
-const instruments: Instrument[] = SYMBOLS.map((symbol) => ({ exchange: 'binance', symbol, priceScale: 2, quantityScale: 5, tick: 1 }));
+const instruments: Instrument[] = SYMBOLS.map((symbol) => ({
+  exchange: 'binance',
+  symbol,
+  priceScale: 2,
+  quantityScale: 5,
+  tick: 1,
+}));
 const which = new Uint8Array(N);
 const trades: Trade[] = new Array(N);
 
@@ -35,7 +41,7 @@ const trades: Trade[] = new Array(N);
  */
 function makeTrades(run: number): void {
   let s = 42;
-  const rnd = () => ((s = (s * 16_807) % 2_147_483_647) / 2_147_483_647);
+  const rnd = () => (s = (s * 16_807) % 2_147_483_647) / 2_147_483_647;
   const next = SYMBOLS.map(() => 3_358_000_000 + run * 100_000_000);
   let p = 9_350_000;
   for (let i = 0; i < N; i++) {
@@ -63,7 +69,9 @@ try {
   await ensureStreams(nc, { maxAgeMs: 3_600_000, maxBytes: 2 * 1024 ** 3, duplicateWindowMs: 120_000 });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  console.log(`TradePublisher -> nats-server ${nc.info?.version} (JetStream, file storage, localhost): ${N.toLocaleString('en-US')} trades of ${SYMBOLS.length} symbols`);
+  console.log(
+    `TradePublisher -> nats-server ${nc.info?.version} (JetStream, file storage, localhost): ${N.toLocaleString('en-US')} trades of ${SYMBOLS.length} symbols`,
+  );
   for (const [run, batch] of BATCHES.entries()) {
     makeTrades(run);
     await jsm.streams.purge(TRADES_STREAM);
@@ -78,10 +86,15 @@ try {
     const s = pub.stats();
     await pub.close();
     const stored = (await jsm.streams.info(TRADES_STREAM)).state;
-    if (s.tradesAcked !== N || stored.messages !== s.batchesAcked) throw new Error(`lost something: ${JSON.stringify(s)}, stream ${stored.messages} messages`);
+    if (s.tradesAcked !== N || stored.messages !== s.batchesAcked)
+      throw new Error(`lost something: ${JSON.stringify(s)}, stream ${stored.messages} messages`);
     console.log(
-      `batch ${String(batch).padStart(3)}: ${Math.round(N / sec).toLocaleString('en-US').padStart(10)} trades/s  ` +
-        `${Math.round(s.batchesAcked / sec).toLocaleString('en-US').padStart(8)} msgs/s  ` +
+      `batch ${String(batch).padStart(3)}: ${Math.round(N / sec)
+        .toLocaleString('en-US')
+        .padStart(10)} trades/s  ` +
+        `${Math.round(s.batchesAcked / sec)
+          .toLocaleString('en-US')
+          .padStart(8)} msgs/s  ` +
         `(${s.batchesAcked.toLocaleString('en-US')} messages, ${(stored.bytes / 1024 / 1024).toFixed(1)} MiB, ${sec.toFixed(2)} s, retries ${s.retries})`,
     );
   }

@@ -24,8 +24,20 @@ describe('EventPublisher (nats-server)', () => {
 
   it('publishes dead letters and gaps as JSON on their subjects, in order, a repeated gap once', async () => {
     const pub = new EventPublisher(jetstream(nc), { logger: silentLogger });
-    const dl: DeadLetter = { exchange: 'binance', receivedAtMs: 1_735_689_600_123, code: 'bad-json', reason: 'Unexpected token', raw: '{"e":"aggTrade",' };
-    const huge: DeadLetter = { exchange: 'okx', receivedAtMs: 1_735_689_600_124, code: 'too-big', reason: 'frame too large', raw: 'é'.repeat(50_000) };
+    const dl: DeadLetter = {
+      exchange: 'binance',
+      receivedAtMs: 1_735_689_600_123,
+      code: 'bad-json',
+      reason: 'Unexpected token',
+      raw: '{"e":"aggTrade",',
+    };
+    const huge: DeadLetter = {
+      exchange: 'okx',
+      receivedAtMs: 1_735_689_600_124,
+      code: 'too-big',
+      reason: 'frame too large',
+      raw: 'é'.repeat(50_000),
+    };
     const detected: GapEvent = {
       exchange: 'binance',
       symbol: 'BTCUSDT',
@@ -43,10 +55,23 @@ describe('EventPublisher (nats-server)', () => {
     pub.gap(filled);
     pub.gap(detected); // reported twice: the same message id, dropped by JetStream
     await pub.close();
-    expect(pub.stats()).toMatchObject({ deadLettersIn: 2, gapsIn: 3, published: 5, duplicateAcks: 1, dropped: 0, queued: 0, inFlight: 0 });
+    expect(pub.stats()).toMatchObject({
+      deadLettersIn: 2,
+      gapsIn: 3,
+      published: 5,
+      duplicateAcks: 1,
+      dropped: 0,
+      queued: 0,
+      inFlight: 0,
+    });
 
     const stored = await readStream(nc, EVENTS_STREAM);
-    expect(stored.map((m) => m.subject)).toEqual(['deadletter.binance', 'gaps.binance.BTCUSDT', 'deadletter.okx', 'gaps.binance.BTCUSDT']);
+    expect(stored.map((m) => m.subject)).toEqual([
+      'deadletter.binance',
+      'gaps.binance.BTCUSDT',
+      'deadletter.okx',
+      'gaps.binance.BTCUSDT',
+    ]);
     expect(JSON.parse(stored[0]!.text)).toEqual(dl);
     expect(JSON.parse(stored[1]!.text)).toEqual(detected);
     expect(JSON.parse(stored[3]!.text)).toEqual(filled);

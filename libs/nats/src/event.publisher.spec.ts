@@ -5,7 +5,16 @@ import { EventPublisher } from './event.publisher.js';
 import { silentLogger } from './logger.js';
 
 const dl = (i: number) => ({ exchange: 'binance', receivedAtMs: 1, code: 'bad', reason: `r${i}`, raw: `frame ${i}` });
-const gap = (i: number) => ({ exchange: 'binance', symbol: 'BTCUSDT', fromId: String(i), toId: String(i), missing: 1, detectedAtMs: i, status: 'detected' as const, reason: 'x' });
+const gap = (i: number) => ({
+  exchange: 'binance',
+  symbol: 'BTCUSDT',
+  fromId: String(i),
+  toId: String(i),
+  missing: 1,
+  detectedAtMs: i,
+  status: 'detected' as const,
+  reason: 'x',
+});
 
 describe('EventPublisher (fake JetStream)', () => {
   it('retries a failed publish with the same msg id until it is acknowledged, keeping the order', async () => {
@@ -22,7 +31,13 @@ describe('EventPublisher (fake JetStream)', () => {
     pub.gap(gap(1));
     pub.deadLetter(dl(2));
     await pub.flush();
-    expect(attempts.map((a) => a.subject)).toEqual(['gaps.binance.BTCUSDT', 'gaps.binance.BTCUSDT', 'gaps.binance.BTCUSDT', 'gaps.binance.BTCUSDT', 'deadletter.binance']);
+    expect(attempts.map((a) => a.subject)).toEqual([
+      'gaps.binance.BTCUSDT',
+      'gaps.binance.BTCUSDT',
+      'gaps.binance.BTCUSDT',
+      'gaps.binance.BTCUSDT',
+      'deadletter.binance',
+    ]);
     expect(new Set(attempts.slice(0, 4).map((a) => a.msgId)).size).toBe(1);
     expect(pub.stats()).toMatchObject({ published: 2, retries: 3, queued: 0 });
     await pub.close();
@@ -31,7 +46,10 @@ describe('EventPublisher (fake JetStream)', () => {
   it('is bounded: drops old dead letters before gaps, counting and logging every drop', async () => {
     const errors: string[] = [];
     const js = { publish: () => new Promise<PubAck>(() => undefined) }; // never answers
-    const pub = new EventPublisher(js, { maxQueued: 3, logger: { ...silentLogger, error: (m) => void errors.push(m) } });
+    const pub = new EventPublisher(js, {
+      maxQueued: 3,
+      logger: { ...silentLogger, error: (m) => void errors.push(m) },
+    });
     pub.deadLetter(dl(1)); // in flight: kept
     pub.gap(gap(2));
     pub.deadLetter(dl(3));

@@ -49,7 +49,10 @@ const encoder = new TextEncoder();
 function cutRaw(raw: string): string {
   if (raw.length * 3 <= MAX_RAW_BYTES || Buffer.byteLength(raw, 'utf8') <= MAX_RAW_BYTES) return raw;
   // cut on a character boundary: drop a trailing partial UTF-8 sequence (shown as U+FFFD)
-  return Buffer.from(raw, 'utf8').subarray(0, MAX_RAW_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
+  return Buffer.from(raw, 'utf8')
+    .subarray(0, MAX_RAW_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
 }
 
 /**
@@ -89,8 +92,15 @@ export class EventPublisher {
     this.retryMaxMs = o.retryMaxMs ?? 5000;
     this.expectedStream = o.expectedStream ?? EVENTS_STREAM;
     this.log = o.logger ?? consoleLogger('event-publisher');
-    for (const [k, v] of [['maxQueued', this.maxQueued], ['maxQueuedBytes', this.maxQueuedBytes], ['ackTimeoutMs', this.ackTimeoutMs], ['retryBaseMs', this.retryBaseMs], ['retryMaxMs', this.retryMaxMs]] as const) {
-      if (!Number.isSafeInteger(v) || v < 1) throw new Error(`EventPublisher: ${k} must be a positive integer, got ${v}`);
+    for (const [k, v] of [
+      ['maxQueued', this.maxQueued],
+      ['maxQueuedBytes', this.maxQueuedBytes],
+      ['ackTimeoutMs', this.ackTimeoutMs],
+      ['retryBaseMs', this.retryBaseMs],
+      ['retryMaxMs', this.retryMaxMs],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new Error(`EventPublisher: ${k} must be a positive integer, got ${v}`);
     }
     this.retryWaits = retryBackoff(this.retryBaseMs, this.retryMaxMs);
   }
@@ -98,8 +108,20 @@ export class EventPublisher {
   /** Queues a dead letter for `deadletter.<exchange>` (raw cut to 64 KiB). */
   deadLetter(d: DeadLetter): void {
     this.counters.deadLettersIn++;
-    const body: DeadLetter = { exchange: d.exchange, receivedAtMs: d.receivedAtMs, code: d.code, reason: d.reason, raw: cutRaw(d.raw) };
-    this.enqueue({ kind: 'deadletter', subject: deadLetterSubject(d.exchange), msgId: `deadletter:${d.exchange}:${randomUUID()}`, payload: encoder.encode(JSON.stringify(body)), attempts: 0 });
+    const body: DeadLetter = {
+      exchange: d.exchange,
+      receivedAtMs: d.receivedAtMs,
+      code: d.code,
+      reason: d.reason,
+      raw: cutRaw(d.raw),
+    };
+    this.enqueue({
+      kind: 'deadletter',
+      subject: deadLetterSubject(d.exchange),
+      msgId: `deadletter:${d.exchange}:${randomUUID()}`,
+      payload: encoder.encode(JSON.stringify(body)),
+      attempts: 0,
+    });
   }
 
   /** Queues a gap event for `gaps.<exchange>.<symbol>`; the same gap and status twice is one message. */
@@ -139,7 +161,9 @@ export class EventPublisher {
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
       this.flush().then(() => false),
-      ...(o.timeoutMs === undefined ? [] : [new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), o.timeoutMs)))]),
+      ...(o.timeoutMs === undefined
+        ? []
+        : [new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), o.timeoutMs)))]),
     ]);
     clearTimeout(timer);
     const left = this.queue.length;
@@ -151,14 +175,22 @@ export class EventPublisher {
   }
 
   stats(): EventPublisherStats {
-    return { ...this.counters, queued: this.queue.length, queuedBytes: this.queuedBytes, inFlight: this.sending ? 1 : 0 };
+    return {
+      ...this.counters,
+      queued: this.queue.length,
+      queuedBytes: this.queuedBytes,
+      inFlight: this.sending ? 1 : 0,
+    };
   }
 
   // -------------------------------------------------------------------------------------------
 
   private enqueue(e: QueuedEvent): void {
     if (this.closing) throw new Error('EventPublisher: event after close()');
-    while (this.queue.length > 0 && (this.queue.length + 1 > this.maxQueued || this.queuedBytes + e.payload.length > this.maxQueuedBytes)) {
+    while (
+      this.queue.length > 0 &&
+      (this.queue.length + 1 > this.maxQueued || this.queuedBytes + e.payload.length > this.maxQueuedBytes)
+    ) {
       // the head may be in flight: never drop it; prefer dropping an old dead letter to any gap
       const from = this.sending || this.retryTimer !== undefined ? 1 : 0;
       const i = this.queue.findIndex((q, k) => k >= from && q.kind === 'deadletter');
@@ -180,7 +212,10 @@ export class EventPublisher {
     this.counters.dropped++;
     const n = this.counters.dropped;
     if (isLogWorthyAttempt(n) || n % 1000 === 0) {
-      this.log.error(`DROPPED ${e.kind} event for ${e.subject} (${why}); ${n} dropped so far`, { queued: this.queue.length, queuedBytes: this.queuedBytes });
+      this.log.error(`DROPPED ${e.kind} event for ${e.subject} (${why}); ${n} dropped so far`, {
+        queued: this.queue.length,
+        queuedBytes: this.queuedBytes,
+      });
     }
   }
 
@@ -198,7 +233,11 @@ export class EventPublisher {
     if (e.attempts > 1) this.counters.retries++;
     let sent;
     try {
-      sent = this.js.publish(e.subject, e.payload, { msgID: e.msgId, timeout: this.ackTimeoutMs, expect: { streamName: this.expectedStream } });
+      sent = this.js.publish(e.subject, e.payload, {
+        msgID: e.msgId,
+        timeout: this.ackTimeoutMs,
+        expect: { streamName: this.expectedStream },
+      });
     } catch (err) {
       sent = Promise.reject(err as Error);
     }
@@ -217,7 +256,10 @@ export class EventPublisher {
         if (this.stopped) return;
         const wait = this.retryWaits.delayAfter(e.attempts);
         if (isLogWorthyAttempt(e.attempts)) {
-          this.log.warn(`${e.subject}: publish of ${e.kind} event failed (attempt ${e.attempts}: ${errorText(err)}); retrying in ${wait} ms`, { queued: this.queue.length });
+          this.log.warn(
+            `${e.subject}: publish of ${e.kind} event failed (attempt ${e.attempts}: ${errorText(err)}); retrying in ${wait} ms`,
+            { queued: this.queue.length },
+          );
         }
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;

@@ -1,4 +1,7 @@
-/** @orderflow/nats: the NATS connection, the JetStream streams, the collectors' publishers and the pull consumers (one message or one batch at a time). */
+/**
+ * @orderflow/nats: the NATS connection, the JetStream streams, the collectors' publishers and the pull consumers (one
+ * message or one batch at a time).
+ */
 export * from './event.publisher.js';
 export * from './logger.js';
 export * from './nats.connection.js';

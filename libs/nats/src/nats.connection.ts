@@ -1,4 +1,11 @@
-import { AuthorizationError, connect, type ConnectionOptions, type NatsConnection, PermissionViolationError, UserAuthenticationExpiredError } from '@nats-io/transport-node';
+import {
+  AuthorizationError,
+  connect,
+  type ConnectionOptions,
+  type NatsConnection,
+  PermissionViolationError,
+  UserAuthenticationExpiredError,
+} from '@nats-io/transport-node';
 import { consoleLogger, type NatsLogger } from './logger.js';
 import { errorText, retryBackoff } from './retry.js';
 
@@ -34,7 +41,8 @@ export function natsConnectionOptions(o: ConnectNatsOptions): ConnectionOptions 
   if (servers.length === 0) throw new Error('connectNats: no NATS server URL given');
   if (!o.name) throw new Error('connectNats: a client name is required');
   if ((o.user === undefined) !== (o.pass === undefined)) throw new Error('connectNats: user and pass go together');
-  if (o.token !== undefined && o.user !== undefined) throw new Error('connectNats: give either a token or user/pass, not both');
+  if (o.token !== undefined && o.user !== undefined)
+    throw new Error('connectNats: give either a token or user/pass, not both');
   const opts: ConnectionOptions = {
     servers,
     name: o.name,
@@ -84,8 +92,15 @@ export async function connectNats(o: ConnectNatsOptions): Promise<NatsConnection
       nc = await connect(opts);
     } catch (err) {
       if (isAuthError(err)) {
-        const who = o.user !== undefined ? `user "${o.user}"` : o.token !== undefined ? 'a token' : 'no credentials (set NATS_USER and NATS_PASSWORD)';
-        throw new Error(`NATS ${where}: the server refused ${who} for client "${o.name}": ${errorText(err)}`, { cause: err });
+        const who =
+          o.user !== undefined
+            ? `user "${o.user}"`
+            : o.token !== undefined
+              ? 'a token'
+              : 'no credentials (set NATS_USER and NATS_PASSWORD)';
+        throw new Error(`NATS ${where}: the server refused ${who} for client "${o.name}": ${errorText(err)}`, {
+          cause: err,
+        });
       }
       const wait = backoff.next();
       if (Date.now() + wait > deadline) {
@@ -118,12 +133,15 @@ function recordViolation(e: PermissionViolationError, log: NatsLogger, user: str
   const v = violations.get(key) ?? { operation: e.operation, subject: e.subject, count: 0 };
   v.count++;
   violations.set(key, v);
-  log.error(`NATS: permission refused: ${e.operation} to "${e.subject}"${user !== undefined ? ` for user "${user}"` : ''}: the server's permissions for this user do not allow it`, {
-    operation: e.operation,
-    subject: e.subject,
-    ...(user !== undefined ? { user } : {}),
-    count: v.count,
-  });
+  log.error(
+    `NATS: permission refused: ${e.operation} to "${e.subject}"${user !== undefined ? ` for user "${user}"` : ''}: the server's permissions for this user do not allow it`,
+    {
+      operation: e.operation,
+      subject: e.subject,
+      ...(user !== undefined ? { user } : {}),
+      count: v.count,
+    },
+  );
 }
 
 /**
@@ -133,7 +151,8 @@ function recordViolation(e: PermissionViolationError, log: NatsLogger, user: str
 export function watchPermissionViolations(nc: NatsConnection, log: NatsLogger, user?: string): void {
   void (async () => {
     try {
-      for await (const s of nc.status()) if (s.type === 'error' && s.error instanceof PermissionViolationError) recordViolation(s.error, log, user);
+      for await (const s of nc.status())
+        if (s.type === 'error' && s.error instanceof PermissionViolationError) recordViolation(s.error, log, user);
     } catch {
       // the connection closed: nothing more to watch
     }

@@ -1,10 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from './logger.js';
 import { connectNats, drainNats } from './nats.connection.js';
-import { BatchPullConsumer, type BatchPullConsumerOptions, PullConsumer, type PullConsumerOptions } from './pull.consumer.js';
+import {
+  BatchPullConsumer,
+  type BatchPullConsumerOptions,
+  PullConsumer,
+  type PullConsumerOptions,
+} from './pull.consumer.js';
 import { type NatsServer, startNats } from './testing/nats-server.js';
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000) => {
@@ -42,14 +55,35 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
     await jsm.streams.delete(stream);
   });
 
-  const consumer = (o: Omit<PullConsumerOptions, 'stream' | 'durable' | 'filterSubject' | 'ackWaitMs' | 'maxAckPending'> & Partial<PullConsumerOptions>) => {
-    const c = new PullConsumer(js, jsm, { stream, durable: 'reader', filterSubject: `${stream}.a`, ackWaitMs: 30_000, maxAckPending: 1000, logger: silentLogger, ...o });
+  const consumer = (
+    o: Omit<PullConsumerOptions, 'stream' | 'durable' | 'filterSubject' | 'ackWaitMs' | 'maxAckPending'> &
+      Partial<PullConsumerOptions>,
+  ) => {
+    const c = new PullConsumer(js, jsm, {
+      stream,
+      durable: 'reader',
+      filterSubject: `${stream}.a`,
+      ackWaitMs: 30_000,
+      maxAckPending: 1000,
+      logger: silentLogger,
+      ...o,
+    });
     running.push(c);
     return c;
   };
 
-  const batchConsumer = (o: Omit<BatchPullConsumerOptions, 'stream' | 'durable' | 'filterSubject' | 'ackWaitMs'> & Partial<BatchPullConsumerOptions>) => {
-    const c = new BatchPullConsumer(js, jsm, { stream, durable: 'batches', filterSubject: `${stream}.a`, ackWaitMs: 60_000, logger: silentLogger, ...o });
+  const batchConsumer = (
+    o: Omit<BatchPullConsumerOptions, 'stream' | 'durable' | 'filterSubject' | 'ackWaitMs'> &
+      Partial<BatchPullConsumerOptions>,
+  ) => {
+    const c = new BatchPullConsumer(js, jsm, {
+      stream,
+      durable: 'batches',
+      filterSubject: `${stream}.a`,
+      ackWaitMs: 60_000,
+      logger: silentLogger,
+      ...o,
+    });
     running.push(c);
     return c;
   };
@@ -66,8 +100,19 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
     c.start();
     await until(() => seen.length === 150);
     const info = await jsm.consumers.info(stream, 'reader');
-    expect(info.config).toMatchObject({ durable_name: 'reader', filter_subject: `${stream}.a`, ack_policy: 'explicit', deliver_policy: 'all', ack_wait: nanos(30_000), max_ack_pending: 1000 });
-    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 4 !== 3).map((i) => `m${i}`));
+    expect(info.config).toMatchObject({
+      durable_name: 'reader',
+      filter_subject: `${stream}.a`,
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      ack_wait: nanos(30_000),
+      max_ack_pending: 1000,
+    });
+    expect(seen).toEqual(
+      Array.from({ length: 200 }, (_, i) => i)
+        .filter((i) => i % 4 !== 3)
+        .map((i) => `m${i}`),
+    );
     await until(async () => (await jsm.consumers.info(stream, 'reader')).num_ack_pending === 0);
     await c.stop();
 
@@ -82,9 +127,20 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
   });
 
   it("brings an existing durable's ack wait and ack-pending limit to the spec", async () => {
-    await jsm.consumers.add(stream, { durable_name: 'reader', filter_subject: `${stream}.a`, ack_policy: AckPolicy.Explicit, ack_wait: nanos(5000), max_ack_pending: 10 });
+    await jsm.consumers.add(stream, {
+      durable_name: 'reader',
+      filter_subject: `${stream}.a`,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(5000),
+      max_ack_pending: 10,
+    });
     let opened = false;
-    const c = consumer({ ackWaitMs: 20_000, maxAckPending: 500, handle: async () => undefined, onOpen: () => void (opened = true) });
+    const c = consumer({
+      ackWaitMs: 20_000,
+      maxAckPending: 500,
+      handle: async () => undefined,
+      onOpen: () => void (opened = true),
+    });
     c.start();
     await until(() => opened);
     const info = await jsm.consumers.info(stream, 'reader');
@@ -111,7 +167,8 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
           failOn = null;
           throw new Error(`cannot handle ${text}`);
         }
-        if (text === 'm1' && !m.redelivered) held.push(m); // never acknowledged: back after the ack wait
+        if (text === 'm1' && !m.redelivered)
+          held.push(m); // never acknowledged: back after the ack wait
         else m.ack();
       },
     });
@@ -165,8 +222,20 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
     await until(() => batches.flat().length === 120);
     const info = await jsm.consumers.info(stream, 'batches');
     // no ack-pending limit in the spec: the server's default
-    expect(info.config).toMatchObject({ durable_name: 'batches', filter_subject: `${stream}.a`, ack_policy: 'explicit', deliver_policy: 'all', ack_wait: nanos(60_000), max_deliver: -1, max_ack_pending: 1000 });
-    expect(batches.flat()).toEqual(Array.from({ length: 160 }, (_, i) => i).filter((i) => i % 4 !== 3).map((i) => `m${i}`));
+    expect(info.config).toMatchObject({
+      durable_name: 'batches',
+      filter_subject: `${stream}.a`,
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      ack_wait: nanos(60_000),
+      max_deliver: -1,
+      max_ack_pending: 1000,
+    });
+    expect(batches.flat()).toEqual(
+      Array.from({ length: 160 }, (_, i) => i)
+        .filter((i) => i % 4 !== 3)
+        .map((i) => `m${i}`),
+    );
     expect(batches.every((b) => b.length > 0 && b.length <= 50)).toBe(true);
     expect(batches[0]).toHaveLength(50);
     await until(async () => (await jsm.consumers.info(stream, 'batches')).num_ack_pending === 0);
@@ -174,7 +243,9 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
 
     await js.publish(`${stream}.a`, 'later');
     const resumed: string[] = [];
-    const again = batchConsumer({ handle: async (batch) => void batch.forEach((m) => (resumed.push(m.string()), m.ack())) });
+    const again = batchConsumer({
+      handle: async (batch) => void batch.forEach((m) => (resumed.push(m.string()), m.ack())),
+    });
     again.start();
     await until(() => resumed.length === 1);
     await new Promise((r) => setTimeout(r, 300));
@@ -182,7 +253,13 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
   });
 
   it('batches: reads an existing durable made with the same spec and leaves its configuration as it is', async () => {
-    await jsm.consumers.add(stream, { durable_name: 'batches', filter_subject: `${stream}.a`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: nanos(60_000) });
+    await jsm.consumers.add(stream, {
+      durable_name: 'batches',
+      filter_subject: `${stream}.a`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(60_000),
+    });
     const before = await jsm.consumers.info(stream, 'batches');
     await js.publish(`${stream}.a`, 'm0');
     const seen: string[] = [];

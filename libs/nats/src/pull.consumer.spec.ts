@@ -1,9 +1,22 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { BatchPullConsumer, type ConsumerClient, type ConsumerManager, type DurableConsumerSpec, PullConsumer, ensureDurableConsumer } from './pull.consumer.js';
+import {
+  BatchPullConsumer,
+  type ConsumerClient,
+  type ConsumerManager,
+  type DurableConsumerSpec,
+  PullConsumer,
+  ensureDurableConsumer,
+} from './pull.consumer.js';
 
-const SPEC: DurableConsumerSpec = { stream: 'TRADES', durable: 'agg_binance_BTCUSDT', filterSubject: 'trades.binance.BTCUSDT', ackWaitMs: 30_000, maxAckPending: 1000 };
+const SPEC: DurableConsumerSpec = {
+  stream: 'TRADES',
+  durable: 'agg_binance_BTCUSDT',
+  filterSubject: 'trades.binance.BTCUSDT',
+  ackWaitMs: 30_000,
+  maxAckPending: 1000,
+};
 
 /** A consumer manager that records its calls; `stored` is the durable's config on the server. */
 function fakeManager(stored: { ack_wait: number; max_ack_pending: number } | null, infoError?: Error) {
@@ -16,7 +29,8 @@ function fakeManager(stored: { ack_wait: number; max_ack_pending: number } | nul
         if (stored === null) throw new Error('consumer not found');
         return { config: stored };
       },
-      update: async (stream: string, durable: string, c: unknown) => void calls.push(`update ${stream} ${durable} ${JSON.stringify(c)}`),
+      update: async (stream: string, durable: string, c: unknown) =>
+        void calls.push(`update ${stream} ${durable} ${JSON.stringify(c)}`),
       add: async (stream: string, c: unknown) => void calls.push(`add ${stream} ${JSON.stringify(c)}`),
     },
   };
@@ -36,7 +50,10 @@ describe('ensureDurableConsumer', () => {
   it('updates the ack wait and the ack-pending limit of an existing durable when they differ, else leaves it', async () => {
     const differs = fakeManager({ ack_wait: nanos(10_000), max_ack_pending: 1000 });
     await ensureDurableConsumer(differs.jsm, SPEC);
-    expect(differs.calls).toEqual(['info TRADES agg_binance_BTCUSDT', `update TRADES agg_binance_BTCUSDT ${JSON.stringify({ ack_wait: nanos(30_000), max_ack_pending: 1000 })}`]);
+    expect(differs.calls).toEqual([
+      'info TRADES agg_binance_BTCUSDT',
+      `update TRADES agg_binance_BTCUSDT ${JSON.stringify({ ack_wait: nanos(30_000), max_ack_pending: 1000 })}`,
+    ]);
     const same = fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 });
     await ensureDurableConsumer(same.jsm, SPEC);
     expect(same.calls).toEqual(['info TRADES agg_binance_BTCUSDT']);
@@ -46,13 +63,18 @@ describe('ensureDurableConsumer', () => {
     const { maxAckPending: _, ...spec } = SPEC;
     const missing = fakeManager(null);
     await ensureDurableConsumer(missing.jsm, spec);
-    expect(missing.calls[1]).toBe(`add TRADES ${JSON.stringify({ durable_name: 'agg_binance_BTCUSDT', filter_subject: 'trades.binance.BTCUSDT', ack_policy: 'explicit', deliver_policy: 'all', ack_wait: nanos(30_000), max_deliver: -1 })}`);
+    expect(missing.calls[1]).toBe(
+      `add TRADES ${JSON.stringify({ durable_name: 'agg_binance_BTCUSDT', filter_subject: 'trades.binance.BTCUSDT', ack_policy: 'explicit', deliver_policy: 'all', ack_wait: nanos(30_000), max_deliver: -1 })}`,
+    );
     const otherLimit = fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 20 });
     await ensureDurableConsumer(otherLimit.jsm, spec);
     expect(otherLimit.calls).toEqual(['info TRADES agg_binance_BTCUSDT']);
     const otherWait = fakeManager({ ack_wait: nanos(10_000), max_ack_pending: 20 });
     await ensureDurableConsumer(otherWait.jsm, spec);
-    expect(otherWait.calls).toEqual(['info TRADES agg_binance_BTCUSDT', `update TRADES agg_binance_BTCUSDT ${JSON.stringify({ ack_wait: nanos(30_000) })}`]);
+    expect(otherWait.calls).toEqual([
+      'info TRADES agg_binance_BTCUSDT',
+      `update TRADES agg_binance_BTCUSDT ${JSON.stringify({ ack_wait: nanos(30_000) })}`,
+    ]);
   });
 
   it('passes on any other failure', async () => {
@@ -126,16 +148,20 @@ describe('PullConsumer', () => {
     const handled: number[] = [];
     let busy = 0;
     let overlapped = false;
-    const pc = new PullConsumer(fakeClient(opened, options), fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm, {
-      ...SPEC,
-      handle: async (m) => {
-        overlapped ||= busy > 0;
-        busy++;
-        await new Promise((r) => setTimeout(r, 1));
-        handled.push(m.seq);
-        busy--;
+    const pc = new PullConsumer(
+      fakeClient(opened, options),
+      fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm,
+      {
+        ...SPEC,
+        handle: async (m) => {
+          overlapped ||= busy > 0;
+          busy++;
+          await new Promise((r) => setTimeout(r, 1));
+          handled.push(m.seq);
+          busy--;
+        },
       },
-    });
+    );
     pc.start();
     await until(() => opened.length === 1);
     opened[0]!.push(msg(1), msg(2), msg(3));
@@ -151,19 +177,23 @@ describe('PullConsumer', () => {
     const opened: FakeMessages[] = [];
     const events: string[] = [];
     let fail = true;
-    const pc = new PullConsumer(fakeClient(opened, []), fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm, {
-      ...SPEC,
-      backoff: { initialMs: 10, factor: 2, maxMs: 1000, jitter: 0 },
-      handle: async (m) => {
-        events.push(`handled ${m.seq}`);
-        if (m.seq === 3 && fail) {
-          fail = false;
-          throw new Error('handler failed');
-        }
+    const pc = new PullConsumer(
+      fakeClient(opened, []),
+      fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm,
+      {
+        ...SPEC,
+        backoff: { initialMs: 10, factor: 2, maxMs: 1000, jitter: 0 },
+        handle: async (m) => {
+          events.push(`handled ${m.seq}`);
+          if (m.seq === 3 && fail) {
+            fail = false;
+            throw new Error('handler failed');
+          }
+        },
+        onOpen: () => void events.push('open'),
+        onFailure: (e, wait) => void events.push(`failed (${(e as Error).message}) ${wait}`),
       },
-      onOpen: () => void events.push('open'),
-      onFailure: (e, wait) => void events.push(`failed (${(e as Error).message}) ${wait}`),
-    });
+    );
     pc.start();
     await until(() => opened.length === 1);
     opened[0]!.push(new Error('heartbeats missed'));
@@ -202,7 +232,9 @@ describe('PullConsumer', () => {
     pc.start();
     await until(() => warnings.length >= 2);
     await pc.stop();
-    expect(warnings[0]).toMatch(/^TRADES agg_binance_BTCUSDT: consumer failed \(JetStream not enabled\); again in \d+ ms$/);
+    expect(warnings[0]).toMatch(
+      /^TRADES agg_binance_BTCUSDT: consumer failed \(JetStream not enabled\); again in \d+ ms$/,
+    );
   });
 
   it('stops while the consumer is being opened without leaving it open, and says nothing after stop()', async () => {
@@ -263,42 +295,58 @@ describe('BatchPullConsumer', () => {
     const handled: number[][] = [];
     let busy = 0;
     let overlapped = false;
-    const bc = new BatchPullConsumer(fakeFetchClient(plan, fetches), fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm, {
-      ...SPEC,
-      handle: async (batch) => {
-        overlapped ||= busy > 0;
-        busy++;
-        await new Promise((r) => setTimeout(r, 1));
-        handled.push(batch.map((m) => m.seq));
-        busy--;
+    const bc = new BatchPullConsumer(
+      fakeFetchClient(plan, fetches),
+      fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm,
+      {
+        ...SPEC,
+        handle: async (batch) => {
+          overlapped ||= busy > 0;
+          busy++;
+          await new Promise((r) => setTimeout(r, 1));
+          handled.push(batch.map((m) => m.seq));
+          busy--;
+        },
       },
-    });
+    );
     bc.start();
     await until(() => handled.length === 2);
     await bc.stop();
     expect(handled).toEqual([[1, 2, 3], [4]]);
     expect(overlapped).toBe(false);
     expect(fetches.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(fetches.map((f) => JSON.stringify(f)))).toEqual(new Set([JSON.stringify({ max_messages: 500, expires: 1000 })]));
+    expect(new Set(fetches.map((f) => JSON.stringify(f)))).toEqual(
+      new Set([JSON.stringify({ max_messages: 500, expires: 1000 })]),
+    );
   });
 
   it('reopens after a failed fetch or handler with a growing wait, back to the first once a fetch went through', async () => {
-    const plan: (JsMsg[] | Error)[] = [new Error('heartbeats missed'), new Error('heartbeats missed'), [msg(1), msg(2)], [msg(3)], new Error('heartbeats missed')];
+    const plan: (JsMsg[] | Error)[] = [
+      new Error('heartbeats missed'),
+      new Error('heartbeats missed'),
+      [msg(1), msg(2)],
+      [msg(3)],
+      new Error('heartbeats missed'),
+    ];
     const events: string[] = [];
     let fail = true;
-    const bc = new BatchPullConsumer(fakeFetchClient(plan, []), fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm, {
-      ...SPEC,
-      backoff: { initialMs: 10, factor: 2, maxMs: 1000, jitter: 0 },
-      handle: async (batch) => {
-        events.push(`handled ${batch.map((m) => m.seq).join(',')}`);
-        if (fail) {
-          fail = false;
-          throw new Error('write failed');
-        }
+    const bc = new BatchPullConsumer(
+      fakeFetchClient(plan, []),
+      fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm,
+      {
+        ...SPEC,
+        backoff: { initialMs: 10, factor: 2, maxMs: 1000, jitter: 0 },
+        handle: async (batch) => {
+          events.push(`handled ${batch.map((m) => m.seq).join(',')}`);
+          if (fail) {
+            fail = false;
+            throw new Error('write failed');
+          }
+        },
+        onOpen: () => void events.push('open'),
+        onFailure: (e, wait) => void events.push(`failed (${(e as Error).message}) ${wait}`),
       },
-      onOpen: () => void events.push('open'),
-      onFailure: (e, wait) => void events.push(`failed (${(e as Error).message}) ${wait}`),
-    });
+    );
     bc.start();
     await until(() => events.length === 10);
     await bc.stop();
@@ -362,13 +410,17 @@ describe('BatchPullConsumer', () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));
     const handled: number[][] = [];
-    const bc = new BatchPullConsumer(fakeFetchClient([[msg(1)]], []), fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm, {
-      ...SPEC,
-      handle: async (batch) => {
-        await slow;
-        handled.push(batch.map((m) => m.seq));
+    const bc = new BatchPullConsumer(
+      fakeFetchClient([[msg(1)]], []),
+      fakeManager({ ack_wait: nanos(30_000), max_ack_pending: 1000 }).jsm,
+      {
+        ...SPEC,
+        handle: async (batch) => {
+          await slow;
+          handled.push(batch.map((m) => m.seq));
+        },
       },
-    });
+    );
     bc.start();
     await new Promise((r) => setTimeout(r, 20));
     const stopped = bc.stop();

@@ -1,4 +1,13 @@
-import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { Backoff, type BackoffOptions } from '@orderflow/resilience';
 import { consoleLogger, type NatsLogger } from './logger.js';
@@ -41,7 +50,10 @@ export async function ensureDurableConsumer(jsm: ConsumerManager, spec: DurableC
     const info = await jsm.consumers.info(spec.stream, spec.durable);
     const pendingDiffers = spec.maxAckPending !== undefined && info.config.max_ack_pending !== spec.maxAckPending;
     if (info.config.ack_wait !== want.ack_wait || pendingDiffers) {
-      await jsm.consumers.update(spec.stream, spec.durable, { ack_wait: want.ack_wait!, ...(spec.maxAckPending === undefined ? {} : { max_ack_pending: spec.maxAckPending }) });
+      await jsm.consumers.update(spec.stream, spec.durable, {
+        ack_wait: want.ack_wait!,
+        ...(spec.maxAckPending === undefined ? {} : { max_ack_pending: spec.maxAckPending }),
+      });
     }
   } catch (e) {
     if (!/consumer not found/i.test((e as Error).message)) throw e;
@@ -91,7 +103,11 @@ async function readUntilStopped(
       if (stopped()) break;
       const wait = backoff.next();
       if (o.onFailure) o.onFailure(e, wait);
-      else (o.logger ?? consoleLogger('nats')).warn(`${o.stream} ${o.durable}: consumer failed (${errorText(e)}); again in ${wait} ms`, { retryMs: wait });
+      else
+        (o.logger ?? consoleLogger('nats')).warn(
+          `${o.stream} ${o.durable}: consumer failed (${errorText(e)}); again in ${wait} ms`,
+          { retryMs: wait },
+        );
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -146,7 +162,13 @@ export class PullConsumer {
   }
 
   start(): void {
-    this.loop ??= readUntilStopped(this.js, this.jsm, this.o, () => this.stopped, (consumer, handled) => this.read(consumer, handled));
+    this.loop ??= readUntilStopped(
+      this.js,
+      this.jsm,
+      this.o,
+      () => this.stopped,
+      (consumer, handled) => this.read(consumer, handled),
+    );
   }
 
   /** Stops pulling; resolves once the message in hand (if any) is handled and the loop has ended. */
@@ -223,7 +245,13 @@ export class BatchPullConsumer {
   }
 
   start(): void {
-    this.loop ??= readUntilStopped(this.js, this.jsm, this.o, () => this.stopped, (consumer, handled) => this.read(consumer, handled));
+    this.loop ??= readUntilStopped(
+      this.js,
+      this.jsm,
+      this.o,
+      () => this.stopped,
+      (consumer, handled) => this.read(consumer, handled),
+    );
   }
 
   /**
@@ -240,7 +268,8 @@ export class BatchPullConsumer {
     this.o.onOpen?.();
     while (!this.stopped) {
       const batch: JsMsg[] = [];
-      for await (const m of await consumer.fetch({ max_messages: this.maxMessages, expires: this.expiresMs })) batch.push(m);
+      for await (const m of await consumer.fetch({ max_messages: this.maxMessages, expires: this.expiresMs }))
+        batch.push(m);
       if (batch.length > 0) await this.o.handle(batch);
       handled();
     }

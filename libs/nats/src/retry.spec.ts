@@ -3,7 +3,9 @@ import { errorText, isLogWorthyAttempt, retryBackoff } from './retry.js';
 
 describe('retryBackoff', () => {
   it('doubles from the base up to the cap, with jitter in [50 %, 100 %]', () => {
-    expect([1, 2, 3, 4, 10].map((a) => retryBackoff(100, 1000, () => 1).delayAfter(a))).toEqual([100, 200, 400, 800, 1000]);
+    expect([1, 2, 3, 4, 10].map((a) => retryBackoff(100, 1000, () => 1).delayAfter(a))).toEqual([
+      100, 200, 400, 800, 1000,
+    ]);
     expect(retryBackoff(100, 1000, () => 0).delayAfter(1)).toBe(50);
     expect([1, 2, 3, 4, 5, 8, 9].filter(isLogWorthyAttempt)).toEqual([1, 2, 4, 8]);
   });

@@ -7,7 +7,10 @@ import { Backoff } from '@orderflow/resilience';
  * the server in step. Backoff jitters around a centre: 75 % of that, plus or minus a third of it.
  */
 export function retryBackoff(baseMs: number, maxMs: number, random?: () => number): Backoff {
-  return new Backoff({ initialMs: 0.75 * Math.min(baseMs, maxMs), factor: 2, maxMs: 0.75 * maxMs, jitter: 1 / 3 }, random);
+  return new Backoff(
+    { initialMs: 0.75 * Math.min(baseMs, maxMs), factor: 2, maxMs: 0.75 * maxMs, jitter: 1 / 3 },
+    random,
+  );
 }
 
 /** True for attempts worth a log line: 1, 2, 4, 8, ... (a long outage does not flood the log). */

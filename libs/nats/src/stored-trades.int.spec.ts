@@ -13,7 +13,10 @@ import { trade } from './testing/trades.js';
 const LIMITS = { maxAgeMs: 3_600_000, maxBytes: 64 * 1024 * 1024, duplicateWindowMs: 120_000 };
 
 /** A trade of `symbol` with id `id` at exchange time `timeUs`. */
-const at = (exchange: string, symbol: string, id: number, timeUs: number): Trade => ({ ...trade(exchange, symbol, id), exchangeTimeUs: timeUs });
+const at = (exchange: string, symbol: string, id: number, timeUs: number): Trade => ({
+  ...trade(exchange, symbol, id),
+  exchangeTimeUs: timeUs,
+});
 
 describe('lastStoredTrades (nats-server)', () => {
   let server: NatsServer;
@@ -36,7 +39,10 @@ describe('lastStoredTrades (nats-server)', () => {
 
   async function store(trades: Trade[]): Promise<void> {
     const t0 = trades[0]!;
-    await jetstream(nc).publish(tradeSubject(t0.exchange, t0.symbol), encodeTradeBatch({ exchange: t0.exchange, symbol: t0.symbol, priceScale: 2, quantityScale: 5, tick: 1, trades }));
+    await jetstream(nc).publish(
+      tradeSubject(t0.exchange, t0.symbol),
+      encodeTradeBatch({ exchange: t0.exchange, symbol: t0.symbol, priceScale: 2, quantityScale: 5, tick: 1, trades }),
+    );
   }
 
   it('null when nothing is stored for the subject', async () => {

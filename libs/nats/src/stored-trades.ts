@@ -36,7 +36,12 @@ export type StreamMessageGetter = { streams: Pick<JetStreamManager['streams'], '
  * stream's max age). Throws when JetStream cannot answer, StoredTradesError when the stored
  * batch does not decode.
  */
-export async function lastStoredTrades(jsm: StreamMessageGetter, exchange: string, symbol: string, o: LastStoredTradesOptions = {}): Promise<StoredTradesTail | null> {
+export async function lastStoredTrades(
+  jsm: StreamMessageGetter,
+  exchange: string,
+  symbol: string,
+  o: LastStoredTradesOptions = {},
+): Promise<StoredTradesTail | null> {
   const stream = o.stream ?? TRADES_STREAM;
   const subject = tradeSubject(exchange, symbol);
   const lastMsg = await jsm.streams.getMessage(stream, { last_by_subj: subject });
@@ -65,7 +70,9 @@ function decodeStored(m: StoredMsg, subject: string): Trade[] {
   try {
     return decodeTradeBatch(m.string()).trades;
   } catch (e) {
-    throw new StoredTradesError(`${subject} message ${m.seq} is not a trade batch: ${(e as Error).message}`, { cause: e });
+    throw new StoredTradesError(`${subject} message ${m.seq} is not a trade batch: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -73,7 +80,12 @@ function decodeStored(m: StoredMsg, subject: string): Trade[] {
  * The subject's message just before sequence `seq`: a binary search with `next_by_subj` (each
  * probe returns the subject's first message at or after a sequence), about log2(seq) requests.
  */
-async function previousOnSubject(jsm: StreamMessageGetter, stream: string, subject: string, seq: number): Promise<StoredMsg | null> {
+async function previousOnSubject(
+  jsm: StreamMessageGetter,
+  stream: string,
+  subject: string,
+  seq: number,
+): Promise<StoredMsg | null> {
   let lo = 1;
   let hi = seq - 1;
   let best: StoredMsg | null = null;

@@ -57,18 +57,27 @@ describe('ensureStreams (nats-server)', () => {
     ]);
     const jsm = await jetstreamManager(nc);
     expect((await jsm.streams.info(TRADES_STREAM)).config.max_bytes).toBe(128 * 1024 * 1024);
-    expect((await ensureStreams(nc, { ...LIMITS, maxBytes: 128 * 1024 * 1024 })).map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
+    expect((await ensureStreams(nc, { ...LIMITS, maxBytes: 128 * 1024 * 1024 })).map((r) => r.action)).toEqual([
+      'unchanged',
+      'unchanged',
+    ]);
   });
 
   it('names the stream and the step when something fails', async () => {
-    await expect(ensureStreams(nc, { ...LIMITS, storage: 'memory' })).rejects.toThrow(/stream TRADES has file storage but memory is configured/);
-    await expect(ensureStreams(nc, { ...LIMITS, duplicateWindowMs: LIMITS.maxAgeMs + 1 })).rejects.toThrow(/TRADES duplicateWindowMs .* must not exceed maxAgeMs/);
+    await expect(ensureStreams(nc, { ...LIMITS, storage: 'memory' })).rejects.toThrow(
+      /stream TRADES has file storage but memory is configured/,
+    );
+    await expect(ensureStreams(nc, { ...LIMITS, duplicateWindowMs: LIMITS.maxAgeMs + 1 })).rejects.toThrow(
+      /TRADES duplicateWindowMs .* must not exceed maxAgeMs/,
+    );
 
     // another stream owns some of our subjects: creating COLLECTOR_EVENTS fails and says why
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(EVENTS_STREAM);
     await jsm.streams.add({ name: 'SOMEONE_ELSE', subjects: ['gaps.okx.>'] });
-    await expect(ensureStreams(nc, LIMITS)).rejects.toThrow(/could not create stream COLLECTOR_EVENTS \(subjects deadletter\.>, gaps\.>\): .*overlap/);
+    await expect(ensureStreams(nc, LIMITS)).rejects.toThrow(
+      /could not create stream COLLECTOR_EVENTS \(subjects deadletter\.>, gaps\.>\): .*overlap/,
+    );
     await jsm.streams.delete('SOMEONE_ELSE');
     // (TRADES went back to LIMITS in the failed call, before COLLECTOR_EVENTS failed)
     expect((await ensureStreams(nc, LIMITS)).map((r) => r.action)).toEqual(['unchanged', 'created']);

@@ -39,7 +39,12 @@ export interface EnsuredStream {
 }
 
 /** The configuration ensureStreams gives a stream (exported for operators' tooling and tests). */
-export function streamConfig(name: string, subjects: readonly string[], limits: StreamLimits, o: EnsureStreamsOptions): StreamConfig {
+export function streamConfig(
+  name: string,
+  subjects: readonly string[],
+  limits: StreamLimits,
+  o: EnsureStreamsOptions,
+): StreamConfig {
   return {
     name,
     subjects: [...subjects],
@@ -56,17 +61,31 @@ export function streamConfig(name: string, subjects: readonly string[], limits: 
 }
 
 function checkLimits(what: string, l: StreamLimits, duplicateWindowMs: number): void {
-  if (!Number.isSafeInteger(l.maxAgeMs) || l.maxAgeMs <= 0) throw new Error(`ensureStreams: ${what} maxAgeMs must be a positive integer, got ${l.maxAgeMs}`);
+  if (!Number.isSafeInteger(l.maxAgeMs) || l.maxAgeMs <= 0)
+    throw new Error(`ensureStreams: ${what} maxAgeMs must be a positive integer, got ${l.maxAgeMs}`);
   if (!Number.isSafeInteger(l.maxBytes) || (l.maxBytes <= 0 && l.maxBytes !== -1)) {
     throw new Error(`ensureStreams: ${what} maxBytes must be a positive integer or -1, got ${l.maxBytes}`);
   }
   if (duplicateWindowMs > l.maxAgeMs) {
-    throw new Error(`ensureStreams: ${what} duplicateWindowMs (${duplicateWindowMs}) must not exceed maxAgeMs (${l.maxAgeMs})`);
+    throw new Error(
+      `ensureStreams: ${what} duplicateWindowMs (${duplicateWindowMs}) must not exceed maxAgeMs (${l.maxAgeMs})`,
+    );
   }
 }
 
 /** The fields ensureStreams manages, compared between the wanted and the existing config. */
-const MANAGED = ['subjects', 'retention', 'storage', 'discard', 'max_age', 'max_bytes', 'max_msgs', 'max_msg_size', 'duplicate_window', 'num_replicas'] as const;
+const MANAGED = [
+  'subjects',
+  'retention',
+  'storage',
+  'discard',
+  'max_age',
+  'max_bytes',
+  'max_msgs',
+  'max_msg_size',
+  'duplicate_window',
+  'num_replicas',
+] as const;
 
 function differences(want: StreamConfig, have: StreamConfig): string[] {
   const out: string[] = [];
@@ -94,7 +113,10 @@ async function ensureOne(jsm: JetStreamManager, want: StreamConfig): Promise<Ens
       const info = await jsm.streams.add(want);
       return { stream: name, action: 'created', changed: [], info };
     } catch (err) {
-      throw new Error(`ensureStreams: could not create stream ${name} (subjects ${want.subjects.join(', ')}): ${errorText(err)}`, { cause: err });
+      throw new Error(
+        `ensureStreams: could not create stream ${name} (subjects ${want.subjects.join(', ')}): ${errorText(err)}`,
+        { cause: err },
+      );
     }
   }
   const changed = differences(want, existing.config);
@@ -102,7 +124,7 @@ async function ensureOne(jsm: JetStreamManager, want: StreamConfig): Promise<Ens
   if (changed.includes('storage')) {
     throw new Error(
       `ensureStreams: stream ${name} has ${existing.config.storage} storage but ${want.storage} is configured; ` +
-        'JetStream cannot change a stream\'s storage type: move the data to a new stream or delete the stream',
+        "JetStream cannot change a stream's storage type: move the data to a new stream or delete the stream",
     );
   }
   const { name: _name, ...update } = want;
@@ -110,7 +132,9 @@ async function ensureOne(jsm: JetStreamManager, want: StreamConfig): Promise<Ens
     const info = await jsm.streams.update(name, update);
     return { stream: name, action: 'updated', changed, info };
   } catch (err) {
-    throw new Error(`ensureStreams: could not update stream ${name} (${changed.join(', ')}): ${errorText(err)}`, { cause: err });
+    throw new Error(`ensureStreams: could not update stream ${name} (${changed.join(', ')}): ${errorText(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -121,7 +145,10 @@ async function ensureOne(jsm: JetStreamManager, want: StreamConfig): Promise<Ens
  */
 export async function ensureStreams(nc: NatsConnection, o: EnsureStreamsOptions): Promise<EnsuredStream[]> {
   const trades: StreamLimits = { maxAgeMs: o.maxAgeMs, maxBytes: o.maxBytes };
-  const events: StreamLimits = { maxAgeMs: o.events?.maxAgeMs ?? o.maxAgeMs, maxBytes: o.events?.maxBytes ?? o.maxBytes };
+  const events: StreamLimits = {
+    maxAgeMs: o.events?.maxAgeMs ?? o.maxAgeMs,
+    maxBytes: o.events?.maxBytes ?? o.maxBytes,
+  };
   checkLimits(TRADES_STREAM, trades, o.duplicateWindowMs);
   checkLimits(EVENTS_STREAM, events, o.duplicateWindowMs);
   if (!Number.isSafeInteger(o.replicas ?? 1) || (o.replicas ?? 1) < 1 || (o.replicas ?? 1) > 5) {
@@ -131,7 +158,9 @@ export async function ensureStreams(nc: NatsConnection, o: EnsureStreamsOptions)
   try {
     jsm = await jetstreamManager(nc);
   } catch (err) {
-    throw new Error(`ensureStreams: JetStream is not available on ${nc.getServer()}: ${errorText(err)}`, { cause: err });
+    throw new Error(`ensureStreams: JetStream is not available on ${nc.getServer()}: ${errorText(err)}`, {
+      cause: err,
+    });
   }
   return [
     await ensureOne(jsm, streamConfig(TRADES_STREAM, [TRADES_SUBJECTS], trades, o)),

@@ -1,4 +1,12 @@
-import { batchMsgId, decodeTradeBatch, encodeTradeBatch, parseTradeSubject, TRADES_STREAM, tradeSubject, type TradeBatch } from '@orderflow/contracts';
+import {
+  batchMsgId,
+  decodeTradeBatch,
+  encodeTradeBatch,
+  parseTradeSubject,
+  TRADES_STREAM,
+  tradeSubject,
+  type TradeBatch,
+} from '@orderflow/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -61,7 +69,7 @@ describe('TradePublisher (nats-server)', () => {
     const pub = new TradePublisher(jetstream(nc), { logger: silentLogger });
     // interleaved like a multiplexed feed: runs of 1..40 trades of one symbol at a time
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let added = 0; added < 50_000; ) {
       const k = Math.floor(rnd() * symbols.length);
       const run = Math.min(50_000 - added, 1 + Math.floor(rnd() * 40));
@@ -71,7 +79,14 @@ describe('TradePublisher (nats-server)', () => {
     }
     await pub.flush();
     const s = pub.stats();
-    expect(s).toMatchObject({ tradesIn: 50_000, tradesAcked: 50_000, buffered: 0, inFlight: 0, duplicateAcks: 0, retries: 0 });
+    expect(s).toMatchObject({
+      tradesIn: 50_000,
+      tradesAcked: 50_000,
+      buffered: 0,
+      inFlight: 0,
+      duplicateAcks: 0,
+      retries: 0,
+    });
     await pub.close();
 
     const ids = await storedIds(nc);
@@ -85,7 +100,13 @@ describe('TradePublisher (nats-server)', () => {
 
   it('makes a republished batch (same Nats-Msg-Id) a duplicate that is not stored twice', async () => {
     const js = jetstream(nc);
-    const batch: TradeBatch = { exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, trades: [1, 2, 3].map((id) => trade('binance', 'BTCUSDT', id)) };
+    const batch: TradeBatch = {
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      priceScale: 2,
+      quantityScale: 5,
+      trades: [1, 2, 3].map((id) => trade('binance', 'BTCUSDT', id)),
+    };
     const subject = tradeSubject('binance', 'BTCUSDT');
     const first = await js.publish(subject, encodeTradeBatch(batch), { msgID: batchMsgId(batch) });
     const again = await js.publish(subject, encodeTradeBatch(batch), { msgID: batchMsgId(batch) });

@@ -114,12 +114,19 @@ describe('TradePublisher batching (fake JetStream)', () => {
 
   it('keeps every symbol complete and in order through failures, lost acks and timeouts', async () => {
     let seed = 1;
-    const rnd = () => ((seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647);
+    const rnd = () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
     const js = new FakeJetStream(() => {
       const r = rnd();
       return r < 0.15 ? 'fail' : r < 0.25 ? 'lose-ack' : r < 0.28 ? 'hang' : 'ok';
     });
-    const pub = new TradePublisher(js, { maxBatchTrades: 50, maxInFlight: 3, ackTimeoutMs: 20, retryBaseMs: 1, retryMaxMs: 8, logger: silentLogger });
+    const pub = new TradePublisher(js, {
+      maxBatchTrades: 50,
+      maxInFlight: 3,
+      ackTimeoutMs: 20,
+      retryBaseMs: 1,
+      retryMaxMs: 8,
+      logger: silentLogger,
+    });
     const symbols = ['A', 'B', 'C', 'D', 'E'];
     const next = symbols.map(() => 1);
     for (let i = 0; i < 20_000; i++) {
@@ -143,7 +150,11 @@ describe('TradePublisher batching (fake JetStream)', () => {
     let release!: () => void;
     js.gate = new Promise((r) => (release = r));
     const warnings: string[] = [];
-    const pub = new TradePublisher(js, { maxBatchTrades: 10, maxBufferedTrades: 100, logger: { ...silentLogger, warn: (m) => void warnings.push(m) } });
+    const pub = new TradePublisher(js, {
+      maxBatchTrades: 10,
+      maxBufferedTrades: 100,
+      logger: { ...silentLogger, warn: (m) => void warnings.push(m) },
+    });
     for (let id = 1; id <= 150; id++) pub.add(BTC, trade('binance', 'BTCUSDT', id));
     expect(pub.saturated).toBe(true);
     let drained = false;
@@ -162,12 +173,22 @@ describe('TradePublisher batching (fake JetStream)', () => {
 
   it('refuses trades that could not be decoded downstream, or that do not match the instrument', async () => {
     const pub = new TradePublisher(new FakeJetStream(), { logger: silentLogger });
-    expect(() => pub.add(BTC, trade('binance', 'ETHUSDT', 1))).toThrow(/trade 1 of binance ETHUSDT added under instrument binance BTCUSDT/);
-    expect(() => pub.add(BTC, { ...trade('binance', 'BTCUSDT', 1), price: 0 })).toThrow(/BTCUSDT trade 1: price must be a positive integer/);
+    expect(() => pub.add(BTC, trade('binance', 'ETHUSDT', 1))).toThrow(
+      /trade 1 of binance ETHUSDT added under instrument binance BTCUSDT/,
+    );
+    expect(() => pub.add(BTC, { ...trade('binance', 'BTCUSDT', 1), price: 0 })).toThrow(
+      /BTCUSDT trade 1: price must be a positive integer/,
+    );
     expect(() => pub.add(BTC, { ...trade('binance', 'BTCUSDT', 1), receiveTimeMs: 1.5 })).toThrow(/receive time/);
-    expect(() => pub.add(instrument('binance', 'BTC.USDT'), trade('binance', 'BTC.USDT', 1))).toThrow(/symbol "BTC.USDT" must be/);
-    expect(() => pub.add(instrument('binance', 'BTCUSDT', 16), trade('binance', 'BTCUSDT', 1))).toThrow(/scales must be integers 0..15/);
-    expect(() => new TradePublisher(new FakeJetStream(), { maxBatchTrades: 0 })).toThrow(/maxBatchTrades must be a positive integer/);
+    expect(() => pub.add(instrument('binance', 'BTC.USDT'), trade('binance', 'BTC.USDT', 1))).toThrow(
+      /symbol "BTC.USDT" must be/,
+    );
+    expect(() => pub.add(instrument('binance', 'BTCUSDT', 16), trade('binance', 'BTCUSDT', 1))).toThrow(
+      /scales must be integers 0..15/,
+    );
+    expect(() => new TradePublisher(new FakeJetStream(), { maxBatchTrades: 0 })).toThrow(
+      /maxBatchTrades must be a positive integer/,
+    );
     await pub.close();
     expect(() => pub.add(BTC, trade('binance', 'BTCUSDT', 1))).toThrow(/after close/);
   });

@@ -78,7 +78,8 @@ interface Lane {
 const encoder = new TextEncoder();
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`TradePublisher: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new Error(`TradePublisher: ${name} must be a positive integer, got ${v}`);
   return v;
 }
 
@@ -162,11 +163,22 @@ export class TradePublisher {
       this.lastLane = lane;
     }
     if (trade.exchange !== lane.exchange || trade.symbol !== lane.symbol) {
-      throw new Error(`TradePublisher: trade ${String(trade.id)} of ${trade.exchange} ${trade.symbol} added under instrument ${lane.exchange} ${lane.symbol}`);
+      throw new Error(
+        `TradePublisher: trade ${String(trade.id)} of ${trade.exchange} ${trade.symbol} added under instrument ${lane.exchange} ${lane.symbol}`,
+      );
     }
-    const reason = tradeRejectReason(trade) ?? (Number.isSafeInteger(trade.receiveTimeMs) ? null : `receive time must be integer ms, got ${trade.receiveTimeMs}`);
-    if (reason !== null) throw new Error(`TradePublisher: ${lane.exchange} ${lane.symbol} trade ${String(trade.id)}: ${reason}`);
-    if (instrument.priceScale !== lane.priceScale || instrument.quantityScale !== lane.quantityScale || instrument.tick !== lane.tick) {
+    const reason =
+      tradeRejectReason(trade) ??
+      (Number.isSafeInteger(trade.receiveTimeMs)
+        ? null
+        : `receive time must be integer ms, got ${trade.receiveTimeMs}`);
+    if (reason !== null)
+      throw new Error(`TradePublisher: ${lane.exchange} ${lane.symbol} trade ${String(trade.id)}: ${reason}`);
+    if (
+      instrument.priceScale !== lane.priceScale ||
+      instrument.quantityScale !== lane.quantityScale ||
+      instrument.tick !== lane.tick
+    ) {
       // a batch has one pair of scales: the trades so far go out with the old ones
       this.seal(lane);
       this.setScales(lane, instrument);
@@ -276,7 +288,9 @@ export class TradePublisher {
 
   private setScales(lane: Lane, instrument: Instrument): void {
     if (!isScale(instrument.priceScale) || !isScale(instrument.quantityScale)) {
-      throw new Error(`TradePublisher: ${lane.exchange} ${lane.symbol}: scales must be integers 0..15, got ${instrument.priceScale} and ${instrument.quantityScale}`);
+      throw new Error(
+        `TradePublisher: ${lane.exchange} ${lane.symbol}: scales must be integers 0..15, got ${instrument.priceScale} and ${instrument.quantityScale}`,
+      );
     }
     lane.priceScale = instrument.priceScale;
     lane.quantityScale = instrument.quantityScale;
@@ -298,7 +312,12 @@ export class TradePublisher {
       trades: lane.open,
     };
     lane.open = [];
-    lane.queue.push({ msgId: batchMsgId(batch), payload: encoder.encode(encodeTradeBatch(batch)), trades: batch.trades.length, attempts: 0 });
+    lane.queue.push({
+      msgId: batchMsgId(batch),
+      payload: encoder.encode(encodeTradeBatch(batch)),
+      trades: batch.trades.length,
+      attempts: 0,
+    });
     this.queuedBatches++;
     if (lane.state === 'idle') {
       lane.state = 'ready';
@@ -362,7 +381,9 @@ export class TradePublisher {
     this.batchesAcked++;
     if (ack.duplicate) this.duplicateAcks++;
     if (batch.attempts > 1) {
-      this.log.info(`${lane.subject}: batch ${batch.msgId} acknowledged after ${batch.attempts} attempts${ack.duplicate ? ' (duplicate: an earlier attempt had landed)' : ''}`);
+      this.log.info(
+        `${lane.subject}: batch ${batch.msgId} acknowledged after ${batch.attempts} attempts${ack.duplicate ? ' (duplicate: an earlier attempt had landed)' : ''}`,
+      );
     }
     if (lane.waiters.length > 0) {
       const still: Lane['waiters'] = [];
@@ -380,7 +401,9 @@ export class TradePublisher {
     }
     if (this.isSaturated && this.tradesIn - this.tradesAcked < this.maxBufferedTrades / 2) {
       this.isSaturated = false;
-      this.log.warn(`RECOVERED from saturation: ${this.tradesIn - this.tradesAcked} trades not yet acknowledged (under half of ${this.maxBufferedTrades})`);
+      this.log.warn(
+        `RECOVERED from saturation: ${this.tradesIn - this.tradesAcked} trades not yet acknowledged (under half of ${this.maxBufferedTrades})`,
+      );
       const waiters = this.drainedWaiters;
       this.drainedWaiters = [];
       for (const w of waiters) w();
@@ -393,9 +416,12 @@ export class TradePublisher {
     if (this.stopped) return;
     const wait = this.retryWaits.delayAfter(batch.attempts);
     if (isLogWorthyAttempt(batch.attempts)) {
-      this.log.warn(`${lane.subject}: publish of batch ${batch.msgId} failed (attempt ${batch.attempts}: ${errorText(err)}); retrying in ${wait} ms`, {
-        buffered: this.tradesIn - this.tradesAcked,
-      });
+      this.log.warn(
+        `${lane.subject}: publish of batch ${batch.msgId} failed (attempt ${batch.attempts}: ${errorText(err)}); retrying in ${wait} ms`,
+        {
+          buffered: this.tradesIn - this.tradesAcked,
+        },
+      );
     }
     lane.state = 'backoff';
     lane.retryTimer = setTimeout(() => {

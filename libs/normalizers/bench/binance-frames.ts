@@ -12,7 +12,7 @@ export const BENCH_STEP = '0.00001';
 export function binanceAggTradeFrames(n: number): string[] {
   const frames: string[] = new Array(n);
   let s = 7;
-  const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+  const r = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
   let p = 9_350_000;
   let t = 1_735_689_600_000;
   for (let i = 0; i < n; i++) {

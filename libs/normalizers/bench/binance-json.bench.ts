@@ -10,7 +10,15 @@
  * that the two can be compared with diff.
  */
 import { writeFileSync } from 'node:fs';
-import { AddResult, FootprintSeries, TIMEFRAMES, formatFixed, instrumentFromSteps, type FootprintCandle, type Instrument } from '@orderflow/footprint';
+import {
+  AddResult,
+  FootprintSeries,
+  TIMEFRAMES,
+  formatFixed,
+  instrumentFromSteps,
+  type FootprintCandle,
+  type Instrument,
+} from '@orderflow/footprint';
 import { type BinanceAggTrade, normalizeBinanceAggTrade } from '@orderflow/normalizers';
 import { BENCH_STEP, BENCH_SYMBOL, BENCH_TICK, binanceAggTradeFrames } from './binance-frames.js';
 
@@ -52,13 +60,27 @@ function report(label: string, mode: Mode): void {
   run(mode); // warm-up, not counted: the JIT and WebAssembly tier-up settle during the first run
   const rates = Array.from({ length: RUNS }, () => run(mode)).sort((a, b) => a - b);
   const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M trades/s`;
-  console.log(`  ${label}: median of ${RUNS} ${fmt(median(rates))}, best ${fmt(rates[RUNS - 1]!)} (runs: ${rates.map((r) => (r / 1e6).toFixed(2)).join(' ')})`);
+  console.log(
+    `  ${label}: median of ${RUNS} ${fmt(median(rates))}, best ${fmt(rates[RUNS - 1]!)} (runs: ${rates.map((r) => (r / 1e6).toFixed(2)).join(' ')})`,
+  );
 }
 
 /** Per timeframe: candles, cells, buy/sell volume and trades, and Σ level price × volume, as exact decimals. */
 function totals(): string[] {
-  const sum = new Map<string, { candles: number; cells: number; buy: bigint; sell: bigint; buyTrades: number; sellTrades: number; notional: bigint }>();
-  for (const tf of TIMEFRAMES) sum.set(tf, { candles: 0, cells: 0, buy: 0n, sell: 0n, buyTrades: 0, sellTrades: 0, notional: 0n });
+  const sum = new Map<
+    string,
+    {
+      candles: number;
+      cells: number;
+      buy: bigint;
+      sell: bigint;
+      buyTrades: number;
+      sellTrades: number;
+      notional: bigint;
+    }
+  >();
+  for (const tf of TIMEFRAMES)
+    sum.set(tf, { candles: 0, cells: 0, buy: 0n, sell: 0n, buyTrades: 0, sellTrades: 0, notional: 0n });
   const onClose = (c: FootprintCandle) => {
     const t = sum.get(c.timeframe)!;
     t.candles++;
@@ -74,7 +96,8 @@ function totals(): string[] {
   const s = new FootprintSeries({ timeframes: TIMEFRAMES, step: GROUPING_TICKS * instrument.tick, onClose });
   for (const f of frames) {
     const t = normalizeBinanceAggTrade(f, options, 0) as BinanceAggTrade;
-    if (s.add(t.price, t.quantity, t.side, t.exchangeTimeUs) !== AddResult.Added) throw new Error(`trade ${t.id} not added`);
+    if (s.add(t.price, t.quantity, t.side, t.exchangeTimeUs) !== AddResult.Added)
+      throw new Error(`trade ${t.id} not added`);
   }
   s.flush();
   const q = instrument.quantityScale;
@@ -86,10 +109,14 @@ function totals(): string[] {
 
 if (WRITE_FRAMES) {
   writeFileSync(WRITE_FRAMES, frames.join('\n') + '\n');
-  console.log(`${N.toLocaleString('en')} frames written to ${WRITE_FRAMES}; the engine's totals, ${GROUPING_TICKS}-tick grouping:`);
+  console.log(
+    `${N.toLocaleString('en')} frames written to ${WRITE_FRAMES}; the engine's totals, ${GROUPING_TICKS}-tick grouping:`,
+  );
   for (const line of totals()) console.log(line);
 } else {
-  console.log(`raw Binance aggTrade JSON -> footprints: ${N.toLocaleString('en')} frames, ${TIMEFRAMES.length} timeframes, ${GROUPING_TICKS}-tick grouping, node ${process.version}`);
+  console.log(
+    `raw Binance aggTrade JSON -> footprints: ${N.toLocaleString('en')} frames, ${TIMEFRAMES.length} timeframes, ${GROUPING_TICKS}-tick grouping, node ${process.version}`,
+  );
   report('canonical frames (WebAssembly scanner)', 'text');
   report('non-canonical text (JSON.parse + field checks)', 'json');
 }

@@ -1,14 +1,21 @@
 /**
  * Binance aggregate trade streams, spot and USDT-M futures.
  * - Spot: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#aggregate-trade-streams
- * - USDT-M futures: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Aggregate-Trade-Streams
+ * - USDT-M futures:
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Aggregate-Trade-Streams
  *
  * `m` is "is the buyer the market maker?". When it is true the buyer was resting and the SELLER
  * crossed the spread: the aggressor side is 'sell'. Getting this backwards inverts every delta.
  *
  * Pure: text in, trade out. Sockets, REST and reconnects live in the collector app.
  */
-import { type Instrument, type Trade, instrumentFromSteps, parseFixedRange, priceQtySideTimeRejectReason } from '@orderflow/footprint';
+import {
+  type Instrument,
+  type Trade,
+  instrumentFromSteps,
+  parseFixedRange,
+  priceQtySideTimeRejectReason,
+} from '@orderflow/footprint';
 import { BINANCE_FRAME_WASM } from './binance-frame.wasm.js';
 import { NormalizeError } from './normalize.error.js';
 import { describeValue, isObject } from './normalize.shared.js';
@@ -45,8 +52,15 @@ export interface BinanceNormalizeOptions {
  * pipeline. The matcher accepts only text that is valid JSON of exactly that shape; any other
  * frame (new fields, reordered keys, whitespace) goes through JSON.parse and a field-by-field check.
  */
-export function normalizeBinanceAggTrade(text: string, options: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | ControlFrame {
-  const fast = scanner === null ? matchCanonical(text, options, receiveTimeMs) : scanCanonical(scanner, text, options, receiveTimeMs);
+export function normalizeBinanceAggTrade(
+  text: string,
+  options: BinanceNormalizeOptions,
+  receiveTimeMs: number,
+): BinanceAggTrade | ControlFrame {
+  const fast =
+    scanner === null
+      ? matchCanonical(text, options, receiveTimeMs)
+      : scanCanonical(scanner, text, options, receiveTimeMs);
   return fast ?? normalizeParsed(text, options, receiveTimeMs);
 }
 
@@ -81,10 +95,21 @@ function createScanner(): FrameScanner | null {
     dec(start: number, end: number, scale: number): number;
   };
   const buffer = e.memory.buffer;
-  return { scan: e.scan, dec: e.dec, input: new Uint8Array(buffer, 0, MAX_SCANNED), out: new Int32Array(buffer, 65536, 13), time: new Float64Array(buffer, 65600, 1) };
+  return {
+    scan: e.scan,
+    dec: e.dec,
+    input: new Uint8Array(buffer, 0, MAX_SCANNED),
+    out: new Int32Array(buffer, 65536, 13),
+    time: new Float64Array(buffer, 65600, 1),
+  };
 }
 
-function scanCanonical(s: FrameScanner, text: string, o: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | undefined {
+function scanCanonical(
+  s: FrameScanner,
+  text: string,
+  o: BinanceNormalizeOptions,
+  receiveTimeMs: number,
+): BinanceAggTrade | undefined {
   if (text.length > MAX_SCANNED) return matchCanonical(text, o, receiveTimeMs);
   const { read, written } = encoder.encodeInto(text, s.input);
   if (read !== text.length || written !== text.length) return matchCanonical(text, o, receiveTimeMs); // not ASCII
@@ -95,7 +120,18 @@ function scanCanonical(s: FrameScanner, text: string, o: BinanceNormalizeOptions
   const quantity = s.dec(out[6]!, out[7]!, instrument.quantityScale);
   // A decimal the scanner refuses: the JavaScript path produces the precise error.
   if (price < 0 || quantity < 0) return matchCanonical(text, o, receiveTimeMs);
-  return build(o, instrument, text.slice(out[2], out[3]), price, quantity, out[12] === 1, s.time[0]!, text.slice(out[8], out[9]), text.slice(out[10], out[11]), receiveTimeMs);
+  return build(
+    o,
+    instrument,
+    text.slice(out[2], out[3]),
+    price,
+    quantity,
+    out[12] === 1,
+    s.time[0]!,
+    text.slice(out[8], out[9]),
+    text.slice(out[10], out[11]),
+    receiveTimeMs,
+  );
 }
 
 /**
@@ -168,16 +204,16 @@ let lastInstrument: Instrument | undefined;
 let lastInstruments: ReadonlyMap<string, Instrument> | undefined;
 
 function instrumentAt(text: string, start: number, end: number, o: BinanceNormalizeOptions): Instrument {
-  if (o.instruments === lastInstruments && end - start === lastSymbol.length && text.startsWith(lastSymbol, start)) return lastInstrument!;
+  if (o.instruments === lastInstruments && end - start === lastSymbol.length && text.startsWith(lastSymbol, start))
+    return lastInstrument!;
   return instrumentOf(text.slice(start, end), o);
 }
-
-
 
 function instrumentOf(symbol: string, o: BinanceNormalizeOptions): Instrument {
   if (symbol === lastSymbol && o.instruments === lastInstruments) return lastInstrument!;
   const instrument = o.instruments.get(symbol);
-  if (instrument === undefined) throw new NormalizeError('UNKNOWN_SYMBOL', `symbol ${symbol.slice(0, 40)} is not configured for ${o.exchange}`);
+  if (instrument === undefined)
+    throw new NormalizeError('UNKNOWN_SYMBOL', `symbol ${symbol.slice(0, 40)} is not configured for ${o.exchange}`);
   lastSymbol = symbol;
   lastInstrument = instrument;
   lastInstruments = o.instruments;
@@ -232,7 +268,11 @@ function build(
 
 // ---- general path -------------------------------------------------------------------------
 
-function normalizeParsed(text: string, o: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade | ControlFrame {
+function normalizeParsed(
+  text: string,
+  o: BinanceNormalizeOptions,
+  receiveTimeMs: number,
+): BinanceAggTrade | ControlFrame {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -244,12 +284,16 @@ function normalizeParsed(text: string, o: BinanceNormalizeOptions, receiveTimeMs
   let data: unknown = root;
   if ('stream' in root || 'data' in root) {
     if (typeof root['stream'] !== 'string' || !isObject(root['data'])) {
-      throw new NormalizeError('UNEXPECTED_SHAPE', 'combined-stream frame needs a string "stream" and an object "data"');
+      throw new NormalizeError(
+        'UNEXPECTED_SHAPE',
+        'combined-stream frame needs a string "stream" and an object "data"',
+      );
     }
     data = root['data'];
   }
   const d = data as Record<string, unknown>;
-  if (d['e'] !== 'aggTrade') throw new NormalizeError('UNEXPECTED_SHAPE', `event type ${describeValue(d['e'])} is not aggTrade`);
+  if (d['e'] !== 'aggTrade')
+    throw new NormalizeError('UNEXPECTED_SHAPE', `event type ${describeValue(d['e'])} is not aggTrade`);
   const symbol = d['s'];
   if (typeof symbol !== 'string') throw new NormalizeError('INVALID_FIELD', 's (symbol) must be a string');
   const instrument = instrumentOf(symbol, o);
@@ -257,22 +301,34 @@ function normalizeParsed(text: string, o: BinanceNormalizeOptions, receiveTimeMs
   const f = idField(d, 'f');
   const l = idField(d, 'l');
   const time = d['T'];
-  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new NormalizeError('INVALID_FIELD', 'T (trade time) must be a non-negative integer');
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0)
+    throw new NormalizeError('INVALID_FIELD', 'T (trade time) must be a non-negative integer');
   const p = d['p'];
   const q = d['q'];
   if (typeof p !== 'string') throw new NormalizeError('INVALID_FIELD', 'p (price) must be a decimal string');
   if (typeof q !== 'string') throw new NormalizeError('INVALID_FIELD', 'q (quantity) must be a decimal string');
   const m = d['m'];
   if (typeof m !== 'boolean') throw new NormalizeError('INVALID_FIELD', 'm (buyer is maker) must be a boolean');
-  return build(o, instrument, a, decimal(p, 0, p.length, instrument.priceScale, 'p'), decimal(q, 0, q.length, instrument.quantityScale, 'q'), m, time, f, l, receiveTimeMs);
+  return build(
+    o,
+    instrument,
+    a,
+    decimal(p, 0, p.length, instrument.priceScale, 'p'),
+    decimal(q, 0, q.length, instrument.quantityScale, 'q'),
+    m,
+    time,
+    f,
+    l,
+    receiveTimeMs,
+  );
 }
 
 function idField(d: Record<string, unknown>, key: string): string {
   const v = d[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new NormalizeError('INVALID_FIELD', `${key} must be a non-negative integer id`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new NormalizeError('INVALID_FIELD', `${key} must be a non-negative integer id`);
   return String(v);
 }
-
 
 // ---- REST ---------------------------------------------------------------------------------
 
@@ -282,7 +338,12 @@ function idField(d: Record<string, unknown>, key: string): string {
  * in ascending id order, for one symbol (the request's). Used to backfill gaps and at start-up.
  * https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#compressedaggregate-trades-list
  */
-export function normalizeBinanceRestAggTrades(jsonText: string, symbol: string, options: BinanceNormalizeOptions, receiveTimeMs: number): BinanceAggTrade[] {
+export function normalizeBinanceRestAggTrades(
+  jsonText: string,
+  symbol: string,
+  options: BinanceNormalizeOptions,
+  receiveTimeMs: number,
+): BinanceAggTrade[] {
   let rows: unknown;
   try {
     rows = JSON.parse(jsonText);
@@ -299,11 +360,13 @@ export function normalizeBinanceRestAggTrades(jsonText: string, symbol: string, 
     const d = rows[i];
     if (!isObject(d)) throw new NormalizeError('UNEXPECTED_SHAPE', `aggTrades row ${i} is not an object`);
     const time = d['T'];
-    if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new NormalizeError('INVALID_FIELD', `row ${i}: T must be a non-negative integer`);
+    if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0)
+      throw new NormalizeError('INVALID_FIELD', `row ${i}: T must be a non-negative integer`);
     const p = d['p'];
     const q = d['q'];
     const m = d['m'];
-    if (typeof p !== 'string' || typeof q !== 'string') throw new NormalizeError('INVALID_FIELD', `row ${i}: p and q must be decimal strings`);
+    if (typeof p !== 'string' || typeof q !== 'string')
+      throw new NormalizeError('INVALID_FIELD', `row ${i}: p and q must be decimal strings`);
     if (typeof m !== 'boolean') throw new NormalizeError('INVALID_FIELD', `row ${i}: m must be a boolean`);
     out[i] = build(
       options,
@@ -325,14 +388,19 @@ export function normalizeBinanceRestAggTrades(jsonText: string, symbol: string, 
  * Instruments from `GET /api/v3/exchangeInfo` or `/fapi/v1/exchangeInfo`: the PRICE_FILTER
  * tickSize and LOT_SIZE stepSize of each requested symbol ("0.01000000" -> 2 decimals).
  */
-export function parseBinanceExchangeInfo(jsonText: string, exchange: string, symbols: readonly string[]): Map<string, Instrument> {
+export function parseBinanceExchangeInfo(
+  jsonText: string,
+  exchange: string,
+  symbols: readonly string[],
+): Map<string, Instrument> {
   let info: unknown;
   try {
     info = JSON.parse(jsonText);
   } catch (e) {
     throw new NormalizeError('MALFORMED_JSON', `exchangeInfo is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (!isObject(info) || !Array.isArray(info['symbols'])) throw new NormalizeError('UNEXPECTED_SHAPE', 'exchangeInfo has no symbols array');
+  if (!isObject(info) || !Array.isArray(info['symbols']))
+    throw new NormalizeError('UNEXPECTED_SHAPE', 'exchangeInfo has no symbols array');
   const wanted = new Set(symbols);
   const out = new Map<string, Instrument>();
   for (const s of info['symbols'] as unknown[]) {
@@ -341,7 +409,10 @@ export function parseBinanceExchangeInfo(jsonText: string, exchange: string, sym
     const tick = filters.find((f) => f['filterType'] === 'PRICE_FILTER')?.['tickSize'];
     const step = filters.find((f) => f['filterType'] === 'LOT_SIZE')?.['stepSize'];
     if (typeof tick !== 'string' || typeof step !== 'string') {
-      throw new NormalizeError('INVALID_FIELD', `exchangeInfo for ${s['symbol']} lacks PRICE_FILTER tickSize or LOT_SIZE stepSize`);
+      throw new NormalizeError(
+        'INVALID_FIELD',
+        `exchangeInfo for ${s['symbol']} lacks PRICE_FILTER tickSize or LOT_SIZE stepSize`,
+      );
     }
     out.set(s['symbol'], instrumentFromSteps(exchange, s['symbol'], trimDecimal(tick), trimDecimal(step)));
   }

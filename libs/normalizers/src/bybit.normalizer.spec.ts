@@ -9,7 +9,9 @@ const spotInstruments = new Map<string, Instrument>([
   ['BTCUSDT', instrumentFromSteps('bybit', 'BTCUSDT', '0.01', '0.000001')],
   ['ETHUSDT', instrumentFromSteps('bybit', 'ETHUSDT', '0.01', '0.00001')],
 ]);
-const linearInstruments = new Map<string, Instrument>([['BTCUSDT', instrumentFromSteps('bybit-linear', 'BTCUSDT', '0.10', '0.001')]]);
+const linearInstruments = new Map<string, Instrument>([
+  ['BTCUSDT', instrumentFromSteps('bybit-linear', 'BTCUSDT', '0.10', '0.001')],
+]);
 const spot = { exchange: 'bybit', instruments: spotInstruments };
 const linear = { exchange: 'bybit-linear', instruments: linearInstruments };
 const RECV = 1_735_689_600_123;
@@ -153,11 +155,16 @@ describe('Bybit publicTrade normaliser', () => {
   });
 
   it('a frame with no trades gives none', () => {
-    expect(normalizeBybitTrades('{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[]}', spot, RECV)).toEqual([]);
+    expect(
+      normalizeBybitTrades('{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[]}', spot, RECV),
+    ).toEqual([]);
   });
 
   it.each([
-    ['subscription reply', '{"success":true,"ret_msg":"subscribe","conn_id":"2324d924-aa4d-45b0-a858-7b8be29ab52b","req_id":"1","op":"subscribe"}'],
+    [
+      'subscription reply',
+      '{"success":true,"ret_msg":"subscribe","conn_id":"2324d924-aa4d-45b0-a858-7b8be29ab52b","req_id":"1","op":"subscribe"}',
+    ],
     ['spot pong', '{"success":true,"ret_msg":"pong","conn_id":"0970e817-426e-429a-a679-ff7f55e0b16a","op":"ping"}'],
     [
       'linear pong',
@@ -181,7 +188,11 @@ describe('Bybit publicTrade normaliser', () => {
     ['[1,2]', 'UNEXPECTED_SHAPE', /not a JSON object/],
     ['null', 'UNEXPECTED_SHAPE', /not a JSON object/],
     ['{"type":"snapshot","data":[]}', 'UNEXPECTED_SHAPE', /neither "topic" nor "op"/],
-    ['{"topic":"orderbook.50.BTCUSDT","type":"snapshot","data":{}}', 'UNEXPECTED_SHAPE', /"orderbook.50.BTCUSDT" is not publicTrade/],
+    [
+      '{"topic":"orderbook.50.BTCUSDT","type":"snapshot","data":{}}',
+      'UNEXPECTED_SHAPE',
+      /"orderbook.50.BTCUSDT" is not publicTrade/,
+    ],
     ['{"topic":"publicTrade.BTCUSDT","type":"snapshot","data":{"T":1}}', 'UNEXPECTED_SHAPE', /needs a "data" array/],
     ['{"topic":"publicTrade.BTCUSDT","data":[5]}', 'UNEXPECTED_SHAPE', /data\[0\] is not an object/],
     [frame(item({ s: 'DOGEUSDT' })), 'UNKNOWN_SYMBOL', /DOGEUSDT is not configured for bybit/],
@@ -196,16 +207,36 @@ describe('Bybit publicTrade normaliser', () => {
     [frame(item({ v: undefined })), 'INVALID_FIELD', /data\[0\]\.v \(size\) must be a decimal string/],
     [frame(item({ p: '0.00' })), 'INVALID_FIELD', /data\[0\]: price must be a positive integer/],
     [frame(item({ v: '0' })), 'INVALID_FIELD', /data\[0\]: quantity must be a positive integer/],
-    [frame(item({ i: undefined })), 'INVALID_FIELD', /data\[0\]\.i \(trade id\) must be 1 to 64 characters of 0-9 a-z A-Z -/],
+    [
+      frame(item({ i: undefined })),
+      'INVALID_FIELD',
+      /data\[0\]\.i \(trade id\) must be 1 to 64 characters of 0-9 a-z A-Z -/,
+    ],
     [frame(item({ i: '' })), 'INVALID_FIELD', /data\[0\]\.i \(trade id\) must be 1 to 64 characters of 0-9 a-z A-Z -/],
-    [frame(item({ i: 12345 })), 'INVALID_FIELD', /data\[0\]\.i \(trade id\) must be 1 to 64 characters of 0-9 a-z A-Z -/],
+    [
+      frame(item({ i: 12345 })),
+      'INVALID_FIELD',
+      /data\[0\]\.i \(trade id\) must be 1 to 64 characters of 0-9 a-z A-Z -/,
+    ],
     [frame(item({ i: 'x'.repeat(65) })), 'INVALID_FIELD', /must be 1 to 64 characters/],
     [frame(item({ S: 'buy' })), 'INVALID_FIELD', /data\[0\]\.S \(taker side\) must be "Buy" or "Sell", got "buy"/],
-    [frame(item({ S: undefined })), 'INVALID_FIELD', /data\[0\]\.S \(taker side\) must be "Buy" or "Sell", got undefined/],
-    [frame(item({ T: '1735689600099' })), 'INVALID_FIELD', /data\[0\]\.T \(trade time\) must be a non-negative integer of milliseconds/],
+    [
+      frame(item({ S: undefined })),
+      'INVALID_FIELD',
+      /data\[0\]\.S \(taker side\) must be "Buy" or "Sell", got undefined/,
+    ],
+    [
+      frame(item({ T: '1735689600099' })),
+      'INVALID_FIELD',
+      /data\[0\]\.T \(trade time\) must be a non-negative integer of milliseconds/,
+    ],
     [frame(item({ T: 1735689600099.5 })), 'INVALID_FIELD', /data\[0\]\.T \(trade time\)/],
     [frame(item({ T: -1 })), 'INVALID_FIELD', /data\[0\]\.T \(trade time\)/],
-    [frame(item({ T: 1735689600099000 })), 'INVALID_FIELD', /exchange time must be integer microseconds between 2009 and 2100/], // µs sent as ms
+    [
+      frame(item({ T: 1735689600099000 })),
+      'INVALID_FIELD',
+      /exchange time must be integer microseconds between 2009 and 2100/,
+    ], // µs sent as ms
     [frame(item({ T: 5 })), 'INVALID_FIELD', /exchange time must be integer microseconds between 2009 and 2100/],
   ])('rejects %s with %s', (text, code, reason) => {
     const err = rejection(() => normalizeBybitTrades(text, spot, RECV));
@@ -249,10 +280,15 @@ describe('Bybit publicTrade normaliser', () => {
   it('never throws anything but NormalizeError on hostile text, and never yields a non-positive trade', () => {
     const base = frame(item({ i: 'a', S: 'Sell' }), item({ i: 'b', p: '93512.35', v: '1.5' }));
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: base.length }), fc.integer({ min: 0, max: 20 }), fc.string({ maxLength: 20 }), (at, cut, junk) => {
-        const text = base.slice(0, at) + junk + base.slice(at + cut);
-        assertOnlyNormalizeErrors(() => normalizeBybitTrades(text, spot, RECV));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: base.length }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.string({ maxLength: 20 }),
+        (at, cut, junk) => {
+          const text = base.slice(0, at) + junk + base.slice(at + cut);
+          assertOnlyNormalizeErrors(() => normalizeBybitTrades(text, spot, RECV));
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -260,15 +296,19 @@ describe('Bybit publicTrade normaliser', () => {
   it('never throws anything but NormalizeError when any field of a parsed frame holds any JSON value', () => {
     const keys = ['T', 's', 'S', 'v', 'p', 'i', 'BT', 'seq', 'topic', 'data', 'type', 'op', 'success'];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 }), fc.constantFrom(...keys), fc.option(fc.jsonValue(), { nil: undefined }), (at, key, value) => {
-        const root = JSON.parse(frame(item({ i: 'a' }), item({ i: 'b', S: 'Sell' }))) as { data: Record<string, unknown>[] } & Record<
-          string,
-          unknown
-        >;
-        const target = at === 2 ? root : root.data[at]!;
-        target[key] = value;
-        assertOnlyNormalizeErrors(() => normalizeBybitTrades(JSON.stringify(root), spot, RECV));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 }),
+        fc.constantFrom(...keys),
+        fc.option(fc.jsonValue(), { nil: undefined }),
+        (at, key, value) => {
+          const root = JSON.parse(frame(item({ i: 'a' }), item({ i: 'b', S: 'Sell' }))) as {
+            data: Record<string, unknown>[];
+          } & Record<string, unknown>;
+          const target = at === 2 ? root : root.data[at]!;
+          target[key] = value;
+          assertOnlyNormalizeErrors(() => normalizeBybitTrades(JSON.stringify(root), spot, RECV));
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -338,7 +378,13 @@ describe('Bybit recent-trade REST normaliser', () => {
   });
 
   it('an empty list gives no trades', () => {
-    expect(normalizeBybitRecentTrades('{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[]},"time":1}', spot, RECV)).toEqual([]);
+    expect(
+      normalizeBybitRecentTrades(
+        '{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[]},"time":1}',
+        spot,
+        RECV,
+      ),
+    ).toEqual([]);
   });
 
   const rest = (entry: Record<string, unknown>): string =>
@@ -378,7 +424,11 @@ describe('Bybit recent-trade REST normaliser', () => {
     [rest({ execId: '' }), 'INVALID_FIELD', /list\[0\]\.execId \(trade id\) must be 1 to 64 characters/],
     [rest({ side: 'SELL' }), 'INVALID_FIELD', /list\[0\]\.side \(taker side\) must be "Buy" or "Sell"/],
     [rest({ time: 1735689600001 }), 'INVALID_FIELD', /list\[0\]\.time must be a string of millisecond digits/],
-    [rest({ time: '17356896e5' }), 'INVALID_FIELD', /list\[0\]\.time must be a string of millisecond digits, got "17356896e5"/],
+    [
+      rest({ time: '17356896e5' }),
+      'INVALID_FIELD',
+      /list\[0\]\.time must be a string of millisecond digits, got "17356896e5"/,
+    ],
     [rest({ time: '0' }), 'INVALID_FIELD', /exchange time must be integer microseconds/],
   ])('rejects %s with %s', (text, code, reason) => {
     const err = rejection(() => normalizeBybitRecentTrades(text, spot, RECV));

@@ -39,13 +39,18 @@ const MAX_ID_LENGTH = 64;
  * false) come back as control frames for the collector to log. Throws NormalizeError for anything
  * malformed; one bad trade rejects the whole frame, so a frame is never half-applied.
  */
-export function normalizeBybitTrades(text: string, options: BybitNormalizeOptions, receiveTimeMs: number): Trade[] | ControlFrame {
+export function normalizeBybitTrades(
+  text: string,
+  options: BybitNormalizeOptions,
+  receiveTimeMs: number,
+): Trade[] | ControlFrame {
   const root = parseJsonObject(text);
   // Replies to our requests carry `op` (subscribe, ping, pong) and `success`; pushes carry `topic`.
   if ('op' in root || 'success' in root) return { control: true, payload: root };
   const topic = root['topic'];
   if (typeof topic !== 'string') throw new NormalizeError('UNEXPECTED_SHAPE', 'frame has neither "topic" nor "op"');
-  if (!topic.startsWith(TOPIC_PREFIX)) throw new NormalizeError('UNEXPECTED_SHAPE', `topic ${show(topic)} is not publicTrade.<symbol>`);
+  if (!topic.startsWith(TOPIC_PREFIX))
+    throw new NormalizeError('UNEXPECTED_SHAPE', `topic ${show(topic)} is not publicTrade.<symbol>`);
   const data = root['data'];
   if (!Array.isArray(data)) throw new NormalizeError('UNEXPECTED_SHAPE', 'publicTrade frame needs a "data" array');
 
@@ -63,16 +68,24 @@ export function normalizeBybitTrades(text: string, options: BybitNormalizeOption
     }
     const id = d['i'];
     if (typeof id !== 'string' || id.length > MAX_ID_LENGTH || !BYBIT_ID.test(id)) {
-      throw new NormalizeError('INVALID_FIELD', `data[${i}].i (trade id) must be 1 to ${MAX_ID_LENGTH} characters of 0-9 a-z A-Z -, got ${describeValue(id)}`);
+      throw new NormalizeError(
+        'INVALID_FIELD',
+        `data[${i}].i (trade id) must be 1 to ${MAX_ID_LENGTH} characters of 0-9 a-z A-Z -, got ${describeValue(id)}`,
+      );
     }
     const p = d['p'];
     const v = d['v'];
-    if (typeof p !== 'string') throw new NormalizeError('INVALID_FIELD', `data[${i}].p (price) must be a decimal string`);
-    if (typeof v !== 'string') throw new NormalizeError('INVALID_FIELD', `data[${i}].v (size) must be a decimal string`);
+    if (typeof p !== 'string')
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].p (price) must be a decimal string`);
+    if (typeof v !== 'string')
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].v (size) must be a decimal string`);
     const side = sideOf(d['S'], i, 'S');
     const time = d['T'];
     if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) {
-      throw new NormalizeError('INVALID_FIELD', `data[${i}].T (trade time) must be a non-negative integer of milliseconds`);
+      throw new NormalizeError(
+        'INVALID_FIELD',
+        `data[${i}].T (trade time) must be a non-negative integer of milliseconds`,
+      );
     }
     trades.push(
       build(
@@ -96,7 +109,11 @@ export function normalizeBybitTrades(text: string, options: BybitNormalizeOption
  * the newest trade first; the trades come back oldest first, ready to feed in time order. A non-zero
  * `retCode` throws NormalizeError (UNEXPECTED_SHAPE) carrying Bybit's `retMsg`.
  */
-export function normalizeBybitRecentTrades(jsonText: string, options: BybitNormalizeOptions, receiveTimeMs: number): Trade[] {
+export function normalizeBybitRecentTrades(
+  jsonText: string,
+  options: BybitNormalizeOptions,
+  receiveTimeMs: number,
+): Trade[] {
   const root = parseJsonObject(jsonText);
   const retCode = root['retCode'];
   if (typeof retCode !== 'number') throw new NormalizeError('UNEXPECTED_SHAPE', 'response needs a numeric "retCode"');
@@ -122,11 +139,15 @@ export function normalizeBybitRecentTrades(jsonText: string, options: BybitNorma
     }
     const id = d['execId'];
     if (typeof id !== 'string' || id.length > MAX_ID_LENGTH || !BYBIT_ID.test(id)) {
-      throw new NormalizeError('INVALID_FIELD', `list[${i}].execId (trade id) must be 1 to ${MAX_ID_LENGTH} characters of 0-9 a-z A-Z -, got ${describeValue(id)}`);
+      throw new NormalizeError(
+        'INVALID_FIELD',
+        `list[${i}].execId (trade id) must be 1 to ${MAX_ID_LENGTH} characters of 0-9 a-z A-Z -, got ${describeValue(id)}`,
+      );
     }
     const price = d['price'];
     const size = d['size'];
-    if (typeof price !== 'string') throw new NormalizeError('INVALID_FIELD', `list[${i}].price must be a decimal string`);
+    if (typeof price !== 'string')
+      throw new NormalizeError('INVALID_FIELD', `list[${i}].price must be a decimal string`);
     if (typeof size !== 'string') throw new NormalizeError('INVALID_FIELD', `list[${i}].size must be a decimal string`);
     const side = sideOf(d['side'], i, 'side', 'list');
     const time = msDigits(d['time'], `list[${i}].time`);
@@ -150,17 +171,20 @@ export function normalizeBybitRecentTrades(jsonText: string, options: BybitNorma
 
 // ---- helpers ------------------------------------------------------------------------------
 
-
 function instrumentOf(symbol: string, o: BybitNormalizeOptions): Instrument {
   const instrument = o.instruments.get(symbol);
-  if (instrument === undefined) throw new NormalizeError('UNKNOWN_SYMBOL', `symbol ${symbol.slice(0, 40)} is not configured for ${o.exchange}`);
+  if (instrument === undefined)
+    throw new NormalizeError('UNKNOWN_SYMBOL', `symbol ${symbol.slice(0, 40)} is not configured for ${o.exchange}`);
   return instrument;
 }
 
 function sideOf(v: unknown, i: number, field: string, array = 'data'): Side {
   if (v === 'Buy') return 'buy';
   if (v === 'Sell') return 'sell';
-  throw new NormalizeError('INVALID_FIELD', `${array}[${i}].${field} (taker side) must be "Buy" or "Sell", got ${show(v)}`);
+  throw new NormalizeError(
+    'INVALID_FIELD',
+    `${array}[${i}].${field} (taker side) must be "Buy" or "Sell", got ${show(v)}`,
+  );
 }
 
 /** A millisecond timestamp sent as a string of digits ("1672052955758"). */
@@ -170,7 +194,8 @@ function msDigits(v: unknown, field: string): number {
   let ms = 0;
   for (let k = 0; k < v.length; k++) {
     const c = v.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) throw new NormalizeError('INVALID_FIELD', `${field} must be a string of millisecond digits, got ${show(v)}`);
+    if (c < 0 || c > 9)
+      throw new NormalizeError('INVALID_FIELD', `${field} must be a string of millisecond digits, got ${show(v)}`);
     ms = ms * 10 + c;
   }
   return ms;
@@ -215,4 +240,3 @@ function build(
 function show(v: unknown): string {
   return describeValue(v);
 }
-

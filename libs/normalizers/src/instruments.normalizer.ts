@@ -12,19 +12,20 @@ import { trimDecimal } from './binance.normalizer.js';
 import { NormalizeError } from './normalize.error.js';
 import { isObject, parseJsonObject } from './normalize.shared.js';
 
-
 const obj = (v: unknown): Record<string, unknown> | undefined => (isObject(v) ? v : undefined);
 
 export function parseBybitInstruments(jsonText: string, exchange: string, symbol: string): Instrument {
   const r = parseJsonObject(jsonText, 'Bybit instruments-info');
-  if (r['retCode'] !== 0) throw new NormalizeError('UNEXPECTED_SHAPE', `Bybit instruments-info: ${String(r['retMsg'])}`);
+  if (r['retCode'] !== 0)
+    throw new NormalizeError('UNEXPECTED_SHAPE', `Bybit instruments-info: ${String(r['retMsg'])}`);
   const list = obj(r['result'])?.['list'];
   const row = Array.isArray(list) ? list.map(obj).find((x) => x?.['symbol'] === symbol) : undefined;
   if (!row) throw new NormalizeError('UNKNOWN_SYMBOL', `Bybit does not list ${symbol}`);
   const tick = obj(row['priceFilter'])?.['tickSize'];
   const lot = obj(row['lotSizeFilter']);
   const step = lot?.['qtyStep'] ?? lot?.['basePrecision'];
-  if (typeof tick !== 'string' || typeof step !== 'string') throw new NormalizeError('INVALID_FIELD', `Bybit ${symbol}: no tickSize or quantity step`);
+  if (typeof tick !== 'string' || typeof step !== 'string')
+    throw new NormalizeError('INVALID_FIELD', `Bybit ${symbol}: no tickSize or quantity step`);
   return instrumentFromSteps(exchange, symbol, trimDecimal(tick), trimDecimal(step));
 }
 
@@ -36,6 +37,7 @@ export function parseOkxInstruments(jsonText: string, exchange: string, instId: 
   if (!row) throw new NormalizeError('UNKNOWN_SYMBOL', `OKX does not list ${instId}`);
   const tick = row['tickSz'];
   const lot = row['lotSz'];
-  if (typeof tick !== 'string' || typeof lot !== 'string') throw new NormalizeError('INVALID_FIELD', `OKX ${instId}: no tickSz or lotSz`);
+  if (typeof tick !== 'string' || typeof lot !== 'string')
+    throw new NormalizeError('INVALID_FIELD', `OKX ${instId}: no tickSz or lotSz`);
   return instrumentFromSteps(exchange, instId, trimDecimal(tick), trimDecimal(lot));
 }

@@ -11,7 +11,11 @@ export function parseJsonObject(text: string, what = 'frame'): Record<string, un
   try {
     root = JSON.parse(text);
   } catch (e) {
-    throw new NormalizeError('MALFORMED_JSON', `${what === 'frame' ? '' : `${what} is `}not JSON: ${(e as Error).message}`, { cause: e });
+    throw new NormalizeError(
+      'MALFORMED_JSON',
+      `${what === 'frame' ? '' : `${what} is `}not JSON: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (!isObject(root)) throw new NormalizeError('UNEXPECTED_SHAPE', `${what} is not a JSON object`);
   return root;

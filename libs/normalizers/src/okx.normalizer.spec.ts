@@ -21,7 +21,9 @@ const DOC_EXAMPLE =
 const REST_DOC_EXAMPLE =
   '{"code":"0","msg":"","data":[{"instId":"BTC-USDT","side":"sell","sz":"0.00001","px":"29963.2","source":"0","tradeId":"242720720","ts":"1654161646974"}]}';
 
-type Fields = Partial<Record<'instId' | 'tradeId' | 'px' | 'sz' | 'side' | 'ts' | 'count' | 'source' | 'seqId', unknown>>;
+type Fields = Partial<
+  Record<'instId' | 'tradeId' | 'px' | 'sz' | 'side' | 'ts' | 'count' | 'source' | 'seqId', unknown>
+>;
 
 /** One trade object; a field set to undefined is left out. */
 function item(fields: Fields = {}): Record<string, unknown> {
@@ -192,12 +194,28 @@ describe('OKX trades normaliser', () => {
     [frame([item({ sz: null })]), 'INVALID_FIELD', /data\[0\]\.sz \(size\) must be a decimal string/],
     [frame([item({ px: '0' })]), 'INVALID_FIELD', /data\[0\]: price must be a positive integer/],
     [frame([item({ sz: '0.00000000' })]), 'INVALID_FIELD', /data\[0\]: quantity must be a positive integer/],
-    [frame([item({ tradeId: undefined })]), 'INVALID_FIELD', /data\[0\]\.tradeId must be a string of 1 to \d+ decimal digits/],
+    [
+      frame([item({ tradeId: undefined })]),
+      'INVALID_FIELD',
+      /data\[0\]\.tradeId must be a string of 1 to \d+ decimal digits/,
+    ],
     [frame([item({ tradeId: '' })]), 'INVALID_FIELD', /data\[0\]\.tradeId must be a string of 1 to \d+ decimal digits/],
-    [frame([item({ tradeId: 611246531 })]), 'INVALID_FIELD', /data\[0\]\.tradeId must be a string of 1 to \d+ decimal digits/],
-    [frame([item({ side: 'Buy' })]), 'INVALID_FIELD', /data\[0\]\.side \(taker side\) must be "buy" or "sell", got "Buy"/],
+    [
+      frame([item({ tradeId: 611246531 })]),
+      'INVALID_FIELD',
+      /data\[0\]\.tradeId must be a string of 1 to \d+ decimal digits/,
+    ],
+    [
+      frame([item({ side: 'Buy' })]),
+      'INVALID_FIELD',
+      /data\[0\]\.side \(taker side\) must be "buy" or "sell", got "Buy"/,
+    ],
     [frame([item({ side: undefined })]), 'INVALID_FIELD', /data\[0\]\.side \(taker side\)/],
-    [frame([item({ ts: 1735689600099 })]), 'INVALID_FIELD', /data\[0\]\.ts \(trade time\) must be a string of millisecond digits/],
+    [
+      frame([item({ ts: 1735689600099 })]),
+      'INVALID_FIELD',
+      /data\[0\]\.ts \(trade time\) must be a string of millisecond digits/,
+    ],
     [frame([item({ ts: '' })]), 'INVALID_FIELD', /data\[0\]\.ts \(trade time\) must be a string of millisecond digits/],
     [
       frame([item({ ts: '1735689600099.5' })]),
@@ -208,7 +226,11 @@ describe('OKX trades normaliser', () => {
     [frame([item({ ts: '1234567890123456' })]), 'INVALID_FIELD', /data\[0\]\.ts \(trade time\)/],
     [frame([item({ ts: '1735689600099000' })]), 'INVALID_FIELD', /data\[0\]\.ts \(trade time\)/], // µs sent as ms
     [frame([item({ ts: '5' })]), 'INVALID_FIELD', /exchange time must be integer microseconds between 2009 and 2100/],
-    [frame([item({ ts: '999999999999999' })]), 'INVALID_FIELD', /exchange time must be integer microseconds between 2009 and 2100/],
+    [
+      frame([item({ ts: '999999999999999' })]),
+      'INVALID_FIELD',
+      /exchange time must be integer microseconds between 2009 and 2100/,
+    ],
   ])('rejects %s with %s', (text, code, reason) => {
     const err = rejection(() => normalizeOkxTrades(text, okx, RECV));
     expect(err.code).toBe(code);
@@ -251,10 +273,15 @@ describe('OKX trades normaliser', () => {
   it('never throws anything but NormalizeError on hostile text, and never yields a non-positive trade', () => {
     const base = frame([item({ tradeId: '1', side: 'sell' }), item({ tradeId: '2', px: '93512.4', sz: '1.5' })]);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: base.length }), fc.integer({ min: 0, max: 20 }), fc.string({ maxLength: 20 }), (at, cut, junk) => {
-        const text = base.slice(0, at) + junk + base.slice(at + cut);
-        assertOnlyNormalizeErrors(() => normalizeOkxTrades(text, okx, RECV));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: base.length }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.string({ maxLength: 20 }),
+        (at, cut, junk) => {
+          const text = base.slice(0, at) + junk + base.slice(at + cut);
+          assertOnlyNormalizeErrors(() => normalizeOkxTrades(text, okx, RECV));
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -262,15 +289,20 @@ describe('OKX trades normaliser', () => {
   it('never throws anything but NormalizeError when any field of a parsed frame holds any JSON value', () => {
     const keys = ['instId', 'tradeId', 'px', 'sz', 'side', 'ts', 'count', 'arg', 'data', 'event', 'channel'];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...keys), fc.option(fc.jsonValue(), { nil: undefined }), (at, key, value) => {
-        const root = JSON.parse(frame([item({ tradeId: '1' }), item({ tradeId: '2', side: 'sell' })])) as {
-          arg: Record<string, unknown>;
-          data: Record<string, unknown>[];
-        } & Record<string, unknown>;
-        const target = at === 2 ? root : at === 3 ? root.arg : root.data[at]!;
-        target[key] = value;
-        assertOnlyNormalizeErrors(() => normalizeOkxTrades(JSON.stringify(root), okx, RECV));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(...keys),
+        fc.option(fc.jsonValue(), { nil: undefined }),
+        (at, key, value) => {
+          const root = JSON.parse(frame([item({ tradeId: '1' }), item({ tradeId: '2', side: 'sell' })])) as {
+            arg: Record<string, unknown>;
+            data: Record<string, unknown>[];
+          } & Record<string, unknown>;
+          const target = at === 2 ? root : at === 3 ? root.arg : root.data[at]!;
+          target[key] = value;
+          assertOnlyNormalizeErrors(() => normalizeOkxTrades(JSON.stringify(root), okx, RECV));
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -334,7 +366,11 @@ describe('OKX trades / history-trades REST normaliser', () => {
 
   it.each([
     ['{"code":"0"', 'MALFORMED_JSON', /not JSON/],
-    ['{"code":"51001","msg":"Instrument ID does not exist","data":[]}', 'UNEXPECTED_SHAPE', /OKX error code "51001": "Instrument ID does not exist"/],
+    [
+      '{"code":"51001","msg":"Instrument ID does not exist","data":[]}',
+      'UNEXPECTED_SHAPE',
+      /OKX error code "51001": "Instrument ID does not exist"/,
+    ],
     ['{"code":0,"msg":"","data":[]}', 'UNEXPECTED_SHAPE', /string "code"/],
     ['{"code":"0","msg":""}', 'UNEXPECTED_SHAPE', /"data" array/],
     [
@@ -346,7 +382,11 @@ describe('OKX trades / history-trades REST normaliser', () => {
       'UNKNOWN_SYMBOL',
       /SOL-USDT is not configured/,
     ],
-    [JSON.stringify({ code: '0', msg: '', data: [item({ px: '0.0' })] }), 'INVALID_FIELD', /price must be a positive integer/],
+    [
+      JSON.stringify({ code: '0', msg: '', data: [item({ px: '0.0' })] }),
+      'INVALID_FIELD',
+      /price must be a positive integer/,
+    ],
     [
       JSON.stringify({ code: '0', msg: '', data: [item({ ts: 'yesterday' })] }),
       'INVALID_FIELD',

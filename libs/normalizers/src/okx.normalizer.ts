@@ -1,10 +1,13 @@
 /**
  * OKX v5 public trades: spot, SWAP and FUTURES instruments.
- * - WebSocket `trades` channel (/ws/v5/public): https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-trades-channel
- * - WebSocket `trades-all` channel (/ws/v5/business): https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-all-trades-channel
+ * - WebSocket `trades` channel (/ws/v5/public):
+ * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-trades-channel
+ * - WebSocket `trades-all` channel (/ws/v5/business):
+ * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-all-trades-channel
  * - Connect, ping/pong, subscribe and error events: https://www.okx.com/docs-v5/en/#overview-websocket
  * - REST `GET /api/v5/market/trades`: https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades
- * - REST `GET /api/v5/market/history-trades`: https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history
+ * - REST `GET /api/v5/market/history-trades`:
+ * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history
  *
  * `side` is "Trade side of taker": the aggressor side, kept as is ('buy' / 'sell').
  *
@@ -45,7 +48,11 @@ const MAX_ID_LENGTH = 64;
  * come back as control frames for the collector to log. Throws NormalizeError for anything
  * malformed; one bad trade rejects the whole frame.
  */
-export function normalizeOkxTrades(text: string, options: OkxNormalizeOptions, receiveTimeMs: number): Trade[] | ControlFrame {
+export function normalizeOkxTrades(
+  text: string,
+  options: OkxNormalizeOptions,
+  receiveTimeMs: number,
+): Trade[] | ControlFrame {
   if (text === 'pong') return { control: true, payload: 'pong' };
   const root = parseJsonObject(text);
   if ('event' in root) return { control: true, payload: root };
@@ -65,7 +72,11 @@ export function normalizeOkxTrades(text: string, options: OkxNormalizeOptions, r
  * `GET /api/v5/market/trades?instId=...`. OKX lists the newest trade first; the trades come back
  * oldest first. A `code` other than "0" throws NormalizeError (UNEXPECTED_SHAPE) carrying OKX's `msg`.
  */
-export function normalizeOkxHistoryTrades(jsonText: string, options: OkxNormalizeOptions, receiveTimeMs: number): Trade[] {
+export function normalizeOkxHistoryTrades(
+  jsonText: string,
+  options: OkxNormalizeOptions,
+  receiveTimeMs: number,
+): Trade[] {
   const root = parseJsonObject(jsonText);
   const code = root['code'];
   if (typeof code !== 'string') throw new NormalizeError('UNEXPECTED_SHAPE', 'response needs a string "code"');
@@ -81,7 +92,12 @@ export function normalizeOkxHistoryTrades(jsonText: string, options: OkxNormaliz
  * The trade objects of `data`, the same shape on the WebSocket and in the REST responses, in
  * time order: as listed, or reversed when the list is newest first (REST).
  */
-function tradesOf(data: readonly unknown[], o: OkxNormalizeOptions, receiveTimeMs: number, newestFirst: boolean): Trade[] {
+function tradesOf(
+  data: readonly unknown[],
+  o: OkxNormalizeOptions,
+  receiveTimeMs: number,
+  newestFirst: boolean,
+): Trade[] {
   const trades: Trade[] = [];
   const n = data.length;
   // A frame repeats one instId: look it up once, not once per trade.
@@ -95,21 +111,28 @@ function tradesOf(data: readonly unknown[], o: OkxNormalizeOptions, receiveTimeM
     if (typeof instId !== 'string') throw new NormalizeError('INVALID_FIELD', `data[${i}].instId must be a string`);
     if (instId !== lastInstId || instrument === undefined) {
       instrument = o.instruments.get(instId);
-      if (instrument === undefined) throw new NormalizeError('UNKNOWN_SYMBOL', `instId ${instId.slice(0, 40)} is not configured for ${o.exchange}`);
+      if (instrument === undefined)
+        throw new NormalizeError('UNKNOWN_SYMBOL', `instId ${instId.slice(0, 40)} is not configured for ${o.exchange}`);
       lastInstId = instId;
     }
     const id = d['tradeId'];
     if (typeof id !== 'string' || !OKX_ID.test(id)) {
-      throw new NormalizeError('INVALID_FIELD', `data[${i}].tradeId must be a string of 1 to ${MAX_ID_LENGTH} decimal digits, got ${describeValue(id)}`);
+      throw new NormalizeError(
+        'INVALID_FIELD',
+        `data[${i}].tradeId must be a string of 1 to ${MAX_ID_LENGTH} decimal digits, got ${describeValue(id)}`,
+      );
     }
     const px = d['px'];
     const sz = d['sz'];
-    if (typeof px !== 'string') throw new NormalizeError('INVALID_FIELD', `data[${i}].px (price) must be a decimal string`);
-    if (typeof sz !== 'string') throw new NormalizeError('INVALID_FIELD', `data[${i}].sz (size) must be a decimal string`);
+    if (typeof px !== 'string')
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].px (price) must be a decimal string`);
+    if (typeof sz !== 'string')
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].sz (size) must be a decimal string`);
     const s = d['side'];
     let side: Side;
     if (s === 'buy' || s === 'sell') side = s;
-    else throw new NormalizeError('INVALID_FIELD', `data[${i}].side (taker side) must be "buy" or "sell", got ${show(s)}`);
+    else
+      throw new NormalizeError('INVALID_FIELD', `data[${i}].side (taker side) must be "buy" or "sell", got ${show(s)}`);
     const timeMs = msDigits(d['ts'], i);
     const price = decimal(px, instrument.priceScale, i, 'px');
     const quantity = decimal(sz, instrument.quantityScale, i, 'sz');
@@ -130,7 +153,6 @@ function tradesOf(data: readonly unknown[], o: OkxNormalizeOptions, receiveTimeM
   return trades;
 }
 
-
 /** `ts`: milliseconds sent as a string of digits ("1630048897897"). */
 function msDigits(v: unknown, i: number): number {
   if (typeof v !== 'string' || v.length === 0 || v.length > 15) {
@@ -140,7 +162,10 @@ function msDigits(v: unknown, i: number): number {
   for (let k = 0; k < v.length; k++) {
     const c = v.charCodeAt(k) - 48;
     if (c < 0 || c > 9)
-      throw new NormalizeError('INVALID_FIELD', `data[${i}].ts (trade time) must be a string of millisecond digits, got ${show(v)}`);
+      throw new NormalizeError(
+        'INVALID_FIELD',
+        `data[${i}].ts (trade time) must be a string of millisecond digits, got ${show(v)}`,
+      );
     ms = ms * 10 + c;
   }
   return ms;
@@ -158,4 +183,3 @@ function decimal(text: string, scale: number, i: number, field: string): number 
 function show(v: unknown): string {
   return describeValue(v);
 }
-

@@ -7,7 +7,13 @@ const T = Date.UTC(2026, 4, 1, 10, 0, 0, 123);
 function capture(format: LogFormat, fields?: Record<string, unknown>) {
   const out: string[] = [];
   const err: string[] = [];
-  const logger = new ServiceLogger({ service: 'aggregator', format, streams: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } }, now: () => T, ...(fields ? { fields } : {}) });
+  const logger = new ServiceLogger({
+    service: 'aggregator',
+    format,
+    streams: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
+    now: () => T,
+    ...(fields ? { fields } : {}),
+  });
   return { logger, out, err, json: () => [...out, ...err].map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -38,8 +44,28 @@ describe('ServiceLogger, json', () => {
     expect(c.out[0]!.endsWith('\n')).toBe(true);
     expect(c.out[0]!.trimEnd()).not.toContain('\n');
     const line = JSON.parse(c.out[0]!) as Record<string, unknown>;
-    expect(line).toEqual({ time: '2026-05-01T10:00:00.123Z', level: 'warn', service: 'aggregator', shard: 2, exchange: 'binance', symbol: 'BTCUSDT', message: 'binance BTCUSDT: gap of 5 ids', from: 10, to: 14 });
-    expect(Object.keys(line)).toEqual(['time', 'level', 'service', 'shard', 'exchange', 'symbol', 'message', 'from', 'to']);
+    expect(line).toEqual({
+      time: '2026-05-01T10:00:00.123Z',
+      level: 'warn',
+      service: 'aggregator',
+      shard: 2,
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      message: 'binance BTCUSDT: gap of 5 ids',
+      from: 10,
+      to: 14,
+    });
+    expect(Object.keys(line)).toEqual([
+      'time',
+      'level',
+      'service',
+      'shard',
+      'exchange',
+      'symbol',
+      'message',
+      'from',
+      'to',
+    ]);
   });
 
   it("takes NestJS's calls: a trailing context, error(message, stack, context), Error objects; errors go to stderr", () => {
@@ -53,7 +79,11 @@ describe('ServiceLogger, json', () => {
     expect(c.out).toHaveLength(2);
     expect(c.err).toHaveLength(3);
     const [started, debug, thrown, failed, fatal] = c.json();
-    expect(started).toMatchObject({ level: 'info', context: 'NestApplication', message: 'Nest application successfully started' });
+    expect(started).toMatchObject({
+      level: 'info',
+      context: 'NestApplication',
+      message: 'Nest application successfully started',
+    });
     expect(debug).toMatchObject({ level: 'debug', context: 'ctx', message: '{"a":1}' });
     expect(thrown).toMatchObject({ level: 'error', context: 'ExceptionsHandler', message: 'boom' });
     expect(thrown!['stack']).toContain('logging.spec.ts');
@@ -67,7 +97,14 @@ describe('ServiceLogger, json', () => {
     cyclic['self'] = cyclic;
     c.logger.log('hello', { time: 'x', level: 'x', service: 'x', message: 'inner', big: 2n ** 70n, cyclic });
     const [line] = c.json();
-    expect(line).toMatchObject({ level: 'info', service: 'aggregator', message: 'hello', detail: 'inner', big: '1180591620717411303424', cyclic: { n: 1, self: '[circular]' } });
+    expect(line).toMatchObject({
+      level: 'info',
+      service: 'aggregator',
+      message: 'hello',
+      detail: 'inner',
+      big: '1180591620717411303424',
+      cyclic: { n: 1, self: '[circular]' },
+    });
     expect(line!['time']).toBe('2026-05-01T10:00:00.123Z');
   });
 
@@ -87,8 +124,15 @@ describe('ServiceLogger, json', () => {
 describe('ServiceLogger, text', () => {
   it('one readable line: time, level, service/shard, [context], message, then the fields the message does not name', () => {
     const c = capture('text', { shard: 1 });
-    c.logger.child({ context: 'runtime' }).warn('binance BTCUSDT: write failed', { exchange: 'binance', symbol: 'BTCUSDT', attempt: 3, why: 'socket hang up' });
-    expect(c.out).toEqual(['2026-05-01T10:00:00.123Z WARN  aggregator/1 [runtime] binance BTCUSDT: write failed  attempt=3 why="socket hang up"\n']);
+    c.logger.child({ context: 'runtime' }).warn('binance BTCUSDT: write failed', {
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      attempt: 3,
+      why: 'socket hang up',
+    });
+    expect(c.out).toEqual([
+      '2026-05-01T10:00:00.123Z WARN  aggregator/1 [runtime] binance BTCUSDT: write failed  attempt=3 why="socket hang up"\n',
+    ]);
     c.logger.log('restored', { exchange: 'okx', symbol: 'BTC-USDT-SWAP' });
     expect(c.out[1]).toBe('2026-05-01T10:00:00.123Z INFO  aggregator/1 restored  exchange=okx symbol=BTC-USDT-SWAP\n');
   });
@@ -97,6 +141,8 @@ describe('ServiceLogger, text', () => {
     const c = capture('text');
     const e = new Error('boom');
     c.logger.error(e.message, e.stack, 'ExceptionsHandler');
-    expect(c.err[0]).toMatch(/^2026-05-01T10:00:00.123Z ERROR aggregator \[ExceptionsHandler\] boom\nError: boom\n\s+at /);
+    expect(c.err[0]).toMatch(
+      /^2026-05-01T10:00:00.123Z ERROR aggregator \[ExceptionsHandler\] boom\nError: boom\n\s+at /,
+    );
   });
 });

@@ -61,12 +61,23 @@ export function readLogFormat(env: Env): LogFormat {
  * The logger of a service from its environment. A bad LOG_FORMAT still gets a text logger (so that
  * the error can be printed) and `problem`, the ConfigError to report and exit with.
  */
-export function serviceLoggerFromEnv(service: string, env: Env, streams: LogStreams, fields?: LogFields): { logger: ServiceLogger; problem: ConfigError | null } {
+export function serviceLoggerFromEnv(
+  service: string,
+  env: Env,
+  streams: LogStreams,
+  fields?: LogFields,
+): { logger: ServiceLogger; problem: ConfigError | null } {
   try {
-    return { logger: new ServiceLogger({ service, format: readLogFormat(env), streams, ...(fields ? { fields } : {}) }), problem: null };
+    return {
+      logger: new ServiceLogger({ service, format: readLogFormat(env), streams, ...(fields ? { fields } : {}) }),
+      problem: null,
+    };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return { logger: new ServiceLogger({ service, format: 'text', streams, ...(fields ? { fields } : {}) }), problem: e };
+    return {
+      logger: new ServiceLogger({ service, format: 'text', streams, ...(fields ? { fields } : {}) }),
+      problem: e,
+    };
   }
 }
 
@@ -172,14 +183,21 @@ export class ServiceLogger implements FieldLogger {
   }
 
   private json(e: Entry): string {
-    const out: Record<string, unknown> = { time: new Date(this.now()).toISOString(), level: e.level, service: this.o.service };
+    const out: Record<string, unknown> = {
+      time: new Date(this.now()).toISOString(),
+      level: e.level,
+      service: this.o.service,
+    };
     for (const k of LEADING) if (e.fields[k] !== undefined) out[k] = e.fields[k];
     out['message'] = e.message;
     for (const [k, v] of Object.entries(e.fields)) if (!(k in out) && v !== undefined) out[k] = v;
     return safeJson(out);
   }
 
-  /** `2026-05-01T10:00:00.000Z WARN  aggregator/0 [http] message  key=value`: a text field only when the message does not already say it. */
+  /**
+   * `2026-05-01T10:00:00.000Z WARN  aggregator/0 [http] message  key=value`: a text field only when the message does
+   * not already say it.
+   */
   private text(e: Entry): string {
     const { shard, context, stack, ...rest } = e.fields;
     const who = shard === undefined ? this.o.service : `${this.o.service}/${String(shard)}`;

@@ -21,7 +21,12 @@ describe('DependencyProbe', () => {
       return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
     });
     const r = recorder();
-    const p = new DependencyProbe('ClickHouse http://x', check, { intervalMs: 1000, timeoutMs: 2000, logger: r.logger, fields: { shard: 0 } });
+    const p = new DependencyProbe('ClickHouse http://x', check, {
+      intervalMs: 1000,
+      timeoutMs: 2000,
+      logger: r.logger,
+      fields: { shard: 0 },
+    });
     expect(p.ok).toBe(false);
     expect(p.problem).toBe('ClickHouse http://x: not checked yet');
     p.start();
@@ -38,14 +43,23 @@ describe('DependencyProbe', () => {
     expect(p.ok).toBe(false);
     expect(p.problem).toBe('ClickHouse http://x: no answer within 2000 ms');
     expect(signals.at(-1)!.aborted).toBe(true);
-    expect(r.lines).toEqual([{ level: 'warn', message: 'ClickHouse http://x does not answer (no answer within 2000 ms): not ready', fields: { shard: 0, dependency: 'ClickHouse http://x' } }]);
+    expect(r.lines).toEqual([
+      {
+        level: 'warn',
+        message: 'ClickHouse http://x does not answer (no answer within 2000 ms): not ready',
+        fields: { shard: 0, dependency: 'ClickHouse http://x' },
+      },
+    ]);
 
     await vi.advanceTimersByTimeAsync(5000);
     expect(p.ok).toBe(false);
     mode = 'answer';
     await vi.advanceTimersByTimeAsync(3000);
     expect(p.ok).toBe(true);
-    expect(r.lines[1]).toMatchObject({ level: 'log', message: expect.stringMatching(/^ClickHouse http:\/\/x answers again after \d+\.\d s$/) });
+    expect(r.lines[1]).toMatchObject({
+      level: 'log',
+      message: expect.stringMatching(/^ClickHouse http:\/\/x answers again after \d+\.\d s$/),
+    });
     expect(p.counts.ok).toBeGreaterThan(1);
     expect(p.counts.failed).toBeGreaterThan(1);
     p.stop();
@@ -53,14 +67,22 @@ describe('DependencyProbe', () => {
 
   it('shows a classified reason and the endpoint, never the error text or a URL; the log has the detail', async () => {
     const r = recorder();
-    const err = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:8123 (http://orderflow:s3cret@ch:8123)'), { code: 'ECONNREFUSED' });
+    const err = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:8123 (http://orderflow:s3cret@ch:8123)'), {
+      code: 'ECONNREFUSED',
+    });
     const p = new DependencyProbe('ClickHouse', () => Promise.reject(err), { logger: r.logger, endpoint: 'ch:8123' });
     p.tick();
     await vi.advanceTimersByTimeAsync(0);
     expect(p.problem).toBe('ClickHouse: connection refused');
     expect(p.status()).toMatchObject({ ok: false, endpoint: 'ch:8123', problem: 'ClickHouse: connection refused' });
     expect(JSON.stringify(p.status())).not.toMatch(/s3cret|ECONNREFUSED|10\.1\.2\.3/);
-    expect(r.lines).toEqual([{ level: 'warn', message: 'ClickHouse does not answer (connection refused): not ready', fields: { dependency: 'ClickHouse', error: 'connect ECONNREFUSED 10.1.2.3:8123 (http://[redacted]@ch:8123)' } }]);
+    expect(r.lines).toEqual([
+      {
+        level: 'warn',
+        message: 'ClickHouse does not answer (connection refused): not ready',
+        fields: { dependency: 'ClickHouse', error: 'connect ECONNREFUSED 10.1.2.3:8123 (http://[redacted]@ch:8123)' },
+      },
+    ]);
     p.stop();
   });
 

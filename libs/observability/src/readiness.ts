@@ -4,7 +4,10 @@ import { classifyError, errorDetail } from './redact.js';
 export interface DependencyProbeOptions {
   /** How often the dependency is asked (ms, default 1000). */
   intervalMs?: number;
-  /** An answer later than this (ms, default 2000) counts as none: the check is aborted and the probe reports the dependency down. */
+  /**
+   * An answer later than this (ms, default 2000) counts as none: the check is aborted and the probe reports the
+   * dependency down.
+   */
   timeoutMs?: number;
   /** Changes of state are logged here (down: warn; up again: log). */
   logger?: FieldLogger;
@@ -40,7 +43,10 @@ export class DependencyProbe {
   readonly counts = { ok: 0, failed: 0 };
 
   constructor(
-    /** Names the dependency by its role in reasons and logs ("ClickHouse"); no URL (it may hold credentials): the endpoint option says where. */
+    /**
+     * Names the dependency by its role in reasons and logs ("ClickHouse"); no URL (it may hold credentials): the
+     * endpoint option says where.
+     */
     readonly name: string,
     private readonly check: (signal: AbortSignal) => Promise<unknown>,
     private readonly o: DependencyProbeOptions = {},
@@ -75,9 +81,24 @@ export class DependencyProbe {
     return this.current === null ? null : `${this.name}: ${this.current}`;
   }
 
-  /** The state for /status: up or down (a classified reason, never the error's text), where, since when, and the checks' counts. */
-  status(): { ok: boolean; endpoint: string | null; problem: string | null; sinceMs: number; checks: { ok: number; failed: number } } {
-    return { ok: this.ok, endpoint: this.o.endpoint ?? null, problem: this.problem, sinceMs: this.since, checks: { ...this.counts } };
+  /**
+   * The state for /status: up or down (a classified reason, never the error's text), where, since when, and the checks'
+   * counts.
+   */
+  status(): {
+    ok: boolean;
+    endpoint: string | null;
+    problem: string | null;
+    sinceMs: number;
+    checks: { ok: number; failed: number };
+  } {
+    return {
+      ok: this.ok,
+      endpoint: this.o.endpoint ?? null,
+      problem: this.problem,
+      sinceMs: this.since,
+      checks: { ...this.counts },
+    };
   }
 
   /** Runs one check (the interval's job; tests call it directly). */
@@ -103,12 +124,14 @@ export class DependencyProbe {
     } catch (e) {
       run = Promise.reject(e);
     }
-    run.then(
-      () => decide(null),
-      (e: unknown) => decide(classifyError(e), describe(e)),
-    ).finally(() => {
-      if (this.pending === controller) this.pending = null;
-    });
+    run
+      .then(
+        () => decide(null),
+        (e: unknown) => decide(classifyError(e), describe(e)),
+      )
+      .finally(() => {
+        if (this.pending === controller) this.pending = null;
+      });
   }
 
   private set(problem: string | null): void {
@@ -128,8 +151,13 @@ export class DependencyProbe {
     const log = this.o.logger;
     if (!log) return;
     const fields = { ...this.o.fields, dependency: this.name };
-    if (problem !== null) log.warn(`${this.name} does not answer (${problem}): not ready`, this.detail !== null && this.detail !== problem ? { ...fields, error: this.detail } : fields);
-    else if (!first) log.log(`${this.name} answers again after ${(forMs / 1000).toFixed(1)} s`, { ...fields, downMs: forMs });
+    if (problem !== null)
+      log.warn(
+        `${this.name} does not answer (${problem}): not ready`,
+        this.detail !== null && this.detail !== problem ? { ...fields, error: this.detail } : fields,
+      );
+    else if (!first)
+      log.log(`${this.name} answers again after ${(forMs / 1000).toFixed(1)} s`, { ...fields, downMs: forMs });
   }
 }
 

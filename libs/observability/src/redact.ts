@@ -34,7 +34,10 @@ const BY_MESSAGE: [RegExp, string][] = [
   [/EHOSTUNREACH|ENETUNREACH/i, 'host unreachable'],
   [/\babort(ed)?\b/i, 'aborted'],
   [/connection closed|CONNECTION_CLOSED|closed connection/i, 'connection closed'],
-  [/authorization violation|authentication|AUTHENTICATION_FAILED|REQUIRED_PASSWORD|wrong password/i, 'authentication failed'],
+  [
+    /authorization violation|authentication|AUTHENTICATION_FAILED|REQUIRED_PASSWORD|wrong password/i,
+    'authentication failed',
+  ],
   [/permissions? violation|ACCESS_DENIED|NOT_ENOUGH_PRIVILEGES/i, 'access denied'],
 ];
 
@@ -44,7 +47,11 @@ const BY_MESSAGE: [RegExp, string][] = [
  */
 export function classifyError(e: unknown): string {
   const seen = new Set<unknown>();
-  for (let cur: unknown = e; cur !== null && cur !== undefined && !seen.has(cur); cur = (cur as { cause?: unknown }).cause) {
+  for (
+    let cur: unknown = e;
+    cur !== null && cur !== undefined && !seen.has(cur);
+    cur = (cur as { cause?: unknown }).cause
+  ) {
     seen.add(cur);
     const err = cur as { code?: unknown; type?: unknown; statusCode?: unknown; status?: unknown; message?: unknown };
     const message = typeof cur === 'string' ? cur : typeof err.message === 'string' ? err.message : '';
@@ -54,7 +61,8 @@ export function classifyError(e: unknown): string {
     if (typeof err.type === 'string' && /^[A-Z][A-Z0-9_]{2,63}$/.test(err.type)) return `ClickHouse ${err.type}`;
     const named = /\(([A-Z][A-Z0-9_]{2,63})\)(?: \(version [^)]*\))?\s*$/.exec(message.trim());
     if (named && /Code: \d+|DB::Exception/.test(message)) return `ClickHouse ${named[1]}`;
-    const status = typeof err.statusCode === 'number' ? err.statusCode : typeof err.status === 'number' ? err.status : null;
+    const status =
+      typeof err.statusCode === 'number' ? err.statusCode : typeof err.status === 'number' ? err.status : null;
     if (status !== null && status >= 400 && status < 600) return `HTTP ${status}`;
     const http = /\bHTTP (?:status )?(\d{3})\b|\bstatus(?: code)?:? (\d{3})\b/i.exec(message);
     if (http) return `HTTP ${http[1] ?? http[2]}`;
@@ -63,9 +71,19 @@ export function classifyError(e: unknown): string {
   return 'failed';
 }
 
-const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443', 'nats:': '4222', 'tls:': '4222', 'ws:': '80', 'wss:': '443' };
+const DEFAULT_PORTS: Record<string, string> = {
+  'http:': '80',
+  'https:': '443',
+  'nats:': '4222',
+  'tls:': '4222',
+  'ws:': '80',
+  'wss:': '443',
+};
 
-/** host:port of a URL (or of each of a comma-separated list), without scheme, credentials, path or query; "?" when it does not parse. */
+/**
+ * host:port of a URL (or of each of a comma-separated list), without scheme, credentials, path or query; "?" when it
+ * does not parse.
+ */
 export function endpointOf(url: string): string {
   return url
     .split(',')
@@ -91,10 +109,19 @@ export function redactCredentials(text: string): string {
 export function errorDetail(e: unknown): string {
   const parts: string[] = [];
   const seen = new Set<unknown>();
-  for (let cur: unknown = e; cur !== null && cur !== undefined && !seen.has(cur) && parts.length < 4; cur = (cur as { cause?: unknown }).cause) {
+  for (
+    let cur: unknown = e;
+    cur !== null && cur !== undefined && !seen.has(cur) && parts.length < 4;
+    cur = (cur as { cause?: unknown }).cause
+  ) {
     seen.add(cur);
     const code = (cur as { code?: unknown }).code;
-    const message = cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : String((cur as { message?: unknown }).message ?? cur);
+    const message =
+      cur instanceof Error
+        ? cur.message
+        : typeof cur === 'string'
+          ? cur
+          : String((cur as { message?: unknown }).message ?? cur);
     parts.push(typeof code === 'string' && !message.includes(code) ? `${message} [${code}]` : message);
   }
   return redactCredentials(parts.join('; caused by: '));

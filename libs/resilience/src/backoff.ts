@@ -19,12 +19,20 @@ export class Backoff {
   private readonly maxMs: number;
   private readonly jitter: number;
 
-  constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    options: BackoffOptions = {},
+    private readonly random: () => number = Math.random,
+  ) {
     this.initialMs = options.initialMs ?? 1000;
     this.factor = options.factor ?? 1.6;
     this.maxMs = options.maxMs ?? 120_000;
     this.jitter = options.jitter ?? 0.2;
-    if (!(this.initialMs > 0) || !(this.factor >= 1) || !(this.maxMs >= this.initialMs) || !(this.jitter >= 0 && this.jitter < 1)) {
+    if (
+      !(this.initialMs > 0) ||
+      !(this.factor >= 1) ||
+      !(this.maxMs >= this.initialMs) ||
+      !(this.jitter >= 0 && this.jitter < 1)
+    ) {
       throw new Error(`invalid backoff options ${JSON.stringify(options)}`);
     }
   }

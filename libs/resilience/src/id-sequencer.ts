@@ -31,7 +31,10 @@ export class IdSequencer<T extends Sequenced> {
   private gapTo = -1;
 
   /** @param startAt the first id expected (from a startup backfill), or null to start at the first trade seen. */
-  constructor(startAt: number | null = null, private readonly maxQueued = 1_000_000) {
+  constructor(
+    startAt: number | null = null,
+    private readonly maxQueued = 1_000_000,
+  ) {
     this.next = startAt;
   }
 
@@ -130,7 +133,9 @@ export class IdSequencer<T extends Sequenced> {
 
   private enqueue(t: T): void {
     if (this.queue.length >= this.maxQueued) {
-      throw new Error(`more than ${this.maxQueued} live trades queued behind a gap from id ${this.next}: the backfill is not keeping up`);
+      throw new Error(
+        `more than ${this.maxQueued} live trades queued behind a gap from id ${this.next}: the backfill is not keeping up`,
+      );
     }
     const last = this.queue[this.queue.length - 1];
     if (last === undefined || t.seq > last.seq) this.queue.push(t);

@@ -48,12 +48,7 @@ export interface RefCandle {
  * bucketMs) of exchange time in ms since the epoch. Only buckets with trades are returned,
  * ascending by time.
  */
-export function candlesOf(
-  trades: readonly RefTrade[],
-  bucketMs: number,
-  step: bigint,
-  mode: Mode,
-): RefCandle[] {
+export function candlesOf(trades: readonly RefTrade[], bucketMs: number, step: bigint, mode: Mode): RefCandle[] {
   const buckets = new Map<number, RefTrade[]>();
   for (const t of trades) {
     const ms = t.timeUs / 1000n;
@@ -100,9 +95,7 @@ export function candlesOf(
       if (d > maxDelta) maxDelta = d;
       if (d < minDelta) minDelta = d;
     }
-    const sorted = [...levels.values()].sort((a, b) =>
-      a.price < b.price ? -1 : 1,
-    );
+    const sorted = [...levels.values()].sort((a, b) => (a.price < b.price ? -1 : 1));
     out.push({
       openTime: open,
       step,

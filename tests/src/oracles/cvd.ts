@@ -25,10 +25,7 @@ export function cvdPoints(
   let cvd = 0n;
   let session: number | null = null;
   return candles.map((c) => {
-    if (
-      options.resetEachSession &&
-      sessionOf(c.openTime, options.session) !== session
-    ) {
+    if (options.resetEachSession && sessionOf(c.openTime, options.session) !== session) {
       session = sessionOf(c.openTime, options.session);
       cvd = 0n;
     }

@@ -42,9 +42,7 @@ describe('imbalance oracle, hand-worked', () => {
   });
 
   it('ratio 3.01 drops 101 (3 < 3.01) and the stack; minVolume 5 keeps 102 and 103 only', () => {
-    expect(
-      imbalancesOf(candle, { ratio: '3.01' }).imbalances.map((x) => x.price),
-    ).toEqual([102, 103, 105]);
+    expect(imbalancesOf(candle, { ratio: '3.01' }).imbalances.map((x) => x.price)).toEqual([102, 103, 105]);
     expect(imbalancesOf(candle, { ratio: '3.01' }).stacked).toEqual([]);
     expect(imbalancesOf(candle, { minVolume: 5n, stackCount: 2 })).toEqual({
       imbalances: [
@@ -56,43 +54,38 @@ describe('imbalance oracle, hand-worked', () => {
   });
 });
 
-describe(
-  'the engine against the imbalance oracle (fast-check, seed ' + SEED + ')',
-  () => {
-    it('diagonal and stacked imbalances of every candle', () => {
-      const ratio = fc.oneof(
-        fc.constantFrom('3', '2.5', '1', '1.5', '0.5', '3.333333333'),
-        fc
-          .integer({ min: 1, max: 60 })
-          .map((t) => `${Math.floor(t / 10)}.${t % 10}`),
-      );
-      const options = fc.record({
-        ratio,
-        minVolume: fc.integer({ min: 1, max: 4 }),
-        stackCount: fc.integer({ min: 2, max: 4 }),
-      });
-      fc.assert(
-        fc.property(trades, grouping, options, (ts, g, o) => {
-          const engine = engineMinutes(ts, g.step, g.mode);
-          const ref = candlesOf(ts, 60_000, BigInt(g.step), g.mode);
-          const got = engine.map((c) =>
-            imbalances(c, {
-              ratio: o.ratio,
-              minVolume: o.minVolume,
-              stackCount: o.stackCount,
-            }),
-          );
-          const want = ref.map((c) =>
-            imbalancesOf(c, {
-              ratio: o.ratio,
-              minVolume: BigInt(o.minVolume),
-              stackCount: o.stackCount,
-            }),
-          );
-          expect(got).toEqual(want);
-        }),
-        { seed: SEED, numRuns: 400 },
-      );
+describe('the engine against the imbalance oracle (fast-check, seed ' + SEED + ')', () => {
+  it('diagonal and stacked imbalances of every candle', () => {
+    const ratio = fc.oneof(
+      fc.constantFrom('3', '2.5', '1', '1.5', '0.5', '3.333333333'),
+      fc.integer({ min: 1, max: 60 }).map((t) => `${Math.floor(t / 10)}.${t % 10}`),
+    );
+    const options = fc.record({
+      ratio,
+      minVolume: fc.integer({ min: 1, max: 4 }),
+      stackCount: fc.integer({ min: 2, max: 4 }),
     });
-  },
-);
+    fc.assert(
+      fc.property(trades, grouping, options, (ts, g, o) => {
+        const engine = engineMinutes(ts, g.step, g.mode);
+        const ref = candlesOf(ts, 60_000, BigInt(g.step), g.mode);
+        const got = engine.map((c) =>
+          imbalances(c, {
+            ratio: o.ratio,
+            minVolume: o.minVolume,
+            stackCount: o.stackCount,
+          }),
+        );
+        const want = ref.map((c) =>
+          imbalancesOf(c, {
+            ratio: o.ratio,
+            minVolume: BigInt(o.minVolume),
+            stackCount: o.stackCount,
+          }),
+        );
+        expect(got).toEqual(want);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+});

@@ -42,11 +42,9 @@ export function imbalancesOf(
   const { num, den } = fraction(options.ratio ?? '3');
   const minVolume = options.minVolume ?? 1n;
   const stackCount = options.stackCount ?? 3;
-  const at = (p: bigint) =>
-    candle.levels.find((l) => l.price === p) ?? { buy: 0n, sell: 0n };
+  const at = (p: bigint) => candle.levels.find((l) => l.price === p) ?? { buy: 0n, sell: 0n };
   // v >= (num / den) × against, cross-multiplied
-  const dominates = (v: bigint, against: bigint) =>
-    v >= minVolume && v * den >= against * num;
+  const dominates = (v: bigint, against: bigint) => v >= minVolume && v * den >= against * num;
   const found: RefImbalance[] = [];
   for (const l of candle.levels) {
     const below = at(l.price - candle.step).sell;
@@ -75,8 +73,7 @@ export function imbalancesOf(
       let j = i;
       while (j + 1 < prices.length && prices[j + 1] === prices[j]! + step) j++;
       const count = j - i + 1;
-      if (count >= stackCount)
-        stacked.push({ side, low: prices[i]!, high: prices[j]!, count });
+      if (count >= stackCount) stacked.push({ side, low: prices[i]!, high: prices[j]!, count });
       i = j + 1;
     }
   }

@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const DIR = import.meta.dirname;
-const oracleFiles = readdirSync(DIR).filter(
-  (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'),
-);
+const oracleFiles = readdirSync(DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
 
 /** Module specifiers of `import ... from`, `export ... from`, `import(...)` and `require(...)`. */
 function importsOf(source: string): string[] {
@@ -28,15 +26,7 @@ function importsOf(source: string): string[] {
 describe('oracle independence', () => {
   it('finds the oracles', () => {
     expect(oracleFiles).toEqual(
-      expect.arrayContaining([
-        'candles.ts',
-        'cvd.ts',
-        'imbalances.ts',
-        'profile.ts',
-        'tpo.ts',
-        'units.ts',
-        'vwap.ts',
-      ]),
+      expect.arrayContaining(['candles.ts', 'cvd.ts', 'imbalances.ts', 'profile.ts', 'tpo.ts', 'units.ts', 'vwap.ts']),
     );
   });
 
@@ -52,9 +42,7 @@ describe('oracle independence', () => {
     const wrong: string[] = [];
     for (const f of oracleFiles) {
       for (const spec of importsOf(readFileSync(join(DIR, f), 'utf8'))) {
-        const ok =
-          /^\.\/[a-z-]+\.js$/.test(spec) &&
-          oracleFiles.includes(spec.slice(2).replace(/\.js$/, '.ts'));
+        const ok = /^\.\/[a-z-]+\.js$/.test(spec) && oracleFiles.includes(spec.slice(2).replace(/\.js$/, '.ts'));
         if (!ok) wrong.push(`${f} imports ${spec}`);
       }
     }

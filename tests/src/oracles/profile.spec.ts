@@ -3,30 +3,12 @@
  * area (both methods, any percentage), HVN/LVN (any percentiles), developing POC/VA and naked
  * POCs, on trades with ties, flat profiles, a single level, gaps, no trade and large values.
  */
-import {
-  buildProfile,
-  developingProfile,
-  nakedPocs,
-  profileMetrics,
-} from '@orderflow/footprint';
+import { buildProfile, developingProfile, nakedPocs, profileMetrics } from '@orderflow/footprint';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type RefCandle, type RefTrade, candlesOf } from './candles.js';
-import {
-  developing,
-  metricsOf,
-  nakedPocs as refNakedPocs,
-  pocIndex,
-  profileOf,
-  valueAreaIndices,
-} from './profile.js';
-import {
-  SEED,
-  flatTrades,
-  grouping,
-  percent,
-  trades,
-} from './spec-support/arbitraries.js';
+import { developing, metricsOf, nakedPocs as refNakedPocs, pocIndex, profileOf, valueAreaIndices } from './profile.js';
+import { SEED, flatTrades, grouping, percent, trades } from './spec-support/arbitraries.js';
 import { engineMinutes } from './spec-support/engine.js';
 
 const big = (xs: number[]) => xs.map(BigInt);
@@ -206,7 +188,8 @@ describe('profile oracle, hand-worked', () => {
       { openTime: 60_000, poc: 104 },
       { openTime: 120_000, poc: 102 },
     ]);
-    // d (99-101) reaches a's POC: a is no longer naked; d's own POC (1 and 1 at 99 and 101, equally near the middle) is 101
+    // d (99-101) reaches a's POC: a is no longer naked; d's own POC (1 and 1 at 99 and 101, equally near the middle) is
+    // 101
     const d = candle(
       [
         [99, 1, 0],
@@ -249,80 +232,65 @@ function both(ts: RefTrade[], step: number, mode: 'nearest' | 'down') {
   };
 }
 
-describe(
-  'the engine against the profile oracle (fast-check, seed ' + SEED + ')',
-  () => {
-    it('POC, value area (both methods, any percentage) and HVN/LVN of a range of candles', () => {
-      const options = fc.record({
-        va: percent,
-        method: fc.constantFrom('single' as const, 'cme' as const),
-        hvn: fc.integer({ min: 1, max: 100 }),
-        lvn: fc.integer({ min: 1, max: 100 }),
-      });
-      fc.assert(
-        fc.property(
-          fc.oneof(trades, flatTrades),
-          grouping,
-          options,
-          (ts, g, o) => {
-            const { engine, ref } = both(ts, g.step, g.mode);
-            const got = profileMetrics(buildProfile(engine), {
-              valueAreaPercent: o.va.number,
-              valueAreaMethod: o.method,
-              hvnPercentile: o.hvn,
-              lvnPercentile: o.lvn,
-            });
-            const want = metricsOf(profileOf(ref), {
-              valueAreaPercent: o.va.text,
-              valueAreaMethod: o.method,
-              hvnPercentile: String(o.hvn),
-              lvnPercentile: String(o.lvn),
-            });
-            expect(got).toEqual(want);
-          },
-        ),
-        { seed: SEED, numRuns: 400 },
-      );
+describe('the engine against the profile oracle (fast-check, seed ' + SEED + ')', () => {
+  it('POC, value area (both methods, any percentage) and HVN/LVN of a range of candles', () => {
+    const options = fc.record({
+      va: percent,
+      method: fc.constantFrom('single' as const, 'cme' as const),
+      hvn: fc.integer({ min: 1, max: 100 }),
+      lvn: fc.integer({ min: 1, max: 100 }),
     });
+    fc.assert(
+      fc.property(fc.oneof(trades, flatTrades), grouping, options, (ts, g, o) => {
+        const { engine, ref } = both(ts, g.step, g.mode);
+        const got = profileMetrics(buildProfile(engine), {
+          valueAreaPercent: o.va.number,
+          valueAreaMethod: o.method,
+          hvnPercentile: o.hvn,
+          lvnPercentile: o.lvn,
+        });
+        const want = metricsOf(profileOf(ref), {
+          valueAreaPercent: o.va.text,
+          valueAreaMethod: o.method,
+          hvnPercentile: String(o.hvn),
+          lvnPercentile: String(o.lvn),
+        });
+        expect(got).toEqual(want);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
 
-    it('a flat profile has a POC in its middle and no HVN or LVN', () => {
-      fc.assert(
-        fc.property(flatTrades, (ts) => {
-          const m = profileMetrics(buildProfile(engineMinutes(ts)));
-          expect(m).toEqual(
-            metricsOf(profileOf(candlesOf(ts, 60_000, 1n, 'nearest'))),
-          );
-          expect([m.hvn, m.lvn]).toEqual([[], []]);
-        }),
-        { seed: SEED, numRuns: 100 },
-      );
-    });
+  it('a flat profile has a POC in its middle and no HVN or LVN', () => {
+    fc.assert(
+      fc.property(flatTrades, (ts) => {
+        const m = profileMetrics(buildProfile(engineMinutes(ts)));
+        expect(m).toEqual(metricsOf(profileOf(candlesOf(ts, 60_000, 1n, 'nearest'))));
+        expect([m.hvn, m.lvn]).toEqual([[], []]);
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
 
-    it('developing POC/VA after each candle', () => {
-      fc.assert(
-        fc.property(
-          trades,
-          grouping,
-          fc.constantFrom('single' as const, 'cme' as const),
-          (ts, g, method) => {
-            const { engine, ref } = both(ts, g.step, g.mode);
-            expect(
-              developingProfile(engine, { valueAreaMethod: method }),
-            ).toEqual(developing(ref, { valueAreaMethod: method }));
-          },
-        ),
-        { seed: SEED, numRuns: 200 },
-      );
-    });
+  it('developing POC/VA after each candle', () => {
+    fc.assert(
+      fc.property(trades, grouping, fc.constantFrom('single' as const, 'cme' as const), (ts, g, method) => {
+        const { engine, ref } = both(ts, g.step, g.mode);
+        expect(developingProfile(engine, { valueAreaMethod: method })).toEqual(
+          developing(ref, { valueAreaMethod: method }),
+        );
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
 
-    it('naked POCs', () => {
-      fc.assert(
-        fc.property(trades, grouping, (ts, g) => {
-          const { engine, ref } = both(ts, g.step, g.mode);
-          expect(nakedPocs(engine)).toEqual(refNakedPocs(ref));
-        }),
-        { seed: SEED, numRuns: 300 },
-      );
-    });
-  },
-);
+  it('naked POCs', () => {
+    fc.assert(
+      fc.property(trades, grouping, (ts, g) => {
+        const { engine, ref } = both(ts, g.step, g.mode);
+        expect(nakedPocs(engine)).toEqual(refNakedPocs(ref));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});

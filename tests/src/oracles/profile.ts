@@ -41,8 +41,7 @@ export interface RefProfile {
 export function profileOf(candles: readonly RefCandle[]): RefProfile {
   const step = candles[0]?.step ?? 1n;
   for (const c of candles) {
-    if (c.step !== step)
-      throw new Error('a profile needs candles of one grouping');
+    if (c.step !== step) throw new Error('a profile needs candles of one grouping');
   }
   return profileOfLevels(
     step,
@@ -51,10 +50,7 @@ export function profileOf(candles: readonly RefCandle[]): RefProfile {
 }
 
 /** The profile of levels (grouped to `step`; a price may come several times, summed). */
-export function profileOfLevels(
-  step: bigint,
-  traded: readonly RefLevel[],
-): RefProfile {
+export function profileOfLevels(step: bigint, traded: readonly RefLevel[]): RefProfile {
   const sums = new Map<bigint, RefProfileLevel>();
   for (const l of traded) {
     const s = sums.get(l.price) ?? {
@@ -146,10 +142,7 @@ export function valueAreaIndices(
 }
 
 /** The value at nearest rank ceil(percent/100 x n) of `values` (n >= 1) in ascending order. */
-export function nearestRank(
-  values: readonly bigint[],
-  percent: string,
-): bigint {
+export function nearestRank(values: readonly bigint[], percent: string): bigint {
   const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const n = BigInt(sorted.length);
   const { num, den } = fraction(percent);
@@ -196,16 +189,9 @@ export interface RefMetrics {
   lvnZones: Range[];
 }
 
-export function metricsOf(
-  profile: RefProfile,
-  options: MetricOptions = {},
-): RefMetrics {
+export function metricsOf(profile: RefProfile, options: MetricOptions = {}): RefMetrics {
   const volumes = profile.levels.map((l) => l.volume);
-  const va = valueAreaIndices(
-    volumes,
-    options.valueAreaPercent ?? '70',
-    options.valueAreaMethod ?? 'single',
-  );
+  const va = valueAreaIndices(volumes, options.valueAreaPercent ?? '70', options.valueAreaMethod ?? 'single');
   if (va === null) {
     return {
       poc: null,
@@ -224,12 +210,8 @@ export function metricsOf(
   }
   const hvnT = nearestRank(volumes, options.hvnPercentile ?? '70');
   const lvnT = nearestRank(volumes, options.lvnPercentile ?? '30');
-  const hvn = profile.levels
-    .filter((l) => l.volume >= hvnT && l.volume > lvnT)
-    .map((l) => toSafe(l.price));
-  const lvn = profile.levels
-    .filter((l) => l.volume <= lvnT && l.volume < hvnT)
-    .map((l) => toSafe(l.price));
+  const hvn = profile.levels.filter((l) => l.volume >= hvnT && l.volume > lvnT).map((l) => toSafe(l.price));
+  const lvn = profile.levels.filter((l) => l.volume <= lvnT && l.volume < hvnT).map((l) => toSafe(l.price));
   const step = toSafe(profile.step);
   const at = (i: number) => toSafe(profile.levels[i]!.price);
   return {
@@ -263,10 +245,7 @@ export interface RefDevelopingPoint {
 }
 
 /** After each candle, the POC and value area of the candles up to it. */
-export function developing(
-  candles: readonly RefCandle[],
-  options: MetricOptions = {},
-): RefDevelopingPoint[] {
+export function developing(candles: readonly RefCandle[], options: MetricOptions = {}): RefDevelopingPoint[] {
   return candles.map((c, i) => {
     const m = metricsOf(profileOf(candles.slice(0, i + 1)), options);
     return {
@@ -279,9 +258,7 @@ export function developing(
 }
 
 /** POCs of candles (in time order) that no later candle's grouped range includes. */
-export function nakedPocs(
-  candles: readonly RefCandle[],
-): { openTime: number; poc: number }[] {
+export function nakedPocs(candles: readonly RefCandle[]): { openTime: number; poc: number }[] {
   const out: { openTime: number; poc: number }[] = [];
   for (let i = 0; i < candles.length; i++) {
     const poc = metricsOf(profileOf([candles[i]!])).poc;

@@ -22,15 +22,7 @@ const at = (minute: number, price: number): RefTrade => ({
 describe('TPO oracle, hand-worked', () => {
   it('letters per period, initial balance, single prints and POC', () => {
     // A (00:00-00:30): 100-102; B (00:30-01:00): 102-104; C (01:00-01:30): 110; E (02:00): 103
-    const ts = [
-      at(0, 101),
-      at(5, 100),
-      at(29, 102),
-      at(30, 104),
-      at(59, 102),
-      at(60, 110),
-      at(125, 103),
-    ];
+    const ts = [at(0, 101), at(5, 100), at(29, 102), at(30, 104), at(59, 102), at(60, 110), at(125, 103)];
     expect(tpoSessions(ts, { step: 1n })).toEqual([
       {
         sessionStart: DAY0,
@@ -79,38 +71,35 @@ describe('TPO oracle, hand-worked', () => {
   });
 });
 
-describe(
-  'the engine against the TPO oracle (fast-check, seed ' + SEED + ')',
-  () => {
-    it('sessions, periods, letters, initial balance, single prints and POC', () => {
-      const options = fc.record({
-        periodMs: fc.constantFrom(1_800_000, 3_600_000),
-        initialBalancePeriods: fc.integer({ min: 1, max: 3 }),
-        session: fc.constantFrom(undefined, {
-          offsetMs: 13 * 3_600_000 + 1_800_000,
-        }),
-      });
-      fc.assert(
-        fc.property(trades, grouping, options, (ts, g, o) => {
-          // the engine's TPO reads 1m candles at native ticks and groups their ranges itself
-          const got = tpoProfiles(engineMinutes(ts), {
-            step: g.step,
-            mode: g.mode,
-            periodMs: o.periodMs,
-            initialBalancePeriods: o.initialBalancePeriods,
-            session: o.session,
-          });
-          const want = tpoSessions(ts, {
-            step: BigInt(g.step),
-            mode: g.mode,
-            periodMs: o.periodMs,
-            initialBalancePeriods: o.initialBalancePeriods,
-            session: o.session,
-          });
-          expect(JSON.parse(JSON.stringify(got))).toEqual(want);
-        }),
-        { seed: SEED, numRuns: 300 },
-      );
+describe('the engine against the TPO oracle (fast-check, seed ' + SEED + ')', () => {
+  it('sessions, periods, letters, initial balance, single prints and POC', () => {
+    const options = fc.record({
+      periodMs: fc.constantFrom(1_800_000, 3_600_000),
+      initialBalancePeriods: fc.integer({ min: 1, max: 3 }),
+      session: fc.constantFrom(undefined, {
+        offsetMs: 13 * 3_600_000 + 1_800_000,
+      }),
     });
-  },
-);
+    fc.assert(
+      fc.property(trades, grouping, options, (ts, g, o) => {
+        // the engine's TPO reads 1m candles at native ticks and groups their ranges itself
+        const got = tpoProfiles(engineMinutes(ts), {
+          step: g.step,
+          mode: g.mode,
+          periodMs: o.periodMs,
+          initialBalancePeriods: o.initialBalancePeriods,
+          session: o.session,
+        });
+        const want = tpoSessions(ts, {
+          step: BigInt(g.step),
+          mode: g.mode,
+          periodMs: o.periodMs,
+          initialBalancePeriods: o.initialBalancePeriods,
+          session: o.session,
+        });
+        expect(JSON.parse(JSON.stringify(got))).toEqual(want);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});

@@ -16,13 +16,7 @@
  */
 import type { RefTrade } from './candles.js';
 import { pocIndex, runsOf, type Range } from './profile.js';
-import {
-  type Mode,
-  type Session,
-  groupTo,
-  sessionOf,
-  toSafe,
-} from './units.js';
+import { type Mode, type Session, groupTo, sessionOf, toSafe } from './units.js';
 
 export const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -45,27 +39,19 @@ export interface RefTpoSession {
 }
 
 /** One profile per session that traded, ascending by session start. */
-export function tpoSessions(
-  trades: readonly RefTrade[],
-  options: TpoOptions,
-): RefTpoSession[] {
+export function tpoSessions(trades: readonly RefTrade[], options: TpoOptions): RefTpoSession[] {
   const periodMs = options.periodMs ?? 1_800_000;
   const ibPeriods = options.initialBalancePeriods ?? 2;
   const mode = options.mode ?? 'nearest';
   // session start -> period index -> grouped [low, high]
-  const sessions = new Map<
-    number,
-    Map<number, { low: bigint; high: bigint }>
-  >();
+  const sessions = new Map<number, Map<number, { low: bigint; high: bigint }>>();
   for (const t of trades) {
     const ms = Number(t.timeUs / 1000n);
     const start = sessionOf(ms, options.session);
     const index = Math.floor((ms - start) / periodMs);
-    if (index >= LETTERS.length)
-      throw new Error(`period ${index} has no letter`);
+    if (index >= LETTERS.length) throw new Error(`period ${index} has no letter`);
     const p = groupTo(t.price, options.step, mode);
-    const periods =
-      sessions.get(start) ?? new Map<number, { low: bigint; high: bigint }>();
+    const periods = sessions.get(start) ?? new Map<number, { low: bigint; high: bigint }>();
     const r = periods.get(index);
     if (r === undefined) periods.set(index, { low: p, high: p });
     else {
@@ -98,9 +84,7 @@ export function tpoSessions(
       });
     }
     const ib = indices.filter((i) => i < ibPeriods).map((i) => byIndex.get(i)!);
-    const singles = levels
-      .filter((l) => l.letters.length === 1)
-      .map((l) => l.price);
+    const singles = levels.filter((l) => l.letters.length === 1).map((l) => l.price);
     const poc = pocIndex(levels.map((l) => BigInt(l.letters.length)));
     out.push({
       sessionStart: start,
@@ -111,12 +95,8 @@ export function tpoSessions(
         ib.length === 0
           ? null
           : {
-              low: toSafe(
-                ib.map((r) => r.low).reduce((a, b) => (b < a ? b : a)),
-              ),
-              high: toSafe(
-                ib.map((r) => r.high).reduce((a, b) => (b > a ? b : a)),
-              ),
+              low: toSafe(ib.map((r) => r.low).reduce((a, b) => (b < a ? b : a))),
+              high: toSafe(ib.map((r) => r.high).reduce((a, b) => (b > a ? b : a))),
             },
       singlePrints: runsOf(singles, step),
       poc: poc === null ? null : levels[poc]!.price,

@@ -16,10 +16,8 @@ export type Mode = 'nearest' | 'down';
  * exactly half-way going to the even multiple (Python's round); 'down' the multiple at or below.
  */
 export function groupTo(price: bigint, step: bigint, mode: Mode): bigint {
-  if (step < 1n)
-    throw new Error(`step must be a positive integer, got ${step}`);
-  if (price < 0n)
-    throw new Error(`prices are non-negative units, got ${price}`);
+  if (step < 1n) throw new Error(`step must be a positive integer, got ${step}`);
+  if (price < 0n) throw new Error(`prices are non-negative units, got ${price}`);
   const below = (price / step) * step;
   if (mode === 'down' || below === price) return below;
   const above = below + step;
@@ -32,10 +30,7 @@ export function groupTo(price: bigint, step: bigint, mode: Mode): bigint {
 
 /** A bigint as a number, refusing one that a number would not hold exactly. */
 export function toSafe(x: bigint): number {
-  if (
-    x > BigInt(Number.MAX_SAFE_INTEGER) ||
-    x < -BigInt(Number.MAX_SAFE_INTEGER)
-  )
+  if (x > BigInt(Number.MAX_SAFE_INTEGER) || x < -BigInt(Number.MAX_SAFE_INTEGER))
     throw new Error(`${x} is beyond 2^53 - 1`);
   return Number(x);
 }
@@ -43,8 +38,7 @@ export function toSafe(x: bigint): number {
 /** A non-negative decimal string ("70", "2.5", ".5") as an exact fraction num/den. */
 export function fraction(text: string): { num: bigint; den: bigint } {
   const m = /^(\d*)(?:\.(\d*))?$/.exec(text);
-  if (!m || (m[1] === '' && (m[2] ?? '') === ''))
-    throw new Error(`not a non-negative decimal: "${text}"`);
+  if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw new Error(`not a non-negative decimal: "${text}"`);
   const frac = m[2] ?? '';
   return { num: BigInt((m[1] || '0') + frac), den: 10n ** BigInt(frac.length) };
 }
@@ -52,9 +46,7 @@ export function fraction(text: string): { num: bigint; den: bigint } {
 /** units / 10^decimals written out with every decimal ("-0.0500" for -500 at 4). */
 export function decimalString(units: bigint, decimals: number): string {
   const sign = units < 0n ? '-' : '';
-  const digits = (units < 0n ? -units : units)
-    .toString()
-    .padStart(decimals + 1, '0');
+  const digits = (units < 0n ? -units : units).toString().padStart(decimals + 1, '0');
   if (decimals === 0) return sign + digits;
   return `${sign}${digits.slice(0, digits.length - decimals)}.${digits.slice(digits.length - decimals)}`;
 }

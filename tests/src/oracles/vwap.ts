@@ -59,12 +59,7 @@ function floorSqrt(b: bigint): bigint {
 }
 
 /** (a + c·√b) / s (s > 0) rounded to an integer, half to even, exactly. */
-export function roundSqrtExpression(
-  a: bigint,
-  c: bigint,
-  b: bigint,
-  s: bigint,
-): bigint {
+export function roundSqrtExpression(a: bigint, c: bigint, b: bigint, s: bigint): bigint {
   // r = floor(x): the largest r with r·s <= a + c·√b; start near it and step.
   let r = (a + c * floorSqrt(b)) / s;
   while (signOf(a - r * s, c, b) < 0) r -= 1n;
@@ -76,10 +71,7 @@ export function roundSqrtExpression(
   return r % 2n === 0n ? r : r + 1n;
 }
 
-export function vwapPoints(
-  candles: readonly RefCandle[],
-  options: VwapOptions,
-): RefVwapPoint[] {
+export function vwapPoints(candles: readonly RefCandle[], options: VwapOptions): RefVwapPoint[] {
   const decimals = options.decimals ?? options.priceScale + 4;
   const f = 10n ** BigInt(decimals - options.priceScale);
   const out: RefVwapPoint[] = [];
@@ -88,12 +80,8 @@ export function vwapPoints(
   let sp2v = 0n;
   let session: number | null = null;
   for (const c of candles) {
-    if (options.anchorTime !== undefined && c.openTime < options.anchorTime)
-      continue;
-    if (c.step !== 1n)
-      throw new Error(
-        'VWAP is defined on trade prices: give candles at native ticks',
-      );
+    if (options.anchorTime !== undefined && c.openTime < options.anchorTime) continue;
+    if (c.step !== 1n) throw new Error('VWAP is defined on trade prices: give candles at native ticks');
     if (options.resetEachSession) {
       const s = sessionOf(c.openTime, options.session);
       if (s !== session) {
@@ -130,16 +118,13 @@ export function vwapDifferences(
   expected: readonly RefVwapPoint[],
 ): string[] {
   const out: string[] = [];
-  if (actual.length !== expected.length)
-    return [`${actual.length} points, expected ${expected.length}`];
+  if (actual.length !== expected.length) return [`${actual.length} points, expected ${expected.length}`];
   expected.forEach((e, i) => {
     const a = actual[i]!;
     const at = `point ${i} (${e.openTime})`;
     if (a.openTime !== e.openTime) out.push(`${at}: openTime ${a.openTime}`);
-    if (a.vwap !== e.vwap)
-      out.push(`${at}: vwap ${a.vwap}, expected ${e.vwap}`);
-    if (a.stdDev !== e.stdDev)
-      out.push(`${at}: stdDev ${a.stdDev}, expected ${e.stdDev}`);
+    if (a.vwap !== e.vwap) out.push(`${at}: vwap ${a.vwap}, expected ${e.vwap}`);
+    if (a.stdDev !== e.stdDev) out.push(`${at}: stdDev ${a.stdDev}, expected ${e.stdDev}`);
     for (let k = 1; k <= 3; k++) {
       for (const side of ['upper', 'lower'] as const) {
         if (a[side][k - 1] !== e[side][k - 1])

@@ -5,10 +5,26 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostileJson, httpCase, socketInput, subscribePayload, unknownEventName, unsubscribePayload } from './gateway-fuzz.js';
+import {
+  hostileJson,
+  httpCase,
+  socketInput,
+  subscribePayload,
+  unknownEventName,
+  unsubscribePayload,
+} from './gateway-fuzz.js';
 
 /** A value's full text (Buffers as their bytes, bigints, deep nesting), for comparing two samples. */
-const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x === undefined ? '<undefined>' : x instanceof ArrayBuffer ? [...new Uint8Array(x)] : x)) ?? '<undefined>';
+const text = (v: unknown) =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'bigint'
+      ? `${x}n`
+      : x === undefined
+        ? '<undefined>'
+        : x instanceof ArrayBuffer
+          ? [...new Uint8Array(x)]
+          : x,
+  ) ?? '<undefined>';
 
 describe('gateway fuzz inputs: a seed reproduces them', () => {
   const arbitraries: [string, fc.Arbitrary<unknown>][] = [

@@ -27,7 +27,14 @@ export const DATA_TO = Date.UTC(2024, 7, 9, 0, 10);
 
 /** Exchange ids, as the README lists them (real, simulated, merged). */
 const REAL = ['binance', 'binance-futures', 'bybit', 'bybit-linear', 'okx'];
-export const EXCHANGE_IDS = [...REAL, ...REAL.map((e) => `sim-${e}`), 'merged', 'merged-perp', 'sim-merged', 'sim-merged-perp'];
+export const EXCHANGE_IDS = [
+  ...REAL,
+  ...REAL.map((e) => `sim-${e}`),
+  'merged',
+  'merged-perp',
+  'sim-merged',
+  'sim-merged-perp',
+];
 const MERGED = new Set(['merged', 'merged-perp', 'sim-merged', 'sim-merged-perp']);
 
 export interface Scales {
@@ -40,7 +47,9 @@ export const STORED: Record<string, Scales> = {
   'binance BTCUSDT': { priceScale: 2, quantityScale: 5, tick: 1 },
   'bybit BTCUSDT': { priceScale: 1, quantityScale: 3, tick: 1 },
 };
-/** Quote assets the gateway recognises at the end of a Binance/Bybit symbol, longest first (instrument.view.ts QUOTES). */
+/**
+ * Quote assets the gateway recognises at the end of a Binance/Bybit symbol, longest first (instrument.view.ts QUOTES).
+ */
 const QUOTES = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD', 'USD', 'DAI', 'BTC', 'ETH', 'BNB', 'EUR', 'TRY', 'BRL'];
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -68,7 +77,11 @@ export function viewOf(exchange: string, symbol: string): Scales | null {
   const [base, quote] = [m[1]!, m[2]!];
   const prefix = exchange.startsWith('sim-') ? 'sim-' : '';
   const members = exchange.endsWith('-perp')
-    ? [`${prefix}binance-futures ${base}${quote}`, `${prefix}bybit-linear ${base}${quote}`, `${prefix}okx ${base}-${quote}-SWAP`]
+    ? [
+        `${prefix}binance-futures ${base}${quote}`,
+        `${prefix}bybit-linear ${base}${quote}`,
+        `${prefix}okx ${base}-${quote}-SWAP`,
+      ]
     : [`${prefix}binance ${base}${quote}`, `${prefix}bybit ${base}${quote}`, `${prefix}okx ${base}-${quote}`];
   const present = members.map((k) => STORED[k]).filter((x): x is Scales => x !== undefined);
   if (present.length === 0) return null;
@@ -94,7 +107,10 @@ export interface Expectation {
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** A refusal naming `field` first (messages read "ticks must be ...", "exchange \"x\" is not ..."), not "from..to" or "to (...)". */
+/**
+ * A refusal naming `field` first (messages read "ticks must be ...", "exchange \"x\" is not ..."), not "from..to" or
+ * "to (...)".
+ */
 const names = (field: string) => new RegExp(`^${esc(field)} (?!\\()`);
 const bad = (pattern: RegExp, code = 'bad-request'): Violation => ({
   code,
@@ -131,14 +147,24 @@ export function wire(v: unknown, inArray = true): unknown {
 
 /** deconstructPacket's copy, then JSON's rules for what is left. */
 function copied(v: unknown, inArray: boolean): unknown {
-  if (isBinary(v)) return Buffer.from(v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array((v as ArrayBufferView).buffer, (v as ArrayBufferView).byteOffset, (v as ArrayBufferView).byteLength));
+  if (isBinary(v))
+    return Buffer.from(
+      v instanceof ArrayBuffer
+        ? new Uint8Array(v)
+        : new Uint8Array(
+            (v as ArrayBufferView).buffer,
+            (v as ArrayBufferView).byteOffset,
+            (v as ArrayBufferView).byteLength,
+          ),
+    );
   if (Array.isArray(v)) return v.map((x) => copied(x, true));
   if (typeof v === 'object' && v !== null && !(v instanceof Date)) {
     const out: Record<string, unknown> = JSON.parse('{}') as Record<string, unknown>;
     for (const k of Object.keys(v)) {
       if (k === '__proto__') continue; // `newData[key] = ...` sets a prototype instead: the key is not sent
       const w = copied((v as Record<string, unknown>)[k], false);
-      if (w !== undefined) Object.defineProperty(out, k, { value: w, enumerable: true, writable: true, configurable: true });
+      if (w !== undefined)
+        Object.defineProperty(out, k, { value: w, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
@@ -158,9 +184,12 @@ function containsBinary(v: unknown): boolean {
   return false;
 }
 
-const isObjectLike = (w: unknown): w is Record<string, unknown> => typeof w === 'object' && w !== null && !Array.isArray(w);
-const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
-const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+const isObjectLike = (w: unknown): w is Record<string, unknown> =>
+  typeof w === 'object' && w !== null && !Array.isArray(w);
+const own = (o: Record<string, unknown>, k: string): unknown =>
+  Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+const isInt = (v: unknown, min: number, max: number) =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 
 export const SUBSCRIBE_FIELDS = ['exchange', 'symbol', 'timeframe', 'ticks', 'candles', 'mode'];
 
@@ -170,7 +199,8 @@ export function expectSubscribe(body: unknown, maxCandles: number): Expectation 
   if (!isObjectLike(body)) return { violations: [bad(/^subscribe request must be an object/)] };
   const keys = Object.keys(body);
   if (keys.some((k) => !SUBSCRIBE_FIELDS.includes(k))) v.push(bad(/^subscribe request: unknown fields? /));
-  for (const k of ['exchange', 'symbol', 'timeframe', 'ticks', 'candles']) if (own(body, k) === undefined) v.push(bad(new RegExp(`^subscribe request: ${k} is required`)));
+  for (const k of ['exchange', 'symbol', 'timeframe', 'ticks', 'candles'])
+    if (own(body, k) === undefined) v.push(bad(new RegExp(`^subscribe request: ${k} is required`)));
   const ex = own(body, 'exchange');
   const sym = own(body, 'symbol');
   let exOk = false;
@@ -193,16 +223,19 @@ export function expectSubscribe(body: unknown, maxCandles: number): Expectation 
   if (candles !== undefined && !isInt(candles, 1, maxCandles)) v.push(bad(names('candles')));
   const mode = own(body, 'mode');
   if (mode !== undefined && mode !== 'nearest' && mode !== 'down') v.push(bad(names('mode')));
-  if (v.length === 0 && exOk && symOk && viewOf(ex as string, sym as string) === null) v.push(bad(/is not a known instrument|none of its member instruments/, 'unknown-symbol'));
+  if (v.length === 0 && exOk && symOk && viewOf(ex as string, sym as string) === null)
+    v.push(bad(/is not a known instrument|none of its member instruments/, 'unknown-symbol'));
   return { violations: v };
 }
 
 /** An `unsubscribe` body on a connection that holds none of the ids it names. */
 export function expectUnsubscribe(body: unknown): Expectation {
   if (!isObjectLike(body)) return { violations: [bad(/^unsubscribe request must be an object/)] };
-  if (Object.keys(body).some((k) => k !== 'subscriptionId')) return { violations: [bad(/^unsubscribe request: unknown fields? /)] };
+  if (Object.keys(body).some((k) => k !== 'subscriptionId'))
+    return { violations: [bad(/^unsubscribe request: unknown fields? /)] };
   const id = own(body, 'subscriptionId');
-  if (typeof id !== 'string' || id.length === 0 || id.length > 64) return { violations: [bad(/^subscriptionId must be /)] };
+  if (typeof id !== 'string' || id.length === 0 || id.length > 64)
+    return { violations: [bad(/^subscriptionId must be /)] };
   return { violations: [bad(/^no subscription /, 'unknown-subscription')] };
 }
 
@@ -281,7 +314,16 @@ export const NUMERIC_TEXT = [
   '18446744073709551616',
   '0.000000001',
 ];
-export const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'];
+export const PROTO_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  'isPrototypeOf',
+];
 export const MISC_TEXT = [
   '',
   ' ',
@@ -364,12 +406,17 @@ export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.integer({ min: 65, max: 20_000 }), fc.nat(2)).map(([n, k]): unknown => [() => 'A'.repeat(n), () => '9'.repeat(n), () => 'é'.repeat(Math.floor(n / 2))][k]!()),
+    arbitrary: fc
+      .tuple(fc.integer({ min: 65, max: 20_000 }), fc.nat(2))
+      .map(([n, k]): unknown => [() => 'A'.repeat(n), () => '9'.repeat(n), () => 'é'.repeat(Math.floor(n / 2))][k]!()),
   },
-  // (deeper nesting goes through raw frames: socket.io-client's encoder recurses, and a binary attachment beside 3,000 levels overflows its stack)
+  // (deeper nesting goes through raw frames: socket.io-client's encoder recurses, and a binary attachment beside 3,000
+  // levels overflows its stack)
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.integer({ min: 2, max: 1000 }), fc.boolean()).map(([n, arr]) => (arr ? deepArray(n) : deepObject(n))),
+    arbitrary: fc
+      .tuple(fc.integer({ min: 2, max: 1000 }), fc.boolean())
+      .map(([n, arr]) => (arr ? deepArray(n) : deepObject(n))),
   },
   {
     weight: 1,
@@ -476,33 +523,124 @@ const fieldValues: Record<string, fc.Arbitrary<unknown>> = {
     fc.stringMatching(/^[A-Za-z0-9_-]{1,66}$/),
     fc.stringMatching(/^[A-Z0-9]{1,21}-[A-Z0-9]{1,21}$/),
   ),
-  timeframe: fc.constantFrom<unknown>(...TIMEFRAMES, '1M', '2m', '1w', '1y', '60', 60, '1 m', 'm1', '1h ', '1D', '0m', '-1m', '1m\u0000', ['1m'], { tf: '1m' }),
+  timeframe: fc.constantFrom<unknown>(
+    ...TIMEFRAMES,
+    '1M',
+    '2m',
+    '1w',
+    '1y',
+    '60',
+    60,
+    '1 m',
+    'm1',
+    '1h ',
+    '1D',
+    '0m',
+    '-1m',
+    '1m\u0000',
+    ['1m'],
+    { tf: '1m' },
+  ),
   ticks: fc.oneof(
-    fc.constantFrom<unknown>(0, 1, 9999, 10_000, 10_001, -1, 1.5, 0.1, 1e-300, '10', '1', [1], { n: 1 }, true, 1e4 + 0.5, 2 ** 53, -(2 ** 53)),
+    fc.constantFrom<unknown>(
+      0,
+      1,
+      9999,
+      10_000,
+      10_001,
+      -1,
+      1.5,
+      0.1,
+      1e-300,
+      '10',
+      '1',
+      [1],
+      { n: 1 },
+      true,
+      1e4 + 0.5,
+      2 ** 53,
+      -(2 ** 53),
+    ),
     fc.integer({ min: -1_000_000, max: 1_000_000 }),
   ),
-  candles: fc.oneof(fc.constantFrom<unknown>(0, 1, 2000, 2001, -1, 1.5, '5', [5], true, 1e6, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2), fc.integer({ min: -1_000_000, max: 1_000_000 })),
-  mode: fc.constantFrom<unknown>('nearest', 'down', 'up', 'NEAREST', 'Down', 'round', '', ' down', 0, 1, true, ['down'], { mode: 'down' }),
+  candles: fc.oneof(
+    fc.constantFrom<unknown>(
+      0,
+      1,
+      2000,
+      2001,
+      -1,
+      1.5,
+      '5',
+      [5],
+      true,
+      1e6,
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 2,
+    ),
+    fc.integer({ min: -1_000_000, max: 1_000_000 }),
+  ),
+  mode: fc.constantFrom<unknown>(
+    'nearest',
+    'down',
+    'up',
+    'NEAREST',
+    'Down',
+    'round',
+    '',
+    ' down',
+    0,
+    1,
+    true,
+    ['down'],
+    { mode: 'down' },
+  ),
 };
 
-type Mutation = { kind: 'set'; key: string; value: unknown } | { kind: 'del'; key: string } | { kind: 'extra'; key: string; value: unknown };
+type Mutation =
+  | { kind: 'set'; key: string; value: unknown }
+  | { kind: 'del'; key: string }
+  | { kind: 'extra'; key: string; value: unknown };
 
 const subscribeMutation: fc.Arbitrary<Mutation> = fc.oneof(
   {
     weight: 8,
     arbitrary: fc.oneof(
-      ...SUBSCRIBE_FIELDS.map((key) => fc.oneof({ weight: 1, arbitrary: fieldValues[key]! }, { weight: 2, arbitrary: hostileJson }).map((value): Mutation => ({ kind: 'set', key, value }))),
+      ...SUBSCRIBE_FIELDS.map((key) =>
+        fc
+          .oneof({ weight: 1, arbitrary: fieldValues[key]! }, { weight: 2, arbitrary: hostileJson })
+          .map((value): Mutation => ({ kind: 'set', key, value })),
+      ),
     ),
   },
   // (deleting the optional mode leaves a valid request: valid ones come from the values above often enough)
   {
     weight: 2,
-    arbitrary: fc.constantFrom(...SUBSCRIBE_FIELDS.filter((k) => k !== 'mode')).map((key): Mutation => ({ kind: 'del', key })),
+    arbitrary: fc
+      .constantFrom(...SUBSCRIBE_FIELDS.filter((k) => k !== 'mode'))
+      .map((key): Mutation => ({ kind: 'del', key })),
   },
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS, 'tick', 'Exchange', 'limit', 'subscriptionId', 'candle', ' mode', 'mode ', '', '\u0000'), fc.string({ maxLength: 10 })), hostileJson)
+      .tuple(
+        fc.oneof(
+          fc.constantFrom(
+            ...PROTO_KEYS,
+            'tick',
+            'Exchange',
+            'limit',
+            'subscriptionId',
+            'candle',
+            ' mode',
+            'mode ',
+            '',
+            '\u0000',
+          ),
+          fc.string({ maxLength: 10 }),
+        ),
+        hostileJson,
+      )
       .map(([key, value]): Mutation => ({ kind: 'extra', key, value })),
   },
 );
@@ -526,7 +664,9 @@ function mutate(base: Record<string, unknown>, muts: Mutation[]): Record<string,
 export const subscribePayload: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 16,
-    arbitrary: fc.tuple(fc.constantFrom(...SUBSCRIBE_BASES), fc.array(subscribeMutation, { minLength: 1, maxLength: 3 })).map(([b, m]) => mutate(b, m)),
+    arbitrary: fc
+      .tuple(fc.constantFrom(...SUBSCRIBE_BASES), fc.array(subscribeMutation, { minLength: 1, maxLength: 3 }))
+      .map(([b, m]) => mutate(b, m)),
   },
   { weight: 4, arbitrary: hostileJson },
   {
@@ -534,7 +674,15 @@ export const subscribePayload: fc.Arbitrary<unknown> = fc.oneof(
     arbitrary: fc
       .tuple(fc.constantFrom(...SUBSCRIBE_BASES), fc.nat(6))
       .map(([b, k]): unknown =>
-        [() => [b], () => ({ subscribe: b }), () => ({ data: b }), () => JSON.stringify(b), () => [b, b], () => ({ ...b, nested: deepObject(500) }), () => Buffer.from(JSON.stringify(b))][k]!(),
+        [
+          () => [b],
+          () => ({ subscribe: b }),
+          () => ({ data: b }),
+          () => JSON.stringify(b),
+          () => [b, b],
+          () => ({ ...b, nested: deepObject(500) }),
+          () => Buffer.from(JSON.stringify(b)),
+        ][k]!(),
       ),
   },
   { weight: 1, arbitrary: fc.object({ maxDepth: 2, maxKeys: 8 }) },
@@ -546,7 +694,29 @@ export const unsubscribePayload: fc.Arbitrary<unknown> = fc.oneof(
     weight: 8,
     arbitrary: fc
       .oneof(
-        fc.constantFrom<unknown>('s1', 's2', 's3', 's4', 's0', 's-1', 'S1', 's01', ' s1', 's1 ', 's1\u0000', '', 'x'.repeat(64), 'x'.repeat(65), 1, 0, -1, null, true, ['s1'], { id: 's1' }),
+        fc.constantFrom<unknown>(
+          's1',
+          's2',
+          's3',
+          's4',
+          's0',
+          's-1',
+          'S1',
+          's01',
+          ' s1',
+          's1 ',
+          's1\u0000',
+          '',
+          'x'.repeat(64),
+          'x'.repeat(65),
+          1,
+          0,
+          -1,
+          null,
+          true,
+          ['s1'],
+          { id: 's1' },
+        ),
         fc.nat(100_000).map((n) => `s${n}`),
         hostileJson,
       )
@@ -555,7 +725,11 @@ export const unsubscribePayload: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.constantFrom('s1', 's2'), fc.oneof(fc.constantFrom(...PROTO_KEYS, 'id', 'subscriptionID', ''), fc.string({ maxLength: 8 })), hostileJson)
+      .tuple(
+        fc.constantFrom('s1', 's2'),
+        fc.oneof(fc.constantFrom(...PROTO_KEYS, 'id', 'subscriptionID', ''), fc.string({ maxLength: 8 })),
+        hostileJson,
+      )
       .map(([id, key, value]) => mutate({ subscriptionId: id }, [{ kind: 'extra', key, value }])),
   },
   { weight: 3, arbitrary: hostileJson },
@@ -568,7 +742,9 @@ export const unsubscribePayload: fc.Arbitrary<unknown> = fc.oneof(
   },
 );
 
-/** Event names that are not subscribe/unsubscribe: near misses, the server's own events, prototype keys, junk, numbers. */
+/**
+ * Event names that are not subscribe/unsubscribe: near misses, the server's own events, prototype keys, junk, numbers.
+ */
 export const unknownEventName: fc.Arbitrary<string | number> = fc
   .oneof(
     fc.constantFrom<string | number>(
@@ -690,7 +866,13 @@ export const socketInput = (maxCandles: number): Record<SocketInput['category'],
 /** A bounded description of a payload for a failure message. */
 export function describeValue(v: unknown): string {
   try {
-    const s = JSON.stringify(v, (_k, x: unknown) => (isBinary(x) ? `<binary ${Buffer.from(x as Uint8Array).length} bytes>` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+    const s = JSON.stringify(v, (_k, x: unknown) =>
+      isBinary(x)
+        ? `<binary ${Buffer.from(x as Uint8Array).length} bytes>`
+        : typeof x === 'number' && !Number.isFinite(x)
+          ? String(x)
+          : x,
+    );
     return s === undefined ? String(v) : s.length > 300 ? `${s.slice(0, 300)}... (${s.length} chars)` : s;
   } catch (e) {
     return `(${(e as Error).message})`;
@@ -706,9 +888,19 @@ export function timeOf(s: string): number | null {
   let ms: number;
   if (/^[0-9]{1,16}$/.test(s)) ms = Number(s);
   else {
-    const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,3}))?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/.exec(s);
+    const m =
+      /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,3}))?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/.exec(
+        s,
+      );
     if (!m) return null;
-    const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+    const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
     const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if (mo < 1 || mo > 12 || d < 1 || d > days[mo - 1]! || h > 23 || mi > 59 || sec > 59) return null;
@@ -876,8 +1068,10 @@ export const ENDPOINTS: Endpoint[] = [
   },
 ];
 
-const intIn = (s: string, min: number, max: number) => /^[0-9]{1,16}$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) >= min && Number(s) <= max;
-const decimalIn = (s: string, min: number, max: number) => /^[0-9]{1,9}(\.[0-9]{1,9})?$/.test(s) && Number(s) >= min && Number(s) <= max;
+const intIn = (s: string, min: number, max: number) =>
+  /^[0-9]{1,16}$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) >= min && Number(s) <= max;
+const decimalIn = (s: string, min: number, max: number) =>
+  /^[0-9]{1,9}(\.[0-9]{1,9})?$/.test(s) && Number(s) >= min && Number(s) <= max;
 
 /** Validity of one parameter value on its own (decimals needs the instrument: checked apart). */
 function valueOk(kind: Kind, s: string): boolean {
@@ -939,7 +1133,9 @@ export function expectHttp(ep: Endpoint, q: Query, now: number): Expectation & {
   let ambiguous = false;
   const keys = Object.keys(q);
   if (keys.some((k) => !Object.prototype.hasOwnProperty.call(ep.params, k))) v.push(bad(/^unknown parameters? /));
-  /** The single valid value of a known parameter, undefined when absent, null when refused (and the refusal recorded). */
+  /**
+   * The single valid value of a known parameter, undefined when absent, null when refused (and the refusal recorded).
+   */
   const val = (name: string, required: RegExp | null = null): string | undefined | null => {
     const x = q[name];
     if (x === undefined) {
@@ -1018,7 +1214,8 @@ export function expectHttp(ep: Endpoint, q: Query, now: number): Expectation & {
       for (const k of ['valueAreaPercent', 'valueAreaMethod', 'hvnPercentile', 'lvnPercentile']) val(k);
       if (kind === null) break;
       const allowed = kind === 'range' ? ['from', 'to'] : kind === 'composite' ? ['date', 'days'] : ['date'];
-      for (const k of ['date', 'days', 'from', 'to']) if (q[k] !== undefined && !allowed.includes(k)) v.push(bad(new RegExp(`^${k} does not apply to kind=${kind}`)));
+      for (const k of ['date', 'days', 'from', 'to'])
+        if (q[k] !== undefined && !allowed.includes(k)) v.push(bad(new RegExp(`^${k} does not apply to kind=${kind}`)));
       if (kind === 'range') {
         const from = val('from');
         const to = val('to');
@@ -1051,7 +1248,10 @@ const BASE_INSTRUMENTS = [
   ['merged', 'BTC-USDT'],
 ] as const;
 
-/** A valid query of an endpoint, over the data, with the time as ms or ISO-8601 (built once per endpoint, in endpointCase). */
+/**
+ * A valid query of an endpoint, over the data, with the time as ms or ISO-8601 (built once per endpoint, in
+ * endpointCase).
+ */
 function baseQuery(ep: Endpoint): fc.Arbitrary<[string, string][]> {
   const inst = fc.constantFrom(...BASE_INSTRUMENTS);
   const window = fc.constantFrom<[string, number, number]>(
@@ -1061,26 +1261,35 @@ function baseQuery(ep: Endpoint): fc.Arbitrary<[string, string][]> {
     ['1h', Date.UTC(2024, 7, 8, 20), Date.UTC(2024, 7, 9, 4)],
     ['1d', Date.UTC(2024, 7, 7), Date.UTC(2024, 7, 10)],
   );
-  const formats = [(ms: number) => String(ms), (ms: number) => iso(ms), (ms: number) => iso(ms).replace('.000Z', 'Z'), (ms: number) => iso(ms).replace(':00.000Z', '+00:00')];
+  const formats = [
+    (ms: number) => String(ms),
+    (ms: number) => iso(ms),
+    (ms: number) => iso(ms).replace('.000Z', 'Z'),
+    (ms: number) => iso(ms).replace(':00.000Z', '+00:00'),
+  ];
   const time = (ms: number) => fc.nat(formats.length - 1).map((k) => formats[k]!(ms));
-  const ranged = fc.tuple(inst, window, fc.nat(formats.length - 1), fc.nat(formats.length - 1)).map(([[exchange, symbol], [tf, from, to], a, b]): [string, string][] => [
-    ['exchange', exchange],
-    ['symbol', symbol],
-    ['timeframe', tf],
-    ['from', formats[a]!(from)],
-    ['to', formats[b]!(to)],
-  ]);
+  const ranged = fc
+    .tuple(inst, window, fc.nat(formats.length - 1), fc.nat(formats.length - 1))
+    .map(([[exchange, symbol], [tf, from, to], a, b]): [string, string][] => [
+      ['exchange', exchange],
+      ['symbol', symbol],
+      ['timeframe', tf],
+      ['from', formats[a]!(from)],
+      ['to', formats[b]!(to)],
+    ]);
   switch (ep.path) {
     case 'instruments':
       return fc.constant([]);
     case 'tpo':
-      return fc.tuple(inst, time(Date.UTC(2024, 7, 8)), time(Date.UTC(2024, 7, 10)), fc.constantFrom('30', '60')).map(([[exchange, symbol], f, t, period]) => [
-        ['exchange', exchange],
-        ['symbol', symbol],
-        ['from', f],
-        ['to', t],
-        ['period', period],
-      ]);
+      return fc
+        .tuple(inst, time(Date.UTC(2024, 7, 8)), time(Date.UTC(2024, 7, 10)), fc.constantFrom('30', '60'))
+        .map(([[exchange, symbol], f, t, period]) => [
+          ['exchange', exchange],
+          ['symbol', symbol],
+          ['from', f],
+          ['to', t],
+          ['period', period],
+        ]);
     case 'profile':
       return fc
         .tuple(
@@ -1120,7 +1329,21 @@ function kindValues(kind: Kind): fc.Arbitrary<string> {
 function makeKindValues(kind: Kind): fc.Arbitrary<string> {
   const ints = (min: number, max: number) =>
     fc.oneof(
-      fc.constantFrom(String(min - 1), String(min), String(min + 1), String(max - 1), String(max), String(max + 1), `00${min}`, `+${min}`, `${min}.0`, `${min}e0`, `-${min}`, '0x10', `${max}0`),
+      fc.constantFrom(
+        String(min - 1),
+        String(min),
+        String(min + 1),
+        String(max - 1),
+        String(max),
+        String(max + 1),
+        `00${min}`,
+        `+${min}`,
+        `${min}.0`,
+        `${min}e0`,
+        `-${min}`,
+        '0x10',
+        `${max}0`,
+      ),
       fc
         .integer({
           min: Math.max(-1000, min - 1000),
@@ -1132,7 +1355,14 @@ function makeKindValues(kind: Kind): fc.Arbitrary<string> {
     fc
       .tuple(fc.integer({ min: MIN_TIME_MS - DAY, max: MAX_TIME_MS + DAY }), fc.nat(4))
       .map(
-        ([ms, k]) => [String(ms), new Date(ms).toISOString(), new Date(ms).toISOString().slice(0, 10), new Date(ms).toISOString().slice(0, 16), new Date(ms).toISOString().replace('Z', '+05:30')][k]!,
+        ([ms, k]) =>
+          [
+            String(ms),
+            new Date(ms).toISOString(),
+            new Date(ms).toISOString().slice(0, 10),
+            new Date(ms).toISOString().slice(0, 16),
+            new Date(ms).toISOString().replace('Z', '+05:30'),
+          ][k]!,
       ),
     fc.integer({ min: DATA_FROM - 3 * DAY, max: DATA_TO + 3 * DAY }).map((ms) => new Date(ms).toISOString()),
     fc.constantFrom(
@@ -1187,10 +1417,35 @@ function makeKindValues(kind: Kind): fc.Arbitrary<string> {
   );
   switch (kind) {
     case 'exchange':
-      return fc.oneof(fc.constantFrom(...EXCHANGE_IDS, 'BINANCE', 'Binance', 'binance ', 'nasdaq', 'sim-', 'merged-spot', 'binance.BTCUSDT'), fc.stringMatching(/^[a-z-]{1,16}$/));
+      return fc.oneof(
+        fc.constantFrom(
+          ...EXCHANGE_IDS,
+          'BINANCE',
+          'Binance',
+          'binance ',
+          'nasdaq',
+          'sim-',
+          'merged-spot',
+          'binance.BTCUSDT',
+        ),
+        fc.stringMatching(/^[a-z-]{1,16}$/),
+      );
     case 'symbol':
       return fc.oneof(
-        fc.constantFrom('BTCUSDT', 'BTC-USDT', 'ETHUSDT', 'btcusdt', 'BTCU-SDT', 'B-TCUSDT', 'BTC-USDT-SWAP', 'BTCUSDT.>', 'BTC USDT', 'BTC/USDT', 'x'.repeat(64), 'x'.repeat(65)),
+        fc.constantFrom(
+          'BTCUSDT',
+          'BTC-USDT',
+          'ETHUSDT',
+          'btcusdt',
+          'BTCU-SDT',
+          'B-TCUSDT',
+          'BTC-USDT-SWAP',
+          'BTCUSDT.>',
+          'BTC USDT',
+          'BTC/USDT',
+          'x'.repeat(64),
+          'x'.repeat(65),
+        ),
         fc.stringMatching(/^[A-Za-z0-9_-]{1,66}$/),
         fc.stringMatching(/^[A-Z0-9]{1,21}-[A-Z0-9]{1,21}$/),
       );
@@ -1201,7 +1456,9 @@ function makeKindValues(kind: Kind): fc.Arbitrary<string> {
     case 'date':
       return fc.oneof(
         times,
-        fc.integer({ min: MIN_TIME_MS - 3 * DAY, max: MAX_TIME_MS + 3 * DAY }).map((ms) => new Date(ms).toISOString().slice(0, 10)),
+        fc
+          .integer({ min: MIN_TIME_MS - 3 * DAY, max: MAX_TIME_MS + 3 * DAY })
+          .map((ms) => new Date(ms).toISOString().slice(0, 10)),
       );
     case 'ticks':
       return ints(1, 10_000);
@@ -1212,7 +1469,10 @@ function makeKindValues(kind: Kind): fc.Arbitrary<string> {
     case 'ibPeriods':
       return ints(1, 48);
     case 'minVolume':
-      return fc.oneof(ints(1, Number.MAX_SAFE_INTEGER), fc.constantFrom('9007199254740991', '9007199254740992', '9007199254740993'));
+      return fc.oneof(
+        ints(1, Number.MAX_SAFE_INTEGER),
+        fc.constantFrom('9007199254740991', '9007199254740992', '9007199254740993'),
+      );
     case 'stackCount':
       return ints(2, 1000);
     case 'percent':
@@ -1240,7 +1500,9 @@ function makeKindValues(kind: Kind): fc.Arbitrary<string> {
           '999999999.999999999',
           '1234567890',
         ),
-        fc.tuple(fc.nat(2_000_000), fc.nat(999_999_999), fc.integer({ min: 0, max: 10 })).map(([i, f, n]) => (n === 0 ? String(i) : `${i}.${String(f).padStart(9, '0').slice(0, n)}`)),
+        fc
+          .tuple(fc.nat(2_000_000), fc.nat(999_999_999), fc.integer({ min: 0, max: 10 }))
+          .map(([i, f, n]) => (n === 0 ? String(i) : `${i}.${String(f).padStart(9, '0').slice(0, n)}`)),
       );
     case 'mode':
       return fc.constantFrom('nearest', 'down', 'up', 'NEAREST', 'Down', '');
@@ -1251,7 +1513,24 @@ function makeKindValues(kind: Kind): fc.Arbitrary<string> {
     case 'vaMethod':
       return fc.constantFrom('single', 'cme', 'CME', 'double', '');
     case 'bool':
-      return fc.constantFrom('true', 'false', '1', '0', 'TRUE', 'True', 'yes', 'no', 'on', 'off', '', ' true', '2', '-1', 't', 'f');
+      return fc.constantFrom(
+        'true',
+        'false',
+        '1',
+        '0',
+        'TRUE',
+        'True',
+        'yes',
+        'no',
+        'on',
+        'off',
+        '',
+        ' true',
+        '2',
+        '-1',
+        't',
+        'f',
+      );
     case 'period':
       return fc.constantFrom('30', '60', '15', '030', '30.0', '3e1', '', '-30');
   }
@@ -1267,7 +1546,9 @@ const hostileText: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.integer({ min: 65, max: 3000 }), fc.constantFrom('A', '9', '[')).map(([n, c]) => c.repeat(n)),
+    arbitrary: fc
+      .tuple(fc.integer({ min: 65, max: 3000 }), fc.constantFrom('A', '9', '['))
+      .map(([n, c]) => c.repeat(n)),
   },
   { weight: 1, arbitrary: fc.double().map(String) },
   {
@@ -1292,7 +1573,24 @@ export function encode(s: string): string {
 }
 
 /** Query text that is not clean percent-encoding: broken escapes, invalid UTF-8, '+' for a space. */
-const RAW_VALUES = ['%', '%zz', '%C3%28', '%E2%82', '%00', '%FF%FE', '%u0041', '%%32%30', '+', '+1', '1+1', '%2B1', '%0d%0aX-Injected:%201', '%C0%AF', '%ED%A0%80', '%F4%90%80%80'];
+const RAW_VALUES = [
+  '%',
+  '%zz',
+  '%C3%28',
+  '%E2%82',
+  '%00',
+  '%FF%FE',
+  '%u0041',
+  '%%32%30',
+  '+',
+  '+1',
+  '1+1',
+  '%2B1',
+  '%0d%0aX-Injected:%201',
+  '%C0%AF',
+  '%ED%A0%80',
+  '%F4%90%80%80',
+];
 
 export interface HttpCase {
   endpoint: Endpoint;
@@ -1307,9 +1605,19 @@ type Seg = { key: string; text: string };
 /** Hostile queries of one endpoint: its valid query damaged by 1-3 operations. */
 function endpointCase(ep: Endpoint): fc.Arbitrary<HttpCase> {
   const names = Object.keys(ep.params);
-  const others = fc.oneof(...(['exchange', 'symbol', 'timeframe', 'time', 'ticks', 'percent', 'bool', 'kind'] as Kind[]).map(kindValues));
+  const others = fc.oneof(
+    ...(['exchange', 'symbol', 'timeframe', 'time', 'ticks', 'percent', 'bool', 'kind'] as Kind[]).map(kindValues),
+  );
   const values = new Map<string | null, fc.Arbitrary<string>>([[null, fc.oneof(hostileText, others)]]);
-  for (const n of names) values.set(n, fc.oneof({ weight: 2, arbitrary: kindValues(ep.params[n]!) }, { weight: 5, arbitrary: hostileText }, { weight: 1, arbitrary: others }));
+  for (const n of names)
+    values.set(
+      n,
+      fc.oneof(
+        { weight: 2, arbitrary: kindValues(ep.params[n]!) },
+        { weight: 5, arbitrary: hostileText },
+        { weight: 1, arbitrary: others },
+      ),
+    );
   const value = (name: string | null): fc.Arbitrary<string> => values.get(name)!;
   const unknownKey = fc.oneof(
     fc.constantFrom(
@@ -1397,24 +1705,29 @@ function endpointCase(ep: Endpoint): fc.Arbitrary<HttpCase> {
       })),
     );
   }
-  // setting a parameter (index 3) is most of it; unknown keys, raw escapes, empty pairs, deletions, duplicates, bare keys the rest
+  // setting a parameter (index 3) is most of it; unknown keys, raw escapes, empty pairs, deletions, duplicates, bare
+  // keys the rest
   const weighted = ops.map((arbitrary, i) => ({
     weight: i === 3 ? 12 : i === 2 || i === 4 ? 1 : 2,
     arbitrary,
   }));
-  return fc.tuple(baseQuery(ep), fc.array(fc.oneof(...weighted), { minLength: 1, maxLength: 3 }), fc.boolean()).map(([base, muts, shuffle]): HttpCase => {
-    const segs: Seg[] = base.map(([k, x]) => ({
-      key: k,
-      text: `${encode(k)}=${encode(x)}`,
-    }));
-    for (const m of muts) m.op(segs);
-    if (shuffle) segs.reverse();
-    return {
-      endpoint: ep,
-      qs: segs.map((s) => s.text).join('&'),
-      touched: [...new Set(muts.map((m) => m.touched))],
-    };
-  });
+  return fc
+    .tuple(baseQuery(ep), fc.array(fc.oneof(...weighted), { minLength: 1, maxLength: 3 }), fc.boolean())
+    .map(([base, muts, shuffle]): HttpCase => {
+      const segs: Seg[] = base.map(([k, x]) => ({
+        key: k,
+        text: `${encode(k)}=${encode(x)}`,
+      }));
+      for (const m of muts) m.op(segs);
+      if (shuffle) segs.reverse();
+      return {
+        endpoint: ep,
+        qs: segs.map((s) => s.text).join('&'),
+        touched: [...new Set(muts.map((m) => m.touched))],
+      };
+    });
 }
 
-export const httpCase: fc.Arbitrary<HttpCase> = fc.oneof(...ENDPOINTS.map(endpointCase)).filter((c) => c.qs.length < 12_000);
+export const httpCase: fc.Arbitrary<HttpCase> = fc
+  .oneof(...ENDPOINTS.map(endpointCase))
+  .filter((c) => c.qs.length < 12_000);

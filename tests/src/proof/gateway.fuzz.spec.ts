@@ -35,7 +35,14 @@ import fc from 'fast-check';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type ClickHouseServer, type Recording, ensureTradeStreams, publish, startClickHouse, waitAllAcked } from '../aggregator-support.js';
+import {
+  type ClickHouseServer,
+  type Recording,
+  ensureTradeStreams,
+  publish,
+  startClickHouse,
+  waitAllAcked,
+} from '../aggregator-support.js';
 import { type Cleanup, connectTo, runCleanup, startNatsWithStore, waitFor } from '../support.js';
 import { UNLIMITED_HTTP } from '../gateway-support.js';
 import {
@@ -80,7 +87,10 @@ const N = {
 const DB = 'gwfuzz';
 const MAX_CANDLES = 2000;
 const TOKEN = 'fuzz-token-0123456789abcdef';
-/** Requests in flight per connection (below GATEWAY_MAX_SUBSCRIPTIONS_PER_CLIENT = 20, so a valid subscribe is never refused for that). */
+/**
+ * Requests in flight per connection (below GATEWAY_MAX_SUBSCRIPTIONS_PER_CLIENT = 20, so a valid subscribe is never
+ * refused for that).
+ */
 const PER_SOCKET = 16;
 const HTTP_CONCURRENCY = 16;
 const CHUNK = 1000;
@@ -153,11 +163,19 @@ async function pool<T>(items: readonly T[], limit: number, fn: (t: T) => Promise
 }
 
 /** `n` inputs of `arb` in chunks (deterministic: one seed per chunk), each chunk handed to `run`. */
-async function forChunks<T>(arb: fc.Arbitrary<T>, n: number, salt: number, run: (chunk: T[]) => Promise<void>): Promise<void> {
+async function forChunks<T>(
+  arb: fc.Arbitrary<T>,
+  n: number,
+  salt: number,
+  run: (chunk: T[]) => Promise<void>,
+): Promise<void> {
   for (let i = 0, c = 0; i < n; i += CHUNK, c++) {
     const seed = SEED * 1_000_003 + salt * 10_007 + c;
     const numRuns = Math.min(CHUNK, n - i);
-    await origin.run(`one of fc.sample(<this section's inputs>, { seed: ${seed}, numRuns: ${numRuns} }), PROOF_FUZZ_SEED=${SEED}`, () => run(fc.sample(arb, { numRuns, seed })));
+    await origin.run(
+      `one of fc.sample(<this section's inputs>, { seed: ${seed}, numRuns: ${numRuns} }), PROOF_FUZZ_SEED=${SEED}`,
+      () => run(fc.sample(arb, { numRuns, seed })),
+    );
   }
 }
 
@@ -167,7 +185,13 @@ async function forChunks<T>(arb: fc.Arbitrary<T>, n: number, salt: number, run: 
  * so the inputs are the same on every run; which worker takes which one is not. With
  * PROOF_FUZZ_PROGRESS set, a line every 5,000 inputs (wall time, this process's CPU, heap).
  */
-async function feed<T>(what: string, arb: fc.Arbitrary<T>, n: number, salt: number, workers: ((t: T) => Promise<void>)[]): Promise<void> {
+async function feed<T>(
+  what: string,
+  arb: fc.Arbitrary<T>,
+  n: number,
+  salt: number,
+  workers: ((t: T) => Promise<void>)[],
+): Promise<void> {
   let buf: [T, string][] = [];
   let made = 0;
   let chunk = 0;
@@ -179,7 +203,10 @@ async function feed<T>(what: string, arb: fc.Arbitrary<T>, n: number, salt: numb
       const seed = SEED * 1_000_003 + salt * 10_007 + chunk++;
       buf = fc
         .sample(arb, { numRuns: k, seed })
-        .map((t, i): [T, string] => [t, `input ${i} of fc.sample(<${what} inputs>, { seed: ${seed}, numRuns: ${k} }), PROOF_FUZZ_SEED=${SEED}`])
+        .map((t, i): [T, string] => [
+          t,
+          `input ${i} of fc.sample(<${what} inputs>, { seed: ${seed}, numRuns: ${k} }), PROOF_FUZZ_SEED=${SEED}`,
+        ])
         .reverse();
       made += k;
       if (process.env['PROOF_FUZZ_PROGRESS'] && made % 5000 < k) {
@@ -208,7 +235,9 @@ class FuzzSocket {
   /** Cumulative: refusals expected (ack or not) and `error` events received. */
   expectedErrors = 0;
   errors = 0;
-  /** Per section: code|reason of error events and of refusing acks; event names of error events and of refused requests. */
+  /**
+   * Per section: code|reason of error events and of refusing acks; event names of error events and of refused requests.
+   */
   errorKeys = new Map<string, number>();
   ackKeys = new Map<string, number>();
   errorEvents = new Map<string, number>();
@@ -232,7 +261,14 @@ class FuzzSocket {
     this.socket.on('snapshot', (s: Snapshot) => this.snapshots.set(s.subscriptionId, s));
     this.socket.on('error', (e: Json) => {
       this.errors++;
-      const ok = typeof e === 'object' && e !== null && typeof e.code === 'string' && e.code.length > 0 && typeof e.reason === 'string' && e.reason.trim().length > 0 && e.reason.length <= 1000;
+      const ok =
+        typeof e === 'object' &&
+        e !== null &&
+        typeof e.code === 'string' &&
+        e.code.length > 0 &&
+        typeof e.reason === 'string' &&
+        e.reason.trim().length > 0 &&
+        e.reason.length <= 1000;
       const event: unknown = e?.request?.event;
       // a bounded copy of the request: no hostile payload is reflected back whole
       const size = JSON.stringify({
@@ -242,7 +278,8 @@ class FuzzSocket {
           event: typeof event === 'string' ? event.slice(0, 200) : event,
         },
       }).length;
-      if (!ok || size > 8192 || typeof event !== 'string') this.failures().add(`${this.name}: malformed error event (${size} chars): ${describeValue(e)}`);
+      if (!ok || size > 8192 || typeof event !== 'string')
+        this.failures().add(`${this.name}: malformed error event (${size} chars): ${describeValue(e)}`);
       else if (event.length > 200) defect('long event name echoed', `${event.length} characters`, this.failures());
       if (ok) {
         inc(this.errorKeys, `${e.code}|${e.reason}`);
@@ -262,13 +299,18 @@ class FuzzSocket {
   /** Emits with an acknowledgement; resolves with the reply, or { timeout } after 30 s. */
   request(event: string | number, args: unknown[]): Promise<Json> {
     return new Promise((resolve) => {
-      this.socket.timeout(30_000).emit(event as string, ...args, (err: Error | null, reply: unknown) => resolve(err ? { timeout: err.message } : reply));
+      this.socket
+        .timeout(30_000)
+        .emit(event as string, ...args, (err: Error | null, reply: unknown) =>
+          resolve(err ? { timeout: err.message } : reply),
+        );
     });
   }
 
   async run(inp: SocketInput): Promise<void> {
     const f = this.failures();
-    const what = () => `${this.name} ${inp.category} ${JSON.stringify(String(inp.event).slice(0, 40))} ${inp.args.map(describeValue).join(', ')}${inp.ack ? '' : ' (no ack)'}`;
+    const what = () =>
+      `${this.name} ${inp.category} ${JSON.stringify(String(inp.event).slice(0, 40))} ${inp.args.map(describeValue).join(', ')}${inp.ack ? '' : ' (no ack)'}`;
     const refused = inp.expect.violations.length > 0;
     if (refused) {
       this.expectedErrors++;
@@ -296,7 +338,9 @@ class FuzzSocket {
         return;
       }
       if (!refusalMatches(inp.expect, reply.error.code, reply.error.reason)) {
-        f.add(`${what()}: refused as ${reply.error.code} "${reply.error.reason}", expected one of ${inp.expect.violations.map((v) => `${v.code} ${v.pattern}`).join(' | ')}`);
+        f.add(
+          `${what()}: refused as ${reply.error.code} "${reply.error.reason}", expected one of ${inp.expect.violations.map((v) => `${v.code} ${v.pattern}`).join(' | ')}`,
+        );
       }
       inc(this.ackKeys, `${reply.error.code}|${reply.error.reason}`);
       inc(outcomes, `${inp.category}: refused ${reply.error.code}`);
@@ -327,9 +371,13 @@ class FuzzSocket {
         })
           .filter(([, ok]) => !ok)
           .map(([k]) => k);
-    if (wrong.length > 0) f.add(`${what()}: acknowledged ${reply.subscriptionId} with a wrong snapshot (${wrong.join(', ')}): ${describeValue(s && { ...s, candles: s.candles.length })}`);
+    if (wrong.length > 0)
+      f.add(
+        `${what()}: acknowledged ${reply.subscriptionId} with a wrong snapshot (${wrong.join(', ')}): ${describeValue(s && { ...s, candles: s.candles.length })}`,
+      );
     const un = await this.request('unsubscribe', [{ subscriptionId: reply.subscriptionId }]);
-    if (un?.ok !== true || un.subscriptionId !== reply.subscriptionId) f.add(`${what()}: unsubscribe of its own ${reply.subscriptionId} failed: ${describeValue(un)}`);
+    if (un?.ok !== true || un.subscriptionId !== reply.subscriptionId)
+      f.add(`${what()}: unsubscribe of its own ${reply.subscriptionId} failed: ${describeValue(un)}`);
   }
 
   /**
@@ -339,17 +387,26 @@ class FuzzSocket {
    */
   async settle(): Promise<void> {
     const f = this.failures();
-    await waitFor(`${this.name}: ${this.expectedErrors} error events`, () => this.errors >= this.expectedErrors, 20_000).catch(() => undefined);
+    await waitFor(
+      `${this.name}: ${this.expectedErrors} error events`,
+      () => this.errors >= this.expectedErrors,
+      20_000,
+    ).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
-    if (this.errors !== this.expectedErrors) f.add(`${this.name}: ${this.errors} error events for ${this.expectedErrors} refused requests`);
-    for (const [k, n] of this.ackKeys) if ((this.errorKeys.get(k) ?? 0) < n) f.add(`${this.name}: ack refusal ${k} (x${n}) without its error event (x${this.errorKeys.get(k) ?? 0})`);
+    if (this.errors !== this.expectedErrors)
+      f.add(`${this.name}: ${this.errors} error events for ${this.expectedErrors} refused requests`);
+    for (const [k, n] of this.ackKeys)
+      if ((this.errorKeys.get(k) ?? 0) < n)
+        f.add(`${this.name}: ack refusal ${k} (x${n}) without its error event (x${this.errorKeys.get(k) ?? 0})`);
     const events = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (JSON.stringify(events(this.errorEvents)) !== JSON.stringify(events(this.refusedEvents)))
       f.add(
         `${this.name}: error events name other requests than those refused: ${JSON.stringify(events(this.errorEvents)).slice(0, 300)} vs ${JSON.stringify(events(this.refusedEvents)).slice(0, 300)}`,
       );
-    if (this.snapshots.size !== this.accepted) f.add(`${this.name}: ${this.snapshots.size} snapshots for ${this.accepted} accepted subscribes`);
-    if (this.disconnects.length > 0 || !this.socket.connected) f.add(`${this.name}: disconnected (${this.disconnects.join(', ')})`);
+    if (this.snapshots.size !== this.accepted)
+      f.add(`${this.name}: ${this.snapshots.size} snapshots for ${this.accepted} accepted subscribes`);
+    if (this.disconnects.length > 0 || !this.socket.connected)
+      f.add(`${this.name}: disconnected (${this.disconnects.join(', ')})`);
     this.errorKeys.clear();
     this.ackKeys.clear();
     this.errorEvents.clear();
@@ -372,7 +429,12 @@ interface HttpReply {
   headers: http.IncomingHttpHeaders;
 }
 
-function httpRequest(base: string, path: string, o: { method?: string; headers?: Record<string, string> } = {}, retry = true): Promise<HttpReply> {
+function httpRequest(
+  base: string,
+  path: string,
+  o: { method?: string; headers?: Record<string, string> } = {},
+  retry = true,
+): Promise<HttpReply> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -411,8 +473,16 @@ function httpRequest(base: string, path: string, o: { method?: string; headers?:
 }
 let retried = 0;
 
-/** A request to the gateway; a 503 from a stale ClickHouse connection (a known defect) is recorded and the request made once more. */
-async function gatewayRequest(base: string, path: string, failures: Failures, o: { method?: string; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+/**
+ * A request to the gateway; a 503 from a stale ClickHouse connection (a known defect) is recorded and the request made
+ * once more.
+ */
+async function gatewayRequest(
+  base: string,
+  path: string,
+  failures: Failures,
+  o: { method?: string; headers?: Record<string, string> } = {},
+): Promise<HttpReply> {
   const r = await httpRequest(base, path, o);
   if (r.status !== 503 || !/"code":"storage-unavailable".*"reason":"connection reset"/.test(r.text)) return r;
   defect('stale ClickHouse connection', `${o.method ?? 'GET'} ${path.slice(0, 200)}`, failures);
@@ -490,7 +560,8 @@ class RawConn {
   }
 
   async open(): Promise<void> {
-    if (!(await this.until(() => this.closed || this.messages.some((m) => m.startsWith('40{')), 10_000)) || this.closed) throw new Error('raw connection not opened');
+    if (!(await this.until(() => this.closed || this.messages.some((m) => m.startsWith('40{')), 10_000)) || this.closed)
+      throw new Error('raw connection not opened');
   }
 
   /** The acknowledgement `43<id>[...]` of request `id`, if it comes within `ms`. */
@@ -521,7 +592,13 @@ async function metric(url: string, re: RegExp): Promise<number> {
 }
 
 /** Synthetic trades of one instrument every 2 s over the data window (prices wander around `mid` units). */
-function synthetic(rec: Omit<Recording, 'trades' | 'recorded'>, mid: number, spread: number, maxQty: number, seed: number): Recording {
+function synthetic(
+  rec: Omit<Recording, 'trades' | 'recorded'>,
+  mid: number,
+  spread: number,
+  maxQty: number,
+  seed: number,
+): Recording {
   let s = seed;
   const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
   const trades: Trade[] = [];
@@ -572,9 +649,16 @@ describe('hostile input against a running gateway', () => {
 
   /** Every table of the database (not the views), its rows sorted and hashed; and the list of tables everywhere. */
   async function clickHouseState(): Promise<string> {
-    const text = async (query: string) => (await (await client.query({ query, format: 'TabSeparated' })).text()) as string;
-    const tables = (await text(`SELECT name FROM system.tables WHERE database = '${DB}' AND engine NOT LIKE '%View%' ORDER BY name`)).split('\n').filter(Boolean);
-    const out = [`tables: ${(await text(`SELECT database, name, engine FROM system.tables WHERE database != 'system' ORDER BY database, name`)).replace(/\n/g, '; ')}`];
+    const text = async (query: string) =>
+      (await (await client.query({ query, format: 'TabSeparated' })).text()) as string;
+    const tables = (
+      await text(`SELECT name FROM system.tables WHERE database = '${DB}' AND engine NOT LIKE '%View%' ORDER BY name`)
+    )
+      .split('\n')
+      .filter(Boolean);
+    const out = [
+      `tables: ${(await text(`SELECT database, name, engine FROM system.tables WHERE database != 'system' ORDER BY database, name`)).replace(/\n/g, '; ')}`,
+    ];
     for (const t of tables) {
       const rows = (await text(`SELECT * FROM ${DB}.\`${t}\``)).split('\n').filter(Boolean).sort();
       out.push(`${t}: ${rows.length} rows, sha256 ${createHash('sha256').update(rows.join('\n')).digest('hex')}`);
@@ -630,10 +714,13 @@ describe('hostile input against a running gateway', () => {
     );
     await Promise.all([publish(nc, binance), publish(nc, bybit)]);
     await waitAllAcked(nc, [consumerName('binance', 'BTCUSDT'), consumerName('bybit', 'BTCUSDT')]);
-    const count = async (q: string) => Number((await (await client.query({ query: q, format: 'TabSeparated' })).text()).trim());
+    const count = async (q: string) =>
+      Number((await (await client.query({ query: q, format: 'TabSeparated' })).text()).trim());
     await waitFor(
       'both instruments stored',
-      async () => (await count(`SELECT count() FROM ${DB}.instruments`)) >= 2 && (await count(`SELECT uniqExact(exchange) FROM ${DB}.footprint WHERE timeframe = '1m'`)) === 2,
+      async () =>
+        (await count(`SELECT count() FROM ${DB}.instruments`)) >= 2 &&
+        (await count(`SELECT uniqExact(exchange) FROM ${DB}.footprint WHERE timeframe = '1m'`)) === 2,
       60_000,
     );
     // merge every part now, so that background merges cannot change what the state check reads
@@ -662,10 +749,14 @@ describe('hostile input against a running gateway', () => {
     };
     gw = await startGatewayApp(loadGatewayConfig(env), quiet ? { logger: false } : {});
     stack.push(() => gw.app.close());
-    gwToken = await startGatewayApp(loadGatewayConfig({ ...env, GATEWAY_AUTH_TOKEN: TOKEN }), quiet ? { logger: false } : {});
+    gwToken = await startGatewayApp(
+      loadGatewayConfig({ ...env, GATEWAY_AUTH_TOKEN: TOKEN }),
+      quiet ? { logger: false } : {},
+    );
     stack.push(() => gwToken.app.close());
 
-    // another connection's subscriptions (s1 ... s17): hostile unsubscribes elsewhere must not touch them; they also keep
+    // another connection's subscriptions (s1 ... s17): hostile unsubscribes elsewhere must not touch them; they also
+    // keep
     // every live stream open, so that a valid fuzzed subscribe costs a view and a history read, not a new stream
     victim = new FuzzSocket(gw.url, section, 'victim');
     await victim.connected();
@@ -709,7 +800,8 @@ describe('hostile input against a running gateway', () => {
       cpu: (c.user + c.system) / 1e6,
     };
     clock.set(ctx.task.name.replace(/:.*/, ''), t);
-    if (process.env['PROOF_FUZZ_PROGRESS']) console.log(`[proof] ${ctx.task.name.replace(/:.*/, '')}: ${t.wall.toFixed(1)} s, CPU ${t.cpu.toFixed(1)} s`);
+    if (process.env['PROOF_FUZZ_PROGRESS'])
+      console.log(`[proof] ${ctx.task.name.replace(/:.*/, '')}: ${t.wall.toFixed(1)} s, CPU ${t.cpu.toFixed(1)} s`);
   });
 
   afterAll(async () => {
@@ -718,8 +810,14 @@ describe('hostile input against a running gateway', () => {
     await runCleanup(stack);
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
-    for (const [name, d] of defects) console.log(`[proof] gateway fuzz: KNOWN DEFECT "${name}" x${d.count} (e.g. ${d.example}): ${KNOWN_DEFECTS[name]}`);
-    if (retried > 0) console.log(`[proof] gateway fuzz: ${retried} requests repeated on a new connection (a kept-alive one closed by the server as it was reused)`);
+    for (const [name, d] of defects)
+      console.log(
+        `[proof] gateway fuzz: KNOWN DEFECT "${name}" x${d.count} (e.g. ${d.example}): ${KNOWN_DEFECTS[name]}`,
+      );
+    if (retried > 0)
+      console.log(
+        `[proof] gateway fuzz: ${retried} requests repeated on a new connection (a kept-alive one closed by the server as it was reused)`,
+      );
     const params = new Map<string, string[]>();
     for (const [k, n] of [...tally].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const m = /^http param (\S+) (.+)$/.exec(k);
@@ -728,7 +826,10 @@ describe('hostile input against a running gateway', () => {
     const rows = [...tally]
       .filter(([k]) => !k.startsWith('http param '))
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, n]) => `${k}: ${n.toLocaleString('en')}${params.has(k.slice(5)) ? ` (touched: ${params.get(k.slice(5))!.join(', ')})` : ''}`);
+      .map(
+        ([k, n]) =>
+          `${k}: ${n.toLocaleString('en')}${params.has(k.slice(5)) ? ` (touched: ${params.get(k.slice(5))!.join(', ')})` : ''}`,
+      );
     const total = [...tally].filter(([k]) => !k.startsWith('http param ')).reduce((n, [, v]) => n + v, 0);
     const times = [...clock].map(([k, t]) => `${k}: ${t.wall.toFixed(1)} s (this process's CPU ${t.cpu.toFixed(1)} s)`);
     console.log(
@@ -742,7 +843,12 @@ describe('hostile input against a running gateway', () => {
   }, 60_000);
 
   /** Runs socket inputs of one category over `socks`, PER_SOCKET in flight each; then settles them. */
-  async function socketSection(category: SocketInput['category'], n: number, socks: FuzzSocket[], salt: number): Promise<void> {
+  async function socketSection(
+    category: SocketInput['category'],
+    n: number,
+    socks: FuzzSocket[],
+    salt: number,
+  ): Promise<void> {
     current = new Failures();
     const arb = socketInput(MAX_CANDLES)[category];
     const workers = socks.flatMap((s) =>
@@ -802,7 +908,13 @@ describe('hostile input against a running gateway', () => {
       fc.constantFrom(...RESERVED).map((e) => text(`42#${JSON.stringify(['x' + e, {}])}`, 'unknown event', unknown)),
       hostileJson
         .filter((v) => !(v instanceof Uint8Array) && !(v instanceof ArrayBuffer))
-        .map((v) => text(`42#${JSON.stringify(['subscribe', v]) ?? '["subscribe"]'}`, 'subscribe junk', expectSubscribe(wire(v), MAX_CANDLES))),
+        .map((v) =>
+          text(
+            `42#${JSON.stringify(['subscribe', v]) ?? '["subscribe"]'}`,
+            'subscribe junk',
+            expectSubscribe(wire(v), MAX_CANDLES),
+          ),
+        ),
       fc.integer({ min: 2, max: 30_000 }).map((d) =>
         text(`42#["subscribe",${'['.repeat(d)}${']'.repeat(d)}]`, 'deep subscribe', {
           violations: [
@@ -819,13 +931,58 @@ describe('hostile input against a running gateway', () => {
         label: 'binary body',
       }),
       // protocol violations: the connection may be closed
-      fc.constantFrom(...RESERVED).map((e) => text(`42#${JSON.stringify([e, { subscriptionId: 's1' }])}`, 'reserved event')),
+      fc
+        .constantFrom(...RESERVED)
+        .map((e) => text(`42#${JSON.stringify([e, { subscriptionId: 's1' }])}`, 'reserved event')),
       fc
         .tuple(
-          fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '40', '41', '42', '43', '44', '45', '46', '47', '49', '4x', '42/admin,', '40/admin,', '42/,', '43#', '44#', ''),
+          fc.constantFrom(
+            '0',
+            '1',
+            '2',
+            '3',
+            '4',
+            '5',
+            '6',
+            '7',
+            '8',
+            '9',
+            '40',
+            '41',
+            '42',
+            '43',
+            '44',
+            '45',
+            '46',
+            '47',
+            '49',
+            '4x',
+            '42/admin,',
+            '40/admin,',
+            '42/,',
+            '43#',
+            '44#',
+            '',
+          ),
           fc.oneof(
             fc.string({ unit: 'binary', maxLength: 40 }),
-            fc.constantFrom('[]', '{}', '"x"', 'null', '[null]', '[{}]', '[[]]', '[true]', '[1e999]', '[', '{"', '["subscribe"', '"\\ud800"', ...SQL, ...UNICODE),
+            fc.constantFrom(
+              '[]',
+              '{}',
+              '"x"',
+              'null',
+              '[null]',
+              '[{}]',
+              '[[]]',
+              '[true]',
+              '[1e999]',
+              '[',
+              '{"',
+              '["subscribe"',
+              '"\\ud800"',
+              ...SQL,
+              ...UNICODE,
+            ),
           ),
         )
         .map(([a, b]) => text(a + b, 'junk packet')),
@@ -869,9 +1026,14 @@ describe('hostile input against a running gateway', () => {
         }
         if (fr.answer) {
           const reply = await c.ack(id, 10_000);
-          if (reply === null) current.add(`raw ${fr.label} ${describeValue(fr.send[0]).slice(0, 200)}: no acknowledgement${c.closed ? ' (connection closed)' : ''}`);
+          if (reply === null)
+            current.add(
+              `raw ${fr.label} ${describeValue(fr.send[0]).slice(0, 200)}: no acknowledgement${c.closed ? ' (connection closed)' : ''}`,
+            );
           else if (reply.ok !== false || !refusalMatches(fr.answer, reply.error?.code, reply.error?.reason))
-            current.add(`raw ${fr.label} ${describeValue(fr.send[0]).slice(0, 200)}: ${describeValue(reply)}, expected ${fr.answer.violations.map((v) => `${v.code} ${v.pattern}`).join(' | ')}`);
+            current.add(
+              `raw ${fr.label} ${describeValue(fr.send[0]).slice(0, 200)}: ${describeValue(reply)}, expected ${fr.answer.violations.map((v) => `${v.code} ${v.pattern}`).join(' | ')}`,
+            );
           else answered++;
           inc(outcomes, `raw frame ${fr.label}: answered`);
         } else {
@@ -881,7 +1043,10 @@ describe('hostile input against a running gateway', () => {
           const probe = c.closed ? null : await c.ack(pid, 10_000);
           if (c.closed) closedByServer++;
           else if (probe?.error?.code === 'unknown-subscription') stayed++;
-          else current.add(`raw ${fr.label} ${describeValue(fr.send[0]).slice(0, 200)}: neither closed nor answering (probe: ${describeValue(probe)})`);
+          else
+            current.add(
+              `raw ${fr.label} ${describeValue(fr.send[0]).slice(0, 200)}: neither closed nor answering (probe: ${describeValue(probe)})`,
+            );
           inc(outcomes, `raw frame ${fr.label}: ${c.closed ? 'connection closed' : 'connection kept'}`);
         }
         c.messages.length = 0;
@@ -889,7 +1054,9 @@ describe('hostile input against a running gateway', () => {
       tally.set('socket raw frames', (tally.get('socket raw frames') ?? 0) + chunk.length);
     });
     (conn as RawConn | null)?.close();
-    console.log(`[proof] raw frames: ${answered} answered with a refusal, ${closedByServer} closed the connection, ${stayed} ignored with the connection usable`);
+    console.log(
+      `[proof] raw frames: ${answered} answered with a refusal, ${closedByServer} closed the connection, ${stayed} ignored with the connection usable`,
+    );
     current.assertNone('raw frames');
     await waitFor('raw connections gone', () => gw.runtime.sessions.size === sockets.length + 1, 10_000);
   }, 600_000);
@@ -902,7 +1069,18 @@ describe('hostile input against a running gateway', () => {
         arbitrary: fc
           .oneof(
             hostileJson.filter((v) => !(v instanceof Uint8Array) && !(v instanceof ArrayBuffer)),
-            fc.constantFrom<unknown>(TOKEN, `${TOKEN} `, ` ${TOKEN}`, TOKEN.toUpperCase(), TOKEN.slice(0, -1), `${TOKEN}x`, `${TOKEN}\u0000`, [TOKEN], { token: TOKEN }, `Bearer ${TOKEN}`),
+            fc.constantFrom<unknown>(
+              TOKEN,
+              `${TOKEN} `,
+              ` ${TOKEN}`,
+              TOKEN.toUpperCase(),
+              TOKEN.slice(0, -1),
+              `${TOKEN}x`,
+              `${TOKEN}\u0000`,
+              [TOKEN],
+              { token: TOKEN },
+              `Bearer ${TOKEN}`,
+            ),
           )
           .map((token) => ({ token })),
       },
@@ -913,14 +1091,22 @@ describe('hostile input against a running gateway', () => {
             fc.constantFrom('__proto__', 'constructor', 'Token', 'TOKEN', 'auth', ''),
             hostileJson.filter((v) => !(v instanceof Uint8Array) && !(v instanceof ArrayBuffer)),
           )
-          .map(([k, v]) => JSON.parse(`{${JSON.stringify(k)}:${JSON.stringify(wire(v)) ?? 'null'}}`) as Record<string, unknown>),
+          .map(
+            ([k, v]) =>
+              JSON.parse(`{${JSON.stringify(k)}:${JSON.stringify(wire(v)) ?? 'null'}}`) as Record<string, unknown>,
+          ),
       },
       {
         weight: 1,
-        arbitrary: fc.constantFrom<Record<string, unknown>>({}, { token: TOKEN }, JSON.parse(`{"__proto__":{"token":"${TOKEN}"}}`) as Record<string, unknown>, {
-          token: TOKEN,
-          extra: 'x'.repeat(1000),
-        }),
+        arbitrary: fc.constantFrom<Record<string, unknown>>(
+          {},
+          { token: TOKEN },
+          JSON.parse(`{"__proto__":{"token":"${TOKEN}"}}`) as Record<string, unknown>,
+          {
+            token: TOKEN,
+            extra: 'x'.repeat(1000),
+          },
+        ),
       },
     );
     await forChunks(auth, N.handshake, 6, async (chunk) => {
@@ -940,10 +1126,20 @@ describe('hostile input against a running gateway', () => {
             s.once('connect', () => resolve({ ok: true }));
             s.once('connect_error', (e: Json) => resolve({ ok: false, e }));
           });
-          if (valid && !r.ok) current.add(`auth ${describeValue(a)}: the right token was refused: ${describeValue(r.e?.message)}`);
+          if (valid && !r.ok)
+            current.add(`auth ${describeValue(a)}: the right token was refused: ${describeValue(r.e?.message)}`);
           if (!valid && r.ok) current.add(`auth ${describeValue(a)}: connected without the token`);
-          if (!valid && !r.ok && (r.e?.message !== 'unauthorized' || r.e?.data?.code !== 'unauthorized' || typeof r.e?.data?.reason !== 'string' || r.e.data.reason.length === 0))
-            current.add(`auth ${describeValue(a)}: refused without { code, reason }: ${describeValue({ message: r.e?.message, data: r.e?.data })}`);
+          if (
+            !valid &&
+            !r.ok &&
+            (r.e?.message !== 'unauthorized' ||
+              r.e?.data?.code !== 'unauthorized' ||
+              typeof r.e?.data?.reason !== 'string' ||
+              r.e.data.reason.length === 0)
+          )
+            current.add(
+              `auth ${describeValue(a)}: refused without { code, reason }: ${describeValue({ message: r.e?.message, data: r.e?.data })}`,
+            );
           inc(outcomes, `handshake: ${r.ok ? 'connected' : 'refused'}`);
         } finally {
           s.close();
@@ -962,7 +1158,8 @@ describe('hostile input against a running gateway', () => {
       const path = `/api/${c.endpoint.path}?${c.qs}`;
       inc(tally, `http /api/${c.endpoint.path}`);
       for (const t of c.touched) inc(tally, `http param /api/${c.endpoint.path} ${t}`);
-      // (VWAP bands with up to 30 decimals once froze the gateway: isqrt climbed from a float estimate one step at a time; fixed, and sent)
+      // (VWAP bands with up to 30 decimals once froze the gateway: isqrt climbed from a float estimate one step at a
+      // time; fixed, and sent)
       let r: HttpReply;
       try {
         r = await gatewayRequest(gw.url, path, current);
@@ -981,19 +1178,31 @@ describe('hostile input against a running gateway', () => {
         if (r.status !== 200) return current.add(`${what}: a valid request was refused`);
         const csv = q['format'] === 'csv';
         if (csv) {
-          const head = c.endpoint.path === 'footprint' ? 'exchange,symbol,timeframe,open_time,price,' : 'exchange,symbol,timeframe,open_time,open,';
+          const head =
+            c.endpoint.path === 'footprint'
+              ? 'exchange,symbol,timeframe,open_time,price,'
+              : 'exchange,symbol,timeframe,open_time,open,';
           if (!r.type.startsWith('text/csv') || !r.text.startsWith(head)) current.add(`${what}: not the CSV export`);
           return;
         }
         const b = parseJson(r.text);
-        const shaped = c.endpoint.path === 'instruments' ? Array.isArray(b?.instruments) : b?.exchange === q['exchange'] && b?.symbol === q['symbol'];
+        const shaped =
+          c.endpoint.path === 'instruments'
+            ? Array.isArray(b?.instruments)
+            : b?.exchange === q['exchange'] && b?.symbol === q['symbol'];
         if (!r.type.startsWith('application/json') || !shaped) current.add(`${what}: not the answer to the request`);
         return;
       }
       inc(outcomes, `http /api/${c.endpoint.path}: ${r.status}`);
       const b = isErrorBody(r, 400);
-      if (r.status !== 400 || !b) return current.add(`${what}: expected 400 { statusCode, error, message } naming one of ${e.violations.map((v) => v.pattern).join(' | ')}`);
-      if (!e.violations.some((v) => v.pattern.test(b.message))) current.add(`${what}: the message does not name what was wrong (expected one of ${e.violations.map((v) => v.pattern).join(' | ')})`);
+      if (r.status !== 400 || !b)
+        return current.add(
+          `${what}: expected 400 { statusCode, error, message } naming one of ${e.violations.map((v) => v.pattern).join(' | ')}`,
+        );
+      if (!e.violations.some((v) => v.pattern.test(b.message)))
+        current.add(
+          `${what}: the message does not name what was wrong (expected one of ${e.violations.map((v) => v.pattern).join(' | ')})`,
+        );
     };
     await feed(
       'http',
@@ -1045,7 +1254,11 @@ describe('hostile input against a running gateway', () => {
         '/api/constructor',
       ),
     );
-    const reqs = fc.tuple(paths, fc.constantFrom('GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND'), fc.boolean());
+    const reqs = fc.tuple(
+      paths,
+      fc.constantFrom('GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND'),
+      fc.boolean(),
+    );
     await forChunks(reqs, N.httpPaths, 8, async (chunk) => {
       await pool(chunk, HTTP_CONCURRENCY, async ([p, method, withQuery]) => {
         const path = withQuery ? `${p}?${valid}` : p;
@@ -1058,20 +1271,39 @@ describe('hostile input against a running gateway', () => {
         }
         inc(outcomes, `http path/method: ${r.status}`);
         if (r.status >= 500) current.add(`${method} ${path.slice(0, 200)} -> ${r.status}: a server error`);
-        else if (r.status >= 400 && method !== 'HEAD' && !isErrorBody(r, r.status)) current.add(`${method} ${path.slice(0, 200)} -> ${r.status} ${r.type} ${r.text.slice(0, 200)}: not a JSON reason`);
+        else if (r.status >= 400 && method !== 'HEAD' && !isErrorBody(r, r.status))
+          current.add(
+            `${method} ${path.slice(0, 200)} -> ${r.status} ${r.type} ${r.text.slice(0, 200)}: not a JSON reason`,
+          );
       });
       tally.set('http paths and methods', (tally.get('http paths and methods') ?? 0) + chunk.length);
     });
-    // the query parser's and the HTTP parser's limits: nothing past them may be silently dropped, and a refusal is still a JSON reason
+    // the query parser's and the HTTP parser's limits: nothing past them may be silently dropped, and a refusal is
+    // still a JSON reason
     const base = 'exchange=binance&symbol=BTCUSDT&timeframe=1m&from=2024-08-08T23:50:00Z&to=2024-08-09T00:10:00Z';
     const limits: [string, string, RegExp | null][] = [];
     // the hostile pair is the 1000th (a control: refused today), then the 1001st and later
     for (const before of [999, 1000, 1500, 5000]) {
-      limits.push([`instruments, ${before} pairs before an unknown one`, `/api/instruments?${'&'.repeat(before)}evil=1`, /^unknown parameter "evil"/]);
-      limits.push([`footprint, ${before} pairs before ticks=0`, `/api/footprint?${base}${'&'.repeat(before - 4)}ticks=0`, /^ticks must be an integer/]);
-      limits.push([`candles, ${before} pairs before format=xml`, `/api/candles?${base}${'&'.repeat(before - 4)}format=xml`, /^format must be one of/]);
+      limits.push([
+        `instruments, ${before} pairs before an unknown one`,
+        `/api/instruments?${'&'.repeat(before)}evil=1`,
+        /^unknown parameter "evil"/,
+      ]);
+      limits.push([
+        `footprint, ${before} pairs before ticks=0`,
+        `/api/footprint?${base}${'&'.repeat(before - 4)}ticks=0`,
+        /^ticks must be an integer/,
+      ]);
+      limits.push([
+        `candles, ${before} pairs before format=xml`,
+        `/api/candles?${base}${'&'.repeat(before - 4)}format=xml`,
+        /^format must be one of/,
+      ]);
     }
-    limits.push(['20 KB query', `/api/footprint?${base}&x=${'A'.repeat(20_000)}`, null], ['20 KB path', `/api/${'a'.repeat(20_000)}`, null]);
+    limits.push(
+      ['20 KB query', `/api/footprint?${base}&x=${'A'.repeat(20_000)}`, null],
+      ['20 KB path', `/api/${'a'.repeat(20_000)}`, null],
+    );
     for (const [label, path, message] of limits) {
       const r = await gatewayRequest(gw.url, path, current).catch(
         (err: Error) =>
@@ -1085,10 +1317,17 @@ describe('hostile input against a running gateway', () => {
       inc(outcomes, `http query limits: ${r.status}`);
       if (message === null) {
         // beyond Node's header limit: refused with a 4xx by Node itself
-        if (r.status < 400 || r.status >= 500) current.add(`${label} -> ${r.status} ${r.text.slice(0, 200)}: not a 4xx`);
-        else if (!isErrorBody(r, r.status)) defect('oversized request not JSON', `${label} -> ${r.status} ${JSON.stringify(r.text.slice(0, 80))}`, current);
+        if (r.status < 400 || r.status >= 500)
+          current.add(`${label} -> ${r.status} ${r.text.slice(0, 200)}: not a 4xx`);
+        else if (!isErrorBody(r, r.status))
+          defect(
+            'oversized request not JSON',
+            `${label} -> ${r.status} ${JSON.stringify(r.text.slice(0, 80))}`,
+            current,
+          );
       } else if (r.status === 200) defect('query pairs beyond 1000 ignored', `${label} -> 200`, current);
-      else if (r.status !== 400 || !message.test(isErrorBody(r, 400)?.message ?? '')) current.add(`${label} -> ${r.status} ${r.text.slice(0, 200)}: expected 400 ${message}`);
+      else if (r.status !== 400 || !message.test(isErrorBody(r, 400)?.message ?? ''))
+        current.add(`${label} -> ${r.status} ${r.text.slice(0, 200)}: expected 400 ${message}`);
     }
     tally.set('http query limits', limits.length);
     current.assertNone('http paths and methods');
@@ -1097,7 +1336,9 @@ describe('hostile input against a running gateway', () => {
   it(`HTTP Authorization: ${N.httpAuth.toLocaleString('en')} hostile headers, 401 with a reason unless exactly the token`, async () => {
     current = new Failures();
     const latin1 = fc.string({
-      unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((c) => String.fromCharCode(c)),
+      unit: fc
+        .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }))
+        .map((c) => String.fromCharCode(c)),
       maxLength: 60,
     });
     const header = fc.oneof(
@@ -1138,7 +1379,11 @@ describe('hostile input against a running gateway', () => {
             }) as HttpReply,
         );
         inc(outcomes, `http authorization: ${r.status}`);
-        if (valid ? r.status !== 200 : r.status !== 401 || !isErrorBody(r, 401) || r.headers['www-authenticate'] !== 'Bearer')
+        if (
+          valid
+            ? r.status !== 200
+            : r.status !== 401 || !isErrorBody(r, 401) || r.headers['www-authenticate'] !== 'Bearer'
+        )
           current.add(`Authorization ${describeValue(h)} -> ${r.status} ${r.text.slice(0, 200)}`);
       });
       tally.set('http authorization header', (tally.get('http authorization header') ?? 0) + chunk.length);
@@ -1159,7 +1404,11 @@ describe('hostile input against a running gateway', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     // subscriptions, streams and views back where they were: only the victim's subscriptions
     expect(gw.runtime.hub.subscriptionCount).toBe(baseline.subscriptions);
-    await waitFor('streams and views back to the baseline', () => gw.runtime.hub.streamCount === baseline.streams && gw.runtime.hub.viewCount === baseline.views, 15_000).catch(() => undefined);
+    await waitFor(
+      'streams and views back to the baseline',
+      () => gw.runtime.hub.streamCount === baseline.streams && gw.runtime.hub.viewCount === baseline.views,
+      15_000,
+    ).catch(() => undefined);
     expect({
       streams: gw.runtime.hub.streamCount,
       views: gw.runtime.hub.viewCount,
@@ -1182,10 +1431,14 @@ describe('hostile input against a running gateway', () => {
       });
       const snap = s.snapshots.get(r.subscriptionId)!;
       expect(snap.candles.length, s.name).toBe(5);
-      expect(await s.request('unsubscribe', [{ subscriptionId: r.subscriptionId }])).toEqual({ ok: true, subscriptionId: r.subscriptionId });
+      expect(await s.request('unsubscribe', [{ subscriptionId: r.subscriptionId }])).toEqual({
+        ok: true,
+        subscriptionId: r.subscriptionId,
+      });
     }
     // the victim's subscriptions survived every hostile unsubscribe
-    for (const id of victimIds) expect(await victim.request('unsubscribe', [{ subscriptionId: id }])).toEqual({ ok: true, subscriptionId: id });
+    for (const id of victimIds)
+      expect(await victim.request('unsubscribe', [{ subscriptionId: id }])).toEqual({ ok: true, subscriptionId: id });
     victimIds = [];
     expect(gw.runtime.hub.subscriptionCount).toBe(0);
     // and every endpoint still answers a valid request

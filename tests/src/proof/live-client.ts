@@ -87,7 +87,10 @@ export interface LiveClientStats {
 export interface LiveComparison {
   view: string;
   candles: number;
-  /** Held candles' cells and summaries that differ from ClickHouse (either side), ClickHouse candles from the first held one on that the client lacks. */
+  /**
+   * Held candles' cells and summaries that differ from ClickHouse (either side), ClickHouse candles from the first held
+   * one on that the client lacks.
+   */
   cellDiffs: number;
   candleDiffs: number;
   missingCandles: number;
@@ -116,8 +119,17 @@ export class ResilientLiveClient {
     views: LiveView[],
   ) {
     this.views = views.map((v) => new ViewState(v));
-    // the dashboard's settings (reconnection with backoff, WebSocket only), with a shorter backoff so that the recovery measured is the gateway's rather than the client's wait
-    this.socket = io(url, { path: '/socket.io', transports: ['websocket'], reconnection: true, reconnectionDelay: 200, reconnectionDelayMax: 1000, randomizationFactor: 0.2, forceNew: true });
+    // the dashboard's settings (reconnection with backoff, WebSocket only), with a shorter backoff so that the recovery
+    // measured is the gateway's rather than the client's wait
+    this.socket = io(url, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: true,
+      reconnectionDelay: 200,
+      reconnectionDelayMax: 1000,
+      randomizationFactor: 0.2,
+      forceNew: true,
+    });
     this.socket.on('connect', () => {
       this.connects++;
       this.connectTimes.push(Date.now());
@@ -131,8 +143,10 @@ export class ResilientLiveClient {
     });
     this.socket.on('disconnect', (reason) => {
       this.disconnects++;
-      // closed by the gateway (a client too slow to keep up): Socket.IO does not reconnect by itself then; the dashboard connects again, so does this client
-      if (reason === 'io server disconnect') setTimeout(() => !this.closed && !this.socket.connected && this.socket.connect(), 500);
+      // closed by the gateway (a client too slow to keep up): Socket.IO does not reconnect by itself then; the
+      // dashboard connects again, so does this client
+      if (reason === 'io server disconnect')
+        setTimeout(() => !this.closed && !this.socket.connected && this.socket.connect(), 500);
       this.generation++;
       for (const v of this.views) {
         v.subscriptionId = null;
@@ -140,7 +154,14 @@ export class ResilientLiveClient {
       }
     });
     this.socket.on('snapshot', (s: SnapshotMessage) => {
-      const v = this.views.find((x) => x.pending && x.view.exchange === s.exchange && x.view.symbol === s.symbol && x.view.timeframe === s.timeframe && x.view.ticks === s.ticks);
+      const v = this.views.find(
+        (x) =>
+          x.pending &&
+          x.view.exchange === s.exchange &&
+          x.view.symbol === s.symbol &&
+          x.view.timeframe === s.timeframe &&
+          x.view.ticks === s.ticks,
+      );
       if (v) v.applySnapshot(s, Date.now());
     });
     this.socket.on('update', (u: UpdateMessage) => {
@@ -156,15 +177,23 @@ export class ResilientLiveClient {
       }
       v.applyUpdate(u, Date.now());
     });
-    this.socket.on('error', (e: { code: string; reason: string }) => this.errors.push({ code: e.code, reason: e.reason }));
+    this.socket.on('error', (e: { code: string; reason: string }) =>
+      this.errors.push({ code: e.code, reason: e.reason }),
+    );
   }
 
-  /** Subscribes `v` on connection `gen`, again every 500 ms while refused (e.g. a symbol the gateway does not know yet). */
+  /**
+   * Subscribes `v` on connection `gen`, again every 500 ms while refused (e.g. a symbol the gateway does not know yet).
+   */
   private async subscribe(v: ViewState, gen: number): Promise<void> {
     while (!this.closed && gen === this.generation && this.socket.connected) {
       v.pending = true;
       try {
-        const ack = (await this.socket.timeout(30_000).emitWithAck('subscribe', { ...v.view })) as { ok: boolean; subscriptionId?: string; error?: { code: string; reason: string } };
+        const ack = (await this.socket.timeout(30_000).emitWithAck('subscribe', { ...v.view })) as {
+          ok: boolean;
+          subscriptionId?: string;
+          error?: { code: string; reason: string };
+        };
         if (ack.ok) return;
         this.errors.push(ack.error!);
       } catch {
@@ -177,7 +206,8 @@ export class ResilientLiveClient {
 
   /** A fresh snapshot of `v`: the current subscription is dropped and a new one opened. */
   private resubscribe(v: ViewState): void {
-    if (v.subscriptionId !== null && this.socket.connected) this.socket.emit('unsubscribe', { subscriptionId: v.subscriptionId });
+    if (v.subscriptionId !== null && this.socket.connected)
+      this.socket.emit('unsubscribe', { subscriptionId: v.subscriptionId });
     v.subscriptionId = null;
     v.epoch = null;
     if (this.socket.connected) void this.subscribe(v, this.generation);
@@ -187,7 +217,10 @@ export class ResilientLiveClient {
   async ready(timeoutMs = 60_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!(this.socket.connected && this.views.every((v) => v.subscriptionId !== null))) {
-      if (Date.now() > until) throw new Error(`the live client did not get its snapshots within ${timeoutMs} ms (connected: ${this.socket.connected}; errors: ${JSON.stringify(this.errors.slice(-3))})`);
+      if (Date.now() > until)
+        throw new Error(
+          `the live client did not get its snapshots within ${timeoutMs} ms (connected: ${this.socket.connected}; errors: ${JSON.stringify(this.errors.slice(-3))})`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -196,14 +229,21 @@ export class ResilientLiveClient {
    * ms from `sinceMs` until every view has had a snapshot received after `sinceMs` and then an
    * update (the connection is back and live); null if that did not happen within `timeoutMs`.
    */
-  async recoveredAfter(sinceMs: number, timeoutMs: number): Promise<{ ms: number; reconnectMs: number; snapshotMs: number } | null> {
+  async recoveredAfter(
+    sinceMs: number,
+    timeoutMs: number,
+  ): Promise<{ ms: number; reconnectMs: number; snapshotMs: number } | null> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const snaps = this.views.map((v) => v.snapshots.find((s) => s.at >= sinceMs));
       const ups = this.views.map((v, i) => (snaps[i] ? v.updateTimes.find((t) => t >= snaps[i]!.at) : undefined));
       if (ups.every((t) => t !== undefined)) {
         const reconnect = this.connectTimes.find((t) => t >= sinceMs) ?? NaN;
-        return { ms: Math.max(...ups.map((t) => t!)) - sinceMs, reconnectMs: reconnect - sinceMs, snapshotMs: Math.max(...snaps.map((s) => s!.at)) - sinceMs };
+        return {
+          ms: Math.max(...ups.map((t) => t!)) - sinceMs,
+          reconnectMs: reconnect - sinceMs,
+          snapshotMs: Math.max(...snaps.map((s) => s!.at)) - sinceMs,
+        };
       }
       if (Date.now() > until) return null;
       await new Promise((r) => setTimeout(r, 50));
@@ -226,17 +266,30 @@ export class ResilientLiveClient {
    * The client's candles of every view against ClickHouse (`db`) and the gateway's HTTP footprint.
    * `truth` keeps what was read (pass the same one to compare another client against the same final state).
    */
-  async compare(ch: ClickHouseClient, db: string, truth: Truth = new Truth(ch, db, this.url)): Promise<LiveComparison[]> {
+  async compare(
+    ch: ClickHouseClient,
+    db: string,
+    truth: Truth = new Truth(ch, db, this.url),
+  ): Promise<LiveComparison[]> {
     return Promise.all(this.views.map((v) => compareView(truth, v)));
   }
 
-  /** Waits until every view equals ClickHouse (the last updates may still be on their way), then returns the comparison and what it was made against. */
-  async settle(ch: ClickHouseClient, db: string, timeoutMs = 60_000): Promise<{ comparison: LiveComparison[]; truth: Truth; rounds: number }> {
+  /**
+   * Waits until every view equals ClickHouse (the last updates may still be on their way), then returns the comparison
+   * and what it was made against.
+   */
+  async settle(
+    ch: ClickHouseClient,
+    db: string,
+    timeoutMs = 60_000,
+  ): Promise<{ comparison: LiveComparison[]; truth: Truth; rounds: number }> {
     const until = Date.now() + timeoutMs;
     for (let rounds = 1; ; rounds++) {
       const truth = new Truth(ch, db, this.url);
       const c = await this.compare(ch, db, truth);
-      const clean = c.every((x) => x.cellDiffs + x.candleDiffs + x.missingCandles + x.metricDiffs + x.httpDiffs === 0 && x.candles > 0);
+      const clean = c.every(
+        (x) => x.cellDiffs + x.candleDiffs + x.missingCandles + x.metricDiffs + x.httpDiffs === 0 && x.candles > 0,
+      );
       if (clean || Date.now() > until) return { comparison: c, truth, rounds };
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -248,7 +301,15 @@ export class ResilientLiveClient {
   }
 }
 
-const TF_MS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
+const TF_MS: Record<string, number> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
 
 function diffLines(a: readonly string[], b: readonly string[]): { n: number; examples: string[] } {
   const sa = new Set(a);
@@ -280,15 +341,31 @@ export class Truth {
     private readonly url: string,
   ) {}
 
-  /** "openTime price buy sell buyTrades sellTrades" of every candle, ClickHouse's native footprint grouped by the test (refGroup). */
+  /**
+   * "openTime price buy sell buyTrades sellTrades" of every candle, ClickHouse's native footprint grouped by the test
+   * (refGroup).
+   */
   cellLines(v: LiveView, step: number): Promise<string[]> {
     const k = `${viewName(v)} ${step}`;
     let r = this.cells.get(k);
-    if (!r) this.cells.set(k, (r = clickHouseLines(this.ch, this.db, [{ exchange: v.exchange, symbol: v.symbol, priceFactor: 1n, quantityFactor: 1n }], v.timeframe, BigInt(step))));
+    if (!r)
+      this.cells.set(
+        k,
+        (r = clickHouseLines(
+          this.ch,
+          this.db,
+          [{ exchange: v.exchange, symbol: v.symbol, priceFactor: 1n, quantityFactor: 1n }],
+          v.timeframe,
+          BigInt(step),
+        )),
+      );
     return r;
   }
 
-  /** "openTime open high low close buy sell buyTrades sellTrades delta maxDelta minDelta" of every candle, from the candles view. */
+  /**
+   * "openTime open high low close buy sell buyTrades sellTrades delta maxDelta minDelta" of every candle, from the
+   * candles view.
+   */
   candleLines(v: LiveView): Promise<string[]> {
     const k = `${v.exchange} ${v.symbol} ${v.timeframe}`;
     let r = this.candles.get(k);
@@ -316,7 +393,14 @@ export class Truth {
     let r = this.http.get(k);
     if (!r) {
       r = (async () => {
-        const q = new URLSearchParams({ exchange: v.exchange, symbol: v.symbol, timeframe: v.timeframe, from: String(first), to: String(last + TF_MS[v.timeframe]! - 1), ticks: String(v.ticks) });
+        const q = new URLSearchParams({
+          exchange: v.exchange,
+          symbol: v.symbol,
+          timeframe: v.timeframe,
+          from: String(first),
+          to: String(last + TF_MS[v.timeframe]! - 1),
+          ticks: String(v.ticks),
+        });
         const res = await fetch(`${this.url}/api/footprint?${q}`, { signal: AbortSignal.timeout(30_000) });
         if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
         const body = (await res.json()) as FootprintResponse;
@@ -334,33 +418,73 @@ const openTimeOf = (line: string) => Number(line.slice(0, line.indexOf(' ')));
 async function compareView(truth: Truth, v: ViewState): Promise<LiveComparison> {
   const name = viewName(v.view);
   const times = [...v.candles.keys()].sort((a, b) => a - b);
-  if (times.length === 0) return { view: name, candles: 0, cellDiffs: 0, candleDiffs: 0, missingCandles: 0, metricDiffs: 0, httpDiffs: 0, examples: ['the client holds no candle'] };
+  if (times.length === 0)
+    return {
+      view: name,
+      candles: 0,
+      cellDiffs: 0,
+      candleDiffs: 0,
+      missingCandles: 0,
+      metricDiffs: 0,
+      httpDiffs: 0,
+      examples: ['the client holds no candle'],
+    };
   const first = times[0]!;
   const last = times[times.length - 1]!;
   const examples: string[] = [];
 
   // cells: the client's grouped cells against ClickHouse's, from the first held candle on
   const clientCells: string[] = [];
-  for (const [t, c] of v.candles) for (const x of c.cells.values()) clientCells.push(`${t} ${x[0]} ${x[1]} ${x[2]} ${x[3]} ${x[4]}`);
-  const cells = diffLines(clientCells, (await truth.cellLines(v.view, v.step)).filter((l) => openTimeOf(l) >= first));
+  for (const [t, c] of v.candles)
+    for (const x of c.cells.values()) clientCells.push(`${t} ${x[0]} ${x[1]} ${x[2]} ${x[3]} ${x[4]}`);
+  const cells = diffLines(
+    clientCells,
+    (await truth.cellLines(v.view, v.step)).filter((l) => openTimeOf(l) >= first),
+  );
   examples.push(...cells.examples);
 
-  // summaries: every field of the candle against the candles view (delta extremes included); no stored candle from the first held one on is missing
+  // summaries: every field of the candle against the candles view (delta extremes included); no stored candle from the
+  // first held one on is missing
   const storedCandles = (await truth.candleLines(v.view)).filter((l) => openTimeOf(l) >= first);
-  const clientCandles = [...v.candles.values()].map(({ summary: s }) => [s.openTime, s.open, s.high, s.low, s.close, s.buyVolume, s.sellVolume, s.buyTrades, s.sellTrades, s.delta, s.maxDelta, s.minDelta].join(' '));
+  const clientCandles = [...v.candles.values()].map(({ summary: s }) =>
+    [
+      s.openTime,
+      s.open,
+      s.high,
+      s.low,
+      s.close,
+      s.buyVolume,
+      s.sellVolume,
+      s.buyTrades,
+      s.sellTrades,
+      s.delta,
+      s.maxDelta,
+      s.minDelta,
+    ].join(' '),
+  );
   const candles = diffLines(clientCandles, storedCandles);
   examples.push(...candles.examples);
   let missingCandles = 0;
   for (const l of storedCandles) if (!v.candles.has(openTimeOf(l))) missingCandles++;
 
-  // POC / value area of each held candle: the profile oracle's (tests/src/oracles) of the same cells (equal to ClickHouse's when the cells are)
+  // POC / value area of each held candle: the profile oracle's (tests/src/oracles) of the same cells (equal to
+  // ClickHouse's when the cells are)
   let metricDiffs = 0;
   for (const c of v.candles.values()) {
-    const levels = [...c.cells.values()].map((x) => ({ price: BigInt(x[0]), buy: BigInt(x[1]), sell: BigInt(x[2]), buyTrades: x[3], sellTrades: x[4] }));
+    const levels = [...c.cells.values()].map((x) => ({
+      price: BigInt(x[0]),
+      buy: BigInt(x[1]),
+      sell: BigInt(x[2]),
+      buyTrades: x[3],
+      sellTrades: x[4],
+    }));
     const m = metricsOf(profileOfLevels(BigInt(v.step), levels));
     if (c.summary.poc !== m.poc || c.summary.vah !== m.valueAreaHigh || c.summary.val !== m.valueAreaLow) {
       metricDiffs++;
-      if (examples.length < 8) examples.push(`metrics of ${c.summary.openTime}: client ${c.summary.poc}/${c.summary.vah}/${c.summary.val}, oracle ${m.poc}/${m.valueAreaHigh}/${m.valueAreaLow}`);
+      if (examples.length < 8)
+        examples.push(
+          `metrics of ${c.summary.openTime}: client ${c.summary.poc}/${c.summary.vah}/${c.summary.val}, oracle ${m.poc}/${m.valueAreaHigh}/${m.valueAreaLow}`,
+        );
     }
   }
 
@@ -375,5 +499,14 @@ async function compareView(truth: Truth, v: ViewState): Promise<LiveComparison> 
     examples.push(`HTTP /api/footprint: ${(e as Error).message}`);
   }
 
-  return { view: name, candles: v.candles.size, cellDiffs: cells.n, candleDiffs: candles.n, missingCandles, metricDiffs, httpDiffs, examples: examples.slice(0, 8) };
+  return {
+    view: name,
+    candles: v.candles.size,
+    cellDiffs: cells.n,
+    candleDiffs: candles.n,
+    missingCandles,
+    metricDiffs,
+    httpDiffs,
+    examples: examples.slice(0, 8),
+  };
 }

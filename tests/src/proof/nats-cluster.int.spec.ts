@@ -47,7 +47,9 @@ import { EXCHANGE, type StreamSpec, marketsNearNow } from './stream.js';
 const FULL = process.env['PROOF_SIZE'] === 'full';
 const SIZE = FULL ? 'full' : 'small';
 // small: the slice of the recording faults.int.spec.ts replays at small size (15,000 trades per market)
-const STREAM: StreamSpec = FULL ? { from: 0, to: 149_944, copies: 2, keepHoles: false } : { from: 63_000, to: 78_000, copies: 1, keepHoles: true };
+const STREAM: StreamSpec = FULL
+  ? { from: 0, to: 149_944, copies: 2, keepHoles: false }
+  : { from: 63_000, to: 78_000, copies: 1, keepHoles: true };
 // slow enough that the replay outlasts the three faults (each waits for the cluster to recover; a
 // consumer leader's recovery has taken up to 50 s on nats-server 2.9.10 in CI)
 const RATE = Number(process.env['PROOF_NATS_RATE'] ?? (FULL ? 4000 : 250));
@@ -128,17 +130,39 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
   const cleanup: Cleanup = [];
 
   beforeAll(async () => {
-    const { startNatsCluster } = (await import(CLUSTER_URL)) as { startNatsCluster(o?: { size?: number; accounts?: NatsPasswords }): Promise<NatsCluster> };
+    const { startNatsCluster } = (await import(CLUSTER_URL)) as {
+      startNatsCluster(o?: { size?: number; accounts?: NatsPasswords }): Promise<NatsCluster>;
+    };
     // the platform's NATS users on every node: the services connect as their own, within their permissions
-    const { generatePassword } = (await import(new URL('../../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as { generatePassword(): string };
-    natsPasswords = { collector: generatePassword(), aggregator: generatePassword(), gateway: generatePassword(), admin: generatePassword() };
+    const { generatePassword } = (await import(
+      new URL('../../../scripts/lib/nats-accounts.mjs', import.meta.url).href
+    )) as { generatePassword(): string };
+    natsPasswords = {
+      collector: generatePassword(),
+      aggregator: generatePassword(),
+      gateway: generatePassword(),
+      admin: generatePassword(),
+    };
     const starting = startNatsCluster({ size: 3, accounts: natsPasswords });
-    starting.then((c) => outer.push(() => c.stop()), () => undefined);
+    starting.then(
+      (c) => outer.push(() => c.stop()),
+      () => undefined,
+    );
     [ch, cluster] = await Promise.all([startOwnClickHouse(outer), starting]);
     client = connectClickHouse({ url: ch.url });
-    // the test's own view of the cluster: reconnects to any member at once, short API timeouts so that polls see a failover as it ends
-    await expect(connect({ servers: cluster.urls.split(','), name: 'anonymous' })).rejects.toThrow(/Authorization Violation/i);
-    nc = await connect({ servers: cluster.urls.split(','), name: 'cluster-proof', user: 'admin', pass: natsPasswords.admin, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    // the test's own view of the cluster: reconnects to any member at once, short API timeouts so that polls see a
+    // failover as it ends
+    await expect(connect({ servers: cluster.urls.split(','), name: 'anonymous' })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
+    nc = await connect({
+      servers: cluster.urls.split(','),
+      name: 'cluster-proof',
+      user: 'admin',
+      pass: natsPasswords.admin,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
     outer.push(() => nc.close());
     jsm = await jetstreamManager(nc, { timeout: 1500 });
   }, 120_000);
@@ -156,7 +180,8 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
         if (!(await node.healthz())) return false;
         for (const stream of [TRADES_STREAM, EVENTS_STREAM]) {
           const c = (await attempt(() => jsm.streams.info(stream)))?.cluster;
-          if (!c || !(c.leader === node.name || c.replicas?.some((r) => r.name === node.name && r.current))) return false;
+          if (!c || !(c.leader === node.name || c.replicas?.some((r) => r.name === node.name && r.current)))
+            return false;
         }
         return true;
       },
@@ -168,14 +193,24 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
    * Stops `node` with `signal`, measures the recovery (see the file's comment) while it is down
    * for DOWN_MS or more, starts it again and waits until it has rejoined.
    */
-  async function stopAndRestart(p: Pipeline, what: string, node: ClusterNode, signal: NodeJS.Signals, downMs: number): Promise<Recovery> {
-    const tradesAcked = async () => ((await p.collectorStatus())?.publisher as { tradesAcked?: number } | undefined)?.tradesAcked;
+  async function stopAndRestart(
+    p: Pipeline,
+    what: string,
+    node: ClusterNode,
+    signal: NodeJS.Signals,
+    downMs: number,
+  ): Promise<Recovery> {
+    const tradesAcked = async () =>
+      ((await p.collectorStatus())?.publisher as { tradesAcked?: number } | undefined)?.tradesAcked;
     // recovery is seen in trades flowing after the stop: the replay runs only while a stop waits for
     // them (paused between stops, so that a slow machine cannot use the replay up before the last one)
     await p.simControl('resume');
     await sleep(1000);
     const left = p.total - (await p.simStats()).tradesProduced;
-    expect(left, `trades of the replay left before "${what}" (0: the replay was over, lower PROOF_NATS_RATE)`).toBeGreaterThan(RATE * 10);
+    expect(
+      left,
+      `trades of the replay left before "${what}" (0: the replay was over, lower PROOF_NATS_RATE)`,
+    ).toBeGreaterThan(RATE * 10);
     await node.kill(signal);
     const stoppedAt = Date.now();
     const ackedAtStop = (await tradesAcked()) ?? Infinity;
@@ -200,25 +235,60 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
     const [publishedMs, consumingMs] = await Promise.all([published, consuming]);
     await p.simControl('pause');
     const [rejoinedMs, caughtUpMs] = await Promise.all([rejoined(node, restartAt), caughtUp]);
-    const r: Recovery = { what, node: node.name, publishedMs, consumingMs, caughtUpMs, rejoinedMs, tradesLeft: p.total - (await p.simStats()).tradesProduced };
+    const r: Recovery = {
+      what,
+      node: node.name,
+      publishedMs,
+      consumingMs,
+      caughtUpMs,
+      rejoinedMs,
+      tradesLeft: p.total - (await p.simStats()).tradesProduced,
+    };
     console.log(`[nats-cluster] ${recoveryText(r)}`);
     return r;
   }
 
   it('stream leader kill -9, consumer leader kill -9 and a rolling restart during a replay: nothing lost or counted twice, the live client exact', async () => {
     const started = Date.now();
-    const p = new Pipeline({ db: `proof_nats_${SIZE}_${Date.now() % 100000}`, clickhouseUrl: ch.url, clickhouseRoles: ch.roles, markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20), rate: RATE, cleanup, live: LIVE_VIEWS, natsUrl: cluster.urls, natsPasswords, streamReplicas: 3 });
+    const p = new Pipeline({
+      db: `proof_nats_${SIZE}_${Date.now() % 100000}`,
+      clickhouseUrl: ch.url,
+      clickhouseRoles: ch.roles,
+      markets: marketsNearNow(STREAM, SYMBOLS, 0.4, 20),
+      rate: RATE,
+      cleanup,
+      live: LIVE_VIEWS,
+      natsUrl: cluster.urls,
+      natsPasswords,
+      streamReplicas: 3,
+    });
     await p.start();
 
     // R3 everywhere: both streams, and the durables (num_replicas 0: the stream's)
     for (const stream of [TRADES_STREAM, EVENTS_STREAM]) {
       const info = await jsm.streams.info(stream);
-      expect({ stream, replicas: info.config.num_replicas, peers: info.cluster?.replicas?.length }).toEqual({ stream, replicas: 3, peers: 2 });
+      expect({ stream, replicas: info.config.num_replicas, peers: info.cluster?.replicas?.length }).toEqual({
+        stream,
+        replicas: 3,
+        peers: 2,
+      });
     }
-    await waitFor('both durables', async () => (await Promise.all(SYMBOLS.map((s) => attempt(() => jsm.consumers.info(TRADES_STREAM, durable(s)))))).every((i) => i !== null), 60_000);
+    await waitFor(
+      'both durables',
+      async () =>
+        (await Promise.all(SYMBOLS.map((s) => attempt(() => jsm.consumers.info(TRADES_STREAM, durable(s)))))).every(
+          (i) => i !== null,
+        ),
+      60_000,
+    );
     for (const s of SYMBOLS) {
       const info = await jsm.consumers.info(TRADES_STREAM, durable(s));
-      expect({ consumer: durable(s), replicas: info.config.num_replicas ?? 0, peers: info.cluster?.replicas?.length, leader: Boolean(info.cluster?.leader) }).toEqual({ consumer: durable(s), replicas: 0, peers: 2, leader: true });
+      expect({
+        consumer: durable(s),
+        replicas: info.config.num_replicas ?? 0,
+        peers: info.cluster?.replicas?.length,
+        leader: Boolean(info.cluster?.leader),
+      }).toEqual({ consumer: durable(s), replicas: 0, peers: 2, leader: true });
     }
 
     const recoveries: Recovery[] = [];
@@ -226,16 +296,32 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
 
     // 1. the TRADES stream's leader
     const streamLeader = (await jsm.streams.info(TRADES_STREAM)).cluster!.leader!;
-    recoveries.push(await stopAndRestart(p, 'TRADES stream leader kill -9', cluster.node(streamLeader)!, 'SIGKILL', DOWN_MS));
+    recoveries.push(
+      await stopAndRestart(p, 'TRADES stream leader kill -9', cluster.node(streamLeader)!, 'SIGKILL', DOWN_MS),
+    );
 
     // 2. a durable's leader, on another server than the stream's leader when one is
     const nowStreamLeader = (await jsm.streams.info(TRADES_STREAM)).cluster!.leader!;
-    const consumerLeaders = await Promise.all(SYMBOLS.map(async (s) => ({ symbol: s, leader: (await jsm.consumers.info(TRADES_STREAM, durable(s))).cluster!.leader! })));
+    const consumerLeaders = await Promise.all(
+      SYMBOLS.map(async (s) => ({
+        symbol: s,
+        leader: (await jsm.consumers.info(TRADES_STREAM, durable(s))).cluster!.leader!,
+      })),
+    );
     const target = consumerLeaders.find((c) => c.leader !== nowStreamLeader) ?? consumerLeaders[0]!;
-    recoveries.push(await stopAndRestart(p, `${durable(target.symbol)} consumer leader kill -9${target.leader === nowStreamLeader ? ' (also the stream leader)' : ''}`, cluster.node(target.leader)!, 'SIGKILL', DOWN_MS));
+    recoveries.push(
+      await stopAndRestart(
+        p,
+        `${durable(target.symbol)} consumer leader kill -9${target.leader === nowStreamLeader ? ' (also the stream leader)' : ''}`,
+        cluster.node(target.leader)!,
+        'SIGKILL',
+        DOWN_MS,
+      ),
+    );
 
     // 3. rolling restart
-    for (const node of cluster.nodes) recoveries.push(await stopAndRestart(p, 'rolling restart: SIGTERM', node, 'SIGTERM', 1000));
+    for (const node of cluster.nodes)
+      recoveries.push(await stopAndRestart(p, 'rolling restart: SIGTERM', node, 'SIGTERM', 1000));
     expect(await cluster.waitFormed(60_000)).toBeTruthy();
     await p.simControl('resume');
 
@@ -243,7 +329,10 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
     const measurements = await p.measure(client);
     const cmp = (await p.compareLive(client, FULL ? 120_000 : 30_000))!;
     const wallMs = Date.now() - started;
-    const worst = recoveries.reduce<number | null>((m, r) => (r.caughtUpMs === null || m === null ? null : Math.max(m, r.caughtUpMs)), 0);
+    const worst = recoveries.reduce<number | null>(
+      (m, r) => (r.caughtUpMs === null || m === null ? null : Math.max(m, r.caughtUpMs)),
+      0,
+    );
     const row: Row = {
       fault: 'NATS cluster of 3 (R3): stream leader kill -9, consumer leader kill -9, rolling restart',
       how: `one replay at --replay-rate ${RATE}; ${recoveries.map(recoveryText).join('; ')}. Recovery is measured from the moment the server process had exited; "recovered in" = the longest "ClickHouse caught up" of the five stops`,
@@ -257,7 +346,11 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
     console.log(`[nats-cluster] run took ${(wallMs / 1000).toFixed(1)} s`);
     if (JSON_OUT) appendJson(JSON_OUT, Object.assign({}, row, { recoveries }));
     if (FULL || process.env['PROOF_REPORT']) {
-      const file = writeReport([row], { size: `nats-cluster-${SIZE}`, stream: `LTCUSDT recording rows [${STREAM.from}, ${STREAM.to}) × ${STREAM.copies}, replayed as LTCUSDT and LTCUSDC through a JetStream cluster of 3 nats-servers`, command: `PROOF_SIZE=${SIZE} PROOF_REPORT=1 npx vitest run -c vitest.proof.config.ts src/proof/nats-cluster.int.spec.ts (in tests/)` });
+      const file = writeReport([row], {
+        size: `nats-cluster-${SIZE}`,
+        stream: `LTCUSDT recording rows [${STREAM.from}, ${STREAM.to}) × ${STREAM.copies}, replayed as LTCUSDT and LTCUSDC through a JetStream cluster of 3 nats-servers`,
+        command: `PROOF_SIZE=${SIZE} PROOF_REPORT=1 npx vitest run -c vitest.proof.config.ts src/proof/nats-cluster.int.spec.ts (in tests/)`,
+      });
       console.log(`[nats-cluster] report written to ${file}`);
     }
 
@@ -266,7 +359,16 @@ describe(`the platform on a JetStream cluster of 3 (${SIZE})`, needsSharedData, 
     // every stop was recovered from while the replay still ran (a measure that never came means the
     // pipeline did not recover, or, with tradesLeft 0, that the replay was too short: lower PROOF_NATS_RATE)
     for (const r of recoveries) {
-      expect({ what: r.what, published: r.publishedMs !== null, consuming: r.consumingMs !== null, caughtUp: r.caughtUpMs !== null, rejoined: r.rejoinedMs !== null }, recoveryText(r)).toEqual({ what: r.what, published: true, consuming: true, caughtUp: true, rejoined: true });
+      expect(
+        {
+          what: r.what,
+          published: r.publishedMs !== null,
+          consuming: r.consumingMs !== null,
+          caughtUp: r.caughtUpMs !== null,
+          rejoined: r.rejoinedMs !== null,
+        },
+        recoveryText(r),
+      ).toEqual({ what: r.what, published: true, consuming: true, caughtUp: true, rejoined: true });
     }
   }, 1_800_000);
 });

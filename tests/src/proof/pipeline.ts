@@ -17,7 +17,14 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TRADES_STREAM } from '@orderflow/contracts';
-import { type ClickHouseRoleUsers, type Recording, SERVICES_URL, readRawAggregation, readViews, reference } from '../aggregator-support.js';
+import {
+  type ClickHouseRoleUsers,
+  type Recording,
+  SERVICES_URL,
+  readRawAggregation,
+  readViews,
+  reference,
+} from '../aggregator-support.js';
 import { type Cleanup, connectTo, waitFor } from '../support.js';
 import { type LiveComparison, type LiveView, ResilientLiveClient } from './live-client.js';
 import { EXCHANGE, STEP, TICK, type StreamTrade, asRecording, writeReplayFile } from './stream.js';
@@ -33,11 +40,18 @@ const LOGS = Boolean(process.env['SYSTEM_TEST_LOGS']);
 /** Passwords of the platform's NATS users (scripts/lib/nats-accounts.mjs); admin: the proof's own inspection. */
 export type NatsPasswords = { collector: string; aggregator: string; gateway: string; admin: string };
 interface Services {
-  startNats(o?: { port?: number; storeDir?: string; accounts?: NatsPasswords }): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }>;
+  startNats(o?: {
+    port?: number;
+    storeDir?: string;
+    accounts?: NatsPasswords;
+  }): Promise<{ url: string; port: number; pid: number; stop(): Promise<void> }>;
   getFreePort(): Promise<number>;
 }
 export const services = async () => (await import(SERVICES_URL)) as Services;
-const natsAccounts = async () => (await import(new URL('../../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as { generatePassword(): string };
+const natsAccounts = async () =>
+  (await import(new URL('../../../scripts/lib/nats-accounts.mjs', import.meta.url).href)) as {
+    generatePassword(): string;
+  };
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -194,7 +208,10 @@ export class Pipeline {
   gatewayPort = 0;
   /** The gateway's metrics port (/metrics, /status). */
   gatewayMetricsPort = 0;
-  /** What the gateway and the live client cost a run (ms): the wait for the gateway once the rest was ready, the replay held while the client subscribed, the final comparisons. */
+  /**
+   * What the gateway and the live client cost a run (ms): the wait for the gateway once the rest was ready, the replay
+   * held while the client subscribed, the final comparisons.
+   */
   readonly liveCosts = { gatewayWait: 0, subscribeHold: 0, check: 0 };
   dir = '';
   natsStore = '';
@@ -224,23 +241,53 @@ export class Pipeline {
     } else {
       this.natsStore = join(this.dir, 'nats');
       const { generatePassword } = await natsAccounts();
-      this.natsPasswords = { collector: generatePassword(), aggregator: generatePassword(), gateway: generatePassword(), admin: generatePassword() };
+      this.natsPasswords = {
+        collector: generatePassword(),
+        aggregator: generatePassword(),
+        gateway: generatePassword(),
+        admin: generatePassword(),
+      };
       this.nats = await svc.startNats({ storeDir: this.natsStore, accounts: this.natsPasswords });
       cleanup.push(() => this.nats.stop());
     }
-    this.nc = this.natsPasswords ? await connect({ servers: this.nats.url, user: 'admin', pass: this.natsPasswords.admin, name: 'system-test' }) : await connectTo(this.nats.url);
+    this.nc = this.natsPasswords
+      ? await connect({ servers: this.nats.url, user: 'admin', pass: this.natsPasswords.admin, name: 'system-test' })
+      : await connectTo(this.nats.url);
     cleanup.push(() => this.nc.close().catch(() => undefined));
     const ports = await reservePorts(6);
-    [this.simPort, this.collectorPort, this.gatewayPort, this.gatewayMetricsPort] = [ports[0]!, ports[1]!, ports[2]!, ports[5]!];
+    [this.simPort, this.collectorPort, this.gatewayPort, this.gatewayMetricsPort] = [
+      ports[0]!,
+      ports[1]!,
+      ports[2]!,
+      ports[5]!,
+    ];
     this.aggPorts = ports.slice(3, 5);
     const files = this.o.markets.map((m) => writeReplayFile(this.dir, m.symbol, m.trades));
     this.sim = new Proc(
       'exchange-sim',
-      [SIM_MAIN, '--protocol', 'binance-spot', '--port', String(this.simPort), ...files.flatMap((f) => ['--replay', f]), '--replay-rate', String(this.o.rate), '--paused', '--history', String(Math.max(200_000, ...this.o.markets.map((m) => m.trades.length + 1000))), '--no-rate-limit', '--quiet'],
+      [
+        SIM_MAIN,
+        '--protocol',
+        'binance-spot',
+        '--port',
+        String(this.simPort),
+        ...files.flatMap((f) => ['--replay', f]),
+        '--replay-rate',
+        String(this.o.rate),
+        '--paused',
+        '--history',
+        String(Math.max(200_000, ...this.o.markets.map((m) => m.trades.length + 1000))),
+        '--no-rate-limit',
+        '--quiet',
+      ],
       {},
     );
     cleanup.push(() => this.sim.kill('SIGKILL'));
-    await waitFor('the simulator', async () => (await get(`http://127.0.0.1:${this.simPort}/health`)).status === 200 || !this.sim.alive, 60_000);
+    await waitFor(
+      'the simulator',
+      async () => (await get(`http://127.0.0.1:${this.simPort}/health`)).status === 200 || !this.sim.alive,
+      60_000,
+    );
     if (!this.sim.alive) throw new Error(`simulator exited:\n${this.sim.tail()}`);
     if (this.o.supervised) await this.startSupervised();
     else {
@@ -368,9 +415,24 @@ export class Pipeline {
     writeFileSync(
       file,
       JSON.stringify([
-        { name: 'collector', cmd: [node, COLLECTOR_MAIN], env: this.collectorEnv(), readyUrl: ready(this.collectorPort) },
-        { name: 'aggregator-0', cmd: [node, AGGREGATOR_MAIN], env: this.shardEnv(0), readyUrl: ready(this.aggPorts[0]!) },
-        { name: 'aggregator-1', cmd: [node, AGGREGATOR_MAIN], env: this.shardEnv(1), readyUrl: ready(this.aggPorts[1]!) },
+        {
+          name: 'collector',
+          cmd: [node, COLLECTOR_MAIN],
+          env: this.collectorEnv(),
+          readyUrl: ready(this.collectorPort),
+        },
+        {
+          name: 'aggregator-0',
+          cmd: [node, AGGREGATOR_MAIN],
+          env: this.shardEnv(0),
+          readyUrl: ready(this.aggPorts[0]!),
+        },
+        {
+          name: 'aggregator-1',
+          cmd: [node, AGGREGATOR_MAIN],
+          env: this.shardEnv(1),
+          readyUrl: ready(this.aggPorts[1]!),
+        },
         { name: 'gateway', cmd: [node, GATEWAY_MAIN], env: this.gatewayEnv(), readyUrl: ready(this.gatewayPort) },
       ]),
     );
@@ -389,7 +451,9 @@ export class Pipeline {
     this.o.cleanup.push(async () => {
       // Ctrl-C's path: the supervisor stops its services; any it could not stop are killed here
       // (each runs in a process group of its own, which outlives a killed supervisor)
-      const pids = (await get<SupervisorStatus>(`http://127.0.0.1:${this.statusPort}/status`)).body?.services.map((s) => s.pid) ?? [];
+      const pids =
+        (await get<SupervisorStatus>(`http://127.0.0.1:${this.statusPort}/status`)).body?.services.map((s) => s.pid) ??
+        [];
       supervisor.child.kill('SIGTERM');
       await waitFor('the supervisor to stop its services', () => !supervisor.alive, 60_000).catch(() => undefined);
       for (const pid of pids) {
@@ -442,7 +506,8 @@ export class Pipeline {
 
   async waitReady(timeoutMs = 90_000): Promise<void> {
     await this.waitUrl(`http://127.0.0.1:${this.collectorPort}/health/ready`, this.collector, timeoutMs);
-    for (const i of [0, 1]) await this.waitUrl(`http://127.0.0.1:${this.aggPorts[i]}/health/ready`, this.shards[i]!, timeoutMs);
+    for (const i of [0, 1])
+      await this.waitUrl(`http://127.0.0.1:${this.aggPorts[i]}/health/ready`, this.shards[i]!, timeoutMs);
     const t = Date.now();
     await this.waitUrl(`${this.gatewayUrl}/health/ready`, this.gateway, timeoutMs);
     this.liveCosts.gatewayWait = Date.now() - t;
@@ -457,7 +522,14 @@ export class Pipeline {
   }
 
   async simStats(): Promise<SimStats> {
-    return (await get<SimStats>(`http://127.0.0.1:${this.simPort}/__sim/stats`)).body ?? { state: 'unknown', tradesProduced: 0, tradesSent: 0, tradesSkipped: 0 };
+    return (
+      (await get<SimStats>(`http://127.0.0.1:${this.simPort}/__sim/stats`)).body ?? {
+        state: 'unknown',
+        tradesProduced: 0,
+        tradesSent: 0,
+        tradesSkipped: 0,
+      }
+    );
   }
 
   async collectorStatus(): Promise<CollectorStatus | null> {
@@ -474,7 +546,10 @@ export class Pipeline {
    * same for a client that subscribes now (its snapshot = ClickHouse history + the gateway's live
    * candles, which win). Null without a client.
    */
-  async compareLive(ch: ClickHouseClient, timeoutMs = 60_000): Promise<{ live: LiveComparison[]; fresh: LiveComparison[]; resyncs: number | null; rounds: number } | null> {
+  async compareLive(
+    ch: ClickHouseClient,
+    timeoutMs = 60_000,
+  ): Promise<{ live: LiveComparison[]; fresh: LiveComparison[]; resyncs: number | null; rounds: number } | null> {
     if (!this.live) return null;
     const t = Date.now();
     const { comparison: live, truth, rounds } = await this.live.settle(ch, this.o.db, timeoutMs);
@@ -499,24 +574,41 @@ export class Pipeline {
     await sleep(downMs);
     const svc = await services();
     const restartAt = Date.now();
-    this.nats = await svc.startNats({ port: this.nats.port, storeDir: this.natsStore, ...(this.natsPasswords ? { accounts: this.natsPasswords } : {}) });
+    this.nats = await svc.startNats({
+      port: this.nats.port,
+      storeDir: this.natsStore,
+      ...(this.natsPasswords ? { accounts: this.natsPasswords } : {}),
+    });
     return restartAt;
   }
 
   /** Trades written to ClickHouse (distinct ids). */
   async storedTrades(ch: ClickHouseClient): Promise<number> {
     try {
-      const rs = await ch.query({ query: `SELECT uniqExact(symbol, trade_id) FROM ${this.o.db}.trades`, format: 'TabSeparated' });
+      const rs = await ch.query({
+        query: `SELECT uniqExact(symbol, trade_id) FROM ${this.o.db}.trades`,
+        format: 'TabSeparated',
+      });
       return Number((await rs.text()).trim());
     } catch {
       return 0;
     }
   }
 
-  /** ms from `sinceMs` until ClickHouse holds as many trades as the simulator had produced at `sinceMs` (wall clock). */
-  async recoveryMs(ch: ClickHouseClient, sinceMs: number, producedThen: number, timeoutMs = 600_000): Promise<number | null> {
+  /**
+   * ms from `sinceMs` until ClickHouse holds as many trades as the simulator had produced at `sinceMs` (wall clock).
+   */
+  async recoveryMs(
+    ch: ClickHouseClient,
+    sinceMs: number,
+    producedThen: number,
+    timeoutMs = 600_000,
+  ): Promise<number | null> {
     const until = sinceMs + timeoutMs;
-    const target = Math.min(producedThen, this.recordings.reduce((n, r) => n + new Set(r.recorded.map((t) => t.id)).size, 0));
+    const target = Math.min(
+      producedThen,
+      this.recordings.reduce((n, r) => n + new Set(r.recorded.map((t) => t.id)).size, 0),
+    );
     while (Date.now() < until) {
       if ((await this.storedTrades(ch)) >= target) return Date.now() - sinceMs;
       await sleep(250);
@@ -539,7 +631,8 @@ export class Pipeline {
         const sim = await this.simStats();
         if (sim.state !== 'done') return false;
         const st = await this.collectorStatus();
-        if (!st || st.publisher?.buffered !== 0 || st.feed?.symbols?.some((s) => s.filling || s.queued > 0)) return false;
+        if (!st || st.publisher?.buffered !== 0 || st.feed?.symbols?.some((s) => s.filling || s.queued > 0))
+          return false;
         const parts: string[] = [];
         for (const m of this.o.markets) {
           const info = await jsm.consumers.info(TRADES_STREAM, `agg_${EXCHANGE}_${m.symbol}`).catch(() => null);
@@ -564,7 +657,10 @@ export class Pipeline {
       const views = await readViews(ch, this.o.db, rec.exchange, rec.symbol);
       const raw = await readRawAggregation(ch, this.o.db, rec.exchange, rec.symbol);
       const refIds = new Set(rec.recorded.map((t) => t.id));
-      const rs = await ch.query({ query: `SELECT DISTINCT trade_id FROM ${this.o.db}.trades WHERE exchange = '${rec.exchange}' AND symbol = '${rec.symbol}'`, format: 'TabSeparated' });
+      const rs = await ch.query({
+        query: `SELECT DISTINCT trade_id FROM ${this.o.db}.trades WHERE exchange = '${rec.exchange}' AND symbol = '${rec.symbol}'`,
+        format: 'TabSeparated',
+      });
       const stored = new Set((await rs.text()).split('\n').filter(Boolean));
       let lost = 0;
       for (const id of refIds) if (!stored.has(id)) lost++;

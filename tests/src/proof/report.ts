@@ -20,7 +20,12 @@ export const REPORT_DIR = fileURLToPath(new URL('../../../docs/proof/', import.m
 export function line(r: Row): string {
   const lost = r.measurements.reduce((n, m) => n + m.lost, 0);
   const twice = r.measurements.reduce((n, m) => n + m.countedTwice, 0);
-  const diffs = r.measurements.map((m) => `${m.symbol}: ${m.tradesIn} in, ${m.tradesInClickHouse} in ClickHouse, cell diffs ${m.cellDiffs}, candle diffs ${m.candleDiffs}, raw diffs ${m.rawDiffs}, volume diff ${m.volumeDiff}, foreign ids ${m.foreign}`).join('; ');
+  const diffs = r.measurements
+    .map(
+      (m) =>
+        `${m.symbol}: ${m.tradesIn} in, ${m.tradesInClickHouse} in ClickHouse, cell diffs ${m.cellDiffs}, candle diffs ${m.candleDiffs}, raw diffs ${m.rawDiffs}, volume diff ${m.volumeDiff}, foreign ids ${m.foreign}`,
+    )
+    .join('; ');
   return `[proof] ${r.fault}: trades lost: ${lost}, counted twice: ${twice} (${diffs}; recovered in ${r.recoveryMs === null ? 'n/a' : (r.recoveryMs / 1000).toFixed(1) + ' s'})`;
 }
 
@@ -58,7 +63,9 @@ export function writeReport(rows: Row[], meta: { size: string; stream: string; c
   ];
   for (const r of rows)
     for (const m of r.measurements)
-      out.push(`| ${r.fault} | ${m.symbol} | ${m.tradesIn.toLocaleString('en')} | ${m.tradesInClickHouse.toLocaleString('en')} | ${m.lost} | ${m.countedTwice} | ${m.cellDiffs} / ${m.candleDiffs} / ${m.rawDiffs} | ${t(r.recoveryMs)} | ${t(r.wallMs)} |`);
+      out.push(
+        `| ${r.fault} | ${m.symbol} | ${m.tradesIn.toLocaleString('en')} | ${m.tradesInClickHouse.toLocaleString('en')} | ${m.lost} | ${m.countedTwice} | ${m.cellDiffs} / ${m.candleDiffs} / ${m.rawDiffs} | ${t(r.recoveryMs)} | ${t(r.wallMs)} |`,
+      );
   const live = rows.filter((r) => r.live);
   if (live.length > 0) {
     out.push(

@@ -50,7 +50,15 @@ const MAX_ID_LENGTH = 256;
 const FAR_US = 4_000_000_000_000_000;
 const FAR_MS = 4_000_000_000_000;
 
-const base = { exchange: 'binance', symbol: 'BTCUSDT', price: 9351234, quantity: 1234, side: 'buy' as const, exchangeTimeUs: 1_735_689_600_099_000, receiveTimeMs: 1_735_689_600_123 };
+const base = {
+  exchange: 'binance',
+  symbol: 'BTCUSDT',
+  price: 9351234,
+  quantity: 1234,
+  side: 'buy' as const,
+  exchangeTimeUs: 1_735_689_600_099_000,
+  receiveTimeMs: 1_735_689_600_123,
+};
 const shown = (v: string) => `${JSON.stringify(v.slice(0, 50))}${v.length > 50 ? `... (${v.length} chars)` : ''}`;
 
 /** Databases, tables, every table's row count, and the baseline symbol's rows. */
@@ -81,7 +89,9 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
       .filter(([, engine]) => engine !== 'View')
       .map(([name]) => name!);
     const counts = new Map<string, number>();
-    for (const line of (await q(counted.map((t) => `SELECT '${t}', count() FROM ${DB}.\`${t}\``).join(' UNION ALL '))).split('\n'))
+    for (const line of (
+      await q(counted.map((t) => `SELECT '${t}', count() FROM ${DB}.\`${t}\``).join(' UNION ALL '))
+    ).split('\n'))
       if (line !== '') counts.set(line.split('\t')[0]!, Number(line.split('\t')[1]));
     expect(counts.size).toBe(counted.length);
     return {
@@ -89,8 +99,12 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
       tables,
       counts,
       baseline:
-        (await q(`SELECT exchange, symbol, trade_id, price, quantity, side, exchange_time_us FROM ${DB}.trades WHERE symbol = 'BTCUSDT' ORDER BY trade_id`)) +
-        (await q(`SELECT exchange, symbol, from_id, to_id, reason FROM ${DB}.gaps WHERE symbol = 'BTCUSDT' ORDER BY from_id`)),
+        (await q(
+          `SELECT exchange, symbol, trade_id, price, quantity, side, exchange_time_us FROM ${DB}.trades WHERE symbol = 'BTCUSDT' ORDER BY trade_id`,
+        )) +
+        (await q(
+          `SELECT exchange, symbol, from_id, to_id, reason FROM ${DB}.gaps WHERE symbol = 'BTCUSDT' ORDER BY from_id`,
+        )),
     };
   }
 
@@ -122,8 +136,12 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     refusals.set(what, (refusals.get(what) ?? 0) + 1);
   }
 
-  /** A store validation error for an exchange id or symbol: "<field> "<value>" must be 1-64 characters of A-Z a-z 0-9 _ -". */
-  const tokenError = (field: 'exchange' | 'symbol') => new RegExp(`^${field} "[\\s\\S]*" must be 1-64 characters of A-Z a-z 0-9 _ -$`);
+  /**
+   * A store validation error for an exchange id or symbol: "<field> "<value>" must be 1-64 characters of A-Z a-z 0-9 _
+   * -".
+   */
+  const tokenError = (field: 'exchange' | 'symbol') =>
+    new RegExp(`^${field} "[\\s\\S]*" must be 1-64 characters of A-Z a-z 0-9 _ -$`);
 
   beforeAll(async () => {
     server = await startClickHouse();
@@ -132,42 +150,110 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     stack.push(() => ch.close());
     await migrate(ch, DB);
     store = new FootprintStore(ch, DB);
-    await store.upsertInstruments([{ exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 }]);
+    await store.upsertInstruments([
+      { exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 },
+    ]);
     await store.insertTrades([1, 2, 3].map((i) => ({ ...base, id: String(i), ingestSeq: i })));
-    const gap: GapEvent = { exchange: 'binance', symbol: 'BTCUSDT', fromId: '10', toId: '19', missing: 10, fromTimeUs: base.exchangeTimeUs, toTimeUs: base.exchangeTimeUs + 1_000_000, detectedAtMs: base.receiveTimeMs, status: 'unfilled', reason: 'baseline' };
+    const gap: GapEvent = {
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      fromId: '10',
+      toId: '19',
+      missing: 10,
+      fromTimeUs: base.exchangeTimeUs,
+      toTimeUs: base.exchangeTimeUs + 1_000_000,
+      detectedAtMs: base.receiveTimeMs,
+      status: 'unfilled',
+      reason: 'baseline',
+    };
     await store.insertGaps([gap]);
     const nats = await startNatsWithStore(stack);
     const nc = await connectTo(nats.url);
     stack.push(() => nc.close());
     await ensureTradeStreams(nc);
     // the fair-use limits out of the way: this suite asks quickly, and its subject is what the answers say
-    const gw = await startGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: DB, GATEWAY_PORT: '0', GATEWAY_HISTORY_CACHE_MB: '0', GATEWAY_MAX_MESSAGES_PER_SECOND: '10000', ...UNLIMITED_HTTP }), { logger: false });
+    const gw = await startGatewayApp(
+      loadGatewayConfig({
+        NATS_URL: nats.url,
+        CLICKHOUSE_URL: server.url,
+        CLICKHOUSE_DATABASE: DB,
+        GATEWAY_PORT: '0',
+        GATEWAY_HISTORY_CACHE_MB: '0',
+        GATEWAY_MAX_MESSAGES_PER_SECOND: '10000',
+        ...UNLIMITED_HTTP,
+      }),
+      { logger: false },
+    );
     stack.push(() => gw.app.close());
     gatewayUrl = gw.url;
   }, 120_000);
   afterAll(async () => {
-    console.log(['[proof] SQL injection outcomes:', `refused by the store, naming the field: ${[...refusals].map(([w, n]) => `${w} x${n}`).join(', ')}`, ...outcomes].join('\n  '));
+    console.log(
+      [
+        '[proof] SQL injection outcomes:',
+        `refused by the store, naming the field: ${[...refusals].map(([w, n]) => `${w} x${n}`).join(', ')}`,
+        ...outcomes,
+      ].join('\n  '),
+    );
     await runCleanup(stack);
   });
 
   it('hostile exchange ids and symbols are refused by every write and read of the store, naming the field, before any SQL', async () => {
     const before = await state();
     for (const v of HOSTILE) {
-      await refused('trade exchange', v, tokenError('exchange'), () => store.insertTrades([{ ...base, exchange: v, id: '9', ingestSeq: 9 }]));
-      await refused('trade symbol', v, tokenError('symbol'), () => store.insertTrades([{ ...base, symbol: v, id: '9', ingestSeq: 9 }]));
+      await refused('trade exchange', v, tokenError('exchange'), () =>
+        store.insertTrades([{ ...base, exchange: v, id: '9', ingestSeq: 9 }]),
+      );
+      await refused('trade symbol', v, tokenError('symbol'), () =>
+        store.insertTrades([{ ...base, symbol: v, id: '9', ingestSeq: 9 }]),
+      );
       await refused('minutes exchange', v, tokenError('exchange'), () => store.insertMinutes(v, 'BTCUSDT', []));
       await refused('minutes symbol', v, tokenError('symbol'), () => store.insertMinutes('binance', v, []));
-      await refused('gap exchange', v, tokenError('exchange'), () => store.insertGaps([{ exchange: v, symbol: 'BTCUSDT', fromId: '1', toId: '2', missing: 2, detectedAtMs: 1, status: 'unfilled', reason: 'x' }]));
-      await refused('gap symbol', v, tokenError('symbol'), () => store.insertGaps([{ exchange: 'binance', symbol: v, fromId: '1', toId: '2', missing: 2, detectedAtMs: 1, status: 'unfilled', reason: 'x' }]));
-      await refused('instrument symbol', v, tokenError('symbol'), () => store.upsertInstruments([{ exchange: 'binance', symbol: v, priceScale: 2, quantityScale: 5, tick: 1 }]));
+      await refused('gap exchange', v, tokenError('exchange'), () =>
+        store.insertGaps([
+          {
+            exchange: v,
+            symbol: 'BTCUSDT',
+            fromId: '1',
+            toId: '2',
+            missing: 2,
+            detectedAtMs: 1,
+            status: 'unfilled',
+            reason: 'x',
+          },
+        ]),
+      );
+      await refused('gap symbol', v, tokenError('symbol'), () =>
+        store.insertGaps([
+          {
+            exchange: 'binance',
+            symbol: v,
+            fromId: '1',
+            toId: '2',
+            missing: 2,
+            detectedAtMs: 1,
+            status: 'unfilled',
+            reason: 'x',
+          },
+        ]),
+      );
+      await refused('instrument symbol', v, tokenError('symbol'), () =>
+        store.upsertInstruments([{ exchange: 'binance', symbol: v, priceScale: 2, quantityScale: 5, tick: 1 }]),
+      );
       await refused('loadTrades exchange', v, tokenError('exchange'), () => store.loadTrades(v, 'BTCUSDT', 0, FAR_US));
       await refused('loadTrades symbol', v, tokenError('symbol'), () => store.loadTrades('binance', v, 0, FAR_US));
-      await refused('loadMinutes exchange', v, tokenError('exchange'), () => store.loadMinutes(v, 'BTCUSDT', 0, FAR_MS));
+      await refused('loadMinutes exchange', v, tokenError('exchange'), () =>
+        store.loadMinutes(v, 'BTCUSDT', 0, FAR_MS),
+      );
       await refused('loadMinutes symbol', v, tokenError('symbol'), () => store.loadMinutes('binance', v, 0, FAR_MS));
       await refused('latestTimeUs exchange', v, tokenError('exchange'), () => store.latestTimeUs(v, 'BTCUSDT'));
       await refused('latestTimeUs symbol', v, tokenError('symbol'), () => store.latestTimeUs('binance', v));
-      await refused('loadDailyLevels exchange', v, tokenError('exchange'), () => store.loadDailyLevels(v, 'BTCUSDT', 0, FAR_MS));
-      await refused('loadDailyLevels symbol', v, tokenError('symbol'), () => store.loadDailyLevels('binance', v, 0, FAR_MS));
+      await refused('loadDailyLevels exchange', v, tokenError('exchange'), () =>
+        store.loadDailyLevels(v, 'BTCUSDT', 0, FAR_MS),
+      );
+      await refused('loadDailyLevels symbol', v, tokenError('symbol'), () =>
+        store.loadDailyLevels('binance', v, 0, FAR_MS),
+      );
     }
     await expectUnchanged(before);
   }, 120_000);
@@ -188,7 +274,9 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     }
     // the baseline is still read (the key that names something gives it)
     expect((await store.loadTrades('binance', 'BTCUSDT', 0, FAR_US)).map((t) => t.id)).toEqual(['1', '2', '3']);
-    expect(await store.loadInstruments()).toEqual([{ exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 }]);
+    expect(await store.loadInstruments()).toEqual([
+      { exchange: 'binance', symbol: 'BTCUSDT', priceScale: 2, quantityScale: 5, tick: 1 },
+    ]);
     await expectUnchanged(before);
   }, 120_000);
 
@@ -199,7 +287,9 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     for (const v of HOSTILE) {
       const trade: IngestedTrade = { ...base, symbol: 'ETHUSDT', id: v, ingestSeq: seq++ };
       if (v.length > MAX_ID_LENGTH) {
-        await refused('trade id', v, /^trade id of binance ETHUSDT must be a string of 1-256 characters$/, () => store.insertTrades([trade]));
+        await refused('trade id', v, /^trade id of binance ETHUSDT must be a string of 1-256 characters$/, () =>
+          store.insertTrades([trade]),
+        );
         continue;
       }
       await store.insertTrades([trade]);
@@ -210,7 +300,12 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     const back = await store.loadTrades('binance', 'ETHUSDT', 0, FAR_US);
     expect(back.map((t) => [t.ingestSeq, t.id])).toEqual([...stored]);
     // and through ClickHouse's own JSON output, independent of the store's TSV decoding
-    const raw = await (await ch.query({ query: `SELECT trade_id FROM ${DB}.trades WHERE symbol = 'ETHUSDT' ORDER BY ingest_seq`, format: 'JSONEachRow' })).json<{ trade_id: string }>();
+    const raw = await (
+      await ch.query({
+        query: `SELECT trade_id FROM ${DB}.trades WHERE symbol = 'ETHUSDT' ORDER BY ingest_seq`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ trade_id: string }>();
     expect(raw.map((r) => r.trade_id)).toEqual([...stored.values()]);
     await expectUnchanged(before, { trades: stored.size });
   }, 120_000);
@@ -222,24 +317,43 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     for (const v of HOSTILE) {
       // each gap its own key (from_id), so that no replacing merge may fold two together
       const asReason = { fromId: `r${k++}`, toId: '2', reason: v };
-      await store.insertGaps([{ exchange: 'binance', symbol: 'ETHUSDT', ...asReason, missing: 2, detectedAtMs: 1, status: 'unfilled' }]);
+      await store.insertGaps([
+        { exchange: 'binance', symbol: 'ETHUSDT', ...asReason, missing: 2, detectedAtMs: 1, status: 'unfilled' },
+      ]);
       stored.push(asReason);
       const asId = { fromId: v, toId: '2', reason: 'x' };
       if (v.length > MAX_ID_LENGTH) {
-        await refused('gap fromId', v, /^fromId of gap "[\s\S]*" of binance ETHUSDT must be a string of 1-256 characters$/, () => store.insertGaps([{ exchange: 'binance', symbol: 'ETHUSDT', ...asId, missing: 2, detectedAtMs: 1, status: 'unfilled' }]));
+        await refused(
+          'gap fromId',
+          v,
+          /^fromId of gap "[\s\S]*" of binance ETHUSDT must be a string of 1-256 characters$/,
+          () =>
+            store.insertGaps([
+              { exchange: 'binance', symbol: 'ETHUSDT', ...asId, missing: 2, detectedAtMs: 1, status: 'unfilled' },
+            ]),
+        );
         continue;
       }
-      await store.insertGaps([{ exchange: 'binance', symbol: 'ETHUSDT', ...asId, missing: 2, detectedAtMs: 1, status: 'unfilled' }]);
+      await store.insertGaps([
+        { exchange: 'binance', symbol: 'ETHUSDT', ...asId, missing: 2, detectedAtMs: 1, status: 'unfilled' },
+      ]);
       stored.push(asId);
     }
-    const back = await (await ch.query({ query: `SELECT from_id AS fromId, to_id AS toId, reason FROM ${DB}.gaps WHERE symbol = 'ETHUSDT'`, format: 'JSONEachRow' })).json<{ fromId: string; toId: string; reason: string }>();
-    const order = (a: { fromId: string; reason: string }, b: { fromId: string; reason: string }) => (a.fromId + a.reason < b.fromId + b.reason ? -1 : a.fromId + a.reason > b.fromId + b.reason ? 1 : 0);
+    const back = await (
+      await ch.query({
+        query: `SELECT from_id AS fromId, to_id AS toId, reason FROM ${DB}.gaps WHERE symbol = 'ETHUSDT'`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ fromId: string; toId: string; reason: string }>();
+    const order = (a: { fromId: string; reason: string }, b: { fromId: string; reason: string }) =>
+      a.fromId + a.reason < b.fromId + b.reason ? -1 : a.fromId + a.reason > b.fromId + b.reason ? 1 : 0;
     expect(back.sort(order)).toEqual([...stored].sort(order));
     await expectUnchanged(before, { gaps: stored.length });
   }, 120_000);
 
   it('a hostile database name is refused before any SQL is sent, naming the database', async () => {
-    for (const v of HOSTILE) await refused('database', v, /^database "[\s\S]*" must match /, () => new FootprintStore(ch, v));
+    for (const v of HOSTILE)
+      await refused('database', v, /^database "[\s\S]*" must match /, () => new FootprintStore(ch, v));
   });
 
   it("the gateway's HTTP history API answers hostile and unknown keys with a 400 naming them, and changes nothing", async () => {
@@ -247,13 +361,26 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     const get = async (path: string, params: Record<string, string>) => {
       const res = await fetch(`${gatewayUrl}/api/${path}?${new URLSearchParams(params)}`);
       const text = await res.text();
-      return { status: res.status, text, body: (() => { try { return JSON.parse(text) as { statusCode?: number; message?: string }; } catch { return null; } })() };
+      return {
+        status: res.status,
+        text,
+        body: (() => {
+          try {
+            return JSON.parse(text) as { statusCode?: number; message?: string };
+          } catch {
+            return null;
+          }
+        })(),
+      };
     };
     const range = { timeframe: '1m', from: '2025-01-01T00:00:00Z', to: '2025-01-01T01:00:00Z' };
     for (const path of ['footprint', 'candles']) {
       for (const k of [...HOSTILE, ...TOKEN_KEYS]) {
         for (const field of ['exchange', 'symbol'] as const) {
-          const params = field === 'exchange' ? { exchange: k, symbol: 'BTCUSDT', ...range } : { exchange: 'binance', symbol: k, ...range };
+          const params =
+            field === 'exchange'
+              ? { exchange: k, symbol: 'BTCUSDT', ...range }
+              : { exchange: 'binance', symbol: k, ...range };
           const r = await get(path, params);
           const what = `/api/${path} ${field}=${shown(k)}`;
           // a query string past Node's 16 KB header limit is refused before the gateway reads it
@@ -264,12 +391,19 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
           expect({ what, status: r.status }).toEqual({ what, status: 400 });
           expect(r.body?.statusCode, what).toBe(400);
           // the message names the field, or (a valid token) the instrument it does not know
-          const names = field === 'exchange' ? /^exchange / : k.length <= 64 && /^[A-Za-z0-9_-]+$/.test(k) ? /^binance \S+ is not a known instrument/ : /^symbol /;
+          const names =
+            field === 'exchange'
+              ? /^exchange /
+              : k.length <= 64 && /^[A-Za-z0-9_-]+$/.test(k)
+                ? /^binance \S+ is not a known instrument/
+                : /^symbol /;
           expect(r.body?.message, what).toMatch(names);
           expect(r.text, what).not.toMatch(/DB::Exception|Syntax error|Code: \d+/);
         }
       }
-      outcomes.push(`gateway /api/${path}: ${(HOSTILE.length + TOKEN_KEYS.length) * 2} hostile or unknown keys answered 400 (431 past 16 KB)`);
+      outcomes.push(
+        `gateway /api/${path}: ${(HOSTILE.length + TOKEN_KEYS.length) * 2} hostile or unknown keys answered 400 (431 past 16 KB)`,
+      );
     }
     // the known instrument still reads (an empty hour: no candles, 200)
     const ok = await get('candles', { exchange: 'binance', symbol: 'BTCUSDT', ...range });
@@ -281,7 +415,12 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     const before = await state();
     const snapshots: unknown[] = [];
     const connect = async (): Promise<Socket> => {
-      const socket = io(gatewayUrl, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true });
+      const socket = io(gatewayUrl, {
+        path: '/socket.io',
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
       socket.on('snapshot', (s: unknown) => snapshots.push(s));
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -293,9 +432,16 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
     try {
       for (const k of [...HOSTILE, ...TOKEN_KEYS]) {
         for (const field of ['exchange', 'symbol'] as const) {
-          const req = { exchange: field === 'exchange' ? k : 'binance', symbol: field === 'symbol' ? k : 'BTCUSDT', timeframe: '1m', ticks: 1, candles: 5 };
+          const req = {
+            exchange: field === 'exchange' ? k : 'binance',
+            symbol: field === 'symbol' ? k : 'BTCUSDT',
+            timeframe: '1m',
+            ticks: 1,
+            candles: 5,
+          };
           const what = `subscribe ${field}=${shown(k)}`;
-          // a message past the gateway's 64 KB Socket.IO limit (maxHttpBufferSize) is not read: the connection is closed
+          // a message past the gateway's 64 KB Socket.IO limit (maxHttpBufferSize) is not read: the connection is
+          // closed
           if (JSON.stringify(req).length > 64 * 1024) {
             const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
             socket.emit('subscribe', req);
@@ -303,17 +449,26 @@ describe('SQL injection through FootprintStore and the gateway, against a real C
             socket = await connect();
             continue;
           }
-          const ack = (await socket.timeout(20_000).emitWithAck('subscribe', req)) as { ok: boolean; error?: { code: string; reason: string } };
+          const ack = (await socket.timeout(20_000).emitWithAck('subscribe', req)) as {
+            ok: boolean;
+            error?: { code: string; reason: string };
+          };
           const token = k.length <= 64 && /^[A-Za-z0-9_-]+$/.test(k);
           const want =
-            field === 'exchange' ? { code: 'unknown-exchange', reason: /^exchange / } : token ? { code: 'unknown-symbol', reason: /^binance \S+ is not a known instrument/ } : { code: 'bad-request', reason: /^symbol / };
+            field === 'exchange'
+              ? { code: 'unknown-exchange', reason: /^exchange / }
+              : token
+                ? { code: 'unknown-symbol', reason: /^binance \S+ is not a known instrument/ }
+                : { code: 'bad-request', reason: /^symbol / };
           expect({ what, ok: ack.ok, code: ack.error?.code }).toEqual({ what, ok: false, code: want.code });
           expect(ack.error?.reason, what).toMatch(want.reason);
         }
       }
       expect(socket.connected).toBe(true);
       expect(snapshots).toEqual([]);
-      outcomes.push(`gateway subscribe: ${(HOSTILE.length + TOKEN_KEYS.length) * 2} hostile or unknown keys refused (past 64 KB: the connection closed), no snapshot`);
+      outcomes.push(
+        `gateway subscribe: ${(HOSTILE.length + TOKEN_KEYS.length) * 2} hostile or unknown keys refused (past 64 KB: the connection closed), no snapshot`,
+      );
     } finally {
       socket.close();
     }

@@ -23,7 +23,9 @@ let cached: StreamTrade[] | null = null;
 /** The recording as it is: 149,944 trades, ascending aggregate ids with 25 real holes (950 ids). */
 export function ltcRecording(): StreamTrade[] {
   if (cached) return cached;
-  const lines = readFileSync(SHARED_DATA + LTC_FILE, 'utf8').trim().split('\n');
+  const lines = readFileSync(SHARED_DATA + LTC_FILE, 'utf8')
+    .trim()
+    .split('\n');
   const out: StreamTrade[] = [];
   for (const line of lines.slice(1)) {
     const [ts, price, quantity, side, id] = line.split(',');
@@ -37,7 +39,8 @@ export function ltcRecording(): StreamTrade[] {
 /** The recording's id holes inside [from, to) as [index, missing ids]. */
 export function holes(trades: readonly StreamTrade[]): [number, number][] {
   const h: [number, number][] = [];
-  for (let i = 1; i < trades.length; i++) if (trades[i]!.idNum !== trades[i - 1]!.idNum + 1) h.push([i, trades[i]!.idNum - trades[i - 1]!.idNum - 1]);
+  for (let i = 1; i < trades.length; i++)
+    if (trades[i]!.idNum !== trades[i - 1]!.idNum + 1) h.push([i, trades[i]!.idNum - trades[i - 1]!.idNum - 1]);
   return h;
 }
 
@@ -61,7 +64,9 @@ export interface StreamSpec {
  */
 export function buildStream(spec: StreamSpec): StreamTrade[] {
   const slice = ltcRecording().slice(spec.from, spec.to);
-  const base = slice.map((t, i) => (spec.keepHoles ? t : { ...t, idNum: slice[0]!.idNum + i, id: String(slice[0]!.idNum + i) }));
+  const base = slice.map((t, i) =>
+    spec.keepHoles ? t : { ...t, idNum: slice[0]!.idNum + i, id: String(slice[0]!.idNum + i) },
+  );
   const idSpan = base.at(-1)!.idNum - base[0]!.idNum + 1;
   const timeSpan = base.at(-1)!.timeMs - base[0]!.timeMs + 60_000;
   const out: StreamTrade[] = [];
@@ -94,7 +99,12 @@ export function asRecording(symbol: string, trades: readonly StreamTrade[]): Rec
  * `minutesAgo` before now, replayed under each of `symbols`. Why: the collector's start-up backfill
  * reaches at most 24 h back from the wall clock, and the live views ask for the latest candles.
  */
-export function marketsNearNow(spec: StreamSpec, symbols: readonly string[], at: number, minutesAgo: number): { symbol: string; trades: StreamTrade[] }[] {
+export function marketsNearNow(
+  spec: StreamSpec,
+  symbols: readonly string[],
+  at: number,
+  minutesAgo: number,
+): { symbol: string; trades: StreamTrade[] }[] {
   const raw = buildStream(spec);
   const anchor = raw[Math.min(raw.length - 1, Math.floor(raw.length * at))]!.timeMs;
   const shift = Math.round((Date.now() - minutesAgo * 60_000 - anchor) / 60_000) * 60_000;

@@ -10,14 +10,16 @@
  *   and last trade id, `T` trade time (ms), `m` "is the buyer the market maker?": true means the
  *   buyer was resting, so the SELLER was the aggressor. Replies to requests carry `result` or `error`.
  * - Binance REST aggTrades (an array of the same objects without `e`/`s`, for the requested symbol):
- *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#compressedaggregate-trades-list
+ *
+ * https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#compressedaggregate-trades-list
  * - Bybit v5 `publicTrade.<symbol>` push: https://bybit-exchange.github.io/docs/v5/websocket/public/trade
  *   `data[]` of `T` (ms, a number), `s` symbol, `S` "Buy"/"Sell" (the taker's side), `v` size and
  *   `p` price (decimal strings), `i` trade id (a string). Replies to requests carry `op` or `success`.
  * - Bybit REST recent-trade: https://bybit-exchange.github.io/docs/v5/market/recent-trade
  *   `result.list[]` newest first, of `execId`, `symbol`, `price`, `size`, `side` ("Buy"/"Sell"),
  *   `time` (ms as a string); `retCode` 0 on success.
- * - OKX v5 `trades` / `trades-all` channels: https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-trades-channel
+ * - OKX v5 `trades` / `trades-all` channels:
+ * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-trades-channel
  *   `data[]` of `instId`, `tradeId` (string), `px`, `sz` (decimal strings), `side` "buy"/"sell"
  *   (the taker's side), `ts` (ms as a string); the text `pong` and `event` messages are not trades.
  * - OKX REST history-trades: https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history
@@ -51,7 +53,10 @@ export interface ExpectedTrade {
   lastTradeId?: string;
 }
 
-export type Reading = { kind: 'trades'; trades: ExpectedTrade[] } | { kind: 'control' } | { kind: 'not-trades'; why: string };
+export type Reading =
+  | { kind: 'trades'; trades: ExpectedTrade[] }
+  | { kind: 'control' }
+  | { kind: 'not-trades'; why: string };
 
 /** What a normaliser gave: the fields of a Trade (and Binance's first/last ids). */
 export interface ActualTrade {
@@ -100,13 +105,15 @@ export function decimalUnits(text: unknown, scale: number, field: string): { uni
 
 /** A JSON number that is a whole non-negative integer, as its decimal digits. */
 function integerId(v: unknown, field: string): string {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) return no(`${field} is not a non-negative integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER)
+    return no(`${field} is not a non-negative integer`);
   return BigInt(v).toString();
 }
 
 /** Milliseconds as a JSON number: in µs. */
 function msNumber(v: unknown, field: string): bigint {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) return no(`${field} is not a millisecond count`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER)
+    return no(`${field} is not a millisecond count`);
   return BigInt(v) * 1000n;
 }
 
@@ -141,7 +148,11 @@ function json(text: string): unknown {
   }
 }
 
-function market(markets: ReadonlyMap<string, OracleMarket>, symbol: unknown, field: string): { symbol: string; priceScale: number; quantityScale: number } {
+function market(
+  markets: ReadonlyMap<string, OracleMarket>,
+  symbol: unknown,
+  field: string,
+): { symbol: string; priceScale: number; quantityScale: number } {
   if (typeof symbol !== 'string') return no(`${field} is not a string`);
   const m = markets.get(symbol);
   if (!m) return no(`${field} ${symbol.slice(0, 40)} is not a configured market`);
@@ -158,7 +169,11 @@ function read(f: () => Reading): Reading {
 }
 
 /** One Binance aggTrade object (stream `data` or a REST row) of a known market. */
-function binanceAggTrade(d: Record<string, unknown>, mk: { symbol: string; priceScale: number; quantityScale: number }, where: string): ExpectedTrade {
+function binanceAggTrade(
+  d: Record<string, unknown>,
+  mk: { symbol: string; priceScale: number; quantityScale: number },
+  where: string,
+): ExpectedTrade {
   const id = integerId(d['a'], `${where}a`);
   const firstTradeId = integerId(d['f'], `${where}f`);
   const lastTradeId = integerId(d['l'], `${where}l`);
@@ -169,7 +184,18 @@ function binanceAggTrade(d: Record<string, unknown>, mk: { symbol: string; price
   if (typeof m !== 'boolean') return no(`${where}m is not a boolean`);
   // m: the buyer is the maker, so the seller took liquidity.
   const side = m ? 'sell' : 'buy';
-  return { symbol: mk.symbol, id, price: p.units, priceText: p.text, quantity: q.units, quantityText: q.text, side, exchangeTimeUs, firstTradeId, lastTradeId };
+  return {
+    symbol: mk.symbol,
+    id,
+    price: p.units,
+    priceText: p.text,
+    quantity: q.units,
+    quantityText: q.text,
+    side,
+    exchangeTimeUs,
+    firstTradeId,
+    lastTradeId,
+  };
 }
 
 /** A Binance aggTrade stream frame, raw or combined. */
@@ -188,7 +214,11 @@ export function readBinanceStreamFrame(text: string, markets: ReadonlyMap<string
 }
 
 /** A Binance REST aggTrades body for `symbol`, oldest first as listed. */
-export function readBinanceRestAggTrades(text: string, symbol: string, markets: ReadonlyMap<string, OracleMarket>): Reading {
+export function readBinanceRestAggTrades(
+  text: string,
+  symbol: string,
+  markets: ReadonlyMap<string, OracleMarket>,
+): Reading {
   return read(() => {
     const rows = array(json(text), 'the body');
     const mk = market(markets, symbol, 'the requested symbol');
@@ -217,7 +247,16 @@ export function readBybitFrame(text: string, markets: ReadonlyMap<string, Oracle
         const mk = market(markets, d['s'], `data[${i}].s`);
         const p = decimalUnits(d['p'], mk.priceScale, `data[${i}].p`);
         const v = decimalUnits(d['v'], mk.quantityScale, `data[${i}].v`);
-        return { symbol: mk.symbol, id: nonEmptyString(d['i'], `data[${i}].i`), price: p.units, priceText: p.text, quantity: v.units, quantityText: v.text, side: bybitSide(d['S'], `data[${i}].S`), exchangeTimeUs: msNumber(d['T'], `data[${i}].T`) };
+        return {
+          symbol: mk.symbol,
+          id: nonEmptyString(d['i'], `data[${i}].i`),
+          price: p.units,
+          priceText: p.text,
+          quantity: v.units,
+          quantityText: v.text,
+          side: bybitSide(d['S'], `data[${i}].S`),
+          exchangeTimeUs: msNumber(d['T'], `data[${i}].T`),
+        };
       }),
     };
   });
@@ -234,7 +273,16 @@ export function readBybitRecentTrades(text: string, markets: ReadonlyMap<string,
       const mk = market(markets, d['symbol'], `list[${i}].symbol`);
       const p = decimalUnits(d['price'], mk.priceScale, `list[${i}].price`);
       const s = decimalUnits(d['size'], mk.quantityScale, `list[${i}].size`);
-      return { symbol: mk.symbol, id: nonEmptyString(d['execId'], `list[${i}].execId`), price: p.units, priceText: p.text, quantity: s.units, quantityText: s.text, side: bybitSide(d['side'], `list[${i}].side`), exchangeTimeUs: msString(d['time'], `list[${i}].time`) };
+      return {
+        symbol: mk.symbol,
+        id: nonEmptyString(d['execId'], `list[${i}].execId`),
+        price: p.units,
+        priceText: p.text,
+        quantity: s.units,
+        quantityText: s.text,
+        side: bybitSide(d['side'], `list[${i}].side`),
+        exchangeTimeUs: msString(d['time'], `list[${i}].time`),
+      };
     });
     return { kind: 'trades', trades: trades.reverse() };
   });
@@ -248,7 +296,16 @@ function okxTrades(data: unknown[], markets: ReadonlyMap<string, OracleMarket>):
     const sz = decimalUnits(d['sz'], mk.quantityScale, `data[${i}].sz`);
     const side = d['side'];
     if (side !== 'buy' && side !== 'sell') return no(`data[${i}].side is not "buy" or "sell"`);
-    return { symbol: mk.symbol, id: nonEmptyString(d['tradeId'], `data[${i}].tradeId`), price: px.units, priceText: px.text, quantity: sz.units, quantityText: sz.text, side, exchangeTimeUs: msString(d['ts'], `data[${i}].ts`) };
+    return {
+      symbol: mk.symbol,
+      id: nonEmptyString(d['tradeId'], `data[${i}].tradeId`),
+      price: px.units,
+      priceText: px.text,
+      quantity: sz.units,
+      quantityText: sz.text,
+      side,
+      exchangeTimeUs: msString(d['ts'], `data[${i}].ts`),
+    };
   });
 }
 
@@ -277,23 +334,36 @@ export function readOkxHistoryTrades(text: string, markets: ReadonlyMap<string, 
  * Why the trades a normaliser accepted differ from the reading, or null when they are the same
  * trades, value for value, in the same order (exchange and receive time as given to it).
  */
-export function compareTrades(actual: readonly ActualTrade[], reading: Reading, exchange: string, receiveTimeMs: number): string | null {
-  if (reading.kind !== 'trades') return `accepted ${actual.length} trade(s) from a frame the documents read as ${reading.kind === 'control' ? 'a control message' : `no trades (${reading.why})`}`;
-  if (actual.length !== reading.trades.length) return `accepted ${actual.length} trade(s), the frame carries ${reading.trades.length}`;
+export function compareTrades(
+  actual: readonly ActualTrade[],
+  reading: Reading,
+  exchange: string,
+  receiveTimeMs: number,
+): string | null {
+  if (reading.kind !== 'trades')
+    return `accepted ${actual.length} trade(s) from a frame the documents read as ${reading.kind === 'control' ? 'a control message' : `no trades (${reading.why})`}`;
+  if (actual.length !== reading.trades.length)
+    return `accepted ${actual.length} trade(s), the frame carries ${reading.trades.length}`;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
     const e = reading.trades[i]!;
     const diffs: string[] = [];
     const same = (what: string, got: unknown, want: unknown) => {
-      if (got !== want) diffs.push(`${what} ${JSON.stringify(typeof got === 'bigint' ? String(got) : got)} instead of ${JSON.stringify(typeof want === 'bigint' ? String(want) : want)}`);
+      if (got !== want)
+        diffs.push(
+          `${what} ${JSON.stringify(typeof got === 'bigint' ? String(got) : got)} instead of ${JSON.stringify(typeof want === 'bigint' ? String(want) : want)}`,
+        );
     };
     same('exchange', a.exchange, exchange);
     same('symbol', a.symbol, e.symbol);
     same('id', a.id, e.id);
-    if (!Number.isSafeInteger(a.price) || BigInt(a.price) !== e.price) diffs.push(`price ${a.price} units instead of ${e.price} ("${e.priceText}")`);
-    if (!Number.isSafeInteger(a.quantity) || BigInt(a.quantity) !== e.quantity) diffs.push(`quantity ${a.quantity} units instead of ${e.quantity} ("${e.quantityText}")`);
+    if (!Number.isSafeInteger(a.price) || BigInt(a.price) !== e.price)
+      diffs.push(`price ${a.price} units instead of ${e.price} ("${e.priceText}")`);
+    if (!Number.isSafeInteger(a.quantity) || BigInt(a.quantity) !== e.quantity)
+      diffs.push(`quantity ${a.quantity} units instead of ${e.quantity} ("${e.quantityText}")`);
     same('side', a.side, e.side);
-    if (!Number.isSafeInteger(a.exchangeTimeUs) || BigInt(a.exchangeTimeUs) !== e.exchangeTimeUs) diffs.push(`exchangeTimeUs ${a.exchangeTimeUs} instead of ${e.exchangeTimeUs}`);
+    if (!Number.isSafeInteger(a.exchangeTimeUs) || BigInt(a.exchangeTimeUs) !== e.exchangeTimeUs)
+      diffs.push(`exchangeTimeUs ${a.exchangeTimeUs} instead of ${e.exchangeTimeUs}`);
     same('receiveTimeMs', a.receiveTimeMs, receiveTimeMs);
     if (e.firstTradeId !== undefined) same('firstTradeId', a.firstTradeId, e.firstTradeId);
     if (e.lastTradeId !== undefined) same('lastTradeId', a.lastTradeId, e.lastTradeId);

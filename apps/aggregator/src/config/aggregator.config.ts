@@ -67,18 +67,27 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
   if (explicit !== undefined) shardIndex = r.int('AGG_SHARD_INDEX', 0, 0, 1023);
   else if (shards > 1) {
     const o = ordinalOf(env['HOSTNAME']);
-    if (o === undefined) r.problem(`AGG_SHARD_INDEX is required when AGG_SHARDS > 1 (or a HOSTNAME ending in -<ordinal>, as in a StatefulSet), HOSTNAME is "${env['HOSTNAME'] ?? ''}"`);
+    if (o === undefined)
+      r.problem(
+        `AGG_SHARD_INDEX is required when AGG_SHARDS > 1 (or a HOSTNAME ending in -<ordinal>, as in a StatefulSet), HOSTNAME is "${env['HOSTNAME'] ?? ''}"`,
+      );
     else shardIndex = o;
   }
   if (shardIndex >= shards) r.problem(`the shard index ${shardIndex} must be below AGG_SHARDS (${shards})`);
   const database = r.string('CLICKHOUSE_DATABASE', 'orderflow');
-  if (!IDENTIFIER.test(database)) r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
+  if (!IDENTIFIER.test(database))
+    r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
   const cluster = r.optionalString('CLICKHOUSE_CLUSTER');
-  if (cluster !== undefined && !IDENTIFIER.test(cluster)) r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
+  if (cluster !== undefined && !IDENTIFIER.test(cluster))
+    r.problem(`CLICKHOUSE_CLUSTER must be an identifier (letters, digits, _), got "${cluster}"`);
   const migrationsUser = r.optionalString('CLICKHOUSE_MIGRATIONS_USER');
   const migrationsPassword = r.optionalString('CLICKHOUSE_MIGRATIONS_PASSWORD');
-  if (migrationsUser !== undefined && !IDENTIFIER.test(migrationsUser)) r.problem(`CLICKHOUSE_MIGRATIONS_USER must be a ClickHouse user name (letters, digits, _), got "${migrationsUser.slice(0, 64)}"`);
-  if (migrationsUser === undefined && migrationsPassword !== undefined) r.problem('CLICKHOUSE_MIGRATIONS_PASSWORD is set without CLICKHOUSE_MIGRATIONS_USER');
+  if (migrationsUser !== undefined && !IDENTIFIER.test(migrationsUser))
+    r.problem(
+      `CLICKHOUSE_MIGRATIONS_USER must be a ClickHouse user name (letters, digits, _), got "${migrationsUser.slice(0, 64)}"`,
+    );
+  if (migrationsUser === undefined && migrationsPassword !== undefined)
+    r.problem('CLICKHOUSE_MIGRATIONS_PASSWORD is set without CLICKHOUSE_MIGRATIONS_USER');
   const config: AggregatorConfig = {
     natsServers: readNatsServers(r),
     natsAuth: readNatsAuth(r),
@@ -88,7 +97,9 @@ export function loadAggregatorConfig(env: Env): AggregatorConfig {
       password: r.optionalString('CLICKHOUSE_PASSWORD') ?? '',
       database,
       ...(cluster === undefined ? {} : { cluster }),
-      ...(migrationsUser === undefined ? {} : { migrations: { username: migrationsUser, password: migrationsPassword ?? '' } }),
+      ...(migrationsUser === undefined
+        ? {}
+        : { migrations: { username: migrationsUser, password: migrationsPassword ?? '' } }),
     },
     shards,
     shardIndex,

@@ -19,7 +19,11 @@ describe('collector configuration', () => {
   it('names every bad variable at once', () => {
     let err: unknown;
     try {
-      loadCollectorConfig({ COLLECTOR_EXCHANGE: 'ftx', COLLECTOR_BACKFILL_MINUTES: '-1', COLLECTOR_INSTRUMENTS: 'BTCUSDT:abc' });
+      loadCollectorConfig({
+        COLLECTOR_EXCHANGE: 'ftx',
+        COLLECTOR_BACKFILL_MINUTES: '-1',
+        COLLECTOR_INSTRUMENTS: 'BTCUSDT:abc',
+      });
     } catch (e) {
       err = e;
     }
@@ -40,12 +44,18 @@ describe('collector configuration', () => {
     });
     expect(c.natsServers).toEqual(['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222', 'nats://10.0.0.3:4222']);
     expect(c.stream.replicas).toBe(3);
-    expect(() => loadCollectorConfig({ COLLECTOR_EXCHANGE: 'binance', COLLECTOR_SYMBOLS: 'BTCUSDT', NATS_URL: 'nats://a:1,http://b:2' })).toThrow(
-      'NATS_URL must be nats: or tls: URLs separated by commas, got "nats://a:1,http://b:2"',
-    );
+    expect(() =>
+      loadCollectorConfig({
+        COLLECTOR_EXCHANGE: 'binance',
+        COLLECTOR_SYMBOLS: 'BTCUSDT',
+        NATS_URL: 'nats://a:1,http://b:2',
+      }),
+    ).toThrow('NATS_URL must be nats: or tls: URLs separated by commas, got "nats://a:1,http://b:2"');
   });
 
   it('requires explicit endpoints for a simulated exchange', () => {
-    expect(() => loadCollectorConfig({ COLLECTOR_EXCHANGE: 'sim-binance', COLLECTOR_SYMBOLS: 'BTCUSDT' })).toThrow(/simulated exchange \(sim-binance\) needs COLLECTOR_WS_URL/);
+    expect(() => loadCollectorConfig({ COLLECTOR_EXCHANGE: 'sim-binance', COLLECTOR_SYMBOLS: 'BTCUSDT' })).toThrow(
+      /simulated exchange \(sim-binance\) needs COLLECTOR_WS_URL/,
+    );
   });
 });

@@ -5,8 +5,16 @@ import { type ExchangeInfo, EXCHANGES, exchangeInfo } from '@orderflow/contracts
 const ENDPOINTS: Record<ExchangeInfo['protocol'], { ws: string; rest: string; restWeightPerMinute: number }> = {
   'binance-spot': { ws: 'wss://stream.binance.com:9443', rest: 'https://api.binance.com', restWeightPerMinute: 6000 },
   'binance-usdm': { ws: 'wss://fstream.binance.com', rest: 'https://fapi.binance.com', restWeightPerMinute: 2400 },
-  'bybit-spot': { ws: 'wss://stream.bybit.com/v5/public/spot', rest: 'https://api.bybit.com', restWeightPerMinute: 600 },
-  'bybit-linear': { ws: 'wss://stream.bybit.com/v5/public/linear', rest: 'https://api.bybit.com', restWeightPerMinute: 600 },
+  'bybit-spot': {
+    ws: 'wss://stream.bybit.com/v5/public/spot',
+    rest: 'https://api.bybit.com',
+    restWeightPerMinute: 600,
+  },
+  'bybit-linear': {
+    ws: 'wss://stream.bybit.com/v5/public/linear',
+    rest: 'https://api.bybit.com',
+    restWeightPerMinute: 600,
+  },
   okx: { ws: 'wss://ws.okx.com:8443/ws/v5/business', rest: 'https://www.okx.com', restWeightPerMinute: 600 },
 };
 
@@ -27,11 +35,16 @@ export interface CollectorConfig {
   httpHost: string;
   httpPort: number;
   startupBackfillMinutes: number;
-  /** After a stop, trades missed up to this far back are fetched from REST; older ones are recorded as a gap (COLLECTOR_RESUME_MAX_HOURS). */
+  /**
+   * After a stop, trades missed up to this far back are fetched from REST; older ones are recorded as a gap
+   * (COLLECTOR_RESUME_MAX_HOURS).
+   */
   resumeMaxMs: number;
   plannedReconnectMs: number;
   idleTimeoutMs: number;
-  /** Limits of TRADES and COLLECTOR_EVENTS; `replicas` (TRADES_REPLICAS) is the copies of both in a JetStream cluster. */
+  /**
+   * Limits of TRADES and COLLECTOR_EVENTS; `replicas` (TRADES_REPLICAS) is the copies of both in a JetStream cluster.
+   */
   stream: { maxAgeMs: number; maxBytes: number; duplicateWindowMs: number; replicas: number };
   publisher: { maxBatchTrades: number; maxBatchDelayMs: number; maxInFlight: number; maxBufferedTrades: number };
 }
@@ -42,15 +55,27 @@ const DECIMAL = /^\d+(\.\d+)?$/;
 /** The collector's configuration; throws ConfigError naming every bad variable. */
 export function loadCollectorConfig(env: Env): CollectorConfig {
   const r = new EnvReader(env);
-  const id = r.oneOf('COLLECTOR_EXCHANGE', EXCHANGES.map((e) => e.id));
+  const id = r.oneOf(
+    'COLLECTOR_EXCHANGE',
+    EXCHANGES.map((e) => e.id),
+  );
   const exchange = exchangeInfo(id) ?? EXCHANGES[0]!;
   const defaults = exchange.simulated ? undefined : ENDPOINTS[exchange.protocol];
   const symbols = r.list('COLLECTOR_SYMBOLS', SYMBOL);
   const overrides = new Map<string, { tickSize: string; quantityStep: string }>();
   for (const item of r.optionalString('COLLECTOR_INSTRUMENTS')?.split(',') ?? []) {
     const [symbol, tickSize, quantityStep] = item.trim().split(':');
-    if (!symbol || !tickSize || !quantityStep || !SYMBOL.test(symbol) || !DECIMAL.test(tickSize) || !DECIMAL.test(quantityStep)) {
-      r.problem(`COLLECTOR_INSTRUMENTS entries must be SYMBOL:TICK_SIZE:QUANTITY_STEP (e.g. BTCUSDT:0.01:0.00001), got "${item.trim()}"`);
+    if (
+      !symbol ||
+      !tickSize ||
+      !quantityStep ||
+      !SYMBOL.test(symbol) ||
+      !DECIMAL.test(tickSize) ||
+      !DECIMAL.test(quantityStep)
+    ) {
+      r.problem(
+        `COLLECTOR_INSTRUMENTS entries must be SYMBOL:TICK_SIZE:QUANTITY_STEP (e.g. BTCUSDT:0.01:0.00001), got "${item.trim()}"`,
+      );
     } else overrides.set(symbol, { tickSize, quantityStep });
   }
   const tradesMaxAgeHours = r.int('TRADES_MAX_AGE_HOURS', 72, 1, 24 * 365);

@@ -7,7 +7,15 @@
 import { type GapEvent } from '@orderflow/contracts';
 import type { Instrument, Trade } from '@orderflow/footprint';
 import { NormalizeError } from '@orderflow/normalizers';
-import { type EventSink, type Feed, type FeedCounters, type FeedLogger, type FeedStatus, type TradeSink, newCounters } from './feed.types.js';
+import {
+  type EventSink,
+  type Feed,
+  type FeedCounters,
+  type FeedLogger,
+  type FeedStatus,
+  type TradeSink,
+  newCounters,
+} from './feed.types.js';
 import type { ResumeOptions } from './resume.js';
 import { RestClient } from './rest.client.js';
 import { WsConnection, type WsConnectionOptions } from './ws.connection.js';
@@ -120,8 +128,25 @@ export abstract class BaseFeed implements Feed {
   }
 
   /** `times`: exchange times (µs) of the trades on either side of the gap, when known. */
-  protected gapEvent(symbol: string, fromId: string, toId: string, missing: number, status: GapEvent['status'], reason: string, times?: { fromTimeUs?: number | null; toTimeUs?: number | null }): GapEvent {
-    const e: GapEvent = { exchange: this.o.exchange, symbol, fromId, toId, missing, detectedAtMs: Date.now(), status, reason };
+  protected gapEvent(
+    symbol: string,
+    fromId: string,
+    toId: string,
+    missing: number,
+    status: GapEvent['status'],
+    reason: string,
+    times?: { fromTimeUs?: number | null; toTimeUs?: number | null },
+  ): GapEvent {
+    const e: GapEvent = {
+      exchange: this.o.exchange,
+      symbol,
+      fromId,
+      toId,
+      missing,
+      detectedAtMs: Date.now(),
+      status,
+      reason,
+    };
     if (times?.fromTimeUs != null) e.fromTimeUs = times.fromTimeUs;
     if (times?.toTimeUs != null) e.toTimeUs = times.toTimeUs;
     return e;

@@ -14,7 +14,9 @@ function setUp() {
   const trades: Trade[] = [];
   const gaps: GapEvent[] = [];
   const dead: DeadLetter[] = [];
-  const instruments = new Map<string, Instrument>([['BTCUSDT', instrumentFromSteps('binance', 'BTCUSDT', '0.01', '0.00001')]]);
+  const instruments = new Map<string, Instrument>([
+    ['BTCUSDT', instrumentFromSteps('binance', 'BTCUSDT', '0.01', '0.00001')],
+  ]);
   const feed = new TestFeed({
     exchange: 'binance',
     market: 'spot',
@@ -44,7 +46,16 @@ describe('BinanceFeed frame handling', () => {
     feed.frame(frame(3, 16, 16)); // 14..15 missing underneath
     await feed.stop();
     expect(trades.map((t) => t.id)).toEqual(['1', '2', '3']);
-    expect(gaps).toMatchObject([{ symbol: 'BTCUSDT', fromId: '14', toId: '15', missing: 2, status: 'unfilled', reason: 'underlying trade ids: f != previous l + 1' }]);
+    expect(gaps).toMatchObject([
+      {
+        symbol: 'BTCUSDT',
+        fromId: '14',
+        toId: '15',
+        missing: 2,
+        status: 'unfilled',
+        reason: 'underlying trade ids: f != previous l + 1',
+      },
+    ]);
     // the missing trades happened between the two trades around them (both at T here)
     expect(gaps[0]).toMatchObject({ fromTimeUs: 1735689600099000, toTimeUs: 1735689600099000 });
   });

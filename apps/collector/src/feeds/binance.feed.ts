@@ -11,7 +11,12 @@
  * Aggregate ids `a` are contiguous per symbol (gaps are filled by SequencedFeed), and `f` =
  * previous `l` + 1: a break there cannot be backfilled, but it is recorded.
  */
-import { type BinanceAggTrade, type BinanceNormalizeOptions, normalizeBinanceAggTrade, normalizeBinanceRestAggTrades } from '@orderflow/normalizers';
+import {
+  type BinanceAggTrade,
+  type BinanceNormalizeOptions,
+  normalizeBinanceAggTrade,
+  normalizeBinanceRestAggTrades,
+} from '@orderflow/normalizers';
 import { type ConnectionSpec, SequencedFeed, type SequencedFeedOptions, type SymbolState } from './sequenced.feed.js';
 
 export interface BinanceFeedOptions extends SequencedFeedOptions {
@@ -37,7 +42,10 @@ export class BinanceFeed extends SequencedFeed<BinanceAggTrade> {
     const out: ConnectionSpec[] = [];
     for (let i = 0; i < symbols.length; i += per) {
       const streams = symbols.slice(i, i + per).map((s) => `${s.toLowerCase()}@aggTrade`);
-      out.push({ name: `${this.b.exchange} connection ${i / per + 1}`, url: `${this.b.wsUrl}/stream?streams=${streams.join('/')}` });
+      out.push({
+        name: `${this.b.exchange} connection ${i / per + 1}`,
+        url: `${this.b.wsUrl}/stream?streams=${streams.join('/')}`,
+      });
     }
     return out;
   }
@@ -58,7 +66,10 @@ export class BinanceFeed extends SequencedFeed<BinanceAggTrade> {
   }
 
   protected async firstIdSince(symbol: string, sinceMs: number): Promise<number | null> {
-    const body = await this.rest.getText(`${this.path}?symbol=${symbol}&startTime=${sinceMs}&endTime=${sinceMs + 3_600_000}&limit=1`, this.weight);
+    const body = await this.rest.getText(
+      `${this.path}?symbol=${symbol}&startTime=${sinceMs}&endTime=${sinceMs + 3_600_000}&limit=1`,
+      this.weight,
+    );
     const rows = normalizeBinanceRestAggTrades(body, symbol, this.normalize, Date.now());
     return rows.length > 0 ? Number(rows[0]!.id) : null;
   }
@@ -69,7 +80,17 @@ export class BinanceFeed extends SequencedFeed<BinanceAggTrade> {
     if (last !== undefined && f !== last + 1) {
       // Aggregate ids are contiguous but the underlying trade ids are not: nothing to backfill,
       // but the record says the stream was not what Binance documents.
-      this.o.events.gap(this.gapEvent(trade.symbol, String(last + 1), String(f - 1), f - last - 1, 'unfilled', 'underlying trade ids: f != previous l + 1', { fromTimeUs: state.lastTimeUs, toTimeUs: trade.exchangeTimeUs }));
+      this.o.events.gap(
+        this.gapEvent(
+          trade.symbol,
+          String(last + 1),
+          String(f - 1),
+          f - last - 1,
+          'unfilled',
+          'underlying trade ids: f != previous l + 1',
+          { fromTimeUs: state.lastTimeUs, toTimeUs: trade.exchangeTimeUs },
+        ),
+      );
     }
     state.extra.lastUnderlying = Number(trade.lastTradeId);
   }

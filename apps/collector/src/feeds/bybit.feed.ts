@@ -66,9 +66,24 @@ export class BybitFeed extends BaseFeed {
 
   async start(): Promise<void> {
     const nowUs = Date.now() * 1000;
-    const stored = await Promise.all([...this.b.instruments.keys()].map(async (symbol) => [symbol, this.b.resume ? await this.b.resume.source.lastStored(symbol) : null] as const));
+    const stored = await Promise.all(
+      [...this.b.instruments.keys()].map(
+        async (symbol) => [symbol, this.b.resume ? await this.b.resume.source.lastStored(symbol) : null] as const,
+      ),
+    );
     for (const [symbol, tail] of stored) {
-      const s: BybitSymbol = { instrument: this.b.instruments.get(symbol)!, seen: new Set(), order: [], lastTimeUs: null, lastId: null, lastTradeAtMs: null, recovering: false, queue: [], due: null, start: { from: 'live' } };
+      const s: BybitSymbol = {
+        instrument: this.b.instruments.get(symbol)!,
+        seen: new Set(),
+        order: [],
+        lastTimeUs: null,
+        lastId: null,
+        lastTradeAtMs: null,
+        recovering: false,
+        queue: [],
+        due: null,
+        start: { from: 'live' },
+      };
       if (tail) {
         for (const id of tail.idsAtLastTime) this.remember(s, id);
         this.remember(s, tail.lastId);
@@ -88,14 +103,21 @@ export class BybitFeed extends BaseFeed {
     for (let i = 0; i < symbols.length; i += per) {
       const reqId = String(i / per + 1);
       this.requestSymbols.set(reqId, symbols.slice(i, i + per));
-      requests.push(JSON.stringify({ op: 'subscribe', req_id: reqId, args: symbols.slice(i, i + per).map((s) => `publicTrade.${s}`) }));
+      requests.push(
+        JSON.stringify({
+          op: 'subscribe',
+          req_id: reqId,
+          args: symbols.slice(i, i + per).map((s) => `publicTrade.${s}`),
+        }),
+      );
     }
     const spec: ConnectionSpec = {
       name: `${this.b.exchange} connection`,
       url: this.b.wsUrl,
       appPing: { intervalMs: 20_000, payload: '{"op":"ping"}' },
       onOpen: (send) => {
-        if (this.opened++ > 0) for (const s of this.symbols.values()) s.due ??= { kind: 'reconnect', sinceUs: s.lastTimeUs };
+        if (this.opened++ > 0)
+          for (const s of this.symbols.values()) s.due ??= { kind: 'reconnect', sinceUs: s.lastTimeUs };
         for (const r of requests) send(r);
         // recover at each confirmation (trades then flow); without one, after a while all the same
         clearTimeout(this.ackTimer);
@@ -113,7 +135,15 @@ export class BybitFeed extends BaseFeed {
   }
 
   protected symbolStatuses(): FeedStatus['symbols'] {
-    return [...this.symbols.entries()].map(([symbol, s]) => ({ symbol, nextId: null, filling: s.recovering, queued: s.queue.length, lastTradeAtMs: s.lastTradeAtMs, start: s.start, catchUp: null }));
+    return [...this.symbols.entries()].map(([symbol, s]) => ({
+      symbol,
+      nextId: null,
+      filling: s.recovering,
+      queued: s.queue.length,
+      lastTradeAtMs: s.lastTradeAtMs,
+      start: s.start,
+      catchUp: null,
+    }));
   }
 
   protected onFrame(text: string, receivedAtMs: number): void {
@@ -128,7 +158,8 @@ export class BybitFeed extends BaseFeed {
     if (!Array.isArray(result)) {
       const p = result.payload as { success?: boolean; op?: string; req_id?: string };
       if (p && p.success === false) this.o.logger.warn(`${this.b.exchange}: ${text.slice(0, 300)}`);
-      else if (p && p.success === true && p.op === 'subscribe') this.recoverDue(this.requestSymbols.get(String(p.req_id)) ?? [...this.symbols.keys()]);
+      else if (p && p.success === true && p.op === 'subscribe')
+        this.recoverDue(this.requestSymbols.get(String(p.req_id)) ?? [...this.symbols.keys()]);
       return;
     }
     for (const t of result) {
@@ -161,7 +192,10 @@ export class BybitFeed extends BaseFeed {
 
   private async recent(symbol: string): Promise<Trade[]> {
     const limit = this.b.category === 'spot' ? 60 : 1000;
-    const body = await this.rest.getText(`/v5/market/recent-trade?category=${this.b.category}&symbol=${symbol}&limit=${limit}`, 1);
+    const body = await this.rest.getText(
+      `/v5/market/recent-trade?category=${this.b.category}&symbol=${symbol}&limit=${limit}`,
+      1,
+    );
     return normalizeBybitRecentTrades(body, this.normalize, Date.now());
   }
 
@@ -173,7 +207,8 @@ export class BybitFeed extends BaseFeed {
       s.due = null;
       // recover() records what REST could not give as a gap; anything else it throws is logged here
       const run = this.recover(symbol, s, due).catch((e: unknown) => {
-        if (!this.stopped) this.o.logger.error(`${this.o.exchange} ${symbol}: recovery failed: ${(e as Error).message}`);
+        if (!this.stopped)
+          this.o.logger.error(`${this.o.exchange} ${symbol}: recovery failed: ${(e as Error).message}`);
       });
       this.recoveries.add(run);
       void run.finally(() => this.recoveries.delete(run));
@@ -192,7 +227,10 @@ export class BybitFeed extends BaseFeed {
         const note = `stored trade ${s.lastId} (${iso(since)}) not resumed after: REST's newest trade is older (${iso(newest.exchangeTimeUs)}): another history, e.g. a restarted simulator`;
         this.o.logger.warn(`${this.b.exchange} ${symbol}: ${note}; starting as on a first run`);
         s.start = { from: this.b.startupBackfillMinutes > 0 ? 'backfill' : 'live', note };
-        since = this.b.startupBackfillMinutes > 0 ? (Date.now() - this.b.startupBackfillMinutes * 60_000) * 1000 : newest.exchangeTimeUs + 1;
+        since =
+          this.b.startupBackfillMinutes > 0
+            ? (Date.now() - this.b.startupBackfillMinutes * 60_000) * 1000
+            : newest.exchangeTimeUs + 1;
         due = { kind: 'backfill', sinceUs: since };
       }
       const { publish, holeBefore } = bybitRecovery(trades, since, (id) => s.seen.has(id));
@@ -203,7 +241,14 @@ export class BybitFeed extends BaseFeed {
             ? `resume after stored trade ${s.lastId}: trades between ${iso(since)} and ${iso(holeBefore.exchangeTimeUs)} are older than ${window} (count unknown: ids are not sequential; fromId/toId are the trades either side)`
             : `trades between ${iso(since)} and ${iso(holeBefore.exchangeTimeUs)} are older than ${window} (count unknown: ids are not sequential)`;
         const g = this.recordHole(symbol, s, holeBefore, reason);
-        if (due.kind === 'resume') s.start.unfilled = { fromId: g.fromId, toId: g.toId, fromTimeUs: g.fromTimeUs ?? since, toTimeUs: holeBefore.exchangeTimeUs, reason };
+        if (due.kind === 'resume')
+          s.start.unfilled = {
+            fromId: g.fromId,
+            toId: g.toId,
+            fromTimeUs: g.fromTimeUs ?? since,
+            toTimeUs: holeBefore.exchangeTimeUs,
+            reason,
+          };
       }
       const before = this.counters.trades;
       for (const t of publish) this.accept(s, t);
@@ -211,12 +256,20 @@ export class BybitFeed extends BaseFeed {
       this.counters.backfilledTrades += recovered;
       if (due.kind === 'resume') {
         s.start.recovered = recovered;
-        this.o.logger.log(`${this.b.exchange} ${symbol}: resumed after stored trade ${s.start.lastStoredId}: ${recovered} trades from REST${holeBefore ? ', the older ones recorded as an unfilled gap' : ''}`);
+        this.o.logger.log(
+          `${this.b.exchange} ${symbol}: resumed after stored trade ${s.start.lastStoredId}: ${recovered} trades from REST${holeBefore ? ', the older ones recorded as an unfilled gap' : ''}`,
+        );
       }
     } catch (e) {
       this.o.logger.error(`${this.b.exchange} ${symbol}: recovery from REST failed: ${(e as Error).message}`);
       const next = s.queue[0];
-      if (due.kind !== 'backfill' && due.sinceUs !== null && next) this.recordHole(symbol, s, next, `trades between ${iso(due.sinceUs)} and ${iso(next.exchangeTimeUs)} could not be recovered: REST failed (${(e as Error).message})`);
+      if (due.kind !== 'backfill' && due.sinceUs !== null && next)
+        this.recordHole(
+          symbol,
+          s,
+          next,
+          `trades between ${iso(due.sinceUs)} and ${iso(next.exchangeTimeUs)} could not be recovered: REST failed (${(e as Error).message})`,
+        );
     } finally {
       s.recovering = false;
       const queued = s.queue;
@@ -231,7 +284,10 @@ export class BybitFeed extends BaseFeed {
     this.counters.gapsDetected++;
     this.counters.gapsUnfilled++;
     this.o.logger.error(`${this.b.exchange} ${symbol}: ${reason}`);
-    const g = this.gapEvent(symbol, s.lastId ?? before.id, before.id, 0, 'unfilled', reason, { fromTimeUs: s.lastTimeUs, toTimeUs: before.exchangeTimeUs });
+    const g = this.gapEvent(symbol, s.lastId ?? before.id, before.id, 0, 'unfilled', reason, {
+      fromTimeUs: s.lastTimeUs,
+      toTimeUs: before.exchangeTimeUs,
+    });
     this.o.events.gap(g);
     return g;
   }

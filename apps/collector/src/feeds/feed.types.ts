@@ -55,7 +55,10 @@ export interface FeedStatus {
 }
 
 export interface StartStatus {
-  /** 'stored': resumed after the last trade in JetStream; 'backfill': the COLLECTOR_BACKFILL_MINUTES window; 'live': the first live trade. */
+  /**
+   * 'stored': resumed after the last trade in JetStream; 'backfill': the COLLECTOR_BACKFILL_MINUTES window; 'live': the
+   * first live trade.
+   */
   from: 'stored' | 'backfill' | 'live';
   /** The last stored trade resumed after ('stored'). */
   lastStoredId?: string;
@@ -75,5 +78,16 @@ export interface Feed {
 }
 
 export function newCounters(): FeedCounters {
-  return { frames: 0, trades: 0, malformed: {}, duplicates: 0, backfilledTrades: 0, gapsDetected: 0, gapsFilled: 0, gapsUnfilled: 0, reconnects: 0, restRequests: 0 };
+  return {
+    frames: 0,
+    trades: 0,
+    malformed: {},
+    duplicates: 0,
+    backfilledTrades: 0,
+    gapsDetected: 0,
+    gapsFilled: 0,
+    gapsUnfilled: 0,
+    reconnects: 0,
+    restRequests: 0,
+  };
 }

@@ -33,8 +33,18 @@ export class OkxFeed extends SequencedFeed<Trade> {
   }
 
   protected connectionSpecs(symbols: string[]): ConnectionSpec[] {
-    const subscribe = JSON.stringify({ op: 'subscribe', args: symbols.map((instId) => ({ channel: this.channel, instId })) });
-    return [{ name: `${this.o.exchange} connection`, url: this.o.wsUrl, onOpen: (send) => send(subscribe), appPing: { intervalMs: 20_000, payload: 'ping' } }];
+    const subscribe = JSON.stringify({
+      op: 'subscribe',
+      args: symbols.map((instId) => ({ channel: this.channel, instId })),
+    });
+    return [
+      {
+        name: `${this.o.exchange} connection`,
+        url: this.o.wsUrl,
+        onOpen: (send) => send(subscribe),
+        appPing: { intervalMs: 20_000, payload: 'ping' },
+      },
+    ];
   }
 
   protected parse(text: string, receivedAtMs: number): Trade[] | { control: true; payload: unknown } {
@@ -43,7 +53,10 @@ export class OkxFeed extends SequencedFeed<Trade> {
 
   /** Ids from `fromId` upward: ask for the page just below fromId + 100 and put it in ascending order. */
   protected async fetchFrom(symbol: string, fromId: number): Promise<Trade[]> {
-    const body = await this.rest.getText(`/api/v5/market/history-trades?instId=${symbol}&type=1&after=${fromId + PAGE}&limit=${PAGE}`, 1);
+    const body = await this.rest.getText(
+      `/api/v5/market/history-trades?instId=${symbol}&type=1&after=${fromId + PAGE}&limit=${PAGE}`,
+      1,
+    );
     const trades = normalizeOkxHistoryTrades(body, this.normalize, Date.now());
     return trades.filter((t) => Number(t.id) >= fromId).sort((a, b) => Number(a.id) - Number(b.id));
   }
@@ -59,7 +72,11 @@ export class OkxFeed extends SequencedFeed<Trade> {
    * the oldest of the newest page at or after sinceMs.
    */
   protected async firstIdSince(symbol: string, sinceMs: number): Promise<number | null> {
-    const before = normalizeOkxHistoryTrades(await this.rest.getText(`/api/v5/market/history-trades?instId=${symbol}&type=2&after=${sinceMs}&limit=1`, 1), this.normalize, Date.now());
+    const before = normalizeOkxHistoryTrades(
+      await this.rest.getText(`/api/v5/market/history-trades?instId=${symbol}&type=2&after=${sinceMs}&limit=1`, 1),
+      this.normalize,
+      Date.now(),
+    );
     if (before.length > 0) return Number(before[0]!.id) + 1;
     const body = await this.rest.getText(`/api/v5/market/trades?instId=${symbol}&limit=${PAGE}`, 1);
     const trades = normalizeOkxHistoryTrades(body, this.normalize, Date.now());

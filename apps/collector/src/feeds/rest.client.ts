@@ -57,20 +57,27 @@ export class RestClient {
         lastError = new RestError(`GET ${url} answered ${res.status}: ${body.slice(0, 200)}`, res.status);
         if (res.status === 429 || res.status === 418 || res.status >= 500) {
           const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff.next();
-          this.o.logger.warn(`${(lastError as Error).message}; retrying in ${delay} ms (attempt ${attempt}/${this.attempts})`);
+          this.o.logger.warn(
+            `${(lastError as Error).message}; retrying in ${delay} ms (attempt ${attempt}/${this.attempts})`,
+          );
           await sleep(delay);
           continue;
         }
         throw lastError;
       } catch (e) {
-        if (e instanceof RestError && e.status !== null && e.status < 500 && e.status !== 429 && e.status !== 418) throw e;
+        if (e instanceof RestError && e.status !== null && e.status < 500 && e.status !== 429 && e.status !== 418)
+          throw e;
         lastError = e;
         const delay = backoff.next();
-        this.o.logger.warn(`GET ${url} failed: ${(e as Error).message}; retrying in ${delay} ms (attempt ${attempt}/${this.attempts})`);
+        this.o.logger.warn(
+          `GET ${url} failed: ${(e as Error).message}; retrying in ${delay} ms (attempt ${attempt}/${this.attempts})`,
+        );
         await sleep(delay);
       }
     }
-    throw new RestError(`GET ${path} failed after ${this.attempts} attempts: ${(lastError as Error)?.message}`, null, { cause: lastError });
+    throw new RestError(`GET ${path} failed after ${this.attempts} attempts: ${(lastError as Error)?.message}`, null, {
+      cause: lastError,
+    });
   }
 }
 

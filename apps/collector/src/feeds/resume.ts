@@ -24,7 +24,10 @@ export interface ResumeSource {
 
 export interface ResumeOptions {
   source: ResumeSource;
-  /** Trades older than this (exchange time, before now) are not fetched: their hole is recorded (COLLECTOR_RESUME_MAX_HOURS). */
+  /**
+   * Trades older than this (exchange time, before now) are not fetched: their hole is recorded
+   * (COLLECTOR_RESUME_MAX_HOURS).
+   */
   maxCatchUpMs: number;
 }
 
@@ -40,14 +43,20 @@ export type ResumePlan =
   | { kind: 'resume'; fromId: number; lastTimeUs: number }
   | { kind: 'bounded'; fromId: number; lastTimeUs: number; sinceMs: number };
 
-export function planResume(o: { stored: StoredTail | null; nowMs: number; backfillMinutes: number; maxCatchUpMs: number }): ResumePlan {
+export function planResume(o: {
+  stored: StoredTail | null;
+  nowMs: number;
+  backfillMinutes: number;
+  maxCatchUpMs: number;
+}): ResumePlan {
   if (o.stored === null) return { kind: 'fresh' };
   const last = Number(o.stored.lastId);
   if (!Number.isSafeInteger(last) || last < 0) return { kind: 'fresh' };
   // the bound never cuts into the start-up backfill window
   const boundMs = Math.max(o.maxCatchUpMs, o.backfillMinutes * 60_000);
   const sinceMs = o.nowMs - boundMs;
-  if (o.stored.lastTimeUs < sinceMs * 1000) return { kind: 'bounded', fromId: last + 1, lastTimeUs: o.stored.lastTimeUs, sinceMs };
+  if (o.stored.lastTimeUs < sinceMs * 1000)
+    return { kind: 'bounded', fromId: last + 1, lastTimeUs: o.stored.lastTimeUs, sinceMs };
   return { kind: 'resume', fromId: last + 1, lastTimeUs: o.stored.lastTimeUs };
 }
 
@@ -75,7 +84,9 @@ export interface ResumeProbes {
   boundedFrom: number | null;
   /** REST's newest trade, or null when it has none. */
   newest: IdTime | null;
-  /** The first trade REST serves at or after the probe start (max of fromId and boundedFrom), or null when not asked. */
+  /**
+   * The first trade REST serves at or after the probe start (max of fromId and boundedFrom), or null when not asked.
+   */
   firstServed: IdTime | null;
 }
 
@@ -89,24 +100,39 @@ export function decideResume(p: ResumeProbes): ResumeDecision {
   const lastId = plan.fromId - 1;
   if (newest === null) return { kind: 'foreign', reason: `REST has no trades although id ${lastId} is stored` };
   if (newest.id < lastId || newest.timeUs < plan.lastTimeUs) {
-    return { kind: 'foreign', reason: `REST's newest trade (id ${newest.id}, ${isoUs(newest.timeUs)}) is older than the last stored one (id ${lastId}, ${isoUs(plan.lastTimeUs)})` };
+    return {
+      kind: 'foreign',
+      reason: `REST's newest trade (id ${newest.id}, ${isoUs(newest.timeUs)}) is older than the last stored one (id ${lastId}, ${isoUs(plan.lastTimeUs)})`,
+    };
   }
   const from = probeFrom(plan, p.boundedFrom);
   if (newest.id < from) return { kind: 'resume', startAt: from, unfilled: null, catchUp: false };
   const first = p.firstServed ?? newest;
   if (first.timeUs < plan.lastTimeUs) {
-    return { kind: 'foreign', reason: `REST's trade ${first.id} (${isoUs(first.timeUs)}) is older than the last stored trade ${lastId} (${isoUs(plan.lastTimeUs)})` };
+    return {
+      kind: 'foreign',
+      reason: `REST's trade ${first.id} (${isoUs(first.timeUs)}) is older than the last stored trade ${lastId} (${isoUs(plan.lastTimeUs)})`,
+    };
   }
-  if (first.id <= plan.fromId) return { kind: 'resume', startAt: plan.fromId, unfilled: null, catchUp: newest.id >= plan.fromId };
+  if (first.id <= plan.fromId)
+    return { kind: 'resume', startAt: plan.fromId, unfilled: null, catchUp: newest.id >= plan.fromId };
   const reasons: string[] = [];
   if (plan.kind === 'bounded' && p.boundedFrom !== null && p.boundedFrom > plan.fromId) {
-    reasons.push(`more than ${hours(p.maxCatchUpMs)} behind: older trades are not fetched (COLLECTOR_RESUME_MAX_HOURS)`);
+    reasons.push(
+      `more than ${hours(p.maxCatchUpMs)} behind: older trades are not fetched (COLLECTOR_RESUME_MAX_HOURS)`,
+    );
   }
   if (first.id > from) reasons.push(`${p.exchange}'s REST history does not reach back before id ${first.id}`);
   return {
     kind: 'resume',
     startAt: first.id,
-    unfilled: { fromId: plan.fromId, toId: first.id - 1, fromTimeUs: plan.lastTimeUs, toTimeUs: first.timeUs, reason: `resume after id ${lastId}: ${reasons.join('; ')}` },
+    unfilled: {
+      fromId: plan.fromId,
+      toId: first.id - 1,
+      fromTimeUs: plan.lastTimeUs,
+      toTimeUs: first.timeUs,
+      reason: `resume after id ${lastId}: ${reasons.join('; ')}`,
+    },
     catchUp: newest.id >= first.id,
   };
 }
@@ -118,10 +144,18 @@ export function decideResume(p: ResumeProbes): ResumeDecision {
  * order, and `holeBefore`: the window's oldest trade when the window does not reach back to the
  * last trade kept (trades between the two were missed; how many is unknown).
  */
-export function bybitRecovery<T extends { id: string; exchangeTimeUs: number }>(recent: readonly T[], sinceUs: number | null, seen: (id: string) => boolean): { publish: T[]; holeBefore: T | null } {
+export function bybitRecovery<T extends { id: string; exchangeTimeUs: number }>(
+  recent: readonly T[],
+  sinceUs: number | null,
+  seen: (id: string) => boolean,
+): { publish: T[]; holeBefore: T | null } {
   const oldest = recent[0];
   // The window reaches back when it starts before the last trade kept or holds a kept trade of its time.
-  const reaches = sinceUs === null || oldest === undefined || oldest.exchangeTimeUs < sinceUs || recent.some((t) => t.exchangeTimeUs === sinceUs && seen(t.id));
+  const reaches =
+    sinceUs === null ||
+    oldest === undefined ||
+    oldest.exchangeTimeUs < sinceUs ||
+    recent.some((t) => t.exchangeTimeUs === sinceUs && seen(t.id));
   const publish: T[] = [];
   for (const t of recent) {
     if (sinceUs !== null && t.exchangeTimeUs < sinceUs) continue;
@@ -217,7 +251,10 @@ export class CatchUpProgress {
       rate = span > 0 ? ((this.done - first.done) * 1000) / span : 0;
     }
     const remaining = this.finishedAtMs === null ? Math.max(0, this.toId - this.nextId + 1) : 0;
-    const behindUs = this.finishedAtMs === null && this.toTimeUs !== null && this.lastTimeUs !== null ? Math.max(0, this.toTimeUs - this.lastTimeUs) : null;
+    const behindUs =
+      this.finishedAtMs === null && this.toTimeUs !== null && this.lastTimeUs !== null
+        ? Math.max(0, this.toTimeUs - this.lastTimeUs)
+        : null;
     return {
       reason: this.reason,
       active: this.finishedAtMs === null,
@@ -239,7 +276,8 @@ export class CatchUpProgress {
 /** One log line for a catch-up under way or just finished. */
 export function describeCatchUp(exchange: string, symbol: string, s: CatchUpStatus): string {
   const what = s.reason === 'resume' ? 'resume catch-up' : 'gap backfill';
-  if (!s.active) return `${exchange} ${symbol}: ${what} ${s.fromId}..${s.toId} done: ${s.done} trades from REST in ${s.elapsedSeconds} s (${s.ratePerSecond} trades/s)`;
+  if (!s.active)
+    return `${exchange} ${symbol}: ${what} ${s.fromId}..${s.toId} done: ${s.done} trades from REST in ${s.elapsedSeconds} s (${s.ratePerSecond} trades/s)`;
   const total = s.done + s.remaining;
   const pct = total > 0 ? Math.floor((s.done * 100) / total) : 100;
   const behind = s.behindSeconds === null ? '' : `, ${formatDuration(s.behindSeconds)} of exchange time behind`;

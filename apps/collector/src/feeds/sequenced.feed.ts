@@ -14,7 +14,15 @@ import { IdSequencer } from '@orderflow/resilience';
 import type { Instrument, Trade } from '@orderflow/footprint';
 import { BaseFeed, type BaseFeedOptions, type ConnectionSpec } from './base.feed.js';
 import type { FeedStatus, StartStatus } from './feed.types.js';
-import { CatchUpProgress, type CatchUpReason, decideResume, describeCatchUp, type IdTime, planResume, probeFrom } from './resume.js';
+import {
+  CatchUpProgress,
+  type CatchUpReason,
+  decideResume,
+  describeCatchUp,
+  type IdTime,
+  planResume,
+  probeFrom,
+} from './resume.js';
 import { sleep } from './rest.client.js';
 
 export type { ConnectionSpec } from './base.feed.js';
@@ -59,7 +67,9 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
   protected abstract connectionSpecs(symbols: string[]): ConnectionSpec[];
   /** One frame: trades in exchange order, or a control frame; throws NormalizeError when malformed. */
   protected abstract parse(text: string, receivedAtMs: number): T[] | { control: true; payload: unknown };
-  /** Trades of `symbol` from REST, ascending by id, starting at `fromId` (or the first id after it that REST serves). */
+  /**
+   * Trades of `symbol` from REST, ascending by id, starting at `fromId` (or the first id after it that REST serves).
+   */
   protected abstract fetchFrom(symbol: string, fromId: number): Promise<T[]>;
   /** The first trade id at or after `sinceMs` (start-up backfill, catch-up bound), or null. */
   protected abstract firstIdSince(symbol: string, sinceMs: number): Promise<number | null>;
@@ -112,8 +122,16 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
       const boundedFrom = plan.kind === 'bounded' ? await this.firstIdSince(symbol, plan.sinceMs) : null;
       const newest = await this.newestTrade(symbol);
       const from = probeFrom(plan, boundedFrom);
-      const firstServed = newest !== null && Number(newest.id) >= from ? await this.firstServed(symbol, from, newest) : null;
-      const d = decideResume({ exchange: this.o.exchange, plan, maxCatchUpMs, boundedFrom, newest: newest && idTime(newest), firstServed });
+      const firstServed =
+        newest !== null && Number(newest.id) >= from ? await this.firstServed(symbol, from, newest) : null;
+      const d = decideResume({
+        exchange: this.o.exchange,
+        plan,
+        maxCatchUpMs,
+        boundedFrom,
+        newest: newest && idTime(newest),
+        firstServed,
+      });
       if (d.kind === 'resume') {
         state.sequencer = new IdSequencer<Seq<T>>(d.startAt);
         state.lastTimeUs = plan.lastTimeUs;
@@ -121,11 +139,19 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
         state.start = { from: 'stored', lastStoredId: String(plan.fromId - 1), lastStoredTimeUs: plan.lastTimeUs };
         if (d.unfilled) {
           const u = d.unfilled;
-          state.start.unfilled = { fromId: String(u.fromId), toId: String(u.toId), fromTimeUs: u.fromTimeUs, toTimeUs: u.toTimeUs, reason: u.reason };
+          state.start.unfilled = {
+            fromId: String(u.fromId),
+            toId: String(u.toId),
+            fromTimeUs: u.fromTimeUs,
+            toTimeUs: u.toTimeUs,
+            reason: u.reason,
+          };
           this.counters.gapsDetected++;
           this.counters.gapsUnfilled++;
           this.o.logger.error(`${this.o.exchange} ${symbol}: ids ${u.fromId}..${u.toId} cannot be filled: ${u.reason}`);
-          this.o.events.gap(this.gapEvent(symbol, String(u.fromId), String(u.toId), u.toId - u.fromId + 1, 'unfilled', u.reason, u));
+          this.o.events.gap(
+            this.gapEvent(symbol, String(u.fromId), String(u.toId), u.toId - u.fromId + 1, 'unfilled', u.reason, u),
+          );
           state.lastTimeUs = u.toTimeUs;
         }
         this.o.logger.log(
@@ -138,7 +164,8 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
       this.o.logger.warn(`${this.o.exchange} ${symbol}: ${note}; starting as on a first run`);
     }
     let startAt: number | null = null;
-    if (this.o.startupBackfillMinutes > 0) startAt = await this.firstIdSince(symbol, nowMs - this.o.startupBackfillMinutes * 60_000);
+    if (this.o.startupBackfillMinutes > 0)
+      startAt = await this.firstIdSince(symbol, nowMs - this.o.startupBackfillMinutes * 60_000);
     state.sequencer = new IdSequencer<Seq<T>>(startAt);
     state.start = { from: startAt === null ? 'live' : 'backfill', ...(note ? { note } : {}) };
     return { state, newest: null };
@@ -216,13 +243,28 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
     this.checkBackpressure();
   }
 
-  private startBackfill(symbol: string, state: SymbolState<T>, gap: { from: number; to: number }, afterTimeUs: number): void {
+  private startBackfill(
+    symbol: string,
+    state: SymbolState<T>,
+    gap: { from: number; to: number },
+    afterTimeUs: number,
+  ): void {
     this.counters.gapsDetected++;
     const reason = state.nextGapReason;
     state.nextGapReason = 'gap';
-    const why = reason === 'resume' ? `missed while the collector was stopped (after stored trade ${state.start.lastStoredId})` : 'id gap in the live stream';
-    this.o.logger.warn(`${this.o.exchange} ${symbol}: gap of ${gap.to - gap.from + 1} ids (${gap.from}..${gap.to}), ${why}: backfilling from REST`);
-    this.o.events.gap(this.gapEvent(symbol, String(gap.from), String(gap.to), gap.to - gap.from + 1, 'detected', why, { fromTimeUs: state.lastTimeUs, toTimeUs: afterTimeUs }));
+    const why =
+      reason === 'resume'
+        ? `missed while the collector was stopped (after stored trade ${state.start.lastStoredId})`
+        : 'id gap in the live stream';
+    this.o.logger.warn(
+      `${this.o.exchange} ${symbol}: gap of ${gap.to - gap.from + 1} ids (${gap.from}..${gap.to}), ${why}: backfilling from REST`,
+    );
+    this.o.events.gap(
+      this.gapEvent(symbol, String(gap.from), String(gap.to), gap.to - gap.from + 1, 'detected', why, {
+        fromTimeUs: state.lastTimeUs,
+        toTimeUs: afterTimeUs,
+      }),
+    );
     if (state.catchUp?.active) state.catchUp.extend(gap.to, afterTimeUs);
     else state.catchUp = new CatchUpProgress(reason, gap.from, gap.to, afterTimeUs, state.lastTimeUs, Date.now());
     if (state.backfilling) return; // the running loop continues with the sequencer's open gap
@@ -232,7 +274,8 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
       if (p?.active) {
         p.finish(Date.now());
         // short fills stay quiet; a resume or a fill the progress log showed gets its summary
-        if (p.reason === 'resume' || p.loggedAtMs > 0) this.o.logger.log(describeCatchUp(this.o.exchange, symbol, p.status(Date.now())));
+        if (p.reason === 'resume' || p.loggedAtMs > 0)
+          this.o.logger.log(describeCatchUp(this.o.exchange, symbol, p.status(Date.now())));
       }
     });
     // what escapes the loop's own handling (publishing after close while stopping) is logged, not left unhandled
@@ -270,12 +313,30 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
         failures = 0;
         if (r.filled || (state.sequencer.openGap?.from ?? Infinity) > gap.to) {
           this.counters.gapsFilled++;
-          this.o.events.gap(this.gapEvent(symbol, String(reported.from), String(reported.to), reported.to - reported.from + 1, 'filled', 'backfilled from REST'));
+          this.o.events.gap(
+            this.gapEvent(
+              symbol,
+              String(reported.from),
+              String(reported.to),
+              reported.to - reported.from + 1,
+              'filled',
+              'backfilled from REST',
+            ),
+          );
           this.o.logger.log(`${this.o.exchange} ${symbol}: gap ${reported.from}..${reported.to} filled from REST`);
         }
         if (r.gap) {
           this.counters.gapsDetected++;
-          this.o.events.gap(this.gapEvent(symbol, String(r.gap.from), String(r.gap.to), r.gap.to - r.gap.from + 1, 'detected', 'id gap in the live stream'));
+          this.o.events.gap(
+            this.gapEvent(
+              symbol,
+              String(r.gap.from),
+              String(r.gap.to),
+              r.gap.to - r.gap.from + 1,
+              'detected',
+              'id gap in the live stream',
+            ),
+          );
           state.catchUp?.extend(r.gap.to, null);
         }
       } catch (e) {
@@ -283,9 +344,21 @@ export abstract class SequencedFeed<T extends Trade> extends BaseFeed {
         const g = state.sequencer.giveUp();
         this.counters.gapsUnfilled++;
         if (g.skipped) {
-          this.o.logger.error(`${this.o.exchange} ${symbol}: gap ${g.skipped.from}..${g.skipped.to} could not be filled: ${(e as Error).message}`);
+          this.o.logger.error(
+            `${this.o.exchange} ${symbol}: gap ${g.skipped.from}..${g.skipped.to} could not be filled: ${(e as Error).message}`,
+          );
           const times = { fromTimeUs: state.lastTimeUs, toTimeUs: g.publish[0]?.trade.exchangeTimeUs ?? null };
-          this.o.events.gap(this.gapEvent(symbol, String(g.skipped.from), String(g.skipped.to), g.skipped.to - g.skipped.from + 1, 'unfilled', (e as Error).message, times));
+          this.o.events.gap(
+            this.gapEvent(
+              symbol,
+              String(g.skipped.from),
+              String(g.skipped.to),
+              g.skipped.to - g.skipped.from + 1,
+              'unfilled',
+              (e as Error).message,
+              times,
+            ),
+          );
         }
         this.publish(state, g.publish);
         state.catchUp?.advance(0, state.sequencer.nextId, state.lastTimeUs, Date.now());

@@ -32,11 +32,17 @@ function history(first: number, last: number): BinanceAggTrade[] {
   return Array.from({ length: last - first + 1 }, (_, i) => trade(first + i));
 }
 
-function setUp<F extends BinanceFeed | OkxFeed>(make: (o: ConstructorParameters<typeof BinanceFeed>[0]) => F, stored: StoredTail | null, maxCatchUpMs = 72 * 3_600_000) {
+function setUp<F extends BinanceFeed | OkxFeed>(
+  make: (o: ConstructorParameters<typeof BinanceFeed>[0]) => F,
+  stored: StoredTail | null,
+  maxCatchUpMs = 72 * 3_600_000,
+) {
   const trades: Trade[] = [];
   const gaps: GapEvent[] = [];
   const lines: string[] = [];
-  const instruments = new Map<string, Instrument>([['BTCUSDT', instrumentFromSteps('binance', 'BTCUSDT', '0.01', '0.00001')]]);
+  const instruments = new Map<string, Instrument>([
+    ['BTCUSDT', instrumentFromSteps('binance', 'BTCUSDT', '0.01', '0.00001')],
+  ]);
   const feed = make({
     exchange: 'binance',
     market: 'spot',
@@ -72,7 +78,10 @@ class BinanceOnHistory extends BinanceFeed {
   }
 }
 
-/** An OKX feed on the same history: pages are the 100 ids below `after` (an empty page when REST's history starts above them). */
+/**
+ * An OKX feed on the same history: pages are the 100 ids below `after` (an empty page when REST's history starts above
+ * them).
+ */
 class OkxOnHistory extends OkxFeed {
   rest_: BinanceAggTrade[] = [];
   protected override async fetchFrom(_symbol: string, fromId: number): Promise<Trade[]> {
@@ -83,10 +92,15 @@ class OkxOnHistory extends OkxFeed {
   }
 }
 
-const tail = (id: number): StoredTail => ({ lastId: String(id), lastTimeUs: trade(id).exchangeTimeUs, idsAtLastTime: [String(id)] });
+const tail = (id: number): StoredTail => ({
+  lastId: String(id),
+  lastTimeUs: trade(id).exchangeTimeUs,
+  idsAtLastTime: [String(id)],
+});
 
 async function caughtUp(feed: BinanceFeed | OkxFeed): Promise<void> {
-  for (let i = 0; i < 200 && feed.status().symbols[0]!.catchUp?.active !== false; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && feed.status().symbols[0]!.catchUp?.active !== false; i++)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('SequencedFeed: resume after the last stored trade', () => {
@@ -101,10 +115,21 @@ describe('SequencedFeed: resume after the last stored trade', () => {
       ['detected', '1001', '4999', 3999],
       ['filled', '1001', '4999', 3999],
     ]);
-    expect(gaps[0]).toMatchObject({ fromTimeUs: trade(1000).exchangeTimeUs, toTimeUs: trade(5000).exchangeTimeUs, reason: 'missed while the collector was stopped (after stored trade 1000)' });
+    expect(gaps[0]).toMatchObject({
+      fromTimeUs: trade(1000).exchangeTimeUs,
+      toTimeUs: trade(5000).exchangeTimeUs,
+      reason: 'missed while the collector was stopped (after stored trade 1000)',
+    });
     const s = feed.status().symbols[0]!;
     expect(s.start).toEqual({ from: 'stored', lastStoredId: '1000', lastStoredTimeUs: trade(1000).exchangeTimeUs });
-    expect(s.catchUp).toMatchObject({ reason: 'resume', active: false, fromId: '1001', toId: '4999', done: 3999, remaining: 0 });
+    expect(s.catchUp).toMatchObject({
+      reason: 'resume',
+      active: false,
+      fromId: '1001',
+      toId: '4999',
+      done: 3999,
+      remaining: 0,
+    });
   });
 
   it('nothing missed: no gap, the next live id is the one after the stored trade', async () => {
@@ -164,7 +189,12 @@ describe('SequencedFeed: resume after the last stored trade', () => {
     const first = Number(trades[0]!.id);
     expect(first).toBeGreaterThanOrEqual(6400 + Math.floor((t0 * 1000 - NOW_US) / 1e6) - 1);
     expect(first).toBeLessThanOrEqual(6400 + Math.ceil((t1 * 1000 - NOW_US) / 1e6) + 1);
-    expect(gaps[0]).toMatchObject({ status: 'unfilled', fromId: '1001', toId: String(first - 1), reason: 'resume after id 1000: more than 1 h behind: older trades are not fetched (COLLECTOR_RESUME_MAX_HOURS)' });
+    expect(gaps[0]).toMatchObject({
+      status: 'unfilled',
+      fromId: '1001',
+      toId: String(first - 1),
+      reason: 'resume after id 1000: more than 1 h behind: older trades are not fetched (COLLECTOR_RESUME_MAX_HOURS)',
+    });
     expect(trades.map((t) => Number(t.id))).toEqual(history(first, 10_000).map((t) => Number(t.id)));
   });
 
@@ -175,7 +205,10 @@ describe('SequencedFeed: resume after the last stored trade', () => {
     await feed.stop();
     expect(trades).toEqual([]);
     expect(gaps).toEqual([]);
-    expect(feed.status().symbols[0]!.start).toMatchObject({ from: 'live', note: expect.stringMatching(/stored trade 9000 not resumed after: REST's newest trade \(id 500/) });
+    expect(feed.status().symbols[0]!.start).toMatchObject({
+      from: 'live',
+      note: expect.stringMatching(/stored trade 9000 not resumed after: REST's newest trade \(id 500/),
+    });
     expect(lines.some((l) => l.includes('starting as on a first run'))).toBe(true);
   });
 });

@@ -131,7 +131,9 @@ export class WsConnection {
       if (replacing && !delivered) {
         if (this.replacement === ws) this.replacement = null;
         if (this.stopped) return;
-        this.o.logger.warn(`${this.o.name}: replacement connection closed before delivering (${code}); keeping the old one`);
+        this.o.logger.warn(
+          `${this.o.name}: replacement connection closed before delivering (${code}); keeping the old one`,
+        );
         this.schedulePlanned();
         return;
       }

@@ -29,7 +29,12 @@ async function importFiles(...files: string[]) {
     exchange: 'binance',
     instrument: btc,
     files,
-    sink: { add: (_i, t) => trades.push(t), saturated: false, onceDrained: async () => undefined, flush: async () => undefined },
+    sink: {
+      add: (_i, t) => trades.push(t),
+      saturated: false,
+      onceDrained: async () => undefined,
+      flush: async () => undefined,
+    },
     events: {
       gap: (g) => {
         gaps.push(g);
@@ -67,7 +72,11 @@ describe('importBinanceArchives: id holes', () => {
       reason: IMPORT_GAP_REASON,
     });
     expect(gaps).toEqual([gap(105, 105), gap(110, 112), gap(118, 118)].map((g) => expect.objectContaining(g)));
-    expect(result.holes.map((h) => [h.fromId, h.toId, h.missing])).toEqual([[105, 105, 1], [110, 112, 3], [118, 118, 1]]);
+    expect(result.holes.map((h) => [h.fromId, h.toId, h.missing])).toEqual([
+      [105, 105, 1],
+      [110, 112, 3],
+      [118, 118, 1],
+    ]);
   });
 
   it('two files with a day between them: the hole spans the files; files without holes publish nothing', async () => {
@@ -77,7 +86,9 @@ describe('importBinanceArchives: id holes', () => {
     expect((await importFiles(a, b)).gaps).toEqual([]);
     // given out of order: the hole is still 5..9, between the last trade of b and the first of c
     const { gaps } = await importFiles(c, b, a);
-    expect(gaps.map((g) => [g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([['5', '9', 5, T0 + 3, T0 + 86_400_000_000]]);
+    expect(gaps.map((g) => [g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([
+      ['5', '9', 5, T0 + 3, T0 + 86_400_000_000],
+    ]);
   });
 
   it('USDT-M futures archives (header, 7 columns, ms): consecutive ids give no gap, a missing one gives one', async () => {
@@ -90,14 +101,21 @@ describe('importBinanceArchives: id holes', () => {
         exchange: 'binance-futures',
         instrument: fut,
         files: [path],
-        sink: { add: () => undefined, saturated: false, onceDrained: async () => undefined, flush: async () => undefined },
+        sink: {
+          add: () => undefined,
+          saturated: false,
+          onceDrained: async () => undefined,
+          flush: async () => undefined,
+        },
         events: { gap: (g) => gaps.push(g), deadLetter: () => undefined, flush: async () => undefined },
       });
       return gaps;
     };
     expect(await run(file('fut.csv', [header, ...[7, 8, 9, 10].map(frow)]))).toEqual([]);
     const gaps = await run(file('fut-hole.csv', [header, ...[7, 8, 10].map(frow)]));
-    expect(gaps.map((g) => [g.exchange, g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([['binance-futures', '9', '9', 1, (1_704_067_200_000 + 8) * 1000, (1_704_067_200_000 + 10) * 1000]]);
+    expect(gaps.map((g) => [g.exchange, g.fromId, g.toId, g.missing, g.fromTimeUs, g.toTimeUs])).toEqual([
+      ['binance-futures', '9', '9', 1, (1_704_067_200_000 + 8) * 1000, (1_704_067_200_000 + 10) * 1000],
+    ]);
   });
 
   it('many holes: every one published, never more than 1,000 waiting for their acknowledgements', async () => {

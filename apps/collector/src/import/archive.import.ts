@@ -81,7 +81,11 @@ export async function importBinanceArchives(o: ArchiveImportOptions): Promise<Ar
         o.sink.add(o.instrument, trade);
         trades++;
       } catch (e) {
-        const bad = { file: path, line: lineNo, reason: e instanceof NormalizeError ? `${e.code}: ${e.reason}` : String(e) };
+        const bad = {
+          file: path,
+          line: lineNo,
+          reason: e instanceof NormalizeError ? `${e.code}: ${e.reason}` : String(e),
+        };
         badLines.push(bad);
         o.onBadLine?.(bad);
       }
@@ -92,7 +96,15 @@ export async function importBinanceArchives(o: ArchiveImportOptions): Promise<Ar
         const fraction = archive.totalBytes > 0 ? Math.min(1, archive.bytesRead() / archive.totalBytes) : 1;
         const rate = trades / Math.max(0.001, (now - started) / 1000);
         const fileElapsed = (now - fileStart) / 1000;
-        o.onProgress({ file, fileIndex: fi, files: o.files.length, fraction, trades, tradesPerSecond: rate, etaSeconds: fraction > 0.01 ? (fileElapsed / fraction) * (1 - fraction) : null });
+        o.onProgress({
+          file,
+          fileIndex: fi,
+          files: o.files.length,
+          fraction,
+          trades,
+          tradesPerSecond: rate,
+          etaSeconds: fraction > 0.01 ? (fileElapsed / fraction) * (1 - fraction) : null,
+        });
       }
     }
   }

@@ -63,7 +63,13 @@ export class IdCoverage {
       // exchange times order the trades; should a file disagree, the range still covers both
       const fromTimeUs = Math.min(before.lastTimeUs, after.firstTimeUs);
       const toTimeUs = Math.max(before.lastTimeUs, after.firstTimeUs);
-      out.push({ fromId: before.lastId + 1, toId: after.firstId - 1, missing: after.firstId - before.lastId - 1, fromTimeUs, toTimeUs });
+      out.push({
+        fromId: before.lastId + 1,
+        toId: after.firstId - 1,
+        missing: after.firstId - before.lastId - 1,
+        fromTimeUs,
+        toTimeUs,
+      });
     }
     return out;
   }

@@ -18,16 +18,42 @@ describe('collector metrics: catch-ups', () => {
       connections: 1,
       counters: newCounters(),
       symbols: [
-        { symbol: 'BTCUSDT', nextId: '41001', filling: true, queued: 12, lastTradeAtMs: now, catchUp: running.status(now) },
-        { symbol: 'ETHUSDT', nextId: '10', filling: false, queued: 0, lastTradeAtMs: now, catchUp: finished.status(now) },
+        {
+          symbol: 'BTCUSDT',
+          nextId: '41001',
+          filling: true,
+          queued: 12,
+          lastTradeAtMs: now,
+          catchUp: running.status(now),
+        },
+        {
+          symbol: 'ETHUSDT',
+          nextId: '10',
+          filling: false,
+          queued: 0,
+          lastTradeAtMs: now,
+          catchUp: finished.status(now),
+        },
       ],
     };
-    const runtime = { config: { exchange: { id: 'binance' } }, feed: { status: () => status }, publisher: null } as unknown as CollectorRuntime;
+    const runtime = {
+      config: { exchange: { id: 'binance' } },
+      feed: { status: () => status },
+      publisher: null,
+    } as unknown as CollectorRuntime;
     const text = await collectorMetrics(runtime).metrics();
     const line = (name: string) => text.split('\n').filter((l) => l.startsWith(name));
-    expect(line('collector_catchup_remaining_ids')).toEqual(['collector_catchup_remaining_ids{symbol="BTCUSDT",reason="resume",exchange="binance"} 60000']);
-    expect(line('collector_catchup_trades_per_second')).toEqual(['collector_catchup_trades_per_second{symbol="BTCUSDT",exchange="binance"} 4000']);
-    expect(line('collector_catchup_eta_seconds')).toEqual(['collector_catchup_eta_seconds{symbol="BTCUSDT",exchange="binance"} 15']);
-    expect(line('collector_catchup_behind_seconds')).toEqual(['collector_catchup_behind_seconds{symbol="BTCUSDT",exchange="binance"} 600']);
+    expect(line('collector_catchup_remaining_ids')).toEqual([
+      'collector_catchup_remaining_ids{symbol="BTCUSDT",reason="resume",exchange="binance"} 60000',
+    ]);
+    expect(line('collector_catchup_trades_per_second')).toEqual([
+      'collector_catchup_trades_per_second{symbol="BTCUSDT",exchange="binance"} 4000',
+    ]);
+    expect(line('collector_catchup_eta_seconds')).toEqual([
+      'collector_catchup_eta_seconds{symbol="BTCUSDT",exchange="binance"} 15',
+    ]);
+    expect(line('collector_catchup_behind_seconds')).toEqual([
+      'collector_catchup_behind_seconds{symbol="BTCUSDT",exchange="binance"} 600',
+    ]);
   });
 });

@@ -175,7 +175,12 @@ function pocOf(sums: Map<number, [number, number]>, step: number): number | null
   for (const [p, [b, s]] of sums) {
     const v = b + s;
     const i = (p - low) / step;
-    if (v > bestVol || (v === bestVol && (Math.abs(2 * i - mid2) < Math.abs(2 * ((best - low) / step) - mid2) || (Math.abs(2 * i - mid2) === Math.abs(2 * ((best - low) / step) - mid2) && p > best)))) {
+    if (
+      v > bestVol ||
+      (v === bestVol &&
+        (Math.abs(2 * i - mid2) < Math.abs(2 * ((best - low) / step) - mid2) ||
+          (Math.abs(2 * i - mid2) === Math.abs(2 * ((best - low) / step) - mid2) && p > best)))
+    ) {
       best = p;
       bestVol = v;
     }
@@ -215,7 +220,14 @@ export interface ZoneLine {
 }
 
 /** Stacked imbalance zones, each extended right until a later candle trades through the whole zone. */
-export function stackedZones(candles: readonly StoreCandle[], step: number, mode: GroupingMode, ratio: string, from: number, to: number): ZoneLine[] {
+export function stackedZones(
+  candles: readonly StoreCandle[],
+  step: number,
+  mode: GroupingMode,
+  ratio: string,
+  from: number,
+  to: number,
+): ZoneLine[] {
   const out: ZoneLine[] = [];
   const n = candles.length;
   for (let i = Math.max(0, from); i <= Math.min(to, n - 1); i++) {
@@ -249,8 +261,14 @@ export function cvdSeries(candles: readonly StoreCandle[]): CvdPoint[] {
 }
 
 /** TPO profiles of the candles' sessions (needs candles of 30 minutes or less). */
-export function tpoOf(candles: readonly StoreCandle[], timeframe: Timeframe, step: number, mode: GroupingMode): TpoProfile[] | string {
-  if (TIMEFRAME_MS[timeframe] > TIMEFRAME_MS['30m']) return `TPO letters are 30-minute periods: choose a timeframe of 30m or less (now ${timeframe})`;
+export function tpoOf(
+  candles: readonly StoreCandle[],
+  timeframe: Timeframe,
+  step: number,
+  mode: GroupingMode,
+): TpoProfile[] | string {
+  if (TIMEFRAME_MS[timeframe] > TIMEFRAME_MS['30m'])
+    return `TPO letters are 30-minute periods: choose a timeframe of 30m or less (now ${timeframe})`;
   return tpoProfiles(
     candles.map((c) => candleLike(c, step, mode, timeframe)),
     { step, mode },

@@ -33,7 +33,13 @@ describe('cell text', () => {
 });
 
 describe('cell shading', () => {
-  const scale = shadeScale([[[1, 100, 0, 1, 0], [2, 0, 50, 0, 1], [3, 10, 10, 1, 1]]]);
+  const scale = shadeScale([
+    [
+      [1, 100, 0, 1, 0],
+      [2, 0, 50, 0, 1],
+      [3, 10, 10, 1, 1],
+    ],
+  ]);
   it('scales to the largest |delta| and volume', () => {
     expect(scale).toEqual({ maxAbsDelta: 100, maxVolume: 100 });
   });
@@ -44,6 +50,8 @@ describe('cell shading', () => {
     expect(buy.startsWith('rgba(38,166,154')).toBe(true);
     expect(sell.startsWith('rgba(239,83,80')).toBe(true);
     expect(a(buy)).toBeGreaterThan(a(sell));
-    expect(a(cellColor([3, 10, 10, 1, 1], 'volume', scale))).toBeLessThan(a(cellColor([1, 100, 0, 1, 0], 'volume', scale)));
+    expect(a(cellColor([3, 10, 10, 1, 1], 'volume', scale))).toBeLessThan(
+      a(cellColor([1, 100, 0, 1, 0], 'volume', scale)),
+    );
   });
 });

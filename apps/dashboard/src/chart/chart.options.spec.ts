@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { StoreCandle } from '../store/footprint.store.js';
-import { type ChartModel, ClosedLayer, buildChartOption, drawnRange, fitPriceRange, timeLabel } from './chart.options.js';
+import {
+  type ChartModel,
+  ClosedLayer,
+  buildChartOption,
+  drawnRange,
+  fitPriceRange,
+  timeLabel,
+} from './chart.options.js';
 import { BitmapCache } from './footprint.painter.js';
 import { quantize, zoomRange } from './footprint.chart.js';
 
@@ -29,10 +36,28 @@ function model(n: number, from: number, to: number): ChartModel {
   const candles = Array.from({ length: n }, (_, i) => candle(i, 100 + i, 110 + i, i % 2 ? 5 : -5));
   return {
     candles,
-    view: { exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 1, mode: 'nearest', step: 1, scales: { priceScale: 2, quantityScale: 5, tick: 1 } },
+    view: {
+      exchange: 'binance',
+      symbol: 'BTCUSDT',
+      timeframe: '1m',
+      ticks: 1,
+      mode: 'nearest',
+      step: 1,
+      scales: { priceScale: 2, quantityScale: 5, tick: 1 },
+    },
     window: { from, to },
     yRange: fitPriceRange(candles, from, to, 1),
-    paint: { mode: 'bidAsk', shadeBy: 'delta', ratio: '3', bigUnits: 0, quantityScale: 5, step: 1, grouping: 'nearest', scale: { maxAbsDelta: 1, maxVolume: 1 }, dpr: 1 },
+    paint: {
+      mode: 'bidAsk',
+      shadeBy: 'delta',
+      ratio: '3',
+      bigUnits: 0,
+      quantityScale: 5,
+      step: 1,
+      grouping: 'nearest',
+      scale: { maxAbsDelta: 1, maxVolume: 1 },
+      dpr: 1,
+    },
     paintKey: 'k',
     drawnKey: 'd',
     profile: null,
@@ -56,7 +81,10 @@ describe('chart options', () => {
     expect(byId.get('delta')!.data).toHaveLength(84);
     expect(byId.get('dpoc')!.data).toHaveLength(84);
     expect((o.yAxis as { min?: number; max?: number }[])[0]).toMatchObject({ min: m.yRange.min, max: m.yRange.max });
-    expect((o.dataZoom as { startValue: number; endValue: number }[])[0]).toMatchObject({ startValue: 199.5, endValue: 279.5 });
+    expect((o.dataZoom as { startValue: number; endValue: number }[])[0]).toMatchObject({
+      startValue: 199.5,
+      endValue: 279.5,
+    });
   });
 
   it('fits prices to the candles in view with half a level and a margin, zooms around the middle', () => {

@@ -6,7 +6,14 @@ import type { StoreCandle, StoreView } from '../store/footprint.store.js';
 import type { CvdPoint, DevelopingPoint, NakedPocLine, ProfileResult, ZoneLine } from './analysis.js';
 import { type BitmapCache, type PaintGeometry, type PaintSettings, paintCandleAt } from './footprint.painter.js';
 
-export type ChartOption = ComposeOption<CustomSeriesOption | LineSeriesOption | BarSeriesOption | GridComponentOption | DataZoomComponentOption | TooltipComponentOption>;
+export type ChartOption = ComposeOption<
+  | CustomSeriesOption
+  | LineSeriesOption
+  | BarSeriesOption
+  | GridComponentOption
+  | DataZoomComponentOption
+  | TooltipComponentOption
+>;
 
 export type ProfileMode = 'visible' | 'session' | 'fixed';
 
@@ -46,7 +53,10 @@ const EXTRA = 2;
 
 /** Candle indices drawn: the window and a couple more on each side (nothing else is drawn). */
 export function drawnRange(m: ChartModel): [number, number] {
-  return [Math.max(0, Math.floor(m.window.from) - EXTRA), Math.min(m.candles.length - 1, Math.ceil(m.window.to) + EXTRA)];
+  return [
+    Math.max(0, Math.floor(m.window.from) - EXTRA),
+    Math.min(m.candles.length - 1, Math.ceil(m.window.to) + EXTRA),
+  ];
 }
 
 export function pow10(n: number): number {
@@ -66,9 +76,17 @@ export type CoordSys = { x: number; y: number; width: number; height: number };
 
 export const renderCounts = { footprint: 0, composites: 0 };
 
-
-/** Where candle i goes (clipped to the grid vertically); null when it is out of view. `xc`: the candle's centre, `colW`: one candle's width (pixels). */
-export function candleBox(m: ChartModel, cs: CoordSys, i: number, xc: number, colW: number): { geometry: PaintGeometry; left: number; top: number; w: number; h: number } | null {
+/**
+ * Where candle i goes (clipped to the grid vertically); null when it is out of view. `xc`: the candle's centre, `colW`:
+ * one candle's width (pixels).
+ */
+export function candleBox(
+  m: ChartModel,
+  cs: CoordSys,
+  i: number,
+  xc: number,
+  colW: number,
+): { geometry: PaintGeometry; left: number; top: number; w: number; h: number } | null {
   const c = m.candles[i];
   if (!c) return null;
   const step = m.view.step;
@@ -85,10 +103,23 @@ export function candleBox(m: ChartModel, cs: CoordSys, i: number, xc: number, co
 }
 
 /** Candle i's bitmap (cached) and where it goes; null when it is out of view. */
-export function placeCandle(m: ChartModel, cache: BitmapCache, cs: CoordSys, i: number, xc: number, colW: number): { canvas: HTMLCanvasElement; left: number; top: number; w: number; h: number } | null {
+export function placeCandle(
+  m: ChartModel,
+  cache: BitmapCache,
+  cs: CoordSys,
+  i: number,
+  xc: number,
+  colW: number,
+): { canvas: HTMLCanvasElement; left: number; top: number; w: number; h: number } | null {
   const b = candleBox(m, cs, i, xc, colW);
   if (!b) return null;
-  return { canvas: cache.get(m.candles[i]!, b.geometry, m.paint, m.paintKey), left: b.left, top: b.top, w: b.w, h: b.h };
+  return {
+    canvas: cache.get(m.candles[i]!, b.geometry, m.paint, m.paintKey),
+    left: b.left,
+    top: b.top,
+    w: b.w,
+    h: b.h,
+  };
 }
 
 /** Candles narrower than this (pixels) are painted straight into the closed layer, not cached one by one. */
@@ -139,7 +170,11 @@ export class ClosedLayer {
         this.canvas = canvas;
         this.key = key;
       }
-      return { type: 'image', silent: true, style: { image: this.canvas, x: cs.x, y: cs.y, width: cs.width, height: cs.height } };
+      return {
+        type: 'image',
+        silent: true,
+        style: { image: this.canvas, x: cs.x, y: cs.y, width: cs.width, height: cs.height },
+      };
     };
   }
 }
@@ -168,28 +203,54 @@ export function profileRenderer(m: ChartModel): CustomSeriesRenderItem {
     const ctx = canvas.getContext('2d')!;
     ctx.setTransform(dpr, 0, 0, dpr, 0, -cs.y * dpr);
     ctx.fillStyle = 'rgba(120,144,255,0.10)';
-    for (const z of r.metrics.hvnZones) if (inView(z.low) || inView(z.high)) ctx.fillRect(0, yOf(z.high + step / 2), width, (z.high - z.low + step) * pxPerUnit);
+    for (const z of r.metrics.hvnZones)
+      if (inView(z.low) || inView(z.high))
+        ctx.fillRect(0, yOf(z.high + step / 2), width, (z.high - z.low + step) * pxPerUnit);
     ctx.fillStyle = 'rgba(255,255,255,0.04)';
-    for (const z of r.metrics.lvnZones) if (inView(z.low) || inView(z.high)) ctx.fillRect(0, yOf(z.high + step / 2), width, (z.high - z.low + step) * pxPerUnit);
+    for (const z of r.metrics.lvnZones)
+      if (inView(z.low) || inView(z.high))
+        ctx.fillRect(0, yOf(z.high + step / 2), width, (z.high - z.low + step) * pxPerUnit);
     for (const l of r.profile.levels) {
       if (l.volume === 0 || !inView(l.price)) continue;
       const y = yOf(l.price + step / 2);
       const len = (l.volume / max) * width;
       const sellLen = (l.sellVolume / max) * width;
       const isPoc = l.price === r.metrics.poc;
-      const inVa = r.metrics.valueAreaLow !== null && l.price >= r.metrics.valueAreaLow && l.price <= r.metrics.valueAreaHigh!;
+      const inVa =
+        r.metrics.valueAreaLow !== null && l.price >= r.metrics.valueAreaLow && l.price <= r.metrics.valueAreaHigh!;
       const a = inVa ? 0.75 : 0.4;
       ctx.fillStyle = isPoc ? '#ffd54f' : `rgba(239,83,80,${a})`;
       ctx.fillRect(width - len, y, sellLen, h);
       ctx.fillStyle = isPoc ? '#ffca28' : `rgba(38,166,154,${a})`;
       ctx.fillRect(width - len + sellLen, y, len - sellLen, h);
     }
-    children.push({ type: 'image', silent: true, style: { image: canvas, x: right - width, y: cs.y, width, height: cs.height } });
+    children.push({
+      type: 'image',
+      silent: true,
+      style: { image: canvas, x: right - width, y: cs.y, width, height: cs.height },
+    });
     const line = (price: number | null, color: string, dash: number[] | null, label: string) => {
       if (price === null || !inView(price)) return;
       const y = yOf(price);
-      children.push({ type: 'line', silent: true, shape: { x1: cs.x, y1: y, x2: right, y2: y }, style: { stroke: color, lineWidth: 1, lineDash: dash ?? undefined } });
-      children.push({ type: 'text', silent: true, style: { x: right - 2, y: y - 2, text: label, fill: color, font: '10px sans-serif', align: 'right', verticalAlign: 'bottom' } });
+      children.push({
+        type: 'line',
+        silent: true,
+        shape: { x1: cs.x, y1: y, x2: right, y2: y },
+        style: { stroke: color, lineWidth: 1, lineDash: dash ?? undefined },
+      });
+      children.push({
+        type: 'text',
+        silent: true,
+        style: {
+          x: right - 2,
+          y: y - 2,
+          text: label,
+          fill: color,
+          font: '10px sans-serif',
+          align: 'right',
+          verticalAlign: 'bottom',
+        },
+      });
     };
     const tag = m.profileMode === 'visible' ? 'VR' : m.profileMode === 'session' ? 'S' : 'FR';
     line(r.metrics.poc, '#ffd54f', null, `${tag} POC`);
@@ -209,7 +270,12 @@ export function nakedPocRenderer(m: ChartModel): CustomSeriesRenderItem {
     const [x, y] = api.coord([i, poc]) as [number, number];
     if (y < cs.y || y > cs.y + cs.height) return null as unknown as CustomSeriesRenderItemReturn;
     void m;
-    return { type: 'line', silent: true, shape: { x1: Math.max(cs.x, x), y1: y, x2: cs.x + cs.width, y2: y }, style: { stroke: 'rgba(255,213,79,0.7)', lineWidth: 1, lineDash: [2, 3] } };
+    return {
+      type: 'line',
+      silent: true,
+      shape: { x1: Math.max(cs.x, x), y1: y, x2: cs.x + cs.width, y2: y },
+      style: { stroke: 'rgba(255,213,79,0.7)', lineWidth: 1, lineDash: [2, 3] },
+    };
   };
 }
 
@@ -232,7 +298,11 @@ export function zoneRenderer(m: ChartModel): CustomSeriesRenderItem {
       type: 'rect',
       silent: true,
       shape: { x: left, y: y1, width: right - left, height: y2 - y1 },
-      style: { fill: buy ? 'rgba(0,230,160,0.10)' : 'rgba(255,77,94,0.10)', stroke: buy ? 'rgba(0,230,160,0.5)' : 'rgba(255,77,94,0.5)', lineWidth: 1 },
+      style: {
+        fill: buy ? 'rgba(0,230,160,0.10)' : 'rgba(255,77,94,0.10)',
+        stroke: buy ? 'rgba(0,230,160,0.5)' : 'rgba(255,77,94,0.5)',
+        lineWidth: 1,
+      },
     };
   };
 }
@@ -250,9 +320,22 @@ export function buildChartOption(m: ChartModel, cache: BitmapCache, layer: Close
   const q = pow10(qs);
   const idx: number[] = [];
   for (let i = a; i <= b; i++) idx.push(i);
-  const xBase = { type: 'value' as const, zlevel: 1, min: -0.5, max: Math.max(0.5, n - 0.5), splitLine: { show: false }, axisLine: { lineStyle: { color: '#3a4150' } }, axisTick: { show: false } };
+  const xBase = {
+    type: 'value' as const,
+    zlevel: 1,
+    min: -0.5,
+    max: Math.max(0.5, n - 0.5),
+    splitLine: { show: false },
+    axisLine: { lineStyle: { color: '#3a4150' } },
+    axisTick: { show: false },
+  };
   const priceLabel = (v: number) => (v / pow10(ps)).toFixed(ps);
-  const grid = (g: { top: number; height: number }) => ({ left: `${LEFT}px`, right: `${RIGHT}px`, top: `${g.top}%`, height: `${g.height}%` });
+  const grid = (g: { top: number; height: number }) => ({
+    left: `${LEFT}px`,
+    right: `${RIGHT}px`,
+    top: `${g.top}%`,
+    height: `${g.height}%`,
+  });
   const vwapLine = (name: string, k: number, opacity: number): LineSeriesOption => ({
     id: name,
     type: 'line',
@@ -265,7 +348,10 @@ export function buildChartOption(m: ChartModel, cache: BitmapCache, layer: Close
     lineStyle: { width: k === 0 ? 1.5 : 1, color: '#ba68c8', opacity, type: k === 0 ? 'solid' : 'dashed' },
     data: m.vwap.filter((p) => p.index >= a && p.index <= b).map((p) => [p.index, p.vwap + k * p.sd]),
   });
-  const band = [1, 2, 3].flatMap((k) => [vwapLine(`vwap+${k}`, k, 0.55 - k * 0.1), vwapLine(`vwap-${k}`, -k, 0.55 - k * 0.1)]);
+  const band = [1, 2, 3].flatMap((k) => [
+    vwapLine(`vwap+${k}`, k, 0.55 - k * 0.1),
+    vwapLine(`vwap-${k}`, -k, 0.55 - k * 0.1),
+  ]);
   return {
     animation: false,
     backgroundColor: '#131722',
@@ -289,22 +375,122 @@ export function buildChartOption(m: ChartModel, cache: BitmapCache, layer: Close
         axisLabel: { color: '#8a93a6', formatter: priceLabel },
         axisPointer: { label: { formatter: (p: { value: unknown }) => priceLabel(Number(p.value)) } },
       },
-      { type: 'value', gridIndex: 1, zlevel: 1, position: 'right', axisLine: { onZero: false }, scale: true, splitNumber: 2, splitLine: { show: false }, axisLabel: { color: '#8a93a6', fontSize: 9 }, name: 'Δ', nameTextStyle: { color: '#8a93a6' } },
-      { type: 'value', gridIndex: 2, zlevel: 1, position: 'right', axisLine: { onZero: false }, scale: true, splitNumber: 2, splitLine: { show: false }, axisLabel: { color: '#8a93a6', fontSize: 9 }, name: 'CVD', nameTextStyle: { color: '#8a93a6' } },
+      {
+        type: 'value',
+        gridIndex: 1,
+        zlevel: 1,
+        position: 'right',
+        axisLine: { onZero: false },
+        scale: true,
+        splitNumber: 2,
+        splitLine: { show: false },
+        axisLabel: { color: '#8a93a6', fontSize: 9 },
+        name: 'Δ',
+        nameTextStyle: { color: '#8a93a6' },
+      },
+      {
+        type: 'value',
+        gridIndex: 2,
+        zlevel: 1,
+        position: 'right',
+        axisLine: { onZero: false },
+        scale: true,
+        splitNumber: 2,
+        splitLine: { show: false },
+        axisLabel: { color: '#8a93a6', fontSize: 9 },
+        name: 'CVD',
+        nameTextStyle: { color: '#8a93a6' },
+      },
     ],
     axisPointer: { link: [{ xAxisIndex: 'all' }], lineStyle: { color: '#5d6577', type: 'dashed' } },
-    tooltip: { trigger: 'axis', showContent: false, axisPointer: { type: 'cross', label: { backgroundColor: '#2a3142', formatter: (p: { value: unknown; axisDimension: string }) => (p.axisDimension === 'x' ? timeLabel(m, Number(p.value)) : String(p.value)) } } },
+    tooltip: {
+      trigger: 'axis',
+      showContent: false,
+      axisPointer: {
+        type: 'cross',
+        label: {
+          backgroundColor: '#2a3142',
+          formatter: (p: { value: unknown; axisDimension: string }) =>
+            p.axisDimension === 'x' ? timeLabel(m, Number(p.value)) : String(p.value),
+        },
+      },
+    },
     dataZoom: [
-      { type: 'inside', id: 'zx', xAxisIndex: [0, 1, 2], filterMode: 'none', startValue: m.window.from - 0.5, endValue: m.window.to + 0.5, zoomOnMouseWheel: true, moveOnMouseMove: true },
-      { type: 'slider', id: 'sx', zlevel: 1, showDataShadow: false, xAxisIndex: [0, 1, 2], filterMode: 'none', bottom: 4, height: 16, borderColor: '#2a3142', textStyle: { color: '#8a93a6' }, labelFormatter: (v: number) => timeLabel(m, v), startValue: m.window.from - 0.5, endValue: m.window.to + 0.5 },
+      {
+        type: 'inside',
+        id: 'zx',
+        xAxisIndex: [0, 1, 2],
+        filterMode: 'none',
+        startValue: m.window.from - 0.5,
+        endValue: m.window.to + 0.5,
+        zoomOnMouseWheel: true,
+        moveOnMouseMove: true,
+      },
+      {
+        type: 'slider',
+        id: 'sx',
+        zlevel: 1,
+        showDataShadow: false,
+        xAxisIndex: [0, 1, 2],
+        filterMode: 'none',
+        bottom: 4,
+        height: 16,
+        borderColor: '#2a3142',
+        textStyle: { color: '#8a93a6' },
+        labelFormatter: (v: number) => timeLabel(m, v),
+        startValue: m.window.from - 0.5,
+        endValue: m.window.to + 0.5,
+      },
     ],
     series: [
-      { id: 'zones', type: 'custom', zlevel: 1, xAxisIndex: 0, yAxisIndex: 0, silent: true, clip: true, renderItem: zoneRenderer(m), data: m.zones.filter((z) => z.until >= a && z.index <= b).map((z) => [z.index, z.until, z.zone.low, z.zone.high, z.zone.side === 'buy' ? 1 : 0]) },
+      {
+        id: 'zones',
+        type: 'custom',
+        zlevel: 1,
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        silent: true,
+        clip: true,
+        renderItem: zoneRenderer(m),
+        data: m.zones
+          .filter((z) => z.until >= a && z.index <= b)
+          .map((z) => [z.index, z.until, z.zone.low, z.zone.high, z.zone.side === 'buy' ? 1 : 0]),
+      },
       // closed candles: one composed bitmap, alone on zlevel 0 (its own canvas); the open candle is
       // an image element of FootprintChart's on zlevel 2; everything else on zlevel 1
-      { id: 'footprint', type: 'custom', xAxisIndex: 0, yAxisIndex: 0, silent: true, clip: true, renderItem: layer.renderer(m, cache, a, Math.min(b, n - 2)), data: a <= Math.min(b, n - 2) ? [[a]] : [], encode: { x: 0 } },
-      { id: 'naked', type: 'custom', zlevel: 1, xAxisIndex: 0, yAxisIndex: 0, silent: true, clip: true, renderItem: nakedPocRenderer(m), data: m.naked.map((x) => [x.index, x.poc]) },
-      { id: 'profile', type: 'custom', zlevel: 1, xAxisIndex: 0, yAxisIndex: 0, silent: true, clip: true, renderItem: profileRenderer(m), data: m.profile ? [[0]] : [] },
+      {
+        id: 'footprint',
+        type: 'custom',
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        silent: true,
+        clip: true,
+        renderItem: layer.renderer(m, cache, a, Math.min(b, n - 2)),
+        data: a <= Math.min(b, n - 2) ? [[a]] : [],
+        encode: { x: 0 },
+      },
+      {
+        id: 'naked',
+        type: 'custom',
+        zlevel: 1,
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        silent: true,
+        clip: true,
+        renderItem: nakedPocRenderer(m),
+        data: m.naked.map((x) => [x.index, x.poc]),
+      },
+      {
+        id: 'profile',
+        type: 'custom',
+        zlevel: 1,
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        silent: true,
+        clip: true,
+        renderItem: profileRenderer(m),
+        data: m.profile ? [[0]] : [],
+      },
       {
         id: 'dpoc',
         type: 'line',
@@ -330,13 +516,28 @@ export function buildChartOption(m: ChartModel, cache: BitmapCache, layer: Close
         itemStyle: { color: (p: { value: unknown }) => ((p.value as number[])[1]! >= 0 ? '#26a69a' : '#ef5350') },
         data: idx.map((i) => [i, m.cvd[i]!.delta / q]),
       },
-      { id: 'cvd', type: 'line', zlevel: 1, xAxisIndex: 2, yAxisIndex: 2, showSymbol: false, silent: true, lineStyle: { color: '#4fc3f7', width: 1.5 }, data: idx.map((i) => [i, m.cvd[i]!.cvd / q]) },
+      {
+        id: 'cvd',
+        type: 'line',
+        zlevel: 1,
+        xAxisIndex: 2,
+        yAxisIndex: 2,
+        showSymbol: false,
+        silent: true,
+        lineStyle: { color: '#4fc3f7', width: 1.5 },
+        data: idx.map((i) => [i, m.cvd[i]!.cvd / q]),
+      },
     ],
   } satisfies ChartOption;
 }
 
 /** The price range of the footprint grid: the drawn candles' range plus half a level and a margin. */
-export function fitPriceRange(candles: readonly StoreCandle[], from: number, to: number, step: number): { min: number; max: number } {
+export function fitPriceRange(
+  candles: readonly StoreCandle[],
+  from: number,
+  to: number,
+  step: number,
+): { min: number; max: number } {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = Math.max(0, Math.floor(from)); i <= Math.min(candles.length - 1, Math.ceil(to)); i++) {

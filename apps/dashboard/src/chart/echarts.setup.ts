@@ -4,7 +4,16 @@ import { init, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
 // Only the parts the dashboard uses are registered (tree-shaken bundle), on the canvas renderer.
-use([CustomChart, LineChart, BarChart, GridComponent, DataZoomComponent, TooltipComponent, AxisPointerComponent, CanvasRenderer]);
+use([
+  CustomChart,
+  LineChart,
+  BarChart,
+  GridComponent,
+  DataZoomComponent,
+  TooltipComponent,
+  AxisPointerComponent,
+  CanvasRenderer,
+]);
 
 export { init };
 export type { EChartsType } from 'echarts/core';

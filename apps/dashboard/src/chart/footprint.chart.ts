@@ -4,7 +4,18 @@ import type { FootprintStore, StoreCandle } from '../store/footprint.store.js';
 import type { WireVwapPoint } from '@orderflow/contracts';
 import { DevelopingPoc, cvdSeries, nakedPocLines, rangeProfile, sessionRange, stackedZones } from './analysis.js';
 import { graphic } from 'echarts/core';
-import { type ChartModel, type ChartOption, ClosedLayer, type CoordSys, type ProfileMode, GRIDS, buildChartOption, drawnRange, fitPriceRange, placeCandle } from './chart.options.js';
+import {
+  type ChartModel,
+  type ChartOption,
+  ClosedLayer,
+  type CoordSys,
+  type ProfileMode,
+  GRIDS,
+  buildChartOption,
+  drawnRange,
+  fitPriceRange,
+  placeCandle,
+} from './chart.options.js';
 import { type CellMode, type ShadeBy, type ShadeScale, exactQty } from './cell.format.js';
 import { BitmapCache, type PaintSettings } from './footprint.painter.js';
 import { formatFixedTrimmed } from '@orderflow/footprint';
@@ -44,7 +55,9 @@ export interface RenderStats {
 /** How often a live flow updates the series that follow the open candle (profile, delta, CVD ...). */
 export const LIVE_SERIES_MS = 500;
 
-/** Round a scale up to a power of 2^(1/4): the shading (and so the bitmaps) change only when a maximum grows notably. */
+/**
+ * Round a scale up to a power of 2^(1/4): the shading (and so the bitmaps) change only when a maximum grows notably.
+ */
 export function quantize(x: number): number {
   if (x <= 0) return 0;
   return 2 ** (Math.ceil(Math.log2(x) * 4) / 4);
@@ -128,7 +141,11 @@ export class FootprintChart {
     const closedTo = to === n - 1 && to > from ? to - 1 : to;
     const closedKey = `${from}|${closedTo}|${s.revisionOfClosed}|${n}`;
     if (this.closedStats?.key !== closedKey) {
-      this.closedStats = { key: closedKey, scale: this.shadeScale(candles, from, closedTo), big: autoBigUnits(candles, from, closedTo) };
+      this.closedStats = {
+        key: closedKey,
+        scale: this.shadeScale(candles, from, closedTo),
+        big: autoBigUnits(candles, from, closedTo),
+      };
     }
     const scale = this.closedStats.scale;
     const bigUnits = this.settings.bigUnits < 0 ? this.closedStats.big : this.settings.bigUnits;
@@ -163,7 +180,10 @@ export class FootprintChart {
         this.model = model;
         const live = new Set(['profile', 'dpoc', 'delta', 'cvd', 'zones', 'naked']);
         const option = buildChartOption(model, this.cache, this.layer);
-        this.chart.setOption({ series: (option.series as { id?: string }[]).filter((x) => live.has(x.id ?? '')) as ChartOption['series'] }, { lazyUpdate: false, silent: true });
+        this.chart.setOption(
+          { series: (option.series as { id?: string }[]).filter((x) => live.has(x.id ?? '')) as ChartOption['series'] },
+          { lazyUpdate: false, silent: true },
+        );
       }
       this.done(t0);
       return;
@@ -190,7 +210,11 @@ export class FootprintChart {
   }
 
   /** The analytics of the model (profile, developing and naked POCs, zones, CVD, VWAP by index). */
-  private analyse(base: Pick<ChartModel, 'candles' | 'view' | 'window' | 'yRange' | 'paint' | 'paintKey' | 'drawnKey'>, from: number, to: number): ChartModel {
+  private analyse(
+    base: Pick<ChartModel, 'candles' | 'view' | 'window' | 'yRange' | 'paint' | 'paintKey' | 'drawnKey'>,
+    from: number,
+    to: number,
+  ): ChartModel {
     const { candles, view } = base;
     const step = view.step;
     let profileCandles: readonly StoreCandle[];
@@ -231,7 +255,11 @@ export class FootprintChart {
     const i = m.candles.length - 1;
     const [a, b] = drawnRange(m);
     if (!this.liveEl) {
-      this.liveEl = new graphic.Image({ silent: true, zlevel: 2, style: { image: '', x: 0, y: 0, width: 0, height: 0 } });
+      this.liveEl = new graphic.Image({
+        silent: true,
+        zlevel: 2,
+        style: { image: '', x: 0, y: 0, width: 0, height: 0 },
+      });
       zr.add(this.liveEl);
     }
     const el = this.liveEl;
@@ -262,7 +290,13 @@ export class FootprintChart {
    * The price range: fitted to the candles in view, but kept while a live frame's candles still fit
    * in it (a new high or low refits), so that the bitmaps do not all repaint for nothing.
    */
-  private priceRange(reason: string, candles: readonly StoreCandle[], from: number, to: number, step: number): { min: number; max: number } {
+  private priceRange(
+    reason: string,
+    candles: readonly StoreCandle[],
+    from: number,
+    to: number,
+    step: number,
+  ): { min: number; max: number } {
     const fitted = zoomRange(fitPriceRange(candles, from, to, step), this.yZoom, this.yShift);
     const key = `${from}|${to}|${step}|${this.yZoom}|${this.yShift}`;
     const last = this.lastRange;
@@ -273,7 +307,8 @@ export class FootprintChart {
         if (candles[i]!.low < lo) lo = candles[i]!.low;
         if (candles[i]!.high > hi) hi = candles[i]!.high;
       }
-      if (this.yZoom !== 1 || this.yShift !== 0 || (lo - step / 2 >= last.range.min && hi + step / 2 <= last.range.max)) return last.range;
+      if (this.yZoom !== 1 || this.yShift !== 0 || (lo - step / 2 >= last.range.min && hi + step / 2 <= last.range.max))
+        return last.range;
     }
     this.lastRange = { key, range: fitted };
     return fitted;
@@ -345,7 +380,9 @@ export class FootprintChart {
     const cell = c.cells.find((k) => Math.abs(k[0] - price) <= step / 2) ?? null;
     const { priceScale: ps, quantityScale: qs } = m.view.scales;
     const q = (u: number) => exactQty(u, qs);
-    const lines: [string, string][] = [['time', new Date(c.openTime).toISOString().replace('T', ' ').slice(0, 16) + ' UTC']];
+    const lines: [string, string][] = [
+      ['time', new Date(c.openTime).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'],
+    ];
     if (cell) {
       lines.push(
         ['price', formatFixedTrimmed(cell[0], ps)],

@@ -1,7 +1,15 @@
 import type { GroupingMode } from '@orderflow/footprint';
 import type { StoreCandle } from '../store/footprint.store.js';
 import { candleImbalances } from './analysis.js';
-import { type CellMode, type ShadeBy, type ShadeScale, cellColor, cellText, fontSize, textFits } from './cell.format.js';
+import {
+  type CellMode,
+  type ShadeBy,
+  type ShadeScale,
+  cellColor,
+  cellText,
+  fontSize,
+  textFits,
+} from './cell.format.js';
 
 /**
  * Draws one candle's whole footprint (every visible cell, its text, the POC box, the body and wick,
@@ -185,7 +193,10 @@ function paintInto(c: StoreCandle, g: PaintGeometry, s: PaintSettings, ctx: Canv
       const cell = c.cells[i]!;
       const v = cell[1] + cell[2];
       if (v < s.bigUnits) continue;
-      const r = Math.min(Math.max(3, Math.sqrt(v / s.bigUnits) * Math.min(w, cellH * 2) * 0.25), Math.max(w, cellH) * 0.9);
+      const r = Math.min(
+        Math.max(3, Math.sqrt(v / s.bigUnits) * Math.min(w, cellH * 2) * 0.25),
+        Math.max(w, cellH) * 0.9,
+      );
       ctx.beginPath();
       ctx.arc(x0 + w / 2, yOf(cell[0]), r, 0, Math.PI * 2);
       ctx.fillStyle = cell[1] >= cell[2] ? 'rgba(0,230,160,0.35)' : 'rgba(255,77,94,0.35)';

@@ -5,21 +5,34 @@ import { describe, expect, it } from 'vitest';
 import { type PickerEntry, pickerEntries } from '../instruments/instrument.search.js';
 import InstrumentPicker from './InstrumentPicker.vue';
 
-const info = (exchange: string, symbol: string): InstrumentInfo => ({ exchange, symbol, priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' });
-const view = (exchange: string, symbol: string, members: { exchange: string; symbol: string }[]): MergedViewInfo => ({ ...info(exchange, symbol), members: members.map((m) => ({ ...m, priceFactor: 1, quantityFactor: 1 })) });
+const info = (exchange: string, symbol: string): InstrumentInfo => ({
+  exchange,
+  symbol,
+  priceScale: 2,
+  quantityScale: 5,
+  tick: 1,
+  tickSize: '0.01',
+});
+const view = (exchange: string, symbol: string, members: { exchange: string; symbol: string }[]): MergedViewInfo => ({
+  ...info(exchange, symbol),
+  members: members.map((m) => ({ ...m, priceFactor: 1, quantityFactor: 1 })),
+});
 const entries: PickerEntry[] = pickerEntries({
   instruments: [info('sim-binance', 'BTCUSDT'), info('sim-binance', 'ETHUSDT'), info('sim-bybit', 'BTCUSDT')],
-  merged: [view('sim-merged', 'BTC-USDT', [
-    { exchange: 'sim-binance', symbol: 'BTCUSDT' },
-    { exchange: 'sim-bybit', symbol: 'BTCUSDT' },
-  ])],
+  merged: [
+    view('sim-merged', 'BTC-USDT', [
+      { exchange: 'sim-binance', symbol: 'BTCUSDT' },
+      { exchange: 'sim-bybit', symbol: 'BTCUSDT' },
+    ]),
+  ],
 });
 const current = { exchange: 'sim-binance', symbol: 'ETHUSDT' };
 
 function picker() {
   const w = mount(InstrumentPicker, { props: { entries, recent: [current], current }, attachTo: document.body });
   const input = w.get('[data-testid=instrument]');
-  const options = () => w.findAll('[role=option]').map((o) => `${o.attributes('data-exchange')} ${o.attributes('data-symbol')}`);
+  const options = () =>
+    w.findAll('[role=option]').map((o) => `${o.attributes('data-exchange')} ${o.attributes('data-symbol')}`);
   const active = () => w.find('[role=option][aria-selected=true]').attributes('data-symbol');
   return { w, input, options, active };
 }
@@ -31,7 +44,12 @@ describe('InstrumentPicker', () => {
     expect(w.find('[role=listbox]').exists()).toBe(false);
     await input.trigger('focus');
     expect(input.attributes('aria-expanded')).toBe('true');
-    expect(options()).toEqual(['sim-binance ETHUSDT', 'sim-binance BTCUSDT', 'sim-bybit BTCUSDT', 'sim-merged BTC-USDT']);
+    expect(options()).toEqual([
+      'sim-binance ETHUSDT',
+      'sim-binance BTCUSDT',
+      'sim-bybit BTCUSDT',
+      'sim-merged BTC-USDT',
+    ]);
     expect(w.findAll('[role=option]')[0]!.text()).toContain('recent');
     expect(w.findAll('[role=option]')[3]!.text()).toContain('merged: sim-binance + sim-bybit');
     expect(w.emitted('open')).toHaveLength(1);

@@ -24,7 +24,19 @@ export interface FeedStatus {
  * outside Vue's reactivity; only the small status object is reactive.
  */
 export function useLiveFeed(adapter: GatewayAdapter, onChange: (kind: ChangeKind, live: LiveController) => void) {
-  const status = reactive<FeedStatus>({ connection: 'connecting', detail: null, error: null, loading: false, seq: 0, updates: 0, live: false, history: false, candles: 0, lastUpdateAt: null, revision: 0 });
+  const status = reactive<FeedStatus>({
+    connection: 'connecting',
+    detail: null,
+    error: null,
+    loading: false,
+    seq: 0,
+    updates: 0,
+    live: false,
+    history: false,
+    candles: 0,
+    lastUpdateAt: null,
+    revision: 0,
+  });
   const live: LiveController = new LiveController(adapter, (kind) => {
     status.connection = live.connection;
     status.detail = live.connectionDetail;

@@ -13,8 +13,18 @@ import {
   searchInstruments,
 } from './instrument.search.js';
 
-const info = (exchange: string, symbol: string): InstrumentInfo => ({ exchange, symbol, priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' });
-const view = (exchange: string, symbol: string, members: InstrumentRef[]): MergedViewInfo => ({ ...info(exchange, symbol), members: members.map((m) => ({ ...m, priceFactor: 1, quantityFactor: 1 })) });
+const info = (exchange: string, symbol: string): InstrumentInfo => ({
+  exchange,
+  symbol,
+  priceScale: 2,
+  quantityScale: 5,
+  tick: 1,
+  tickSize: '0.01',
+});
+const view = (exchange: string, symbol: string, members: InstrumentRef[]): MergedViewInfo => ({
+  ...info(exchange, symbol),
+  members: members.map((m) => ({ ...m, priceFactor: 1, quantityFactor: 1 })),
+});
 // as /api/instruments lists them: instruments by exchange and symbol, then merged views
 const API = {
   instruments: [
@@ -38,7 +48,8 @@ const API = {
   ],
 };
 const entries = pickerEntries(API);
-const names = (q: string, recent: InstrumentRef[] = []) => searchInstruments(entries, q, recent).map((m) => `${m.entry.exchange} ${m.entry.symbol}${m.recent ? ' *' : ''}`);
+const names = (q: string, recent: InstrumentRef[] = []) =>
+  searchInstruments(entries, q, recent).map((m) => `${m.entry.exchange} ${m.entry.symbol}${m.recent ? ' *' : ''}`);
 const ref = (exchange: string, symbol: string): InstrumentRef => ({ exchange, symbol });
 
 describe('picker entries', () => {
@@ -54,7 +65,13 @@ describe('picker entries', () => {
       'merged BTC-USDT',
       'merged ETH-USDT',
     ]);
-    expect(entries[7]).toEqual({ exchange: 'merged', symbol: 'BTC-USDT', merged: true, tickSize: '0.01', members: [ref('binance', 'BTCUSDT'), ref('bybit', 'BTCUSDT')] });
+    expect(entries[7]).toEqual({
+      exchange: 'merged',
+      symbol: 'BTC-USDT',
+      merged: true,
+      tickSize: '0.01',
+      members: [ref('binance', 'BTCUSDT'), ref('bybit', 'BTCUSDT')],
+    });
     expect(entries[0]).toMatchObject({ merged: false, members: [] });
     expect(pickerEntries({ instruments: [info('a', 'X'), info('a', 'X')], merged: [] })).toHaveLength(1);
   });
@@ -67,7 +84,13 @@ describe('search', () => {
   });
 
   it('finds a term anywhere in the exchange or the symbol, whatever its case', () => {
-    expect(names('eth')).toEqual(['binance ETHBTC', 'binance ETHUSDT', 'bybit ETHUSDT', 'merged ETH-USDT', 'binance WETHUSDT']);
+    expect(names('eth')).toEqual([
+      'binance ETHBTC',
+      'binance ETHUSDT',
+      'bybit ETHUSDT',
+      'merged ETH-USDT',
+      'binance WETHUSDT',
+    ]);
     expect(names('EtH')).toEqual(names('eth'));
     expect(names('SIM')).toEqual(['sim-binance BTCUSDT']);
     expect(names('merged')).toEqual(['merged BTC-USDT', 'merged ETH-USDT']);
@@ -98,8 +121,20 @@ describe('search', () => {
   it('puts the recently used matches first, most recent first, then symbols starting with a term', () => {
     const recent = [ref('merged', 'ETH-USDT'), ref('bybit', 'BTCUSDT'), ref('okx', 'GONE-USDT')];
     expect(names('', recent).slice(0, 3)).toEqual(['merged ETH-USDT *', 'bybit BTCUSDT *', 'binance BTCUSDT']);
-    expect(names('eth', recent)).toEqual(['merged ETH-USDT *', 'binance ETHBTC', 'binance ETHUSDT', 'bybit ETHUSDT', 'binance WETHUSDT']);
-    expect(names('btc', recent)).toEqual(['bybit BTCUSDT *', 'binance BTCUSDT', 'sim-binance BTCUSDT', 'merged BTC-USDT', 'binance ETHBTC']);
+    expect(names('eth', recent)).toEqual([
+      'merged ETH-USDT *',
+      'binance ETHBTC',
+      'binance ETHUSDT',
+      'bybit ETHUSDT',
+      'binance WETHUSDT',
+    ]);
+    expect(names('btc', recent)).toEqual([
+      'bybit BTCUSDT *',
+      'binance BTCUSDT',
+      'sim-binance BTCUSDT',
+      'merged BTC-USDT',
+      'binance ETHBTC',
+    ]);
     // a recent entry that does not match is not listed
     expect(names('binance', recent)[0]).toBe('binance BTCUSDT');
     expect(names('gone', recent)).toEqual([]);
@@ -122,12 +157,19 @@ describe('recently used', () => {
     for (let i = 0; i < 20; i++) r = rememberInstrument(r, ref('x', `S${i}`));
     expect(r).toHaveLength(RECENT_MAX);
     expect(r[0]).toEqual(ref('x', 'S19'));
-    expect(rememberInstrument([ref('a', '1'), ref('b', '2'), ref('c', '3')], ref('d', '4'), 3)).toEqual([ref('d', '4'), ref('a', '1'), ref('b', '2')]);
+    expect(rememberInstrument([ref('a', '1'), ref('b', '2'), ref('c', '3')], ref('d', '4'), 3)).toEqual([
+      ref('d', '4'),
+      ref('a', '1'),
+      ref('b', '2'),
+    ]);
   });
 
   it('reads back what it stored, and nothing from a missing, broken or foreign value', () => {
     const map = new Map<string, string>();
-    const storage = { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v) };
+    const storage = {
+      getItem: (k: string) => map.get(k) ?? null,
+      setItem: (k: string, v: string) => void map.set(k, v),
+    };
     const list = [ref('merged', 'BTC-USDT'), ref('binance', 'BTCUSDT')];
     saveRecent(storage, 'k', list);
     expect(loadRecent(storage, 'k')).toEqual(list);
@@ -135,7 +177,11 @@ describe('recently used', () => {
     expect(parseRecent(null)).toEqual([]);
     expect(parseRecent('{not json')).toEqual([]);
     expect(parseRecent('{"exchange":"a","symbol":"b"}')).toEqual([]);
-    expect(parseRecent('[{"exchange":"a","symbol":"b"},{"exchange":"a","symbol":"b"},{"exchange":1,"symbol":"c"},null,{"exchange":"","symbol":"d"},{"exchange":"e","symbol":"f","extra":1}]')).toEqual([ref('a', 'b'), ref('e', 'f')]);
+    expect(
+      parseRecent(
+        '[{"exchange":"a","symbol":"b"},{"exchange":"a","symbol":"b"},{"exchange":1,"symbol":"c"},null,{"exchange":"","symbol":"d"},{"exchange":"e","symbol":"f","extra":1}]',
+      ),
+    ).toEqual([ref('a', 'b'), ref('e', 'f')]);
     // storage that throws (a private window, a full quota) is as good as none
     const refusing = {
       getItem: () => {
@@ -153,22 +199,36 @@ describe('recently used', () => {
 
 describe('the instrument to open', () => {
   const none = { exchange: '', symbol: '' };
-  it('is the URL\'s when it names one, listed or not', () => {
-    expect(initialInstrument({ exchange: 'sim-binance', symbol: 'ETHUSDT' }, [ref('binance', 'BTCUSDT')], entries)).toEqual(ref('sim-binance', 'ETHUSDT'));
-    expect(initialInstrument({ exchange: 'binance', symbol: 'NOPEUSDT' }, [], entries)).toEqual(ref('binance', 'NOPEUSDT'));
+  it("is the URL's when it names one, listed or not", () => {
+    expect(
+      initialInstrument({ exchange: 'sim-binance', symbol: 'ETHUSDT' }, [ref('binance', 'BTCUSDT')], entries),
+    ).toEqual(ref('sim-binance', 'ETHUSDT'));
+    expect(initialInstrument({ exchange: 'binance', symbol: 'NOPEUSDT' }, [], entries)).toEqual(
+      ref('binance', 'NOPEUSDT'),
+    );
     expect(initialInstrument({ exchange: ' binance ', symbol: 'BTCUSDT ' }, [], [])).toEqual(ref('binance', 'BTCUSDT'));
   });
 
   it('else the most recently used one that is still listed, else the first listed', () => {
     expect(initialInstrument(none, [], entries)).toEqual(ref('binance', 'BTCUSDT'));
-    expect(initialInstrument(none, [ref('okx', 'GONE-USDT'), ref('merged', 'ETH-USDT'), ref('bybit', 'BTCUSDT')], entries)).toEqual(ref('merged', 'ETH-USDT'));
+    expect(
+      initialInstrument(none, [ref('okx', 'GONE-USDT'), ref('merged', 'ETH-USDT'), ref('bybit', 'BTCUSDT')], entries),
+    ).toEqual(ref('merged', 'ETH-USDT'));
     expect(initialInstrument(none, [ref('okx', 'GONE-USDT')], entries)).toEqual(ref('binance', 'BTCUSDT'));
     expect(initialInstrument(none, [ref('binance', 'BTCUSDT')], [])).toBeNull();
   });
 
   it('keeps to the exchange or symbol the URL does name, where one is listed', () => {
-    expect(initialInstrument({ exchange: 'bybit', symbol: '' }, [ref('binance', 'ETHUSDT')], entries)).toEqual(ref('bybit', 'BTCUSDT'));
-    expect(initialInstrument({ exchange: 'bybit', symbol: '' }, [ref('binance', 'ETHUSDT'), ref('bybit', 'ETHUSDT')], entries)).toEqual(ref('bybit', 'ETHUSDT'));
+    expect(initialInstrument({ exchange: 'bybit', symbol: '' }, [ref('binance', 'ETHUSDT')], entries)).toEqual(
+      ref('bybit', 'BTCUSDT'),
+    );
+    expect(
+      initialInstrument(
+        { exchange: 'bybit', symbol: '' },
+        [ref('binance', 'ETHUSDT'), ref('bybit', 'ETHUSDT')],
+        entries,
+      ),
+    ).toEqual(ref('bybit', 'ETHUSDT'));
     expect(initialInstrument({ exchange: '', symbol: 'ETH-USDT' }, [], entries)).toEqual(ref('merged', 'ETH-USDT'));
     expect(initialInstrument({ exchange: 'nyse', symbol: '' }, [], entries)).toEqual(ref('binance', 'BTCUSDT'));
   });

@@ -36,18 +36,28 @@ export interface PickerMatch {
 /** How many recently used instruments are remembered. */
 export const RECENT_MAX = 8;
 
-export const sameInstrument = (a: InstrumentRef, b: InstrumentRef): boolean => a.exchange === b.exchange && a.symbol === b.symbol;
+export const sameInstrument = (a: InstrumentRef, b: InstrumentRef): boolean =>
+  a.exchange === b.exchange && a.symbol === b.symbol;
 const keyOf = (r: InstrumentRef) => `${r.exchange}\t${r.symbol}`;
 
 /** The picker's entries from `/api/instruments`: instruments, then merged views, each listed once. */
-export function pickerEntries(list: { instruments: readonly InstrumentInfo[]; merged: readonly MergedViewInfo[] }): PickerEntry[] {
+export function pickerEntries(list: {
+  instruments: readonly InstrumentInfo[];
+  merged: readonly MergedViewInfo[];
+}): PickerEntry[] {
   const seen = new Set<string>();
   const out: PickerEntry[] = [];
   const add = (i: InstrumentInfo, members: readonly InstrumentRef[] | null) => {
     const k = keyOf(i);
     if (seen.has(k)) return;
     seen.add(k);
-    out.push({ exchange: i.exchange, symbol: i.symbol, merged: members !== null, tickSize: i.tickSize, members: (members ?? []).map((m) => ({ exchange: m.exchange, symbol: m.symbol })) });
+    out.push({
+      exchange: i.exchange,
+      symbol: i.symbol,
+      merged: members !== null,
+      tickSize: i.tickSize,
+      members: (members ?? []).map((m) => ({ exchange: m.exchange, symbol: m.symbol })),
+    });
   };
   for (const i of list.instruments) add(i, null);
   for (const m of list.merged) add(m, m.members);
@@ -58,12 +68,20 @@ const compact = (s: string) => s.toLowerCase().replace(/[-_/:.]/g, '');
 
 /** The query's terms: lower case, split at white space. */
 export function queryTerms(query: string): string[] {
-  return query.toLowerCase().split(/\s+/).filter((t) => t !== '');
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
 }
 
 function termMatches(e: InstrumentRef, term: string): boolean {
   const c = compact(term);
-  return c === '' || e.exchange.toLowerCase().includes(term) || e.symbol.toLowerCase().includes(term) || compact(e.symbol).includes(c);
+  return (
+    c === '' ||
+    e.exchange.toLowerCase().includes(term) ||
+    e.symbol.toLowerCase().includes(term) ||
+    compact(e.symbol).includes(c)
+  );
 }
 
 /** Whether every term of `query` occurs in the entry's exchange or symbol (see the module comment). */
@@ -72,7 +90,11 @@ export function matchesQuery(e: InstrumentRef, query: string): boolean {
 }
 
 /** The entries matching `query`, recently used first (see the module comment). */
-export function searchInstruments(entries: readonly PickerEntry[], query: string, recent: readonly InstrumentRef[]): PickerMatch[] {
+export function searchInstruments(
+  entries: readonly PickerEntry[],
+  query: string,
+  recent: readonly InstrumentRef[],
+): PickerMatch[] {
   const terms = queryTerms(query);
   const matching = entries.filter((e) => terms.every((t) => termMatches(e, t)));
   const recentRank = new Map(recent.map((r, i) => [keyOf(r), i] as const));
@@ -85,11 +107,18 @@ export function searchInstruments(entries: readonly PickerEntry[], query: string
     else others.push(e);
   }
   first.sort((a, b) => recentRank.get(keyOf(a))! - recentRank.get(keyOf(b))!);
-  return [...first.map((entry) => ({ entry, recent: true })), ...[...prefixed, ...others].map((entry) => ({ entry, recent: false }))];
+  return [
+    ...first.map((entry) => ({ entry, recent: true })),
+    ...[...prefixed, ...others].map((entry) => ({ entry, recent: false })),
+  ];
 }
 
 /** The recently used list after using `used`: it goes first, once, and the list keeps at most `max`. */
-export function rememberInstrument(recent: readonly InstrumentRef[], used: InstrumentRef, max = RECENT_MAX): InstrumentRef[] {
+export function rememberInstrument(
+  recent: readonly InstrumentRef[],
+  used: InstrumentRef,
+  max = RECENT_MAX,
+): InstrumentRef[] {
   const head = { exchange: used.exchange, symbol: used.symbol };
   return [head, ...recent.filter((r) => !sameInstrument(r, head))].slice(0, max);
 }
@@ -100,11 +129,17 @@ export function rememberInstrument(recent: readonly InstrumentRef[], used: Instr
  * the URL does name (an exchange, say; nothing: all of them), the most recently used one, else the
  * first. Null when nothing is listed.
  */
-export function initialInstrument(url: { exchange: string; symbol: string }, recent: readonly InstrumentRef[], entries: readonly PickerEntry[]): InstrumentRef | null {
+export function initialInstrument(
+  url: { exchange: string; symbol: string },
+  recent: readonly InstrumentRef[],
+  entries: readonly PickerEntry[],
+): InstrumentRef | null {
   const exchange = url.exchange.trim();
   const symbol = url.symbol.trim();
   if (exchange !== '' && symbol !== '') return { exchange, symbol };
-  const agreeing = entries.filter((e) => (exchange === '' || e.exchange === exchange) && (symbol === '' || e.symbol === symbol));
+  const agreeing = entries.filter(
+    (e) => (exchange === '' || e.exchange === exchange) && (symbol === '' || e.symbol === symbol),
+  );
   const candidates = agreeing.length > 0 ? agreeing : entries;
   const used = recent.find((r) => candidates.some((e) => sameInstrument(e, r)));
   const pick = used ?? candidates[0];
@@ -124,7 +159,14 @@ export function parseRecent(text: string | null): InstrumentRef[] {
   const out: InstrumentRef[] = [];
   for (const r of v as unknown[]) {
     const o = r as Partial<Record<keyof InstrumentRef, unknown>> | null;
-    if (o && typeof o.exchange === 'string' && typeof o.symbol === 'string' && o.exchange !== '' && o.symbol !== '' && !out.some((x) => sameInstrument(x, o as InstrumentRef))) {
+    if (
+      o &&
+      typeof o.exchange === 'string' &&
+      typeof o.symbol === 'string' &&
+      o.exchange !== '' &&
+      o.symbol !== '' &&
+      !out.some((x) => sameInstrument(x, o as InstrumentRef))
+    ) {
       out.push({ exchange: o.exchange, symbol: o.symbol });
     }
   }

@@ -1,5 +1,13 @@
 import type { Timeframe } from '@orderflow/footprint';
-import type { ErrorMessage, InstrumentsResponse, SnapshotMessage, SubscribeRequest, UpdateMessage, WireCandleRow, WireVwapPoint } from '@orderflow/contracts';
+import type {
+  ErrorMessage,
+  InstrumentsResponse,
+  SnapshotMessage,
+  SubscribeRequest,
+  UpdateMessage,
+  WireCandleRow,
+  WireVwapPoint,
+} from '@orderflow/contracts';
 
 /**
  * What the dashboard needs of the gateway. The protocol's shapes (candles, cells, snapshot, update,
@@ -10,7 +18,10 @@ import type { ErrorMessage, InstrumentsResponse, SnapshotMessage, SubscribeReque
  * Prices and quantities are integer units of the view's `scales` (price = units / 10^priceScale).
  */
 
-/** What the dashboard reads of a GET /api/candles row: `complete` is false for a candle with a recorded, unfilled gap (null: the schema does not say). */
+/**
+ * What the dashboard reads of a GET /api/candles row: `complete` is false for a candle with a recorded, unfilled gap
+ * (null: the schema does not say).
+ */
 export type CandleCompleteness = Pick<WireCandleRow, 'openTime' | 'complete'>;
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -34,7 +45,13 @@ export interface GatewayAdapter {
   subscribe(req: SubscribeRequest): Promise<string>;
   unsubscribe(subscriptionId: string): void;
   instruments(): Promise<InstrumentsResponse>;
-  completeness(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<CandleCompleteness[]>;
+  completeness(
+    exchange: string,
+    symbol: string,
+    timeframe: Timeframe,
+    from: number,
+    to: number,
+  ): Promise<CandleCompleteness[]>;
   vwap(exchange: string, symbol: string, timeframe: Timeframe, from: number, to: number): Promise<WireVwapPoint[]>;
   close(): void;
 }

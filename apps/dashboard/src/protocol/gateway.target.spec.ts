@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { NO_OTHER_GATEWAYS, chooseGateway, needsConfig, parseDashboardConfig, takeToken, tokenKey, withoutToken } from './gateway.target.js';
+import {
+  NO_OTHER_GATEWAYS,
+  chooseGateway,
+  needsConfig,
+  parseDashboardConfig,
+  takeToken,
+  tokenKey,
+  withoutToken,
+} from './gateway.target.js';
 
 const PAGE = 'https://dash.example';
 
-describe('?gateway=: only the page\'s own origin or one the serving gateway allows', () => {
-  it('without ?gateway= the page\'s own gateway, with no list needed', () => {
+describe("?gateway=: only the page's own origin or one the serving gateway allows", () => {
+  it("without ?gateway= the page's own gateway, with no list needed", () => {
     expect(needsConfig(null, PAGE)).toBe(false);
     expect(chooseGateway(null, PAGE, NO_OTHER_GATEWAYS)).toEqual({ ok: true, baseUrl: '' });
     expect(chooseGateway('', PAGE, NO_OTHER_GATEWAYS)).toEqual({ ok: true, baseUrl: '' });
@@ -22,15 +30,28 @@ describe('?gateway=: only the page\'s own origin or one the serving gateway allo
     expect(needsConfig('https://gw2.example', PAGE)).toBe(true);
     expect(chooseGateway('https://gw2.example/', PAGE, config)).toEqual({ ok: true, baseUrl: 'https://gw2.example' });
     const evil = chooseGateway('https://evil.example', PAGE, config);
-    expect(evil).toEqual({ ok: false, reason: 'gateway https://evil.example is not allowed for this dashboard (allowed: https://dash.example, https://gw2.example; the gateway\'s GATEWAY_ALLOWED_ORIGINS): not connecting' });
+    expect(evil).toEqual({
+      ok: false,
+      reason:
+        "gateway https://evil.example is not allowed for this dashboard (allowed: https://dash.example, https://gw2.example; the gateway's GATEWAY_ALLOWED_ORIGINS): not connecting",
+    });
     // the same host on another scheme or port is another origin
     expect(chooseGateway('http://gw2.example', PAGE, config).ok).toBe(false);
     expect(chooseGateway('https://gw2.example:8443', PAGE, config).ok).toBe(false);
-    expect(chooseGateway('https://evil.example', PAGE, { allowedGateways: [], anyGateway: true })).toEqual({ ok: true, baseUrl: 'https://evil.example' });
+    expect(chooseGateway('https://evil.example', PAGE, { allowedGateways: [], anyGateway: true })).toEqual({
+      ok: true,
+      baseUrl: 'https://evil.example',
+    });
   });
 
   it('refuses what is not an http(s) origin', () => {
-    for (const g of ['javascript:alert(1)', 'evil.example', 'ws://gw2.example', 'https://user:pw@gw2.example', '//evil.example']) {
+    for (const g of [
+      'javascript:alert(1)',
+      'evil.example',
+      'ws://gw2.example',
+      'https://user:pw@gw2.example',
+      '//evil.example',
+    ]) {
       const c = chooseGateway(g, PAGE, { allowedGateways: [], anyGateway: true });
       expect(c.ok, g).toBe(false);
       expect((c as { reason: string }).reason, g).toMatch(/is not an http\(s\) origin .*: not connecting$/);
@@ -38,7 +59,12 @@ describe('?gateway=: only the page\'s own origin or one the serving gateway allo
   });
 
   it('reads /dashboard-config.json strictly: anything unexpected allows no other gateway', () => {
-    expect(parseDashboardConfig({ allowedGateways: ['https://gw2.example', 'https://x.example/path', 7], anyGateway: false })).toEqual({ allowedGateways: ['https://gw2.example'], anyGateway: false });
+    expect(
+      parseDashboardConfig({
+        allowedGateways: ['https://gw2.example', 'https://x.example/path', 7],
+        anyGateway: false,
+      }),
+    ).toEqual({ allowedGateways: ['https://gw2.example'], anyGateway: false });
     expect(parseDashboardConfig({ anyGateway: 'yes' })).toEqual(NO_OTHER_GATEWAYS);
     expect(parseDashboardConfig(null)).toEqual(NO_OTHER_GATEWAYS);
     expect(parseDashboardConfig('<html>')).toEqual(NO_OTHER_GATEWAYS);

@@ -46,17 +46,27 @@ export function chooseGateway(gatewayParam: string | null, pageOrigin: string, c
   if (gatewayParam === null || gatewayParam === '') return { ok: true, baseUrl: '' };
   const origin = httpOrigin(gatewayParam);
   const shown = JSON.stringify(gatewayParam.slice(0, 200));
-  if (origin === null) return { ok: false, reason: `gateway=${shown} is not an http(s) origin (such as https://gateway.example): not connecting` };
-  if (origin === pageOrigin || config.anyGateway || config.allowedGateways.includes(origin)) return { ok: true, baseUrl: origin };
+  if (origin === null)
+    return {
+      ok: false,
+      reason: `gateway=${shown} is not an http(s) origin (such as https://gateway.example): not connecting`,
+    };
+  if (origin === pageOrigin || config.anyGateway || config.allowedGateways.includes(origin))
+    return { ok: true, baseUrl: origin };
   const allowed = [pageOrigin, ...config.allowedGateways].join(', ');
-  return { ok: false, reason: `gateway ${origin} is not allowed for this dashboard (allowed: ${allowed}; the gateway's GATEWAY_ALLOWED_ORIGINS): not connecting` };
+  return {
+    ok: false,
+    reason: `gateway ${origin} is not allowed for this dashboard (allowed: ${allowed}; the gateway's GATEWAY_ALLOWED_ORIGINS): not connecting`,
+  };
 }
 
 /** Parses /dashboard-config.json; anything unexpected allows no other gateway. */
 export function parseDashboardConfig(body: unknown): DashboardConfig {
   const b = body as Partial<DashboardConfig> | null;
   if (!b || typeof b !== 'object') return NO_OTHER_GATEWAYS;
-  const list = Array.isArray(b.allowedGateways) ? b.allowedGateways.filter((o): o is string => typeof o === 'string' && httpOrigin(o) === o) : [];
+  const list = Array.isArray(b.allowedGateways)
+    ? b.allowedGateways.filter((o): o is string => typeof o === 'string' && httpOrigin(o) === o)
+    : [];
   return { allowedGateways: list, anyGateway: b.anyGateway === true };
 }
 
@@ -82,7 +92,12 @@ export function withoutToken(search: string): string {
  * The token for `gatewayOrigin`: `?token=` if the address has one (then kept in `storage` and
  * removed from the address bar through `replaceUrl`), else the one kept for that gateway in this tab.
  */
-export function takeToken(search: string, gatewayOrigin: string, storage: TokenStorage | null, replaceUrl: (search: string) => void): string | null {
+export function takeToken(
+  search: string,
+  gatewayOrigin: string,
+  storage: TokenStorage | null,
+  replaceUrl: (search: string) => void,
+): string | null {
   const given = new URLSearchParams(search).get('token');
   if (given !== null) {
     replaceUrl(withoutToken(search));

@@ -3,7 +3,12 @@ import type { GatewayAdapter, LiveHandlers } from './gateway.protocol.js';
 import { GuardedGatewayAdapter } from './guarded.adapter.js';
 
 function handlers(log: string[]): LiveHandlers {
-  return { snapshot: () => undefined, update: () => undefined, error: () => undefined, connection: (state, detail) => void log.push(`${state}${detail ? `: ${detail}` : ''}`) };
+  return {
+    snapshot: () => undefined,
+    update: () => undefined,
+    error: () => undefined,
+    connection: (state, detail) => void log.push(`${state}${detail ? `: ${detail}` : ''}`),
+  };
 }
 
 describe('GuardedGatewayAdapter', () => {
@@ -11,8 +16,13 @@ describe('GuardedGatewayAdapter', () => {
     const a = new GuardedGatewayAdapter(Promise.resolve({ refused: 'gateway https://evil.example is not allowed' }));
     const log: string[] = [];
     a.connect(handlers(log));
-    await expect(a.instruments()).rejects.toMatchObject({ code: 'gateway-not-allowed', message: 'gateway https://evil.example is not allowed' });
-    await expect(a.subscribe({ exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 1, candles: 10 })).rejects.toMatchObject({ code: 'gateway-not-allowed' });
+    await expect(a.instruments()).rejects.toMatchObject({
+      code: 'gateway-not-allowed',
+      message: 'gateway https://evil.example is not allowed',
+    });
+    await expect(
+      a.subscribe({ exchange: 'binance', symbol: 'BTCUSDT', timeframe: '1m', ticks: 1, candles: 10 }),
+    ).rejects.toMatchObject({ code: 'gateway-not-allowed' });
     expect(log).toEqual(['connecting', 'disconnected: gateway https://evil.example is not allowed']);
     a.close();
   });

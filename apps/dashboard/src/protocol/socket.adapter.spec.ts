@@ -22,7 +22,12 @@ describe('SocketGatewayAdapter against a real Socket.IO server', () => {
     });
     const states: string[] = [];
     const adapter = new SocketGatewayAdapter(`http://127.0.0.1:${(http.address() as AddressInfo).port}`);
-    adapter.connect({ connection: (s: string) => void states.push(s), snapshot: () => undefined, update: () => undefined, error: () => undefined } as never);
+    adapter.connect({
+      connection: (s: string) => void states.push(s),
+      snapshot: () => undefined,
+      update: () => undefined,
+      error: () => undefined,
+    } as never);
     stops.push(() => adapter.close());
     const until = Date.now() + SERVER_DISCONNECT_RETRY_MS + 5000;
     while (connections < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));

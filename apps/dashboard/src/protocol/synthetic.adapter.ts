@@ -1,6 +1,19 @@
 import { TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
-import type { InstrumentsResponse, SnapshotMessage, SubscribeRequest, UpdateMessage, WireCell, WireFootprintCandle, WireVwapPoint } from '@orderflow/contracts';
-import { type CandleCompleteness, type GatewayAdapter, GatewayRequestError, type LiveHandlers } from './gateway.protocol.js';
+import type {
+  InstrumentsResponse,
+  SnapshotMessage,
+  SubscribeRequest,
+  UpdateMessage,
+  WireCell,
+  WireFootprintCandle,
+  WireVwapPoint,
+} from '@orderflow/contracts';
+import {
+  type CandleCompleteness,
+  type GatewayAdapter,
+  GatewayRequestError,
+  type LiveHandlers,
+} from './gateway.protocol.js';
 
 /**
  * A gateway generated in the page: a synthetic market (clearly not a real one) for the benchmark
@@ -35,7 +48,13 @@ function rng(seed: number): () => number {
 export class SyntheticGatewayAdapter implements GatewayAdapter {
   private h: LiveHandlers | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private sub: { id: string; req: SubscribeRequest; seq: number; candle: WireFootprintCandle; cells: Map<number, WireCell> } | null = null;
+  private sub: {
+    id: string;
+    req: SubscribeRequest;
+    seq: number;
+    candle: WireFootprintCandle;
+    cells: Map<number, WireCell>;
+  } | null = null;
   private nextId = 1;
   private readonly random: () => number;
   /** Updates sent, for the benchmark. */
@@ -58,7 +77,8 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
 
   subscribe(req: SubscribeRequest): Promise<string> {
     if (!this.h || !this.connected) return Promise.reject(new GatewayRequestError('not-connected', 'not connected'));
-    if (req.symbol === 'BAD') return Promise.reject(new GatewayRequestError('unknown-symbol', `unknown symbol ${req.symbol}`));
+    if (req.symbol === 'BAD')
+      return Promise.reject(new GatewayRequestError('unknown-symbol', `unknown symbol ${req.symbol}`));
     const id = `syn${this.nextId++}`;
     const step = req.ticks * SCALES.tick;
     const len = TIMEFRAME_MS[req.timeframe];
@@ -119,7 +139,24 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
     const open = low + Math.floor(this.random() * levels) * step;
     const close = low + Math.floor(this.random() * levels) * step;
     const poc = cells.reduce((a, c) => (c[1] + c[2] > a[1] + a[2] ? c : a))[0];
-    return { openTime, open, high, low, close, buyVolume: buy, sellVolume: sell, buyTrades: bt, sellTrades: st, delta: buy - sell, maxDelta: Math.max(0, buy - sell), minDelta: Math.min(0, buy - sell), poc, vah: high, val: low, cells };
+    return {
+      openTime,
+      open,
+      high,
+      low,
+      close,
+      buyVolume: buy,
+      sellVolume: sell,
+      buyTrades: bt,
+      sellTrades: st,
+      delta: buy - sell,
+      maxDelta: Math.max(0, buy - sell),
+      minDelta: Math.min(0, buy - sell),
+      poc,
+      vah: high,
+      val: low,
+      cells,
+    };
   }
 
   private startLive(): void {
@@ -149,7 +186,9 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
     const buy = this.random() < 0.5;
     let cell = s.cells.get(p);
     if (!cell) s.cells.set(p, (cell = [p, 0, 0, 0, 0]));
-    const next: WireCell = buy ? [p, cell[1] + qty, cell[2], cell[3] + 1, cell[4]] : [p, cell[1], cell[2] + qty, cell[3], cell[4] + 1];
+    const next: WireCell = buy
+      ? [p, cell[1] + qty, cell[2], cell[3] + 1, cell[4]]
+      : [p, cell[1], cell[2] + qty, cell[3], cell[4] + 1];
     s.cells.set(p, next);
     const candle = {
       ...c,
@@ -162,7 +201,18 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
     candle.delta = candle.buyVolume - candle.sellVolume;
     s.candle = { ...candle, cells: c.cells };
     const { cells: _cells, ...summary } = s.candle;
-    const u: UpdateMessage = { subscriptionId: s.id, seq: ++s.seq, epoch: `synthetic-${s.id}`, candle: summary, cells: [next], replace: false, session: null, lastTradeUs: Date.now() * 1000, sourceSentAtMs: Date.now(), sentAtMs: Date.now() };
+    const u: UpdateMessage = {
+      subscriptionId: s.id,
+      seq: ++s.seq,
+      epoch: `synthetic-${s.id}`,
+      candle: summary,
+      cells: [next],
+      replace: false,
+      session: null,
+      lastTradeUs: Date.now() * 1000,
+      sourceSentAtMs: Date.now(),
+      sentAtMs: Date.now(),
+    };
     this.sent++;
     this.h.update(u);
   }
@@ -172,7 +222,12 @@ export class SyntheticGatewayAdapter implements GatewayAdapter {
   }
 
   instruments(): Promise<InstrumentsResponse> {
-    return Promise.resolve({ instruments: [{ exchange: 'synthetic', symbol: 'SYNUSDT', priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' }], merged: [] });
+    return Promise.resolve({
+      instruments: [
+        { exchange: 'synthetic', symbol: 'SYNUSDT', priceScale: 2, quantityScale: 5, tick: 1, tickSize: '0.01' },
+      ],
+      merged: [],
+    });
   }
 
   completeness(_e: string, _s: string, _t: Timeframe, _f: number, _to: number): Promise<CandleCompleteness[]> {

@@ -9,7 +9,11 @@ function summary(openTime: number, cells: WireCell[]): WireCandle {
   const prices = cells.map((c) => c[0]);
   const buy = cells.reduce((a, c) => a + c[1], 0);
   const sell = cells.reduce((a, c) => a + c[2], 0);
-  const m = candleMetrics([...cells].sort((a, b) => a[0] - b[0]), 1, 'nearest');
+  const m = candleMetrics(
+    [...cells].sort((a, b) => a[0] - b[0]),
+    1,
+    'nearest',
+  );
   return {
     openTime,
     open: prices[0] ?? 0,
@@ -49,8 +53,26 @@ function snapshot(candles: [number, WireCell[]][], o: Partial<SnapshotMessage> =
   };
 }
 
-function update(seq: number, openTime: number, cells: WireCell[], all: WireCell[], o: Partial<UpdateMessage> = {}): UpdateMessage {
-  return { subscriptionId: 's1', seq, epoch: 'e1', candle: summary(openTime, all), cells, replace: false, session: null, lastTradeUs: null, sourceSentAtMs: null, sentAtMs: 0, ...o };
+function update(
+  seq: number,
+  openTime: number,
+  cells: WireCell[],
+  all: WireCell[],
+  o: Partial<UpdateMessage> = {},
+): UpdateMessage {
+  return {
+    subscriptionId: 's1',
+    seq,
+    epoch: 'e1',
+    candle: summary(openTime, all),
+    cells,
+    replace: false,
+    session: null,
+    lastTradeUs: null,
+    sourceSentAtMs: null,
+    sentAtMs: 0,
+    ...o,
+  };
 }
 
 const lines = (s: FootprintStore) => s.candles.flatMap((c) => c.cells.map((x) => `${c.openTime} ${x.join(' ')}`));
@@ -58,16 +80,44 @@ const lines = (s: FootprintStore) => s.candles.flatMap((c) => c.cells.map((x) =>
 describe('FootprintStore', () => {
   it('applies a snapshot, then updates exactly (cells replaced by price, new candles appended, late ones inserted)', () => {
     const s = new FootprintStore();
-    s.applySnapshot(snapshot([[60_000, [[101, 5, 0, 1, 0], [100, 0, 7, 0, 2]]]]));
+    s.applySnapshot(
+      snapshot([
+        [
+          60_000,
+          [
+            [101, 5, 0, 1, 0],
+            [100, 0, 7, 0, 2],
+          ],
+        ],
+      ]),
+    );
     expect(lines(s)).toEqual(['60000 100 0 7 0 2', '60000 101 5 0 1 0']);
     // full values replace (never increments); a new price is added in order
-    expect(s.applyUpdate(update(1, 60_000, [[100, 3, 7, 1, 2], [99, 1, 0, 1, 0]], [[99, 1, 0, 1, 0], [100, 3, 7, 1, 2], [101, 5, 0, 1, 0]]))).toBe('applied');
+    expect(
+      s.applyUpdate(
+        update(
+          1,
+          60_000,
+          [
+            [100, 3, 7, 1, 2],
+            [99, 1, 0, 1, 0],
+          ],
+          [
+            [99, 1, 0, 1, 0],
+            [100, 3, 7, 1, 2],
+            [101, 5, 0, 1, 0],
+          ],
+        ),
+      ),
+    ).toBe('applied');
     expect(lines(s)).toEqual(['60000 99 1 0 1 0', '60000 100 3 7 1 2', '60000 101 5 0 1 0']);
     expect(s.candles[0]!.buyVolume).toBe(9);
     // a new candle
     expect(s.applyUpdate(update(2, 180_000, [[102, 1, 1, 1, 1]], [[102, 1, 1, 1, 1]]))).toBe('applied');
     // a late correction of an older candle that the client did not hold: inserted in order
-    expect(s.applyUpdate(update(3, 120_000, [[104, 2, 0, 1, 0]], [[104, 2, 0, 1, 0]], { replace: true }))).toBe('applied');
+    expect(s.applyUpdate(update(3, 120_000, [[104, 2, 0, 1, 0]], [[104, 2, 0, 1, 0]], { replace: true }))).toBe(
+      'applied',
+    );
     expect(s.candles.map((c) => c.openTime)).toEqual([60_000, 120_000, 180_000]);
     // replace: the cells become exactly those sent
     s.applyUpdate(update(4, 60_000, [[100, 1, 1, 1, 1]], [[100, 1, 1, 1, 1]], { replace: true }));
@@ -78,9 +128,24 @@ describe('FootprintStore', () => {
 
   it('gives every changed candle a new version and keeps unchanged candles as they were', () => {
     const s = new FootprintStore();
-    s.applySnapshot(snapshot([[0, [[1, 1, 0, 1, 0]]], [60_000, [[1, 1, 0, 1, 0]]]]));
+    s.applySnapshot(
+      snapshot([
+        [0, [[1, 1, 0, 1, 0]]],
+        [60_000, [[1, 1, 0, 1, 0]]],
+      ]),
+    );
     const [a, b] = s.candles;
-    s.applyUpdate(update(1, 60_000, [[2, 1, 0, 1, 0]], [[1, 1, 0, 1, 0], [2, 1, 0, 1, 0]]));
+    s.applyUpdate(
+      update(
+        1,
+        60_000,
+        [[2, 1, 0, 1, 0]],
+        [
+          [1, 1, 0, 1, 0],
+          [2, 1, 0, 1, 0],
+        ],
+      ),
+    );
     expect(s.candles[0]).toBe(a);
     expect(s.candles[1]).not.toBe(b);
     expect(s.candles[1]!.version).toBeGreaterThan(b!.version);
@@ -94,12 +159,23 @@ describe('FootprintStore', () => {
     expect(s.applyUpdate(update(2, 0, [], [[1, 1, 0, 1, 0]], { subscriptionId: 's9' }))).toBe('other');
     expect(s.applyUpdate(update(3, 0, [], [[1, 1, 0, 1, 0]]))).toBe('resync');
     expect(s.applyUpdate(update(2, 0, [], [[1, 1, 0, 1, 0]], { epoch: 'e2' }))).toBe('resync');
-    expect(s.applyBatch([update(2, 0, [], [[1, 1, 0, 1, 0]]), update(4, 0, [], [[1, 1, 0, 1, 0]]), update(5, 0, [], [[1, 1, 0, 1, 0]])])).toEqual({ applied: 1, resync: true });
+    expect(
+      s.applyBatch([
+        update(2, 0, [], [[1, 1, 0, 1, 0]]),
+        update(4, 0, [], [[1, 1, 0, 1, 0]]),
+        update(5, 0, [], [[1, 1, 0, 1, 0]]),
+      ]),
+    ).toEqual({ applied: 1, resync: true });
   });
 
   it('keeps at most maxCandles, dropping the oldest', () => {
     const s = new FootprintStore(2);
-    s.applySnapshot(snapshot([[0, [[1, 1, 0, 1, 0]]], [60_000, [[1, 1, 0, 1, 0]]]]));
+    s.applySnapshot(
+      snapshot([
+        [0, [[1, 1, 0, 1, 0]]],
+        [60_000, [[1, 1, 0, 1, 0]]],
+      ]),
+    );
     s.applyUpdate(update(1, 120_000, [[1, 1, 0, 1, 0]], [[1, 1, 0, 1, 0]]));
     expect(s.candles.map((c) => c.openTime)).toEqual([60_000, 120_000]);
     expect(s.candle(0)).toBeUndefined();
@@ -130,7 +206,22 @@ describe('FootprintStore', () => {
   });
 
   it('merges cells by price and suggests a grouping from the candles', () => {
-    expect(mergeCells([[1, 1, 1, 1, 1], [3, 1, 1, 1, 1]], [[2, 2, 2, 2, 2], [3, 9, 9, 9, 9]])).toEqual([[1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [3, 9, 9, 9, 9]]);
+    expect(
+      mergeCells(
+        [
+          [1, 1, 1, 1, 1],
+          [3, 1, 1, 1, 1],
+        ],
+        [
+          [2, 2, 2, 2, 2],
+          [3, 9, 9, 9, 9],
+        ],
+      ),
+    ).toEqual([
+      [1, 1, 1, 1, 1],
+      [2, 2, 2, 2, 2],
+      [3, 9, 9, 9, 9],
+    ]);
     // BTC at tick 0.01 moving ~$50 a minute: 5000 ticks / 24 levels -> 208.3 -> 500
     expect(suggestTicks([{ high: 6_005_000, low: 6_000_000 }], 1)).toBe(500);
     expect(suggestTicks([{ high: 110, low: 100 }], 1)).toBe(1);

@@ -1,5 +1,19 @@
-import { type CandleData, type GroupingMode, type Timeframe, buildProfile, groupPrice, profileMetrics } from '@orderflow/footprint';
-import type { Scales, SessionSummary, SnapshotMessage, UpdateMessage, WireCandle, WireCell } from '@orderflow/contracts';
+import {
+  type CandleData,
+  type GroupingMode,
+  type Timeframe,
+  buildProfile,
+  groupPrice,
+  profileMetrics,
+} from '@orderflow/footprint';
+import type {
+  Scales,
+  SessionSummary,
+  SnapshotMessage,
+  UpdateMessage,
+  WireCandle,
+  WireCell,
+} from '@orderflow/contracts';
 
 /**
  * The client side of one subscription: the snapshot, then each update applied exactly as the
@@ -63,14 +77,27 @@ export class FootprintStore {
     this.subscriptionId = m.subscriptionId;
     this.epoch = m.epoch;
     this.seq = m.seq;
-    this.view = { exchange: m.exchange, symbol: m.symbol, timeframe: m.timeframe, ticks: m.ticks, mode: m.mode, step: m.step, scales: m.scales };
+    this.view = {
+      exchange: m.exchange,
+      symbol: m.symbol,
+      timeframe: m.timeframe,
+      ticks: m.ticks,
+      mode: m.mode,
+      step: m.step,
+      scales: m.scales,
+    };
     this.live = m.live;
     this.history = m.history;
     this.session = m.session;
     this.index.clear();
     this.candles = m.candles.map((c) => {
       const { cells, ...summary } = c;
-      const sc: StoreCandle = { ...summary, cells: [...cells].sort((a, b) => a[0] - b[0]), version: nextVersion(), complete: this.completeness.get(c.openTime) ?? null };
+      const sc: StoreCandle = {
+        ...summary,
+        cells: [...cells].sort((a, b) => a[0] - b[0]),
+        version: nextVersion(),
+        complete: this.completeness.get(c.openTime) ?? null,
+      };
       this.index.set(c.openTime, sc);
       return sc;
     });
@@ -89,7 +116,8 @@ export class FootprintStore {
     this.seq = u.seq;
     this.updates++;
     if (u.session) this.session = u.session;
-    if (u.lastTradeUs !== null && (this.lastTradeUs === null || u.lastTradeUs > this.lastTradeUs)) this.lastTradeUs = u.lastTradeUs;
+    if (u.lastTradeUs !== null && (this.lastTradeUs === null || u.lastTradeUs > this.lastTradeUs))
+      this.lastTradeUs = u.lastTradeUs;
     const t = u.candle.openTime;
     const existing = this.index.get(t);
     let cells: WireCell[];
@@ -98,7 +126,12 @@ export class FootprintStore {
     } else {
       cells = mergeCells(existing.cells, u.cells);
     }
-    const next: StoreCandle = { ...u.candle, cells, version: nextVersion(), complete: existing?.complete ?? this.completeness.get(t) ?? null };
+    const next: StoreCandle = {
+      ...u.candle,
+      cells,
+      version: nextVersion(),
+      complete: existing?.complete ?? this.completeness.get(t) ?? null,
+    };
     this.index.set(t, next);
     if (existing) {
       const i = this.position(t);
@@ -237,14 +270,23 @@ export function regroupCandle(c: StoreCandle, step: number, mode: GroupingMode):
 }
 
 /** POC and 70 % value area of one candle's cells, as the gateway computes them (libs/footprint). */
-export function candleMetrics(cells: readonly WireCell[], step: number, mode: GroupingMode): { poc: number | null; vah: number | null; val: number | null } {
+export function candleMetrics(
+  cells: readonly WireCell[],
+  step: number,
+  mode: GroupingMode,
+): { poc: number | null; vah: number | null; val: number | null } {
   if (cells.length === 0) return { poc: null, vah: null, val: null };
   const m = profileMetrics(buildProfile([asCandleLike(cells, step, mode)]));
   return { poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
 }
 
 /** The minimal CandleData the engine's per-candle functions read (levels, step, mode). */
-export function asCandleLike(cells: readonly WireCell[], step: number, mode: GroupingMode, c?: Partial<WireCandle> & { openTime?: number }): CandleData {
+export function asCandleLike(
+  cells: readonly WireCell[],
+  step: number,
+  mode: GroupingMode,
+  c?: Partial<WireCandle> & { openTime?: number },
+): CandleData {
   return {
     timeframe: '1m',
     openTime: c?.openTime ?? 0,
@@ -272,8 +314,15 @@ export function asCandleLike(cells: readonly WireCell[], step: number, mode: Gro
  * A grouping that shows roughly `targetLevels` levels across a typical candle: the median candle
  * range divided by the target, rounded up to 1, 2 or 5 x 10^k ticks.
  */
-export function suggestTicks(candles: readonly { high: number; low: number }[], tick: number, targetLevels = 24): number {
-  const ranges = candles.map((c) => c.high - c.low).filter((r) => r > 0).sort((a, b) => a - b);
+export function suggestTicks(
+  candles: readonly { high: number; low: number }[],
+  tick: number,
+  targetLevels = 24,
+): number {
+  const ranges = candles
+    .map((c) => c.high - c.low)
+    .filter((r) => r > 0)
+    .sort((a, b) => a - b);
   if (ranges.length === 0) return 1;
   const median = ranges[Math.floor(ranges.length / 2)]!;
   const raw = median / tick / targetLevels;

@@ -5,7 +5,10 @@ describe('FrameBatcher', () => {
   it('hands over everything pushed between two frames at once, scheduling one frame at a time', () => {
     const frames: (() => void)[] = [];
     const flushed: number[][] = [];
-    const b = new FrameBatcher<number>((xs) => flushed.push(xs), (cb) => frames.push(cb));
+    const b = new FrameBatcher<number>(
+      (xs) => flushed.push(xs),
+      (cb) => frames.push(cb),
+    );
     for (let i = 0; i < 1000; i++) b.push(i);
     expect(frames).toHaveLength(1);
     expect(flushed).toHaveLength(0);

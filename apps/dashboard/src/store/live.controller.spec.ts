@@ -48,7 +48,26 @@ const snap = (id: string, req: SubscribeRequest, epoch = 'e'): SnapshotMessage =
   members: [],
   live: true,
   history: true,
-  candles: [{ openTime: 0, open: 100, high: 100, low: 100, close: 100, buyVolume: 1, sellVolume: 0, buyTrades: 1, sellTrades: 0, delta: 1, maxDelta: 1, minDelta: 0, poc: 100, vah: 100, val: 100, cells: [[100, 1, 0, 1, 0]] }],
+  candles: [
+    {
+      openTime: 0,
+      open: 100,
+      high: 100,
+      low: 100,
+      close: 100,
+      buyVolume: 1,
+      sellVolume: 0,
+      buyTrades: 1,
+      sellTrades: 0,
+      delta: 1,
+      maxDelta: 1,
+      minDelta: 0,
+      poc: 100,
+      vah: 100,
+      val: 100,
+      cells: [[100, 1, 0, 1, 0]],
+    },
+  ],
   session: null,
   sentAtMs: 0,
 });
@@ -56,7 +75,23 @@ const upd = (id: string, seq: number, qty: number, epoch = 'e'): UpdateMessage =
   subscriptionId: id,
   seq,
   epoch,
-  candle: { openTime: 0, open: 100, high: 100, low: 100, close: 100, buyVolume: qty, sellVolume: 0, buyTrades: seq + 1, sellTrades: 0, delta: qty, maxDelta: qty, minDelta: 0, poc: 100, vah: 100, val: 100 },
+  candle: {
+    openTime: 0,
+    open: 100,
+    high: 100,
+    low: 100,
+    close: 100,
+    buyVolume: qty,
+    sellVolume: 0,
+    buyTrades: seq + 1,
+    sellTrades: 0,
+    delta: qty,
+    maxDelta: qty,
+    minDelta: 0,
+    poc: 100,
+    vah: 100,
+    val: 100,
+  },
   cells: [[100, qty, 0, seq + 1, 0]],
   replace: false,
   session: null,
@@ -71,7 +106,11 @@ function setup() {
   const a = new FakeAdapter();
   const frames: (() => void)[] = [];
   const changes: ChangeKind[] = [];
-  const c = new LiveController(a, (k) => changes.push(k), (cb) => frames.push(cb));
+  const c = new LiveController(
+    a,
+    (k) => changes.push(k),
+    (cb) => frames.push(cb),
+  );
   c.start();
   a.h.connection('connected');
   return { a, frames, changes, c };

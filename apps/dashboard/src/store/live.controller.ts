@@ -74,10 +74,27 @@ export class LiveController {
     const prev = this.sent;
     this.request = req;
     this.autoTicks = req.ticks === 0;
-    const ticks = req.ticks === 0 ? (prev && prev.exchange === req.exchange && prev.symbol === req.symbol ? prev.ticks : AUTO_TICKS_GUESS) : req.ticks;
-    const same = prev && prev.exchange === req.exchange && prev.symbol === req.symbol && prev.timeframe === req.timeframe && (prev.mode ?? 'nearest') === (req.mode ?? 'nearest');
+    const ticks =
+      req.ticks === 0
+        ? prev && prev.exchange === req.exchange && prev.symbol === req.symbol
+          ? prev.ticks
+          : AUTO_TICKS_GUESS
+        : req.ticks;
+    const same =
+      prev &&
+      prev.exchange === req.exchange &&
+      prev.symbol === req.symbol &&
+      prev.timeframe === req.timeframe &&
+      (prev.mode ?? 'nearest') === (req.mode ?? 'nearest');
     if (same && prev.ticks !== ticks && this.store.regroup(ticks)) this.onChange('regroup');
-    this.subscribe({ exchange: req.exchange, symbol: req.symbol, timeframe: req.timeframe, ticks, candles: req.candles, ...(req.mode ? { mode: req.mode } : {}) });
+    this.subscribe({
+      exchange: req.exchange,
+      symbol: req.symbol,
+      timeframe: req.timeframe,
+      ticks,
+      candles: req.candles,
+      ...(req.mode ? { mode: req.mode } : {}),
+    });
   }
 
   /** Subscribes again to what is followed (after a reconnect or a seq jump). */
@@ -111,7 +128,10 @@ export class LiveController {
         // not connected: the subscription is made when the connection is (see onConnection)
         if (e instanceof GatewayRequestError && e.code === 'not-connected') return;
         this.loading = false;
-        this.error = e instanceof GatewayRequestError ? { code: e.code, reason: e.message } : { code: 'internal', reason: String(e) };
+        this.error =
+          e instanceof GatewayRequestError
+            ? { code: e.code, reason: e.message }
+            : { code: 'internal', reason: String(e) };
         this.onChange('status');
       },
     );
@@ -119,7 +139,14 @@ export class LiveController {
 
   private matches(m: SnapshotMessage): boolean {
     const r = this.sent;
-    return !!r && m.exchange === r.exchange && m.symbol === r.symbol && m.timeframe === r.timeframe && m.ticks === r.ticks && (r.mode ?? 'nearest') === m.mode;
+    return (
+      !!r &&
+      m.exchange === r.exchange &&
+      m.symbol === r.symbol &&
+      m.timeframe === r.timeframe &&
+      m.ticks === r.ticks &&
+      (r.mode ?? 'nearest') === m.mode
+    );
   }
 
   private onSnapshot(m: SnapshotMessage): void {

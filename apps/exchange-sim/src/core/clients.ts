@@ -101,8 +101,7 @@ export class ClientRegistry {
   /** The largest amount of data queued on a client's socket (backpressure for the feed). */
   maxBufferedAmount(): number {
     let max = 0;
-    for (const c of this.clients)
-      if (c.ws.bufferedAmount > max) max = c.ws.bufferedAmount;
+    for (const c of this.clients) if (c.ws.bufferedAmount > max) max = c.ws.bufferedAmount;
     return max;
   }
 
@@ -113,10 +112,7 @@ export class ClientRegistry {
   }
 
   /** Drops a client: abruptly (terminate) or with a close frame. */
-  drop(
-    client: SimClient,
-    how: 'terminate' | { code: number; reason: string },
-  ): void {
+  drop(client: SimClient, how: 'terminate' | { code: number; reason: string }): void {
     this.dropped++;
     if (how === 'terminate') client.ws.terminate();
     else client.ws.close(how.code, how.reason);

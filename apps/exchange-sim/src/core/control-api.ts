@@ -24,8 +24,7 @@ export async function handleControl(
   state: ControlState,
 ): Promise<void> {
   const action = url.pathname.slice('/__sim/'.length).toLowerCase();
-  const body =
-    req.method === 'POST' ? await readBody(req).catch(() => '') : '';
+  const body = req.method === 'POST' ? await readBody(req).catch(() => '') : '';
   let json: Record<string, unknown> = {};
   if (body.trim().startsWith('{')) {
     try {
@@ -94,13 +93,7 @@ export async function handleControl(
         const report = await Promise.race([
           c.replayFinished(),
           new Promise<never>((_, reject) =>
-            setTimeout(
-              () =>
-                reject(
-                  new Error(`replay not finished after ${timeoutMs} ms`),
-                ),
-              timeoutMs,
-            ).unref(),
+            setTimeout(() => reject(new Error(`replay not finished after ${timeoutMs} ms`)), timeoutMs).unref(),
           ),
         ]);
         sendJson(res, 200, { ok: true, ...report });
@@ -124,7 +117,6 @@ export async function handleControl(
         });
     }
   } catch (e) {
-    if (!res.headersSent)
-      sendJson(res, 400, { ok: false, error: (e as Error).message });
+    if (!res.headersSent) sendJson(res, 400, { ok: false, error: (e as Error).message });
   }
 }

@@ -114,14 +114,8 @@ export class FeedDriver {
     if (this._state !== 'paused') return;
     const now = Date.now();
     if (this.startedAt > 0) this.pausedTotal += now - this.pausedAt;
-    this._state =
-      this.startedAt > 0
-        ? 'running'
-        : this.waitingForClients
-          ? 'waiting'
-          : 'running';
-    if (this.mode === 'live')
-      for (const m of this.markets) m.source.rebase?.(now);
+    this._state = this.startedAt > 0 ? 'running' : this.waitingForClients ? 'waiting' : 'running';
+    if (this.mode === 'live') for (const m of this.markets) m.source.rebase?.(now);
     const waiters = this.resumeWaiters;
     this.resumeWaiters = [];
     for (const w of waiters) w();
@@ -205,14 +199,8 @@ export class FeedDriver {
   };
 
   private async runReplay(): Promise<void> {
-    const rate =
-      this.options.replayRate && this.options.replayRate > 0
-        ? this.options.replayRate
-        : 0;
-    const speed =
-      this.options.replaySpeed && this.options.replaySpeed > 0
-        ? this.options.replaySpeed
-        : 0;
+    const rate = this.options.replayRate && this.options.replayRate > 0 ? this.options.replayRate : 0;
+    const speed = this.options.replaySpeed && this.options.replaySpeed > 0 ? this.options.replaySpeed : 0;
     const batchSize = Math.max(1, this.options.batchSize ?? 1000);
     const hwm = this.options.highWaterMark ?? 4 * 1024 * 1024;
     const firstTime = this.minPeekTime();
@@ -232,17 +220,14 @@ export class FeedDriver {
       const active = this.activeMs(now);
       let allowance = batchSize;
       if (rate > 0) {
-        const tokens =
-          Math.floor((rate * (active - this.rateBaseActive)) / 1000) -
-          (this.emitted - this.rateBase);
+        const tokens = Math.floor((rate * (active - this.rateBaseActive)) / 1000) - (this.emitted - this.rateBase);
         if (tokens < 1) {
           await sleep(Math.max(1, Math.min(50, 1000 / rate)));
           continue;
         }
         allowance = Math.min(allowance, tokens);
       }
-      const until =
-        speed > 0 ? firstTime + active * speed : Number.POSITIVE_INFINITY;
+      const until = speed > 0 ? firstTime + active * speed : Number.POSITIVE_INFINITY;
       const n = this.emitMerged(allowance, until);
       if (n === 0) {
         const next = this.minPeekTime();
@@ -269,11 +254,7 @@ export class FeedDriver {
     if (this.markets.length === 1) {
       const m = this.markets[0]!;
       const batch: SimTrade[] = [];
-      for (
-        let t = m.source.peek();
-        t !== undefined && t.time <= until && batch.length < max;
-        t = m.source.peek()
-      )
+      for (let t = m.source.peek(); t !== undefined && t.time <= until && batch.length < max; t = m.source.peek())
         batch.push(m.source.next()!);
       if (batch.length > 0) {
         this.emitted += batch.length;
@@ -311,8 +292,7 @@ export class FeedDriver {
   private async finish(): Promise<void> {
     this._state = 'done';
     const deadline = Date.now() + 10_000;
-    while (this.sink.maxBufferedAmount() > 0 && Date.now() < deadline)
-      await sleep(2);
+    while (this.sink.maxBufferedAmount() > 0 && Date.now() < deadline) await sleep(2);
     const finishedAt = Date.now();
     const report: ReplayReport = {
       trades: this.emitted,
@@ -326,9 +306,7 @@ export class FeedDriver {
         lastId: m.history.last()?.id,
       })),
     };
-    this.sink.log(
-      `feed finished: ${report.trades} trades in ${report.durationMs} ms`,
-    );
+    this.sink.log(`feed finished: ${report.trades} trades in ${report.durationMs} ms`);
     this.resolveFinished(report);
   }
 }

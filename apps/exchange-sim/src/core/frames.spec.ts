@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ascii,
-  encodeGeneral,
-  encodeTextFrames,
-  FrameWriter,
-} from './frames.js';
+import { ascii, encodeGeneral, encodeTextFrames, FrameWriter } from './frames.js';
 
 /** Decodes server (unmasked) text frames; checks FIN, opcode and the minimal length encoding. */
 function decode(buf: Buffer): string[] {
@@ -51,9 +46,7 @@ describe('WebSocket frame encoding', () => {
     for (const texts of [
       SAMPLES,
       SAMPLES.slice(0, 7),
-      SAMPLES.filter(
-        (s) => Buffer.byteLength(s) === s.length && s.length < 65536,
-      ),
+      SAMPLES.filter((s) => Buffer.byteLength(s) === s.length && s.length < 65536),
       [],
     ]) {
       const a = encodeTextFrames(texts);
@@ -67,17 +60,7 @@ describe('WebSocket frame encoding', () => {
     const texts: string[] = [];
     const P = ascii('{"a":');
     for (let i = 0; i < 300; i++) {
-      const n = [
-        0,
-        9,
-        10,
-        99,
-        1_000_000_007,
-        1_764_134_400_123,
-        Number.MAX_SAFE_INTEGER,
-        -5,
-        1.5,
-      ][i % 9]!;
+      const n = [0, 9, 10, 99, 1_000_000_007, 1_764_134_400_123, Number.MAX_SAFE_INTEGER, -5, 1.5][i % 9]!;
       const s = SAMPLES[i % SAMPLES.length]!;
       w.begin();
       w.bytes(P);

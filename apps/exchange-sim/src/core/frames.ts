@@ -21,9 +21,7 @@ export function encodeTextFrames(texts: readonly string[]): Buffer {
     let h = HEADERS[len];
     if (h === undefined) {
       h = HEADERS[len] =
-        len < 126
-          ? String.fromCharCode(0x81, len)
-          : String.fromCharCode(0x81, 126, len >>> 8, len & 0xff);
+        len < 126 ? String.fromCharCode(0x81, len) : String.fromCharCode(0x81, 126, len >>> 8, len & 0xff);
       HIGH[len] = countHigh(h);
     }
     high += HIGH[len]!;
@@ -32,8 +30,7 @@ export function encodeTextFrames(texts: readonly string[]): Buffer {
   }
   const joined = parts.join('');
   // every character of the texts below 0x80 <=> UTF-8 bytes = characters + the headers' high bytes
-  if (Buffer.byteLength(joined, 'utf8') !== joined.length + high)
-    return encodeGeneral(texts);
+  if (Buffer.byteLength(joined, 'utf8') !== joined.length + high) return encodeGeneral(texts);
   return Buffer.from(joined, 'latin1');
 }
 
@@ -191,8 +188,7 @@ export class FrameWriter {
 
   /** The frames written since the last take(), as a buffer of their own; the writer starts over. */
   take(): Buffer {
-    if (this.frameStart >= 0)
-      throw new Error('FrameWriter.take() inside a frame');
+    if (this.frameStart >= 0) throw new Error('FrameWriter.take() inside a frame');
     const out = Buffer.from(this.buf.subarray(0, this.o));
     this.o = 0;
     this.count = 0;

@@ -10,8 +10,7 @@ describe('TradeHistory', () => {
       startTime: 1000,
       perMs: 2,
     });
-    for (let i = 0; i < trades.length; i += 1000)
-      h.push(trades.slice(i, i + 1000));
+    for (let i = 0; i < trades.length; i += 1000) h.push(trades.slice(i, i + 1000));
     expect(h.size).toBe(10_000);
     expect(h.first()!.id).toBe(100 + 15_000);
     expect(h.last()!.id).toBe(100 + 24_999);
@@ -21,9 +20,6 @@ describe('TradeHistory', () => {
     const t = h.at(1234)!;
     expect(h.at(h.lowerBoundTime(t.time))!.time).toBe(t.time);
     expect(h.at(h.lowerBoundTime(t.time) - 1)!.time).toBeLessThan(t.time);
-    expect(h.slice(9_998, 20_000).map((x) => x.id)).toEqual([
-      100 + 24_998,
-      100 + 24_999,
-    ]);
+    expect(h.slice(9_998, 20_000).map((x) => x.id)).toEqual([100 + 24_998, 100 + 24_999]);
   });
 });

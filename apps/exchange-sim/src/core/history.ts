@@ -10,8 +10,7 @@ export class TradeHistory {
   private head = 0;
 
   constructor(readonly limit: number) {
-    if (!(limit >= 1))
-      throw new RangeError(`history limit must be >= 1, got ${limit}`);
+    if (!(limit >= 1)) throw new RangeError(`history limit must be >= 1, got ${limit}`);
   }
 
   get size(): number {

@@ -16,10 +16,7 @@ export function sendJson(
   res.end(text);
 }
 
-export function readBody(
-  req: IncomingMessage,
-  limit = 1024 * 1024,
-): Promise<string> {
+export function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -57,11 +54,7 @@ export class WindowLimiter {
   ) {}
 
   /** Adds `cost`; returns the usage after it and whether the request is within the budget. */
-  take(
-    key: string,
-    cost: number,
-    now = Date.now(),
-  ): { used: number; ok: boolean; retryAfterMs: number } {
+  take(key: string, cost: number, now = Date.now()): { used: number; ok: boolean; retryAfterMs: number } {
     const window = Math.floor(now / this.windowMs);
     let entry = this.used.get(key);
     if (!entry || entry.window !== window) {
@@ -78,9 +71,7 @@ export class WindowLimiter {
 
   current(key: string, now = Date.now()): number {
     const entry = this.used.get(key);
-    return entry && entry.window === Math.floor(now / this.windowMs)
-      ? entry.used
-      : 0;
+    return entry && entry.window === Math.floor(now / this.windowMs) ? entry.used : 0;
   }
 }
 

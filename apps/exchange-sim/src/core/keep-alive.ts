@@ -5,11 +5,7 @@
  */
 import { WebSocket } from 'ws';
 import type { ClientRegistry } from './clients.js';
-import type {
-  ProtocolAdapter,
-  SimClient,
-  TimingOptions,
-} from './simulator.types.js';
+import type { ProtocolAdapter, SimClient, TimingOptions } from './simulator.types.js';
 
 export interface KeepAliveHooks {
   /** Refreshes the simulator's cached clock and returns it. */
@@ -46,17 +42,11 @@ export class KeepAlive {
   /** Starts the periodic check, at a quarter of the shortest period (5 ms..1 s); none without periods. */
   start(): void {
     const o = this.options;
-    const periods = [
-      o.pingIntervalMs,
-      o.pongTimeoutMs,
-      o.idleTimeoutMs,
-      o.maxConnectionAgeMs,
-    ].filter((v): v is number => v !== undefined && v > 0);
-    if (periods.length === 0) return;
-    const every = Math.max(
-      5,
-      Math.min(1000, Math.floor(Math.min(...periods) / 4)),
+    const periods = [o.pingIntervalMs, o.pongTimeoutMs, o.idleTimeoutMs, o.maxConnectionAgeMs].filter(
+      (v): v is number => v !== undefined && v > 0,
     );
+    if (periods.length === 0) return;
+    const every = Math.max(5, Math.min(1000, Math.floor(Math.min(...periods) / 4)));
     this.timer = setInterval(() => this.check(), every);
   }
 
@@ -74,9 +64,7 @@ export class KeepAlive {
       client.inboundCount = 0;
     }
     if (++client.inboundCount > max) {
-      this.hooks.log(
-        `client ${client.id}: more than ${max} messages per second, closing`,
-      );
+      this.hooks.log(`client ${client.id}: more than ${max} messages per second, closing`);
       client.ws.close(1008, 'Too many requests');
       return false;
     }
@@ -97,14 +85,8 @@ export class KeepAlive {
         continue;
       }
       if (o.pingIntervalMs && o.pingIntervalMs > 0) {
-        if (
-          c.awaitingPongSince > 0 &&
-          o.pongTimeoutMs &&
-          now - c.awaitingPongSince > o.pongTimeoutMs
-        ) {
-          this.hooks.log(
-            `client ${c.id}: no pong for ${now - c.awaitingPongSince} ms, dropping`,
-          );
+        if (c.awaitingPongSince > 0 && o.pongTimeoutMs && now - c.awaitingPongSince > o.pongTimeoutMs) {
+          this.hooks.log(`client ${c.id}: no pong for ${now - c.awaitingPongSince} ms, dropping`);
           this.clients.drop(c, 'terminate');
           continue;
         }
@@ -114,14 +96,8 @@ export class KeepAlive {
           c.nextPingAt = now + o.pingIntervalMs;
         }
       }
-      if (
-        o.idleTimeoutMs &&
-        o.idleTimeoutMs > 0 &&
-        now - Math.max(c.lastInbound, c.lastOutbound) > o.idleTimeoutMs
-      ) {
-        this.hooks.log(
-          `client ${c.id}: idle for ${o.idleTimeoutMs} ms, dropping`,
-        );
+      if (o.idleTimeoutMs && o.idleTimeoutMs > 0 && now - Math.max(c.lastInbound, c.lastOutbound) > o.idleTimeoutMs) {
+        this.hooks.log(`client ${c.id}: idle for ${o.idleTimeoutMs} ms, dropping`);
         this.clients.drop(c, this.hooks.idleClose() ?? 'terminate');
       }
     }

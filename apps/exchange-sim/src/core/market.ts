@@ -19,9 +19,7 @@ export interface Market {
   produced: number;
 }
 
-export function createMarket(
-  init: Omit<Market, 'history' | 'produced'> & { historyLimit: number },
-): Market {
+export function createMarket(init: Omit<Market, 'history' | 'produced'> & { historyLimit: number }): Market {
   const { historyLimit, ...rest } = init;
   return { ...rest, history: new TradeHistory(historyLimit), produced: 0 };
 }

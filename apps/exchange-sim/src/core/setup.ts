@@ -65,16 +65,11 @@ export interface ResolveRules {
   /** Categories synthetic markets are created in (each symbol in each). */
   readonly categories: readonly string[];
   /** The venue's symbol and category for a requested symbol (OKX: "BTCUSDT" -> "BTC-USDT"). */
-  normalize(
-    symbol: string,
-    category: string,
-  ): { symbol: string; category: string };
+  normalize(symbol: string, category: string): { symbol: string; category: string };
   venue(category: string): Venue;
 }
 
-export function feedMode(
-  options: MarketSourceOptions & { mode?: FeedMode },
-): FeedMode {
+export function feedMode(options: MarketSourceOptions & { mode?: FeedMode }): FeedMode {
   return options.mode ?? (options.replay !== undefined ? 'replay' : 'live');
 }
 
@@ -87,15 +82,12 @@ export async function resolveMarkets(
   const seen = new Set<string>();
   const add = (m: ResolvedMarket) => {
     const key = `${m.category}:${m.symbol}`;
-    if (seen.has(key))
-      throw new Error(`market ${m.symbol} (${m.category}) is configured twice`);
+    if (seen.has(key)) throw new Error(`market ${m.symbol} (${m.category}) is configured twice`);
     seen.add(key);
     out.push(m);
   };
   if (options.replay !== undefined) {
-    const specs = (
-      Array.isArray(options.replay) ? options.replay : [options.replay]
-    ) as (string | ReplaySpec)[];
+    const specs = (Array.isArray(options.replay) ? options.replay : [options.replay]) as (string | ReplaySpec)[];
     for (const raw of specs) {
       const spec: ReplaySpec = typeof raw === 'string' ? { file: raw } : raw;
       let trades: readonly SimTrade[];
@@ -110,14 +102,8 @@ export async function resolveMarkets(
         throw new Error('a replay spec needs "file" or "trades"');
       }
       const wanted = spec.symbol ?? recorded;
-      if (!wanted)
-        throw new Error(
-          `cannot tell the symbol of ${spec.file ?? 'the replay'}: pass a symbol`,
-        );
-      const { symbol, category } = rules.normalize(
-        wanted,
-        spec.category ?? rules.categories[0]!,
-      );
+      if (!wanted) throw new Error(`cannot tell the symbol of ${spec.file ?? 'the replay'}: pass a symbol`);
+      const { symbol, category } = rules.normalize(wanted, spec.category ?? rules.categories[0]!);
       const instrument = instrumentForReplay(
         rules.venue(category),
         symbol,
@@ -133,10 +119,7 @@ export async function resolveMarkets(
     }
     return out;
   }
-  const symbols =
-    options.symbols && options.symbols.length > 0
-      ? options.symbols
-      : ['BTCUSDT'];
+  const symbols = options.symbols && options.symbols.length > 0 ? options.symbols : ['BTCUSDT'];
   for (const category of rules.categories) {
     for (const requested of symbols) {
       const { symbol, category: cat } = rules.normalize(requested, category);
@@ -150,15 +133,11 @@ export async function resolveMarkets(
         ...(options.rate !== undefined ? { rate: options.rate } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         ...(options.count !== undefined ? { count: options.count } : {}),
-        ...(options.volatility !== undefined
-          ? { volatility: options.volatility }
-          : {}),
+        ...(options.volatility !== undefined ? { volatility: options.volatility } : {}),
         startTime: options.startTime ?? Date.now(),
       };
       const source: TradeSource =
-        options.pacing === 'constant'
-          ? new ConstantRateMarket(common)
-          : new SyntheticMarket(common);
+        options.pacing === 'constant' ? new ConstantRateMarket(common) : new SyntheticMarket(common);
       add({ symbol, category: cat, instrument, source });
     }
   }

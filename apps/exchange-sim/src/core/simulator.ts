@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -65,10 +60,8 @@ export class SimulatorCore {
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
     });
-    this.server.on(
-      'upgrade',
-      (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-        this.onUpgrade(req, socket, head),
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
     );
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }
@@ -79,10 +72,7 @@ export class SimulatorCore {
 
   /** The market with this key, or the first one whose symbol matches. */
   market(key: string): Market | undefined {
-    return (
-      this._markets.find((m) => m.key === key) ??
-      this._markets.find((m) => m.symbol === key)
-    );
+    return this._markets.find((m) => m.key === key) ?? this._markets.find((m) => m.symbol === key);
   }
 
   get pingsStalled(): boolean {
@@ -114,12 +104,7 @@ export class SimulatorCore {
       });
     });
     const port = (this.server.address() as AddressInfo).port;
-    const shownHost =
-      host === '0.0.0.0' || host === '::'
-        ? '127.0.0.1'
-        : host.includes(':')
-          ? `[${host}]`
-          : host;
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const wsUrl = `ws://${shownHost}:${port}`;
     const restUrl = `http://${shownHost}:${port}`;
     this.keepAlive.start();
@@ -207,14 +192,10 @@ export class SimulatorCore {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (this.stopped || !this.adapter.acceptPath(url)) {
-      socket.end(
-        'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-      );
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.onConnection(ws, url),
-    );
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, url));
   }
 
   private onConnection(ws: WebSocket, url: URL): void {
@@ -300,10 +281,7 @@ export class SimulatorCore {
         return all.length;
       },
       skipIds: (n, symbol) => {
-        if (!Number.isInteger(n) || n < 0)
-          throw new Error(
-            `skipIds: n must be a non-negative integer, got ${n}`,
-          );
+        if (!Number.isInteger(n) || n < 0) throw new Error(`skipIds: n must be a non-negative integer, got ${n}`);
         let key: string | undefined;
         if (symbol !== undefined) {
           const m = this.market(symbol);
@@ -335,9 +313,7 @@ export class SimulatorCore {
         const m =
           category === undefined
             ? this.market(symbol)
-            : this._markets.find(
-                (x) => x.symbol === symbol && x.category === category,
-              );
+            : this._markets.find((x) => x.symbol === symbol && x.category === category);
         if (!m) throw new Error(`unknown market "${symbol}"`);
         return m.history.slice(0, m.history.size);
       },

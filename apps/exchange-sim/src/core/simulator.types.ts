@@ -59,7 +59,10 @@ export interface TimingOptions {
   readonly idleTimeoutMs?: number;
   /** Close connections older than this (Binance: 24 h); 0 = never. */
   readonly maxConnectionAgeMs?: number;
-  /** Close clients sending more messages (incl. ping/pong frames) per second (Binance: 5 spot, 10 futures); 0 = no limit. */
+  /**
+   * Close clients sending more messages (incl. ping/pong frames) per second (Binance: 5 spot, 10 futures); 0 = no
+   * limit.
+   */
   readonly maxIncomingPerSecond?: number;
 }
 

@@ -40,11 +40,23 @@ describe('TradeFlow', () => {
     flow.produce(adapter, b, trades.slice(0, 3));
     flow.produce(adapter, a, trades.slice(3, 6));
     flow.produce(adapter, a, trades.slice(6, 10));
-    expect(published).toEqual([['B', [1, 2, 3]], ['A', [8, 9, 10]]]);
-    expect(observed).toEqual([['B', [1, 2, 3]], ['A', [4, 5, 6]], ['A', [7, 8, 9, 10]]]);
+    expect(published).toEqual([
+      ['B', [1, 2, 3]],
+      ['A', [8, 9, 10]],
+    ]);
+    expect(observed).toEqual([
+      ['B', [1, 2, 3]],
+      ['A', [4, 5, 6]],
+      ['A', [7, 8, 9, 10]],
+    ]);
     expect(a.history.size).toBe(7);
     expect(a.produced).toBe(7);
-    expect({ produced: flow.produced, sent: flow.sent, skipped: flow.skipped, skipPending: flow.skipPending }).toEqual({ produced: 10, sent: 6, skipped: 4, skipPending: 0 });
+    expect({ produced: flow.produced, sent: flow.sent, skipped: flow.skipped, skipPending: flow.skipPending }).toEqual({
+      produced: 10,
+      sent: 6,
+      skipped: 4,
+      skipPending: 0,
+    });
     // without a market, the next trades of any market are withheld
     flow.skip(2, undefined);
     flow.produce(adapter, b, makeTrades(3, { startId: 11 }));

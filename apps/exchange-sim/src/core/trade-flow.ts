@@ -26,10 +26,7 @@ export class TradeFlow {
     market.produced += trades.length;
     this.produced += trades.length;
     let skip = 0;
-    if (
-      this.skipPending > 0 &&
-      (this.skipMarket === undefined || this.skipMarket === market.key)
-    ) {
+    if (this.skipPending > 0 && (this.skipMarket === undefined || this.skipMarket === market.key)) {
       skip = Math.min(this.skipPending, trades.length);
       this.skipPending -= skip;
       if (this.skipPending === 0) this.skipMarket = undefined;

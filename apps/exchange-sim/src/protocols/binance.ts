@@ -1,24 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  intParam,
-  sendJson,
-  WindowLimiter,
-  type RateLimitOptions,
-} from '../core/http.js';
+import { intParam, sendJson, WindowLimiter, type RateLimitOptions } from '../core/http.js';
 import { ascii, FrameWriter } from '../core/frames.js';
 import { createMarket, type Market } from '../core/market.js';
-import {
-  feedMode,
-  resolveMarkets,
-  type MarketSourceOptions,
-} from '../core/setup.js';
+import { feedMode, resolveMarkets, type MarketSourceOptions } from '../core/setup.js';
 import { SimulatorCore } from '../core/simulator.js';
-import type {
-  CommonSimOptions,
-  ProtocolAdapter,
-  SimClient,
-  SimHandle,
-} from '../core/simulator.types.js';
+import type { CommonSimOptions, ProtocolAdapter, SimClient, SimHandle } from '../core/simulator.types.js';
 import { padDecimal } from '../instruments.js';
 import type { SimTrade } from '../trade.js';
 import { DAY_MS, withDefaults, type Timing } from './common.js';
@@ -31,9 +17,7 @@ import { DAY_MS, withDefaults, type Timing } from './common.js';
  */
 export type BinanceMarketType = 'spot' | 'usdm';
 
-export interface BinanceSimOptions
-  extends CommonSimOptions,
-    MarketSourceOptions {
+export interface BinanceSimOptions extends CommonSimOptions, MarketSourceOptions {
   /**
    * REST request-weight budget per window (default: spot 6000, futures 2400 per 60 s, like Binance);
    * `false` disables it. Exceeding it answers HTTP 429 with code -1003 and Retry-After.
@@ -66,32 +50,22 @@ const WEIGHT_LIMIT: Record<BinanceMarketType, number> = {
 };
 
 /** Binance spot simulator: WS /ws, /stream; REST /api/v3/{aggTrades,exchangeInfo,ping,time}. */
-export function startBinanceSpotSim(
-  options: BinanceSimOptions = {},
-): Promise<SimHandle> {
+export function startBinanceSpotSim(options: BinanceSimOptions = {}): Promise<SimHandle> {
   return startBinance('spot', options);
 }
 
 /** Binance USDT-M futures simulator: WS /ws, /stream; REST /fapi/v1/{aggTrades,exchangeInfo,ping,time}. */
-export function startBinanceFuturesSim(
-  options: BinanceSimOptions = {},
-): Promise<SimHandle> {
+export function startBinanceFuturesSim(options: BinanceSimOptions = {}): Promise<SimHandle> {
   return startBinance('usdm', options);
 }
 
-async function startBinance(
-  kind: BinanceMarketType,
-  options: BinanceSimOptions,
-): Promise<SimHandle> {
+async function startBinance(kind: BinanceMarketType, options: BinanceSimOptions): Promise<SimHandle> {
   const resolved = await resolveMarkets(options, {
     categories: [kind],
     normalize: (symbol) => ({ symbol: symbol.toUpperCase(), category: kind }),
     venue: () => (kind === 'spot' ? 'binance-spot' : 'binance-usdm'),
   });
-  const opts = withDefaults<BinanceSimOptions>(
-    { ...TIMING[kind] },
-    { ...options, mode: feedMode(options) },
-  );
+  const opts = withDefaults<BinanceSimOptions>({ ...TIMING[kind] }, { ...options, mode: feedMode(options) });
   const core = new SimulatorCore(opts);
   const markets = resolved.map((r) =>
     createMarket({
@@ -119,8 +93,7 @@ function normalizeStream(name: unknown): string | undefined {
   if (at <= 0 || at === name.length - 1) return undefined;
   const sym = name.slice(0, at).toLowerCase();
   const rest = name.slice(at + 1);
-  if (!/^[a-z0-9_]+$/.test(sym) || !/^[A-Za-z0-9_@]+$/.test(rest))
-    return undefined;
+  if (!/^[a-z0-9_]+$/.test(sym) || !/^[A-Za-z0-9_@]+$/.test(rest)) return undefined;
   return `${sym}@${rest}`;
 }
 
@@ -143,10 +116,7 @@ const P_CLOSE2 = ascii('}}');
 class BinanceAdapter implements ProtocolAdapter {
   readonly protocol: string;
   private readonly writer = new FrameWriter();
-  private readonly pieces = new Map<
-    Market,
-    { head: Buffer; bare: Buffer; symbol: Buffer }
-  >();
+  private readonly pieces = new Map<Market, { head: Buffer; bare: Buffer; symbol: Buffer }>();
   private readonly bySymbol = new Map<string, Market>();
   private readonly limiter: WindowLimiter | undefined;
   private readonly live: boolean;
@@ -164,18 +134,11 @@ class BinanceAdapter implements ProtocolAdapter {
     this.prefix = kind === 'spot' ? '/api/v3/' : '/fapi/v1/';
     const rl = options.rateLimit;
     this.limiter =
-      rl === false
-        ? undefined
-        : new WindowLimiter(
-            rl?.limit ?? WEIGHT_LIMIT[kind],
-            rl?.windowMs ?? 60_000,
-          );
+      rl === false ? undefined : new WindowLimiter(rl?.limit ?? WEIGHT_LIMIT[kind], rl?.windowMs ?? 60_000);
   }
 
   endpoints(wsOrigin: string): Record<string, string> {
-    const first = this.markets[0]
-      ? streamName(this.markets[0].symbol)
-      : 'btcusdt@aggTrade';
+    const first = this.markets[0] ? streamName(this.markets[0].symbol) : 'btcusdt@aggTrade';
     return {
       raw: `${wsOrigin}/ws`,
       combined: `${wsOrigin}/stream`,
@@ -185,9 +148,7 @@ class BinanceAdapter implements ProtocolAdapter {
 
   acceptPath(url: URL): boolean {
     const p = url.pathname;
-    return (
-      p === '/ws' || p.startsWith('/ws/') || p === '/stream' || p === '/stream/'
-    );
+    return p === '/ws' || p.startsWith('/ws/') || p === '/stream' || p === '/stream/';
   }
 
   onOpen(client: SimClient): void {
@@ -236,11 +197,7 @@ class BinanceAdapter implements ProtocolAdapter {
     }
     const req = msg as Record<string, unknown>;
     const id = req['id'] ?? null;
-    if (
-      id !== null &&
-      typeof id !== 'string' &&
-      !(typeof id === 'number' && Number.isInteger(id) && id >= 0)
-    ) {
+    if (id !== null && typeof id !== 'string' && !(typeof id === 'number' && Number.isInteger(id) && id >= 0)) {
       this.core.send(
         client,
         JSON.stringify({
@@ -253,27 +210,18 @@ class BinanceAdapter implements ProtocolAdapter {
       );
       return;
     }
-    const reply = (result: unknown) =>
-      this.core.send(client, JSON.stringify({ result, id }));
-    const error = (code: number, m: string) =>
-      this.core.send(client, JSON.stringify({ error: { code, msg: m }, id }));
+    const reply = (result: unknown) => this.core.send(client, JSON.stringify({ result, id }));
+    const error = (code: number, m: string) => this.core.send(client, JSON.stringify({ error: { code, msg: m }, id }));
     const params = req['params'];
     switch (req['method']) {
       case 'SUBSCRIBE':
       case 'UNSUBSCRIBE': {
         if (!Array.isArray(params) || params.length === 0)
-          return error(
-            2,
-            'Invalid request: "params" must be a non-empty array of stream names',
-          );
+          return error(2, 'Invalid request: "params" must be a non-empty array of stream names');
         const names: string[] = [];
         for (const p of params) {
           const name = normalizeStream(p);
-          if (!name)
-            return error(
-              2,
-              `Invalid request: invalid stream name ${JSON.stringify(p)}`,
-            );
+          if (!name) return error(2, `Invalid request: invalid stream name ${JSON.stringify(p)}`);
           names.push(name);
         }
         for (const name of names) {
@@ -285,15 +233,8 @@ class BinanceAdapter implements ProtocolAdapter {
       case 'LIST_SUBSCRIPTIONS':
         return reply([...client.topics]);
       case 'SET_PROPERTY':
-        if (
-          !Array.isArray(params) ||
-          params[0] !== 'combined' ||
-          typeof params[1] !== 'boolean'
-        )
-          return error(
-            2,
-            'Invalid request: expected params ["combined", true|false]',
-          );
+        if (!Array.isArray(params) || params[0] !== 'combined' || typeof params[1] !== 'boolean')
+          return error(2, 'Invalid request: expected params ["combined", true|false]');
         client.combined = params[1];
         return reply(null);
       case 'GET_PROPERTY':
@@ -316,9 +257,7 @@ class BinanceAdapter implements ProtocolAdapter {
     for (const c of subs)
       this.core.sendEncoded(
         c,
-        c.combined
-          ? (wrapped ??= this.encode(market, trades, true))
-          : (raw ??= this.encode(market, trades, false)),
+        c.combined ? (wrapped ??= this.encode(market, trades, true)) : (raw ??= this.encode(market, trades, false)),
         trades.length,
       );
   }
@@ -328,11 +267,7 @@ class BinanceAdapter implements ProtocolAdapter {
    * as the template `{"e":"aggTrade","E":..,"s":..,...}` (wrapped as {"stream":..,"data":..} for
    * combined clients), without a string per frame.
    */
-  private encode(
-    market: Market,
-    trades: readonly SimTrade[],
-    combined: boolean,
-  ): Buffer {
+  private encode(market: Market, trades: readonly SimTrade[], combined: boolean): Buffer {
     let p = this.pieces.get(market);
     if (!p) {
       p = {
@@ -424,38 +359,24 @@ class BinanceAdapter implements ProtocolAdapter {
     }
   }
 
-  private aggTrades(
-    url: URL,
-    res: ServerResponse,
-    headers: Record<string, string | number>,
-  ): void {
-    const fail = (code: number, msg: string) =>
-      sendJson(res, 400, { code, msg }, headers);
+  private aggTrades(url: URL, res: ServerResponse, headers: Record<string, string | number>): void {
+    const fail = (code: number, msg: string) => sendJson(res, 400, { code, msg }, headers);
     const symbol = url.searchParams.get('symbol');
-    if (!symbol)
-      return fail(
-        -1102,
-        "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-      );
+    if (!symbol) return fail(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
     const market = this.bySymbol.get(symbol);
     if (!market) return fail(-1121, 'Invalid symbol.');
     const nums: Record<string, number | undefined> = {};
     for (const name of ['fromId', 'startTime', 'endTime', 'limit']) {
       const v = intParam(url, name);
       if (v !== undefined && (Number.isNaN(v) || v < 0))
-        return fail(
-          -1100,
-          `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`,
-        );
+        return fail(-1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`);
       nums[name] = v;
     }
     const { fromId, startTime, endTime } = nums;
     const limit = Math.min(1000, Math.max(1, nums['limit'] ?? 500));
     if (startTime !== undefined && endTime !== undefined) {
-      if (endTime < startTime)
-        return fail(-1104, 'startTime must be less than or equal to endTime.');
-      if (endTime - startTime > 3_600_000)
-        return fail(-1127, 'More than 1 hours between startTime and endTime.');
+      if (endTime < startTime) return fail(-1104, 'startTime must be less than or equal to endTime.');
+      if (endTime - startTime > 3_600_000) return fail(-1127, 'More than 1 hours between startTime and endTime.');
     }
     const h = market.history;
     let lo: number;
@@ -463,8 +384,7 @@ class BinanceAdapter implements ProtocolAdapter {
     if (endTime !== undefined) hi = h.lowerBoundTime(endTime + 1);
     if (fromId !== undefined) {
       lo = h.lowerBoundId(fromId);
-      if (startTime !== undefined)
-        lo = Math.max(lo, h.lowerBoundTime(startTime));
+      if (startTime !== undefined) lo = Math.max(lo, h.lowerBoundTime(startTime));
     } else if (startTime !== undefined) {
       lo = h.lowerBoundTime(startTime);
     } else {
@@ -477,11 +397,7 @@ class BinanceAdapter implements ProtocolAdapter {
     sendJson(res, 200, `[${parts.join(',')}]`, headers);
   }
 
-  private exchangeInfo(
-    url: URL,
-    res: ServerResponse,
-    headers: Record<string, string | number>,
-  ): void {
+  private exchangeInfo(url: URL, res: ServerResponse, headers: Record<string, string | number>): void {
     let selected: readonly Market[] = this.markets;
     if (this.kind === 'spot') {
       const one = url.searchParams.get('symbol');
@@ -563,13 +479,7 @@ class BinanceAdapter implements ProtocolAdapter {
           quoteAssetPrecision: 8,
           baseCommissionPrecision: 8,
           quoteCommissionPrecision: 8,
-          orderTypes: [
-            'LIMIT',
-            'LIMIT_MAKER',
-            'MARKET',
-            'STOP_LOSS_LIMIT',
-            'TAKE_PROFIT_LIMIT',
-          ],
+          orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
           icebergAllowed: true,
           ocoAllowed: true,
           otoAllowed: true,
@@ -595,11 +505,7 @@ class BinanceAdapter implements ProtocolAdapter {
           permissions: [],
           permissionSets: [['SPOT']],
           defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
-          allowedSelfTradePreventionModes: [
-            'EXPIRE_TAKER',
-            'EXPIRE_MAKER',
-            'EXPIRE_BOTH',
-          ],
+          allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
         };
       }),
     };
@@ -631,9 +537,7 @@ class BinanceAdapter implements ProtocolAdapter {
         },
       ],
       exchangeFilters: [],
-      assets: [
-        { asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' },
-      ],
+      assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
       symbols: markets.map((m) => {
         const s = m.instrument;
         return {

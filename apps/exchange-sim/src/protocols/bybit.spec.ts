@@ -41,24 +41,14 @@ describe('Bybit v5 simulator', () => {
       linear: `${sim.wsUrl}/v5/public/linear`,
     });
     const spot = await open(sim.endpoints['spot']!);
-    const sub = await spot.request(
-      '{"op":"subscribe","args":["publicTrade.BTCUSDT"],"req_id":"1"}',
-    );
+    const sub = await spot.request('{"op":"subscribe","args":["publicTrade.BTCUSDT"],"req_id":"1"}');
     expect(sub).toMatch(
-      new RegExp(
-        `^\\{"success":true,"ret_msg":"subscribe","conn_id":"${UUID}","req_id":"1","op":"subscribe"\\}$`,
-      ),
+      new RegExp(`^\\{"success":true,"ret_msg":"subscribe","conn_id":"${UUID}","req_id":"1","op":"subscribe"\\}$`),
     );
     const conn = (JSON.parse(sub) as { conn_id: string }).conn_id;
     spot.send('{"op":"ping"}');
-    await until(() =>
-      spot.frames.includes(
-        `{"success":true,"ret_msg":"pong","conn_id":"${conn}","op":"ping"}`,
-      ),
-    );
-    spot.send(
-      '{"op":"subscribe","args":["publicTrade.NOPEUSDT"],"req_id":"2"}',
-    );
+    await until(() => spot.frames.includes(`{"success":true,"ret_msg":"pong","conn_id":"${conn}","op":"ping"}`));
+    spot.send('{"op":"subscribe","args":["publicTrade.NOPEUSDT"],"req_id":"2"}');
     await until(() =>
       spot.frames.includes(
         `{"success":false,"ret_msg":"Invalid symbol :[publicTrade.NOPEUSDT]","conn_id":"${conn}","req_id":"2","op":"subscribe"}`,
@@ -66,28 +56,20 @@ describe('Bybit v5 simulator', () => {
     );
 
     const linear = await open(sim.endpoints['linear']!);
-    const lsub = await linear.request(
-      '{"op":"subscribe","args":["publicTrade.BTCUSDT"]}',
-    );
+    const lsub = await linear.request('{"op":"subscribe","args":["publicTrade.BTCUSDT"]}');
     const lconn = (JSON.parse(lsub) as { conn_id: string }).conn_id;
-    expect(lsub).toBe(
-      `{"success":true,"ret_msg":"","conn_id":"${lconn}","req_id":"","op":"subscribe"}`,
-    );
+    expect(lsub).toBe(`{"success":true,"ret_msg":"","conn_id":"${lconn}","req_id":"","op":"subscribe"}`);
     linear.send('{"req_id":"100001","op":"ping"}');
     await until(() =>
-      linear.frames.includes(
-        `{"success":true,"ret_msg":"pong","conn_id":"${lconn}","req_id":"100001","op":"ping"}`,
-      ),
+      linear.frames.includes(`{"success":true,"ret_msg":"pong","conn_id":"${lconn}","req_id":"100001","op":"ping"}`),
     );
     expect(sim.controls.stats().topics).toEqual({
       'spot|publicTrade.BTCUSDT': 1,
       'linear|publicTrade.BTCUSDT': 1,
     });
-    expect(
-      (await TestClient.open(`${sim.wsUrl}/v5/public/inverse`).catch(
-        (e: Error) => e,
-      )) as Error,
-    ).toBeInstanceOf(Error);
+    expect((await TestClient.open(`${sim.wsUrl}/v5/public/inverse`).catch((e: Error) => e)) as Error).toBeInstanceOf(
+      Error,
+    );
   });
 
   it('batches the trades of one millisecond into one byte-exact publicTrade frame', async () => {
@@ -117,9 +99,7 @@ describe('Bybit v5 simulator', () => {
         `{"T":${t0},"s":"BTCUSDT","S":"Buy","v":"0.002","p":"61800.20","L":"PlusTick","i":"5000001","BT":false,"seq":5000001},` +
         `{"T":${t0},"s":"BTCUSDT","S":"Buy","v":"0.003","p":"61800.20","L":"ZeroPlusTick","i":"5000002","BT":false,"seq":5000002}]}`,
     );
-    const items = linear.frames
-      .slice(1)
-      .flatMap((f) => (JSON.parse(f) as { data: BybitItem[] }).data);
+    const items = linear.frames.slice(1).flatMap((f) => (JSON.parse(f) as { data: BybitItem[] }).data);
     expect(items).toHaveLength(90);
     expect(items.map((x) => x.seq)).toEqual(trades.map((t) => t.id));
     expect(items.every((x) => new RegExp(`^${UUID}$`).test(x.i))).toBe(true);
@@ -127,9 +107,7 @@ describe('Bybit v5 simulator', () => {
     expect(items[3]!.L).toBe('MinusTick');
     expect(items[4]!.L).toBe('ZeroMinusTick');
     // REST: newest first, the same execution ids
-    const recent = await http(
-      `${sim.restUrl}/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=2`,
-    );
+    const recent = await http(`${sim.restUrl}/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=2`);
     const body = recent.json<{
       retCode: number;
       result: { category: string; list: Record<string, unknown>[] };
@@ -175,34 +153,24 @@ describe('Bybit v5 simulator', () => {
         .map((t) => t.id)
         .reverse(),
     );
-    expect(
-      (await get('category=spot&symbol=BTCUSDT&limit=1000')).result.list,
-    ).toHaveLength(60);
-    expect(
-      (await get('category=linear&symbol=BTCUSDT')).result.list,
-    ).toHaveLength(500);
-    expect(
-      (await get('category=linear&symbol=BTCUSDT&limit=1000')).result.list,
-    ).toHaveLength(1000);
+    expect((await get('category=spot&symbol=BTCUSDT&limit=1000')).result.list).toHaveLength(60);
+    expect((await get('category=linear&symbol=BTCUSDT')).result.list).toHaveLength(500);
+    expect((await get('category=linear&symbol=BTCUSDT&limit=1000')).result.list).toHaveLength(1000);
     expect(await get('category=spot&symbol=ETHUSDT')).toMatchObject({
       retCode: 10001,
     });
     expect(await get('category=option&symbol=BTCUSDT')).toMatchObject({
       retCode: 10001,
     });
-    const info = (
-      await http(
-        `${sim.restUrl}/v5/market/instruments-info?category=linear&symbol=BTCUSDT`,
-      )
-    ).json<{ result: { list: Record<string, Record<string, string>>[] } }>();
+    const info = (await http(`${sim.restUrl}/v5/market/instruments-info?category=linear&symbol=BTCUSDT`)).json<{
+      result: { list: Record<string, Record<string, string>>[] };
+    }>();
     expect(info.result.list[0]!['priceFilter']!['tickSize']).toBe('0.01');
     expect(info.result.list[0]!['lotSizeFilter']!['qtyStep']).toBe('0.001');
-    const spotInfo = (
-      await http(`${sim.restUrl}/v5/market/instruments-info?category=spot`)
-    ).json<{ result: { list: Record<string, Record<string, string>>[] } }>();
-    expect(spotInfo.result.list[0]!['lotSizeFilter']!['basePrecision']).toBe(
-      '0.000001',
-    );
+    const spotInfo = (await http(`${sim.restUrl}/v5/market/instruments-info?category=spot`)).json<{
+      result: { list: Record<string, Record<string, string>>[] };
+    }>();
+    expect(spotInfo.result.list[0]!['lotSizeFilter']!['basePrecision']).toBe('0.000001');
   });
 
   it('skipIds: the WebSocket misses trades that recent-trade still has', async () => {
@@ -222,35 +190,21 @@ describe('Bybit v5 simulator', () => {
     sim.controls.skipIds(20);
     await sim.controls.replayFinished();
     await until(
-      () =>
-        c.frames
-          .slice(1)
-          .reduce(
-            (n, f) => n + (JSON.parse(f) as { data: unknown[] }).data.length,
-            0,
-          ) === 380,
+      () => c.frames.slice(1).reduce((n, f) => n + (JSON.parse(f) as { data: unknown[] }).data.length, 0) === 380,
     );
-    const seqs = c.frames
-      .slice(1)
-      .flatMap((f) =>
-        (JSON.parse(f) as { data: BybitItem[] }).data.map((x) => x.seq),
-      );
+    const seqs = c.frames.slice(1).flatMap((f) => (JSON.parse(f) as { data: BybitItem[] }).data.map((x) => x.seq));
     const missing = trades.map((t) => t.id).filter((id) => !seqs.includes(id));
     expect(missing).toHaveLength(20);
     expect(missing[19]! - missing[0]!).toBe(19);
     const recent = (
-      await http(
-        `${sim.restUrl}/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=1000`,
-      )
+      await http(`${sim.restUrl}/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=1000`)
     ).json<{ result: { list: { seq: string }[] } }>();
     const restSeqs = new Set(recent.result.list.map((x) => Number(x.seq)));
     expect(missing.every((id) => restSeqs.has(id))).toBe(true);
   });
 
   it('drops idle clients, keeps pinging ones, and stallPings leaves pings unanswered', async () => {
-    const sim = await track(
-      startBybitSim({ symbols: ['BTCUSDT'], paused: true, idleTimeoutMs: 150 }),
-    );
+    const sim = await track(startBybitSim({ symbols: ['BTCUSDT'], paused: true, idleTimeoutMs: 150 }));
     const idle = await open(sim.endpoints['spot']!);
     const active = await open(sim.endpoints['spot']!);
     const timer = setInterval(() => active.send('{"op":"ping"}'), 40);
@@ -263,11 +217,7 @@ describe('Bybit v5 simulator', () => {
       const n = active.frames.length;
       await new Promise((r) => setTimeout(r, 150));
       expect(active.frames.length).toBe(n);
-      await until(
-        () => active.frames.length > n,
-        2000,
-        'pongs after the stall',
-      );
+      await until(() => active.frames.length > n, 2000, 'pongs after the stall');
       expect(active.closeCode).toBeUndefined();
     } finally {
       clearInterval(timer);

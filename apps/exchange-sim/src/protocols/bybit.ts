@@ -1,23 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  intParam,
-  sendJson,
-  WindowLimiter,
-  type RateLimitOptions,
-} from '../core/http.js';
+import { intParam, sendJson, WindowLimiter, type RateLimitOptions } from '../core/http.js';
 import { createMarket, type Market } from '../core/market.js';
-import {
-  feedMode,
-  resolveMarkets,
-  type MarketSourceOptions,
-} from '../core/setup.js';
+import { feedMode, resolveMarkets, type MarketSourceOptions } from '../core/setup.js';
 import { SimulatorCore } from '../core/simulator.js';
-import type {
-  CommonSimOptions,
-  ProtocolAdapter,
-  SimClient,
-  SimHandle,
-} from '../core/simulator.types.js';
+import type { CommonSimOptions, ProtocolAdapter, SimClient, SimHandle } from '../core/simulator.types.js';
 import { hashString } from '../sources/random.js';
 import type { SimTrade } from '../trade.js';
 import { withDefaults } from './common.js';
@@ -41,30 +27,22 @@ export interface BybitSimOptions extends CommonSimOptions, MarketSourceOptions {
 
 const MAX_TRADES_PER_FRAME = 1024;
 
-export async function startBybitSim(
-  options: BybitSimOptions = {},
-): Promise<SimHandle> {
+export async function startBybitSim(options: BybitSimOptions = {}): Promise<SimHandle> {
   const categories =
-    options.categories && options.categories.length > 0
-      ? options.categories
-      : (['spot', 'linear'] as const);
+    options.categories && options.categories.length > 0 ? options.categories : (['spot', 'linear'] as const);
   for (const c of categories)
-    if (c !== 'spot' && c !== 'linear')
-      throw new Error(`unknown Bybit category "${String(c)}"`);
+    if (c !== 'spot' && c !== 'linear') throw new Error(`unknown Bybit category "${String(c)}"`);
   const resolved = await resolveMarkets(options, {
     categories,
     normalize: (symbol, category) => ({
       symbol: symbol.toUpperCase(),
       category,
     }),
-    venue: (category) =>
-      category === 'linear' ? 'bybit-linear' : 'bybit-spot',
+    venue: (category) => (category === 'linear' ? 'bybit-linear' : 'bybit-spot'),
   });
   for (const r of resolved)
     if (!categories.includes(r.category as BybitCategory))
-      throw new Error(
-        `replay category "${r.category}" is not served (categories: ${categories.join(', ')})`,
-      );
+      throw new Error(`replay category "${r.category}" is not served (categories: ${categories.join(', ')})`);
   // Bybit cuts a connection after 10 minutes without ping-pong or data
   const opts = withDefaults<BybitSimOptions>(
     {
@@ -116,11 +94,7 @@ export function bybitExecId(seed: number, id: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-type TickDirection =
-  | 'PlusTick'
-  | 'ZeroPlusTick'
-  | 'MinusTick'
-  | 'ZeroMinusTick';
+type TickDirection = 'PlusTick' | 'ZeroPlusTick' | 'MinusTick' | 'ZeroMinusTick';
 
 class BybitAdapter implements ProtocolAdapter {
   readonly protocol = 'bybit';
@@ -129,10 +103,7 @@ class BybitAdapter implements ProtocolAdapter {
   private readonly live: boolean;
   private readonly seeds = new Map<Market, number>();
   private readonly direction = new WeakMap<SimTrade, TickDirection>();
-  private readonly lastTick = new Map<
-    Market,
-    { price: string; dir: TickDirection }
-  >();
+  private readonly lastTick = new Map<Market, { price: string; dir: TickDirection }>();
   private readonly recentMax: Record<BybitCategory, number>;
 
   constructor(
@@ -147,10 +118,7 @@ class BybitAdapter implements ProtocolAdapter {
     }
     this.live = (options.mode ?? 'live') === 'live';
     const rl = options.rateLimit;
-    this.limiter =
-      rl === false
-        ? undefined
-        : new WindowLimiter(rl?.limit ?? 600, rl?.windowMs ?? 5000);
+    this.limiter = rl === false ? undefined : new WindowLimiter(rl?.limit ?? 600, rl?.windowMs ?? 5000);
     this.recentMax = {
       spot: options.recentTradeMax?.spot ?? 60,
       linear: options.recentTradeMax?.linear ?? 1000,
@@ -169,15 +137,11 @@ class BybitAdapter implements ProtocolAdapter {
   }
 
   onOpen(client: SimClient): void {
-    client.state['category'] = /\/v5\/public\/(spot|linear)/.exec(
-      client.url.pathname,
-    )![1];
+    client.state['category'] = /\/v5\/public\/(spot|linear)/.exec(client.url.pathname)![1];
   }
 
   private execId(market: Market, t: SimTrade): string {
-    return market.category === 'spot'
-      ? String(t.id)
-      : bybitExecId(this.seeds.get(market)!, t.id);
+    return market.category === 'spot' ? String(t.id) : bybitExecId(this.seeds.get(market)!, t.id);
   }
 
   onMessage(client: SimClient, text: string): void {
@@ -186,12 +150,7 @@ class BybitAdapter implements ProtocolAdapter {
     let msg: Record<string, unknown>;
     try {
       const parsed = JSON.parse(text) as unknown;
-      if (
-        parsed === null ||
-        typeof parsed !== 'object' ||
-        Array.isArray(parsed)
-      )
-        throw new Error();
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error();
       msg = parsed as Record<string, unknown>;
     } catch {
       this.core.send(
@@ -231,11 +190,7 @@ class BybitAdapter implements ProtocolAdapter {
       return;
     }
     const args = msg['args'];
-    if (
-      !Array.isArray(args) ||
-      args.length === 0 ||
-      args.some((a) => typeof a !== 'string')
-    ) {
+    if (!Array.isArray(args) || args.length === 0 || args.some((a) => typeof a !== 'string')) {
       respond(false, 'error:args must be a non-empty array of topics');
       return;
     }
@@ -248,12 +203,7 @@ class BybitAdapter implements ProtocolAdapter {
       const m = /^publicTrade\.([A-Z0-9]+)$/.exec(arg);
       const market = m ? this.byKey.get(`${category}:${m[1]}`) : undefined;
       if (!market) {
-        respond(
-          false,
-          spot
-            ? `Invalid symbol :[${arg}]`
-            : `error:handler not found,topic:${arg}`,
-        );
+        respond(false, spot ? `Invalid symbol :[${arg}]` : `error:handler not found,topic:${arg}`);
         return;
       }
       if (op === 'subscribe' && client.topics.has(market.topic)) {
@@ -299,12 +249,7 @@ class BybitAdapter implements ProtocolAdapter {
     let i = 0;
     while (i < trades.length) {
       let j = i + 1;
-      while (
-        j < trades.length &&
-        j - i < MAX_TRADES_PER_FRAME &&
-        trades[j]!.time === trades[i]!.time
-      )
-        j++;
+      while (j < trades.length && j - i < MAX_TRADES_PER_FRAME && trades[j]!.time === trades[i]!.time) j++;
       const items: string[] = [];
       for (let k = i; k < j; k++) {
         const t = trades[k]!;
@@ -324,11 +269,7 @@ class BybitAdapter implements ProtocolAdapter {
 
   handleRest(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
     const route = url.pathname;
-    if (
-      route !== '/v5/market/recent-trade' &&
-      route !== '/v5/market/instruments-info' &&
-      route !== '/v5/market/time'
-    )
+    if (route !== '/v5/market/recent-trade' && route !== '/v5/market/instruments-info' && route !== '/v5/market/time')
       return false;
     if (this.limiter && !this.limiter.take('ip', 1).ok) {
       sendJson(res, 403, {
@@ -376,25 +317,15 @@ class BybitAdapter implements ProtocolAdapter {
     }
     const category = url.searchParams.get('category');
     if (category !== 'spot' && category !== 'linear') {
-      fail(
-        category
-          ? 'params error: Category is invalid'
-          : 'params error: category is required',
-      );
+      fail(category ? 'params error: Category is invalid' : 'params error: category is required');
       return true;
     }
     const symbol = url.searchParams.get('symbol');
     if (route === '/v5/market/instruments-info') {
       const list = this.markets
-        .filter(
-          (m) => m.category === category && (!symbol || m.symbol === symbol),
-        )
+        .filter((m) => m.category === category && (!symbol || m.symbol === symbol))
         .map((m) => instrumentInfo(m));
-      ok(
-        category === 'spot'
-          ? { category, list }
-          : { category, list, nextPageCursor: '' },
-      );
+      ok(category === 'spot' ? { category, list } : { category, list, nextPageCursor: '' });
       return true;
     }
     if (!symbol) {

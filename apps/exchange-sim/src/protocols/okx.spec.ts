@@ -58,22 +58,16 @@ describe('OKX v5 simulator', () => {
     );
     const pub = await open(sim.endpoints['public']!);
     const biz = await open(sim.endpoints['business']!);
-    const ack = await pub.request(
-      '{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}',
-    );
+    const ack = await pub.request('{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}');
     expect(ack).toMatch(
       /^\{"event":"subscribe","arg":\{"channel":"trades","instId":"BTC-USDT"\},"connId":"[0-9a-f]{8}"\}$/,
     );
-    const wrong = await biz.request(
-      '{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}',
-    );
+    const wrong = await biz.request('{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}');
     expect(wrong).toMatch(
       /^\{"event":"error","code":"60018","msg":"Wrong URL or channel:trades,instId:BTC-USDT doesn't exist\. .*","connId":"[0-9a-f]{8}"\}$/,
     );
     expect(
-      await biz.request(
-        '{"id":"7","op":"subscribe","args":[{"channel":"trades-all","instId":"BTC-USDT"}]}',
-      ),
+      await biz.request('{"id":"7","op":"subscribe","args":[{"channel":"trades-all","instId":"BTC-USDT"}]}'),
     ).toMatch(
       /^\{"id":"7","event":"subscribe","arg":\{"channel":"trades-all","instId":"BTC-USDT"\},"connId":"[0-9a-f]{8}"\}$/,
     );
@@ -88,31 +82,21 @@ describe('OKX v5 simulator', () => {
     );
     const ids = biz.frames
       .slice(2)
-      .map((f) =>
-        Number(
-          (JSON.parse(f) as { data: { tradeId: string }[] }).data[0]!.tradeId,
-        ),
-      );
+      .map((f) => Number((JSON.parse(f) as { data: { tradeId: string }[] }).data[0]!.tradeId));
     expect(ids).toEqual(trades.map((x) => x.id));
     expect(await pub.request('ping')).toBe('pong');
-    expect(await pub.request('{"op":"login"}')).toMatch(
-      /^\{"event":"error","code":"60012",/,
-    );
+    expect(await pub.request('{"op":"login"}')).toMatch(/^\{"event":"error","code":"60012",/);
   });
 
   it('paginates history-trades by tradeId (`after`, newest first) and by timestamp; trades; instruments', async () => {
     const trades = makeTrades(1050, { startId: 242720000 });
-    const sim = await track(
-      startOkxSim({ replay: { trades, symbol: 'BTC-USDT' }, rateLimit: false }),
-    );
+    const sim = await track(startOkxSim({ replay: { trades, symbol: 'BTC-USDT' }, rateLimit: false }));
     await sim.controls.replayFinished();
     const walked: unknown[] = [];
     let after = '';
     for (;;) {
       const page = (
-        await http(
-          `${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=1${after}&limit=100`,
-        )
+        await http(`${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=1${after}&limit=100`)
       ).json<OkxRest>();
       expect(page.code).toBe('0');
       if (page.data.length === 0) break;
@@ -124,9 +108,7 @@ describe('OKX v5 simulator', () => {
     // the collector's forward step: ids fromId .. fromId+99 via after=fromId+100
     const fromId = trades[500]!.id;
     const forward = (
-      await http(
-        `${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=1&after=${fromId + 100}&limit=100`,
-      )
+      await http(`${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=1&after=${fromId + 100}&limit=100`)
     ).json<OkxRest>();
     expect(forward.data.map((x) => Number(x.tradeId))).toEqual(
       trades
@@ -135,18 +117,12 @@ describe('OKX v5 simulator', () => {
         .reverse(),
     );
     const between = (
-      await http(
-        `${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&after=${fromId + 5}&before=${fromId}`,
-      )
+      await http(`${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&after=${fromId + 5}&before=${fromId}`)
     ).json<OkxRest>();
-    expect(between.data.map((x) => Number(x.tradeId))).toEqual(
-      [4, 3, 2, 1].map((d) => fromId + d),
-    );
+    expect(between.data.map((x) => Number(x.tradeId))).toEqual([4, 3, 2, 1].map((d) => fromId + d));
     const ts = trades[700]!.time;
     const byTime = (
-      await http(
-        `${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=2&after=${ts}&limit=3`,
-      )
+      await http(`${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=2&after=${ts}&limit=3`)
     ).json<OkxRest>();
     expect(byTime.data.map((x) => Number(x.ts))).toEqual(
       trades
@@ -155,28 +131,15 @@ describe('OKX v5 simulator', () => {
         .map((t) => t.time)
         .reverse(),
     );
-    const recent = (
-      await http(
-        `${sim.restUrl}/api/v5/market/trades?instId=BTC-USDT&limit=500`,
-      )
-    ).json<OkxRest>();
+    const recent = (await http(`${sim.restUrl}/api/v5/market/trades?instId=BTC-USDT&limit=500`)).json<OkxRest>();
     expect(recent.data).toHaveLength(500);
     expect(recent.data[0]).toEqual(rest(trades[1049]!));
-    const missing = await http(
-      `${sim.restUrl}/api/v5/market/history-trades?instId=ETH-USDT`,
-    );
-    expect([missing.status, missing.json<OkxRest>().code]).toEqual([
-      400,
-      '51001',
-    ]);
-    expect(
-      (await http(`${sim.restUrl}/api/v5/market/trades`)).json<OkxRest>().code,
-    ).toBe('50014');
-    const inst = (
-      await http(
-        `${sim.restUrl}/api/v5/public/instruments?instType=SPOT&instId=BTC-USDT`,
-      )
-    ).json<{ data: Record<string, string>[] }>();
+    const missing = await http(`${sim.restUrl}/api/v5/market/history-trades?instId=ETH-USDT`);
+    expect([missing.status, missing.json<OkxRest>().code]).toEqual([400, '51001']);
+    expect((await http(`${sim.restUrl}/api/v5/market/trades`)).json<OkxRest>().code).toBe('50014');
+    const inst = (await http(`${sim.restUrl}/api/v5/public/instruments?instType=SPOT&instId=BTC-USDT`)).json<{
+      data: Record<string, string>[];
+    }>();
     expect(inst.data[0]).toMatchObject({
       instId: 'BTC-USDT',
       instType: 'SPOT',
@@ -196,9 +159,9 @@ describe('OKX v5 simulator', () => {
       }),
     );
     expect(sim.markets).toEqual(['BTC-USDT', 'ETH-USDT-SWAP']);
-    const swap = (
-      await http(`${sim.restUrl}/api/v5/public/instruments?instType=SWAP`)
-    ).json<{ data: Record<string, string>[] }>();
+    const swap = (await http(`${sim.restUrl}/api/v5/public/instruments?instType=SWAP`)).json<{
+      data: Record<string, string>[];
+    }>();
     expect(swap.data).toHaveLength(1);
     expect(swap.data[0]).toMatchObject({
       instId: 'ETH-USDT-SWAP',
@@ -211,13 +174,8 @@ describe('OKX v5 simulator', () => {
     });
     await http(`${sim.restUrl}/api/v5/market/trades?instId=BTC-USDT`);
     await http(`${sim.restUrl}/api/v5/market/trades?instId=BTC-USDT`);
-    const limited = await http(
-      `${sim.restUrl}/api/v5/market/trades?instId=BTC-USDT`,
-    );
-    expect([limited.status, limited.text]).toEqual([
-      429,
-      '{"msg":"Too Many Requests","code":"50011"}',
-    ]);
+    const limited = await http(`${sim.restUrl}/api/v5/market/trades?instId=BTC-USDT`);
+    expect([limited.status, limited.text]).toEqual([429, '{"msg":"Too Many Requests","code":"50011"}']);
   });
 
   it('skipIds: a tradeId gap on the WebSocket that history-trades fills', async () => {
@@ -231,9 +189,7 @@ describe('OKX v5 simulator', () => {
       }),
     );
     const c = await open(sim.endpoints['business']!);
-    c.send(
-      '{"op":"subscribe","args":[{"channel":"trades-all","instId":"BTC-USDT"}]}',
-    );
+    c.send('{"op":"subscribe","args":[{"channel":"trades-all","instId":"BTC-USDT"}]}');
     await c.frameCount(80);
     await http(`${sim.restUrl}/__sim/skipIds`, {
       method: 'POST',
@@ -243,18 +199,12 @@ describe('OKX v5 simulator', () => {
     await c.frameCount(471);
     const ids = c.frames
       .slice(1)
-      .map((f) =>
-        Number(
-          (JSON.parse(f) as { data: { tradeId: string }[] }).data[0]!.tradeId,
-        ),
-      );
+      .map((f) => Number((JSON.parse(f) as { data: { tradeId: string }[] }).data[0]!.tradeId));
     const gapAt = ids.findIndex((id, i) => i > 0 && id !== ids[i - 1]! + 1);
     const from = ids[gapAt - 1]! + 1;
     expect(ids[gapAt]! - from).toBe(30);
     const fill = (
-      await http(
-        `${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=1&after=${from + 30}&limit=100`,
-      )
+      await http(`${sim.restUrl}/api/v5/market/history-trades?instId=BTC-USDT&type=1&after=${from + 30}&limit=100`)
     ).json<OkxRest>();
     expect(fill.data.slice(0, 30)).toEqual(
       trades
@@ -265,9 +215,7 @@ describe('OKX v5 simulator', () => {
   });
 
   it('closes a connection idle for the timeout with 4004; text ping keeps it open; stallPings mutes pong', async () => {
-    const sim = await track(
-      startOkxSim({ symbols: ['BTC-USDT'], paused: true, idleTimeoutMs: 150 }),
-    );
+    const sim = await track(startOkxSim({ symbols: ['BTC-USDT'], paused: true, idleTimeoutMs: 150 }));
     const idle = await open(sim.endpoints['public']!);
     const active = await open(sim.endpoints['public']!);
     const timer = setInterval(() => active.send('ping'), 40);
@@ -279,11 +227,7 @@ describe('OKX v5 simulator', () => {
       const n = active.frames.length;
       await new Promise((r) => setTimeout(r, 150));
       expect(active.frames.length).toBe(n);
-      await until(
-        () => active.frames.length > n,
-        2000,
-        'pongs after the stall',
-      );
+      await until(() => active.frames.length > n, 2000, 'pongs after the stall');
       expect(active.closeCode).toBeUndefined();
     } finally {
       clearInterval(timer);

@@ -1,30 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  intParam,
-  sendJson,
-  WindowLimiter,
-  type RateLimitOptions,
-} from '../core/http.js';
+import { intParam, sendJson, WindowLimiter, type RateLimitOptions } from '../core/http.js';
 import { createMarket, type Market } from '../core/market.js';
-import {
-  feedMode,
-  resolveMarkets,
-  type MarketSourceOptions,
-} from '../core/setup.js';
+import { feedMode, resolveMarkets, type MarketSourceOptions } from '../core/setup.js';
 import { SimulatorCore } from '../core/simulator.js';
-import type {
-  CommonSimOptions,
-  ProtocolAdapter,
-  SimClient,
-  SimHandle,
-} from '../core/simulator.types.js';
+import type { CommonSimOptions, ProtocolAdapter, SimClient, SimHandle } from '../core/simulator.types.js';
 import { okxInstType, toOkxInstId } from '../instruments.js';
 import type { SimTrade } from '../trade.js';
 import { withDefaults } from './common.js';
 
 /**
  * OKX v5 public trade protocol (ws.okx.com/ws/v5/public and /ws/v5/business + www.okx.com/api/v5):
- * `trades` (public) and `trades-all` (business) channel subscriptions by instId, text ping/pong, and REST market/trades, market/history-trades (tradeId or
+ * `trades` (public) and `trades-all` (business) channel subscriptions by instId, text ping/pong, and REST
+ * market/trades, market/history-trades (tradeId or
  * timestamp pagination, newest first), public/instruments and public/time.
  */
 export interface OkxSimOptions extends CommonSimOptions, MarketSourceOptions {
@@ -44,9 +31,7 @@ const ENDPOINT_LIMITS: Record<string, number> = {
   '/api/v5/public/time': 10,
 };
 
-export async function startOkxSim(
-  options: OkxSimOptions = {},
-): Promise<SimHandle> {
+export async function startOkxSim(options: OkxSimOptions = {}): Promise<SimHandle> {
   const instType = options.instType ?? 'SPOT';
   const resolved = await resolveMarkets(options, {
     categories: [instType],
@@ -97,15 +82,8 @@ class OkxAdapter implements ProtocolAdapter {
     for (const m of markets) this.byInstId.set(m.symbol, m);
     const rl = options.rateLimit;
     this.limits = { ...ENDPOINT_LIMITS };
-    if (rl && rl.limit !== undefined)
-      for (const k of Object.keys(this.limits)) this.limits[k] = rl.limit;
-    this.limiter =
-      rl === false
-        ? undefined
-        : new WindowLimiter(
-            Number.MAX_SAFE_INTEGER,
-            (rl && rl.windowMs) ?? 2000,
-          );
+    if (rl && rl.limit !== undefined) for (const k of Object.keys(this.limits)) this.limits[k] = rl.limit;
+    this.limiter = rl === false ? undefined : new WindowLimiter(Number.MAX_SAFE_INTEGER, (rl && rl.windowMs) ?? 2000);
   }
 
   endpoints(wsOrigin: string): Record<string, string> {
@@ -121,9 +99,7 @@ class OkxAdapter implements ProtocolAdapter {
 
   /** `trades` lives on /ws/v5/public, `trades-all` on /ws/v5/business, like OKX. */
   onOpen(client: SimClient): void {
-    client.state['channel'] = client.url.pathname.startsWith('/ws/v5/business')
-      ? 'trades-all'
-      : 'trades';
+    client.state['channel'] = client.url.pathname.startsWith('/ws/v5/business') ? 'trades-all' : 'trades';
   }
 
   private connId(client: SimClient): string {
@@ -150,12 +126,7 @@ class OkxAdapter implements ProtocolAdapter {
     let msg: Record<string, unknown>;
     try {
       const parsed = JSON.parse(text) as unknown;
-      if (
-        parsed === null ||
-        typeof parsed !== 'object' ||
-        Array.isArray(parsed)
-      )
-        throw new Error();
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error();
       msg = parsed as Record<string, unknown>;
     } catch {
       error('60012', `Illegal request: ${text}`);
@@ -177,10 +148,7 @@ class OkxAdapter implements ProtocolAdapter {
       const channel = arg?.['channel'];
       const instId = arg?.['instId'];
       const served = client.state['channel'] as string;
-      const market =
-        channel === served && typeof instId === 'string'
-          ? this.byInstId.get(instId)
-          : undefined;
+      const market = channel === served && typeof instId === 'string' ? this.byInstId.get(instId) : undefined;
       if (!market) {
         error(
           '60018',
@@ -238,10 +206,8 @@ class OkxAdapter implements ProtocolAdapter {
       sendJson(res, 429, { msg: 'Too Many Requests', code: '50011' });
       return true;
     }
-    const ok = (data: unknown[]) =>
-      sendJson(res, 200, { code: '0', msg: '', data });
-    const fail = (code: string, msg: string) =>
-      sendJson(res, 400, { code, msg, data: [] });
+    const ok = (data: unknown[]) => sendJson(res, 200, { code: '0', msg: '', data });
+    const fail = (code: string, msg: string) => sendJson(res, 400, { code, msg, data: [] });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, {
         code: '50000',
@@ -256,32 +222,21 @@ class OkxAdapter implements ProtocolAdapter {
     }
     if (route === '/api/v5/public/instruments') {
       const instType = url.searchParams.get('instType');
-      if (!instType)
-        return (fail('50014', 'Parameter instType can not be empty.'), true);
+      if (!instType) return (fail('50014', 'Parameter instType can not be empty.'), true);
       if (!['SPOT', 'MARGIN', 'SWAP', 'FUTURES', 'OPTION'].includes(instType))
         return (fail('51000', 'Parameter instType error'), true);
       const instId = url.searchParams.get('instId');
       ok(
         this.markets
-          .filter(
-            (m) => m.category === instType && (!instId || m.symbol === instId),
-          )
+          .filter((m) => m.category === instType && (!instId || m.symbol === instId))
           .map((m) => instrument(m)),
       );
       return true;
     }
     const instId = url.searchParams.get('instId');
-    if (!instId)
-      return (fail('50014', 'Parameter instId can not be empty.'), true);
+    if (!instId) return (fail('50014', 'Parameter instId can not be empty.'), true);
     const market = this.byInstId.get(instId);
-    if (!market)
-      return (
-        fail(
-          '51001',
-          "Instrument ID, Instrument ID code, or Spread ID doesn't exist.",
-        ),
-        true
-      );
+    if (!market) return (fail('51001', "Instrument ID, Instrument ID code, or Spread ID doesn't exist."), true);
     const requested = intParam(url, 'limit');
     if (requested !== undefined && (Number.isNaN(requested) || requested < 1))
       return (fail('51000', 'Parameter limit error'), true);
@@ -289,21 +244,17 @@ class OkxAdapter implements ProtocolAdapter {
     if (route === '/api/v5/market/trades') {
       const n = Math.min(500, requested ?? 100);
       const out: unknown[] = [];
-      for (let i = h.size - 1; i >= 0 && out.length < n; i--)
-        out.push(restTrade(market.symbol, h.at(i)!));
+      for (let i = h.size - 1; i >= 0 && out.length < n; i--) out.push(restTrade(market.symbol, h.at(i)!));
       ok(out);
       return true;
     }
     // history-trades: type 1 (default) paginates by tradeId, type 2 by timestamp; newest first
     const type = url.searchParams.get('type') ?? '1';
-    if (type !== '1' && type !== '2')
-      return (fail('51000', 'Parameter type error'), true);
+    if (type !== '1' && type !== '2') return (fail('51000', 'Parameter type error'), true);
     const after = intParam(url, 'after');
     const before = intParam(url, 'before');
-    if (after !== undefined && Number.isNaN(after))
-      return (fail('51000', 'Parameter after error'), true);
-    if (before !== undefined && Number.isNaN(before))
-      return (fail('51000', 'Parameter before error'), true);
+    if (after !== undefined && Number.isNaN(after)) return (fail('51000', 'Parameter after error'), true);
+    if (before !== undefined && Number.isNaN(before)) return (fail('51000', 'Parameter before error'), true);
     const n = Math.min(100, requested ?? 100);
     let hi = h.size; // exclusive
     let lo = 0;
@@ -315,8 +266,7 @@ class OkxAdapter implements ProtocolAdapter {
       if (before !== undefined) lo = h.lowerBoundTime(before + 1);
     }
     const out: unknown[] = [];
-    for (let i = hi - 1; i >= lo && out.length < n; i--)
-      out.push(restTrade(market.symbol, h.at(i)!));
+    for (let i = hi - 1; i >= lo && out.length < n; i--) out.push(restTrade(market.symbol, h.at(i)!));
     ok(out);
     return true;
   }

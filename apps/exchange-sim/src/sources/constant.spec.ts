@@ -17,8 +17,7 @@ const market = (rate: number, extra: { seed?: number; count?: number } = {}) =>
 /** Every trade with time < ms. */
 function take(m: ConstantRateMarket, ms: number): SimTrade[] {
   const out: SimTrade[] = [];
-  for (let t = m.peek(); t !== undefined && t.time < ms; t = m.peek())
-    out.push(m.next()!);
+  for (let t = m.peek(); t !== undefined && t.time < ms; t = m.peek()) out.push(m.next()!);
   return out;
 }
 
@@ -64,18 +63,13 @@ describe('ConstantRateMarket (--pacing constant)', () => {
       };
       for (let w = 0; w + 1000 <= 10_000; w += 137) {
         const inWindow = firstAtOrAfter(w + 1000) - firstAtOrAfter(w);
-        expect(
-          Math.abs(inWindow - rate),
-          `rate ${rate} at ${w}`,
-        ).toBeLessThanOrEqual(1);
+        expect(Math.abs(inWindow - rate), `rate ${rate} at ${w}`).toBeLessThanOrEqual(1);
       }
     }
   });
 
   it('takes fractional rates (0.5 = one trade every 2 s) and non-integer rates on average', () => {
-    expect(take(market(0.5), 10_000).map((t) => t.time)).toEqual([
-      0, 2000, 4000, 6000, 8000,
-    ]);
+    expect(take(market(0.5), 10_000).map((t) => t.time)).toEqual([0, 2000, 4000, 6000, 8000]);
     const counts = perSecond(take(market(2.5), 10_000));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(25);
     expect(counts.every((c) => c === 2 || c === 3)).toBe(true);
@@ -104,16 +98,14 @@ describe('ConstantRateMarket (--pacing constant)', () => {
     const problems: string[] = [];
     for (const t of a) {
       if (!/^\d+\.\d{8}$/.test(t.price)) problems.push(`format ${t.price}`);
-      if (parseFixed(t.price, 8) % 1_000_000 !== 0)
-        problems.push(`tick ${t.price}`);
+      if (parseFixed(t.price, 8) % 1_000_000 !== 0) problems.push(`tick ${t.price}`);
       if (
         !/^\d+\.\d{8}$/.test(t.quantity) ||
         parseFixed(t.quantity, 8) % 100_000 !== 0 ||
         parseFixed(t.quantity, 8) === 0
       )
         problems.push(`step ${t.quantity}`);
-      if (t.firstId !== t.id || t.lastId !== t.id)
-        problems.push(`range ${t.id}`);
+      if (t.firstId !== t.id || t.lastId !== t.id) problems.push(`range ${t.id}`);
     }
     expect(problems.slice(0, 5)).toEqual([]);
     const buys = a.filter((t) => t.side === 'buy').length / a.length;
@@ -164,19 +156,13 @@ describe('ConstantRateMarket (--pacing constant)', () => {
       expect(produced).toBeLessThanOrEqual(rate * (elapsed + 0.005) + 1);
       await until(() => c.frames.length >= 1000, 5000, '1000 frames');
       const received = Date.now();
-      const frames = c.frames.map(
-        (f) => JSON.parse(f) as { T: number; a: number; E: number },
-      );
-      expect(
-        frames.every((f, i) => i === 0 || f.a === frames[i - 1]!.a + 1),
-      ).toBe(true);
+      const frames = c.frames.map((f) => JSON.parse(f) as { T: number; a: number; E: number });
+      expect(frames.every((f, i) => i === 0 || f.a === frames[i - 1]!.a + 1)).toBe(true);
       expect(frames[0]!.T).toBeGreaterThanOrEqual(t0 - 5);
       expect(frames.at(-1)!.T).toBeLessThanOrEqual(received);
       expect(frames.every((f) => f.E >= f.T)).toBe(true);
       // E is the send time of a batch: at 4,000/s and a 5 ms tick a batch holds ~20 trades
-      expect(
-        new Set(frames.slice(0, 1000).map((f) => f.E)).size,
-      ).toBeLessThanOrEqual(100);
+      expect(new Set(frames.slice(0, 1000).map((f) => f.E)).size).toBeLessThanOrEqual(100);
       c.close();
     } finally {
       await sim.stop();

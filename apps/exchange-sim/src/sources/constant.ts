@@ -1,10 +1,4 @@
-import {
-  formatPriceTicks,
-  formatQtySteps,
-  stepUnits,
-  tickUnits,
-  type InstrumentSpec,
-} from '../instruments.js';
+import { formatPriceTicks, formatQtySteps, stepUnits, tickUnits, type InstrumentSpec } from '../instruments.js';
 import type { AggressorSide, SimTrade } from '../trade.js';
 import { hashString, Random } from './random.js';
 import type { TradeSource } from './source.js';
@@ -69,46 +63,29 @@ export class ConstantRateMarket implements TradeSource {
     this.instrument = spec;
     const rate = options.rate ?? 50;
     if (!(rate > 0) || !Number.isFinite(rate))
-      throw new RangeError(
-        `constant rate must be a positive number, got ${rate}`,
-      );
+      throw new RangeError(`constant rate must be a positive number, got ${rate}`);
     this.rate = rate;
     this.msPerTrade = 1000 / rate;
-    this.rng = new Random(
-      hashString(`${options.seed ?? 1}:${spec.venue}:${spec.symbol}:constant`),
-    );
+    this.rng = new Random(hashString(`${options.seed ?? 1}:${spec.venue}:${spec.symbol}:constant`));
     this.base = options.startTime ?? Date.now();
-    this.nextId =
-      options.startId ??
-      1_000_000_000 + (hashString(spec.symbol) % 900_000_000);
+    this.nextId = options.startId ?? 1_000_000_000 + (hashString(spec.symbol) % 900_000_000);
     this.count = options.count ?? Number.POSITIVE_INFINITY;
     const tick = tickUnits(spec);
     const step = stepUnits(spec);
     const tickValue = tick.units / 10 ** tick.scale;
     const stepValue = step.units / 10 ** step.scale;
     const unitValue = Number(spec.contractValue) || 1;
-    this.startTicks = Math.max(
-      10,
-      Math.round(Number(spec.startPrice) / tickValue),
-    );
+    this.startTicks = Math.max(10, Math.round(Number(spec.startPrice) / tickValue));
     this.mid = this.startTicks;
     const vol = options.volatility ?? 0.6;
     // the walk's standard deviation per trade in ticks (relative to the start price)
-    this.sigmaPerTrade =
-      this.startTicks *
-      (vol / Math.sqrt(SECONDS_PER_YEAR * 1000)) *
-      Math.sqrt(this.msPerTrade);
+    this.sigmaPerTrade = this.startTicks * (vol / Math.sqrt(SECONDS_PER_YEAR * 1000)) * Math.sqrt(this.msPerTrade);
     const price = this.startTicks * tickValue;
     this.quantities = [];
     for (let i = 0; i < QTY_TABLE; i++) {
       const notional = Math.min(this.rng.pareto(25, 1.05), 3_000_000);
-      const steps = Math.max(
-        1,
-        Math.round(notional / (price * unitValue * stepValue)),
-      );
-      this.quantities.push(
-        formatQtySteps(spec, Math.min(steps, 1_000_000_000)),
-      );
+      const steps = Math.max(1, Math.round(notional / (price * unitValue * stepValue)));
+      this.quantities.push(formatQtySteps(spec, Math.min(steps, 1_000_000_000)));
     }
   }
 
@@ -117,8 +94,7 @@ export class ConstantRateMarket implements TradeSource {
   }
 
   peek(): SimTrade | undefined {
-    if (this.pending === undefined && this.produced < this.count)
-      this.pending = this.generate();
+    if (this.pending === undefined && this.produced < this.count) this.pending = this.generate();
     return this.pending;
   }
 
@@ -148,8 +124,7 @@ export class ConstantRateMarket implements TradeSource {
     const time = Math.floor(this.base + this.k * this.msPerTrade);
     this.k++;
     // a continuous mid: diffusion at the configured volatility, gently pulled back to the start
-    this.mid +=
-      rng.normal() * this.sigmaPerTrade - 1e-7 * (this.mid - this.startTicks);
+    this.mid += rng.normal() * this.sigmaPerTrade - 1e-7 * (this.mid - this.startTicks);
     if (this.mid < 2) this.mid = 2;
     const bid = Math.round(this.mid);
     const side: AggressorSide = rng.next() < 0.5 ? 'buy' : 'sell';

@@ -12,10 +12,7 @@ import { isPlainDecimal, type SimTrade } from '../trade.js';
  *   USDT-M header `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker`.
  * Prices and quantities are kept as the file's exact strings.
  */
-export type TradeFileFormat =
-  | 'aggtrade-csv'
-  | 'binance-ws-jsonl'
-  | 'binance-archive-csv';
+export type TradeFileFormat = 'aggtrade-csv' | 'binance-ws-jsonl' | 'binance-archive-csv';
 
 export interface LoadedTrades {
   readonly format: TradeFileFormat;
@@ -31,20 +28,14 @@ export class TradeFileError extends Error {
   }
 }
 
-export async function loadTradeFile(
-  path: string,
-  format?: TradeFileFormat,
-): Promise<LoadedTrades> {
+export async function loadTradeFile(path: string, format?: TradeFileFormat): Promise<LoadedTrades> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new TradeFileError(`cannot read ${path}: ${(e as Error).message}`);
   }
-  if (path.endsWith('.gz'))
-    throw new TradeFileError(
-      `${path}: compressed files are not supported, gunzip it first`,
-    );
+  if (path.endsWith('.gz')) throw new TradeFileError(`${path}: compressed files are not supported, gunzip it first`);
   const loaded = parseTradeText(text, format ?? detectFormat(text, path), path);
   return { ...loaded, symbol: loaded.symbol ?? symbolFromFileName(path) };
 }
@@ -52,12 +43,8 @@ export async function loadTradeFile(
 export function detectFormat(text: string, fileName = ''): TradeFileFormat {
   const first = firstLine(text).trim();
   if (first.startsWith('{')) return 'binance-ws-jsonl';
-  if (/^timestamp,price,quantity,side,tradeId$/i.test(first))
-    return 'aggtrade-csv';
-  if (
-    /^agg_trade_id,/i.test(first) ||
-    /^\d+,[\d.]+,[\d.]+,\d+,\d+,\d+,(true|false)/i.test(first)
-  )
+  if (/^timestamp,price,quantity,side,tradeId$/i.test(first)) return 'aggtrade-csv';
+  if (/^agg_trade_id,/i.test(first) || /^\d+,[\d.]+,[\d.]+,\d+,\d+,\d+,(true|false)/i.test(first))
     return 'binance-archive-csv';
   throw new TradeFileError(
     `${fileName || 'input'}: unrecognised trade file format (first line "${first.slice(0, 80)}")`,
@@ -67,18 +54,11 @@ export function detectFormat(text: string, fileName = ''): TradeFileFormat {
 /** "binance-spot_LTCUSDT_aggtrade-ws_...csv" -> "LTCUSDT"; "BTCUSDT-aggTrades-2026-01-01.csv" -> "BTCUSDT". */
 export function symbolFromFileName(path: string): string | undefined {
   const name = basename(path);
-  const m =
-    /(?:^|[_-])([A-Z0-9]{2,15}(?:USDT|USDC|FDUSD|BUSD|USD|BTC|ETH|BNB|EUR|TRY))(?=[_.-])/.exec(
-      name,
-    );
+  const m = /(?:^|[_-])([A-Z0-9]{2,15}(?:USDT|USDC|FDUSD|BUSD|USD|BTC|ETH|BNB|EUR|TRY))(?=[_.-])/.exec(name);
   return m?.[1];
 }
 
-export function parseTradeText(
-  text: string,
-  format: TradeFileFormat,
-  fileName = 'input',
-): LoadedTrades {
+export function parseTradeText(text: string, format: TradeFileFormat, fileName = 'input'): LoadedTrades {
   switch (format) {
     case 'aggtrade-csv':
       return {
@@ -120,39 +100,16 @@ function bad(fileName: string, line: number, why: string): TradeFileError {
   return new TradeFileError(`${fileName}:${line}: ${why}`);
 }
 
-function decimal(
-  value: unknown,
-  fileName: string,
-  line: number,
-  what: string,
-): string {
+function decimal(value: unknown, fileName: string, line: number, what: string): string {
   if (typeof value !== 'string' || !isPlainDecimal(value))
-    throw bad(
-      fileName,
-      line,
-      `${what} "${String(value)}" is not a decimal string`,
-    );
+    throw bad(fileName, line, `${what} "${String(value)}" is not a decimal string`);
   return value;
 }
 
-function integer(
-  value: unknown,
-  fileName: string,
-  line: number,
-  what: string,
-): number {
-  const n =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\d+$/.test(value)
-        ? Number(value)
-        : NaN;
+function integer(value: unknown, fileName: string, line: number, what: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 0)
-    throw bad(
-      fileName,
-      line,
-      `${what} "${String(value)}" is not a non-negative integer`,
-    );
+    throw bad(fileName, line, `${what} "${String(value)}" is not a non-negative integer`);
   return n;
 }
 
@@ -161,11 +118,9 @@ function parseAggTradeCsv(text: string, fileName: string): SimTrade[] {
   for (const [line, n] of lines(text)) {
     if (n === 1 && line.startsWith('timestamp')) continue;
     const cols = line.split(',');
-    if (cols.length !== 5)
-      throw bad(fileName, n, `expected 5 columns, got ${cols.length}`);
+    if (cols.length !== 5) throw bad(fileName, n, `expected 5 columns, got ${cols.length}`);
     const side = cols[3]!.toLowerCase();
-    if (side !== 'buy' && side !== 'sell')
-      throw bad(fileName, n, `side "${cols[3]}" is not buy/sell`);
+    if (side !== 'buy' && side !== 'sell') throw bad(fileName, n, `side "${cols[3]}" is not buy/sell`);
     const id = integer(cols[4], fileName, n, 'tradeId');
     out.push({
       id,
@@ -188,12 +143,10 @@ function parseArchiveCsv(text: string, fileName: string): SimTrade[] {
   for (const [line, n] of lines(text)) {
     if (n === 1 && /^agg_trade_id/i.test(line)) continue;
     const cols = line.split(',');
-    if (cols.length !== 7 && cols.length !== 8)
-      throw bad(fileName, n, `expected 7 or 8 columns, got ${cols.length}`);
+    if (cols.length !== 7 && cols.length !== 8) throw bad(fileName, n, `expected 7 or 8 columns, got ${cols.length}`);
     const ts = integer(cols[5], fileName, n, 'timestamp');
     const maker = cols[6]!.toLowerCase();
-    if (maker !== 'true' && maker !== 'false')
-      throw bad(fileName, n, `isBuyerMaker "${cols[6]}" is not a boolean`);
+    if (maker !== 'true' && maker !== 'false') throw bad(fileName, n, `isBuyerMaker "${cols[6]}" is not a boolean`);
     const best = cols[7]?.toLowerCase();
     out.push({
       id: integer(cols[0], fileName, n, 'aggId'),
@@ -219,16 +172,11 @@ function parseWsJsonl(text: string, fileName: string): LoadedTrades {
     } catch {
       throw bad(fileName, n, 'not JSON');
     }
-    if (
-      msg['data'] &&
-      typeof msg['data'] === 'object' &&
-      typeof msg['stream'] === 'string'
-    )
+    if (msg['data'] && typeof msg['data'] === 'object' && typeof msg['stream'] === 'string')
       msg = msg['data'] as Record<string, unknown>;
     const e = msg['e'];
     if (typeof msg['s'] === 'string') symbol ??= msg['s'];
-    if (typeof msg['m'] !== 'boolean')
-      throw bad(fileName, n, '"m" is not a boolean');
+    if (typeof msg['m'] !== 'boolean') throw bad(fileName, n, '"m" is not a boolean');
     const common = {
       price: decimal(msg['p'], fileName, n, 'p'),
       quantity: decimal(msg['q'], fileName, n, 'q'),
@@ -248,11 +196,7 @@ function parseWsJsonl(text: string, fileName: string): LoadedTrades {
         ...common,
       });
     } else {
-      throw bad(
-        fileName,
-        n,
-        `event "${String(e)}" is neither "trade" nor "aggTrade"`,
-      );
+      throw bad(fileName, n, `event "${String(e)}" is neither "trade" nor "aggTrade"`);
     }
   }
   return { format: 'binance-ws-jsonl', symbol, trades: out };

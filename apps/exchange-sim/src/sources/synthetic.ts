@@ -1,10 +1,4 @@
-import {
-  formatPriceTicks,
-  formatQtySteps,
-  stepUnits,
-  tickUnits,
-  type InstrumentSpec,
-} from '../instruments.js';
+import { formatPriceTicks, formatQtySteps, stepUnits, tickUnits, type InstrumentSpec } from '../instruments.js';
 import type { AggressorSide, SimTrade } from '../trade.js';
 import { hashString, Random } from './random.js';
 import type { TradeSource } from './source.js';
@@ -61,23 +55,16 @@ export class SyntheticMarket implements TradeSource {
     this.instrument = spec;
     // bursts roughly multiply the average rate by BURST_FACTOR; divide it out so that `rate` holds
     this.rate = Math.max(0.001, options.rate ?? 50) / BURST_FACTOR;
-    this.rng = new Random(
-      hashString(`${options.seed ?? 1}:${spec.venue}:${spec.symbol}`),
-    );
+    this.rng = new Random(hashString(`${options.seed ?? 1}:${spec.venue}:${spec.symbol}`));
     this.clock = options.startTime ?? Date.now();
-    this.nextId =
-      options.startId ??
-      1_000_000_000 + (hashString(spec.symbol) % 900_000_000);
+    this.nextId = options.startId ?? 1_000_000_000 + (hashString(spec.symbol) % 900_000_000);
     this.count = options.count ?? Number.POSITIVE_INFINITY;
     const tick = tickUnits(spec);
     const step = stepUnits(spec);
     this.tickValue = tick.units / 10 ** tick.scale;
     this.stepValue = step.units / 10 ** step.scale;
     this.unitValue = Number(spec.contractValue) || 1;
-    this.startTicks = Math.max(
-      10,
-      Math.round(Number(spec.startPrice) / this.tickValue),
-    );
+    this.startTicks = Math.max(10, Math.round(Number(spec.startPrice) / this.tickValue));
     this.bid = this.startTicks;
     const vol = options.volatility ?? 0.6;
     this.sigmaPerSqrtMs = vol / Math.sqrt(SECONDS_PER_YEAR * 1000);
@@ -88,8 +75,7 @@ export class SyntheticMarket implements TradeSource {
   }
 
   peek(): SimTrade | undefined {
-    if (this.pending === undefined && this.produced < this.count)
-      this.pending = this.generate();
+    if (this.pending === undefined && this.produced < this.count) this.pending = this.generate();
     return this.pending;
   }
 
@@ -103,8 +89,7 @@ export class SyntheticMarket implements TradeSource {
   rebase(nowMs: number): void {
     if (nowMs <= this.clock) return;
     this.clock = nowMs;
-    if (this.pending)
-      this.pending = { ...this.pending, time: Math.floor(nowMs) };
+    if (this.pending) this.pending = { ...this.pending, time: Math.floor(nowMs) };
   }
 
   private generate(): SimTrade {
@@ -113,20 +98,14 @@ export class SyntheticMarket implements TradeSource {
     // inter-arrival time: Poisson, faster in bursts, and sweeps that share the millisecond
     let dt: number;
     if (inBurst && rng.chance(0.55)) dt = 0;
-    else
-      dt = rng.exponential(
-        1000 / (this.rate * (inBurst ? this.burstIntensity : 1)),
-      );
+    else dt = rng.exponential(1000 / (this.rate * (inBurst ? this.burstIntensity : 1)));
     // a burst starts on average every 15 s of market time
     if (!inBurst && rng.chance(1 - Math.exp(-dt / 15_000))) {
       this.burstUntil = this.clock + dt + rng.between(200, 3000);
       this.burstSide = rng.chance(0.5) ? 'buy' : 'sell';
       this.burstIntensity = rng.between(3, 12);
       // the burst walks the book by 0.02% .. 0.15% of the price in its direction
-      const move = Math.max(
-        1,
-        Math.round(this.bid * rng.between(0.0002, 0.0015)),
-      );
+      const move = Math.max(1, Math.round(this.bid * rng.between(0.0002, 0.0015)));
       this.burstTarget = this.bid + (this.burstSide === 'buy' ? move : -move);
     }
     this.clock += dt;
@@ -136,8 +115,7 @@ export class SyntheticMarket implements TradeSource {
     const priceTicks = this.bid;
     if (dt > 0) {
       const sigmaTicks = priceTicks * this.sigmaPerSqrtMs * Math.sqrt(dt);
-      const pull =
-        -2e-7 * (priceTicks - this.startTicks) * Math.min(dt, 60_000);
+      const pull = -2e-7 * (priceTicks - this.startTicks) * Math.min(dt, 60_000);
       this.bid += Math.round(rng.normal() * sigmaTicks + pull);
     }
     const side: AggressorSide = burst
@@ -151,8 +129,7 @@ export class SyntheticMarket implements TradeSource {
       // sweep: take a random share of the remaining way to the burst's target
       const remaining = this.burstTarget - this.bid;
       const step = Math.round(remaining * rng.between(0, 0.15));
-      if (step !== 0 && Math.sign(step) === (side === 'buy' ? 1 : -1))
-        this.bid += step;
+      if (step !== 0 && Math.sign(step) === (side === 'buy' ? 1 : -1)) this.bid += step;
     }
     if (this.bid < 2) this.bid = 2;
     const ticks = side === 'buy' ? this.bid + 1 : this.bid;
@@ -162,10 +139,7 @@ export class SyntheticMarket implements TradeSource {
     let notional = rng.pareto(25, 1.05);
     if (burst) notional *= rng.between(1, 4);
     notional = Math.min(notional, 3_000_000);
-    let steps = Math.max(
-      1,
-      Math.round(notional / (price * this.unitValue * this.stepValue)),
-    );
+    let steps = Math.max(1, Math.round(notional / (price * this.unitValue * this.stepValue)));
     if (steps > 1 && rng.chance(0.08)) steps = roundLot(steps);
 
     const id = this.nextId++;

@@ -5,8 +5,7 @@ import type { SimTrade } from '../trade.js';
 
 /** The shared recordings (never copied into the repository): ../shared/data next to the checkout. */
 export const DATA_DIR =
-  process.env['ORDERFLOW_SHARED_DATA'] ??
-  resolve(import.meta.dirname, '../../../..', '../shared/data');
+  process.env['ORDERFLOW_SHARED_DATA'] ?? resolve(import.meta.dirname, '../../../..', '../shared/data');
 
 /**
  * Options of a describe or test that reads a recording (or, without `file`, the directory): skipped
@@ -33,15 +32,10 @@ export function dataFile(name: string): string {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `predicate` until it holds or `timeoutMs` passes. */
-export async function until(
-  predicate: () => boolean,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
+export async function until(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(2);
   }
 }
@@ -69,10 +63,7 @@ export class TestClient {
     ws.on('error', () => undefined); // failures show up as 'close'
   }
 
-  static open(
-    url: string,
-    options: { autoPong?: boolean } = {},
-  ): Promise<TestClient> {
+  static open(url: string, options: { autoPong?: boolean } = {}): Promise<TestClient> {
     return new Promise((resolvePromise, reject) => {
       const ws = new WebSocket(url, {
         autoPong: options.autoPong ?? true,
@@ -81,9 +72,7 @@ export class TestClient {
       const client = new TestClient(ws);
       ws.once('open', () => resolvePromise(client));
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) =>
-        reject(new Error(`HTTP ${res.statusCode} on upgrade to ${url}`)),
-      );
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode} on upgrade to ${url}`)));
     });
   }
 
@@ -93,11 +82,7 @@ export class TestClient {
 
   /** Waits for at least `n` frames in total. */
   async frameCount(n: number, timeoutMs = 5000): Promise<string[]> {
-    await until(
-      () => this.frames.length >= n,
-      timeoutMs,
-      `${n} frames (have ${this.frames.length})`,
-    );
+    await until(() => this.frames.length >= n, timeoutMs, `${n} frames (have ${this.frames.length})`);
     return this.frames;
   }
 
@@ -121,10 +106,7 @@ export interface HttpResult {
   json<T = unknown>(): T;
 }
 
-export async function http(
-  url: string,
-  init: { method?: string; body?: string } = {},
-): Promise<HttpResult> {
+export async function http(url: string, init: { method?: string; body?: string } = {}): Promise<HttpResult> {
   const res = await fetch(url, {
     method: init.method ?? 'GET',
     ...(init.body !== undefined ? { body: init.body } : {}),
@@ -156,9 +138,7 @@ export function makeTrades(
     const id = startId + i;
     out.push({
       id,
-      price: options.price
-        ? options.price(i)
-        : `${61800 + (i % 7)}.${String(i % 100).padStart(2, '0')}`,
+      price: options.price ? options.price(i) : `${61800 + (i % 7)}.${String(i % 100).padStart(2, '0')}`,
       quantity: `0.${String(1 + (i % 997)).padStart(3, '0')}`,
       time: startTime + Math.floor(i / perMs),
       side: i % 3 === 0 ? 'sell' : 'buy',

@@ -38,7 +38,10 @@ export interface GatewayConfig {
   staticDir: string | null;
   /** Engine.IO transports: websocket only unless GATEWAY_SOCKET_POLLING=1. */
   socketPolling: boolean;
-  /** GATEWAY_ALLOWED_ORIGINS: pages of these origins may connect over Socket.IO besides the gateway's own (see live/origin.ts). */
+  /**
+   * GATEWAY_ALLOWED_ORIGINS: pages of these origins may connect over Socket.IO besides the gateway's own (see
+   * live/origin.ts).
+   */
   allowedOrigins: AllowedOrigins;
   limits: GatewayLimits;
   /** Owner snapshot request timeout (ms). */
@@ -94,9 +97,14 @@ export function parseTrustProxy(raw: string | undefined): { value: number | stri
   if (text === '' || text === '0') return { value: false, problem: null };
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    return n >= 1 && n <= 10 ? { value: n, problem: null } : { value: false, problem: `GATEWAY_TRUST_PROXY must be a hop count from 0 to 10 (or addresses), got "${text}"` };
+    return n >= 1 && n <= 10
+      ? { value: n, problem: null }
+      : { value: false, problem: `GATEWAY_TRUST_PROXY must be a hop count from 0 to 10 (or addresses), got "${text}"` };
   }
-  const entries = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = entries.filter((e) => {
     if (PROXY_NAMES.has(e)) return false;
     const [addr, bits, extra] = e.split('/');
@@ -104,7 +112,11 @@ export function parseTrustProxy(raw: string | undefined): { value: number | stri
     if (bits === undefined) return false;
     return !/^\d{1,3}$/.test(bits) || Number(bits) > (isIP(addr) === 4 ? 32 : 128);
   });
-  if (bad.length > 0) return { value: false, problem: `GATEWAY_TRUST_PROXY must be a hop count (0-10) or IP addresses, CIDRs and loopback, linklocal, uniquelocal separated by commas, got "${bad[0]!.slice(0, 100)}"` };
+  if (bad.length > 0)
+    return {
+      value: false,
+      problem: `GATEWAY_TRUST_PROXY must be a hop count (0-10) or IP addresses, CIDRs and loopback, linklocal, uniquelocal separated by commas, got "${bad[0]!.slice(0, 100)}"`,
+    };
   return { value: entries, problem: null };
 }
 
@@ -113,7 +125,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   const chHost = r.string('CLICKHOUSE_HOST', '127.0.0.1');
   const chPort = r.int('CLICKHOUSE_PORT', 8123, 1, 65535);
   const database = r.string('CLICKHOUSE_DATABASE', 'orderflow');
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database))
+    r.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
   const authToken = r.optionalString('GATEWAY_AUTH_TOKEN') ?? null;
   if (authToken !== null && !TOKEN_CHARS.test(authToken)) {
     r.problem('GATEWAY_AUTH_TOKEN must be 16-256 printable ASCII characters without spaces (the value is not shown)');
@@ -127,7 +140,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     } catch {
       isDir = false;
     }
-    if (!isDir) r.problem(`GATEWAY_STATIC_DIR must be an existing directory (the dashboard's build), got "${staticDir}"`);
+    if (!isDir)
+      r.problem(`GATEWAY_STATIC_DIR must be an existing directory (the dashboard's build), got "${staticDir}"`);
   }
   const origins = parseAllowedOrigins(r.optionalString('GATEWAY_ALLOWED_ORIGINS'));
   for (const p of origins.problems) r.problem(p);
@@ -177,7 +191,10 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   };
   // a gateway told to take any free port (tests) takes any free one for its metrics too
   config.metricsPort = r.int('GATEWAY_METRICS_PORT', config.port === 0 ? 0 : 9600, 0, 65535);
-  if (config.port !== 0 && config.port === config.metricsPort) r.problem(`GATEWAY_METRICS_PORT must differ from GATEWAY_PORT (${config.port}): the metrics are not served on the public port`);
+  if (config.port !== 0 && config.port === config.metricsPort)
+    r.problem(
+      `GATEWAY_METRICS_PORT must differ from GATEWAY_PORT (${config.port}): the metrics are not served on the public port`,
+    );
   r.done();
   return config;
 }

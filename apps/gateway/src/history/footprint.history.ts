@@ -1,4 +1,10 @@
-import { type InstrumentView, type SummaryPart, footprintCandleFromJson, isWireCells, wireCandle } from '@orderflow/candle-views';
+import {
+  type InstrumentView,
+  type SummaryPart,
+  footprintCandleFromJson,
+  isWireCells,
+  wireCandle,
+} from '@orderflow/candle-views';
 import type { HistoryReader, SqlMember } from '@orderflow/clickhouse';
 import type { WireFootprintCandle } from '@orderflow/contracts';
 import { type GroupingMode, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
@@ -30,14 +36,40 @@ export class FootprintHistory {
    * summaries are read first, and cells only for the span of candles that are not cached (usually
    * the newest few). A view with nothing cached is read whole, both queries at once.
    */
-  async *footprint(view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
+  async *footprint(
+    view: InstrumentView,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    step: number,
+    mode: GroupingMode,
+    signal?: AbortSignal,
+  ): AsyncGenerator<WireFootprintCandle> {
     const prefix = `${view.members.map((m) => `${m.exchange}:${m.symbol}:${m.priceFactor}:${m.quantityFactor}`).join(',')}|${timeframe}|${step}|${mode}|`;
     const cols = await this.reader.candleColumns();
     const m = sqlMembers(view);
     // one instrument in its own units at native 1m ticks: the minutes' stored wire form (schema v3)
-    const wire = cols.wire === true && timeframe === '1m' && step === 1 && m.length === 1 && m[0]!.priceFactor === 1 && m[0]!.quantityFactor === 1;
+    const wire =
+      cols.wire === true &&
+      timeframe === '1m' &&
+      step === 1 &&
+      m.length === 1 &&
+      m[0]!.priceFactor === 1 &&
+      m[0]!.quantityFactor === 1;
     const read = (a: number, b: number, summaries: Promise<Map<number, HistoryCandle>> | null) =>
-      wire ? this.wireFootprint(prefix, m[0]!, a, b, mode, signal) : this.readFootprint(prefix, view, timeframe, a, b, step, mode, summaries ?? viewSummaries(this.reader, view, timeframe, a, b, signal), signal);
+      wire
+        ? this.wireFootprint(prefix, m[0]!, a, b, mode, signal)
+        : this.readFootprint(
+            prefix,
+            view,
+            timeframe,
+            a,
+            b,
+            step,
+            mode,
+            summaries ?? viewSummaries(this.reader, view, timeframe, a, b, signal),
+            signal,
+          );
     if (!this.cache.holds(prefix)) {
       yield* read(fromMs, toMs, null);
       return;
@@ -72,7 +104,14 @@ export class FootprintHistory {
    * summary (a write between the two reads) or not canonical cells JSON is read from footprint_1m
    * instead (readFootprint), with the rest of its slice's such minutes.
    */
-  private async *wireFootprint(prefix: string, m: SqlMember, fromMs: number, toMs: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
+  private async *wireFootprint(
+    prefix: string,
+    m: SqlMember,
+    fromMs: number,
+    toMs: number,
+    mode: GroupingMode,
+    signal?: AbortSignal,
+  ): AsyncGenerator<WireFootprintCandle> {
     const view = { members: [m] } as unknown as InstrumentView;
     for await (const { summaries: sums, wire: stored } of this.reader.wireSlices(m, fromMs, toMs, signal)) {
       const out: (WireFootprintCandle | number)[] = [];
@@ -95,7 +134,8 @@ export class FootprintHistory {
         const times = [...missing.keys()];
         const lo = Math.min(...times);
         const hi = Math.max(...times) + 60_000;
-        for await (const c of this.readFootprint(prefix, view, '1m', lo, hi, 1, mode, Promise.resolve(missing), signal)) filled.set(c.openTime, c);
+        for await (const c of this.readFootprint(prefix, view, '1m', lo, hi, 1, mode, Promise.resolve(missing), signal))
+          filled.set(c.openTime, c);
       }
       for (const c of out) {
         if (typeof c !== 'number') yield c;
@@ -108,17 +148,38 @@ export class FootprintHistory {
     }
   }
 
-  /** Cells of [fromMs, toMs) from ClickHouse joined to their summaries; each candle whose cells add up to its summary's trade count is cached. */
-  private async *readFootprint(prefix: string, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, summariesP: Promise<Map<number, HistoryCandle>>, signal?: AbortSignal): AsyncGenerator<WireFootprintCandle> {
+  /**
+   * Cells of [fromMs, toMs) from ClickHouse joined to their summaries; each candle whose cells add up to its summary's
+   * trade count is cached.
+   */
+  private async *readFootprint(
+    prefix: string,
+    view: InstrumentView,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    step: number,
+    mode: GroupingMode,
+    summariesP: Promise<Map<number, HistoryCandle>>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<WireFootprintCandle> {
     summariesP.catch(() => undefined);
     let summaries: Map<number, HistoryCandle> | null = null;
-    for await (const slice of requestReads(this.reader.transcodedCandles(sqlMembers(view), timeframe, fromMs, toMs, step, mode, signal))) {
+    for await (const slice of requestReads(
+      this.reader.transcodedCandles(sqlMembers(view), timeframe, fromMs, toMs, step, mode, signal),
+    )) {
       summaries ??= await summariesP;
       for (const c of slice) {
         const t = c.bucket * 1000;
         const s = summaries.get(t);
         if (s === undefined) continue; // its summary row was not written yet: the candle is being written
-        const part: SummaryPart = { ...s, buyVolume: c.buyVolume, sellVolume: c.sellVolume, buyTrades: c.buyTrades, sellTrades: c.sellTrades };
+        const part: SummaryPart = {
+          ...s,
+          buyVolume: c.buyVolume,
+          sellVolume: c.sellVolume,
+          buyTrades: c.buyTrades,
+          sellTrades: c.sellTrades,
+        };
         const out = footprintCandleFromJson(wireCandle(t, part, c), c.cellsJson, c.cells);
         const trades = c.buyTrades + c.sellTrades;
         if (trades === s.buyTrades + s.sellTrades) this.cache.set(prefix, trades, out);

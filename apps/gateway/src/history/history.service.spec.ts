@@ -16,7 +16,8 @@ describe('HistoryService natural order', () => {
     const rows = [`${minute}\t100\t5\t0\t1\t0`, `${minute}\t101\t0\t7\t0\t2`, `${minute + 60}\t100\t3\t3\t1\t1`];
     return `${(order === 'sorted' ? rows : [rows[1], rows[0], rows[2]]).join('\n')}\n`;
   };
-  const summary = (t: number, buy: number, sell: number, bt: number, st: number) => [t, 100, 101, 100, 101, buy, sell, bt, st, 5, -7].join('\t');
+  const summary = (t: number, buy: number, sell: number, bt: number, st: number) =>
+    [t, 100, 101, 100, 101, buy, sell, bt, st, 5, -7].join('\t');
 
   function client(natural: 'sorted' | 'shuffled') {
     const queries: string[] = [];
@@ -24,22 +25,34 @@ describe('HistoryService natural order', () => {
     const ch = {
       exec: async ({ query }: { query: string }) => {
         if (/system\.columns/.test(query)) return answer(''); // a schema without footprint_1m_wire: cells from footprint_1m
-        if (/candles_1m/.test(query)) return answer(`${summary(minute, 5, 7, 1, 2)}\n${summary(minute + 60, 3, 3, 1, 1)}\n`);
+        if (/candles_1m/.test(query))
+          return answer(`${summary(minute, 5, 7, 1, 2)}\n${summary(minute + 60, 3, 3, 1, 1)}\n`);
         queries.push(query);
         return answer(rowsOf(/ORDER BY/.test(query) ? 'sorted' : natural));
       },
     };
     return { ch: ch as unknown as ClickHouseClient, queries };
   }
-  const view = { members: [{ exchange: 'binance', symbol: 'BTCUSDT', priceFactor: 1, quantityFactor: 1 }] } as unknown as InstrumentView;
-  const read = async (h: HistoryService) => (await h.footprintList(view, '1m', minute * 1000, (minute + 120) * 1000, 1, 'nearest')).map((c) => JSON.parse(encodeCandle(c)) as { openTime: number; cells: number[][] });
+  const view = {
+    members: [{ exchange: 'binance', symbol: 'BTCUSDT', priceFactor: 1, quantityFactor: 1 }],
+  } as unknown as InstrumentView;
+  const read = async (h: HistoryService) =>
+    (await h.footprintList(view, '1m', minute * 1000, (minute + 120) * 1000, 1, 'nearest')).map(
+      (c) => JSON.parse(encodeCandle(c)) as { openTime: number; cells: number[][] },
+    );
 
   it('reads without ORDER BY while the rows come in key order', async () => {
     const { ch, queries } = client('sorted');
     const h = new HistoryService(ch, 'orderflow', 5000);
     const got = await read(h);
     expect(got.map((c) => [c.openTime, c.cells])).toEqual([
-      [minute * 1000, [[100, 5, 0, 1, 0], [101, 0, 7, 0, 2]]],
+      [
+        minute * 1000,
+        [
+          [100, 5, 0, 1, 0],
+          [101, 0, 7, 0, 2],
+        ],
+      ],
       [(minute + 60) * 1000, [[100, 3, 3, 1, 1]]],
     ]);
     expect(queries).toHaveLength(1);

@@ -38,15 +38,36 @@ describe('inViewUnits', () => {
       minDelta: -1000,
       notional: 12_340_000n,
     });
-    expect(() => inViewUnits(candle(0, { buyVolume: Number.MAX_SAFE_INTEGER }), { exchange: 'x', symbol: 'y', priceFactor: 1, quantityFactor: 10 })).toThrow(/volume .* exceeds 2\^53 - 1 units/);
+    expect(() =>
+      inViewUnits(candle(0, { buyVolume: Number.MAX_SAFE_INTEGER }), {
+        exchange: 'x',
+        symbol: 'y',
+        priceFactor: 1,
+        quantityFactor: 10,
+      }),
+    ).toThrow(/volume .* exceeds 2\^53 - 1 units/);
   });
 });
 
 describe('viewSummaries', () => {
   it('sums a merged view’s members in its units: open of the earliest first trade, close of the latest last, notional summed, complete only if every member is', async () => {
     const stored: Record<string, StoredCandle[]> = {
-      a: [candle(60_000, { firstTimeUs: 60_000_500, lastTimeUs: 60_009_000, open: 100, close: 101 }), candle(120_000, { firstTimeUs: 120_000_000, lastTimeUs: 120_001_000 })],
-      b: [candle(60_000, { firstTimeUs: 60_000_100, lastTimeUs: 60_020_000, open: 10, close: 11, high: 12, low: 9, notional: 5n, complete: false })],
+      a: [
+        candle(60_000, { firstTimeUs: 60_000_500, lastTimeUs: 60_009_000, open: 100, close: 101 }),
+        candle(120_000, { firstTimeUs: 120_000_000, lastTimeUs: 120_001_000 }),
+      ],
+      b: [
+        candle(60_000, {
+          firstTimeUs: 60_000_100,
+          lastTimeUs: 60_020_000,
+          open: 10,
+          close: 11,
+          high: 12,
+          low: 9,
+          notional: 5n,
+          complete: false,
+        }),
+      ],
     };
     const asked: { m: SqlMember; withTimes: boolean }[] = [];
     const reader = {
@@ -64,7 +85,20 @@ describe('viewSummaries', () => {
     const got = await viewSummaries(reader, view, '1m', 0, 180_000, undefined, { notional: true, complete: true });
     expect(asked.map((a) => a.withTimes)).toEqual([true, true]);
     expect([...got.keys()]).toEqual([60_000, 120_000]);
-    expect(got.get(60_000)).toMatchObject({ open: 100, close: 110, high: 120, low: 90, buyVolume: 14, sellVolume: 6, buyTrades: 4, sellTrades: 2, maxDelta: null, minDelta: null, notional: 1234n + 50n, complete: false });
+    expect(got.get(60_000)).toMatchObject({
+      open: 100,
+      close: 110,
+      high: 120,
+      low: 90,
+      buyVolume: 14,
+      sellVolume: 6,
+      buyTrades: 4,
+      sellTrades: 2,
+      maxDelta: null,
+      minDelta: null,
+      notional: 1234n + 50n,
+      complete: false,
+    });
     expect(got.get(120_000)).toMatchObject({ open: 100, close: 104, notional: 1234n, complete: true, maxDelta: 5 });
   });
 });

@@ -7,7 +7,12 @@ export type HistoryCandle = StoredCandle;
 
 /** The members of a view as the history SQL takes them. */
 export function sqlMembers(view: InstrumentView): SqlMember[] {
-  return view.members.map((m) => ({ exchange: m.exchange, symbol: m.symbol, priceFactor: m.priceFactor, quantityFactor: m.quantityFactor }));
+  return view.members.map((m) => ({
+    exchange: m.exchange,
+    symbol: m.symbol,
+    priceFactor: m.priceFactor,
+    quantityFactor: m.quantityFactor,
+  }));
 }
 
 /** A member's stored candle in the view's units (its factors applied, exactly; itself when both are 1). */
@@ -34,7 +39,16 @@ export function inViewUnits(c: StoredCandle, m: SqlMember): HistoryCandle {
  * candles (see mergeSummaries; first/last trade times read from candles_1m order their opens and
  * closes); `withTimes` reads those times for one instrument too.
  */
-export async function viewSummaries(reader: HistoryReader, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns, withTimes = false): Promise<Map<number, HistoryCandle>> {
+export async function viewSummaries(
+  reader: HistoryReader,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+  signal?: AbortSignal,
+  extra?: CandleColumns,
+  withTimes = false,
+): Promise<Map<number, HistoryCandle>> {
   const cols = extra ?? { notional: false, complete: false };
   const merged = view.members.length > 1;
   const perMember = await Promise.all(
@@ -71,14 +85,37 @@ export async function viewSummaries(reader: HistoryReader, view: InstrumentView,
  * when the member's factors are 1, so that a long export passes through no further generator), or
  * merged (several: read whole, then merged).
  */
-export function streamViewSummaries(reader: HistoryReader, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns): AsyncGenerator<HistoryCandle> {
+export function streamViewSummaries(
+  reader: HistoryReader,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+  signal?: AbortSignal,
+  extra?: CandleColumns,
+): AsyncGenerator<HistoryCandle> {
   if (view.members.length > 1) return mergedStream(reader, view, timeframe, fromMs, toMs, signal, extra);
   const m = sqlMembers(view)[0]!;
-  const rows = reader.streamSummaries(m, timeframe, fromMs, toMs, extra ?? { notional: false, complete: false }, signal);
+  const rows = reader.streamSummaries(
+    m,
+    timeframe,
+    fromMs,
+    toMs,
+    extra ?? { notional: false, complete: false },
+    signal,
+  );
   return m.priceFactor === 1 && m.quantityFactor === 1 ? rows : inViewUnitsAll(rows, m);
 }
 
-async function* mergedStream(reader: HistoryReader, view: InstrumentView, timeframe: Timeframe, fromMs: number, toMs: number, signal?: AbortSignal, extra?: CandleColumns): AsyncGenerator<HistoryCandle> {
+async function* mergedStream(
+  reader: HistoryReader,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+  signal?: AbortSignal,
+  extra?: CandleColumns,
+): AsyncGenerator<HistoryCandle> {
   yield* (await viewSummaries(reader, view, timeframe, fromMs, toMs, signal, extra)).values();
 }
 
@@ -86,7 +123,9 @@ async function* inViewUnitsAll(rows: AsyncIterable<StoredCandle>, m: SqlMember):
   for await (const c of rows) yield inViewUnits(c, m);
 }
 
-/** A stored candle as the engine's CandleData at native ticks (missing extremes and trade times as 0), with `levels`. */
+/**
+ * A stored candle as the engine's CandleData at native ticks (missing extremes and trade times as 0), with `levels`.
+ */
 export function storedCandleData(c: HistoryCandle, timeframe: Timeframe, levels: PriceLevel[] = []): CandleData {
   return {
     timeframe,

@@ -7,7 +7,8 @@ import type { FieldLogger } from '@orderflow/observability';
  * among them: it is `/api/vwap`'s flag (restart the VWAP each UTC day), which the log should show;
  * `sessionid` is the conventional name of a session secret.
  */
-const SECRET_PARAM = /^(token|access_token|id_token|refresh_token|auth|authorization|bearer|jwt|api[-_]?key|key|secret|password|passwd|pwd|signature|sig|sessionid|session_id|credentials?)$/i;
+const SECRET_PARAM =
+  /^(token|access_token|id_token|refresh_token|auth|authorization|bearer|jwt|api[-_]?key|key|secret|password|passwd|pwd|signature|sig|sessionid|session_id|credentials?)$/i;
 
 /** Longest URL an access line carries (a request line may be 16 KB). */
 const MAX_URL = 2000;
@@ -45,7 +46,9 @@ type Req = IncomingMessage & { originalUrl?: string };
  * (secrets in the query redacted), status, duration, bytes (when the length was declared), client
  * address and X-Forwarded-For; no other header. Server errors (5xx) at warn, the rest at log.
  */
-export function accessLogger(logger: FieldLogger): (req: Req, res: ServerResponse, next: (err?: unknown) => void) => void {
+export function accessLogger(
+  logger: FieldLogger,
+): (req: Req, res: ServerResponse, next: (err?: unknown) => void) => void {
   return (req, res, next) => {
     const url = req.originalUrl ?? req.url ?? '';
     if (QUIET.test(url.split('?')[0]!)) return next();

@@ -14,7 +14,15 @@ import {
   vwapBands as engineVwapBands,
 } from '@orderflow/footprint';
 import { asCandleData } from '@orderflow/candle-views';
-import type { WireCvdPoint, WireFootprintCandle, WireImbalances, WireNakedPoc, WireProfile, WireTpoSession, WireVwapPoint } from '@orderflow/contracts';
+import type {
+  WireCvdPoint,
+  WireFootprintCandle,
+  WireImbalances,
+  WireNakedPoc,
+  WireProfile,
+  WireTpoSession,
+  WireVwapPoint,
+} from '@orderflow/contracts';
 import type { HistoryService } from '../history/history.service.js';
 import { storedCandleData } from '../history/view-summaries.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
@@ -29,7 +37,16 @@ import type { InstrumentView } from '../instruments/instrument.view.js';
  * the coarsest timeframe that tiles the range), grouped by the engine (buildProfile, exact on
  * native prices), then profileMetrics.
  */
-export async function rangeProfile(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, options: ProfileMetricOptions, signal?: AbortSignal): Promise<WireProfile> {
+export async function rangeProfile(
+  history: HistoryService,
+  view: InstrumentView,
+  from: number,
+  to: number,
+  step: number,
+  mode: GroupingMode,
+  options: ProfileMetricOptions,
+  signal?: AbortSignal,
+): Promise<WireProfile> {
   const levels = await history.rangeLevels(view, from, to, signal);
   const native = nativeCandle(from, levels);
   const profile = buildProfile(native ? [native] : [], { step, mode });
@@ -114,7 +131,15 @@ export async function vwapPoints(
   }).map((p) => ({ openTime: p.openTime, vwap: p.vwap, stdDev: p.stdDev, upper: p.upper, lower: p.lower }));
 }
 
-export async function cvd(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, resetEachSession: boolean, signal?: AbortSignal): Promise<WireCvdPoint[]> {
+export async function cvd(
+  history: HistoryService,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  from: number,
+  to: number,
+  resetEachSession: boolean,
+  signal?: AbortSignal,
+): Promise<WireCvdPoint[]> {
   const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
   const points = cumulativeDelta(
     rows.map((c) => storedCandleData(c, timeframe)),
@@ -122,12 +147,29 @@ export async function cvd(history: HistoryService, view: InstrumentView, timefra
   );
   return points.map((p, i) => {
     const known = rows[i]!.maxDelta !== null;
-    return { openTime: p.openTime, delta: p.delta, cvd: p.cvd, cvdOpen: p.cvdOpen, cvdHigh: known ? p.cvdHigh : null, cvdLow: known ? p.cvdLow : null };
+    return {
+      openTime: p.openTime,
+      delta: p.delta,
+      cvd: p.cvd,
+      cvdOpen: p.cvdOpen,
+      cvdHigh: known ? p.cvdHigh : null,
+      cvdLow: known ? p.cvdLow : null,
+    };
   });
 }
 
 /** Market profile per UTC session from candles of the period's length (each period's low/high). */
-export async function tpo(history: HistoryService, view: InstrumentView, from: number, to: number, step: number, mode: GroupingMode, periodMs: number, initialBalancePeriods: number, signal?: AbortSignal): Promise<WireTpoSession[]> {
+export async function tpo(
+  history: HistoryService,
+  view: InstrumentView,
+  from: number,
+  to: number,
+  step: number,
+  mode: GroupingMode,
+  periodMs: number,
+  initialBalancePeriods: number,
+  signal?: AbortSignal,
+): Promise<WireTpoSession[]> {
   const timeframe: Timeframe = periodMs === TIMEFRAME_MS['1h'] ? '1h' : '30m';
   const rows = [...(await history.summaries(view, timeframe, from, to, signal)).values()];
   return tpoProfiles(
@@ -148,10 +190,26 @@ export async function imbalanceList(
   signal?: AbortSignal,
 ): Promise<WireImbalances[]> {
   const candles = await history.footprintList(view, timeframe, from, to, step, mode, signal);
-  return candles.map((c: WireFootprintCandle) => ({ openTime: c.openTime, ...imbalances(asCandleData(c, timeframe, step, mode), { ratio: o.ratio, minVolume: o.minVolume, stackCount: o.stackCount }) }));
+  return candles.map((c: WireFootprintCandle) => ({
+    openTime: c.openTime,
+    ...imbalances(asCandleData(c, timeframe, step, mode), {
+      ratio: o.ratio,
+      minVolume: o.minVolume,
+      stackCount: o.stackCount,
+    }),
+  }));
 }
 
-export async function nakedPocList(history: HistoryService, view: InstrumentView, timeframe: Timeframe, from: number, to: number, step: number, mode: GroupingMode, signal?: AbortSignal): Promise<WireNakedPoc[]> {
+export async function nakedPocList(
+  history: HistoryService,
+  view: InstrumentView,
+  timeframe: Timeframe,
+  from: number,
+  to: number,
+  step: number,
+  mode: GroupingMode,
+  signal?: AbortSignal,
+): Promise<WireNakedPoc[]> {
   const candles = await history.footprintList(view, timeframe, from, to, step, mode, signal);
   return nakedPocs(candles.map((c) => asCandleData(c, timeframe, step, mode)));
 }

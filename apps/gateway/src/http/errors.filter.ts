@@ -8,7 +8,14 @@ import { FootprintError } from '@orderflow/footprint';
 import { RequestError, httpStatusOf } from '../request.error.js';
 import { redactUrl } from './access.log.js';
 
-const REASON: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 /** Longest message an error body carries: NestJS's own (a 404's "Cannot GET <path>") quotes the request unbounded. */
 export const MAX_MESSAGE = 1000;
@@ -21,12 +28,17 @@ function bounded(message: string): string {
 function isStoreFailure(e: unknown): boolean {
   if (e instanceof HistoryError) return true;
   const err = e as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof err?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(err.code)) return true;
+  if (
+    typeof err?.code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(err.code)
+  )
+    return true;
   return typeof err?.message === 'string' && /ClickHouse|Timeout error|socket hang up|ECONNREFUSED/i.test(err.message);
 }
 
 /**
- * Every error as `{ statusCode, error, message }` (@orderflow/contracts ApiErrorBody): refused requests 400 (401, 429) with the reason,
+ * Every error as `{ statusCode, error, message }` (@orderflow/contracts ApiErrorBody): refused requests 400 (401, 429)
+ * with the reason,
  * engine refusals (a profile too wide, an overflow) 400, ClickHouse unreachable 503
  * (`code: "storage-unavailable"`, a classified reason such as "timeout"), anything else 500
  * (`code: "internal-error"`); 500 and 503 carry a correlationId that the log line with the detail
@@ -55,7 +67,10 @@ export class GatewayErrorsFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       status = e.getStatus();
       const r = e.getResponse();
-      body = typeof r === 'object' && r !== null ? { ...(r as Record<string, unknown>) } : ({ statusCode: status, error: REASON[status] ?? 'Error', message: String(r) } satisfies ApiErrorBody);
+      body =
+        typeof r === 'object' && r !== null
+          ? { ...(r as Record<string, unknown>) }
+          : ({ statusCode: status, error: REASON[status] ?? 'Error', message: String(r) } satisfies ApiErrorBody);
       if (typeof body['message'] === 'string') body['message'] = bounded(body['message']);
     } else {
       if (e instanceof RequestError) status = httpStatusOf(e.code);
@@ -69,13 +84,35 @@ export class GatewayErrorsFilter implements ExceptionFilter {
         const correlationId = randomUUID();
         if (status === 500) {
           this.logger.error(redactStack(e), { ...requestFields(host), correlationId });
-          body = { statusCode: status, error: REASON[status]!, code: 'internal-error', message: 'internal error', correlationId } satisfies ApiErrorBody;
+          body = {
+            statusCode: status,
+            error: REASON[status]!,
+            code: 'internal-error',
+            message: 'internal error',
+            correlationId,
+          } satisfies ApiErrorBody;
         } else {
           const reason = classifyError(e);
-          this.logger.warn(`history store unavailable (${reason}): ${errorDetail(e).slice(0, 2000)}`, { ...requestFields(host), correlationId, reason });
-          body = { statusCode: status, error: REASON[status]!, code: 'storage-unavailable', message: `the history store did not answer (${reason})`, reason, correlationId } satisfies ApiErrorBody;
+          this.logger.warn(`history store unavailable (${reason}): ${errorDetail(e).slice(0, 2000)}`, {
+            ...requestFields(host),
+            correlationId,
+            reason,
+          });
+          body = {
+            statusCode: status,
+            error: REASON[status]!,
+            code: 'storage-unavailable',
+            message: `the history store did not answer (${reason})`,
+            reason,
+            correlationId,
+          } satisfies ApiErrorBody;
         }
-      } else body = { statusCode: status, error: REASON[status] ?? 'Error', message: bounded((e as Error).message) } satisfies ApiErrorBody;
+      } else
+        body = {
+          statusCode: status,
+          error: REASON[status] ?? 'Error',
+          message: bounded((e as Error).message),
+        } satisfies ApiErrorBody;
     }
     if (res.headersSent) {
       res.destroy();

@@ -57,14 +57,26 @@ export class FairUse {
     const l = this.limits;
     const c = this.stateOf(client, nowMs);
     if (c.inFlight >= l.maxConcurrentPerClient) {
-      return refuse('too-many-concurrent', 1, `at most ${l.maxConcurrentPerClient} requests of one client at a time (GATEWAY_HTTP_MAX_CONCURRENT_PER_CLIENT): wait for one to finish`);
+      return refuse(
+        'too-many-concurrent',
+        1,
+        `at most ${l.maxConcurrentPerClient} requests of one client at a time (GATEWAY_HTTP_MAX_CONCURRENT_PER_CLIENT): wait for one to finish`,
+      );
     }
     if (this.inFlight >= l.maxConcurrent) {
-      return refuse('gateway-busy', 1, `the gateway is serving ${l.maxConcurrent} requests (GATEWAY_HTTP_MAX_CONCURRENT): retry shortly`);
+      return refuse(
+        'gateway-busy',
+        1,
+        `the gateway is serving ${l.maxConcurrent} requests (GATEWAY_HTTP_MAX_CONCURRENT): retry shortly`,
+      );
     }
     if (!c.bucket.tryTake(nowMs)) {
       const wait = Math.max(1, Math.ceil(c.bucket.msUntilNext(nowMs) / 1000));
-      return refuse('rate-limited', wait, `more than ${l.ratePerMinute} requests a minute (bursts of ${l.burst}) from one client (GATEWAY_HTTP_RATE_PER_MINUTE): retry after ${wait} s`);
+      return refuse(
+        'rate-limited',
+        wait,
+        `more than ${l.ratePerMinute} requests a minute (bursts of ${l.burst}) from one client (GATEWAY_HTTP_RATE_PER_MINUTE): retry after ${wait} s`,
+      );
     }
     c.inFlight++;
     this.inFlight++;

@@ -20,7 +20,17 @@ import { GATEWAY_RUNTIME } from '../gateway.tokens.js';
 import type { GatewayRuntime } from '../gateway.runtime.js';
 import type { InstrumentView } from '../instruments/instrument.view.js';
 import { badRequest } from '../request.error.js';
-import { MAX_TIME_MS, checkQueryKeys, parseTime, queryBool, queryDecimal, queryEnum, queryInt, queryTime, queryValue } from '../validation/params.js';
+import {
+  MAX_TIME_MS,
+  checkQueryKeys,
+  parseTime,
+  queryBool,
+  queryDecimal,
+  queryEnum,
+  queryInt,
+  queryTime,
+  queryValue,
+} from '../validation/params.js';
 import { cvd, imbalanceList, nakedPocList, rangeProfile, tpo, vwapPoints } from './analysis.js';
 import { formatOf, groupingOf, instrumentOf, rangeOf } from './history.query.js';
 import { ApiErrors, ApiFormat, ApiGrouping, ApiInstrument, ApiRange } from './openapi.decorators.js';
@@ -69,14 +79,25 @@ export class HistoryController {
   }
 
   @Get('instruments')
-  @ApiOperation({ summary: 'Instruments (from the instruments table) and merged cross-exchange views with at least two members' })
-  @ApiOkResponse({ description: '{ instruments: [...], merged: [...] }; prices of a merged view are in its common scales' })
+  @ApiOperation({
+    summary: 'Instruments (from the instruments table) and merged cross-exchange views with at least two members',
+  })
+  @ApiOkResponse({
+    description: '{ instruments: [...], merged: [...] }; prices of a merged view are in its common scales',
+  })
   async instruments(@Query() q: Q): Promise<InstrumentsResponse> {
     checkQueryKeys(q, []);
     await this.runtime.catalog.refreshIfOlder(1000).catch(() => undefined);
     const tickSize = (tick: number, scale: number) => formatFixedTrimmed(tick, scale);
     return {
-      instruments: this.runtime.catalog.instruments().map((i) => ({ exchange: i.exchange, symbol: i.symbol, priceScale: i.priceScale, quantityScale: i.quantityScale, tick: i.tick, tickSize: tickSize(i.tick, i.priceScale) })),
+      instruments: this.runtime.catalog.instruments().map((i) => ({
+        exchange: i.exchange,
+        symbol: i.symbol,
+        priceScale: i.priceScale,
+        quantityScale: i.quantityScale,
+        tick: i.tick,
+        tickSize: tickSize(i.tick, i.priceScale),
+      })),
       merged: this.runtime.catalog.mergedViews().map((v) => ({
         exchange: v.exchange,
         symbol: v.symbol,
@@ -84,19 +105,29 @@ export class HistoryController {
         quantityScale: v.scales.quantityScale,
         tick: v.scales.tick,
         tickSize: tickSize(v.scales.tick, v.scales.priceScale),
-        members: v.members.map((m) => ({ exchange: m.exchange, symbol: m.symbol, priceFactor: m.priceFactor, quantityFactor: m.quantityFactor })),
+        members: v.members.map((m) => ({
+          exchange: m.exchange,
+          symbol: m.symbol,
+          priceFactor: m.priceFactor,
+          quantityFactor: m.quantityFactor,
+        })),
       })),
     };
   }
 
   @Get('footprint')
-  @ApiOperation({ summary: 'Footprint candles with cells, grouped server-side to any number of ticks; streamed (JSON or CSV)' })
+  @ApiOperation({
+    summary: 'Footprint candles with cells, grouped server-side to any number of ticks; streamed (JSON or CSV)',
+  })
   @ApiInstrument()
   @ApiRange()
   @ApiGrouping()
   @ApiFormat()
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ description: 'JSON: { exchange, symbol, timeframe, ticks, mode, step, scales, from, to, candles: [{ openTime, open, high, low, close, buyVolume, sellVolume, buyTrades, sellTrades, delta, maxDelta, minDelta, poc, vah, val, cells: [[price, buyVolume, sellVolume, buyTrades, sellTrades]] }] } (integer units of scales); CSV: one row per cell, exact decimals' })
+  @ApiOkResponse({
+    description:
+      'JSON: { exchange, symbol, timeframe, ticks, mode, step, scales, from, to, candles: [{ openTime, open, high, low, close, buyVolume, sellVolume, buyTrades, sellTrades, delta, maxDelta, minDelta, poc, vah, val, cells: [[price, buyVolume, sellVolume, buyTrades, sellTrades]] }] } (integer units of scales); CSV: one row per cell, exact decimals',
+  })
   @ApiErrors()
   async footprint(@Query() q: Q, @Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'ticks', 'mode', 'format']);
@@ -113,13 +144,26 @@ export class HistoryController {
     res.statusCode = 200;
     if (format === 'csv') {
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="${view.exchange}_${view.symbol}_${r.timeframe}_footprint.csv"`);
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="${view.exchange}_${view.symbol}_${r.timeframe}_footprint.csv"`,
+      );
       await out.write(FOOTPRINT_CSV_HEADER);
-      if (!first.done) await out.write(footprintCsvRows(view.exchange, view.symbol, r.timeframe, view.scales, first.value));
-      for await (const c of candles) await out.write(footprintCsvRows(view.exchange, view.symbol, r.timeframe, view.scales, c));
+      if (!first.done)
+        await out.write(footprintCsvRows(view.exchange, view.symbol, r.timeframe, view.scales, first.value));
+      for await (const c of candles)
+        await out.write(footprintCsvRows(view.exchange, view.symbol, r.timeframe, view.scales, c));
     } else {
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      const head: Omit<FootprintResponse, 'candles'> = { ...describe(view), timeframe: r.timeframe, ticks: g.ticks, mode: g.mode, step, from: r.from, to: r.to };
+      const head: Omit<FootprintResponse, 'candles'> = {
+        ...describe(view),
+        timeframe: r.timeframe,
+        ticks: g.ticks,
+        mode: g.mode,
+        step,
+        from: r.from,
+        to: r.to,
+      };
       await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       if (!first.done) {
@@ -136,7 +180,10 @@ export class HistoryController {
   }
 
   @Get('candles')
-  @ApiOperation({ summary: 'Candle summaries (OHLC, volumes, trades, delta and its extremes, VWAP and completeness where the schema has them); JSON or CSV' })
+  @ApiOperation({
+    summary:
+      'Candle summaries (OHLC, volumes, trades, delta and its extremes, VWAP and completeness where the schema has them); JSON or CSV',
+  })
   @ApiInstrument()
   @ApiRange()
   @ApiFormat()
@@ -156,13 +203,21 @@ export class HistoryController {
       yield* rows;
     })();
     const { priceScale, quantityScale } = view.scales;
-    const vwapOf = (notional: bigint | null, volume: number) => (notional === null || volume === 0 ? null : formatRatio(notional, BigInt(volume) * 10n ** BigInt(priceScale), priceScale + 4));
+    const vwapOf = (notional: bigint | null, volume: number) =>
+      notional === null || volume === 0
+        ? null
+        : formatRatio(notional, BigInt(volume) * 10n ** BigInt(priceScale), priceScale + 4);
     const out = new ChunkWriter(res);
     res.statusCode = 200;
     if (format === 'csv') {
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="${view.exchange}_${view.symbol}_${r.timeframe}_candles.csv"`);
-      await out.write('exchange,symbol,timeframe,open_time,open,high,low,close,buy_volume,sell_volume,buy_trades,sell_trades,trades,delta,volume,max_delta,min_delta,vwap,complete\n');
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="${view.exchange}_${view.symbol}_${r.timeframe}_candles.csv"`,
+      );
+      await out.write(
+        'exchange,symbol,timeframe,open_time,open,high,low,close,buy_volume,sell_volume,buy_trades,sell_trades,trades,delta,volume,max_delta,min_delta,vwap,complete\n',
+      );
       for await (const c of all) {
         const f = (x: number) => formatFixed(x, priceScale);
         const v = (x: number | null) => (x === null ? '' : formatFixed(x, quantityScale));
@@ -172,12 +227,23 @@ export class HistoryController {
       }
     } else {
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      const head: Omit<CandlesResponse, 'candles'> = { ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to };
+      const head: Omit<CandlesResponse, 'candles'> = {
+        ...describe(view),
+        timeframe: r.timeframe,
+        from: r.from,
+        to: r.to,
+      };
       await out.write(`${JSON.stringify(head).slice(0, -1)},"candles":[`);
       let n = 0;
       for await (const c of all) {
         const { notional, firstTimeUs: _f, lastTimeUs: _l, ...rest } = c;
-        const row: WireCandleRow = { ...rest, trades: c.buyTrades + c.sellTrades, delta: c.buyVolume - c.sellVolume, volume: c.buyVolume + c.sellVolume, vwap: vwapOf(notional, c.buyVolume + c.sellVolume) };
+        const row: WireCandleRow = {
+          ...rest,
+          trades: c.buyTrades + c.sellTrades,
+          delta: c.buyVolume - c.sellVolume,
+          volume: c.buyVolume + c.sellVolume,
+          vwap: vwapOf(notional, c.buyVolume + c.sellVolume),
+        };
         await out.write((n++ > 0 ? ',' : '') + JSON.stringify(row));
       }
       await out.write(']}');
@@ -186,21 +252,73 @@ export class HistoryController {
   }
 
   @Get('profile')
-  @ApiOperation({ summary: 'Volume profile of a session (UTC day), a range, or a composite of days: POC, value area, HVN/LVN (libs/footprint, on native-tick cells, then grouped)' })
+  @ApiOperation({
+    summary:
+      'Volume profile of a session (UTC day), a range, or a composite of days: POC, value area, HVN/LVN (libs/footprint, on native-tick cells, then grouped)',
+  })
   @ApiInstrument()
-  @ApiQuery({ name: 'kind', required: false, enum: ['session', 'range', 'composite'], description: 'session (default): the UTC day of `date`; range: from..to (whole minutes); composite: `days` UTC days ending with `date`' })
-  @ApiQuery({ name: 'date', required: false, type: 'string', description: 'A day (YYYY-MM-DD) for session and composite (default: the latest day with data)' })
-  @ApiQuery({ name: 'days', required: false, type: 'integer', description: 'composite: number of days, 1..366 (default 5)' })
-  @ApiQuery({ name: 'from', required: false, type: 'string', description: 'range: start (ms or ISO-8601, taken down to the minute)' })
-  @ApiQuery({ name: 'to', required: false, type: 'string', description: 'range: end, exclusive (taken up to the minute)' })
+  @ApiQuery({
+    name: 'kind',
+    required: false,
+    enum: ['session', 'range', 'composite'],
+    description:
+      'session (default): the UTC day of `date`; range: from..to (whole minutes); composite: `days` UTC days ending with `date`',
+  })
+  @ApiQuery({
+    name: 'date',
+    required: false,
+    type: 'string',
+    description: 'A day (YYYY-MM-DD) for session and composite (default: the latest day with data)',
+  })
+  @ApiQuery({
+    name: 'days',
+    required: false,
+    type: 'integer',
+    description: 'composite: number of days, 1..366 (default 5)',
+  })
+  @ApiQuery({
+    name: 'from',
+    required: false,
+    type: 'string',
+    description: 'range: start (ms or ISO-8601, taken down to the minute)',
+  })
+  @ApiQuery({
+    name: 'to',
+    required: false,
+    type: 'string',
+    description: 'range: end, exclusive (taken up to the minute)',
+  })
   @ApiGrouping()
-  @ApiQuery({ name: 'valueAreaPercent', required: false, type: 'number', description: 'Value area share, (0, 100] (default 70)' })
+  @ApiQuery({
+    name: 'valueAreaPercent',
+    required: false,
+    type: 'number',
+    description: 'Value area share, (0, 100] (default 70)',
+  })
   @ApiQuery({ name: 'valueAreaMethod', required: false, enum: ['single', 'cme'] })
   @ApiQuery({ name: 'hvnPercentile', required: false, type: 'number' })
   @ApiQuery({ name: 'lvnPercentile', required: false, type: 'number' })
   @ApiErrors()
-  async profile(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<ProfileResponse> {
-    checkQueryKeys(q, ['exchange', 'symbol', 'kind', 'date', 'days', 'from', 'to', 'ticks', 'mode', 'valueAreaPercent', 'valueAreaMethod', 'hvnPercentile', 'lvnPercentile']);
+  async profile(
+    @Query() q: Q,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<ProfileResponse> {
+    checkQueryKeys(q, [
+      'exchange',
+      'symbol',
+      'kind',
+      'date',
+      'days',
+      'from',
+      'to',
+      'ticks',
+      'mode',
+      'valueAreaPercent',
+      'valueAreaMethod',
+      'hvnPercentile',
+      'lvnPercentile',
+    ]);
     const { exchange, symbol } = instrumentOf(q);
     const kind = queryEnum(q, 'kind', ['session', 'range', 'composite'] as const, 'session');
     const g = groupingOf(q);
@@ -211,7 +329,9 @@ export class HistoryController {
       lvnPercentile: queryDecimal(q, 'lvnPercentile', 0.000001, 100, 30),
     };
     const allowed = kind === 'range' ? ['from', 'to'] : kind === 'composite' ? ['date', 'days'] : ['date'];
-    for (const k of ['date', 'days', 'from', 'to']) if (q[k] !== undefined && !allowed.includes(k)) throw badRequest(`${k} does not apply to kind=${kind} (it takes ${allowed.join(', ')})`);
+    for (const k of ['date', 'days', 'from', 'to'])
+      if (q[k] !== undefined && !allowed.includes(k))
+        throw badRequest(`${k} does not apply to kind=${kind} (it takes ${allowed.join(', ')})`);
     const view = await this.view(exchange, symbol);
     const signal = abortOnClose(req, res);
     let from: number;
@@ -228,7 +348,8 @@ export class HistoryController {
       const dateText = queryValue(q, 'date');
       let day: number;
       if (dateText !== undefined) {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(dateText)) throw badRequest(`date must be YYYY-MM-DD, got ${JSON.stringify(dateText.slice(0, 40))}`);
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(dateText))
+          throw badRequest(`date must be YYYY-MM-DD, got ${JSON.stringify(dateText.slice(0, 40))}`);
         day = parseTime(dateText, 'date');
       } else {
         const latest = await this.runtime.history.latestMinute(view, signal);
@@ -244,56 +365,141 @@ export class HistoryController {
   }
 
   @Get('vwap')
-  @ApiOperation({ summary: 'VWAP with 1, 2 and 3 standard deviation bands per candle, session-anchored or anchored at a time; exact decimals' })
+  @ApiOperation({
+    summary:
+      'VWAP with 1, 2 and 3 standard deviation bands per candle, session-anchored or anchored at a time; exact decimals',
+  })
   @ApiInstrument()
   @ApiRange()
-  @ApiQuery({ name: 'anchor', required: false, type: 'string', description: 'Start accumulating at this time (ms or ISO-8601); default: from' })
-  @ApiQuery({ name: 'session', required: false, type: 'boolean', description: 'Restart at each UTC day (default false)' })
-  @ApiQuery({ name: 'decimals', required: false, type: 'integer', description: 'Fractional digits (default priceScale + 4)' })
+  @ApiQuery({
+    name: 'anchor',
+    required: false,
+    type: 'string',
+    description: 'Start accumulating at this time (ms or ISO-8601); default: from',
+  })
+  @ApiQuery({
+    name: 'session',
+    required: false,
+    type: 'boolean',
+    description: 'Restart at each UTC day (default false)',
+  })
+  @ApiQuery({
+    name: 'decimals',
+    required: false,
+    type: 'integer',
+    description: 'Fractional digits (default priceScale + 4)',
+  })
   @ApiErrors()
-  async vwap(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<VwapResponse> {
+  async vwap(
+    @Query() q: Q,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<VwapResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'anchor', 'session', 'decimals']);
     const r = rangeOf(q, this.limits.maxCandles);
     const anchor = queryTime(q, 'anchor');
     const resetEachSession = queryBool(q, 'session', false);
     const view = await this.view(r.exchange, r.symbol);
     const decimals = q['decimals'] === undefined ? undefined : queryInt(q, 'decimals', view.scales.priceScale, 30);
-    const points = await vwapPoints(this.runtime.history, view, r.timeframe, r.from, r.to, { resetEachSession, ...(anchor !== undefined ? { anchorTime: anchor } : {}), ...(decimals !== undefined ? { decimals } : {}) }, abortOnClose(req, res));
-    return { ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to, session: resetEachSession, anchor: anchor ?? null, points };
+    const points = await vwapPoints(
+      this.runtime.history,
+      view,
+      r.timeframe,
+      r.from,
+      r.to,
+      {
+        resetEachSession,
+        ...(anchor !== undefined ? { anchorTime: anchor } : {}),
+        ...(decimals !== undefined ? { decimals } : {}),
+      },
+      abortOnClose(req, res),
+    );
+    return {
+      ...describe(view),
+      timeframe: r.timeframe,
+      from: r.from,
+      to: r.to,
+      session: resetEachSession,
+      anchor: anchor ?? null,
+      points,
+    };
   }
 
   @Get('cvd')
-  @ApiOperation({ summary: 'Cumulative volume delta per candle with its intra-candle high/low, optionally reset each UTC day' })
+  @ApiOperation({
+    summary: 'Cumulative volume delta per candle with its intra-candle high/low, optionally reset each UTC day',
+  })
   @ApiInstrument()
   @ApiRange()
   @ApiQuery({ name: 'session', required: false, type: 'boolean', description: 'Reset at each UTC day (default false)' })
   @ApiErrors()
-  async cvd(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<CvdResponse> {
+  async cvd(
+    @Query() q: Q,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<CvdResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'session']);
     const r = rangeOf(q, this.limits.maxExportCandles);
     const resetEachSession = queryBool(q, 'session', false);
     const view = await this.view(r.exchange, r.symbol);
-    const points = await cvd(this.runtime.history, view, r.timeframe, r.from, r.to, resetEachSession, abortOnClose(req, res));
+    const points = await cvd(
+      this.runtime.history,
+      view,
+      r.timeframe,
+      r.from,
+      r.to,
+      resetEachSession,
+      abortOnClose(req, res),
+    );
     return { ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to, session: resetEachSession, points };
   }
 
   @Get('tpo')
-  @ApiOperation({ summary: 'Market profile (TPO) per UTC session: letters per period, initial balance, single prints, TPO POC' })
+  @ApiOperation({
+    summary: 'Market profile (TPO) per UTC session: letters per period, initial balance, single prints, TPO POC',
+  })
   @ApiInstrument()
   @ApiRange(false)
   @ApiGrouping()
   @ApiQuery({ name: 'period', required: false, enum: ['30', '60'], description: 'Minutes per letter (default 30)' })
-  @ApiQuery({ name: 'ibPeriods', required: false, type: 'integer', description: 'Periods in the initial balance (default 2)' })
+  @ApiQuery({
+    name: 'ibPeriods',
+    required: false,
+    type: 'integer',
+    description: 'Periods in the initial balance (default 2)',
+  })
   @ApiErrors()
-  async tpo(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<TpoResponse> {
+  async tpo(
+    @Query() q: Q,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<TpoResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'from', 'to', 'ticks', 'mode', 'period', 'ibPeriods']);
     const period = queryEnum(q, 'period', ['30', '60'] as const, '30');
     const r = rangeOf(q, 31 * 48, period === '60' ? '1h' : '30m');
     const g = groupingOf(q);
     const ib = queryInt(q, 'ibPeriods', 1, 48, 2);
     const view = await this.view(r.exchange, r.symbol);
-    const sessions = await tpo(this.runtime.history, view, r.from, r.to, stepOf(view, g.ticks), g.mode, Number(period) * 60_000, ib, abortOnClose(req, res));
-    return { ...describe(view), from: r.from, to: r.to, ticks: g.ticks, mode: g.mode, period: Number(period), sessions };
+    const sessions = await tpo(
+      this.runtime.history,
+      view,
+      r.from,
+      r.to,
+      stepOf(view, g.ticks),
+      g.mode,
+      Number(period) * 60_000,
+      ib,
+      abortOnClose(req, res),
+    );
+    return {
+      ...describe(view),
+      from: r.from,
+      to: r.to,
+      ticks: g.ticks,
+      mode: g.mode,
+      period: Number(period),
+      sessions,
+    };
   }
 
   @Get('imbalances')
@@ -301,18 +507,71 @@ export class HistoryController {
   @ApiInstrument()
   @ApiRange()
   @ApiGrouping()
-  @ApiQuery({ name: 'ratio', required: false, type: 'number', description: 'Dominant side >= ratio x the diagonal opposite (default 3)' })
-  @ApiQuery({ name: 'minVolume', required: false, type: 'integer', description: 'Dominant volume at least (quantity units, default 1)' })
-  @ApiQuery({ name: 'stackCount', required: false, type: 'integer', description: 'Consecutive levels that make a stack (default 3)' })
+  @ApiQuery({
+    name: 'ratio',
+    required: false,
+    type: 'number',
+    description: 'Dominant side >= ratio x the diagonal opposite (default 3)',
+  })
+  @ApiQuery({
+    name: 'minVolume',
+    required: false,
+    type: 'integer',
+    description: 'Dominant volume at least (quantity units, default 1)',
+  })
+  @ApiQuery({
+    name: 'stackCount',
+    required: false,
+    type: 'integer',
+    description: 'Consecutive levels that make a stack (default 3)',
+  })
   @ApiErrors()
-  async imbalances(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<ImbalancesResponse> {
-    checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'ticks', 'mode', 'ratio', 'minVolume', 'stackCount']);
+  async imbalances(
+    @Query() q: Q,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<ImbalancesResponse> {
+    checkQueryKeys(q, [
+      'exchange',
+      'symbol',
+      'timeframe',
+      'from',
+      'to',
+      'ticks',
+      'mode',
+      'ratio',
+      'minVolume',
+      'stackCount',
+    ]);
     const r = rangeOf(q, this.limits.maxCandles);
     const g = groupingOf(q);
-    const o = { ratio: queryDecimal(q, 'ratio', 0.000001, 1_000_000, 3), minVolume: queryInt(q, 'minVolume', 1, Number.MAX_SAFE_INTEGER, 1), stackCount: queryInt(q, 'stackCount', 2, 1000, 3) };
+    const o = {
+      ratio: queryDecimal(q, 'ratio', 0.000001, 1_000_000, 3),
+      minVolume: queryInt(q, 'minVolume', 1, Number.MAX_SAFE_INTEGER, 1),
+      stackCount: queryInt(q, 'stackCount', 2, 1000, 3),
+    };
     const view = await this.view(r.exchange, r.symbol);
-    const candles = await imbalanceList(this.runtime.history, view, r.timeframe, r.from, r.to, stepOf(view, g.ticks), g.mode, o, abortOnClose(req, res));
-    return { ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to, ticks: g.ticks, mode: g.mode, ...o, candles };
+    const candles = await imbalanceList(
+      this.runtime.history,
+      view,
+      r.timeframe,
+      r.from,
+      r.to,
+      stepOf(view, g.ticks),
+      g.mode,
+      o,
+      abortOnClose(req, res),
+    );
+    return {
+      ...describe(view),
+      timeframe: r.timeframe,
+      from: r.from,
+      to: r.to,
+      ticks: g.ticks,
+      mode: g.mode,
+      ...o,
+      candles,
+    };
   }
 
   @Get('naked-pocs')
@@ -321,12 +580,25 @@ export class HistoryController {
   @ApiRange()
   @ApiGrouping()
   @ApiErrors()
-  async nakedPocs(@Query() q: Q, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<NakedPocsResponse> {
+  async nakedPocs(
+    @Query() q: Q,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
+  ): Promise<NakedPocsResponse> {
     checkQueryKeys(q, ['exchange', 'symbol', 'timeframe', 'from', 'to', 'ticks', 'mode']);
     const r = rangeOf(q, this.limits.maxCandles);
     const g = groupingOf(q);
     const view = await this.view(r.exchange, r.symbol);
-    const pocs = await nakedPocList(this.runtime.history, view, r.timeframe, r.from, r.to, stepOf(view, g.ticks), g.mode, abortOnClose(req, res));
+    const pocs = await nakedPocList(
+      this.runtime.history,
+      view,
+      r.timeframe,
+      r.from,
+      r.to,
+      stepOf(view, g.ticks),
+      g.mode,
+      abortOnClose(req, res),
+    );
     return { ...describe(view), timeframe: r.timeframe, from: r.from, to: r.to, ticks: g.ticks, mode: g.mode, pocs };
   }
 }

@@ -1,6 +1,17 @@
 import { type GroupingMode, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
 import { badRequest } from '../request.error.js';
-import { MAX_TICKS, checkQueryKeys, parseExchange, parseMode, parseSymbol, parseTimeframe, queryEnum, queryInt, queryTime, queryValue } from '../validation/params.js';
+import {
+  MAX_TICKS,
+  checkQueryKeys,
+  parseExchange,
+  parseMode,
+  parseSymbol,
+  parseTimeframe,
+  queryEnum,
+  queryInt,
+  queryTime,
+  queryValue,
+} from '../validation/params.js';
 
 /** The parameters most history endpoints share, validated (see validation/params.ts). */
 export interface RangeQuery {
@@ -47,13 +58,16 @@ export function rangeOf(q: Record<string, unknown>, maxCandles: number, timefram
   const fromMs = queryTime(q, 'from');
   if (fromMs === undefined) throw badRequest('from is required: milliseconds since the epoch or an ISO-8601 time');
   const toMs = queryTime(q, 'to') ?? Date.now();
-  if (toMs <= fromMs) throw badRequest(`to (${new Date(toMs).toISOString()}) must be after from (${new Date(fromMs).toISOString()})`);
+  if (toMs <= fromMs)
+    throw badRequest(`to (${new Date(toMs).toISOString()}) must be after from (${new Date(fromMs).toISOString()})`);
   const len = TIMEFRAME_MS[tf];
   const from = fromMs - (fromMs % len);
   const to = toMs % len === 0 ? toMs : toMs - (toMs % len) + len;
   const count = (to - from) / len;
   if (count > maxCandles) {
-    throw badRequest(`from..to covers ${count} ${tf} candles, at most ${maxCandles} in one request: narrow the range or use a larger timeframe`);
+    throw badRequest(
+      `from..to covers ${count} ${tf} candles, at most ${maxCandles} in one request: narrow the range or use a larger timeframe`,
+    );
   }
   return { exchange, symbol, timeframe: tf, from, to, count };
 }

@@ -32,17 +32,23 @@ export class OpsServer {
     const server = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       const json = (status: number, body: unknown) => {
-        res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+        res.writeHead(status, {
+          'Content-Type': 'application/json; charset=utf-8',
+          'X-Content-Type-Options': 'nosniff',
+          'Cache-Control': 'no-store',
+        });
         res.end(JSON.stringify(body));
       };
-      if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { statusCode: 405, error: 'Method Not Allowed', message: 'GET only' });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return json(405, { statusCode: 405, error: 'Method Not Allowed', message: 'GET only' });
       if (path === '/metrics') {
         this.runtime.metrics.registry.metrics().then(
           (text) => {
             res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'X-Content-Type-Options': 'nosniff' });
             res.end(text);
           },
-          () => json(500, { statusCode: 500, error: 'Internal Server Error', message: 'metrics could not be collected' }),
+          () =>
+            json(500, { statusCode: 500, error: 'Internal Server Error', message: 'metrics could not be collected' }),
         );
         return;
       }
@@ -52,7 +58,11 @@ export class OpsServer {
         const r = this.runtime.ready();
         return r.ready ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reasons: r.reasons });
       }
-      json(404, { statusCode: 404, error: 'Not Found', message: 'this port serves GET /metrics, /status, /health/live and /health/ready' });
+      json(404, {
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'this port serves GET /metrics, /status, /health/live and /health/ready',
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

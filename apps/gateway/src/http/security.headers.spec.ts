@@ -11,12 +11,22 @@ describe('the Content-Security-Policy', () => {
     expect(d['frame-ancestors']).toEqual(["'none'"]);
     expect(d['object-src']).toEqual(["'none'"]);
     // nothing that would let an injected script run
-    expect(Object.values(d).flat().filter((v) => /unsafe|nonce|\*/.test(v))).toEqual([]);
+    expect(
+      Object.values(d)
+        .flat()
+        .filter((v) => /unsafe|nonce|\*/.test(v)),
+    ).toEqual([]);
   });
 
   it('lets the dashboard connect to the allowed gateways over HTTP and WebSocket', () => {
     const d = cspDirectives({ any: false, origins: ['https://gw2.example', 'http://10.0.0.5:8080'] });
-    expect(d['connect-src']).toEqual(["'self'", 'https://gw2.example', 'wss://gw2.example', 'http://10.0.0.5:8080', 'ws://10.0.0.5:8080']);
+    expect(d['connect-src']).toEqual([
+      "'self'",
+      'https://gw2.example',
+      'wss://gw2.example',
+      'http://10.0.0.5:8080',
+      'ws://10.0.0.5:8080',
+    ]);
     expect(cspDirectives({ any: true, origins: [] })['connect-src']).toEqual(["'self'", '*', 'ws:', 'wss:']);
   });
 

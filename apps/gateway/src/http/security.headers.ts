@@ -55,6 +55,9 @@ export function securityHeaders(allowed: AllowedOrigins): Middleware {
     xFrameOptions: { action: 'deny' as const },
   };
   const app = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(allowed) } });
-  const docs = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(allowed, true) } });
+  const docs = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(allowed, true) },
+  });
   return (req, res, next) => (DOCS.test(req.url ?? '') ? docs : app)(req, res, next);
 }

@@ -40,7 +40,14 @@ describe('ChunkWriter', () => {
     });
     const w = new ChunkWriter(res as never);
     const parts: (string | Buffer)[] = [];
-    for (let i = 0; i < 9_000; i++) parts.push(i % 3 === 0 ? `{"é":${i}},` : i % 3 === 1 ? Buffer.from(`[${i},${'7'.repeat(i % 50)}]`) : Buffer.from([0xe2, 0x82, 0xac]));
+    for (let i = 0; i < 9_000; i++)
+      parts.push(
+        i % 3 === 0
+          ? `{"é":${i}},`
+          : i % 3 === 1
+            ? Buffer.from(`[${i},${'7'.repeat(i % 50)}]`)
+            : Buffer.from([0xe2, 0x82, 0xac]),
+      );
     for (const p of parts) await w.write(p);
     await w.end();
     const body = Buffer.concat(res.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));

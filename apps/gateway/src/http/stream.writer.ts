@@ -30,7 +30,9 @@ export class ChunkWriter {
 
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;
-    const chunk = this.bytes ? Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))) : this.parts.join('');
+    const chunk = this.bytes
+      ? Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
+      : this.parts.join('');
     this.parts = [];
     this.size = 0;
     this.bytes = false;
@@ -61,10 +63,17 @@ export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const FOOTPRINT_CSV_HEADER = 'exchange,symbol,timeframe,open_time,price,buy_volume,sell_volume,buy_trades,sell_trades,delta,volume\n';
+export const FOOTPRINT_CSV_HEADER =
+  'exchange,symbol,timeframe,open_time,price,buy_volume,sell_volume,buy_trades,sell_trades,delta,volume\n';
 
 /** A footprint candle as CSV rows, one per cell, decimals exact (formatFixed). */
-export function footprintCsvRows(exchange: string, symbol: string, timeframe: string, scales: Scales, c: WireFootprintCandle): string {
+export function footprintCsvRows(
+  exchange: string,
+  symbol: string,
+  timeframe: string,
+  scales: Scales,
+  c: WireFootprintCandle,
+): string {
   const head = `${csvField(exchange)},${csvField(symbol)},${timeframe},${new Date(c.openTime).toISOString()},`;
   let out = '';
   for (const [price, buy, sell, bt, st] of c.cells) {

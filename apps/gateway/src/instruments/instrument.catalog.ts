@@ -1,13 +1,25 @@
 import type { InstrumentRow } from '@orderflow/clickhouse';
 import { classifyError } from '@orderflow/observability';
 import { RequestError } from '../request.error.js';
-import { type InstrumentView, MERGED_MARKETS, MERGED_SYMBOL, type Scales, type StoredInstrument, mergedMarket, mergedView, pairOf, singleView } from './instrument.view.js';
+import {
+  type InstrumentView,
+  MERGED_MARKETS,
+  MERGED_SYMBOL,
+  type Scales,
+  type StoredInstrument,
+  mergedMarket,
+  mergedView,
+  pairOf,
+  singleView,
+} from './instrument.view.js';
 
 export interface InstrumentSource {
   loadInstruments(): Promise<InstrumentRow[]>;
 }
 
-/** Asks the owning aggregator shard for an instrument's scales (a symbol it trades that ClickHouse does not list yet). */
+/**
+ * Asks the owning aggregator shard for an instrument's scales (a symbol it trades that ClickHouse does not list yet).
+ */
 export type LiveProbe = (exchange: string, symbol: string) => Promise<Scales | null>;
 
 const key = (exchange: string, symbol: string) => `${exchange}\t${symbol}`;
@@ -40,7 +52,18 @@ export class InstrumentCatalog {
       .loadInstruments()
       .then(
         (rows) => {
-          this.rows = new Map(rows.map((r) => [key(r.exchange, r.symbol), { exchange: r.exchange, symbol: r.symbol, priceScale: r.priceScale, quantityScale: r.quantityScale, tick: r.tick }]));
+          this.rows = new Map(
+            rows.map((r) => [
+              key(r.exchange, r.symbol),
+              {
+                exchange: r.exchange,
+                symbol: r.symbol,
+                priceScale: r.priceScale,
+                quantityScale: r.quantityScale,
+                tick: r.tick,
+              },
+            ]),
+          );
           this.loadedAt = this.now();
           this.lastError = null;
         },
@@ -72,7 +95,9 @@ export class InstrumentCatalog {
   /** Every stored instrument, by exchange and symbol. */
   instruments(): StoredInstrument[] {
     const all = new Map([...this.live, ...this.rows]);
-    return [...all.values()].sort((a, b) => (a.exchange === b.exchange ? a.symbol.localeCompare(b.symbol) : a.exchange.localeCompare(b.exchange)));
+    return [...all.values()].sort((a, b) =>
+      a.exchange === b.exchange ? a.symbol.localeCompare(b.symbol) : a.exchange.localeCompare(b.exchange),
+    );
   }
 
   /** Merged views with at least two members present (one-member merged views can still be asked for by name). */
@@ -126,12 +151,22 @@ export class InstrumentCatalog {
     if (market) {
       const m = MERGED_SYMBOL.exec(symbol)!;
       const candidates = market.members(m[1]!, m[2]!);
-      const present = (await Promise.all(candidates.map((x) => this.find(x.exchange, x.symbol)))).filter((x): x is StoredInstrument => x !== undefined);
-      if (present.length === 0) throw new RequestError('unknown-symbol', `${exchange} ${symbol}: none of its member instruments (${candidates.map((x) => `${x.exchange} ${x.symbol}`).join(', ')}) is known`);
+      const present = (await Promise.all(candidates.map((x) => this.find(x.exchange, x.symbol)))).filter(
+        (x): x is StoredInstrument => x !== undefined,
+      );
+      if (present.length === 0)
+        throw new RequestError(
+          'unknown-symbol',
+          `${exchange} ${symbol}: none of its member instruments (${candidates.map((x) => `${x.exchange} ${x.symbol}`).join(', ')}) is known`,
+        );
       return mergedView(exchange, symbol, present);
     }
     const i = await this.find(exchange, symbol);
-    if (i === undefined) throw new RequestError('unknown-symbol', `${exchange} ${symbol} is not a known instrument (not in the instruments table, and its aggregator shard has no trades of it)`);
+    if (i === undefined)
+      throw new RequestError(
+        'unknown-symbol',
+        `${exchange} ${symbol} is not a known instrument (not in the instruments table, and its aggregator shard has no trades of it)`,
+      );
     return singleView(i);
   }
 }

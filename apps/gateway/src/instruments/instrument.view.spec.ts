@@ -8,7 +8,11 @@ describe('instrument views', () => {
       { exchange: 'bybit', symbol: 'ETHUSDT' },
       { exchange: 'okx', symbol: 'ETH-USDT' },
     ]);
-    expect(mergedMarket('merged-perp')!.members('BTC', 'USDT').map((m) => m.symbol)).toEqual(['BTCUSDT', 'BTCUSDT', 'BTC-USDT-SWAP']);
+    expect(
+      mergedMarket('merged-perp')!
+        .members('BTC', 'USDT')
+        .map((m) => m.symbol),
+    ).toEqual(['BTCUSDT', 'BTCUSDT', 'BTC-USDT-SWAP']);
     expect(pairOf('BTCUSDT')).toEqual({ base: 'BTC', quote: 'USDT' });
     expect(pairOf('ETHFDUSD')).toEqual({ base: 'ETH', quote: 'FDUSD' });
     expect(pairOf('BTC-USDT-SWAP')).toEqual({ base: 'BTC', quote: 'USDT' });

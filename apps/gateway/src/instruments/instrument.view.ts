@@ -1,7 +1,14 @@
 import { exchangeInfo } from '@orderflow/contracts';
 
 export type { Scales } from '@orderflow/contracts';
-export { type InstrumentView, type StoredInstrument, type ViewMember, mergedView, scaleUnits, singleView } from '@orderflow/candle-views';
+export {
+  type InstrumentView,
+  type StoredInstrument,
+  type ViewMember,
+  mergedView,
+  scaleUnits,
+  singleView,
+} from '@orderflow/candle-views';
 
 /**
  * The merged markets the gateway serves and how an exchange symbol names its pair. A view's
@@ -28,7 +35,11 @@ const perp = (prefix: string) => (base: string, quote: string) => [
 /** Merged pseudo-exchanges; symbols are `BASE-QUOTE` (e.g. merged / BTC-USDT). */
 export const MERGED_MARKETS: readonly MergedMarket[] = [
   { id: 'merged', label: 'Spot, summed across Binance, Bybit and OKX', members: spot('') },
-  { id: 'merged-perp', label: 'USDT perpetuals, summed across Binance USDT-M, Bybit linear and OKX SWAP', members: perp('') },
+  {
+    id: 'merged-perp',
+    label: 'USDT perpetuals, summed across Binance USDT-M, Bybit linear and OKX SWAP',
+    members: perp(''),
+  },
   { id: 'sim-merged', label: 'SIMULATED spot markets, summed', members: spot('sim-') },
   { id: 'sim-merged-perp', label: 'SIMULATED perpetuals, summed', members: perp('sim-') },
 ];
@@ -53,7 +64,8 @@ export function pairOf(symbol: string): { base: string; quote: string } | null {
   const okx = /^([A-Z0-9]{1,20})-([A-Z0-9]{1,20})(-SWAP)?$/.exec(symbol);
   if (okx) return { base: okx[1]!, quote: okx[2]! };
   for (const q of QUOTES) {
-    if (symbol.length > q.length && symbol.endsWith(q) && /^[A-Z0-9]+$/.test(symbol)) return { base: symbol.slice(0, -q.length), quote: q };
+    if (symbol.length > q.length && symbol.endsWith(q) && /^[A-Z0-9]+$/.test(symbol))
+      return { base: symbol.slice(0, -q.length), quote: q };
   }
   return null;
 }

@@ -1,7 +1,21 @@
-import { type GroupedChange, Outbox, type PendingCandle, type RunEncoding, changedPrices, encodeCandle } from '@orderflow/candle-views';
+import {
+  type GroupedChange,
+  Outbox,
+  type PendingCandle,
+  type RunEncoding,
+  changedPrices,
+  encodeCandle,
+} from '@orderflow/candle-views';
 import { RateLimiter } from '@orderflow/resilience';
 import type { LogFields } from '@orderflow/observability';
-import type { Ack, ClientToServerEvents, ErrorMessage, ServerToClientEvents, SnapshotMessage, UpdateMessage } from '@orderflow/contracts';
+import type {
+  Ack,
+  ClientToServerEvents,
+  ErrorMessage,
+  ServerToClientEvents,
+  SnapshotMessage,
+  UpdateMessage,
+} from '@orderflow/contracts';
 import type { Socket } from 'socket.io';
 import type { GatewayLimits } from '../config/gateway.config.js';
 import type { GatewayMetrics } from '../metrics/gateway.metrics.js';
@@ -27,7 +41,10 @@ const EVENTS = new Set(['subscribe', 'unsubscribe']);
  * without them counts its queued packets only.
  */
 export function bufferedBytes(socket: Socket): number {
-  const conn = socket.conn as unknown as { writeBuffer?: { data?: unknown }[]; transport?: { socket?: { bufferedAmount?: unknown } } };
+  const conn = socket.conn as unknown as {
+    writeBuffer?: { data?: unknown }[];
+    transport?: { socket?: { bufferedAmount?: unknown } };
+  };
   let n = 0;
   for (const p of conn.writeBuffer ?? []) {
     const d = p.data;
@@ -77,7 +94,15 @@ export class ClientSession implements LiveClient {
       if (this.limiter.tryTake(Date.now())) return next();
       const [event, ...args] = packet as unknown as [string, ...unknown[]];
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (a: Ack) => void) : undefined;
-      this.refuse(new RequestError('rate-limited', `more than ${this.limits.messagesPerSecond} messages a second: this one was dropped`), event, args.length === 1 ? args[0] : args, ack);
+      this.refuse(
+        new RequestError(
+          'rate-limited',
+          `more than ${this.limits.messagesPerSecond} messages a second: this one was dropped`,
+        ),
+        event,
+        args.length === 1 ? args[0] : args,
+        ack,
+      );
     });
     s.on('subscribe', (...args: unknown[]) => {
       const [body, ack] = splitAck(args);
@@ -90,7 +115,15 @@ export class ClientSession implements LiveClient {
     s.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && EVENTS.has(event)) return;
       const [body, ack] = splitAck(args);
-      this.refuse(new RequestError('unknown-event', `unknown event ${JSON.stringify(String(event).slice(0, 64))}: expected subscribe or unsubscribe`), String(event), body, ack);
+      this.refuse(
+        new RequestError(
+          'unknown-event',
+          `unknown event ${JSON.stringify(String(event).slice(0, 64))}: expected subscribe or unsubscribe`,
+        ),
+        String(event),
+        body,
+        ack,
+      );
     });
     s.conn.on('drain', () => {
       if (this.retry !== null && this.outbox.size > 0) {
@@ -105,7 +138,10 @@ export class ClientSession implements LiveClient {
     try {
       const req = parseSubscribeRequest(body, this.limits.maxCandles);
       if (this.subs.size + this.pendingSubscribes >= this.limits.subscriptionsPerClient) {
-        throw new RequestError('too-many-subscriptions', `at most ${this.limits.subscriptionsPerClient} subscriptions per connection: unsubscribe first`);
+        throw new RequestError(
+          'too-many-subscriptions',
+          `at most ${this.limits.subscriptionsPerClient} subscriptions per connection: unsubscribe first`,
+        );
       }
       const id = `s${this.nextId++}`;
       this.pendingSubscribes++;
@@ -131,11 +167,18 @@ export class ClientSession implements LiveClient {
     }
   }
 
-  /** Resolves once the socket holds less than GATEWAY_MAX_BUFFERED_BYTES; RequestError('too-slow') after GATEWAY_SLOW_CLIENT_TIMEOUT_MS. */
+  /**
+   * Resolves once the socket holds less than GATEWAY_MAX_BUFFERED_BYTES; RequestError('too-slow') after
+   * GATEWAY_SLOW_CLIENT_TIMEOUT_MS.
+   */
   private async whenWritable(): Promise<void> {
     const until = Date.now() + this.limits.slowClientTimeoutMs;
     while (!this.closed && bufferedBytes(this.socket) > this.limits.maxBufferedBytes) {
-      if (Date.now() > until) throw new RequestError('too-slow', `the connection has not read what it was sent for ${this.limits.slowClientTimeoutMs} ms`);
+      if (Date.now() > until)
+        throw new RequestError(
+          'too-slow',
+          `the connection has not read what it was sent for ${this.limits.slowClientTimeoutMs} ms`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 100);
         const conn = this.socket.conn;
@@ -153,7 +196,8 @@ export class ClientSession implements LiveClient {
     try {
       const id = parseUnsubscribeRequest(body);
       const sub = this.subs.get(id);
-      if (!sub) throw new RequestError('unknown-subscription', `no subscription ${JSON.stringify(id)} on this connection`);
+      if (!sub)
+        throw new RequestError('unknown-subscription', `no subscription ${JSON.stringify(id)} on this connection`);
       this.subs.delete(id);
       this.outbox.drop(sub);
       this.hub.release(sub);
@@ -172,12 +216,18 @@ export class ClientSession implements LiveClient {
     } else {
       code = 'internal';
       reason = 'the gateway failed to handle this request';
-      this.logger.error(`${event} from ${this.socket.id}: ${(e as Error)?.stack ?? String(e)}`, { event: event.slice(0, 64) });
+      this.logger.error(`${event} from ${this.socket.id}: ${(e as Error)?.stack ?? String(e)}`, {
+        event: event.slice(0, 64),
+      });
     }
     this.metrics.refusedRequests.inc({ code });
     if (this.closed) return;
     // the event name is the client's too (an unknown one can be 64 KB): bounded as in the reason
-    const msg: ErrorMessage = { code, reason, request: { event: event.length > 64 ? `${event.slice(0, 64)}...` : event, data: echo(body) } };
+    const msg: ErrorMessage = {
+      code,
+      reason,
+      request: { event: event.length > 64 ? `${event.slice(0, 64)}...` : event, data: echo(body) },
+    };
     this.socket.emit('error', msg);
     this.metrics.messagesOut.error.inc();
     if (ack) ack({ ok: false, error: { code, reason } });
@@ -189,7 +239,9 @@ export class ClientSession implements LiveClient {
    * walk the whole message looking for binary parts. Falls back to emit() like writeUpdate.
    */
   sendSnapshot(msg: SnapshotMessage): void {
-    const client = (this.socket as unknown as { client?: { _packet?: (p: string[], o: { preEncoded: boolean }) => void } }).client;
+    const client = (
+      this.socket as unknown as { client?: { _packet?: (p: string[], o: { preEncoded: boolean }) => void } }
+    ).client;
     if (typeof client?._packet === 'function') {
       const { candles, ...rest } = msg;
       let body = `2["snapshot",${JSON.stringify(rest).slice(0, -1)},"candles":[`;
@@ -223,14 +275,19 @@ export class ClientSession implements LiveClient {
     if (bufferedBytes(this.socket) > this.limits.maxBufferedBytes) {
       this.congestedSince ??= now;
       if (now - this.congestedSince > this.limits.slowClientTimeoutMs) {
-        this.kick(`its socket has held more than ${this.limits.maxBufferedBytes} unsent bytes for ${this.limits.slowClientTimeoutMs} ms`);
+        this.kick(
+          `its socket has held more than ${this.limits.maxBufferedBytes} unsent bytes for ${this.limits.slowClientTimeoutMs} ms`,
+        );
         return;
       }
       // 'drain' brings it back sooner; this is the fallback
-      this.retry = setTimeout(() => {
-        this.retry = null;
-        this.flush();
-      }, Math.max(this.limits.conflationMs, 100));
+      this.retry = setTimeout(
+        () => {
+          this.retry = null;
+          this.flush();
+        },
+        Math.max(this.limits.conflationMs, 100),
+      );
       return;
     }
     this.congestedSince = null;
@@ -242,7 +299,8 @@ export class ClientSession implements LiveClient {
         if (tail === null) continue; // the view no longer holds the candle (older than its retention)
         this.writeUpdate(sub, tail);
         const last = p.changes[p.changes.length - 1]!;
-        if (last.sourceSentAtMs !== null) this.metrics.updateDelay.observe(Math.max(0, now - last.sourceSentAtMs) / 1000);
+        if (last.sourceSentAtMs !== null)
+          this.metrics.updateDelay.observe(Math.max(0, now - last.sourceSentAtMs) / 1000);
       }
     }
   }
@@ -270,8 +328,20 @@ export class ClientSession implements LiveClient {
     }
     // exactly one change, sent as it was made (an entry turned into a replace carries more cells than its last change)
     const single = p.changes.length === 1 && p.replace === last.replace;
-    const cells = p.replace ? view.cells(p.openTime, null) : single ? view.cells(p.openTime, last.prices, last) : view.cells(p.openTime, changedPrices(p.changes));
-    const shared: Omit<UpdateMessage, 'subscriptionId' | 'seq' | 'epoch'> = { candle, cells, replace: p.replace, session: session as UpdateMessage['session'], lastTradeUs: last.lastTradeUs, sourceSentAtMs: last.sourceSentAtMs, sentAtMs: now };
+    const cells = p.replace
+      ? view.cells(p.openTime, null)
+      : single
+        ? view.cells(p.openTime, last.prices, last)
+        : view.cells(p.openTime, changedPrices(p.changes));
+    const shared: Omit<UpdateMessage, 'subscriptionId' | 'seq' | 'epoch'> = {
+      candle,
+      cells,
+      replace: p.replace,
+      session: session as UpdateMessage['session'],
+      lastTradeUs: last.lastTradeUs,
+      sourceSentAtMs: last.sourceSentAtMs,
+      sentAtMs: now,
+    };
     const tail = JSON.stringify(shared).slice(1);
     const run: RunEncoding = { first, replace: p.replace, version, session, tail };
     // a few runs per change at most (connections that fell behind differently); the newest wins
@@ -289,7 +359,9 @@ export class ClientSession implements LiveClient {
   private writeUpdate(sub: Subscription, tail: string): void {
     const seq = ++sub.seq;
     const head = `{"subscriptionId":${JSON.stringify(sub.id)},"seq":${seq},"epoch":${JSON.stringify(sub.epoch)},`;
-    const client = (this.socket as unknown as { client?: { _packet?: (p: string[], o: { preEncoded: boolean }) => void } }).client;
+    const client = (
+      this.socket as unknown as { client?: { _packet?: (p: string[], o: { preEncoded: boolean }) => void } }
+    ).client;
     if (typeof client?._packet === 'function') client._packet([`2["update",${head}${tail}]`], { preEncoded: true });
     else this.socket.emit('update', JSON.parse(head + tail) as UpdateMessage);
     this.metrics.messagesOut.update.inc();

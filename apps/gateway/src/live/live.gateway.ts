@@ -3,7 +3,12 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Inject, Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import {
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  WebSocketGateway,
+} from '@nestjs/websockets';
 import type { LogFields } from '@orderflow/observability';
 import type { ClientToServerEvents, ServerToClientEvents } from '@orderflow/contracts';
 import type { Server } from 'socket.io';
@@ -58,7 +63,10 @@ export class GatewayIoAdapter extends IoAdapter {
     const origin = String(req.headers.origin).slice(0, 200);
     if (!this.loggedOrigins.has(origin) && this.loggedOrigins.size < MAX_LOGGED_ORIGINS) {
       this.loggedOrigins.add(origin);
-      this.originLog.warn(`refused Socket.IO handshakes from ${req.socket.remoteAddress}: ${reason} (logged once per origin)`, { client: req.socket.remoteAddress, origin, code: 'forbidden-origin' });
+      this.originLog.warn(
+        `refused Socket.IO handshakes from ${req.socket.remoteAddress}: ${reason} (logged once per origin)`,
+        { client: req.socket.remoteAddress, origin, code: 'forbidden-origin' },
+      );
     }
     return reason;
   }
@@ -75,7 +83,9 @@ export class GatewayIoAdapter extends IoAdapter {
       cors: this.config.socketPolling ? { origin: false } : undefined,
       // polling handshakes (403 with the reason); WebSocket upgrades were checked before (below)
       allowRequest: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => {
-        const reason = req.headers.upgrade ? refusedOrigin(req.headers.origin, req.headers.host, this.config.allowedOrigins) : this.checkOrigin(req, 'polling');
+        const reason = req.headers.upgrade
+          ? refusedOrigin(req.headers.origin, req.headers.host, this.config.allowedOrigins)
+          : this.checkOrigin(req, 'polling');
         fn(reason ?? undefined, reason === null);
       },
     } as IoOptions);
@@ -94,7 +104,9 @@ export class GatewayIoAdapter extends IoAdapter {
         if (reason !== null) {
           const body = JSON.stringify({ code: 'forbidden-origin', message: reason });
           socket.on('error', () => undefined);
-          socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          socket.end(
+            `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          );
           return;
         }
       }
@@ -108,7 +120,9 @@ export class GatewayIoAdapter extends IoAdapter {
  * connection are wired by its ClientSession (rate limit, validation, acknowledgements, conflation).
  */
 @WebSocketGateway()
-export class LiveGateway implements OnGatewayInit<LiveServer>, OnGatewayConnection<LiveSocket>, OnGatewayDisconnect<LiveSocket> {
+export class LiveGateway
+  implements OnGatewayInit<LiveServer>, OnGatewayConnection<LiveSocket>, OnGatewayDisconnect<LiveSocket>
+{
   private readonly logger = new Logger('live');
   private readonly sessions = new Map<string, ClientSession>();
 
@@ -118,13 +132,33 @@ export class LiveGateway implements OnGatewayInit<LiveServer>, OnGatewayConnecti
     const { authToken, limits } = this.runtime.config;
     // Handshake checks: a refused connection gets connect_error with `data: { code, reason }`.
     server.use((socket, next) => {
-      if (authToken !== null && !tokenMatches((socket.handshake.auth as Record<string, unknown> | undefined)?.['token'], authToken)) {
-        this.logger.warn(`refused a connection from ${socket.handshake.address}: auth.token missing or wrong`, { client: socket.handshake.address, code: 'unauthorized' });
-        return next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized', reason: 'auth.token is missing or wrong' } }));
+      if (
+        authToken !== null &&
+        !tokenMatches((socket.handshake.auth as Record<string, unknown> | undefined)?.['token'], authToken)
+      ) {
+        this.logger.warn(`refused a connection from ${socket.handshake.address}: auth.token missing or wrong`, {
+          client: socket.handshake.address,
+          code: 'unauthorized',
+        });
+        return next(
+          Object.assign(new Error('unauthorized'), {
+            data: { code: 'unauthorized', reason: 'auth.token is missing or wrong' },
+          }),
+        );
       }
       if (this.sessions.size >= limits.maxClients) {
-        this.logger.warn(`refused a connection from ${socket.handshake.address}: ${limits.maxClients} connections already`, { client: socket.handshake.address, code: 'unavailable' });
-        return next(Object.assign(new Error('too many clients'), { data: { code: 'unavailable', reason: `this gateway serves at most ${limits.maxClients} connections: try another replica or later` } }));
+        this.logger.warn(
+          `refused a connection from ${socket.handshake.address}: ${limits.maxClients} connections already`,
+          { client: socket.handshake.address, code: 'unavailable' },
+        );
+        return next(
+          Object.assign(new Error('too many clients'), {
+            data: {
+              code: 'unavailable',
+              reason: `this gateway serves at most ${limits.maxClients} connections: try another replica or later`,
+            },
+          }),
+        );
       }
       next();
     });
@@ -134,8 +168,18 @@ export class LiveGateway implements OnGatewayInit<LiveServer>, OnGatewayConnecti
     // a connection's lines name it and its address (never its handshake: auth.token is there)
     const who = { socket: socket.id, client: socket.handshake.address };
     this.logger.log(`connection ${socket.id} from ${socket.handshake.address}`, who);
-    const logger = { warn: (m: string, f?: LogFields) => this.logger.warn(m, { ...who, ...f }), error: (m: string, f?: LogFields) => this.logger.error(m, { ...who, ...f }) };
-    const session = new ClientSession(socket, this.runtime.hub, this.runtime.config.limits, this.runtime.metrics, logger, this.runtime.clock);
+    const logger = {
+      warn: (m: string, f?: LogFields) => this.logger.warn(m, { ...who, ...f }),
+      error: (m: string, f?: LogFields) => this.logger.error(m, { ...who, ...f }),
+    };
+    const session = new ClientSession(
+      socket,
+      this.runtime.hub,
+      this.runtime.config.limits,
+      this.runtime.metrics,
+      logger,
+      this.runtime.clock,
+    );
     this.sessions.set(socket.id, session);
     this.runtime.sessions.add(session);
     session.attach();
@@ -144,7 +188,11 @@ export class LiveGateway implements OnGatewayInit<LiveServer>, OnGatewayConnecti
   handleDisconnect(socket: LiveSocket): void {
     const session = this.sessions.get(socket.id);
     if (!session) return;
-    this.logger.log(`connection ${socket.id} closed`, { socket: socket.id, client: socket.handshake.address, connectedMs: Date.now() - socket.handshake.issued });
+    this.logger.log(`connection ${socket.id} closed`, {
+      socket: socket.id,
+      client: socket.handshake.address,
+      connectedMs: Date.now() - socket.handshake.issued,
+    });
     this.sessions.delete(socket.id);
     this.runtime.sessions.delete(session);
     session.close();

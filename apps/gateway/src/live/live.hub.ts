@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DAY_MS, type GroupedChange, GroupedView, type HeldCandle, type MemberSession, MergedSessionState, type NativeEvent, mergeSessions, sessionDay } from '@orderflow/candle-views';
+import {
+  DAY_MS,
+  type GroupedChange,
+  GroupedView,
+  type HeldCandle,
+  type MemberSession,
+  MergedSessionState,
+  type NativeEvent,
+  mergeSessions,
+  sessionDay,
+} from '@orderflow/candle-views';
 import type { SessionSummary, SnapshotMessage, SubscribeRequest, WireFootprintCandle } from '@orderflow/contracts';
 import { type GroupingMode, TIMEFRAME_MS, type Timeframe, bucketStartOfMs as bucketOf } from '@orderflow/footprint';
 import type { GatewayConfig } from '../config/gateway.config.js';
@@ -120,8 +130,26 @@ export class LiveHub {
   }
 
   /** Streams and their state, for /status and readiness. */
-  streamStates(): { subject: string; synced: boolean; epoch: string | null; seq: number; held: number; updates: number; resyncs: number; lastError: string | null }[] {
-    return [...this.streams.values()].map(({ stream: s }) => ({ subject: s.subject, synced: s.synced, epoch: s.sync.epoch, seq: s.sync.seq, held: s.native.candles.size, updates: s.updates, resyncs: s.resyncs, lastError: s.lastError }));
+  streamStates(): {
+    subject: string;
+    synced: boolean;
+    epoch: string | null;
+    seq: number;
+    held: number;
+    updates: number;
+    resyncs: number;
+    lastError: string | null;
+  }[] {
+    return [...this.streams.values()].map(({ stream: s }) => ({
+      subject: s.subject,
+      synced: s.synced,
+      epoch: s.sync.epoch,
+      seq: s.sync.seq,
+      held: s.native.candles.size,
+      updates: s.updates,
+      resyncs: s.resyncs,
+      lastError: s.lastError,
+    }));
   }
 
   /**
@@ -133,7 +161,8 @@ export class LiveHub {
     const instrument = await this.deps.catalog.resolve(req.exchange, req.symbol);
     const mode: GroupingMode = req.mode ?? 'nearest';
     const step = req.ticks * instrument.scales.tick;
-    if (!Number.isSafeInteger(step)) throw new RequestError('bad-request', `ticks ${req.ticks} x tick ${instrument.scales.tick} is too large`);
+    if (!Number.isSafeInteger(step))
+      throw new RequestError('bad-request', `ticks ${req.ticks} x tick ${instrument.scales.tick} is too large`);
     const entry = await this.entry(instrument, req.timeframe, req.ticks, step, mode);
     entry.opening++;
     if (entry.linger) {
@@ -158,10 +187,15 @@ export class LiveHub {
       if (historyOk) {
         try {
           const to = latest + len;
-          history = await this.cached(entry, `${from}:${to}`, () => this.deps.history.footprintList(instrument, req.timeframe, from, to, step, mode));
+          history = await this.cached(entry, `${from}:${to}`, () =>
+            this.deps.history.footprintList(instrument, req.timeframe, from, to, step, mode),
+          );
         } catch (e) {
           historyOk = false;
-          this.deps.logger.warn(`history of ${req.exchange} ${req.symbol} ${req.timeframe} for a snapshot: ${(e as Error).message}`, { exchange: req.exchange, symbol: req.symbol, timeframe: req.timeframe });
+          this.deps.logger.warn(
+            `history of ${req.exchange} ${req.symbol} ${req.timeframe} for a snapshot: ${(e as Error).message}`,
+            { exchange: req.exchange, symbol: req.symbol, timeframe: req.timeframe },
+          );
         }
       }
     } finally {
@@ -237,7 +271,11 @@ export class LiveHub {
     const stored = src.merged?.state.storedVersion ?? 0;
     const c = src.sessionCache;
     if (c && c.revision === revision && c.stored === stored && c.refs.every((r, i) => r === refs[i])) return c.value;
-    const members: MemberSession[] = src.streams.map((s, i) => ({ session: s.session, priceFactor: src.instrument.members[i]!.priceFactor, quantityFactor: src.instrument.members[i]!.quantityFactor }));
+    const members: MemberSession[] = src.streams.map((s, i) => ({
+      session: s.session,
+      priceFactor: src.instrument.members[i]!.priceFactor,
+      quantityFactor: src.instrument.members[i]!.quantityFactor,
+    }));
     let value: SessionSummary | null;
     try {
       value = src.merged
@@ -248,7 +286,8 @@ export class LiveHub {
       value = null;
     }
     src.sessionCache = { refs, revision, stored, value };
-    if (src.merged?.failedAt != null && Date.now() - src.merged.failedAt >= EARLIER_SESSIONS_RETRY_MS) void this.loadEarlierSessions(src);
+    if (src.merged?.failedAt != null && Date.now() - src.merged.failedAt >= EARLIER_SESSIONS_RETRY_MS)
+      void this.loadEarlierSessions(src);
     return value;
   }
 
@@ -266,13 +305,23 @@ export class LiveHub {
     for (const s of entry.streams) if (s.session && s.session.startMs > start) start = s.session.startMs;
     if (!Number.isFinite(start)) start = bucketOf(Date.now(), '1d');
     try {
-      const days = await this.deps.history.footprintList(entry.instrument, '1d', start - m.state.lookbackDays * DAY_MS, start, entry.view.step, entry.view.mode);
+      const days = await this.deps.history.footprintList(
+        entry.instrument,
+        '1d',
+        start - m.state.lookbackDays * DAY_MS,
+        start,
+        entry.view.step,
+        entry.view.mode,
+      );
       m.state.setStored(days.map(sessionDay));
       m.failedAt = null;
       this.refreshSessions(entry, true, null, null);
     } catch (e) {
       m.failedAt = Date.now();
-      this.deps.logger.warn(`${entry.key}: earlier sessions (naked POCs) from ClickHouse: ${(e as Error).message}`, viewFields(entry));
+      this.deps.logger.warn(
+        `${entry.key}: earlier sessions (naked POCs) from ClickHouse: ${(e as Error).message}`,
+        viewFields(entry),
+      );
     } finally {
       m.loading = false;
     }
@@ -284,14 +333,26 @@ export class LiveHub {
    * of `src` itself when `self`) gets an update of its newest candle with no cells, which carries
    * the new session. Conflated with the candle's own pending update when there is one.
    */
-  private refreshSessions(src: ViewEntry, self: boolean, lastTradeUs: number | null, sourceSentAtMs: number | null): void {
+  private refreshSessions(
+    src: ViewEntry,
+    self: boolean,
+    lastTradeUs: number | null,
+    sourceSentAtMs: number | null,
+  ): void {
     const targets = [...(src.dependents ?? [])];
     if (self) targets.push(src);
     for (const d of targets) {
       if (d.subscribers.size === 0) continue;
       const t = d.view.latestOpenTime();
       if (t === null) continue;
-      const change: GroupedChange = { openTime: t, version: d.view.version(t), prices: [], replace: false, lastTradeUs, sourceSentAtMs };
+      const change: GroupedChange = {
+        openTime: t,
+        version: d.view.version(t),
+        prices: [],
+        replace: false,
+        lastTradeUs,
+        sourceSentAtMs,
+      };
       for (const sub of d.subscribers) sub.client.push(sub, change);
     }
   }
@@ -306,7 +367,10 @@ export class LiveHub {
     this.entries.clear();
   }
 
-  /** An entry is kept while it has subscribers, subscriptions being opened, or dependents (entries whose session it supplies). */
+  /**
+   * An entry is kept while it has subscribers, subscriptions being opened, or dependents (entries whose session it
+   * supplies).
+   */
   private inUse(entry: ViewEntry): boolean {
     return entry.subscribers.size > 0 || entry.opening > 0 || (entry.dependents?.size ?? 0) > 0;
   }
@@ -339,17 +403,28 @@ export class LiveHub {
    * The merged 1d entry of the same grouping as a merged entry of another timeframe, claimed for
    * `dependent` in the same microtask as it resolves (before any linger timer can drop it).
    */
-  private async sessionSourceFor(dependent: { instrument: InstrumentView; ticks: number; step: number; mode: GroupingMode; claim: (src: ViewEntry) => void }): Promise<ViewEntry | undefined> {
+  private async sessionSourceFor(dependent: {
+    instrument: InstrumentView;
+    ticks: number;
+    step: number;
+    mode: GroupingMode;
+    claim: (src: ViewEntry) => void;
+  }): Promise<ViewEntry | undefined> {
     try {
-      return await this.entry(dependent.instrument, '1d', dependent.ticks, dependent.step, dependent.mode).then((src) => {
-        dependent.claim(src);
-        return src;
-      });
+      return await this.entry(dependent.instrument, '1d', dependent.ticks, dependent.step, dependent.mode).then(
+        (src) => {
+          dependent.claim(src);
+          return src;
+        },
+      );
     } catch (e) {
-      this.deps.logger.warn(`${dependent.instrument.exchange} ${dependent.instrument.symbol}: the merged 1d view for its session: ${(e as Error).message}`, {
-        exchange: dependent.instrument.exchange,
-        symbol: dependent.instrument.symbol,
-      });
+      this.deps.logger.warn(
+        `${dependent.instrument.exchange} ${dependent.instrument.symbol}: the merged 1d view for its session: ${(e as Error).message}`,
+        {
+          exchange: dependent.instrument.exchange,
+          symbol: dependent.instrument.symbol,
+        },
+      );
       return undefined;
     }
   }
@@ -359,8 +434,10 @@ export class LiveHub {
     let s = this.streams.get(k);
     if (!s) {
       const m = this.deps.metrics;
-      const stored = (e: string, s: string, tf: Timeframe, times: readonly number[]) => this.deps.history.storedLevels(e, s, tf, times);
-      const range = (e: string, s: string, tf: Timeframe, from: number, to: number) => this.deps.history.nativeCandles(e, s, tf, from, to);
+      const stored = (e: string, s: string, tf: Timeframe, times: readonly number[]) =>
+        this.deps.history.storedLevels(e, s, tf, times);
+      const range = (e: string, s: string, tf: Timeframe, from: number, to: number) =>
+        this.deps.history.nativeCandles(e, s, tf, from, to);
       const stream = new LiveStream(
         exchange,
         symbol,
@@ -394,7 +471,13 @@ export class LiveHub {
     stream.stop();
   }
 
-  private entry(instrument: InstrumentView, timeframe: Timeframe, ticks: number, step: number, mode: GroupingMode): Promise<ViewEntry> {
+  private entry(
+    instrument: InstrumentView,
+    timeframe: Timeframe,
+    ticks: number,
+    step: number,
+    mode: GroupingMode,
+  ): Promise<ViewEntry> {
     const key = `${instrument.exchange}|${instrument.symbol}|${timeframe}|${step}|${mode}|${instrument.members.map((m) => `${m.exchange}:${m.symbol}`).join(',')}`;
     const existing = this.entries.get(key);
     if (existing) return Promise.resolve(existing);
@@ -411,7 +494,14 @@ export class LiveHub {
    * timeout), seeded with what they hold. A merged view is also seeded from ClickHouse from the
    * oldest candle any member holds, so that it knows every member's part of every candle it follows.
    */
-  private async createEntry(key: string, instrument: InstrumentView, timeframe: Timeframe, ticks: number, step: number, mode: GroupingMode): Promise<ViewEntry> {
+  private async createEntry(
+    key: string,
+    instrument: InstrumentView,
+    timeframe: Timeframe,
+    ticks: number,
+    step: number,
+    mode: GroupingMode,
+  ): Promise<ViewEntry> {
     const streams = instrument.members.map((m) => this.acquireStream(m.exchange, m.symbol, timeframe));
     // a merged view's session profile is the day candle of the merged 1d view of the same grouping:
     // opened (or joined) alongside, and kept open by this entry (a placeholder holds it until the entry exists)
@@ -437,17 +527,39 @@ export class LiveHub {
     try {
       await Promise.all(streams.map((s) => s.ready(this.deps.config.snapshotTimeoutMs)));
       const view = new GroupedView(key, instrument.members, timeframe, step, mode, Date.now);
-      const entry: ViewEntry = { key, view, instrument, timeframe, ticks, streams, unlisten: [], subscribers: new Set(), opening: 0, linger: null, historyCache: new Map() };
+      const entry: ViewEntry = {
+        key,
+        view,
+        instrument,
+        timeframe,
+        ticks,
+        streams,
+        unlisten: [],
+        subscribers: new Set(),
+        opening: 0,
+        linger: null,
+        historyCache: new Map(),
+      };
       if (view.merged && timeframe === '1d') {
         entry.sessionSource = entry;
-        entry.merged = { state: new MergedSessionState(instrument.scales.priceScale, step, mode), loading: false, failedAt: null };
+        entry.merged = {
+          state: new MergedSessionState(instrument.scales.priceScale, step, mode),
+          loading: false,
+          failedAt: null,
+        };
       }
       if (view.merged) {
         let floor = bucketOf(Date.now(), timeframe);
         for (const s of streams) for (const t of s.native.candles.keys()) if (t < floor) floor = t;
         view.floor = floor;
         const [parts] = await Promise.all([
-          Promise.all(instrument.members.map((_, i) => this.deps.history.memberParts(instrument, i, timeframe, floor, floor + 400 * 86_400_000, step, mode).catch(() => new Map()))),
+          Promise.all(
+            instrument.members.map((_, i) =>
+              this.deps.history
+                .memberParts(instrument, i, timeframe, floor, floor + 400 * 86_400_000, step, mode)
+                .catch(() => new Map()),
+            ),
+          ),
           // a merged 1d view: the earlier sessions (naked POCs) are read alongside
           entry.merged ? this.loadEarlierSessions(entry) : undefined,
         ]);
@@ -460,7 +572,8 @@ export class LiveHub {
       // synchronous from here: what the streams hold now, then every later event
       streams.forEach((s, i) => {
         const m = instrument.members[i]!;
-        for (const [t, held] of s.native.candles) if (!view.merged || t >= view.floor) view.seed(i, t, view.part(m, held.summary, held.levels.values()));
+        for (const [t, held] of s.native.candles)
+          if (!view.merged || t >= view.floor) view.seed(i, t, view.part(m, held.summary, held.levels.values()));
         entry.unlisten.push(s.listen((ev, held, sentAtMs) => this.onEvent(entry, i, ev, held, sentAtMs)));
       });
       if (source) {
@@ -482,7 +595,13 @@ export class LiveHub {
     }
   }
 
-  private onEvent(entry: ViewEntry, member: number, ev: NativeEvent, held: HeldCandle | undefined, sentAtMs: number | null): void {
+  private onEvent(
+    entry: ViewEntry,
+    member: number,
+    ev: NativeEvent,
+    held: HeldCandle | undefined,
+    sentAtMs: number | null,
+  ): void {
     let change: GroupedChange | null;
     try {
       change = entry.view.apply(member, ev, held, sentAtMs);
@@ -492,6 +611,7 @@ export class LiveHub {
     }
     if (change === null) return;
     for (const sub of entry.subscribers) sub.client.push(sub, change);
-    if ((entry.dependents?.size ?? 0) > 0) this.refreshSessions(entry, false, change.lastTradeUs, change.sourceSentAtMs);
+    if ((entry.dependents?.size ?? 0) > 0)
+      this.refreshSessions(entry, false, change.lastTradeUs, change.sourceSentAtMs);
   }
 }

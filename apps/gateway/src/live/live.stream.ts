@@ -1,5 +1,11 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { type LiveUpdate, type SessionSummary, type SnapshotError, type SymbolSnapshot, liveSubject } from '@orderflow/contracts';
+import {
+  type LiveUpdate,
+  type SessionSummary,
+  type SnapshotError,
+  type SymbolSnapshot,
+  liveSubject,
+} from '@orderflow/contracts';
 import { type CandleData, type PriceLevel, TIMEFRAME_MS, type Timeframe } from '@orderflow/footprint';
 import { type LogFields, classifyError, errorDetail } from '@orderflow/observability';
 import { Backoff } from '@orderflow/resilience';
@@ -19,10 +25,21 @@ export interface StreamHooks {
 export type StreamListener = (ev: NativeEvent, held: HeldCandle | undefined, sentAtMs: number | null) => void;
 
 /** Stored whole native candles of [fromMs, toMs), ascending (HistoryService.nativeCandles). */
-export type StoredCandles = (exchange: string, symbol: string, timeframe: Timeframe, fromMs: number, toMs: number) => Promise<CandleData[]>;
+export type StoredCandles = (
+  exchange: string,
+  symbol: string,
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+) => Promise<CandleData[]>;
 
 /** Stored native levels by open time (HistoryService.storedLevels). */
-export type StoredLevels = (exchange: string, symbol: string, timeframe: Timeframe, openTimes: readonly number[]) => Promise<Map<number, PriceLevel[]>>;
+export type StoredLevels = (
+  exchange: string,
+  symbol: string,
+  timeframe: Timeframe,
+  openTimes: readonly number[],
+) => Promise<Map<number, PriceLevel[]>>;
 
 /**
  * A snapshot candle made whole: the stored levels, overlaid with the snapshot's (the levels
@@ -126,7 +143,16 @@ export class LiveStream {
     let u: LiveUpdate;
     try {
       u = JSON.parse(text) as LiveUpdate;
-      if (typeof u !== 'object' || u === null || u.v !== 1 || typeof u.epoch !== 'string' || !Number.isSafeInteger(u.seq) || u.exchange !== this.exchange || u.symbol !== this.symbol || u.timeframe !== this.timeframe) {
+      if (
+        typeof u !== 'object' ||
+        u === null ||
+        u.v !== 1 ||
+        typeof u.epoch !== 'string' ||
+        !Number.isSafeInteger(u.seq) ||
+        u.exchange !== this.exchange ||
+        u.symbol !== this.symbol ||
+        u.timeframe !== this.timeframe
+      ) {
         throw new Error('not a LiveUpdate of this stream');
       }
     } catch {
@@ -137,7 +163,8 @@ export class LiveStream {
     try {
       const action = this.sync.onUpdate(u);
       if (action === 'apply') this.applyUpdate(u);
-      else if (action === 'resync') this.resync(u.epoch !== this.sync.epoch ? `epoch ${u.epoch}` : `seq ${u.seq} after ${this.sync.seq}`);
+      else if (action === 'resync')
+        this.resync(u.epoch !== this.sync.epoch ? `epoch ${u.epoch}` : `seq ${u.seq} after ${this.sync.seq}`);
     } catch (e) {
       // runs inside the NATS client's reader: a throw there would stop the connection's reading
       this.failed(`update ${u.seq}`, e);
@@ -228,7 +255,12 @@ export class LiveStream {
           // the snapshot first, then the stored levels it does not carry (the contract's order)
           const tfSnap = snap.timeframes[this.timeframe] ?? { seq: 0, candles: [] };
           try {
-            const stored = await this.stored(this.exchange, this.symbol, this.timeframe, tfSnap.candles.map((c) => c.openTime));
+            const stored = await this.stored(
+              this.exchange,
+              this.symbol,
+              this.timeframe,
+              tfSnap.candles.map((c) => c.openTime),
+            );
             candles = tfSnap.candles.map((c) => overlayStored(c, stored.get(c.openTime)));
             older = await this.olderThanSnapshot(tfSnap.candles);
           } catch (e) {
@@ -241,7 +273,9 @@ export class LiveStream {
         if (snap === null) {
           this.resolveFirst();
           const wait = this.backoff.next();
-          this.logger.warn(`${this.subject}: ${this.lastError}${this.lastDetail ? ` (${this.lastDetail})` : ''}; again in ${wait} ms`);
+          this.logger.warn(
+            `${this.subject}: ${this.lastError}${this.lastDetail ? ` (${this.lastDetail})` : ''}; again in ${wait} ms`,
+          );
           this.lastDetail = null;
           await new Promise((r) => setTimeout(r, wait));
           this.again = true;
@@ -312,7 +346,10 @@ export class LiveStream {
     }
     this.synced = true;
     this.lastError = null;
-    if (this.resyncs > 0) this.logger.log(`${this.subject}: ${'error' in snap ? `owner holds nothing (${snap.error})` : `snapshot of epoch ${snap.epoch} seq ${this.sync.seq}: ${candles.length} candles`}, ${older.length} read back from ClickHouse, ${outcome.apply.length} buffered updates to apply`);
+    if (this.resyncs > 0)
+      this.logger.log(
+        `${this.subject}: ${'error' in snap ? `owner holds nothing (${snap.error})` : `snapshot of epoch ${snap.epoch} seq ${this.sync.seq}: ${candles.length} candles`}, ${older.length} read back from ClickHouse, ${outcome.apply.length} buffered updates to apply`,
+      );
     for (const ev of events) this.emit(ev, null);
     for (const u of outcome.apply) if (!this.applyUpdate(u)) return;
     if (outcome.resync !== null) this.resync(outcome.resync);

@@ -20,7 +20,9 @@ describe('Socket.IO Origin allowlist', () => {
   });
 
   it('refuses another origin, another port of the same host, null, and a Host that is not a host', () => {
-    expect(refusedOrigin('https://evil.example', 'gw.example', none)).toMatch(/^Origin https:\/\/evil\.example is not allowed/);
+    expect(refusedOrigin('https://evil.example', 'gw.example', none)).toMatch(
+      /^Origin https:\/\/evil\.example is not allowed/,
+    );
     expect(refusedOrigin('http://127.0.0.1:8081', '127.0.0.1:8080', none)).not.toBeNull();
     expect(refusedOrigin('https://gw.example:8443', 'gw.example', none)).not.toBeNull();
     expect(refusedOrigin('null', 'gw.example', none)).toMatch(/not an http\(s\) origin/);
@@ -32,7 +34,9 @@ describe('Socket.IO Origin allowlist', () => {
   });
 
   it('allows configured origins exactly, and any origin with *', () => {
-    const { allowed, problems } = parseAllowedOrigins(' https://Dash.Example , http://localhost:5173/,https://dash.example');
+    const { allowed, problems } = parseAllowedOrigins(
+      ' https://Dash.Example , http://localhost:5173/,https://dash.example',
+    );
     expect(problems).toEqual([]);
     expect(allowed).toEqual({ any: false, origins: ['https://dash.example', 'http://localhost:5173'] });
     expect(refusedOrigin('https://dash.example', 'gw.internal:8080', allowed)).toBeNull();
@@ -58,7 +62,12 @@ describe('Socket.IO Origin allowlist', () => {
 
   it('is read from GATEWAY_ALLOWED_ORIGINS (default: none besides its own) and a bad entry stops the start', () => {
     expect(loadGatewayConfig({}).allowedOrigins).toEqual({ any: false, origins: [] });
-    expect(loadGatewayConfig({ GATEWAY_ALLOWED_ORIGINS: 'https://dash.example' }).allowedOrigins).toEqual({ any: false, origins: ['https://dash.example'] });
-    expect(() => loadGatewayConfig({ GATEWAY_ALLOWED_ORIGINS: 'dash.example' })).toThrow(/GATEWAY_ALLOWED_ORIGINS must be/);
+    expect(loadGatewayConfig({ GATEWAY_ALLOWED_ORIGINS: 'https://dash.example' }).allowedOrigins).toEqual({
+      any: false,
+      origins: ['https://dash.example'],
+    });
+    expect(() => loadGatewayConfig({ GATEWAY_ALLOWED_ORIGINS: 'dash.example' })).toThrow(
+      /GATEWAY_ALLOWED_ORIGINS must be/,
+    );
   });
 });

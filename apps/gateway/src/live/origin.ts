@@ -38,20 +38,30 @@ export function normalizeOrigin(text: string): string | null {
 export function parseAllowedOrigins(raw: string | undefined): { allowed: AllowedOrigins; problems: string[] } {
   const allowed: AllowedOrigins = { any: false, origins: [] };
   const problems: string[] = [];
-  for (const entry of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (entry === '*') {
       allowed.any = true;
       continue;
     }
     const o = normalizeOrigin(entry);
-    if (o === null) problems.push(`GATEWAY_ALLOWED_ORIGINS must be * or http(s) origins (scheme://host[:port], no path) separated by commas, got "${entry}"`);
+    if (o === null)
+      problems.push(
+        `GATEWAY_ALLOWED_ORIGINS must be * or http(s) origins (scheme://host[:port], no path) separated by commas, got "${entry}"`,
+      );
     else if (!allowed.origins.includes(o)) allowed.origins.push(o);
   }
   return { allowed, problems };
 }
 
 /** The page's origin if it may connect, else the reason it may not (null: allowed). */
-export function refusedOrigin(origin: string | string[] | undefined, host: string | undefined, allowed: AllowedOrigins): string | null {
+export function refusedOrigin(
+  origin: string | string[] | undefined,
+  host: string | undefined,
+  allowed: AllowedOrigins,
+): string | null {
   if (origin === undefined) return null;
   if (allowed.any) return null;
   if (Array.isArray(origin)) return 'more than one Origin header';

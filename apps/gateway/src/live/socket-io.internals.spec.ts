@@ -27,10 +27,15 @@ import type { GatewayConfig } from '../config/gateway.config.js';
 import { bufferedBytes } from './client.session.js';
 import { GatewayIoAdapter } from './live.gateway.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 const EXACT = /^\d+\.\d+\.\d+$/;
 
-/** The version of `name` as `from` (a resolved module file) loads it: the package.json above its entry (engine.io exports no ./package.json). */
+/**
+ * The version of `name` as `from` (a resolved module file) loads it: the package.json above its entry (engine.io
+ * exports no ./package.json).
+ */
 function versionAt(from: string, name: string): { version: string; file: string } {
   for (let dir = dirname(createRequire(from).resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
@@ -44,13 +49,21 @@ function versionAt(from: string, name: string): { version: string; file: string 
 describe('the socket.io and engine.io the gateway runs', () => {
   it('are pinned to exact versions, and are the ones @nestjs/platform-socket.io (which creates the server) loads', () => {
     for (const name of ['socket.io', 'engine.io']) {
-      expect(pkg.dependencies[name], `apps/gateway/package.json: ${name} must be an exact version (the gateway reads its private API)`).toMatch(EXACT);
+      expect(
+        pkg.dependencies[name],
+        `apps/gateway/package.json: ${name} must be an exact version (the gateway reads its private API)`,
+      ).toMatch(EXACT);
     }
     const nest = createRequire(import.meta.url).resolve('@nestjs/platform-socket.io');
     const socketIo = versionAt(nest, 'socket.io');
-    expect(socketIo.version, `the socket.io that @nestjs/platform-socket.io loads (${socketIo.file}) is not the pinned one`).toBe(pkg.dependencies['socket.io']);
+    expect(
+      socketIo.version,
+      `the socket.io that @nestjs/platform-socket.io loads (${socketIo.file}) is not the pinned one`,
+    ).toBe(pkg.dependencies['socket.io']);
     const engineIo = versionAt(socketIo.file, 'engine.io');
-    expect(engineIo.version, `the engine.io that socket.io loads (${engineIo.file}) is not the pinned one`).toBe(pkg.dependencies['engine.io']);
+    expect(engineIo.version, `the engine.io that socket.io loads (${engineIo.file}) is not the pinned one`).toBe(
+      pkg.dependencies['engine.io'],
+    );
   });
 });
 
@@ -62,7 +75,10 @@ describe('the private Socket.IO / Engine.IO APIs the gateway uses, on a real ser
 
   async function start(): Promise<{ url: string; port: number; server: Server; http: HttpServer }> {
     const http = createServer();
-    const config = { socketPolling: false, allowedOrigins: { any: false, origins: ['https://allowed.example'] } } as unknown as GatewayConfig;
+    const config = {
+      socketPolling: false,
+      allowedOrigins: { any: false, origins: ['https://allowed.example'] },
+    } as unknown as GatewayConfig;
     // AbstractWsAdapter takes a Nest application or the HTTP server itself
     const adapter = new GatewayIoAdapter(http as unknown as INestApplicationContext, config);
     const server = adapter.create(0) as unknown as Server;
@@ -73,7 +89,12 @@ describe('the private Socket.IO / Engine.IO APIs the gateway uses, on a real ser
   }
 
   function connect(url: string): Promise<ClientSocket> {
-    const client = connectClient(url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true });
+    const client = connectClient(url, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     cleanup.push(() => void client.close());
     return new Promise((done, fail) => {
       client.once('connect', () => done(client));
@@ -88,7 +109,13 @@ describe('the private Socket.IO / Engine.IO APIs the gateway uses, on a real ser
         host: '127.0.0.1',
         port,
         path: '/socket.io/?EIO=4&transport=websocket',
-        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...(origin ? { Origin: origin } : {}) },
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          ...(origin ? { Origin: origin } : {}),
+        },
       });
       req.on('upgrade', (res, socket) => {
         socket.destroy();
@@ -106,12 +133,21 @@ describe('the private Socket.IO / Engine.IO APIs the gateway uses, on a real ser
 
   it("engine.io's WebSocket handling is the HTTP server's `upgrade` listener, which GatewayIoAdapter wraps with the Origin check", async () => {
     const { port, http } = await start();
-    expect(http.listeners('upgrade'), 'GatewayIoAdapter.guardUpgrades: one upgrade listener, wrapping the ones engine.io attach() added').toHaveLength(1);
+    expect(
+      http.listeners('upgrade'),
+      'GatewayIoAdapter.guardUpgrades: one upgrade listener, wrapping the ones engine.io attach() added',
+    ).toHaveLength(1);
     const refused = await handshake(port, 'https://evil.example');
-    expect(refused.status, "a refused Origin: 403 from GatewayIoAdapter's check; Engine.IO's own refusal would be 400, or the upgrade would pass if engine.io attached its listener later than the Socket.IO server's creation").toBe(403);
+    expect(
+      refused.status,
+      "a refused Origin: 403 from GatewayIoAdapter's check; Engine.IO's own refusal would be 400, or the upgrade would pass if engine.io attached its listener later than the Socket.IO server's creation",
+    ).toBe(403);
     expect(JSON.parse(refused.body)).toMatchObject({ code: 'forbidden-origin' });
     const allowed = await handshake(port, 'https://allowed.example');
-    expect(allowed.status, "an allowed Origin reaches engine.io's upgrade listener (called by the wrapper) and is switched to WebSocket").toBe(101);
+    expect(
+      allowed.status,
+      "an allowed Origin reaches engine.io's upgrade listener (called by the wrapper) and is switched to WebSocket",
+    ).toBe(101);
     expect((await handshake(port, undefined)).status, 'no Origin (not a browser): allowed').toBe(101);
   });
 
@@ -121,27 +157,46 @@ describe('the private Socket.IO / Engine.IO APIs the gateway uses, on a real ser
     const client = await connect(url);
     const socket = await connected;
 
-    const internals = socket as unknown as { client?: { _packet?: unknown }; conn: { writeBuffer?: unknown; transport?: { name?: string; socket?: { bufferedAmount?: unknown } } } };
-    expect(typeof internals.client?._packet, 'socket.io Client#_packet (ClientSession.sendSnapshot/writeUpdate write pre-encoded packets with it)').toBe('function');
-    expect(Array.isArray(internals.conn.writeBuffer), 'engine.io Socket#writeBuffer, an array of packets (bufferedBytes)').toBe(true);
+    const internals = socket as unknown as {
+      client?: { _packet?: unknown };
+      conn: { writeBuffer?: unknown; transport?: { name?: string; socket?: { bufferedAmount?: unknown } } };
+    };
+    expect(
+      typeof internals.client?._packet,
+      'socket.io Client#_packet (ClientSession.sendSnapshot/writeUpdate write pre-encoded packets with it)',
+    ).toBe('function');
+    expect(
+      Array.isArray(internals.conn.writeBuffer),
+      'engine.io Socket#writeBuffer, an array of packets (bufferedBytes)',
+    ).toBe(true);
     expect(internals.conn.transport?.name).toBe('websocket');
-    expect(typeof internals.conn.transport?.socket?.bufferedAmount, "engine.io's WebSocket transport#socket, a ws WebSocket with bufferedAmount (bufferedBytes)").toBe('number');
+    expect(
+      typeof internals.conn.transport?.socket?.bufferedAmount,
+      "engine.io's WebSocket transport#socket, a ws WebSocket with bufferedAmount (bufferedBytes)",
+    ).toBe('number');
     expect(bufferedBytes(socket)).toBe(0);
 
     // the client stops reading (its TCP socket paused): what the server writes stays unsent
     const clientWs = (client.io.engine.transport as unknown as { ws?: { _socket?: NetSocket } }).ws;
-    expect(clientWs?._socket, "the test's handle on the client's TCP socket (engine.io-client's ws transport, ws's _socket)").toBeDefined();
+    expect(
+      clientWs?._socket,
+      "the test's handle on the client's TCP socket (engine.io-client's ws transport, ws's _socket)",
+    ).toBeDefined();
     clientWs!._socket!.pause();
     const received: { n: number; text: string }[] = [];
     client.on('update', (m: { n: number; text: string }) => received.push(m));
     const text = 'x'.repeat(1024 * 1024);
     const packet = (internals.client as { _packet: (p: string[], o: { preEncoded: boolean }) => void })._packet;
     const PACKETS = 16;
-    for (let n = 0; n < PACKETS; n++) packet.call(internals.client, [`2["update",{"n":${n},"text":"${text}"}]`], { preEncoded: true });
+    for (let n = 0; n < PACKETS; n++)
+      packet.call(internals.client, [`2["update",{"n":${n},"text":"${text}"}]`], { preEncoded: true });
     // loopback's kernel buffers take a few MB at most; the rest of the 16 MB waits in the process
     await new Promise((r) => setTimeout(r, 200));
     const waiting = bufferedBytes(socket);
-    expect(waiting, 'bufferedBytes of a client that reads nothing after 16 MB were written: engine.io writeBuffer + ws bufferedAmount').toBeGreaterThan(4 * 1024 * 1024);
+    expect(
+      waiting,
+      'bufferedBytes of a client that reads nothing after 16 MB were written: engine.io writeBuffer + ws bufferedAmount',
+    ).toBeGreaterThan(4 * 1024 * 1024);
     expect(waiting).toBeLessThanOrEqual(PACKETS * (text.length + 40));
 
     // once the client reads again, every pre-encoded packet arrives as the event it encodes, in order

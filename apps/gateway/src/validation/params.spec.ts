@@ -18,7 +18,9 @@ describe('request validation', () => {
 
   it('accepts a subscribe request and defaults the mode', () => {
     expect(parseSubscribeRequest(valid, 2000)).toEqual({ ...valid, mode: 'nearest' });
-    expect(parseSubscribeRequest({ ...valid, exchange: 'merged', symbol: 'BTC-USDT', mode: 'down' }, 2000).mode).toBe('down');
+    expect(parseSubscribeRequest({ ...valid, exchange: 'merged', symbol: 'BTC-USDT', mode: 'down' }, 2000).mode).toBe(
+      'down',
+    );
   });
 
   it.each([
@@ -58,12 +60,20 @@ describe('request validation', () => {
     expect(parseSymbol('1000PEPE-USDT', 'merged-perp')).toBe('1000PEPE-USDT');
     expect(parseSymbol('BTC-TUSD', 'merged')).toBe('BTC-TUSD');
     expect(parseSymbol('FOO-BARX', 'sim-merged')).toBe('FOO-BARX'); // no known quote asset: nothing to confuse it with
-    for (const [v, pair] of <[string, string][]>[['B-TCUSDT', 'BTC-USDT'], ['BTCU-SDT', 'BTC-USDT'], ['BTCUSD-T', 'BTC-USDT'], ['BTCT-USD', 'BTC-TUSD'], ['ETHB-TC', 'ETH-BTC']]) {
+    for (const [v, pair] of <[string, string][]>[
+      ['B-TCUSDT', 'BTC-USDT'],
+      ['BTCU-SDT', 'BTC-USDT'],
+      ['BTCUSD-T', 'BTC-USDT'],
+      ['BTCT-USD', 'BTC-TUSD'],
+      ['ETHB-TC', 'ETH-BTC'],
+    ]) {
       const e = refused(() => parseSymbol(v, 'merged'));
       expect(e.code).toBe('bad-request');
       expect(e.message).toBe(`symbol "${v}" of merged splits the pair wrongly: ${v.replace('-', '')} is ${pair}`);
     }
-    expect(refused(() => parseSubscribeRequest({ ...valid, exchange: 'merged', symbol: 'BTCU-SDT' }, 2000)).message).toMatch(/^symbol "BTCU-SDT" of merged splits the pair wrongly/);
+    expect(
+      refused(() => parseSubscribeRequest({ ...valid, exchange: 'merged', symbol: 'BTCU-SDT' }, 2000)).message,
+    ).toMatch(/^symbol "BTCU-SDT" of merged splits the pair wrongly/);
   });
 
   it('unsubscribe needs a subscription id string', () => {
@@ -75,7 +85,8 @@ describe('request validation', () => {
   it('HTTP integers are plain digits in range, given once', () => {
     expect(queryInt({ n: '42' }, 'n', 1, 100)).toBe(42);
     expect(queryInt({}, 'n', 1, 100, 7)).toBe(7);
-    for (const v of ['4.2', '1e3', ' 4', '0x10', '101', '99999999999999999999', '']) expect(() => queryInt({ n: v }, 'n', 1, 100)).toThrow(/n must be an integer from 1 to 100/);
+    for (const v of ['4.2', '1e3', ' 4', '0x10', '101', '99999999999999999999', ''])
+      expect(() => queryInt({ n: v }, 'n', 1, 100)).toThrow(/n must be an integer from 1 to 100/);
     expect(() => queryValue({ n: ['1', '2'] }, 'n')).toThrow(/n must be given once/);
     expect(queryDecimal({ r: '2.5' }, 'r', 0.1, 10, 3)).toBe(2.5);
     expect(() => queryDecimal({ r: '-2' }, 'r', 0.1, 10, 3)).toThrow(/r must be a decimal number from 0.1 to 10/);
@@ -91,13 +102,20 @@ describe('request validation', () => {
     expect(() => parseTime('2024-02-30', 'from')).toThrow(/not a valid date-time/);
     expect(() => parseTime('2024-08-09T25:00:00Z', 'from')).toThrow(/not a valid date-time/);
     expect(() => parseTime('1000', 'from')).toThrow(/between 2009-01-03 and 2100-01-01/);
-    expect(() => parseTime('tomorrow', 'from')).toThrow(/from must be milliseconds since the epoch or an ISO-8601 time/);
+    expect(() => parseTime('tomorrow', 'from')).toThrow(
+      /from must be milliseconds since the epoch or an ISO-8601 time/,
+    );
   });
 
   it('times: a UTC offset is at most ±23:59 (found by the gateway fuzzer: +24:00 and +99:99 moved the time by days)', () => {
     expect(parseTime('2024-08-09T23:59:00+23:59', 'to')).toBe(Date.UTC(2024, 7, 9));
     expect(parseTime('2024-08-09T00:00:00-23:59', 'to')).toBe(Date.UTC(2024, 7, 9, 23, 59));
-    for (const v of ['2024-08-09T00:00:00+24:00', '2024-08-09T00:00:00+99:99', '2024-08-09T00:00-00:60', '2024-08-09T00:00:00.000+23:60']) {
+    for (const v of [
+      '2024-08-09T00:00:00+24:00',
+      '2024-08-09T00:00:00+99:99',
+      '2024-08-09T00:00-00:60',
+      '2024-08-09T00:00:00.000+23:60',
+    ]) {
       const e = refused(() => parseTime(v, 'to'));
       expect(e.code).toBe('bad-request');
       expect(e.message).toMatch(/^to ".*" has an invalid UTC offset: at most ±23:59$/);

@@ -1,6 +1,19 @@
 import { EXCHANGES } from '@orderflow/contracts';
-import { type GroupingMode, MAX_TIME_US, MIN_TIME_US, TIMEFRAMES, type Timeframe, isTimeframe } from '@orderflow/footprint';
-import { MERGED_MARKETS, MERGED_SYMBOL, isKnownExchange, mergedMarket, pairOf } from '../instruments/instrument.view.js';
+import {
+  type GroupingMode,
+  MAX_TIME_US,
+  MIN_TIME_US,
+  TIMEFRAMES,
+  type Timeframe,
+  isTimeframe,
+} from '@orderflow/footprint';
+import {
+  MERGED_MARKETS,
+  MERGED_SYMBOL,
+  isKnownExchange,
+  mergedMarket,
+  pairOf,
+} from '../instruments/instrument.view.js';
 import { RequestError, badRequest } from '../request.error.js';
 
 /**
@@ -26,15 +39,26 @@ export function show(v: unknown): string {
 
 /** A plain object with no keys outside `allowed` (a typo is an error, not a silent default). */
 export function requireObject(v: unknown, what: string, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest(`${what} must be an object, got ${show(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw badRequest(`${what} must be an object, got ${show(v)}`);
   const unknown = Object.keys(v).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw badRequest(`${what}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((k) => show(k)).join(', ')} (allowed: ${allowed.join(', ')})`);
+  if (unknown.length > 0)
+    throw badRequest(
+      `${what}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown
+        .slice(0, 5)
+        .map((k) => show(k))
+        .join(', ')} (allowed: ${allowed.join(', ')})`,
+    );
   return v as Record<string, unknown>;
 }
 
 export function parseExchange(v: unknown, field = 'exchange'): string {
   if (typeof v !== 'string') throw badRequest(`${field} must be a string, got ${show(v)}`);
-  if (!TOKEN.test(v) || !isKnownExchange(v)) throw new RequestError('unknown-exchange', `${field} ${show(v)} is not a known exchange id: expected one of ${ALL_EXCHANGES()}`);
+  if (!TOKEN.test(v) || !isKnownExchange(v))
+    throw new RequestError(
+      'unknown-exchange',
+      `${field} ${show(v)} is not a known exchange id: expected one of ${ALL_EXCHANGES()}`,
+    );
   return v;
 }
 
@@ -42,11 +66,16 @@ export function parseSymbol(v: unknown, exchange: string, field = 'symbol'): str
   if (typeof v !== 'string') throw badRequest(`${field} must be a string, got ${show(v)}`);
   if (mergedMarket(exchange)) {
     const m = MERGED_SYMBOL.exec(v);
-    if (!m) throw badRequest(`${field} of ${exchange} must be BASE-QUOTE in capitals and digits (e.g. BTC-USDT), got ${show(v)}`);
+    if (!m)
+      throw badRequest(
+        `${field} of ${exchange} must be BASE-QUOTE in capitals and digits (e.g. BTC-USDT), got ${show(v)}`,
+      );
     // the members are BASE+QUOTE (Binance, Bybit) and BASE-QUOTE (OKX): B-TCUSDT would serve BTCUSDT under a false name
     const read = pairOf(m[1]! + m[2]!);
     if (read !== null && (read.base !== m[1] || read.quote !== m[2])) {
-      throw badRequest(`${field} ${show(v)} of ${exchange} splits the pair wrongly: ${m[1]}${m[2]} is ${read.base}-${read.quote}`);
+      throw badRequest(
+        `${field} ${show(v)} of ${exchange} splits the pair wrongly: ${m[1]}${m[2]} is ${read.base}-${read.quote}`,
+      );
     }
   } else if (!TOKEN.test(v)) {
     throw badRequest(`${field} must be 1-64 characters of A-Z a-z 0-9 _ -, got ${show(v)}`);
@@ -67,7 +96,8 @@ export function parseMode(v: unknown, field = 'mode'): GroupingMode {
 
 /** A JSON integer (Socket.IO) in [min, max]. */
 export function parseIntField(v: unknown, field: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badRequest(`${field} must be an integer from ${min} to ${max}, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    throw badRequest(`${field} must be an integer from ${min} to ${max}, got ${show(v)}`);
   if (v < min || v > max) throw badRequest(`${field} must be an integer from ${min} to ${max}, got ${v}`);
   return v;
 }
@@ -81,13 +111,20 @@ export function queryValue(q: Record<string, unknown>, name: string): string | u
 }
 
 /** An HTTP integer parameter: plain decimal digits (optional minus when min < 0), within [min, max]. */
-export function queryInt(q: Record<string, unknown>, name: string, min: number, max: number, fallback?: number): number {
+export function queryInt(
+  q: Record<string, unknown>,
+  name: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number {
   const v = queryValue(q, name);
   if (v === undefined) {
     if (fallback === undefined) throw badRequest(`${name} is required: an integer from ${min} to ${max}`);
     return fallback;
   }
-  if (!/^-?\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) throw badRequest(`${name} must be an integer from ${min} to ${max}, got ${show(v)}`);
+  if (!/^-?\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw badRequest(`${name} must be an integer from ${min} to ${max}, got ${show(v)}`);
   const n = Number(v);
   if (n < min || n > max) throw badRequest(`${name} must be an integer from ${min} to ${max}, got ${n}`);
   return n;
@@ -101,10 +138,16 @@ export function queryBool(q: Record<string, unknown>, name: string, fallback: bo
   throw badRequest(`${name} must be true or false, got ${show(v)}`);
 }
 
-export function queryEnum<T extends string>(q: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
+export function queryEnum<T extends string>(
+  q: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const v = queryValue(q, name);
   if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) throw badRequest(`${name} must be one of ${allowed.join(', ')}, got ${show(v)}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw badRequest(`${name} must be one of ${allowed.join(', ')}, got ${show(v)}`);
   return v as T;
 }
 
@@ -119,11 +162,28 @@ export function parseTime(v: string, name: string): number {
   if (/^\d{1,16}$/.test(v)) ms = Number(v);
   else {
     const m = ISO.exec(v);
-    if (!m) throw badRequest(`${name} must be milliseconds since the epoch or an ISO-8601 time (2024-08-09T00:00:00Z), got ${show(v)}`);
+    if (!m)
+      throw badRequest(
+        `${name} must be milliseconds since the epoch or an ISO-8601 time (2024-08-09T00:00:00Z), got ${show(v)}`,
+      );
     const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '0', zone = 'Z'] = m;
-    const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(frac.padEnd(3, '0')));
+    const base = Date.UTC(
+      Number(y),
+      Number(mo) - 1,
+      Number(d),
+      Number(h),
+      Number(mi),
+      Number(s),
+      Number(frac.padEnd(3, '0')),
+    );
     const check = new Date(base);
-    if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+    if (
+      check.getUTCMonth() !== Number(mo) - 1 ||
+      check.getUTCDate() !== Number(d) ||
+      Number(h) > 23 ||
+      Number(mi) > 59 ||
+      Number(s) > 59
+    ) {
       throw badRequest(`${name} ${show(v)} is not a valid date-time`);
     }
     let offset = 0;
@@ -135,7 +195,8 @@ export function parseTime(v: string, name: string): number {
     }
     ms = base - offset;
   }
-  if (!Number.isSafeInteger(ms) || ms < MIN_TIME_MS || ms >= MAX_TIME_MS) throw badRequest(`${name} must lie between 2009-01-03 and 2100-01-01, got ${show(v)}`);
+  if (!Number.isSafeInteger(ms) || ms < MIN_TIME_MS || ms >= MAX_TIME_MS)
+    throw badRequest(`${name} must lie between 2009-01-03 and 2100-01-01, got ${show(v)}`);
   return ms;
 }
 
@@ -145,10 +206,17 @@ export function queryTime(q: Record<string, unknown>, name: string): number | un
 }
 
 /** A positive decimal ("3", "2.5"), at most 9 decimals and 1e9: imbalance ratios, percentages. */
-export function queryDecimal(q: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
+export function queryDecimal(
+  q: Record<string, unknown>,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   const v = queryValue(q, name);
   if (v === undefined) return fallback;
-  if (!/^\d{1,9}(\.\d{1,9})?$/.test(v)) throw badRequest(`${name} must be a decimal number from ${min} to ${max}, got ${show(v)}`);
+  if (!/^\d{1,9}(\.\d{1,9})?$/.test(v))
+    throw badRequest(`${name} must be a decimal number from ${min} to ${max}, got ${show(v)}`);
   const n = Number(v);
   if (!(n >= min && n <= max)) throw badRequest(`${name} must be a decimal number from ${min} to ${max}, got ${v}`);
   return n;
@@ -157,5 +225,11 @@ export function queryDecimal(q: Record<string, unknown>, name: string, min: numb
 /** Refuses query parameters that the endpoint does not know (a typo is an error, not a silent default). */
 export function checkQueryKeys(q: Record<string, unknown>, allowed: readonly string[]): void {
   const unknown = Object.keys(q).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw badRequest(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((k) => show(k)).join(', ')} (allowed: ${allowed.join(', ')})`);
+  if (unknown.length > 0)
+    throw badRequest(
+      `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown
+        .slice(0, 5)
+        .map((k) => show(k))
+        .join(', ')} (allowed: ${allowed.join(', ')})`,
+    );
 }

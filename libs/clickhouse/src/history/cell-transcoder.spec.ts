@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type CandleData, type GroupingMode, type PriceLevel, buildProfile, pocAndValueArea } from '@orderflow/footprint';
+import {
+  type CandleData,
+  type GroupingMode,
+  type PriceLevel,
+  buildProfile,
+  pocAndValueArea,
+} from '@orderflow/footprint';
 import { CellOrderError, CellTranscoder, type TranscodedCandle } from './cell-transcoder.js';
 import { IntTsvError } from './int-tsv.parser.js';
 
@@ -19,9 +25,19 @@ function rng(seed: number): () => number {
 type WireCell = [number, number, number, number, number];
 
 /** The reference POC and value area of one candle's cells: the engine's own buildProfile and pocAndValueArea. */
-function candleMetrics(cells: readonly WireCell[], step: number, mode: GroupingMode): { poc: number | null; vah: number | null; val: number | null } {
+function candleMetrics(
+  cells: readonly WireCell[],
+  step: number,
+  mode: GroupingMode,
+): { poc: number | null; vah: number | null; val: number | null } {
   if (cells.length === 0) return { poc: null, vah: null, val: null };
-  const levels: PriceLevel[] = cells.map((c) => ({ price: c[0], buyVolume: c[1], sellVolume: c[2], buyTrades: c[3], sellTrades: c[4] }));
+  const levels: PriceLevel[] = cells.map((c) => ({
+    price: c[0],
+    buyVolume: c[1],
+    sellVolume: c[2],
+    buyTrades: c[3],
+    sellTrades: c[4],
+  }));
   const m = pocAndValueArea(buildProfile([{ step, mode, levels } as unknown as CandleData]));
   return m === null ? { poc: null, vah: null, val: null } : { poc: m.poc, vah: m.valueAreaHigh, val: m.valueAreaLow };
 }
@@ -31,7 +47,10 @@ interface Case {
   cells: WireCell[];
 }
 
-/** Candles of cells on the `step` grid, ascending, with gaps, zero sides and volumes near 2^47 (a candle of 40 stays within 2^53 - 1). */
+/**
+ * Candles of cells on the `step` grid, ascending, with gaps, zero sides and volumes near 2^47 (a candle of 40 stays
+ * within 2^53 - 1).
+ */
 function cases(seed: number, step: number, candles: number): Case[] {
   const r = rng(seed);
   const out: Case[] = [];
@@ -44,7 +63,8 @@ function cases(seed: number, step: number, candles: number): Case[] {
     for (let i = 0; i < n; i++) {
       price += step * (1 + Math.floor(r() * (r() < 0.8 ? 1 : 5)));
       const big = r() < 0.02;
-      const buy = r() < 0.3 ? 0 : big ? Math.floor(Number.MAX_SAFE_INTEGER / 64) - Math.floor(r() * 1000) : Math.floor(r() * 1e9);
+      const buy =
+        r() < 0.3 ? 0 : big ? Math.floor(Number.MAX_SAFE_INTEGER / 64) - Math.floor(r() * 1000) : Math.floor(r() * 1e9);
       const sell = r() < 0.3 ? 0 : Math.floor(r() * 1e9);
       cells.push([price, buy, sell, buy > 0 ? 1 + Math.floor(r() * 50) : 0, sell > 0 ? 1 + Math.floor(r() * 50) : 0]);
     }
@@ -53,7 +73,8 @@ function cases(seed: number, step: number, candles: number): Case[] {
   return out;
 }
 
-const tsv = (cs: readonly Case[]): string => cs.map((c) => c.cells.map((x) => `${c.bucket}\t${x.join('\t')}\n`).join('')).join('');
+const tsv = (cs: readonly Case[]): string =>
+  cs.map((c) => c.cells.map((x) => `${c.bucket}\t${x.join('\t')}\n`).join('')).join('');
 
 function transcode(text: string | Buffer, step = 1, chunk = 1 << 16): TranscodedCandle[] {
   const out: TranscodedCandle[] = [];
@@ -126,7 +147,11 @@ describe('CellTranscoder', () => {
   });
 
   it('refuses cells off the grouping step', () => {
-    expect(() => transcode('60\t10\t1\t0\t1\t0\n60\t15\t1\t0\t1\t0\n', 10)).toThrow(/not multiples of the grouping step 10 apart/);
-    expect(() => transcode('60\t10\t1\t0\t1\t0\n60\t15\t1\t0\t1\t0\n60\t30\t1\t0\t1\t0\n', 10)).toThrow(/price 15 is off the grouping step 10/);
+    expect(() => transcode('60\t10\t1\t0\t1\t0\n60\t15\t1\t0\t1\t0\n', 10)).toThrow(
+      /not multiples of the grouping step 10 apart/,
+    );
+    expect(() => transcode('60\t10\t1\t0\t1\t0\n60\t15\t1\t0\t1\t0\n60\t30\t1\t0\t1\t0\n', 10)).toThrow(
+      /price 15 is off the grouping step 10/,
+    );
   });
 });

@@ -29,7 +29,10 @@ export interface TranscodedCandle {
   sellVolume: number;
   buyTrades: number;
   sellTrades: number;
-  /** Point of control and 70 % value area at the grouping step (libs/footprint valueAreaIndices); null when the candle has no volume. */
+  /**
+   * Point of control and 70 % value area at the grouping step (libs/footprint valueAreaIndices); null when the candle
+   * has no volume.
+   */
   poc: number | null;
   vah: number | null;
   val: number | null;
@@ -73,7 +76,8 @@ export class CellTranscoder {
     private readonly step: number,
     private readonly onCandle: (c: TranscodedCandle) => void,
   ) {
-    if (!Number.isSafeInteger(step) || step < 1) throw new Error(`step must be a positive safe integer, got ${String(step)}`);
+    if (!Number.isSafeInteger(step) || step < 1)
+      throw new Error(`step must be a positive safe integer, got ${String(step)}`);
   }
 
   /** Reads every complete line of the chunk; a partial last line waits for the next chunk. */
@@ -106,11 +110,17 @@ export class CellTranscoder {
 
   /** The response ended: hands on the last candle. A line without its newline means the body was cut. */
   end(): void {
-    if (this.carry !== null && this.carry.length > 0) throw new IntTsvError(`the result ends inside a row: ${JSON.stringify(this.carry.toString('utf8', 0, Math.min(300, this.carry.length)))}`);
+    if (this.carry !== null && this.carry.length > 0)
+      throw new IntTsvError(
+        `the result ends inside a row: ${JSON.stringify(this.carry.toString('utf8', 0, Math.min(300, this.carry.length)))}`,
+      );
     if (this.n > 0) this.finish();
   }
 
-  /** Reads the line at `start` (ending at `end`, or when -1 at the next newline; one is known to follow) and returns the index of its end. */
+  /**
+   * Reads the line at `start` (ending at `end`, or when -1 at the next newline; one is known to follow) and returns the
+   * index of its end.
+   */
   private line(buf: Buffer, start: number, end: number): number {
     let i = start;
     let bucket = 0;
@@ -120,10 +130,12 @@ export class CellTranscoder {
       bucket = bucket * 10 + c;
       c = buf[++i]! - ZERO;
     }
-    if (i === start || i - start > 10 || buf[i] !== TAB) throw rowError(buf, start, lineEnd(buf, start, end), 0, 'a bucket (seconds) and a tab');
+    if (i === start || i - start > 10 || buf[i] !== TAB)
+      throw rowError(buf, start, lineEnd(buf, start, end), 0, 'a bucket (seconds) and a tab');
     i++;
     if (bucket !== this.bucket) {
-      if (bucket < this.bucket) throw new CellOrderError(`bucket ${bucket} after bucket ${this.bucket}: rows are not ordered by bucket`);
+      if (bucket < this.bucket)
+        throw new CellOrderError(`bucket ${bucket} after bucket ${this.bucket}: rows are not ordered by bucket`);
       if (this.n > 0) this.finish();
       this.bucket = bucket;
     }
@@ -155,7 +167,8 @@ export class CellTranscoder {
       const len = i - first;
       // canonical, as JSON.stringify prints it: no leading zero, no -0; at most 2^53 - 1
       if (len === 0 || len > 20) throw rowError(buf, start, lineEnd(buf, start, end), col, 'an integer');
-      if (buf[first] === ZERO && (len > 1 || neg)) throw rowError(buf, start, lineEnd(buf, start, end), col, 'an integer without leading zeros');
+      if (buf[first] === ZERO && (len > 1 || neg))
+        throw rowError(buf, start, lineEnd(buf, start, end), col, 'an integer without leading zeros');
       if (len >= 16) assertSafeField(buf, fieldStart, i, col);
       vals[col] = neg ? -v : v;
       if (col < COLUMNS - 1) {
@@ -166,7 +179,10 @@ export class CellTranscoder {
     }
     out[o++] = CLOSE;
     const price = vals[1]!;
-    if (this.n > 0 && price <= this.lastPrice) throw new CellOrderError(`price ${price} after ${this.lastPrice} in bucket ${bucket}: rows are not ordered by price`);
+    if (this.n > 0 && price <= this.lastPrice)
+      throw new CellOrderError(
+        `price ${price} after ${this.lastPrice} in bucket ${bucket}: rows are not ordered by price`,
+      );
     if (this.n === this.prices.length) {
       this.prices = grown(this.prices, this.n * 2);
       this.volumes = grown(this.volumes, this.n * 2);
@@ -194,7 +210,8 @@ export class CellTranscoder {
     const cellsJson = this.out.toString('latin1', 0, this.pos);
     const buy = this.buy;
     const sell = this.sell;
-    if (buy + sell > Number.MAX_SAFE_INTEGER) throw new IntTsvError(`bucket ${this.bucket}: volume beyond 2^53 - 1 units (use a coarser range or grouping)`);
+    if (buy + sell > Number.MAX_SAFE_INTEGER)
+      throw new IntTsvError(`bucket ${this.bucket}: volume beyond 2^53 - 1 units (use a coarser range or grouping)`);
     const m = this.metrics(buy + sell);
     this.onCandle({
       bucket: this.bucket,
@@ -217,20 +234,29 @@ export class CellTranscoder {
     this.st = 0;
   }
 
-  /** [poc, vah, val] of the candle's levels laid out densely at the step (what buildProfile does), or null without volume. */
+  /**
+   * [poc, vah, val] of the candle's levels laid out densely at the step (what buildProfile does), or null without
+   * volume.
+   */
   private metrics(total: number): [number, number, number] | null {
     const step = this.step;
     const low = this.prices[0]!;
     const span = this.prices[this.n - 1]! - low;
-    if (span % step !== 0) throw new IntTsvError(`bucket ${this.bucket}: prices are not multiples of the grouping step ${step} apart`);
+    if (span % step !== 0)
+      throw new IntTsvError(`bucket ${this.bucket}: prices are not multiples of the grouping step ${step} apart`);
     const count = span / step + 1;
-    if (count > MAX_PROFILE_LEVELS) throw new FootprintError('INVALID_ARGUMENT', `profile would have ${count} levels (over ${MAX_PROFILE_LEVELS}): group by more ticks`);
+    if (count > MAX_PROFILE_LEVELS)
+      throw new FootprintError(
+        'INVALID_ARGUMENT',
+        `profile would have ${count} levels (over ${MAX_PROFILE_LEVELS}): group by more ticks`,
+      );
     if (this.dense.length < count) this.dense = new Float64Array(Math.max(count, this.dense.length * 2));
     const dense = this.dense;
     dense.fill(0, 0, count);
     for (let k = 0; k < this.n; k++) {
       const d = (this.prices[k]! - low) / step;
-      if (!Number.isInteger(d)) throw new IntTsvError(`bucket ${this.bucket}: price ${this.prices[k]} is off the grouping step ${step}`);
+      if (!Number.isInteger(d))
+        throw new IntTsvError(`bucket ${this.bucket}: price ${this.prices[k]} is off the grouping step ${step}`);
       dense[d] = this.volumes[k]!;
     }
     const va = valueAreaIndices(dense, count, total);

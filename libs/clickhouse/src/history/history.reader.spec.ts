@@ -39,7 +39,9 @@ describe('HistoryReader reads after a broken connection', () => {
 
   it('tells connection errors from ClickHouse errors', () => {
     expect(isConnectionError(hangUp())).toBe(true);
-    expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(
+      isConnectionError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' })),
+    ).toBe(true);
     expect(isConnectionError(clickHouseError())).toBe(false);
     expect(isConnectionError(new Error('Timeout error.'))).toBe(false);
     expect(isConnectionError(null)).toBe(false);

@@ -33,7 +33,10 @@ export const WIRE_SLICE_CANDLES = 1440;
 /** The summaries read without notional and completeness (a footprint candle has neither). */
 const PLAIN: CandleColumns = { notional: false, complete: false };
 
-/** One slice of a read of the stored wire form: the minutes' summaries, and the latest stored wire form of each minute that has one. */
+/**
+ * One slice of a read of the stored wire form: the minutes' summaries, and the latest stored wire form of each minute
+ * that has one.
+ */
 export interface WireSlice {
   summaries: Map<number, StoredCandle>;
   wire: Map<number, WireRow>;
@@ -83,7 +86,11 @@ export class HistoryReader {
    * tried once more; a response that broke after it began is not, since its rows may have been used.
    */
   private async exec(query: string, signal?: AbortSignal) {
-    const o = { query: `${query}\nFORMAT TabSeparated`, clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) };
+    const o = {
+      query: `${query}\nFORMAT TabSeparated`,
+      clickhouse_settings: this.settings() as never,
+      ...(signal ? { abort_signal: signal } : {}),
+    };
     try {
       return await this.ch.exec(o);
     } catch (e) {
@@ -113,7 +120,12 @@ export class HistoryReader {
 
   /** Rows as ClickHouse sends them (nothing buffered beyond a network chunk). */
   async *stream(query: string, signal?: AbortSignal): AsyncGenerator<string[]> {
-    const rs = await this.ch.query({ query, format: 'TabSeparated', clickhouse_settings: this.settings() as never, ...(signal ? { abort_signal: signal } : {}) });
+    const rs = await this.ch.query({
+      query,
+      format: 'TabSeparated',
+      clickhouse_settings: this.settings() as never,
+      ...(signal ? { abort_signal: signal } : {}),
+    });
     const s = rs.stream();
     try {
       for await (const rows of s as AsyncIterable<{ text: string }[]>) for (const r of rows) yield r.text.split('\t');
@@ -150,7 +162,15 @@ export class HistoryReader {
    * minute but 0.08 s on half of it, and two halves in parallel take 0.12 s; the first slice also
    * arrives sooner, so the gateway's own work overlaps the reading of the next.
    */
-  async *cellRows(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<number[][]> {
+  async *cellRows(
+    members: readonly SqlMember[],
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    step: number,
+    mode: GroupingMode,
+    signal?: AbortSignal,
+  ): AsyncGenerator<number[][]> {
     const slices = timeSlices(fromMs, toMs, TIMEFRAME_MS[timeframe], CELL_SLICE_CANDLES);
     if (slices.length === 1) {
       yield* this.intRows(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode), 6, signal);
@@ -158,7 +178,8 @@ export class HistoryReader {
     }
     const read = async ([a, b]: [number, number]) => {
       const batches: number[][][] = [];
-      for await (const x of this.intRows(footprintCellsSql(this.db, members, timeframe, a, b, step, mode), 6, signal)) batches.push(x);
+      for await (const x of this.intRows(footprintCellsSql(this.db, members, timeframe, a, b, step, mode), 6, signal))
+        batches.push(x);
       return batches;
     };
     for await (const batches of inOrder(slices.map((s) => () => read(s)))) yield* batches;
@@ -168,20 +189,53 @@ export class HistoryReader {
    * Footprint candles of [fromMs, toMs) straight from the response bytes (CellTranscoder: cells as
    * JSON text, totals, POC and value area), in the same time slices as cellRows, a slice at a time.
    */
-  async *transcodedCandles(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): AsyncGenerator<TranscodedCandle[]> {
+  async *transcodedCandles(
+    members: readonly SqlMember[],
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    step: number,
+    mode: GroupingMode,
+    signal?: AbortSignal,
+  ): AsyncGenerator<TranscodedCandle[]> {
     const slices = timeSlices(fromMs, toMs, TIMEFRAME_MS[timeframe], CELL_SLICE_CANDLES);
-    yield* inOrder(slices.map(([a, b]) => () => this.transcodeSlice(members, timeframe, a, b, step, mode, signal)));
+    yield* inOrder(
+      slices.map(
+        ([a, b]) =>
+          () =>
+            this.transcodeSlice(members, timeframe, a, b, step, mode, signal),
+      ),
+    );
   }
 
-  private async transcodeSlice(members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, signal?: AbortSignal): Promise<TranscodedCandle[]> {
+  private async transcodeSlice(
+    members: readonly SqlMember[],
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    step: number,
+    mode: GroupingMode,
+    signal?: AbortSignal,
+  ): Promise<TranscodedCandle[]> {
     const natural = this.naturalOrder;
     try {
-      return await this.transcode(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode, natural ? 'natural' : 'sorted'), step, signal);
+      return await this.transcode(
+        footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode, natural ? 'natural' : 'sorted'),
+        step,
+        signal,
+      );
     } catch (e) {
       if (!(e instanceof CellOrderError) || !natural) throw e;
-      if (this.naturalOrder) this.warn(`ClickHouse does not send FINAL rows in key order (${e.message}): cells are read with ORDER BY from now on`);
+      if (this.naturalOrder)
+        this.warn(
+          `ClickHouse does not send FINAL rows in key order (${e.message}): cells are read with ORDER BY from now on`,
+        );
       this.naturalOrder = false;
-      return await this.transcode(footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode, 'sorted'), step, signal);
+      return await this.transcode(
+        footprintCellsSql(this.db, members, timeframe, fromMs, toMs, step, mode, 'sorted'),
+        step,
+        signal,
+      );
     }
   }
 
@@ -200,7 +254,10 @@ export class HistoryReader {
     return out;
   }
 
-  /** Which optional columns the schema has (v1 lacks notional and complete; footprint_1m_wire came with v3): read on first use, then as refreshColumns says. */
+  /**
+   * Which optional columns the schema has (v1 lacks notional and complete; footprint_1m_wire came with v3): read on
+   * first use, then as refreshColumns says.
+   */
   candleColumns(): Promise<CandleColumns> {
     if (this.columns === null) {
       this.columns = this.readColumns();
@@ -211,7 +268,10 @@ export class HistoryReader {
     return this.columns;
   }
 
-  /** Reads the schema's optional columns again (a migration may land after the reader's first use); the old answer stays until the new one is in. */
+  /**
+   * Reads the schema's optional columns again (a migration may land after the reader's first use); the old answer stays
+   * until the new one is in.
+   */
   async refreshColumns(): Promise<CandleColumns> {
     const next = await this.readColumns();
     this.columns = Promise.resolve(next);
@@ -221,7 +281,11 @@ export class HistoryReader {
   private async readColumns(): Promise<CandleColumns> {
     const rows = await this.rows(candleColumnsSql(this.db));
     const has = (table: string, name: string) => rows.some((r) => r[0] === table && r[1] === name);
-    return { notional: has('candles', 'notional'), complete: has('candles', 'complete'), wire: has('footprint_1m_wire', 'cells_json') };
+    return {
+      notional: has('candles', 'notional'),
+      complete: has('candles', 'complete'),
+      wire: has('footprint_1m_wire', 'cells_json'),
+    };
   }
 
   /** The newest stored minute (ms) of any of the members, or null. */
@@ -235,12 +299,25 @@ export class HistoryReader {
    * One instrument's candle summaries of [fromMs, toMs) by open time, in its own units, with the
    * columns `cols` names; `withTimes`: with the first and last trade times read from candles_1m.
    */
-  async summaries(m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, cols: CandleColumns, withTimes: boolean, signal?: AbortSignal): Promise<Map<number, StoredCandle>> {
+  async summaries(
+    m: SqlMember,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    cols: CandleColumns,
+    withTimes: boolean,
+    signal?: AbortSignal,
+  ): Promise<Map<number, StoredCandle>> {
     const [rows, times] = await Promise.all([
       this.rows(candlesSql(this.db, m, timeframe, fromMs, toMs, cols), signal),
       withTimes ? this.rows(firstLastSql(this.db, m, timeframe, fromMs, toMs), signal) : Promise.resolve([]),
     ]);
-    const firstLast = new Map(times.map((r) => [intField(r, 0, 'bucket') * 1000, [intField(r, 1, 'first time'), intField(r, 2, 'last time')] as const]));
+    const firstLast = new Map(
+      times.map((r) => [
+        intField(r, 0, 'bucket') * 1000,
+        [intField(r, 1, 'first time'), intField(r, 2, 'last time')] as const,
+      ]),
+    );
     const out = new Map<number, StoredCandle>();
     for (const r of rows) {
       const c = storedCandleRow(r, cols, firstLast.get(intField(r, 0, 'bucket') * 1000));
@@ -249,9 +326,20 @@ export class HistoryReader {
     return out;
   }
 
-  /** One instrument's candle summaries of [fromMs, toMs), in its own units, as ClickHouse sends them (without trade times). */
-  async *streamSummaries(m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, cols: CandleColumns, signal?: AbortSignal): AsyncGenerator<StoredCandle> {
-    for await (const r of this.stream(candlesSql(this.db, m, timeframe, fromMs, toMs, cols), signal)) yield storedCandleRow(r, cols, undefined);
+  /**
+   * One instrument's candle summaries of [fromMs, toMs), in its own units, as ClickHouse sends them (without trade
+   * times).
+   */
+  async *streamSummaries(
+    m: SqlMember,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    cols: CandleColumns,
+    signal?: AbortSignal,
+  ): AsyncGenerator<StoredCandle> {
+    for await (const r of this.stream(candlesSql(this.db, m, timeframe, fromMs, toMs, cols), signal))
+      yield storedCandleRow(r, cols, undefined);
   }
 
   /**
@@ -261,14 +349,24 @@ export class HistoryReader {
    */
   async *wireSlices(m: SqlMember, fromMs: number, toMs: number, signal?: AbortSignal): AsyncGenerator<WireSlice> {
     const slice = async ([a, b]: [number, number]): Promise<WireSlice> => {
-      const [summaries, wire] = await Promise.all([this.summaries(m, '1m', a, b, PLAIN, false, signal), this.chunks(wireMinutesSql(this.db, m, a, b), signal)]);
+      const [summaries, wire] = await Promise.all([
+        this.summaries(m, '1m', a, b, PLAIN, false, signal),
+        this.chunks(wireMinutesSql(this.db, m, a, b), signal),
+      ]);
       return { summaries, wire: latestWireRows(wire) };
     };
     yield* inOrder(timeSlices(fromMs, toMs, 60_000, WIRE_SLICE_CANDLES).map((s) => () => slice(s)));
   }
 
   /** Native levels of one instrument's candles of [fromMs, toMs) by open time (only those `wanted`, when given). */
-  async levels(m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, wanted?: ReadonlySet<number>, signal?: AbortSignal): Promise<Map<number, PriceLevel[]>> {
+  async levels(
+    m: SqlMember,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+    wanted?: ReadonlySet<number>,
+    signal?: AbortSignal,
+  ): Promise<Map<number, PriceLevel[]>> {
     const out = new Map<number, PriceLevel[]>();
     for await (const batch of this.cellRows([m], timeframe, fromMs, toMs, 1, 'nearest', signal)) {
       for (const r of batch) {
@@ -282,25 +380,48 @@ export class HistoryReader {
     return out;
   }
 
-  /** Native-price totals (in the members' factors' units) over [fromMs, toMs) (minute-aligned), read from the coarsest timeframe that tiles it. */
-  async rangeLevels(members: readonly SqlMember[], fromMs: number, toMs: number, signal?: AbortSignal): Promise<PriceLevel[]> {
+  /**
+   * Native-price totals (in the members' factors' units) over [fromMs, toMs) (minute-aligned), read from the coarsest
+   * timeframe that tiles it.
+   */
+  async rangeLevels(
+    members: readonly SqlMember[],
+    fromMs: number,
+    toMs: number,
+    signal?: AbortSignal,
+  ): Promise<PriceLevel[]> {
     const out: PriceLevel[] = [];
-    for await (const batch of this.intRows(rangeLevelsSql(this.db, members, tilingTimeframe(fromMs, toMs), fromMs, toMs), 5, signal)) {
-      for (const r of batch) out.push({ price: r[0]!, buyVolume: r[1]!, sellVolume: r[2]!, buyTrades: r[3]!, sellTrades: r[4]! });
+    for await (const batch of this.intRows(
+      rangeLevelsSql(this.db, members, tilingTimeframe(fromMs, toMs), fromMs, toMs),
+      5,
+      signal,
+    )) {
+      for (const r of batch)
+        out.push({ price: r[0]!, buyVolume: r[1]!, sellVolume: r[2]!, buyTrades: r[3]!, sellTrades: r[4]! });
     }
     return out;
   }
 }
 
-/** An error of the connection to ClickHouse itself (refused, reset, closed before the answer), not one ClickHouse answered with. */
+/**
+ * An error of the connection to ClickHouse itself (refused, reset, closed before the answer), not one ClickHouse
+ * answered with.
+ */
 export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(String(code)) || (e instanceof Error && /socket hang up/.test(e.message));
+  return (
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(String(code)) ||
+    (e instanceof Error && /socket hang up/.test(e.message))
+  );
 }
 
-/** A read's failure by whose it is: a value beyond 2^53 - 1 is the request's (UnitsOverflowError), anything else unexpected in the rows is ClickHouse's (HistoryError). */
+/**
+ * A read's failure by whose it is: a value beyond 2^53 - 1 is the request's (UnitsOverflowError), anything else
+ * unexpected in the rows is ClickHouse's (HistoryError).
+ */
 function readError(e: unknown): unknown {
   if (e instanceof CellOrderError) return e; // the reader asks again, sorted
-  if (e instanceof IntTsvError) return /beyond 2\^53/.test(e.message) ? new UnitsOverflowError(e.message) : new HistoryError(e.message);
+  if (e instanceof IntTsvError)
+    return /beyond 2\^53/.test(e.message) ? new UnitsOverflowError(e.message) : new HistoryError(e.message);
   return e;
 }

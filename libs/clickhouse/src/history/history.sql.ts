@@ -20,17 +20,20 @@ export interface SqlMember {
 }
 
 function int(n: number, what: string, min = 0): string {
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${what} must be a safe integer >= ${min}, got ${String(n)}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${what} must be a safe integer >= ${min}, got ${String(n)}`);
   return String(n);
 }
 
 function tf(t: Timeframe): string {
-  if (!(TIMEFRAMES as readonly string[]).includes(t)) throw new Error(`timeframe ${String(t)} is not one of ${TIMEFRAMES.join(', ')}`);
+  if (!(TIMEFRAMES as readonly string[]).includes(t))
+    throw new Error(`timeframe ${String(t)} is not one of ${TIMEFRAMES.join(', ')}`);
   return quoteString(t);
 }
 
 function seconds(ms: number, what: string): string {
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms % 1000 !== 0) throw new Error(`${what} must be whole seconds of ms, got ${String(ms)}`);
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms % 1000 !== 0)
+    throw new Error(`${what} must be whole seconds of ms, got ${String(ms)}`);
   return String(ms / 1000);
 }
 
@@ -48,7 +51,9 @@ function priceIn(m: SqlMember): string {
 }
 
 function volumeIn(column: string, m: SqlMember): string {
-  return m.quantityFactor === 1 ? column : `${column} * toDecimal128(${int(m.quantityFactor, 'quantity factor', 1)}, 0)`;
+  return m.quantityFactor === 1
+    ? column
+    : `${column} * toDecimal128(${int(m.quantityFactor, 'quantity factor', 1)}, 0)`;
 }
 
 /**
@@ -103,18 +108,33 @@ function cellSource(db: string, m: SqlMember, timeframe: Timeframe, fromMs: numb
   return `${db}.footprint`;
 }
 
-export function footprintCellsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number, step: number, mode: GroupingMode, order: CellOrder = 'sorted'): string {
+export function footprintCellsSql(
+  db: string,
+  members: readonly SqlMember[],
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+  step: number,
+  mode: GroupingMode,
+  order: CellOrder = 'sorted',
+): string {
   assertIdentifier(db, 'database');
   if (members.length === 0) throw new Error('no members');
-  if (order !== 'sorted' && order !== 'natural') throw new Error(`order must be sorted or natural, got ${String(order)}`);
-  const where = (m: SqlMember) => (timeframe === '1m' ? bucketRange(fromMs, toMs) : `${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`);
+  if (order !== 'sorted' && order !== 'natural')
+    throw new Error(`order must be sorted or natural, got ${String(order)}`);
+  const where = (m: SqlMember) =>
+    timeframe === '1m'
+      ? bucketRange(fromMs, toMs)
+      : `${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`;
   if (members.length === 1 && step === 1 && members[0]!.priceFactor === 1 && members[0]!.quantityFactor === 1) {
     return `SELECT toUInt32(bucket), price, buy_volume, sell_volume, buy_trades, sell_trades
 FROM ${cellSource(db, members[0]!, timeframe, fromMs, toMs, false)}
 WHERE ${where(members[0]!)}${order === 'natural' && timeframe === '1m' ? '' : '\nORDER BY bucket, price'}`;
   }
   const branches = members.map(
-    (m) => `    SELECT toUInt32(bucket) AS b, ${groupSql(`(${priceIn(m)})`, step, mode)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
+    (
+      m,
+    ) => `    SELECT toUInt32(bucket) AS b, ${groupSql(`(${priceIn(m)})`, step, mode)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
     FROM ${cellSource(db, m, timeframe, fromMs, toMs)}
     WHERE ${where(m)}`,
   );
@@ -138,7 +158,14 @@ export interface CandleColumns {
  * One member's candle summaries: `bucket_seconds, open, high, low, close, buy_volume, sell_volume,
  * buy_trades, sell_trades, max_delta, min_delta` [, notional] [, complete], ordered by bucket.
  */
-export function candlesSql(db: string, m: SqlMember, timeframe: Timeframe, fromMs: number, toMs: number, extra: CandleColumns): string {
+export function candlesSql(
+  db: string,
+  m: SqlMember,
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+  extra: CandleColumns,
+): string {
   assertIdentifier(db, 'database');
   if (timeframe === '1m') return minuteCandlesSql(db, m, fromMs, toMs, extra);
   const more = `${extra.notional ? ', notional' : ''}${extra.complete ? ', complete' : ''}`;
@@ -192,11 +219,22 @@ export function latestMinuteSql(db: string, members: readonly SqlMember[]): stri
   return `SELECT toUInt32(max(minute)) FROM ${db}.candles_1m WHERE ${members.map((m) => `(${who(m)})`).join(' OR ')}`;
 }
 
-/** Native-price sums over a range of buckets of `timeframe`: `price, buy_volume, sell_volume, buy_trades, sell_trades`, ascending. */
-export function rangeLevelsSql(db: string, members: readonly SqlMember[], timeframe: Timeframe, fromMs: number, toMs: number): string {
+/**
+ * Native-price sums over a range of buckets of `timeframe`: `price, buy_volume, sell_volume, buy_trades, sell_trades`,
+ * ascending.
+ */
+export function rangeLevelsSql(
+  db: string,
+  members: readonly SqlMember[],
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+): string {
   assertIdentifier(db, 'database');
   const branches = members.map(
-    (m) => `    SELECT ${priceIn(m)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
+    (
+      m,
+    ) => `    SELECT ${priceIn(m)} AS p, ${volumeIn('buy_volume', m)} AS bv, ${volumeIn('sell_volume', m)} AS sv, buy_trades AS bt, sell_trades AS st
     FROM ${db}.footprint
     WHERE ${who(m)} AND timeframe = ${tf(timeframe)} AND ${bucketRange(fromMs, toMs)}`,
   );
@@ -209,7 +247,10 @@ GROUP BY p
 ORDER BY p`;
 }
 
-/** Columns of the candles view and of footprint_1m_wire (schema versions differ: `notional` and `complete` came with v2, footprint_1m_wire with v3): `table, name`. */
+/**
+ * Columns of the candles view and of footprint_1m_wire (schema versions differ: `notional` and `complete` came with v2,
+ * footprint_1m_wire with v3): `table, name`.
+ */
 export function candleColumnsSql(db: string): string {
   return `SELECT table, name FROM system.columns WHERE database = ${quoteString(assertIdentifier(db, 'database'))} AND table IN ('candles', 'footprint_1m_wire')`;
 }
@@ -243,11 +284,18 @@ export function tilingTimeframe(fromMs: number, toMs: number): Timeframe {
  * would make more than `maxSlices`), cut on candle boundaries (multiples of the timeframe, as
  * buckets are), so that no candle spans two.
  */
-export function timeSlices(fromMs: number, toMs: number, timeframeMs: number, candles: number, maxSlices = 8): [number, number][] {
+export function timeSlices(
+  fromMs: number,
+  toMs: number,
+  timeframeMs: number,
+  candles: number,
+  maxSlices = 8,
+): [number, number][] {
   const out: [number, number][] = [];
   // an empty or unbounded range is one slice (the SQL builder refuses what is not a time)
   if (!(toMs > fromMs) || !Number.isFinite(fromMs) || !Number.isFinite(toMs)) return [[fromMs, toMs]];
-  // at most maxSlices: a long range (a merged view's earlier sessions, a year of candles) gets wider slices, not thousands of queries
+  // at most maxSlices: a long range (a merged view's earlier sessions, a year of candles) gets wider slices, not
+  // thousands of queries
   const width = Math.max(timeframeMs * candles, Math.ceil((toMs - fromMs) / maxSlices / timeframeMs) * timeframeMs);
   let a = fromMs;
   while (a < toMs) {

@@ -42,7 +42,10 @@ export class IntTsvParser {
 
   /** The response ended: a line without its newline means the body was cut. */
   end(): void {
-    if (this.carry !== null && this.carry.length > 0) throw new IntTsvError(`the result ends inside a row: ${JSON.stringify(this.carry.toString('utf8', 0, Math.min(300, this.carry.length)))}`);
+    if (this.carry !== null && this.carry.length > 0)
+      throw new IntTsvError(
+        `the result ends inside a row: ${JSON.stringify(this.carry.toString('utf8', 0, Math.min(300, this.carry.length)))}`,
+      );
   }
 
   private line(buf: Buffer, start: number, end: number): number[] {
@@ -88,7 +91,10 @@ export function assertSafeField(buf: Buffer, start: number, end: number, col: nu
   }
 }
 
-/** The error for a row buf[start, end) that is not what was expected: ClickHouse's own error text when it is one (a failure mid-stream arrives in the body). */
+/**
+ * The error for a row buf[start, end) that is not what was expected: ClickHouse's own error text when it is one (a
+ * failure mid-stream arrives in the body).
+ */
 export function rowError(buf: Buffer, start: number, end: number, col: number, expected: string): IntTsvError {
   const text = buf.toString('utf8', start, Math.min(end, start + 500));
   if (/^Code: \d+/.test(text) || text.includes('DB::Exception')) return new IntTsvError(`ClickHouse: ${text}`);

@@ -1,6 +1,8 @@
 import type { CandleColumns } from './history.sql.js';
 
-/** ClickHouse answered with something that is not the expected rows (an error text in a streamed body, a schema change). */
+/**
+ * ClickHouse answered with something that is not the expected rows (an error text in a streamed body, a schema change).
+ */
 export class HistoryError extends Error {
   override readonly name = 'HistoryError';
 }
@@ -18,11 +20,13 @@ export function intField(row: readonly string[], i: number, what: string): numbe
   const f = row[i];
   if (f === undefined || !/^-?\d+$/.test(f)) {
     const text = row.join('\t');
-    if (/^Code: \d+/.test(text) || text.includes('DB::Exception')) throw new HistoryError(`ClickHouse: ${text.slice(0, 500)}`);
+    if (/^Code: \d+/.test(text) || text.includes('DB::Exception'))
+      throw new HistoryError(`ClickHouse: ${text.slice(0, 500)}`);
     throw new HistoryError(`${what}: expected an integer, got ${JSON.stringify(f)}`);
   }
   const n = Number(f);
-  if (!Number.isSafeInteger(n)) throw new HistoryError(`${what}: ${f} is beyond 2^53 - 1 units: use a coarser range or grouping`);
+  if (!Number.isSafeInteger(n))
+    throw new HistoryError(`${what}: ${f} is beyond 2^53 - 1 units: use a coarser range or grouping`);
   return n;
 }
 
@@ -43,19 +47,27 @@ export interface StoredCandle {
   /** First and last trade time (µs) when read (firstLastSql), else null. */
   firstTimeUs: number | null;
   lastTimeUs: number | null;
-  /** Sum of price units x quantity units of the candle's trades (schema v2), exact; null when the schema has no notional. */
+  /**
+   * Sum of price units x quantity units of the candle's trades (schema v2), exact; null when the schema has no
+   * notional.
+   */
   notional: bigint | null;
   /** False when a minute of the candle lies in a gap the collector could not fill (schema v2); null when unknown. */
   complete: boolean | null;
 }
 
 /** A candles row (candlesSql's columns), with the bucket's first and last trade times when read. */
-export function storedCandleRow(r: readonly string[], cols: CandleColumns, fl: readonly [number, number] | undefined): StoredCandle {
+export function storedCandleRow(
+  r: readonly string[],
+  cols: CandleColumns,
+  fl: readonly [number, number] | undefined,
+): StoredCandle {
   let k = 11;
   let notional: bigint | null = null;
   if (cols.notional) {
     const text = r[k++] ?? '';
-    if (!/^\d+$/.test(text)) throw new HistoryError(`notional: expected an integer, got ${JSON.stringify(text.slice(0, 80))}`);
+    if (!/^\d+$/.test(text))
+      throw new HistoryError(`notional: expected an integer, got ${JSON.stringify(text.slice(0, 80))}`);
     notional = BigInt(text);
   }
   const complete = cols.complete ? r[k] === '1' : null;

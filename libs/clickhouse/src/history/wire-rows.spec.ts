@@ -29,14 +29,26 @@ describe('latestWireRows', () => {
   });
 
   it('reads the same rows however the response is cut into network chunks', () => {
-    const rows = Array.from({ length: 7 }, (_, i) => [String(60 * (i % 4)), String(i), String(i), '1', '2', JSON.stringify(Array.from({ length: i + 1 }, (_, k) => [k, i, 0, 1, 0]))]);
+    const rows = Array.from({ length: 7 }, (_, i) => [
+      String(60 * (i % 4)),
+      String(i),
+      String(i),
+      '1',
+      '2',
+      JSON.stringify(Array.from({ length: i + 1 }, (_, k) => [k, i, 0, 1, 0])),
+    ]);
     const whole = body(rows);
-    const plain = (m: Map<number, { version: number; cells: Buffer }>) => [...m].map(([t, r]) => `${t} ${r.version} ${r.cells.toString()}`).sort();
+    const plain = (m: Map<number, { version: number; cells: Buffer }>) =>
+      [...m].map(([t, r]) => `${t} ${r.version} ${r.cells.toString()}`).sort();
     const expected = plain(latestWireRows([whole]));
     expect(expected).toHaveLength(4);
     for (let a = 0; a <= whole.length; a++) {
       expect(plain(latestWireRows([whole.subarray(0, a), whole.subarray(a)])), `cut at ${a}`).toEqual(expected);
-      for (let b = a; b <= whole.length; b += 7) expect(plain(latestWireRows([whole.subarray(0, a), whole.subarray(a, b), whole.subarray(b)])), `cut at ${a}, ${b}`).toEqual(expected);
+      for (let b = a; b <= whole.length; b += 7)
+        expect(
+          plain(latestWireRows([whole.subarray(0, a), whole.subarray(a, b), whole.subarray(b)])),
+          `cut at ${a}, ${b}`,
+        ).toEqual(expected);
     }
   });
 
@@ -44,6 +56,8 @@ describe('latestWireRows', () => {
     expect(() => latestWireRows([body([['x', '1', '1', '1', '1', '[]']])])).toThrow(HistoryError);
     expect(() => latestWireRows([body([['60', '1.5', '1', '1', '1', '[]']])])).toThrow(/version: expected an integer/);
     expect(() => latestWireRows([body([['60', '1', '1', '1']])])).toThrow(/val: expected an integer/);
-    expect(() => latestWireRows([Buffer.from('Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded\n')])).toThrow(/^ClickHouse: Code: 241/);
+    expect(() =>
+      latestWireRows([Buffer.from('Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded\n')]),
+    ).toThrow(/^ClickHouse: Code: 241/);
   });
 });

@@ -31,7 +31,13 @@ export function latestWireRows(chunks: readonly Buffer[]): Map<number, WireRow> 
     // a short row (ClickHouse's error text in a streamed body, a schema change): intField says which
     if (f.length < 5) f.push(b.toString('utf8', q, to));
     const t = intField(f, 0, 'minute') * 1000;
-    const row: WireRow = { version: intField(f, 1, 'version'), poc: intField(f, 2, 'poc'), vah: intField(f, 3, 'vah'), val: intField(f, 4, 'val'), cells: b.subarray(q, to) };
+    const row: WireRow = {
+      version: intField(f, 1, 'version'),
+      poc: intField(f, 2, 'poc'),
+      vah: intField(f, 3, 'vah'),
+      val: intField(f, 4, 'val'),
+      cells: b.subarray(q, to),
+    };
     const had = out.get(t);
     if (had === undefined || row.version > had.version) out.set(t, row);
   };

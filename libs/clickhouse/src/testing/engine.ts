@@ -13,7 +13,8 @@ export const TEST_ENGINE: 'server' | 'chdb' = process.env['ORDERFLOW_TEST_CLICKH
  * versions drop trailing zeros unless output_format_decimal_trailing_zeros = 1 (a setting 18.16
  * does not know).
  */
-export const SAME_TEXT_SETTINGS: Readonly<Record<string, number>> = TEST_ENGINE === 'chdb' ? { output_format_decimal_trailing_zeros: 1 } : {};
+export const SAME_TEXT_SETTINGS: Readonly<Record<string, number>> =
+  TEST_ENGINE === 'chdb' ? { output_format_decimal_trailing_zeros: 1 } : {};
 
 /** How a spec registers a test or a describe: a name, the body and an optional timeout. */
 type Register = (name: string, fn: () => Promise<void> | void, timeout?: number) => void;

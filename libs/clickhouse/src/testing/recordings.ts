@@ -7,10 +7,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { FootprintSeries, parseFixed, type CandleData, type FootprintCandle } from '@orderflow/footprint';
 import type { IngestedTrade } from '../footprint.store.js';
 
-export const LTC_FILE = new URL('../../../../../shared/data/binance-spot_LTCUSDT_aggtrade-ws_2025-06-21T12_2025-06-22T19.csv', import.meta.url).pathname;
+export const LTC_FILE = new URL(
+  '../../../../../shared/data/binance-spot_LTCUSDT_aggtrade-ws_2025-06-21T12_2025-06-22T19.csv',
+  import.meta.url,
+).pathname;
 export const haveLtc = existsSync(LTC_FILE);
-/** Options of a describe that needs the LTCUSDT recording: skipped without it, saying why (vitest.shared.ts prints it once; CI fails on it). */
-export const needsLtc = { skip: !haveLtc, meta: { skipReason: `${LTC_FILE} is missing (the recordings exist only on the project's machines)` } };
+/**
+ * Options of a describe that needs the LTCUSDT recording: skipped without it, saying why (vitest.shared.ts prints it
+ * once; CI fails on it).
+ */
+export const needsLtc = {
+  skip: !haveLtc,
+  meta: { skipReason: `${LTC_FILE} is missing (the recordings exist only on the project's machines)` },
+};
 export const LTC = { exchange: 'binance', symbol: 'LTCUSDT', priceScale: 2, quantityScale: 3, tick: 1 } as const;
 
 /** An id gap of the recording: the ids between two consecutive trades, and those trades' times. */
@@ -44,7 +53,14 @@ export function loadLtc(): Recording {
     const n = Number(id);
     if (side !== 'buy' && side !== 'sell') throw new Error(`bad side in ${line}`);
     if (!/^\d+$/.test(id ?? '')) throw new Error(`bad trade id in ${line}`);
-    if (prev && n > prev.id + 1) gaps.push({ fromId: String(prev.id + 1), toId: String(n - 1), missing: n - prev.id - 1, fromTimeUs: prev.timeUs, toTimeUs: timeUs });
+    if (prev && n > prev.id + 1)
+      gaps.push({
+        fromId: String(prev.id + 1),
+        toId: String(n - 1),
+        missing: n - prev.id - 1,
+        fromTimeUs: prev.timeUs,
+        toTimeUs: timeUs,
+      });
     prev = { id: n, timeUs };
     trades.push({
       exchange: LTC.exchange,

@@ -2,7 +2,12 @@ import { FootprintCandle } from '../candle.js';
 import type { Timeframe } from '../timeframe.js';
 
 /** A candle from [price, buyVolume, sellVolume] rows: buys first, then sells, one trade each. */
-export function candleOf(openTime: number, rows: [number, number, number][], timeframe: Timeframe = '1m', step = 1): FootprintCandle {
+export function candleOf(
+  openTime: number,
+  rows: [number, number, number][],
+  timeframe: Timeframe = '1m',
+  step = 1,
+): FootprintCandle {
   const c = new FootprintCandle(timeframe, openTime, step);
   let t = openTime * 1000;
   for (const [price, buy, sell] of rows) {

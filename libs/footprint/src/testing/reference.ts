@@ -93,7 +93,13 @@ export function refCandles(trades: RefTrade[], tfMs: number, step: number, mode:
       minDelta: Number(minD),
       levels: [...levels.entries()]
         .sort((a, b) => a[0] - b[0])
-        .map(([price, l]) => ({ price, buyVolume: Number(l.b), sellVolume: Number(l.s), buyTrades: l.bt, sellTrades: l.st })),
+        .map(([price, l]) => ({
+          price,
+          buyVolume: Number(l.b),
+          sellVolume: Number(l.s),
+          buyTrades: l.bt,
+          sellTrades: l.st,
+        })),
     });
   }
   return out;

@@ -33,7 +33,9 @@ const SERVICES_URL = new URL('../../../../scripts/lib/services.mjs', import.meta
  * Starts nats-server with JetStream on a free port (or `port`) in a temp dir (or `storeDir`); with
  * `accounts`, only the platform's users may connect, each within its permissions.
  */
-export async function startNats(o: { port?: number; storeDir?: string; accounts?: NatsAccountPasswords } = {}): Promise<NatsServer> {
+export async function startNats(
+  o: { port?: number; storeDir?: string; accounts?: NatsAccountPasswords } = {},
+): Promise<NatsServer> {
   const services = (await import(SERVICES_URL)) as ServicesModule;
   return services.startNats(o);
 }

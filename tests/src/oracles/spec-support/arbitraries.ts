@@ -82,27 +82,21 @@ export function tradesOf(shape: TradeShape): fc.Arbitrary<RefTrade[]> {
     minute: fc.integer({ min: 0, max: shape.minutes - 1 }),
     second: fc.integer({ min: 0, max: 59 }),
   });
-  return fc
-    .array(trade, { minLength: 0, maxLength: shape.maxTrades })
-    .map((ts) =>
-      ts
-        // trade order is time order
-        .sort((a, b) => a.minute - b.minute || a.second - b.second)
-        .map((t, i) => ({
-          price: BigInt(shape.base + t.level * shape.spacing),
-          quantity: BigInt(t.quantity),
-          side: t.buy ? ('buy' as const) : ('sell' as const),
-          timeUs:
-            BigInt(DAY0 + t.minute * shape.minuteMs + t.second * 1000) * 1000n +
-            BigInt(i % 1000),
-        })),
-    );
+  return fc.array(trade, { minLength: 0, maxLength: shape.maxTrades }).map((ts) =>
+    ts
+      // trade order is time order
+      .sort((a, b) => a.minute - b.minute || a.second - b.second)
+      .map((t, i) => ({
+        price: BigInt(shape.base + t.level * shape.spacing),
+        quantity: BigInt(t.quantity),
+        side: t.buy ? ('buy' as const) : ('sell' as const),
+        timeUs: BigInt(DAY0 + t.minute * shape.minuteMs + t.second * 1000) * 1000n + BigInt(i % 1000),
+      })),
+  );
 }
 
 /** Trades of any of the shapes above. */
-export const trades: fc.Arbitrary<RefTrade[]> = fc
-  .oneof(...SHAPES)
-  .chain(tradesOf);
+export const trades: fc.Arbitrary<RefTrade[]> = fc.oneof(...SHAPES).chain(tradesOf);
 
 /**
  * A flat profile: every level from base to base + width - 1 traded with the same volume (one or
@@ -137,9 +131,7 @@ export const grouping = fc.record({
 });
 
 /** A percentage in (0, 100] with up to 2 decimals, as the engine's number and the oracle's decimal text. */
-export const percent = fc
-  .integer({ min: 1, max: 10_000 })
-  .map((h) => ({
-    number: h / 100,
-    text: `${Math.floor(h / 100)}.${String(h % 100).padStart(2, '0')}`,
-  }));
+export const percent = fc.integer({ min: 1, max: 10_000 }).map((h) => ({
+  number: h / 100,
+  text: `${Math.floor(h / 100)}.${String(h % 100).padStart(2, '0')}`,
+}));
