@@ -15,8 +15,6 @@
  *      (BENCH_TRADES=2000000 BENCH_SYMBOLS=8 BENCH_RATE=100000 BENCH_SECONDS=30)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -24,19 +22,17 @@ import { connect } from '@nats-io/transport-node';
 import { TRADES_STREAM } from '@orderflow/contracts';
 import { instrumentFromSteps } from '@orderflow/footprint';
 import { TradePublisher, ensureStreams, silentLogger } from '@orderflow/nats';
+import { procSample } from './lib/procstat.mjs';
+import { freePorts, startClickHouse, startNatsInTempDir } from './lib/servers.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, startClickHouse, getFreePort } = await import(
-  new URL('scripts/lib/services.mjs', `file://${root}`).href
-);
 const TRADES = Number(process.env.BENCH_TRADES ?? 2_000_000);
 const NSYM = Number(process.env.BENCH_SYMBOLS ?? 8);
 const RATE = Number(process.env.BENCH_RATE ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const SHARDS = 2;
 
-const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-bench-nats-'));
-const nats = await startNats({ storeDir });
+const nats = await startNatsInTempDir('orderflow-bench-nats-');
 const ch = await startClickHouse();
 const nc = await connect({ servers: nats.url });
 await ensureStreams(nc, { maxAgeMs: 86_400_000, maxBytes: -1, duplicateWindowMs: 120_000 });
@@ -99,7 +95,7 @@ console.log(
   `phase 1: ${TRADES.toLocaleString('en')} trades published in ${((performance.now() - t0) / 1000).toFixed(1)} s (before the shards start)`,
 );
 
-const ports = [await getFreePort(), await getFreePort()];
+const ports = await freePorts(2);
 const shards = ports.map((port, i) =>
   spawn(process.execPath, [join(root, 'apps/aggregator/dist/main.js')], {
     env: {
@@ -126,7 +122,8 @@ console.log(
   `phase 1: backlog JetStream → ClickHouse (acknowledged after the write): ${(TRADES / backlogSeconds).toFixed(0)} trades/s (${backlogSeconds.toFixed(1)} s incl. start-up and migrations)`,
 );
 
-const rss = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
+/** VmRSS in MiB. */
+const rss = (pid) => procSample(pid).rssMb;
 console.log(
   `phase 2: paced at ${RATE.toLocaleString('en')} trades/s for ${SECONDS} s; lag = messages not yet acknowledged`,
 );
@@ -135,7 +132,7 @@ const sampler = setInterval(async () => {
   const l = await lag();
   samples.push(l.total);
   console.log(
-    `  t+${samples.length}s lag ${l.total} msgs (undelivered ${l.pending}, unacked ${l.ackPending}); rss ${shards.map((s) => (rss(s.pid) / 2 ** 20).toFixed(0)).join(' / ')} MiB`,
+    `  t+${samples.length}s lag ${l.total} msgs (undelivered ${l.pending}, unacked ${l.ackPending}); rss ${shards.map((s) => rss(s.pid).toFixed(0)).join(' / ')} MiB`,
   );
 }, 1000);
 const p = new TradePublisher(jetstream(nc), { maxBatchTrades: 500, logger: silentLogger });
@@ -166,7 +163,7 @@ for (const [i, port] of ports.entries()) {
   const s = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
   const ids = s.symbols.reduce((n, x) => n + (x.memory?.ids ?? 0), 0);
   console.log(
-    `shard ${i}: ${s.symbols.length} symbols, rss ${(rss(shards[i].pid) / 2 ** 20).toFixed(0)} MiB, ${ids} trade ids held, written ${s.writer.tradesWritten} trades in ${s.writer.flushes} writes`,
+    `shard ${i}: ${s.symbols.length} symbols, rss ${rss(shards[i].pid).toFixed(0)} MiB, ${ids} trade ids held, written ${s.writer.tradesWritten} trades in ${s.writer.flushes} writes`,
   );
 }
 for (const s of shards) s.kill('SIGTERM');
@@ -174,4 +171,3 @@ await Promise.all(shards.map((s) => new Promise((r) => s.once('exit', r))));
 await nc.close();
 await nats.stop();
 await ch.stop();
-rmSync(storeDir, { recursive: true, force: true });

@@ -19,17 +19,15 @@
  *   BENCH_TRADES=spot:368000,usdm:74000,okx:30000   hole sizes (a plain number: the same for each)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CollectorRuntime, loadCollectorConfig } from '@orderflow/collector';
 import { connect } from '@nats-io/transport-node';
+import { getFreePort, startNatsInTempDir } from './lib/servers.mjs';
 import { checkTradeIds, readGapEvents } from './lib/stream-ids.mjs';
 import { natsServerVersion } from './lib/versions.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, getFreePort } = await import(new URL('scripts/lib/services.mjs', `file://${root}`).href);
 
 /**
  * The venues: simulator protocol, collector exchange id, symbol, the exchange's REST limit
@@ -114,8 +112,7 @@ async function runVenue(key) {
   const hole = holes[key] ?? venue.hole;
   // room for what the simulator replays while collector A starts and stops (seconds of its replay rate)
   const count = HEAD + hole + TAIL + 5 * venue.replayRate;
-  const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-bench-catchup-'));
-  const nats = await startNats({ storeDir });
+  const nats = await startNatsInTempDir('orderflow-bench-catchup-');
   const port = await getFreePort();
   const origin = `127.0.0.1:${port}`;
   const startTime = Date.now() - Math.ceil(count / EXCHANGE_RATE) * 1000 - 10 * 60_000;
@@ -279,7 +276,6 @@ async function runVenue(key) {
     for (const c of cleanup.reverse()) await c().catch(() => undefined);
     sim.kill('SIGTERM');
     await nats.stop();
-    rmSync(storeDir, { recursive: true, force: true });
   }
 }
 

@@ -7,20 +7,17 @@
  * Run: npx nx run @orderflow/system-tests:bench   (BENCH_TRADES, BENCH_SYMBOLS to change the size)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CollectorRuntime, loadCollectorConfig } from '@orderflow/collector';
+import { getFreePort, startNatsInTempDir } from './lib/servers.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, getFreePort } = await import(new URL('scripts/lib/services.mjs', `file://${root}`).href);
 const TRADES = Number(process.env.BENCH_TRADES ?? 1_000_000);
 const SYMBOLS = (process.env.BENCH_SYMBOLS ?? 'BTCUSDT,ETHUSDT').split(',');
 const perSymbol = Math.ceil(TRADES / SYMBOLS.length);
 
-const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-bench-nats-'));
-const nats = await startNats({ storeDir });
+const nats = await startNatsInTempDir('orderflow-bench-nats-');
 const port = await getFreePort();
 const sim = spawn(
   process.execPath,
@@ -94,4 +91,3 @@ console.log(
 await runtime.stop();
 sim.kill('SIGTERM');
 await nats.stop();
-rmSync(storeDir, { recursive: true, force: true });

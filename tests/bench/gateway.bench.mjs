@@ -29,9 +29,7 @@
  * (after a 3 s warm-up).
  */
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,9 +141,7 @@ if (process.argv[2] === '--clients-worker') {
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, startClickHouse, getFreePort } = await import(
-  new URL('scripts/lib/services.mjs', `file://${root}`).href
-);
+const { getFreePort, startClickHouse, startNatsInTempDir } = await import('./lib/servers.mjs');
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -249,9 +245,7 @@ process.on('unhandledRejection', (e) => {
   console.error(e);
   void shutdown(1);
 });
-const storeDir = mkdtempSync(join(tmpdir(), 'orderflow-bench-gw-nats-'));
-cleanup.push(async () => rmSync(storeDir, { recursive: true, force: true }));
-const nats = await startNats({ storeDir });
+const nats = await startNatsInTempDir('orderflow-bench-gw-nats-');
 cleanup.push(() => nats.stop());
 const ch = await startClickHouse();
 cleanup.push(() => ch.stop());

@@ -15,71 +15,37 @@
 // count), LOAD_CLIENTS (client counts in rising order; "" = none), LOAD_WARMUP_SECONDS (default 5),
 // LOAD_DRAIN_SECONDS (default 20), LOAD_CLIENT_PROCESSES (at most this many client processes per
 // added batch of clients, default 4), LOAD_LOGS=1 (service logs), LOAD_OUT=dir (default docs/proof).
-import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // ---- client worker: Socket.IO clients spread over a few processes (as gateway.bench.mjs does), so
 // that decoding their updates is not serialised on one event loop
 if (process.argv[2] === '--clients-worker') {
-  const { io } = await import('socket.io-client');
-  const views = JSON.parse(process.env.LOAD_VIEWS);
-  const n = Number(process.env.LOAD_N);
-  const offset = Number(process.env.LOAD_OFFSET);
+  const { connectWorkerClients } = await import('./lib/clients.mjs');
   let record = false;
   let recvAt = [];
   let delays = [];
   let updates = 0;
   let nullTrades = 0;
-  const sockets = [];
-  const subscribe = async (s, view) => {
-    for (let attempt = 0; ; attempt++) {
-      const a = await s.timeout(60_000).emitWithAck('subscribe', view);
-      if (a.ok) return;
-      // the instrument becomes known once its shard has written a trade of it
-      if (attempt >= 120 || a.error?.code !== 'unknown-symbol')
-        throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
-      await sleep(500);
-    }
-  };
-  try {
-    for (let i = 0; i < n; i += 25) {
-      await Promise.all(
-        Array.from({ length: Math.min(25, n - i) }, (_, k) => {
-          const s = io(process.env.LOAD_GW_URL, {
-            path: '/socket.io',
-            transports: ['websocket'],
-            reconnection: false,
-            forceNew: true,
-            timeout: 60_000,
-          });
-          sockets.push(s);
-          s.on('update', (u) => {
-            if (!record) return;
-            updates++;
-            if (u.lastTradeUs === null || u.lastTradeUs === undefined) {
-              nullTrades++;
-              return;
-            }
-            const now = Date.now();
-            recvAt.push(now);
-            delays.push(now - u.lastTradeUs / 1000);
-          });
-          return new Promise((resolve, reject) => {
-            s.once('connect_error', reject);
-            s.once('connect', () => subscribe(s, views[(offset + i + k) % views.length]).then(resolve, reject));
-          });
-        }),
-      );
-    }
-  } catch (e) {
-    process.send({ error: String(e?.stack ?? e) }, () => process.exit(1));
-    await new Promise(() => undefined);
-  }
+  const sockets = await connectWorkerClients({
+    url: process.env.LOAD_GW_URL,
+    views: JSON.parse(process.env.LOAD_VIEWS),
+    n: Number(process.env.LOAD_N),
+    offset: Number(process.env.LOAD_OFFSET),
+    onUpdate: (u) => {
+      if (!record) return;
+      updates++;
+      if (u.lastTradeUs === null || u.lastTradeUs === undefined) {
+        nullTrades++;
+        return;
+      }
+      const now = Date.now();
+      recvAt.push(now);
+      delays.push(now - u.lastTradeUs / 1000);
+    },
+  });
   let disconnects = 0;
   for (const s of sockets) s.on('disconnect', () => disconnects++);
   process.on('message', (m) => {
@@ -103,12 +69,15 @@ if (process.argv[2] === '--clients-worker') {
 
 const { jetstreamManager } = await import('@nats-io/jetstream');
 const { connect } = await import('@nats-io/transport-node');
-const { cpuPct, procSample } = await import('./lib/procstat.mjs');
+const { cpuPct, perGroup, sampleAll } = await import('./lib/procstat.mjs');
 const { plot } = await import('./lib/svg.mjs');
 const { clickHouseVersion, natsServerVersion } = await import('./lib/versions.mjs');
+const { chQuery, freePorts, startClickHouse, startNatsInTempDir } = await import('./lib/servers.mjs');
+const { ROOT, getJson, sleep, startAggregator, startCollector, startGateway, startSimulator, waitUrl } = await import(
+  './lib/services.mjs'
+);
+const { forkClientWorkers, workersReady } = await import('./lib/clients.mjs');
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, startClickHouse, getFreePort } = await import(path.join(ROOT, 'scripts/lib/services.mjs'));
 const list = (v, d) =>
   (v ?? d)
     .split(',')
@@ -135,62 +104,8 @@ const VIEWS = SYMBOLS.flatMap((symbol) => [
 ]);
 const SERVICES = ['sim', 'collector', 'agg0', 'agg1', 'gateway', 'nats', 'clickhouse', 'clients'];
 
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function proc(name, args, env = {}) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const tail = [];
-  const keep = (d) => {
-    tail.push(d.toString());
-    if (tail.length > 50) tail.shift();
-    if (process.env.LOAD_LOGS) process.stdout.write(`[${name}] ${d}`);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return {
-    name,
-    child,
-    tail,
-    kill: () =>
-      new Promise((r) => {
-        if (child.exitCode !== null) return r();
-        child.once('exit', r);
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  };
-}
-async function getJson(url, timeoutMs = 3000) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  } catch {
-    return { status: 0, body: null };
-  }
-}
-async function waitUrl(url, p, ms = 90_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.tail.join('')}`);
-    if ((await getJson(url)).status === 200) return;
-    await sleep(200);
-  }
-  throw new Error(`${p.name} not ready: ${url}\n${p.tail.join('')}`);
-}
-async function chQuery(url, q) {
-  const r = await fetch(url, { method: 'POST', body: q, signal: AbortSignal.timeout(10_000) });
-  const t = await r.text();
-  if (r.status !== 200) throw new Error(t);
-  return t.trim();
-}
+const LOGS = { logs: Boolean(process.env.LOAD_LOGS) };
+const READY = { timeoutMs: 90_000, intervalMs: 200 };
 const pct = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN;
 const mean = (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
@@ -214,14 +129,12 @@ const ch = await startClickHouse({ analyst: false });
 const versions = { clickhouse: await clickHouseVersion(ch.url), nats: null };
 // a fresh nats-server (JetStream store) per rate: a step that did not drain must not leave its
 // backlog, or its durable consumers' positions, to the next one
-let natsDir = null;
 let nats = null;
 let nc = null;
 const stopNats = async () => {
   await nc?.close().catch(() => undefined);
   await nats?.stop();
-  if (natsDir) fs.rmSync(natsDir, { recursive: true, force: true });
-  nc = nats = natsDir = null;
+  nc = nats = null;
 };
 const steps = [];
 const timeline = []; // { t (s since the bench started), chPerS, lagS }
@@ -232,75 +145,51 @@ let failure = null;
 try {
   for (const rate of RATES) {
     const db = `load_${rate}`;
-    natsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-load-nats-'));
-    nats = await startNats({ storeDir: natsDir });
+    nats = await startNatsInTempDir('orderflow-load-nats-');
     nc = await connect({ servers: nats.url, name: 'load-bench' });
     const jsm = await jetstreamManager(nc);
     versions.nats ??= natsServerVersion(nc);
-    const [simPort, colPort, a0, a1, gwPort] = await Promise.all([
-      getFreePort(),
-      getFreePort(),
-      getFreePort(),
-      getFreePort(),
-      getFreePort(),
-    ]);
-    const sim = proc('sim', [
-      'apps/exchange-sim/dist/main.js',
-      '--protocol',
-      'binance-spot',
-      '--port',
-      String(simPort),
-      '--symbols',
-      SYMBOLS.join(','),
-      '--pacing',
-      'constant',
-      '--rate',
-      String(rate / SYMBOLS.length),
-      '--tick-ms',
-      String(TICK_MS),
-      '--mode',
-      'live',
-      '--paused',
-      '--no-rate-limit',
-      '--quiet',
-    ]);
-    await waitUrl(`http://127.0.0.1:${simPort}/health`, sim);
-    const col = proc('collector', ['apps/collector/dist/main.js'], {
-      NATS_URL: nats.url,
-      COLLECTOR_EXCHANGE: EXCHANGE,
-      COLLECTOR_SYMBOLS: SYMBOLS.join(','),
-      COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`,
-      COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`,
-      COLLECTOR_HTTP_PORT: String(colPort),
-      COLLECTOR_BACKFILL_MINUTES: '0',
-      COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
-    });
-    const aggEnv = (i, port) => ({
-      NATS_URL: nats.url,
-      CLICKHOUSE_URL: ch.url,
-      CLICKHOUSE_DATABASE: db,
-      AGG_SHARDS: '2',
-      AGG_SHARD_INDEX: String(i),
-      AGG_HTTP_PORT: String(port),
-      AGG_DISCOVER_INTERVAL_MS: '500',
-    });
-    const agg0 = proc('agg0', ['apps/aggregator/dist/main.js'], aggEnv(0, a0));
-    await waitUrl(`http://127.0.0.1:${a0}/health/ready`, agg0);
-    const agg1 = proc('agg1', ['apps/aggregator/dist/main.js'], aggEnv(1, a1));
-    await waitUrl(`http://127.0.0.1:${a1}/health/ready`, agg1);
-    await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
+    const [simPort, colPort, a0, a1, gwPort] = await freePorts(5);
+    const sim = startSimulator(
+      { port: simPort, symbols: SYMBOLS, ratePerSymbol: rate / SYMBOLS.length, tickMs: TICK_MS },
+      LOGS,
+    );
+    await waitUrl(`http://127.0.0.1:${simPort}/health`, sim, READY);
+    const col = startCollector(
+      { natsUrl: nats.url, exchange: EXCHANGE, symbols: SYMBOLS, simPort, httpPort: colPort },
+      LOGS,
+    );
+    const startShard = (i, port) =>
+      startAggregator(
+        `agg${i}`,
+        {
+          natsUrl: nats.url,
+          clickhouseUrl: ch.url,
+          database: db,
+          shards: 2,
+          httpPort: port,
+          env: { AGG_SHARD_INDEX: String(i) },
+        },
+        LOGS,
+      );
+    const agg0 = startShard(0, a0);
+    await waitUrl(`http://127.0.0.1:${a0}/health/ready`, agg0, READY);
+    const agg1 = startShard(1, a1);
+    await waitUrl(`http://127.0.0.1:${a1}/health/ready`, agg1, READY);
+    await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col, READY);
     const gwUrl = `http://127.0.0.1:${gwPort}`;
-    const gw = proc('gateway', ['apps/gateway/dist/main.js'], {
-      NATS_URL: nats.url,
-      CLICKHOUSE_URL: ch.url,
-      CLICKHOUSE_DATABASE: db,
-      AGG_SHARDS: '2',
-      GATEWAY_PORT: String(gwPort),
-      GATEWAY_METRICS_PORT: '0',
-      GATEWAY_MAX_CLIENTS: String(Math.max(0, ...CLIENTS) + 100),
-      GATEWAY_MAX_MESSAGES_PER_SECOND: '1000',
-    });
-    await waitUrl(`${gwUrl}/health/ready`, gw);
+    const gw = startGateway(
+      {
+        natsUrl: nats.url,
+        clickhouseUrl: ch.url,
+        database: db,
+        shards: 2,
+        port: gwPort,
+        maxClients: Math.max(0, ...CLIENTS) + 100,
+      },
+      LOGS,
+    );
+    await waitUrl(`${gwUrl}/health/ready`, gw, READY);
     const services = [sim, col, agg0, agg1, gw];
     const pids = {
       sim: [sim.child.pid],
@@ -364,19 +253,9 @@ try {
           ),
         ).then((v) => v.reduce((a, b) => a + b, 0)),
       ]);
-      const cpu = {};
-      const rss = {};
-      const cur = new Map();
-      for (const [name, list] of Object.entries(pids)) {
-        cpu[name] = 0;
-        rss[name] = 0;
-        for (const pid of list) {
-          const s = procSample(pid);
-          cur.set(pid, s);
-          cpu[name] += cpuPct(prev.proc.get(pid), s);
-          rss[name] += s?.rssMb ?? 0;
-        }
-      }
+      const cur = sampleAll(pids);
+      const cpu = perGroup(pids, (pid) => cpuPct(prev.proc.get(pid), cur.get(pid)));
+      const rss = perGroup(pids, (pid) => cur.get(pid)?.rssMb ?? 0);
       const dt = (now - prev.t) / 1000;
       const acked = st?.publisher?.tradesAcked ?? prev.acked;
       const produced = sim1?.tradesProduced ?? prev.produced;
@@ -421,44 +300,15 @@ try {
         if (add > 0) {
           phase = `connect ${target}`;
           const t1 = Date.now();
-          const nProcs = Math.max(1, Math.min(MAX_CLIENT_PROCS, Math.ceil(add / 250)));
-          const batch = Array.from({ length: nProcs }, (_, w) => {
-            const n = Math.floor(add / nProcs) + (w < add % nProcs ? 1 : 0);
-            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], {
-              env: {
-                ...process.env,
-                LOAD_GW_URL: gwUrl,
-                LOAD_VIEWS: JSON.stringify(VIEWS),
-                LOAD_N: String(n),
-                LOAD_OFFSET: String(connected + w),
-              },
-              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-            });
-            children.add(child);
-            pids.clients.push(child.pid);
-            return child;
-          });
+          const batch = forkClientWorkers(fileURLToPath(import.meta.url), add, MAX_CLIENT_PROCS, (n, w) => ({
+            LOAD_GW_URL: gwUrl,
+            LOAD_VIEWS: JSON.stringify(VIEWS),
+            LOAD_N: String(n),
+            LOAD_OFFSET: String(connected + w),
+          }));
+          pids.clients.push(...batch.map((child) => child.pid));
           workers.push(...batch);
-          const ready = await Promise.all(
-            batch.map(
-              (w) =>
-                new Promise((resolve) => {
-                  const timer = setTimeout(
-                    () => resolve(`not connected and subscribed after ${CONNECT_TIMEOUT_S} s`),
-                    CONNECT_TIMEOUT_S * 1000,
-                  );
-                  w.once('message', (m) => {
-                    clearTimeout(timer);
-                    resolve(m === 'ready' ? null : (m.error ?? JSON.stringify(m)));
-                  });
-                  w.once('exit', (code) => {
-                    clearTimeout(timer);
-                    resolve(`client worker exited ${code}`);
-                  });
-                }),
-            ),
-          );
-          const failed = ready.find((r) => r !== null);
+          const failed = await workersReady(batch, CONNECT_TIMEOUT_S);
           if (failed) {
             // a finding, not a crash: the step's pipeline figures still count
             console.log(`rate ${fmt(rate)}: connecting ${target} clients failed: ${failed.split('\n')[0]}`);

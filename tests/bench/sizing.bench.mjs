@@ -41,56 +41,23 @@
 // first seconds after a start carry JIT compilation, the consumers' set-up and the new database's
 // first merges), SIZING_LOGS=1 (service logs), SIZING_SKIP_STATE=1 (no in-process SymbolState
 // measurement).
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // ---- client worker: connects and subscribes its share of the clients, counts updates
 if (process.argv[2] === '--clients-worker') {
-  const { io } = await import('socket.io-client');
-  const views = JSON.parse(process.env.SIZING_VIEWS);
-  const n = Number(process.env.SIZING_N);
-  const offset = Number(process.env.SIZING_OFFSET);
+  const { connectWorkerClients } = await import('./lib/clients.mjs');
   let updates = 0;
-  const sockets = [];
-  const subscribe = async (s, view) => {
-    for (let attempt = 0; ; attempt++) {
-      const a = await s.timeout(60_000).emitWithAck('subscribe', view);
-      if (a.ok) return;
-      // an instrument is known once its shard has written a trade of it
-      if (attempt >= 120 || a.error?.code !== 'unknown-symbol')
-        throw new Error(`subscribe ${JSON.stringify(view)}: ${JSON.stringify(a.error)}`);
-      await sleep(500);
-    }
-  };
-  try {
-    for (let i = 0; i < n; i += 25) {
-      await Promise.all(
-        Array.from({ length: Math.min(25, n - i) }, (_, k) => {
-          const s = io(process.env.SIZING_GW_URL, {
-            path: '/socket.io',
-            transports: ['websocket'],
-            reconnection: false,
-            forceNew: true,
-            timeout: 60_000,
-          });
-          sockets.push(s);
-          s.on('update', () => updates++);
-          return new Promise((resolve, reject) => {
-            s.once('connect_error', reject);
-            s.once('connect', () => subscribe(s, views[(offset + i + k) % views.length]).then(resolve, reject));
-          });
-        }),
-      );
-    }
-  } catch (e) {
-    process.send({ error: String(e?.stack ?? e) }, () => process.exit(1));
-    await new Promise(() => undefined);
-  }
+  const sockets = await connectWorkerClients({
+    url: process.env.SIZING_GW_URL,
+    views: JSON.parse(process.env.SIZING_VIEWS),
+    n: Number(process.env.SIZING_N),
+    offset: Number(process.env.SIZING_OFFSET),
+    onUpdate: () => updates++,
+  });
   process.on('message', (m) => {
     if (m === 'count') {
       process.send({ updates });
@@ -174,11 +141,14 @@ if (process.argv[2] === '--state-memory') {
 
 const { jetstreamManager } = await import('@nats-io/jetstream');
 const { connect } = await import('@nats-io/transport-node');
-const { procSample } = await import('./lib/procstat.mjs');
+const { perGroup, procSample, sampleAll } = await import('./lib/procstat.mjs');
 const { clickHouseVersion, natsServerVersion } = await import('./lib/versions.mjs');
+const { chQuery, freePorts, startClickHouse, startNatsInTempDir } = await import('./lib/servers.mjs');
+const { ROOT, getJson, sleep, startAggregator, startCollector, startGateway, startSimulator, waitUrl } = await import(
+  './lib/services.mjs'
+);
+const { forkClientWorkers, stopWorkers, workersReady } = await import('./lib/clients.mjs');
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const { startNats, startClickHouse, getFreePort } = await import(path.join(ROOT, 'scripts/lib/services.mjs'));
 const DEFAULT_FLUSH_MS = 1000; // AGG_FLUSH_INTERVAL_MS, the aggregator's default
 const RUNS = (process.env.SIZING_RUNS ?? '2x400:0,150,450,0;2x8000;8x400;8x1600;8x400@5000')
   .split(';')
@@ -212,58 +182,9 @@ const viewsOf = (symbols) =>
     { exchange: EXCHANGE, symbol, timeframe: '1h', ticks: 100, candles: 24 },
   ]);
 
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function proc(name, args, env = {}) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const tail = [];
-  const keep = (d) => {
-    tail.push(d.toString());
-    if (tail.length > 50) tail.shift();
-    if (process.env.SIZING_LOGS) process.stdout.write(`[${name}] ${d}`);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const kill = () =>
-    new Promise((r) => {
-      if (child.exitCode !== null) return r();
-      child.once('exit', r);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    });
-  return { name, child, tail, kill };
-}
-async function getJson(url, timeoutMs = 3000) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  } catch {
-    return { status: 0, body: null };
-  }
-}
-async function waitUrl(url, p, ms = 120_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.tail.join('')}`);
-    if ((await getJson(url)).status === 200) return;
-    await sleep(250);
-  }
-  throw new Error(`${p.name} not ready: ${url}\n${p.tail.join('')}`);
-}
-async function chQuery(url, q) {
-  const r = await fetch(url, { method: 'POST', body: q, signal: AbortSignal.timeout(120_000) });
-  const t = await r.text();
-  if (r.status !== 200) throw new Error(`${q}: ${t}`);
-  return t.trim();
-}
+const LOGS = { logs: Boolean(process.env.SIZING_LOGS) };
+const READY = { timeoutMs: 120_000, intervalMs: 250 };
+const CH_TIMEOUT_MS = 120_000;
 const mean = (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0);
 
 /** The inverse of a square matrix (Gauss-Jordan with partial pivoting). */
@@ -324,88 +245,48 @@ try {
     const symbols = symbolsOf(run.symbols);
     const views = viewsOf(symbols);
     const db = `sizing_${runIndex}`;
-    const natsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-sizing-nats-'));
-    const nats = await startNats({ storeDir: natsDir });
+    const nats = await startNatsInTempDir('orderflow-sizing-nats-');
     const nc = await connect({ servers: nats.url, name: 'sizing-bench' });
     versions.nats ??= natsServerVersion(nc);
     const jsm = await jetstreamManager(nc);
     const services = [];
     let workers = [];
-    const stopWorkers = (list) =>
-      Promise.all(
-        list.map(
-          (w) =>
-            new Promise((resolve) => {
-              if (w.exitCode !== null) return resolve();
-              w.once('exit', resolve);
-              if (w.connected) w.send('exit');
-              setTimeout(() => w.exitCode === null && w.kill('SIGKILL'), 5000).unref();
-            }),
-        ),
-      );
     try {
-      const [simPort, colPort, aggPort, gwPort] = await Promise.all([
-        getFreePort(),
-        getFreePort(),
-        getFreePort(),
-        getFreePort(),
-      ]);
-      const sim = proc('sim', [
-        'apps/exchange-sim/dist/main.js',
-        '--protocol',
-        'binance-spot',
-        '--port',
-        String(simPort),
-        '--symbols',
-        symbols.join(','),
-        '--pacing',
-        'constant',
-        '--rate',
-        String(run.rate / run.symbols),
-        '--mode',
-        'live',
-        '--paused',
-        '--no-rate-limit',
-        '--quiet',
-      ]);
+      const [simPort, colPort, aggPort, gwPort] = await freePorts(4);
+      const sim = startSimulator({ port: simPort, symbols, ratePerSymbol: run.rate / run.symbols }, LOGS);
       services.push(sim);
-      await waitUrl(`http://127.0.0.1:${simPort}/health`, sim);
-      const agg = proc('aggregator', ['apps/aggregator/dist/main.js'], {
-        NATS_URL: nats.url,
-        CLICKHOUSE_URL: ch.url,
-        CLICKHOUSE_DATABASE: db,
-        AGG_SHARDS: '1',
-        AGG_HTTP_PORT: String(aggPort),
-        AGG_DISCOVER_INTERVAL_MS: '500',
-        AGG_FLUSH_INTERVAL_MS: String(run.flushMs),
-      });
+      await waitUrl(`http://127.0.0.1:${simPort}/health`, sim, READY);
+      const agg = startAggregator(
+        'aggregator',
+        {
+          natsUrl: nats.url,
+          clickhouseUrl: ch.url,
+          database: db,
+          shards: 1,
+          httpPort: aggPort,
+          env: { AGG_FLUSH_INTERVAL_MS: String(run.flushMs) },
+        },
+        LOGS,
+      );
       services.push(agg);
-      await waitUrl(`http://127.0.0.1:${aggPort}/health/ready`, agg);
-      const col = proc('collector', ['apps/collector/dist/main.js'], {
-        NATS_URL: nats.url,
-        COLLECTOR_EXCHANGE: EXCHANGE,
-        COLLECTOR_SYMBOLS: symbols.join(','),
-        COLLECTOR_WS_URL: `ws://127.0.0.1:${simPort}`,
-        COLLECTOR_REST_URL: `http://127.0.0.1:${simPort}`,
-        COLLECTOR_HTTP_PORT: String(colPort),
-        COLLECTOR_BACKFILL_MINUTES: '0',
-        COLLECTOR_REST_WEIGHT_PER_MINUTE: '1000000',
-      });
+      await waitUrl(`http://127.0.0.1:${aggPort}/health/ready`, agg, READY);
+      const col = startCollector({ natsUrl: nats.url, exchange: EXCHANGE, symbols, simPort, httpPort: colPort }, LOGS);
       services.push(col);
-      await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col);
+      await waitUrl(`http://127.0.0.1:${colPort}/health/ready`, col, READY);
       const gwUrl = `http://127.0.0.1:${gwPort}`;
-      const gw = proc('gateway', ['apps/gateway/dist/main.js'], {
-        NATS_URL: nats.url,
-        CLICKHOUSE_URL: ch.url,
-        CLICKHOUSE_DATABASE: db,
-        AGG_SHARDS: '1',
-        GATEWAY_PORT: String(gwPort),
-        GATEWAY_METRICS_PORT: '0',
-        GATEWAY_MAX_CLIENTS: String(Math.max(...run.clients) + 100),
-        GATEWAY_MAX_MESSAGES_PER_SECOND: '1000',
-      });
+      const gw = startGateway(
+        {
+          natsUrl: nats.url,
+          clickhouseUrl: ch.url,
+          database: db,
+          shards: 1,
+          port: gwPort,
+          maxClients: Math.max(...run.clients) + 100,
+        },
+        LOGS,
+      );
       services.push(gw);
-      await waitUrl(`${gwUrl}/health/ready`, gw);
+      await waitUrl(`${gwUrl}/health/ready`, gw, READY);
       const pids = {
         sim: [sim.child.pid],
         collector: [col.child.pid],
@@ -443,21 +324,13 @@ try {
       /** One phase: CPU over it, RSS every 2 s (flowing phases feed the memory fit). */
       const measure = async (label, { active, rate, clients, seconds }) => {
         await count();
-        const snap = () =>
-          new Map(
-            Object.values(pids)
-              .flat()
-              .map((pid) => [pid, procSample(pid)]),
-          );
-        const first = { t: Date.now(), acked: await acked(), proc: snap() };
+        const first = { t: Date.now(), acked: await acked(), proc: sampleAll(pids) };
         const rssSeries = [];
         const until = first.t + seconds * 1000;
         while (Date.now() < until) {
           await sleep(Math.min(2000, until - Date.now()));
           const a = await acked();
-          const rss = {};
-          for (const [name, list] of Object.entries(pids))
-            rss[name] = list.reduce((s, pid) => s + (procSample(pid)?.rssMb ?? 0), 0);
+          const rss = perGroup(pids, (pid) => procSample(pid)?.rssMb ?? 0);
           rssSeries.push(rss);
           // trades the aggregator holds: the raw trades of the open minute and the window before it
           if (rate > 0)
@@ -470,17 +343,14 @@ try {
               rss,
             });
         }
-        const last = { t: Date.now(), acked: await acked(), proc: snap() };
+        const last = { t: Date.now(), acked: await acked(), proc: sampleAll(pids) };
         const updates = (await count()).reduce((a, b) => a + b, 0);
         const dt = (last.t - first.t) / 1000;
-        const cpu = {};
-        for (const [name, list] of Object.entries(pids)) {
-          cpu[name] = list.reduce((s, pid) => {
-            const a = first.proc.get(pid);
-            const b = last.proc.get(pid);
-            return s + (a && b ? (b.cpuS - a.cpuS) / dt : 0);
-          }, 0);
-        }
+        const cpu = perGroup(pids, (pid) => {
+          const a = first.proc.get(pid);
+          const b = last.proc.get(pid);
+          return a && b ? (b.cpuS - a.cpuS) / dt : 0;
+        });
         const rss = Object.fromEntries(Object.keys(pids).map((k) => [k, mean(rssSeries.map((r) => r[k]))]));
         const p = await pending();
         const phase = {
@@ -529,41 +399,15 @@ try {
         }
         const add = target - connected;
         if (add > 0) {
-          const nProcs = Math.max(1, Math.min(4, Math.ceil(add / 250)));
-          const batch = Array.from({ length: nProcs }, (_, w) => {
-            const n = Math.floor(add / nProcs) + (w < add % nProcs ? 1 : 0);
-            const child = fork(fileURLToPath(import.meta.url), ['--clients-worker'], {
-              env: {
-                ...process.env,
-                SIZING_GW_URL: gwUrl,
-                SIZING_VIEWS: JSON.stringify(views),
-                SIZING_N: String(n),
-                SIZING_OFFSET: String(connected + w),
-              },
-              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-            });
-            children.add(child);
-            pids.clients.push(child.pid);
-            return child;
-          });
+          const batch = forkClientWorkers(fileURLToPath(import.meta.url), add, 4, (n, w) => ({
+            SIZING_GW_URL: gwUrl,
+            SIZING_VIEWS: JSON.stringify(views),
+            SIZING_N: String(n),
+            SIZING_OFFSET: String(connected + w),
+          }));
+          pids.clients.push(...batch.map((child) => child.pid));
           workers.push(...batch);
-          const ready = await Promise.all(
-            batch.map(
-              (w) =>
-                new Promise((resolve) => {
-                  const timer = setTimeout(() => resolve('not connected and subscribed after 180 s'), 180_000);
-                  w.once('message', (m) => {
-                    clearTimeout(timer);
-                    resolve(m === 'ready' ? null : (m.error ?? JSON.stringify(m)));
-                  });
-                  w.once('exit', (code) => {
-                    clearTimeout(timer);
-                    resolve(`client worker exited ${code}`);
-                  });
-                }),
-            ),
-          );
-          const failed = ready.find((r) => r !== null);
+          const failed = await workersReady(batch, 180);
           if (failed) throw new Error(`${run.symbols}x${run.rate}: connecting ${target} clients failed: ${failed}`);
           connected = target;
           await sleep(3000); // the snapshots of the new subscriptions are sent
@@ -588,15 +432,17 @@ try {
         await chQuery(
           ch.url,
           `SELECT name FROM system.tables WHERE database = '${db}' AND engine LIKE '%MergeTree' FORMAT TSV`,
+          CH_TIMEOUT_MS,
         )
       )
         .split('\n')
         .filter(Boolean);
-      for (const t of tables) await chQuery(ch.url, `OPTIMIZE TABLE ${db}.${t} FINAL`);
+      for (const t of tables) await chQuery(ch.url, `OPTIMIZE TABLE ${db}.${t} FINAL`, CH_TIMEOUT_MS);
       const parts = (
         await chQuery(
           ch.url,
           `SELECT table, sum(rows), sum(bytes_on_disk), sum(data_uncompressed_bytes) FROM system.parts WHERE database = '${db}' AND active GROUP BY table ORDER BY table FORMAT TSV`,
+          CH_TIMEOUT_MS,
         )
       )
         .split('\n')
@@ -613,9 +459,8 @@ try {
       await Promise.all(services.map((p) => p.kill()));
       await nc.close().catch(() => undefined);
       await nats.stop();
-      fs.rmSync(natsDir, { recursive: true, force: true });
       // the next runs share this ClickHouse: none of this run's tables left to merge meanwhile
-      await chQuery(ch.url, `DROP DATABASE IF EXISTS ${db}`).catch((e) =>
+      await chQuery(ch.url, `DROP DATABASE IF EXISTS ${db}`, CH_TIMEOUT_MS).catch((e) =>
         console.log(`could not drop ${db}: ${e.message.split('\n')[0]}`),
       );
     }

@@ -18,3 +18,15 @@ export function procSample(pid) {
 
 /** CPU % (of one core) between two samples. */
 export const cpuPct = (a, b) => (a && b ? (100 * (b.cpuS - a.cpuS)) / ((b.t - a.t) / 1000) : 0);
+
+/** A sample of every process in `groups` ({ name: [pid, ...] }), by pid. */
+export const sampleAll = (groups) =>
+  new Map(
+    Object.values(groups)
+      .flat()
+      .map((pid) => [pid, procSample(pid)]),
+  );
+
+/** Per name of `groups` ({ name: [pid, ...] }): the sum of `f(pid)` over its processes. */
+export const perGroup = (groups, f) =>
+  Object.fromEntries(Object.entries(groups).map(([name, list]) => [name, list.reduce((s, pid) => s + f(pid), 0)]));

@@ -6,8 +6,8 @@
 //   natsServerVersion(nc)                               // 'v2.9.10' (the connected server's INFO)
 //
 // CLI (for reports written after their servers stopped, e.g. tests/src/proof/report.ts): starts a
-// throwaway ClickHouse from the same binary (scripts/lib/services.mjs), asks it, stops it, and
-// prints one line: `nats-server v2.9.10, ClickHouse 18.16.1`.
+// throwaway ClickHouse from the same binary (./servers.mjs, that is scripts/lib/services.mjs), asks it,
+// stops it, and prints one line: `nats-server v2.9.10, ClickHouse 18.16.1`.
 //   node tests/bench/lib/versions.mjs
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -36,11 +36,11 @@ export function natsServerVersion(nc) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const services = await import(new URL('../../../scripts/lib/services.mjs', import.meta.url).href);
+  const { startClickHouse } = await import('./servers.mjs');
   let ch = null;
   let chVersion = null;
   try {
-    ch = await services.startClickHouse({ analyst: false });
+    ch = await startClickHouse({ analyst: false });
     chVersion = await clickHouseVersion(ch.url);
   } catch {
     /* no ClickHouse here */
