@@ -273,7 +273,11 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
 
   it('batches: a failed handler reopens the consumer, and its batch is redelivered after the ack wait', async () => {
     for (let i = 0; i < 3; i++) await js.publish(`${stream}.a`, `m${i}`);
-    const seen: string[] = [];
+    // Which messages a fetch holds depends on timing (a loaded machine may split them, or see a
+    // redelivery before the first fetch is handed over), so the batches are checked by what they
+    // mean: the failed one comes back, redelivered, and in the end every message is acknowledged.
+    const batches: { name: string; redelivered: boolean }[][] = [];
+    const acked = new Set<string>();
     const failures: string[] = [];
     let opens = 0;
     let fail = true;
@@ -283,19 +287,30 @@ describe('PullConsumer and BatchPullConsumer (nats-server)', () => {
       onOpen: () => void opens++,
       onFailure: (e) => void failures.push((e as Error).message),
       handle: async (batch) => {
-        seen.push(batch.map((m) => `${m.string()}${m.redelivered ? ' again' : ''}`).join(','));
+        batches.push(batch.map((m) => ({ name: m.string(), redelivered: m.redelivered })));
         if (fail) {
           fail = false;
           throw new Error('write failed');
         }
-        for (const m of batch) m.ack();
+        for (const m of batch) {
+          acked.add(m.string());
+          m.ack();
+        }
       },
     });
     c.start();
-    await until(() => seen.length === 2);
-    expect(seen).toEqual(['m0,m1,m2', 'm0 again,m1 again,m2 again']);
+    await until(() => acked.size === 3);
+    expect([...acked].sort()).toEqual(['m0', 'm1', 'm2']);
     expect(failures).toEqual(['write failed']);
-    expect(opens).toBe(2);
+    expect(opens).toBeGreaterThanOrEqual(2);
+    const failed = batches[0]!;
+    expect(failed.length).toBeGreaterThan(0);
+    const later = batches.slice(1).flat();
+    for (const { name } of failed)
+      expect(
+        later.some((m) => m.name === name && m.redelivered),
+        `${name} redelivered`,
+      ).toBe(true);
     await until(async () => (await jsm.consumers.info(stream, 'batches')).num_ack_pending === 0);
   });
 
