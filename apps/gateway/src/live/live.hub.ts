@@ -12,7 +12,7 @@ import {
   sessionDay,
 } from '@orderflow/candle-views';
 import type { SessionSummary, SnapshotMessage, SubscribeRequest, WireFootprintCandle } from '@orderflow/contracts';
-import { type GroupingMode, TIMEFRAME_MS, type Timeframe, bucketStartOfMs as bucketOf } from '@orderflow/footprint';
+import { type GroupingMode, TIMEFRAME_MS, type Timeframe, bucketStartOfMs } from '@orderflow/footprint';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import type { HistoryService } from '../history/history.service.js';
 import type { InstrumentCatalog } from '../instruments/instrument.catalog.js';
@@ -182,7 +182,7 @@ export class LiveHub {
         historyOk = false;
       }
       const newest = Math.max(held.length > 0 ? held[held.length - 1]! : -Infinity, stored ?? -Infinity);
-      const latest = bucketOf(Number.isFinite(newest) ? newest : Date.now(), req.timeframe);
+      const latest = bucketStartOfMs(Number.isFinite(newest) ? newest : Date.now(), req.timeframe);
       from = Math.max(0, latest - (req.candles - 1) * len);
       if (historyOk) {
         try {
@@ -303,7 +303,7 @@ export class LiveHub {
     m.loading = true;
     let start = -Infinity;
     for (const s of entry.streams) if (s.session && s.session.startMs > start) start = s.session.startMs;
-    if (!Number.isFinite(start)) start = bucketOf(Date.now(), '1d');
+    if (!Number.isFinite(start)) start = bucketStartOfMs(Date.now(), '1d');
     try {
       const days = await this.deps.history.footprintList(
         entry.instrument,
@@ -549,7 +549,7 @@ export class LiveHub {
         };
       }
       if (view.merged) {
-        let floor = bucketOf(Date.now(), timeframe);
+        let floor = bucketStartOfMs(Date.now(), timeframe);
         for (const s of streams) for (const t of s.native.candles.keys()) if (t < floor) floor = t;
         view.floor = floor;
         const [parts] = await Promise.all([
